@@ -1,0 +1,22 @@
+export {
+  RingBuffer,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_RING_SIZE,
+  BPF_RB_CONS_POS,
+  BPF_RB_PROD_POS,
+  BPF_RB_OVERWRITE_POS,
+  MAX_PRODUCER_ID,
+  isValidRingSize,
+} from './ring.js';
+export type { RingBufferCreateOptions, RingBufferAttachOptions, RingShare } from './ring.js';
+export { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, recordFootprint } from './layout.js';
+export * as layout from './layout.js';
+export { RingBufError, RingBufRangeError, RingBufCorruptionError } from './errors.js';
+export type { RingBufErrorCode } from './errors.js';
+export { WakeGroup, announceSleep, cancelSleep, sleep, sleepAsync, wakeConsumer, consumerSleeping, wakeNotifies } from './wake.js';
+export type { WakeWord } from './wake.js';
+export { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SPINS } from './lock.js';
+export type { LockStats } from './lock.js';
+export { posDiff, posAdd, posMax, posToUnsigned } from './positions.js';

@@ -1,0 +1,188 @@
+/**
+ * The one place that knows where every shared word lives. Nothing else in the workspace writes a
+ * numeric byte offset: code indexes an `Int32Array` over the whole `SharedArrayBuffer` with the
+ * `*_INDEX` constants below, and reaches record headers through {@link headerIndex}.
+ *
+ * ## The ring's SharedArrayBuffer
+ *
+ * ```text
+ *  byte 0 ┌──────────────────────────────────────────────┐  control area: CONTROL_BYTES (one page,
+ *         │ META      magic, version, flags, size,       │  like the kernel's non-mmapable meta pages)
+ *         │           mirror, wake id        read-only   │
+ *     128 ├──────────────────────────────────────────────┤  each written word sits on its own pair of
+ *         │ CONSUMER  consumer_pos, consumed records     │  64-byte lines (Agrona's adjacent-line rule),
+ *         │           (consumer thread writes)           │  so the consumer's stores never invalidate
+ *     256 ├──────────────────────────────────────────────┤  the producers' lines and vice versa
+ *         │ PRODUCER  producer_pos, pending_pos,         │
+ *         │           overwrite generation + 2 slots of  │
+ *         │           [overwrite_pos, overwritten recs]  │
+ *         │           (written only under the lock)      │
+ *     384 ├──────────────────────────────────────────────┤
+ *         │ LOCK      lock word: owner id << 1 | waiters │
+ *     512 ├──────────────────────────────────────────────┤
+ *         │ WAKE      wake word (AWAKE / SLEEPING),      │  used when the ring has its own wake word;
+ *         │           notifications sent                 │  a wake group keeps these in its own buffer
+ *     640 ├──────────────────────────────────────────────┤
+ *         │ CLAIM     live consumer's token (0 = none)   │
+ *     768 ├──────────────────────────────────────────────┤
+ *         │ RECOVERY  recovered locks, recovered records │
+ *    4096 ├──────────────────────────────────────────────┤  data area: `size` bytes (max_entries)
+ *         │ DATA      records, 8-byte aligned            │
+ *  4096 + ├──────────────────────────────────────────────┤  mirror tail: `size` bytes. The part of a
+ *    size │ MIRROR    tail of the one record that runs   │  record that runs past the end of the data
+ *         │           past the end of DATA              │  area stays here, contiguous with its head
+ *         └──────────────────────────────────────────────┘  (the kernel maps the data pages twice)
+ * ```
+ *
+ * ## The record header (8 bytes, little-endian, UAPI `struct bpf_ringbuf_hdr`)
+ *
+ * ```text
+ *   31  30  29                                             0
+ *  ┌───┬───┬────────────────────────────────────────────────┐
+ *  │ B │ D │ len: payload bytes, unrounded                  │  word 0 (len)
+ *  ├───┴───┴────────────────────────────────────────────────┤
+ *  │ producer id of the reserving producer                  │  word 1 (the kernel's pg_off)
+ *  └────────────────────────────────────────────────────────┘
+ *   B = BPF_RINGBUF_BUSY_BIT, D = BPF_RINGBUF_DISCARD_BIT
+ *   record footprint = round_up(len + 8, 8); payload at header + 8
+ * ```
+ *
+ * Positions (`*Pos`) are logical, ever-increasing 32-bit counters that wrap at 2^32, as the kernel's
+ * `unsigned long` positions do on 32-bit machines; they become byte offsets (`*Offset`) only through
+ * `pos & mask`. All comparisons are done on differences (see `positions.ts`).
+ */
+
+/** Bytes per 32-bit word; byte offsets become `Int32Array` indices by dividing by this. */
+const WORD = 4;
+/** Each independently written word gets two 64-byte cache lines (adjacent-line prefetch). */
+export const LINE_BYTES = 128;
+
+/** Identifies a ring's buffer: ASCII "RBUF" read as a little-endian u32. */
+export const RING_MAGIC = 0x46554252;
+/** Identifies a wake group's buffer: ASCII "RBWG". */
+export const WAKE_GROUP_MAGIC = 0x47574252;
+/** Bumped whenever the layout below changes; `attach` refuses other versions. */
+export const LAYOUT_VERSION = 1;
+
+// ---- META line (written once by create, read-only afterwards) ----
+const META = 0;
+export const MAGIC_INDEX = (META + 0) / WORD;
+export const VERSION_INDEX = (META + 4) / WORD;
+export const FLAGS_INDEX = (META + 8) / WORD;
+export const SIZE_INDEX = (META + 12) / WORD;
+export const MIRROR_INDEX = (META + 16) / WORD;
+/** Id of the wake word this ring's producers notify (its own, or a wake group's). */
+export const WAKE_ID_INDEX = (META + 20) / WORD;
+/** Position every counter started from (tests start near the 2^32 wrap). */
+export const START_POS_INDEX = (META + 24) / WORD;
+
+/** META flag: overwrite mode (the kernel's `BPF_F_RB_OVERWRITE`). */
+export const FLAG_OVERWRITE = 1 << 0;
+/** META flag: producers notify a wake group's buffer instead of this ring's own wake word. */
+export const FLAG_EXTERNAL_WAKE = 1 << 1;
+
+// ---- CONSUMER line (the consumer thread is the only writer) ----
+const CONSUMER = META + LINE_BYTES;
+/** consumer_pos: where the consumer will read next. */
+export const CONS_POS_INDEX = (CONSUMER + 0) / WORD;
+/** Overwrite mode only: records the consumer has delivered, for exact loss accounting. */
+export const CONSUMED_RECORDS_INDEX = (CONSUMER + 4) / WORD;
+
+// ---- PRODUCER line (written only by the lock holder) ----
+const PRODUCER = CONSUMER + LINE_BYTES;
+/** producer_pos: end of the newest reservation; published after its header is written. */
+export const PROD_POS_INDEX = (PRODUCER + 0) / WORD;
+/** pending_pos: oldest record that may still be BUSY (the 2024 overrun fix), advanced lazily. */
+export const PENDING_POS_INDEX = (PRODUCER + 4) / WORD;
+/**
+ * overwrite_pos and the count of committed (not discarded) records overwritten so far, kept as a
+ * pair in two slots; OVERWRITE_GEN_INDEX selects the current one (generation & 1). The lock holder
+ * fills the other slot and then bumps the generation, so a reader that sees the same generation
+ * before and after reading a slot has a consistent pair, and a producer that dies mid-update leaves
+ * the current slot intact.
+ */
+export const OVERWRITE_GEN_INDEX = (PRODUCER + 8) / WORD;
+/** First word of slot 0: [overwrite_pos, overwritten records]; slot 1 follows it. */
+export const OVERWRITE_SLOTS_INDEX = (PRODUCER + 12) / WORD;
+/** Words per overwrite slot. */
+export const OVERWRITE_SLOT_WORDS = 2;
+
+// ---- LOCK line ----
+const LOCK = PRODUCER + LINE_BYTES;
+/** 0 when free, else `ownerId << 1 | LOCK_WAITERS_BIT`. */
+export const LOCK_INDEX = (LOCK + 0) / WORD;
+export const LOCK_WAITERS_BIT = 1;
+
+// ---- WAKE line (same offsets in a ring's buffer and in a wake group's buffer) ----
+const WAKE = LOCK + LINE_BYTES;
+/** The word the consumer sleeps on: WAKE_AWAKE or WAKE_SLEEPING. */
+export const WAKE_WORD_INDEX = (WAKE + 0) / WORD;
+/** Notifications actually sent to a sleeping consumer (only the waking path increments it). */
+export const WAKE_NOTIFIES_INDEX = (WAKE + 4) / WORD;
+export const WAKE_AWAKE = 0;
+export const WAKE_SLEEPING = 1;
+
+// ---- CLAIM line ----
+const CLAIM = WAKE + LINE_BYTES;
+/** Token of the live consumer; 0 when none. A second consumer's compare-exchange fails. */
+export const CLAIM_INDEX = (CLAIM + 0) / WORD;
+
+// ---- RECOVERY line (crash recovery bookkeeping, written under the lock) ----
+const RECOVERY = CLAIM + LINE_BYTES;
+export const RECOVERED_LOCKS_INDEX = (RECOVERY + 0) / WORD;
+export const RECOVERED_RECORDS_INDEX = (RECOVERY + 4) / WORD;
+
+/** The control area: one 4 KiB page, as the kernel keeps its positions on their own pages. */
+export const CONTROL_BYTES = 4096;
+/** Byte offset of the data area in a ring's buffer. */
+export const DATA_OFFSET = CONTROL_BYTES;
+/** `Int32Array` index of the first data word. */
+export const DATA_INDEX = DATA_OFFSET / WORD;
+
+/** A wake group's buffer: the META line (magic, version, id) and the WAKE line, nothing else. */
+export const WAKE_GROUP_BYTES = WAKE + LINE_BYTES;
+
+// ---- Record header (UAPI) ----
+/** `BPF_RINGBUF_BUSY_BIT`: the record is reserved and not yet committed. */
+export const BPF_RINGBUF_BUSY_BIT = 0x80000000;
+/** `BPF_RINGBUF_DISCARD_BIT`: the record was discarded; the consumer skips it. */
+export const BPF_RINGBUF_DISCARD_BIT = 0x40000000;
+/** `BPF_RINGBUF_HDR_SZ`: bytes of the record header. */
+export const BPF_RINGBUF_HDR_SZ = 8;
+/** Int32 view of the busy bit, for `Atomics` on an `Int32Array` (the same 32 bits). */
+export const BUSY_BIT_I32 = BPF_RINGBUF_BUSY_BIT | 0;
+/** Mask of the length field: the header without its two flag bits. */
+export const HDR_LEN_MASK = 0x3fffffff;
+/** Index offset of the producer-id word within a header (the kernel's `pg_off`). */
+export const HDR_OWNER_WORD = 1;
+/** Records start 8-byte aligned; footprints are multiples of 8. */
+export const RECORD_ALIGN = 8;
+
+/** Kernel page size used by the size rules (`PAGE_ALIGNED(max_entries)`). */
+export const PAGE_SIZE = 4096;
+/** Largest data area: positions are 32-bit, so distances must stay below 2^31. */
+export const MAX_RING_SIZE = 2 ** 30;
+
+/** Footprint of a record with `size` payload bytes: `round_up(size + 8, 8)`. */
+export function recordFootprint(size: number): number {
+  return (size + BPF_RINGBUF_HDR_SZ + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
+}
+
+/** Total bytes of a ring's buffer: control page, data area, mirror tail. */
+export function ringBufferBytes(size: number): number {
+  return DATA_OFFSET + size + mirrorBytes(size);
+}
+
+/**
+ * Bytes of the mirror tail. The largest record is `size - 8` bytes long and starts at most at offset
+ * `size - 8`, so the tail of one record never exceeds `size`; this is the memory the kernel's double
+ * mapping costs in address space, here paid in real memory.
+ */
+export function mirrorBytes(size: number): number {
+  return size;
+}
+
+/** `Int32Array` index of the header word of the record at byte offset `offset` of the data area. */
+export function headerIndex(offset: number): number {
+  return DATA_INDEX + (offset >> 2);
+}

@@ -1,0 +1,27 @@
+/**
+ * Wrap-safe arithmetic on 32-bit logical positions.
+ *
+ * Positions live in `Int32Array` words and wrap at 2^32. Any two positions that matter at the same
+ * time are less than 2^31 apart (the ring is at most 2^30 bytes), so the signed 32-bit difference
+ * orders them correctly across the wrap, where the kernel's `cons_pos < prod_pos` would not.
+ */
+
+/** `a - b` as a signed 32-bit distance: positive when `a` is ahead of `b`. */
+export function posDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+/** `pos + n`, wrapped to the 32-bit range (kept in signed Int32 form, as stored). */
+export function posAdd(pos: number, n: number): number {
+  return (pos + n) | 0;
+}
+
+/** A stored position as the unsigned value the kernel's query would return. */
+export function posToUnsigned(pos: number): number {
+  return pos >>> 0;
+}
+
+/** Whichever of two positions is further along. */
+export function posMax(a: number, b: number): number {
+  return posDiff(a, b) >= 0 ? a : b;
+}

@@ -1,0 +1,629 @@
+/**
+ * The producer side of the BPF ring buffer and the ring's shared state (the kernel's
+ * `kernel/bpf/ringbuf.c`, reserve/commit/output/query), over one SharedArrayBuffer.
+ *
+ * Who writes which shared word (see layout.ts for where they live):
+ * - producer_pos, pending_pos, the overwrite slots: the lock holder only.
+ * - record headers: the reserving producer (plain stores under the lock, published by the
+ *   producer_pos store), then one atomic read-modify-write by the committing producer, then nothing
+ *   until the space is reused. Crash recovery may discard a dead producer's BUSY record.
+ * - consumer_pos: the consumer only (tests may write it to play the kernel selftest's role).
+ * - the wake word: see wake.ts.
+ *
+ * Invariants (positions compared by signed 32-bit difference):
+ * - consumer_pos <= producer_pos (unless a test forces it ahead, as `ringbuf_write` does);
+ *   pending_pos <= producer_pos; every record in [consumer_pos, producer_pos) is framed.
+ * - producer_pos - consumer_pos <= mask and producer_pos - pending_pos <= mask after every
+ *   reservation (overwrite mode drops the first, never the second: an uncommitted record is never
+ *   overwritten).
+ *
+ * A `RingBuffer` object is a per-thread handle: create one with `create` in one thread and `attach`
+ * the same buffer in others. Its producer id goes into the lock word while it holds the lock and into
+ * the second word of every header it reserves, so that a crashed producer can be recovered.
+ */
+import { RingBufCorruptionError, RingBufError, RingBufRangeError } from './errors.js';
+import {
+  BPF_RINGBUF_DISCARD_BIT,
+  BPF_RINGBUF_HDR_SZ,
+  BUSY_BIT_I32,
+  CONS_POS_INDEX,
+  DATA_OFFSET,
+  FLAG_EXTERNAL_WAKE,
+  FLAG_OVERWRITE,
+  HDR_LEN_MASK,
+  HDR_OWNER_WORD,
+  LAYOUT_VERSION,
+  MAGIC_INDEX,
+  MAX_RING_SIZE,
+  MIRROR_INDEX,
+  OVERWRITE_GEN_INDEX,
+  OVERWRITE_SLOTS_INDEX,
+  OVERWRITE_SLOT_WORDS,
+  PAGE_SIZE,
+  PENDING_POS_INDEX,
+  PROD_POS_INDEX,
+  RING_MAGIC,
+  SIZE_INDEX,
+  START_POS_INDEX,
+  VERSION_INDEX,
+  WAKE_ID_INDEX,
+  FLAGS_INDEX,
+  CONTROL_BYTES,
+  LOCK_INDEX,
+  RECOVERED_LOCKS_INDEX,
+  RECOVERED_RECORDS_INDEX,
+  headerIndex,
+  mirrorBytes,
+  recordFootprint,
+  ringBufferBytes,
+} from './layout.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, lockTag, tryLock, unlock, type LockStats } from './lock.js';
+import { posDiff, posMax } from './positions.js';
+import { WakeGroup, consumerSleeping, newWakeId, wakeConsumer, type WakeWord } from './wake.js';
+import { threadId } from 'node:worker_threads';
+
+/** `BPF_RB_NO_WAKEUP`: commit without waking the consumer. */
+export const BPF_RB_NO_WAKEUP = 1;
+/** `BPF_RB_FORCE_WAKEUP`: commit and wake the consumer whatever its position. */
+export const BPF_RB_FORCE_WAKEUP = 2;
+/** `bpf_ringbuf_query` fields (UAPI values). */
+export const BPF_RB_AVAIL_DATA = 0;
+export const BPF_RB_RING_SIZE = 1;
+export const BPF_RB_CONS_POS = 2;
+export const BPF_RB_PROD_POS = 3;
+export const BPF_RB_OVERWRITE_POS = 4;
+
+const WAKEUP_FLAGS = BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP;
+/** Largest producer id: ids are stored shifted left by one in the lock word. */
+export const MAX_PRODUCER_ID = 2 ** 30 - 1;
+
+export interface RingBufferCreateOptions {
+  /** Data area bytes (`max_entries`): a power of two, a multiple of 4096, at most 2^30. */
+  size: number;
+  /**
+   * Overwrite mode (the kernel's `BPF_F_RB_OVERWRITE`, 2025): producers never wait for the consumer;
+   * the oldest committed records are overwritten, never an uncommitted one.
+   * @default false
+   */
+  overwrite?: boolean;
+  /** Share a wake word with other rings so one consumer can sleep on all of them. */
+  wakeGroup?: WakeGroup;
+  /**
+   * Position every counter starts from. Lets tests run across the 2^32 wrap; the kernel starts at 0.
+   * @default 0
+   */
+  startPos?: number;
+  /** Options for this thread's handle. */
+  producerId?: number;
+  /** @default 250 */
+  lockTimeoutMs?: number;
+}
+
+export interface RingBufferAttachOptions {
+  /**
+   * This handle's producer id (1 .. 2^30 - 1), recorded in the lock word and in every header it
+   * reserves. Producers that may crash must have distinct ids.
+   * @default threadId + 1
+   */
+  producerId?: number;
+  /** Required when the ring was created with a wake group: that group, or its buffer. */
+  wakeGroup?: WakeGroup | SharedArrayBuffer;
+  /**
+   * How long a reservation may wait for the lock before failing, like the kernel's rqspinlock.
+   * @default 250
+   */
+  lockTimeoutMs?: number;
+}
+
+/** What to post to another thread: the ring's buffer, and its wake group's buffer if it has one. */
+export interface RingShare {
+  buffer: SharedArrayBuffer;
+  wakeBuffer?: SharedArrayBuffer;
+}
+
+/**
+ * One thread's handle on a BPF-style ring buffer.
+ *
+ * Producer methods (`reserve`, `tryReserve`, `submit`, `discard`, `output`) may be called from any
+ * number of threads at once, each with its own handle. `query` may be called from any thread.
+ */
+export class RingBuffer {
+  /** The shared memory; post it (or `share()`) to other threads and `attach` it there. */
+  readonly buffer: SharedArrayBuffer;
+  /** Data area bytes (`max_entries`). */
+  readonly size: number;
+  /** `size - 1`: positions become offsets with `pos & mask`. */
+  readonly mask: number;
+  /** Largest payload a record can have in this ring: `size - 16` (its footprint is then `size - 8`). */
+  readonly maxPayload: number;
+  /** Whether the ring was created in overwrite mode. */
+  readonly overwrite: boolean;
+  /** The data area plus its mirror tail; a record's payload is `data[offset, offset + size)`. */
+  readonly data: Uint8Array;
+  /** Same bytes and offsets as `data`. */
+  readonly view: DataView;
+  /** This handle's producer id. */
+  readonly producerId: number;
+  /** Lock contention seen by this handle (slow paths only). */
+  readonly lockStats: LockStats = { contended: 0, waits: 0, timeouts: 0 };
+  /** How long this handle waits for the lock before a reservation fails. */
+  lockTimeoutMs: number;
+  /** @internal The whole buffer as 32-bit words: control words and record headers. */
+  readonly i32: Int32Array;
+  /** @internal The wake word this ring's producers notify. */
+  readonly wake: WakeWord;
+  /** @internal The wake group, when the ring was created with one. */
+  readonly wakeGroup: WakeGroup | undefined;
+
+  private readonly tag: number;
+  /** Cached consumer_pos (see reserveLocked) and the producer_pos at which it was loaded. */
+  private consCache: number;
+  private consCacheProd: number;
+
+  private constructor(buffer: SharedArrayBuffer, wakeGroup: WakeGroup | undefined, producerId: number, lockTimeoutMs: number) {
+    const i32 = new Int32Array(buffer);
+    this.buffer = buffer;
+    this.i32 = i32;
+    this.size = i32[SIZE_INDEX]!;
+    this.mask = this.size - 1;
+    this.maxPayload = this.size - 2 * BPF_RINGBUF_HDR_SZ;
+    this.overwrite = (i32[FLAGS_INDEX]! & FLAG_OVERWRITE) !== 0;
+    const span = this.size + i32[MIRROR_INDEX]!;
+    this.data = new Uint8Array(buffer, DATA_OFFSET, span);
+    this.view = new DataView(buffer, DATA_OFFSET, span);
+    this.wakeGroup = wakeGroup;
+    this.wake = wakeGroup ? wakeGroup.word : i32;
+    this.producerId = producerId;
+    this.tag = lockTag(producerId);
+    this.lockTimeoutMs = lockTimeoutMs;
+    // Observes the positions to seed the cache; a stale value only makes the first check reload.
+    this.consCache = Atomics.load(i32, CONS_POS_INDEX);
+    this.consCacheProd = Atomics.load(i32, PROD_POS_INDEX);
+  }
+
+  /**
+   * Allocates a new ring. Thread: any.
+   * @throws RingBufRangeError `ERR_RINGBUF_SIZE` when `size` is not a power of two, not a multiple
+   *   of 4096, or above 2^30 (the kernel's `-EINVAL` for `max_entries`).
+   */
+  static create(options: RingBufferCreateOptions): RingBuffer {
+    if (options === null || typeof options !== 'object') {
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'RingBuffer.create needs an options object { size }');
+    }
+    const { size, overwrite = false, wakeGroup, startPos = 0 } = options;
+    checkRingSize(size);
+    if (typeof overwrite !== 'boolean') {
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `overwrite must be a boolean, got ${String(overwrite)}`);
+    }
+    if (!Number.isSafeInteger(startPos)) {
+      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `startPos must be an integer, got ${String(startPos)}`);
+    }
+    if (wakeGroup !== undefined && !(wakeGroup instanceof WakeGroup)) {
+      throw new RingBufError('ERR_RINGBUF_WAKE_GROUP', 'wakeGroup must be a WakeGroup');
+    }
+    const producerId = checkProducerId(options.producerId);
+    const lockTimeoutMs = checkLockTimeout(options.lockTimeoutMs);
+    const buffer = new SharedArrayBuffer(ringBufferBytes(size));
+    const i32 = new Int32Array(buffer);
+    const start = startPos | 0;
+    i32[VERSION_INDEX] = LAYOUT_VERSION;
+    i32[FLAGS_INDEX] = (overwrite ? FLAG_OVERWRITE : 0) | (wakeGroup ? FLAG_EXTERNAL_WAKE : 0);
+    i32[SIZE_INDEX] = size;
+    i32[MIRROR_INDEX] = mirrorBytes(size);
+    i32[WAKE_ID_INDEX] = wakeGroup ? wakeGroup.id : newWakeId();
+    i32[START_POS_INDEX] = start;
+    i32[CONS_POS_INDEX] = start;
+    i32[PROD_POS_INDEX] = start;
+    i32[PENDING_POS_INDEX] = start;
+    i32[OVERWRITE_SLOTS_INDEX] = start;
+    // Publishes the initialised control area: the magic is written last, and attach() checks it.
+    Atomics.store(i32, MAGIC_INDEX, RING_MAGIC);
+    return new RingBuffer(buffer, wakeGroup, producerId, lockTimeoutMs);
+  }
+
+  /**
+   * Wraps a ring's buffer received from another thread. Thread: any.
+   * @throws RingBufError `ERR_RINGBUF_FOREIGN_BUFFER` for a buffer that is not a ring's (magic,
+   *   version), `ERR_RINGBUF_CORRUPT` for one whose sizes do not add up (truncated), and
+   *   `ERR_RINGBUF_WAKE_GROUP` when the ring uses a wake group that was not given.
+   */
+  static attach(source: SharedArrayBuffer | RingShare, options: RingBufferAttachOptions = {}): RingBuffer {
+    const buffer = source instanceof SharedArrayBuffer ? source : source?.buffer;
+    if (!(buffer instanceof SharedArrayBuffer)) {
+      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', 'RingBuffer.attach needs a SharedArrayBuffer');
+    }
+    if (buffer.byteLength < CONTROL_BYTES) {
+      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', `buffer of ${buffer.byteLength} bytes is too small to be a ring`);
+    }
+    const i32 = new Int32Array(buffer);
+    // Observes create()'s final store, so the rest of the control area is initialised.
+    if (Atomics.load(i32, MAGIC_INDEX) !== RING_MAGIC) {
+      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', 'not a ring buffer (bad magic)');
+    }
+    if (i32[VERSION_INDEX] !== LAYOUT_VERSION) {
+      throw new RingBufError(
+        'ERR_RINGBUF_FOREIGN_BUFFER',
+        `ring layout version ${i32[VERSION_INDEX]} is not the supported version ${LAYOUT_VERSION}`,
+      );
+    }
+    const size = i32[SIZE_INDEX]!;
+    if (!isValidRingSize(size) || i32[MIRROR_INDEX] !== mirrorBytes(size) || buffer.byteLength !== ringBufferBytes(size)) {
+      throw new RingBufError(
+        'ERR_RINGBUF_CORRUPT',
+        `ring control area says size ${size}, mirror ${i32[MIRROR_INDEX]}, but the buffer has ${buffer.byteLength} bytes`,
+      );
+    }
+    let wakeGroup: WakeGroup | undefined;
+    if ((i32[FLAGS_INDEX]! & FLAG_EXTERNAL_WAKE) !== 0) {
+      const given = options.wakeGroup ?? (source instanceof SharedArrayBuffer ? undefined : source.wakeBuffer);
+      if (given === undefined) {
+        throw new RingBufError(
+          'ERR_RINGBUF_WAKE_GROUP',
+          'this ring was created with a wake group: attach it with { wakeGroup } or attach ring.share()',
+        );
+      }
+      wakeGroup = given instanceof WakeGroup ? given : WakeGroup.attach(given);
+      if (wakeGroup.id !== i32[WAKE_ID_INDEX]) {
+        throw new RingBufError('ERR_RINGBUF_WAKE_GROUP', 'the wake group given is not the one this ring was created with');
+      }
+    }
+    return new RingBuffer(buffer, wakeGroup, checkProducerId(options.producerId), checkLockTimeout(options.lockTimeoutMs));
+  }
+
+  /** What another thread needs to `attach` this ring. */
+  share(): RingShare {
+    return this.wakeGroup ? { buffer: this.buffer, wakeBuffer: this.wakeGroup.buffer } : { buffer: this.buffer };
+  }
+
+  /**
+   * Reserves a record of `size` payload bytes: the kernel's `__bpf_ringbuf_reserve`. Returns the
+   * payload's offset in `data`/`view`, or -1 when it does not fit now (or the lock could not be taken
+   * within `lockTimeoutMs`). The record is BUSY until `submit` or `discard`. Thread: any producer.
+   * @throws RingBufRangeError `ERR_RINGBUF_RECORD_SIZE` when `size` is not a non-negative integer or
+   *   exceeds `maxPayload` (a record that could never fit; the kernel returns NULL).
+   */
+  reserve(size: number): number {
+    if ((size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return -1;
+    return this.reserveLocked(size);
+  }
+
+  /**
+   * As `reserve`, but returns -1 at once when another producer holds the lock: the kernel's NMI
+   * path ("reservation will fail even if ring buffer is not full"). Thread: any producer.
+   * @throws RingBufRangeError `ERR_RINGBUF_RECORD_SIZE` as `reserve`.
+   */
+  tryReserve(size: number): number {
+    if ((size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    if (!tryLock(this.i32, this.tag)) return -1;
+    return this.reserveLocked(size);
+  }
+
+  /** The body of reserve, entered with the lock held; releases it. */
+  private reserveLocked(size: number): number {
+    const i32 = this.i32;
+    const mask = this.mask;
+    const len = recordFootprint(size);
+    // producer_pos and pending_pos are written only under the lock we hold: plain reads suffice.
+    const prodPos = i32[PROD_POS_INDEX]!;
+    const newProdPos = (prodPos + len) | 0;
+    let pendPos = i32[PENDING_POS_INDEX]!;
+    // Advance pending_pos past committed and discarded records (the 2024 overrun fix, P-pend).
+    while (pendPos !== prodPos) {
+      // Observes the committing RMW on the header (submit/discard); pairs with it.
+      const hdr = Atomics.load(i32, headerIndex(pendPos & mask));
+      if ((hdr & BUSY_BIT_I32) !== 0) break;
+      pendPos = (pendPos + recordFootprint(hdr & HDR_LEN_MASK)) | 0;
+    }
+    i32[PENDING_POS_INDEX] = pendPos;
+    // Never overrun an uncommitted record, in either mode.
+    if ((newProdPos - pendPos) >>> 0 > mask) {
+      unlock(i32);
+      return -1;
+    }
+    if (!this.overwrite) {
+      // The kernel snapshots consumer_pos on every reserve. The consumer only moves it forward, so a
+      // cached snapshot that passes the check implies the fresh one does; reload only when the cached
+      // one fails or is a lap old (so the unsigned distances below cannot wrap).
+      if ((newProdPos - this.consCache) >>> 0 > mask || (prodPos - this.consCacheProd) >>> 0 >= this.size) {
+        // Observes the consumer's release of space; pairs with its store of consumer_pos.
+        this.consCache = Atomics.load(i32, CONS_POS_INDEX);
+        this.consCacheProd = prodPos;
+        if ((newProdPos - this.consCache) >>> 0 > mask) {
+          unlock(i32);
+          return -1;
+        }
+      }
+    } else {
+      this.overwriteOldest(newProdPos);
+    }
+    const hdrIndex = headerIndex(prodPos & mask);
+    // Plain stores: published to the consumer by the producer_pos store below, to other producers
+    // by our unlock.
+    i32[hdrIndex] = size | BUSY_BIT_I32;
+    i32[hdrIndex + HDR_OWNER_WORD] = this.producerId;
+    // Publishes the BUSY header; pairs with the consumer's load of producer_pos.
+    Atomics.store(i32, PROD_POS_INDEX, newProdPos);
+    unlock(i32);
+    return (prodPos & mask) + BPF_RINGBUF_HDR_SZ;
+  }
+
+  /** Overwrite mode, under the lock: drop the oldest whole records until `newProdPos` fits. */
+  private overwriteOldest(newProdPos: number): void {
+    const i32 = this.i32;
+    const mask = this.mask;
+    // The generation and both slots are written only under the lock: plain reads suffice.
+    const gen = i32[OVERWRITE_GEN_INDEX]!;
+    const cur = OVERWRITE_SLOTS_INDEX + (gen & 1) * OVERWRITE_SLOT_WORDS;
+    let overPos = i32[cur]!;
+    if ((newProdPos - overPos) >>> 0 <= mask) return;
+    let overwritten = i32[cur + 1]!;
+    do {
+      // Observes the committed header (the pending check guarantees it is not BUSY).
+      const hdr = Atomics.load(i32, headerIndex(overPos & mask));
+      if ((hdr & BPF_RINGBUF_DISCARD_BIT) === 0) overwritten++;
+      overPos = (overPos + recordFootprint(hdr & HDR_LEN_MASK)) | 0;
+    } while ((newProdPos - overPos) >>> 0 > mask);
+    const next = OVERWRITE_SLOTS_INDEX + ((gen + 1) & 1) * OVERWRITE_SLOT_WORDS;
+    // Fill the idle slot, then switch to it; readers re-check the generation (readOverwrite()).
+    Atomics.store(i32, next, overPos);
+    Atomics.store(i32, next + 1, overwritten);
+    // Publishes the new [overwrite_pos, overwritten] pair; pairs with readOverwrite()'s loads.
+    Atomics.store(i32, OVERWRITE_GEN_INDEX, (gen + 1) | 0);
+  }
+
+  /**
+   * Commits a reserved record: the kernel's `bpf_ringbuf_submit`. Flags other than the two wakeup
+   * bits are ignored, as the kernel does for submit and discard. Thread: the reserving producer.
+   * @throws RingBufRangeError `ERR_RINGBUF_OFFSET` when `offset` is not a record's payload offset.
+   * @throws RingBufError `ERR_RINGBUF_NOT_BUSY` when the record is not reserved; nothing changes.
+   */
+  submit(offset: number, flags = 0): void {
+    const hdrIndex = this.checkedHeaderIndex(offset);
+    // Commits: clears BUSY and publishes the payload; pairs with the consumer's header load. On a
+    // header without BUSY the AND changes nothing, so a refused submit leaves the ring unchanged.
+    const old = Atomics.and(this.i32, hdrIndex, ~BUSY_BIT_I32);
+    if ((old & BUSY_BIT_I32) === 0) throw this.notBusyError(offset);
+    this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
+  }
+
+  /**
+   * Commits a reserved record as discarded: the kernel's `bpf_ringbuf_discard`. The consumer skips
+   * it. Thread: the reserving producer.
+   * @throws as `submit`.
+   */
+  discard(offset: number, flags = 0): void {
+    const hdrIndex = this.checkedHeaderIndex(offset);
+    // Observes our own reservation's header.
+    const old = Atomics.load(this.i32, hdrIndex);
+    if ((old & BUSY_BIT_I32) === 0) throw this.notBusyError(offset);
+    // Commits as discarded; pairs with the consumer's and the pending loop's header loads.
+    const seen = Atomics.compareExchange(this.i32, hdrIndex, old, (old & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT);
+    if (seen !== old) throw this.notBusyError(offset);
+    this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
+  }
+
+  /**
+   * Reserves, copies `payload` in and submits: the kernel's `bpf_ringbuf_output`. Returns false when
+   * the record does not fit now (-EAGAIN). Thread: any producer.
+   * @throws RingBufRangeError `ERR_RINGBUF_FLAGS` for flags other than the two wakeup bits (-EINVAL),
+   *   `ERR_RINGBUF_RECORD_SIZE` as `reserve`.
+   */
+  output(payload: Uint8Array, flags = 0): boolean {
+    if ((flags >>> 0) !== flags || (flags & ~WAKEUP_FLAGS) !== 0) {
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_FLAGS',
+        `output flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${String(flags)}`,
+      );
+    }
+    if (!(payload instanceof Uint8Array)) {
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'output needs a Uint8Array payload');
+    }
+    const offset = this.reserve(payload.length);
+    if (offset < 0) return false;
+    this.data.set(payload, offset);
+    // Commits; pairs with the consumer's header load (the header is ours and BUSY).
+    Atomics.and(this.i32, headerIndex(offset - BPF_RINGBUF_HDR_SZ), ~BUSY_BIT_I32);
+    this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
+    return true;
+  }
+
+  /**
+   * The kernel's wake decision after a commit, minus the wakeups nobody would receive: wake iff
+   * FORCE_WAKEUP, or no NO_WAKEUP and the consumer has consumed everything up to exactly this record.
+   * The consumer_pos load and the notify happen only when the consumer has announced that it sleeps.
+   */
+  private afterCommit(hdrOffset: number, flags: number): void {
+    const wake = this.wake;
+    if ((flags & BPF_RB_FORCE_WAKEUP) === 0) {
+      if ((flags & BPF_RB_NO_WAKEUP) !== 0 || !consumerSleeping(wake)) return;
+      // Observes the sleeping consumer's position; pairs with its consumer_pos store.
+      if ((Atomics.load(this.i32, CONS_POS_INDEX) & this.mask) !== hdrOffset) return;
+    } else if (!consumerSleeping(wake)) {
+      return;
+    }
+    wakeConsumer(wake);
+  }
+
+  /**
+   * Recovers from a producer that died (worker terminated, uncaught exception, `process.exit`) at any
+   * instruction: frees the lock if the dead producer holds it, then, under the lock, discards every
+   * record it reserved and never committed, so the consumer moves on. Agrona's `unblock()` and the
+   * kernel's resilient lock are the models; the kernel itself never loses a CPU mid-reservation.
+   *
+   * Safe only for a producer id that is really dead: a live producer's reservation would be
+   * discarded under it (its later submit then throws ERR_RINGBUF_NOT_BUSY). Every record the dead
+   * producer committed stays committed. Thread: any thread with a handle whose id differs from
+   * `deadProducerId`. Returns -1 in `recordsDiscarded` when the lock could not be taken in time.
+   */
+  recoverProducer(deadProducerId: number): { lockRecovered: boolean; recordsDiscarded: number } {
+    checkProducerId(deadProducerId);
+    if (deadProducerId === this.producerId) {
+      throw new RingBufError('ERR_RINGBUF_PRODUCER_ID', 'a handle cannot recover its own producer id');
+    }
+    const i32 = this.i32;
+    const mask = this.mask;
+    const lockRecovered = forceUnlock(i32, deadProducerId);
+    if (lockRecovered) {
+      // Counts recoveries for stats; written under no lock, hence atomic.
+      Atomics.add(i32, RECOVERED_LOCKS_INDEX, 1);
+    }
+    if (!lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) return { lockRecovered, recordsDiscarded: -1 };
+    let discarded = 0;
+    try {
+      // Under the lock no record ahead of the consumer can be reused, so the framing is stable.
+      const prodPos = i32[PROD_POS_INDEX]!;
+      // Observes the consumer's progress; records behind it are committed and need no look.
+      const consPos = Atomics.load(i32, CONS_POS_INDEX);
+      let pos = this.overwrite ? posMax(consPos, this.overwritePos()) : consPos;
+      while (posDiff(prodPos, pos) > 0) {
+        const index = headerIndex(pos & mask);
+        // Observes the header's committing RMW, if any.
+        const hdr = Atomics.load(i32, index);
+        const len = recordFootprint(hdr & HDR_LEN_MASK);
+        if (len > posDiff(prodPos, pos)) {
+          throw new RingBufCorruptionError(pos >>> 0, `record header at position ${pos >>> 0} runs past producer_pos ${prodPos >>> 0}`);
+        }
+        if ((hdr & BUSY_BIT_I32) !== 0 && i32[index + HDR_OWNER_WORD] === deadProducerId) {
+          // Discards the dead producer's record exactly as its own discard() would have.
+          if (Atomics.compareExchange(i32, index, hdr, (hdr & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT) === hdr) {
+            discarded++;
+            this.afterCommit(pos & mask, 0);
+          }
+        }
+        pos = (pos + len) | 0;
+      }
+      // Counts discarded records for stats.
+      Atomics.add(i32, RECOVERED_RECORDS_INDEX, discarded);
+    } finally {
+      unlock(i32);
+    }
+    return { lockRecovered, recordsDiscarded: discarded };
+  }
+
+  /** Locks and records recovered so far on this ring (all recoverers). */
+  recoveryCounts(): { locks: number; records: number } {
+    // Observes recoverProducer()'s counters.
+    return { locks: Atomics.load(this.i32, RECOVERED_LOCKS_INDEX), records: Atomics.load(this.i32, RECOVERED_RECORDS_INDEX) };
+  }
+
+  /** The producer id holding the lock right now, or 0 (a snapshot, for recovery and tests). */
+  lockHolder(): number {
+    // Observes the holder written by the acquiring compare-exchange.
+    return lockOwner(Atomics.load(this.i32, LOCK_INDEX));
+  }
+
+  /**
+   * `bpf_ringbuf_query`. Values are momentary snapshots, fit for reporting and heuristics only, as
+   * the kernel documents. Unknown fields return 0, as the kernel's. Thread: any.
+   */
+  query(field: number): number {
+    const i32 = this.i32;
+    switch (field) {
+      case BPF_RB_AVAIL_DATA: {
+        // Observes the consumer's and the producers' latest published positions.
+        const cons = Atomics.load(i32, CONS_POS_INDEX);
+        const prod = Atomics.load(i32, PROD_POS_INDEX);
+        const from = this.overwrite ? posMax(cons, this.readOverwrite().pos) : cons;
+        return (prod - from) >>> 0;
+      }
+      case BPF_RB_RING_SIZE:
+        return this.size;
+      case BPF_RB_CONS_POS:
+        // Observes the consumer's store of consumer_pos.
+        return Atomics.load(i32, CONS_POS_INDEX) >>> 0;
+      case BPF_RB_PROD_POS:
+        // Observes the reserving producer's store of producer_pos.
+        return Atomics.load(i32, PROD_POS_INDEX) >>> 0;
+      case BPF_RB_OVERWRITE_POS:
+        return this.readOverwrite().pos >>> 0;
+      default:
+        return 0;
+    }
+  }
+
+  /**
+   * overwrite_pos alone, without allocating (the consumer's torn-record check). Thread: any.
+   * @internal
+   */
+  overwritePos(): number {
+    const i32 = this.i32;
+    for (;;) {
+      // Observes the generation published last by overwriteOldest(); pairs with its final store.
+      const gen = Atomics.load(i32, OVERWRITE_GEN_INDEX);
+      // Observes the slot filled before that generation was published.
+      const pos = Atomics.load(i32, OVERWRITE_SLOTS_INDEX + (gen & 1) * OVERWRITE_SLOT_WORDS);
+      // Re-checks that no producer refilled the slot while we read it.
+      if (Atomics.load(i32, OVERWRITE_GEN_INDEX) === gen) return pos;
+    }
+  }
+
+  /**
+   * A consistent snapshot of [overwrite_pos, committed records overwritten]. Thread: any.
+   * @internal
+   */
+  readOverwrite(): { pos: number; overwritten: number } {
+    const i32 = this.i32;
+    for (;;) {
+      // Observes the generation published last by overwriteOldest(); pairs with its final store.
+      const gen = Atomics.load(i32, OVERWRITE_GEN_INDEX);
+      const slot = OVERWRITE_SLOTS_INDEX + (gen & 1) * OVERWRITE_SLOT_WORDS;
+      // Observes the slot filled before that generation was published.
+      const pos = Atomics.load(i32, slot);
+      const overwritten = Atomics.load(i32, slot + 1) >>> 0;
+      // Re-checks that no producer refilled the slot while we read it.
+      if (Atomics.load(i32, OVERWRITE_GEN_INDEX) === gen) return { pos, overwritten };
+    }
+  }
+
+  private checkedHeaderIndex(offset: number): number {
+    if ((offset >>> 0) !== offset || (offset & 7) !== 0 || offset < BPF_RINGBUF_HDR_SZ || offset > this.size) {
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_OFFSET',
+        `${String(offset)} is not a record payload offset in a ${this.size}-byte ring (8-aligned, 8..${this.size})`,
+      );
+    }
+    return headerIndex(offset - BPF_RINGBUF_HDR_SZ);
+  }
+
+  private recordSizeError(size: number): RingBufRangeError {
+    return new RingBufRangeError(
+      'ERR_RINGBUF_RECORD_SIZE',
+      `record payload size must be an integer from 0 to ${this.maxPayload} in a ${this.size}-byte ring, got ${String(size)}`,
+    );
+  }
+
+  private notBusyError(offset: number): RingBufError {
+    return new RingBufError('ERR_RINGBUF_NOT_BUSY', `the record at offset ${offset} is not reserved (already committed or never reserved)`);
+  }
+}
+
+/** Whether `size` is a valid data area size: power of two, multiple of 4096, at most 2^30. */
+export function isValidRingSize(size: number): boolean {
+  return Number.isInteger(size) && size >= PAGE_SIZE && size <= MAX_RING_SIZE && (size & (size - 1)) === 0;
+}
+
+function checkRingSize(size: unknown): asserts size is number {
+  if (typeof size !== 'number' || !isValidRingSize(size)) {
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_SIZE',
+      `ring size must be a power of two, a multiple of ${PAGE_SIZE} and at most ${MAX_RING_SIZE}, got ${String(size)}`,
+    );
+  }
+}
+
+function checkProducerId(id: number | undefined): number {
+  if (id === undefined) return threadId + 1;
+  if (!Number.isInteger(id) || id < 1 || id > MAX_PRODUCER_ID) {
+    throw new RingBufRangeError('ERR_RINGBUF_PRODUCER_ID', `producerId must be an integer from 1 to ${MAX_PRODUCER_ID}, got ${String(id)}`);
+  }
+  return id;
+}
+
+function checkLockTimeout(ms: number | undefined): number {
+  if (ms === undefined) return DEFAULT_LOCK_TIMEOUT_MS;
+  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
+    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `lockTimeoutMs must be a non-negative number or Infinity, got ${String(ms)}`);
+  }
+  return ms;
+}
