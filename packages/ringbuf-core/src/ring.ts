@@ -376,14 +376,11 @@ export class RingBuffer {
    * Commits a reserved record: the kernel's `bpf_ringbuf_submit`. Flags other than the two wakeup
    * bits are ignored, as the kernel does for submit and discard. Thread: the reserving producer.
    * @throws RingBufRangeError `ERR_RINGBUF_OFFSET` when `offset` is not a record's payload offset.
-   * @throws RingBufError `ERR_RINGBUF_NOT_BUSY` when the record is not reserved; nothing changes.
+   * @throws RingBufError `ERR_RINGBUF_NOT_BUSY` when the record is not reserved by this handle's
+   *   producer id (already committed, never reserved, or another producer's); nothing changes.
    */
   submit(offset: number, flags = 0): void {
-    const hdrIndex = this.checkedHeaderIndex(offset);
-    // Commits: clears BUSY and publishes the payload; pairs with the consumer's header load. On a
-    // header without BUSY the AND changes nothing, so a refused submit leaves the ring unchanged.
-    const old = Atomics.and(this.i32, hdrIndex, ~BUSY_BIT_I32);
-    if ((old & BUSY_BIT_I32) === 0) throw this.notBusyError(offset);
+    this.commit(this.checkedHeaderIndex(offset), offset, 0);
     this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
   }
 
@@ -393,14 +390,23 @@ export class RingBuffer {
    * @throws as `submit`.
    */
   discard(offset: number, flags = 0): void {
-    const hdrIndex = this.checkedHeaderIndex(offset);
-    // Observes our own reservation's header.
-    const old = Atomics.load(this.i32, hdrIndex);
-    if ((old & BUSY_BIT_I32) === 0) throw this.notBusyError(offset);
-    // Commits as discarded; pairs with the consumer's and the pending loop's header loads.
-    const seen = Atomics.compareExchange(this.i32, hdrIndex, old, (old & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT);
-    if (seen !== old) throw this.notBusyError(offset);
+    this.commit(this.checkedHeaderIndex(offset), offset, BPF_RINGBUF_DISCARD_BIT);
     this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
+  }
+
+  /**
+   * The kernel's `bpf_ringbuf_commit` header update, refusing anything but this producer's own BUSY
+   * reservation. The kernel's verifier guarantees that; here an offset inside a committed payload
+   * could otherwise look BUSY and have its bytes rewritten, so the owner word is checked too.
+   */
+  private commit(hdrIndex: number, offset: number, discardBit: number): void {
+    const i32 = this.i32;
+    // Observes our own reservation's header (written by reserveLocked in this thread).
+    const old = Atomics.load(i32, hdrIndex);
+    if ((old & BUSY_BIT_I32) === 0 || i32[hdrIndex + HDR_OWNER_WORD] !== this.producerId) throw this.notBusyError(offset);
+    // Commits: clears BUSY (sets DISCARD) and publishes the payload; pairs with the consumer's and
+    // the pending loop's header loads. Fails only if recovery discarded the record under us.
+    if (Atomics.compareExchange(i32, hdrIndex, old, (old & ~BUSY_BIT_I32) | discardBit) !== old) throw this.notBusyError(offset);
   }
 
   /**
@@ -594,7 +600,7 @@ export class RingBuffer {
   }
 
   private notBusyError(offset: number): RingBufError {
-    return new RingBufError('ERR_RINGBUF_NOT_BUSY', `the record at offset ${offset} is not reserved (already committed or never reserved)`);
+    return new RingBufError('ERR_RINGBUF_NOT_BUSY', `the record at offset ${offset} is not reserved by producer ${this.producerId} (already committed, never reserved, or another producer's)`);
   }
 }
 
