@@ -262,7 +262,12 @@ export class Consumer {
     this.checkOpen();
     const entry = this.entries[index];
     if (entry === undefined) throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `no ring at index ${index}`);
-    return this.processRing(entry, n);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `consumeRing needs a non-negative integer count, got ${String(n)}`);
+    }
+    // As consumeN: n = 0 processes nothing; counts are capped at INT_MAX like libbpf's.
+    if (n === 0) return 0;
+    return this.processRing(entry, n > INT_MAX ? INT_MAX : n);
   }
 
   /** `ring_buffer__free`: release every ring's consumer slot. Idempotent. */
