@@ -1,0 +1,26 @@
+/**
+ * The filler of instrumented payloads: bytes after the 24-byte instrumented header are a function of
+ * (producer id, seq, byte index), so a consumer can prove that no delivered record is torn (half
+ * written, or overwritten by another record).
+ */
+import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/consumer';
+
+/** The filler byte at payload index `i` (i >= 24) of record `seq` of `producerId`. */
+export function fillerByte(producerId: number, seq: number, i: number): number {
+  return (Math.imul(seq, 31) + Math.imul(producerId, 17) + i) & 0xff;
+}
+
+/** Writes the filler of one record: `data[offset + 24, offset + size)`. Allocation-free. */
+export function writeFiller(data: Uint8Array, offset: number, size: number, producerId: number, seq: number): void {
+  const base = (Math.imul(seq, 31) + Math.imul(producerId, 17)) | 0;
+  for (let i = INSTRUMENTED_HEADER_BYTES; i < size; i++) data[offset + i] = (base + i) & 0xff;
+}
+
+/** Whether the filler of a delivered record is intact. Allocation-free. */
+export function checkFiller(data: Uint8Array, offset: number, size: number, producerId: number, seq: number): boolean {
+  const base = (Math.imul(seq, 31) + Math.imul(producerId, 17)) | 0;
+  for (let i = INSTRUMENTED_HEADER_BYTES; i < size; i++) {
+    if (data[offset + i] !== ((base + i) & 0xff)) return false;
+  }
+  return true;
+}
