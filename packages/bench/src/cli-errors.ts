@@ -1,0 +1,67 @@
+/** Option errors shared by the CLI's commands: one line, exit status 2, no stack trace. */
+import { parseArgs } from 'node:util';
+
+/** A bad command line. The dispatcher prints `ringbuf: <message>` and exits 2. */
+export class UsageError extends Error {
+  readonly code = 'ERR_RINGBUF_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * Parses an integer option within [min, max], or returns `fallback` when absent.
+ * @throws UsageError naming the option and the accepted values.
+ */
+export function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new UsageError(`${name}: '${raw}' is not an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+
+/**
+ * Checks that `raw` is one of `accepted`.
+ * @throws UsageError naming the option and the accepted values.
+ */
+export function oneOf<T extends string>(name: string, raw: string, accepted: readonly T[]): T {
+  if (!(accepted as readonly string[]).includes(raw)) {
+    throw new UsageError(`${name}: '${raw}' is not one of ${accepted.join(', ')}`);
+  }
+  return raw as T;
+}
+
+type ParseArgsOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+
+/**
+ * `util.parseArgs` (strict, no positionals) whose errors become one-line UsageErrors naming the
+ * option and listing the accepted ones.
+ * @throws UsageError for an unknown option, a missing value, or a positional argument.
+ */
+export function parseOptions<O extends ParseArgsOptions>(
+  argv: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>> {
+  const accepted = Object.entries(options)
+    .map(([name, o]) => `--${name}${o.type === 'string' ? ' <value>' : ''}`)
+    .join(', ');
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    const first = ((e as Error).message ?? String(e)).split('\n')[0]!;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const option = /'([^']+)'/.exec(first)?.[1] ?? first;
+      throw new UsageError(`unknown option '${option}': accepted options are ${accepted}`);
+    }
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      const arg = /'([^']+)'/.exec(first)?.[1] ?? first;
+      throw new UsageError(`unexpected argument '${arg}': accepted options are ${accepted}`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(first);
+    throw e;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Peer: `postMessage` from a producer worker to a consumer worker through a MessageChannel, one
+ * 16-byte record per message or `peerBatch` records per message (one buffer of batch × payload
+ * bytes, structured-cloned). postMessage has no backpressure, so the producer keeps at most
+ * `WINDOW_RECORDS` records in flight (it reads the consumer's hit count), else memory would grow
+ * without bound; records are never dropped.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { HITS_INDEX, stopRequested } from '../bench/control.js';
+import type { ScenarioParams } from '../bench/types.js';
+import { Probe, awaitStart, ctl, markReady } from '../bench/workers/common.js';
+
+/** Records in flight at most (the consumer's hit count lags the producer's sends by at most this). */
+const WINDOW_RECORDS = 4096;
+
+const { role, port, params } = workerData as { role: 'producer' | 'consumer'; port: MessagePort; params: ScenarioParams };
+const batch = params.peerBatch ?? 1;
+
+if (role === 'producer') {
+  const probe = new Probe('producer0');
+  const message = new Uint8Array(params.payload * batch);
+  for (let i = 0; i < message.length; i++) message[i] = i & 0xff;
+  awaitStart();
+  let sent = 0;
+  while (!stopRequested(ctl)) {
+    // Observes the consumer's hit count (flow control).
+    if (sent - Atomics.load(ctl, HITS_INDEX) < WINDOW_RECORDS) {
+      port.postMessage(message);
+      sent += batch;
+      if ((sent & 1023) < batch) probe.check();
+    }
+  }
+  port.close();
+  await probe.finish();
+} else {
+  const probe = new Probe('consumer');
+  let hits = 0;
+  port.on('message', () => {
+    hits += batch;
+    // Publishes the hit count; main and the producer read it.
+    Atomics.store(ctl, HITS_INDEX, hits);
+    if ((hits & 1023) < batch) probe.check();
+  });
+  parentPort!.once('message', () => {
+    port.close();
+    void probe.finish();
+  });
+  markReady();
+}

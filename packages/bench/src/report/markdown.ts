@@ -1,0 +1,146 @@
+/** report.md: machine, goals, ratios, one table per scenario group, charts, notes. */
+import type { ScenarioResult } from '../bench/types.js';
+import { fixed, gbps, mdTable } from './format.js';
+import { KERNEL_HW, KERNEL_TABLE } from './published.js';
+import { SCENARIO_HEAD, scenarioRows } from './table.js';
+import type { BenchReport, Goal } from './types.js';
+import type { Chart } from './charts.js';
+
+const GROUP_TITLES: Record<string, string> = {
+  parallel: 'Single producer, parallel (the kernel\'s "Single-producer, parallel producer")',
+  b2b: 'Back-to-back (the consumer triggers each batch)',
+  'sample-rate': 'Sampled wakeups: the sample-rate sweep',
+  'reserve-vs-output': 'Reserve+submit against output (back-to-back)',
+  batch: 'Batch count (back-to-back)',
+  producers: 'Producer sweep (batch 50)',
+  sizes: 'Record sizes against memcpy',
+  peers: 'Peers in the same run (16-byte records, 1 producer)',
+  latency: 'Latency',
+};
+
+/** Why a goal can be missed on this design and what would close it (the closing note). */
+const MISSED_NOTES: Record<string, string> = {
+  'vs-ringbufjs':
+    'ringbuf.js publishes one index per push with no lock and no header; ours takes the reservation lock (one CAS + one exchange), writes an 8-byte header and commits with an atomic AND per record. Closing it means a lock-free reservation (fetch-and-add, as Disruptor does) or a batched reserve API beyond the kernel\'s.',
+  'vs-postmessage': 'postMessage costs microseconds per message; a shortfall here would mean our per-record path regressed badly.',
+  'wakeup-b2b':
+    'in back-to-back mode the consumer is awake while the batch is produced, so FORCE_WAKEUP costs one load of the wake word; a shortfall means that load or AVAIL_DATA query dominates.',
+  'wakeup-parallel':
+    'in parallel mode the consumer does sleep, and every FORCE_WAKEUP that finds it asleep pays a real Atomics.notify and a thread wakeup (~10 µs); rate 1 then wakes it after every record it sleeps on. Closing it: have the consumer spin briefly before it announces sleep, or coalesce wakeups (at most one notify per sleep is already done).',
+  'bandwidth-4k':
+    'a 4 KiB record costs the producer one Uint8Array.set into shared memory plus the reserve/commit, and on 2 cores the consumer and producer share the memory bus; a copy-out consumer would halve it again.',
+  'zero-gc':
+    'a GC event in steady state means something on the measured path allocates (or a young-generation GC of the thread\'s start-up garbage fell into the window); run with --trace-gc in the worker to find it.',
+};
+
+function goalRows(goals: readonly Goal[]): string[][] {
+  return goals.map((g) => [g.goal, fixed(g.value), String(g.target), g.value === null ? 'not run' : g.met ? 'met' : '**missed**', g.detail]);
+}
+
+function chartFor(charts: readonly Chart[], file: string): string {
+  const c = charts.find((x) => x.file === file);
+  return c ? `\n![${c.title}](${c.file})\n` : '';
+}
+
+export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('# ringbuf bench report', '');
+  out.push(
+    mdTable(
+      ['machine', ''],
+      [
+        ['CPU', m.cpuModel],
+        ['cores', `${m.cores} (producers beyond ${Math.max(1, m.cores - 1)} plus the consumer are oversubscribed)`],
+        ['memory', `${m.memoryGiB} GiB`],
+        ['Node', `${m.node} (V8 ${m.v8})`],
+        ['platform', m.platform],
+        ['git revision', m.gitRev ?? 'n/a'],
+        ['load average (1 min) at start', String(m.loadAvg1m)],
+        ['date', m.date],
+        ['measurement', `${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up${r.options.quick ? ' (--quick: numbers are not meaningful)' : ''}`],
+      ],
+    ),
+    '',
+  );
+  out.push(
+    'Hits are records delivered to the consumer\'s callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel\'s `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows.',
+    '',
+  );
+  if (r.goals.length > 0) out.push('## Goals', '', mdTable(['goal', 'value', 'target', 'result', 'numbers'], goalRows(r.goals)), '');
+  const ratios = r.ratios.filter((x) => x.value !== null);
+  if (ratios.length > 0) out.push('## Ratios (same run)', '', mdTable(['ours / other', 'ratio'], ratios.map((x) => [x.name, fixed(x.value)])), '');
+  const groups = [...new Set(r.scenarios.map((s) => s.group))];
+  for (const g of groups) {
+    const list: ScenarioResult[] = r.scenarios.filter((s) => s.group === g);
+    out.push(`## ${GROUP_TITLES[g] ?? g}`, '');
+    out.push(mdTable(SCENARIO_HEAD, scenarioRows(list)), '');
+    if (g === 'parallel' || g === 'b2b') {
+      out.push(
+        `Kernel, published (${KERNEL_HW}): parallel ${KERNEL_TABLE.parallel}, sampled ${KERNEL_TABLE.parallelSampled}; back-to-back ${KERNEL_TABLE.b2b}, sampled ${KERNEL_TABLE.b2bSampled} M/s.`,
+        '',
+      );
+    }
+    if (g === 'reserve-vs-output') {
+      out.push(
+        `Kernel, published: reserve ${KERNEL_TABLE.reserveB2b} vs output ${KERNEL_TABLE.outputB2b} M/s; sampled ${KERNEL_TABLE.reserveB2bSampled} vs ${KERNEL_TABLE.outputB2bSampled} M/s.`,
+        '',
+      );
+    }
+    if (g === 'sample-rate') {
+      out.push(
+        'The producer sets BPF_RB_FORCE_WAKEUP when `query(BPF_RB_AVAIL_DATA) >= rate × 24` (24 = the record footprint of a 16-byte payload; the kernel uses 16, its footprint of an 8-byte payload), else BPF_RB_NO_WAKEUP, as `ringbuf_bench.c` does. A FORCE_WAKEUP that finds the consumer awake costs one load; the kernel queues irq_work on every one.',
+        chartFor(charts, 'sample-rate.svg'),
+      );
+    }
+    if (g === 'producers') {
+      out.push(
+        `This machine has ${m.cores} cores: with the consumer thread, more than ${Math.max(1, m.cores - 1)} producer(s) are oversubscribed, so the curve shows how throughput holds up when threads outnumber cores, not scaling.`,
+        chartFor(charts, 'throughput-vs-producers.svg'),
+      );
+    }
+    if (g === 'sizes') {
+      const rows = list
+        .filter((s) => !s.error)
+        .map((s) => {
+          const mc = r.memcpy.find((x) => x.size === s.params.payload);
+          return [String(s.params.payload), gbps(s.bytesPerSec), mc ? gbps(mc.bytesPerSec) : 'n/a', mc ? fixed(s.bytesPerSec / mc.bytesPerSec) : 'n/a'];
+        });
+      out.push(mdTable(['payload B', 'ours GB/s', 'memcpy GB/s', 'ratio'], rows), chartFor(charts, 'record-sizes.svg'));
+    }
+    if (g === 'peers') out.push(chartFor(charts, 'peers.svg'));
+    if (g === 'latency') {
+      const lat = list.find((s) => s.latency)?.latency;
+      if (lat) {
+        out.push(
+          mdTable(
+            ['records', 'mean µs', 'p50', 'p90', 'p99', 'p99.9', 'max'],
+            [[String(lat.count), fixed(lat.meanUs, 1), fixed(lat.p50Us, 1), fixed(lat.p90Us, 1), fixed(lat.p99Us, 1), fixed(lat.p999Us, 1), fixed(lat.maxUs, 1)]],
+          ),
+          chartFor(charts, 'latency.svg'),
+        );
+      }
+    }
+  }
+  if (r.memcpy.length > 0 && !groups.includes('sizes')) {
+    out.push('## memcpy', '', mdTable(['block B', 'GB/s'], r.memcpy.map((x) => [String(x.size), gbps(x.bytesPerSec)])), '');
+  }
+  if (r.micro.length > 0) {
+    out.push(
+      '## Micro-operations (one thread, tinybench)',
+      '',
+      `Each tinybench iteration runs ${r.micro[0]!.opsPerTask} operations; figures are per operation.`,
+      '',
+      mdTable(['operation', 'ns/op', '± % (rme)'], r.micro.map((x) => [x.name, fixed(x.nsPerOp, 1), fixed(x.rmePercent, 1)])),
+      '',
+    );
+  }
+  if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  const missed = r.goals.filter((g) => g.value !== null && !g.met);
+  out.push('## Closing note', '');
+  if (missed.length === 0) out.push('Every goal evaluated in this run was met.', '');
+  else for (const g of missed) out.push(`- **${g.id} missed** (${g.detail}): ${MISSED_NOTES[g.id] ?? ''}`);
+  out.push('');
+  out.push('Reproduce: `npx -y pnpm@12.4.2 bench` or `node packages/bench/dist/src/cli.js bench` (after a build).', '');
+  return out.join('\n');
+}

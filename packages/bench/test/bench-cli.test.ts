@@ -1,0 +1,76 @@
+/** The CLI dispatcher: usage, and bad options exit 2 with one line naming the option. */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { meanStd } from '../src/bench/stats.js';
+import { UsageError, intOption, oneOf } from '../src/cli-errors.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: unknown }).code : 0;
+      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
+    });
+  });
+}
+
+test('--help lists the commands with their descriptions', async (t) => {
+  const { code, stdout } = await runCli(['--help']);
+  t.is(code, 0);
+  t.regex(stdout, /Usage: ringbuf <command>/);
+  t.regex(stdout, /^\s+bench\s+\S/m);
+});
+
+test('bench --help prints the options and runs nothing', async (t) => {
+  const { code, stdout } = await runCli(['bench', '--help']);
+  t.is(code, 0);
+  for (const opt of ['--quick', '--scenario', '--windows', '--window-ms', '--json', '--out', '--log-level']) t.true(stdout.includes(opt), opt);
+});
+
+const bad: Array<[string[], RegExp]> = [
+  [['nope'], /unknown command 'nope'.*bench/],
+  [['bench', '--bogus'], /unknown option '--bogus'.*--quick/],
+  [['bench', '--windows', 'x'], /--windows: 'x' is not an integer from 1 to/],
+  [['bench', '--windows', '0'], /--windows: '0' is not an integer from 1 to/],
+  [['bench', '--window-ms', '1.5'], /--window-ms: '1.5'/],
+  [['bench', '--scenario', 'warp'], /--scenario: 'warp' is not one of parallel, b2b, .*micro/],
+  [['bench', '--log-level', 'loud'], /--log-level: 'loud' is not one of fatal, error, warn/],
+  [['bench', '--windows'], /--windows/],
+  [['bench', 'extra'], /unexpected argument 'extra'/],
+];
+for (const [args, pattern] of bad) {
+  test(`\`ringbuf ${args.join(' ')}\` exits 2 with one line and no stack trace`, async (t) => {
+    const { code, stdout, stderr } = await runCli(args);
+    t.is(code, 2);
+    t.is(stdout, '');
+    const lines = stderr.trimEnd().split('\n');
+    t.is(lines.length, 1, stderr);
+    t.regex(lines[0]!, pattern);
+    t.false(/\n\s+at /.test(stderr));
+  });
+}
+
+test('no command prints the usage and exits 2', async (t) => {
+  const { code, stdout } = await runCli([]);
+  t.is(code, 2);
+  t.regex(stdout, /Commands:/);
+});
+
+test('meanStd gives the mean and the sample standard deviation', (t) => {
+  t.deepEqual(meanStd([]), { mean: 0, stddev: 0 });
+  t.deepEqual(meanStd([5]), { mean: 5, stddev: 0 });
+  const r = meanStd([2, 4, 4, 4, 5, 5, 7, 9]);
+  t.is(r.mean, 5);
+  t.true(Math.abs(r.stddev - Math.sqrt(32 / 7)) < 1e-12);
+});
+
+test('option parsers accept what they document and refuse the rest with a UsageError', (t) => {
+  t.is(intOption('--n', undefined, 7, 1, 10), 7);
+  t.is(intOption('--n', '10', 7, 1, 10), 10);
+  t.throws(() => intOption('--n', '11', 7, 1, 10), { instanceOf: UsageError, message: /--n: '11'/ });
+  t.throws(() => intOption('--n', '1e1', 7, 1, 20), { instanceOf: UsageError });
+  t.is(oneOf('--x', 'b', ['a', 'b']), 'b');
+  t.throws(() => oneOf('--x', 'c', ['a', 'b']), { instanceOf: UsageError, message: "--x: 'c' is not one of a, b" });
+});
