@@ -1,0 +1,103 @@
+/**
+ * Lost-wakeup stress, self-pacing only: flags 0 on every commit, so the only wakeups are the
+ * kernel's rule (wake iff the consumer has consumed everything up to exactly this record). The
+ * consumer sleeps in `poll(-1)`, never with a timeout. Producers emit small bursts and then wait
+ * until the consumer has delivered all their records (a counter the consumer publishes after each
+ * pass). The wait has a generous timeout that fails the test: a lost wakeup leaves the consumer
+ * asleep with committed records and shows up as a producer that never sees it catch up.
+ *
+ * The test also checks that the consumer really slept and was really woken many times (through the
+ * wake word's notification counter and the consumer's own counters); otherwise it proves nothing.
+ */
+import test from 'ava';
+import { RingBuffer } from '@ringbuf/core';
+import { seedFromEnv } from './helpers/prng.js';
+import type { ConsumerConfig, ConsumerReport } from './fixtures/stress-consumer.js';
+import { derive, firstFew, reports, start, sum, type Running } from './fixtures/stress-harness.js';
+import { createControl } from './fixtures/stress-layout.js';
+import type { ProducerConfig, ProducerReport } from './fixtures/stress-producer.js';
+
+const PRODUCER = new URL('./fixtures/stress-producer.js', import.meta.url);
+const CONSUMER = new URL('./fixtures/stress-consumer.js', import.meta.url);
+const PRODUCERS = 2;
+const MIN_SIZE = 8;
+const MAX_SIZE = 600;
+/** Bursts of 1..8 records per producer: far below the ring's capacity, so nothing is ever dropped. */
+const BURST = { min: 1, max: 8 };
+const BURSTS_PER_PRODUCER = 10_000;
+/** Generous: a healthy catch-up takes microseconds; only a lost wakeup (or a wedged machine) hits it. */
+const CATCH_UP_TIMEOUT_MS = 5_000;
+
+test.serial('flags 0 everywhere, consumer in poll(-1), producers self-paced in bursts: no lost wakeup', async (t) => {
+  const seed = seedFromEnv();
+  t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
+  const ring = RingBuffer.create({ size: 64 * 1024, producerId: 100 });
+  const control = createControl();
+  const parties = PRODUCERS + 1;
+  // Mean burst 4.5 records: this many attempts give about BURSTS_PER_PRODUCER bursts per producer.
+  const attempts = Math.round(BURSTS_PER_PRODUCER * ((BURST.min + BURST.max) / 2));
+  const consumer = start<ConsumerReport>('consumer', CONSUMER, {
+    share: ring.share(),
+    control,
+    producers: PRODUCERS,
+    parties,
+    barrierTimeoutMs: 10_000,
+    seed,
+    minSize: MIN_SIZE,
+    maxSize: MAX_SIZE,
+    mode: 'strict',
+    publishDelivered: true,
+    maxExamples: 5,
+  } satisfies ConsumerConfig);
+  const producers: Running<ProducerReport>[] = [];
+  for (let p = 0; p < PRODUCERS; p++) {
+    producers.push(
+      start<ProducerReport>(`producer ${p}`, PRODUCER, {
+        share: ring.share(),
+        control,
+        index: p,
+        producerId: p + 1,
+        seed,
+        streamSeed: derive(seed, p),
+        attempts,
+        minSize: MIN_SIZE,
+        maxSize: MAX_SIZE,
+        discardRate: 0.1,
+        outputRate: 0.4,
+        flags: 'zero',
+        parties,
+        barrierTimeoutMs: 10_000,
+        // No kicks: the kernel's self-pacing rule must be enough on its own.
+        kickOnFull: false,
+        backoffMs: 0,
+        burst: { ...BURST, catchUpTimeoutMs: CATCH_UP_TIMEOUT_MS },
+        doneRecord: { flags: 0, timeoutMs: 10_000 },
+        countDone: false,
+      } satisfies ProducerConfig),
+    );
+  }
+  const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>([consumer, ...producers], 50_000, 'wakeup run')) as [
+    ConsumerReport,
+    ...ProducerReport[],
+  ];
+  for (const p of ps) t.is(p.error, undefined, p.error);
+  t.is(c.error, undefined, c.error);
+  t.is(c.violationCount, 0, `${c.violationCount} bad record(s), first ones:\n  ${firstFew(c.violations)}`);
+  for (const p of ps) {
+    t.is(p.dropped, 0, `producer ${p.index}: ${p.dropped} drops (the paced ring should never fill)`);
+    t.is(p.committed + p.discarded, p.attempts, `producer ${p.index}: committed + discarded != attempted`);
+    t.is(c.delivered[p.index], p.committed, `producer ${p.index}: delivered != committed`);
+  }
+  t.is(c.finalConsPos, c.finalProdPos, 'consumer drained the ring');
+  const bursts = Math.round((sum(ps, (p) => p.attempts) * 2) / (BURST.min + BURST.max));
+  t.log(
+    `about ${bursts} bursts, ${sum(ps, (p) => p.committed)} records; consumer polls ${c.counters.polls}, ` +
+      `sleeps ${c.counters.sleeps}, wakeups ${c.counters.wakeups}, notifications sent ${c.wakeNotifies}`,
+  );
+  // The test proves something only if the consumer slept and producers' commits woke it, many times.
+  // Each burst starts after the consumer caught up; a tenth is far below what any run shows.
+  const minimum = Math.floor(bursts / 10);
+  t.true(c.counters.sleeps >= minimum, `consumer slept only ${c.counters.sleeps} times (< ${minimum})`);
+  t.true(c.wakeNotifies >= minimum, `producers woke the consumer only ${c.wakeNotifies} times (< ${minimum})`);
+  t.true(c.counters.wakeups >= minimum, `only ${c.counters.wakeups} sleeps ended by a notification (< ${minimum})`);
+});
