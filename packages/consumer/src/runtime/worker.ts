@@ -356,6 +356,8 @@ async function main(): Promise<void> {
       continue;
     }
     sleeps++;
+    // Readers see the sleep while it lasts (the counters are otherwise published once per pass).
+    publishStats(backlog());
     const result = sleep(wake, timeout);
     cancelSleep(wake);
     if (result !== 'timed-out') wakeups++;
