@@ -61,7 +61,6 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
   private pending: IteratedRecord | undefined;
   private stopped = false;
   private closed = false;
-  private waiting = false;
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = (): void => this.stop();
 
@@ -104,15 +103,11 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
     for (;;) {
       if (this.stopped) return this.finish();
       if (this.takeOne()) return this.yieldPending();
-      this.waiting = true;
       let res = 0;
-      try {
-        if (this.headBusy()) await this.waitBusyHead();
-        else res = await this.consumer.pollAsync(-1);
-      } finally {
-        this.waiting = false;
-      }
+      if (this.headBusy()) await this.waitBusyHead();
+      else res = await this.consumer.pollAsync(-1);
       if (res === ONE_RECORD && this.pending !== undefined) return this.yieldPending();
+      // (After stop() the consumer is closed and pollAsync returned 0: the loop head ends it.)
     }
   }
 
@@ -129,9 +124,11 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
     if (this.stopped) return;
     this.stopped = true;
     this.signal?.removeEventListener('abort', this.onAbort);
-    // Ends a pending pollAsync (a no-op when nobody sleeps).
+    // Close first: a pending pollAsync that wakes finds the consumer closed and consumes nothing
+    // (a record it took now could never be yielded).
+    this.close();
+    // Ends a pending wait (a no-op when nobody sleeps).
     wakeConsumer(this.consumer.wakeWord);
-    if (!this.waiting) this.close();
   }
 
   /** One record from the rings, round-robin; false when none is committed. */
@@ -181,7 +178,7 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
   }
 
   private close(): void {
-    if (this.closed || this.waiting) return;
+    if (this.closed) return;
     this.closed = true;
     this.consumer.close();
   }
