@@ -7,8 +7,12 @@ import { MAX_PRODUCER_ID, RingBuffer, layout, type RingShare } from '@ringbuf/co
 
 /** The producer id of the main thread's recovery handles: never given to a producer. */
 export const RECOVERY_PRODUCER_ID = MAX_PRODUCER_ID;
-/** How long one recovery attempt waits for the ring's lock (it retries until it gets it). */
-const RECOVERY_LOCK_TIMEOUT_MS = 1000;
+/**
+ * How long one recovery attempt may block the pool's thread waiting for the ring's lock. Short on
+ * purpose: the lock may be held by another producer that died too, whose death this thread can only
+ * learn (and recover) once it returns to its event loop; recovery retries asynchronously instead.
+ */
+const RECOVERY_LOCK_TIMEOUT_MS = 10;
 
 /** Error codes of the producer pool. */
 export type PoolErrorCode =

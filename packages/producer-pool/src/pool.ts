@@ -185,8 +185,8 @@ const POINT_CODE: Record<Exclude<DiePointName, 'anywhere'>, number> = {
 const PARK_POLL_MS = 1;
 /** Give up waiting for a parked producer after this long (it finished or died otherwise). */
 const PARK_GIVE_UP_MS = 5000;
-/** Recovery retries when the ring's lock could not be taken in time. */
-const RECOVERY_ATTEMPTS = 20;
+/** Recovery keeps retrying for the ring's lock this long before it reports failure (-1). */
+const RECOVERY_GIVE_UP_MS = 30_000;
 
 /**
  * A pool of producer workers standing in for CPUs.
@@ -281,7 +281,7 @@ export class ProducerPool {
     }
     const result = this.result(performance.now() - startedAt);
     this.log.info({ elapsedMs: result.elapsedMs, totals: result.totals, deaths: result.deaths.length }, 'pool run finished');
-    if (result.rate !== undefined && !result.rate.met) {
+    if (result.rate !== undefined && !result.rate.met && !result.aborted) {
       this.log.warn(result.rate, 'open-loop rate not met');
     }
     return result;
@@ -367,7 +367,7 @@ export class ProducerPool {
     };
     this.piscina!.run(task).then(
       (outcome: ProducerOutcome) => this.onFinished(inc, outcome),
-      (err: unknown) => this.onDeath(inc, err),
+      (err: unknown) => void this.onDeath(inc, err),
     );
     return inc;
   }
@@ -384,7 +384,7 @@ export class ProducerPool {
    * or its code threw out of the loop. Either way none of its code runs any more, so this thread may
    * now write on its behalf: recover the lock and its BUSY records, then replace it.
    */
-  private onDeath(inc: Incarnation, err: unknown): void {
+  private async onDeath(inc: Incarnation, err: unknown): Promise<void> {
     inc.settled = true;
     const i32 = inc.i32;
     // Publishes DEAD: from here on only this thread writes for that producer id.
@@ -393,8 +393,7 @@ export class ProducerPool {
     const firstStartUs = slot.incarnations[0]!.f64[START_US_F64]!;
     if (slot.endAtUs === Infinity && firstStartUs > 0) slot.endAtUs = firstStartUs + this.opts.scenario.durationMs * 1000;
     const handle = this.opts.handles[inc.slot % this.opts.handles.length]!;
-    const { lockRecovered, recordsDiscarded } = recover(handle, inc.producerId);
-    // Observes the last committed sequence the producer published before it died.
+    const { lockRecovered, recordsDiscarded } = await recover(handle, inc.producerId);
     const lastCommittedSeq = Atomics.load(i32, LAST_SEQ_PLUS1_INDEX) - 1;
     const report: DeathReport = {
       producerId: inc.producerId,
@@ -565,17 +564,23 @@ export class ProducerPool {
 
 /**
  * Recovers a dead producer on one ring (RECOVERY.md): frees the lock if it holds it and discards its
- * BUSY records, retrying while the lock cannot be taken in time; then ends any consumer sleep the
+ * BUSY records, retrying asynchronously while the lock cannot be taken in time (never blocking this
+ * thread long: another dead producer may hold the lock, and only this thread can free it); then ends any consumer sleep the
  * dead producer may have claimed but never notified (it can die between its wake word exchange and
  * its notify). That notify is the one exception to "never notify when no one sleeps": once per death.
  */
-function recover(handle: RingBuffer, deadId: number): { lockRecovered: boolean; recordsDiscarded: number } {
+async function recover(handle: RingBuffer, deadId: number): Promise<{ lockRecovered: boolean; recordsDiscarded: number }> {
   let lockRecovered = false;
   let recordsDiscarded = -1;
-  for (let attempt = 0; attempt < RECOVERY_ATTEMPTS && recordsDiscarded < 0; attempt++) {
+  const since = performance.now();
+  for (;;) {
+    // Blocks at most RECOVERY_LOCK_TIMEOUT_MS; returns -1 discarded when the lock was not taken.
     const r = handle.recoverProducer(deadId);
     lockRecovered ||= r.lockRecovered;
     recordsDiscarded = r.recordsDiscarded;
+    if (recordsDiscarded >= 0 || performance.now() - since > RECOVERY_GIVE_UP_MS) break;
+    // Let this thread learn of other deaths (one of them may hold the lock) before retrying.
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
   // Ends a consumer sleep whose wakeup the dead producer claimed (exchange to AWAKE) but never sent.
   Atomics.notify(handle.wake, layout.WAKE_WORD_INDEX);

@@ -387,7 +387,8 @@ function die(st: Int32Array): number {
   const method = Atomics.load(st, DIE_METHOD_INDEX);
   if (method === METHOD_EXIT) process.exit(INJECTED_EXIT_CODE);
   if (method === METHOD_UNCAUGHT) {
-    setImmediate(() => {
+    // Thrown from a microtask once the task has returned: nothing catches it, the thread ends.
+    queueMicrotask(() => {
       throw new InjectedDeath('injected uncaught exception');
     });
     return DYING_ASYNC;
