@@ -105,10 +105,17 @@ export async function runThreaded(s: ThreadedScenario, timing: Timing, log: Logg
   let measureStartUs = 0;
   let measureEndUs = 0;
   const p = s.params;
-  const dropsNow = (): number => {
+  // Drop counters are 32-bit words that a spinning producer can wrap within a run: sum the
+  // per-producer differences modulo 2^32 since the last read.
+  const lastDrops = new Array<number>(p.producers).fill(0);
+  const dropsSince = (): number => {
     let d = 0;
-    // Observes each producer's published drop count.
-    for (let i = 0; i < p.producers; i++) d += Atomics.load(ctl, dropsIndex(i));
+    for (let i = 0; i < p.producers; i++) {
+      // Observes producer i's published drop count.
+      const now = Atomics.load(ctl, dropsIndex(i));
+      d += (now - lastDrops[i]!) >>> 0;
+      lastDrops[i] = now;
+    }
     return d;
   };
   try {
@@ -130,14 +137,14 @@ export async function runThreaded(s: ThreadedScenario, timing: Timing, log: Logg
     for (let w = 0; w < timing.windows && errors.length === 0; w++) {
       // Observes the consumer's hit count.
       const h0 = Atomics.load(ctl, HITS_INDEX);
-      const d0 = dropsNow();
+      dropsSince();
       const t0 = performance.now();
       await delay(timing.windowMs);
       // Observes the consumer's hit count.
       const h1 = Atomics.load(ctl, HITS_INDEX);
-      const d1 = dropsNow();
+      const drops = dropsSince();
       const t1 = performance.now();
-      windows.push({ ms: t1 - t0, hits: h1 - h0, drops: d1 - d0 });
+      windows.push({ ms: t1 - t0, hits: (h1 - h0) >>> 0, drops });
     }
     measureEndUs = clockMicros();
     // Publishes the end of measurement.

@@ -103,9 +103,9 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
     });
   }
   for (const payload of RECORD_SIZES) {
-    add('sizes', `rb-size-${payload}`, `1 producer, parallel, ${payload}-byte payloads copied in`, {
+    add('sizes', `rb-size-${payload}`, `back-to-back, batch 500, ${payload}-byte payloads copied in`, {
+      mode: 'b2b',
       payload,
-      batchCnt: 50,
       ringSize: sizeSweepRing(payload),
     });
   }

@@ -25,7 +25,7 @@ if (role === 'producer') {
   while (!stopRequested(ctl)) {
     for (let i = 0; i < 64; i++) {
       const n = ring.push(buf, bytes);
-      if (n < bytes) drops += ((bytes - n) / params.payload) | 0;
+      if (n < bytes) drops = (drops + (((bytes - n) / params.payload) | 0)) | 0;
     }
     // Publishes the drop count; main reads it per window.
     Atomics.store(ctl, dropsAt, drops);
@@ -35,15 +35,16 @@ if (role === 'producer') {
 } else {
   const probe = new Probe('consumer');
   awaitStart();
-  let hitBytes = 0;
+  /** Records consumed, kept a wrapping int32 (a small integer: adding to it never allocates). */
+  let hits = 0;
   let pops = 0;
   for (;;) {
     const n = ring.pop(buf, bytes);
-    hitBytes += n;
+    hits = (hits + ((n / params.payload) | 0)) | 0;
     if (n === 0 || ++pops === 64) {
       pops = 0;
       // Publishes the hit count; main reads it per window.
-      Atomics.store(ctl, HITS_INDEX, (hitBytes / params.payload) | 0);
+      Atomics.store(ctl, HITS_INDEX, hits);
       if (n === 0 && stopRequested(ctl)) break;
       probe.check();
     }

@@ -64,7 +64,7 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
     '',
   );
   out.push(
-    'Hits are records delivered to the consumer\'s callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel\'s `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows.',
+    'Hits are records delivered to the consumer\'s callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel\'s `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows; wakeups are the consumer\'s sleeps ended by a producer notify over the whole run (warm-up included).',
     '',
   );
   if (r.goals.length > 0) out.push('## Goals', '', mdTable(['goal', 'value', 'target', 'result', 'numbers'], goalRows(r.goals)), '');
@@ -75,15 +75,15 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
     const list: ScenarioResult[] = r.scenarios.filter((s) => s.group === g);
     out.push(`## ${GROUP_TITLES[g] ?? g}`, '');
     out.push(mdTable(SCENARIO_HEAD, scenarioRows(list)), '');
-    if (g === 'parallel' || g === 'b2b') {
-      out.push(
-        `Kernel, published (${KERNEL_HW}): parallel ${KERNEL_TABLE.parallel}, sampled ${KERNEL_TABLE.parallelSampled}; back-to-back ${KERNEL_TABLE.b2b}, sampled ${KERNEL_TABLE.b2bSampled} M/s.`,
-        '',
-      );
+    if (g === 'parallel') {
+      out.push(`For shape only, ${KERNEL_HW}, rb-libbpf: parallel ${KERNEL_TABLE.parallel}, sampled ${KERNEL_TABLE.parallelSampled} M/s.`, '');
+    }
+    if (g === 'b2b') {
+      out.push(`For shape only, ${KERNEL_HW}, rb-libbpf: back-to-back ${KERNEL_TABLE.b2b}, sampled ${KERNEL_TABLE.b2bSampled} M/s.`, '');
     }
     if (g === 'reserve-vs-output') {
       out.push(
-        `Kernel, published: reserve ${KERNEL_TABLE.reserveB2b} vs output ${KERNEL_TABLE.outputB2b} M/s; sampled ${KERNEL_TABLE.reserveB2bSampled} vs ${KERNEL_TABLE.outputB2bSampled} M/s.`,
+        `For shape only, ${KERNEL_HW}: reserve ${KERNEL_TABLE.reserveB2b} vs output ${KERNEL_TABLE.outputB2b} M/s; sampled ${KERNEL_TABLE.reserveB2bSampled} vs ${KERNEL_TABLE.outputB2bSampled} M/s.`,
         '',
       );
     }

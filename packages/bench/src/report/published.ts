@@ -2,7 +2,7 @@
  * The kernel's published `bench_ringbufs` numbers (bpf-ringbuf-spec §7, from the 2020 series'
  * patch 4/5 on a 28-core Xeon E5-2680 v4). Other hardware, other decade: shown for shape, labelled.
  */
-export const KERNEL_HW = 'kernel, published 2020, Xeon E5-2680 v4';
+export const KERNEL_HW = 'the kernel (published 2020, 28-core Xeon E5-2680 v4)';
 /** rb-libbpf back-to-back, sampled, M records/s by sample rate. */
 export const KERNEL_SAMPLE_RATE: ReadonlyArray<[number, number]> = [
   [1, 1.106],

@@ -11,11 +11,12 @@ export function scenarioRows(scenarios: readonly ScenarioResult[]): string[][] {
     s.error ? '' : `${mps(s.drops.mean)} ± ${mps(s.drops.stddev)}`,
     s.error ? '' : gbps(s.bytesPerSec),
     s.error ? '' : String(s.gc.events),
+    s.error || s.wakeups === null ? '' : String(s.wakeups),
     s.description,
   ]);
 }
 
-export const SCENARIO_HEAD = ['scenario', 'hits M/s', 'drops M/s', 'GB/s', 'GC', 'what'];
+export const SCENARIO_HEAD = ['scenario', 'hits M/s', 'drops M/s', 'GB/s', 'GC', 'wakeups', 'what'];
 
 export function renderText(r: BenchReport): string {
   const parts: string[] = [];
