@@ -18,6 +18,11 @@ export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
   for (const peer of ['ringbufjs-1', 'ringbufjs-64', 'postmessage-1', 'postmessage-64', 'spsc-rings-p1']) {
     out.push({ name: `rb-parallel / ${peer}`, ours: 'rb-parallel', peer, value: ratio(ours, hits(scenarios, peer)) });
   }
+  for (const other of ['rb-parallel-sampled', 'rb-b2b']) {
+    for (const peer of ['ringbufjs-1', 'postmessage-1']) {
+      out.push({ name: `${other} / ${peer}`, ours: other, peer, value: ratio(hits(scenarios, other), hits(scenarios, peer)) });
+    }
+  }
   for (const n of [2, 4, 8]) {
     out.push({
       name: `rb-mpsc-p${n} / spsc-rings-p${n}`,
