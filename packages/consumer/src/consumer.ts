@@ -50,6 +50,23 @@ export type SampleCallback = (data: Uint8Array, offset: number, size: number) =>
 /** libbpf caps record counts at INT_MAX. */
 const INT_MAX = 0x7fffffff;
 
+/**
+ * Pauses without touching shared memory, so that a producer can finish the cache lines it is
+ * writing before the consumer reads them again. Beyond libbpf (which spins on epoll's level-triggered
+ * readiness or sleeps at once): `poll` pauses briefly after a pass stopped at a BUSY record, and
+ * re-checks a few times before announcing sleep. The results are the same; only the timing differs.
+ */
+const pauseWord = new Int32Array(1);
+function pause(loads: number): void {
+  // A private, unshared word: each load takes a few ns and cannot be optimised away.
+  for (let i = 0; i < loads; i++) Atomics.load(pauseWord, 0);
+}
+/** About 100-200 ns. */
+const STALL_PAUSE_LOADS = Number(process.env.RB_STALL ?? 24);
+/** Rounds of about 250 ns each before sleeping. */
+const GRACE_ROUNDS = Number(process.env.RB_GRACE ?? 8);
+const GRACE_PAUSE_LOADS = 40;
+
 /** Per-ring counters, plain numbers updated once per pass. */
 export interface RingCounters {
   /** Records delivered to the callback. */
@@ -97,6 +114,10 @@ let nextToken = 1;
  */
 export class Consumer {
   private readonly entries: Entry[] = [];
+  /** Set by processReady(): whether any ring had producer_pos != consumer_pos. */
+  private sawReady = false;
+  /** Set by the walk when a pass stopped at a BUSY record. */
+  private stalled = false;
   private wake: WakeWord | undefined;
   private closed = false;
   /** Whole-consumer counters; read them at any time from this thread. */
@@ -171,16 +192,29 @@ export class Consumer {
    */
   poll(timeoutMs: number): number {
     this.checkOpen();
-    const deadline = this.deadline(timeoutMs);
+    checkTimeout(timeoutMs);
     this.counters.polls++;
-    if (this.anyReady()) return this.processReady();
+    const total = this.processReady();
+    if (this.sawReady) {
+      if (this.stalled && total === 0) pause(STALL_PAUSE_LOADS);
+      return total;
+    }
     if (timeoutMs === 0) return 0;
+    // Grace period before sleeping: a producer in full flow commits again within a microsecond, and
+    // a sleeping consumer costs it a notify with a waiter (microseconds) and us a 13 us wakeup.
+    for (let round = 0; round < GRACE_ROUNDS; round++) {
+      pause(GRACE_PAUSE_LOADS);
+      const got = this.processReady();
+      if (this.sawReady) return got;
+    }
+    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const wake = this.wake!;
     announceSleep(wake);
     // Dekker re-check after announcing: a producer that committed before our store did not see us.
-    if (this.anyReady()) {
+    const ready = this.processReady();
+    if (this.sawReady) {
       cancelSleep(wake);
-      return this.processReady();
+      return ready;
     }
     const remaining = deadline - performance.now();
     if (remaining <= 0) {
@@ -192,7 +226,7 @@ export class Consumer {
     cancelSleep(wake);
     // Woken by a producer's commit or a stop request (which may leave nothing to read), or timed out.
     if (result !== 'timed-out') this.counters.wakeups++;
-    return this.anyReady() ? this.processReady() : 0;
+    return this.processReady();
   }
 
   /**
@@ -201,15 +235,18 @@ export class Consumer {
    */
   async pollAsync(timeoutMs: number): Promise<number> {
     this.checkOpen();
-    const deadline = this.deadline(timeoutMs);
+    checkTimeout(timeoutMs);
     this.counters.polls++;
-    if (this.anyReady()) return this.processReady();
+    const total = this.processReady();
+    if (this.sawReady) return total;
     if (timeoutMs === 0) return 0;
+    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const wake = this.wake!;
     announceSleep(wake);
-    if (this.anyReady()) {
+    const ready = this.processReady();
+    if (this.sawReady) {
       cancelSleep(wake);
-      return this.processReady();
+      return ready;
     }
     const remaining = deadline - performance.now();
     if (remaining <= 0) {
@@ -221,7 +258,7 @@ export class Consumer {
     cancelSleep(wake);
     if (this.closed) return 0;
     if (result !== 'timed-out') this.counters.wakeups++;
-    return this.anyReady() ? this.processReady() : 0;
+    return this.processReady();
   }
 
   /** `ring_buffer__consume`: process every ring without waiting. Returns as `poll`. */
@@ -294,55 +331,61 @@ export class Consumer {
     return this.wake!;
   }
 
-  /** Level-triggered readiness of any ring: producer_pos != consumer_pos. */
-  private anyReady(): boolean {
-    const entries = this.entries;
-    for (let i = 0; i < entries.length; i++) {
-      const i32 = entries[i]!.i32;
-      // Observes the producers' reservations and our own last consumer_pos store.
-      if (Atomics.load(i32, PROD_POS_INDEX) !== Atomics.load(i32, CONS_POS_INDEX)) return true;
-    }
-    return false;
-  }
-
-  /** Process each ready ring fully, as `ring_buffer__poll` does for the epoll events it got. */
+  /**
+   * Process each ready ring fully, as `ring_buffer__poll` does for the epoll events it got. Sets
+   * `sawReady`: whether any ring was ready (level-triggered: producer_pos != consumer_pos).
+   */
   private processReady(): number {
     let total = 0;
+    let ready = false;
+    this.stalled = false;
     const entries = this.entries;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
-      // Observes readiness as in anyReady().
-      if (Atomics.load(entry.i32, PROD_POS_INDEX) === Atomics.load(entry.i32, CONS_POS_INDEX)) continue;
-      const res = this.processRing(entry, INT_MAX);
-      if (res < 0) return res;
+      // Observes the producers' reservations; pairs with reserve's producer_pos store.
+      const prodPos = Atomics.load(entry.i32, PROD_POS_INDEX);
+      // Observes our own last store of consumer_pos (or a test's deliberate write).
+      const consPos = Atomics.load(entry.i32, CONS_POS_INDEX);
+      if (prodPos === consPos) continue;
+      ready = true;
+      const res = entry.scratch === undefined ? this.walk(entry, INT_MAX, consPos, prodPos) : this.walkOverwrite(entry, INT_MAX);
+      if (res < 0) {
+        this.sawReady = true;
+        return res;
+      }
       total += res;
     }
+    this.sawReady = ready;
     return total > INT_MAX ? INT_MAX : total;
   }
 
   private processRing(entry: Entry, n: number): number {
-    return entry.scratch === undefined ? this.walk(entry, n) : this.walkOverwrite(entry, n);
+    if (entry.scratch !== undefined) return this.walkOverwrite(entry, n);
+    // Observes our own last store of consumer_pos and the producers' latest reservation.
+    return this.walk(entry, n, Atomics.load(entry.i32, CONS_POS_INDEX), Atomics.load(entry.i32, PROD_POS_INDEX));
   }
 
   /** libbpf's `ringbuf_process_ring`, zero-copy. */
-  private walk(entry: Entry, n: number): number {
+  private walk(entry: Entry, n: number, startPos: number, firstProdPos: number): number {
     const { i32, data, mask, callback, counters } = entry;
-    // Observes our own last store (or a test's deliberate write) of consumer_pos.
-    let consPos = Atomics.load(i32, CONS_POS_INDEX);
+    let consPos = startPos;
+    let prodPos = firstProdPos;
     let count = 0;
     let bytes = 0;
     let discarded = 0;
     let result = 0;
+    // try/finally: a callback that throws leaves the records before it consumed and counted; the
+    // throwing record is not consumed (consumer_pos stays before it) and will be delivered again.
+    try {
     outer: for (;;) {
       let gotNewData = false;
-      // Observes every reservation published so far; pairs with reserve's producer_pos store.
-      const prodPos = Atomics.load(i32, PROD_POS_INDEX);
       while (posDiff(prodPos, consPos) > 0) {
         const hdrOffset = consPos & mask;
         // Observes the commit (submit's AND, discard's CAS); their payload writes happen-before it.
         const hdr = Atomics.load(i32, headerIndex(hdrOffset));
         if ((hdr & BUSY_BIT_I32) !== 0) {
           counters.busyStalls++;
+          this.stalled = true;
           break outer;
         }
         const size = hdr & HDR_LEN_MASK;
@@ -370,10 +413,14 @@ export class Consumer {
         if (count >= n) break outer;
       }
       if (!gotNewData) break;
+      // Observes reservations published during this pass; pairs with reserve's producer_pos store.
+      prodPos = Atomics.load(i32, PROD_POS_INDEX);
     }
-    counters.records += count;
-    counters.bytes += bytes;
-    counters.discarded += discarded;
+    } finally {
+      counters.records += count;
+      counters.bytes += bytes;
+      counters.discarded += discarded;
+    }
     // libbpf counts the stopping record as consumed but returns the callback's error.
     return result < 0 ? result : count;
   }
@@ -466,14 +513,13 @@ export class Consumer {
     );
   }
 
-  private deadline(timeoutMs: number): number {
-    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `poll timeout must be a number of milliseconds, got ${String(timeoutMs)}`);
-    }
-    return timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-  }
-
   private checkOpen(): void {
     if (this.closed) throw new RingBufError('ERR_RINGBUF_CLOSED', 'this consumer is closed');
+  }
+}
+
+function checkTimeout(timeoutMs: number): void {
+  if (typeof timeoutMs !== 'number' || timeoutMs !== timeoutMs) {
+    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `poll timeout must be a number of milliseconds, got ${String(timeoutMs)}`);
   }
 }

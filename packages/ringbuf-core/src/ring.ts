@@ -401,8 +401,9 @@ export class RingBuffer {
    */
   private commit(hdrIndex: number, offset: number, discardBit: number): void {
     const i32 = this.i32;
-    // Observes our own reservation's header (written by reserveLocked in this thread).
-    const old = Atomics.load(i32, hdrIndex);
+    // Plain read: our own reservation's header, written by reserveLocked in this thread (or a
+    // payload word, for a bad offset); the compare-exchange below re-validates it atomically.
+    const old = i32[hdrIndex]!;
     if ((old & BUSY_BIT_I32) === 0 || i32[hdrIndex + HDR_OWNER_WORD] !== this.producerId) throw this.notBusyError(offset);
     // Commits: clears BUSY (sets DISCARD) and publishes the payload; pairs with the consumer's and
     // the pending loop's header loads. Fails only if recovery discarded the record under us.
