@@ -42,7 +42,14 @@ export function threadLogger(level?: LogLevel): Logger {
   return root;
 }
 
-/** A child of this thread's logger with `bindings` (e.g. `{ component: 'runtime', runtime: id }`). */
+/**
+ * A child of this thread's logger with `bindings` (e.g. `{ component: 'runtime', runtime: id }`),
+ * at `level` when given (the thread's logger keeps its own level). Thread: any.
+ * @throws RangeError when `level` is not a pino level.
+ */
 export function childLogger(bindings: Record<string, unknown>, level?: LogLevel): Logger {
-  return threadLogger(level).child(bindings);
+  if (level !== undefined && !LEVELS.has(level)) {
+    throw new RangeError(`log level must be one of ${[...LEVELS].join(', ')}, got ${String(level)}`);
+  }
+  return level === undefined ? threadLogger().child(bindings) : threadLogger().child(bindings, { level });
 }

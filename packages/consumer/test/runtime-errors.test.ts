@@ -153,3 +153,22 @@ test('several rings in one wake group are consumed by one worker', async (t) => 
   t.is(rt.rings.length, 2);
   t.throws(() => rt.stop({ timeoutMs: -5 }), { instanceOf: RuntimeError });
 });
+
+test('a worker that throws (a corrupt record header) rejects done with ERR_RUNTIME_WORKER', async (t) => {
+  const ring = RingBuffer.create({ size: 4096 });
+  fill(ring, 2);
+  // A committed header whose length runs past producer_pos: the walk refuses it.
+  ring.i32[layout.headerIndex(FOOTPRINT)] = 3000;
+  const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
+  const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeError });
+  t.is(err!.code, 'ERR_RUNTIME_WORKER');
+  t.regex(err!.message, /corrupt record header at position 32/);
+  // The dead worker's consumer slot was released.
+  new Consumer(ring, () => undefined).close();
+});
+
+test('an invalid logLevel is refused', async (t) => {
+  const ring = RingBuffer.create({ size: 4096 });
+  const err = await t.throwsAsync(ConsumerRuntime.start({ rings: [ring], logLevel: 'loud' as never }), { instanceOf: RuntimeError });
+  t.is(err!.code, 'ERR_RUNTIME_OPTIONS');
+});

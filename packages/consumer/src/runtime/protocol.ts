@@ -108,7 +108,10 @@ export interface RuntimeReport {
   reason: StopReason;
   /** The negative number the handler returned, when reason is 'handler-stop'. */
   handlerResult?: number;
-  /** Records delivered over all rings. */
+  /**
+   * Records delivered over all rings. For 'terminated', the last published stats (the pass that was
+   * interrupted is not in it, and its records' consumer_pos was not stored either).
+   */
   delivered: number;
   /** Records left over all rings (committed + BUSY). */
   leftBehind: number;

@@ -235,6 +235,9 @@ export class ConsumerRuntime {
     const busyHeadWaitMs = checkTimeout('busyHeadWaitMs', options.busyHeadWaitMs, 1);
     const startTimeoutMs = checkTimeout('startTimeoutMs', options.startTimeoutMs, 10000);
     const handler = handlerSpec(options.handler);
+    if (logLevel !== undefined && !['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+      throw optionsError(`logLevel must be a pino level, got ${String(logLevel)}`);
+    }
     const log = childLogger({ component: 'consumer-runtime-main' }, logLevel);
     // Attach here too: validates the buffers before a thread is spent, and gives stop() the wake word.
     const handles = rings.map((r) => (r instanceof RingBuffer ? r : RingBuffer.attach(r)));
