@@ -71,6 +71,13 @@ export interface Scenario {
   /** Write the shared instrumented record format (payload >= 24 bytes); false for plain payloads. @default true */
   instrumented?: boolean;
   /**
+   * Closed loop: after a reservation fails, sleep this many microseconds before the next record
+   * (on the stop word, so a stop still ends it at once). 0 retries at once, as the kernel bench's
+   * BPF program does; a small backoff leaves the CPU to the consumer when producers outnumber cores.
+   * @default 0
+   */
+  dropBackoffUs?: number;
+  /**
    * Causal scenario: a token handed round the producer slots through shared memory; slot i emits
    * only while it holds token t with (t - 1) % producers === i, events cycling fork/exec/exit.
    * @default false
@@ -137,6 +144,7 @@ export interface FilledScenario {
   sampledRecords: number;
   batch: number;
   ratePerProducer: number;
+  dropBackoffUs: number;
   instrumented: boolean;
   causal: boolean;
 }
@@ -245,6 +253,10 @@ export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledS
   if (rate !== undefined && !(typeof rate === 'number' && rate > 0 && Number.isFinite(rate))) {
     throw scenarioError(`ratePerProducer must be a positive finite number, got ${String(rate)}`);
   }
+  const dropBackoffUs = s.dropBackoffUs ?? 0;
+  if (!(typeof dropBackoffUs === 'number' && dropBackoffUs >= 0 && Number.isFinite(dropBackoffUs))) {
+    throw scenarioError(`dropBackoffUs must be a non-negative number of microseconds, got ${String(dropBackoffUs)}`);
+  }
   const causal = s.causal ?? false;
   if (typeof causal !== 'boolean') throw scenarioError('causal must be a boolean');
   if (causal) {
@@ -268,6 +280,7 @@ export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledS
     sampledRecords,
     batch,
     ratePerProducer: rate ?? 0,
+    dropBackoffUs,
     instrumented,
     causal,
   };

@@ -86,6 +86,8 @@ export interface ProducerReport {
    * bound: it may have committed exactly one more (killed between submit and this word's store).
    */
   lastCommittedSeq: number;
+  /** clockMicros() when the producer started (0 before start). */
+  startUs: number;
   /** Microseconds from start to end (or to now while running; 0 before start). */
   elapsedUs: number;
   /** Open loop: records per second asked for (0 in closed loop). */
@@ -512,6 +514,7 @@ export class ProducerPool {
       lockWaits: f[LOCK_WAITS_F64]!,
       lockTimeouts: f[LOCK_TIMEOUTS_F64]!,
       lastCommittedSeq: lastSeqPlus1 - 1,
+      startUs,
       elapsedUs,
       targetRate,
       achievedRate,

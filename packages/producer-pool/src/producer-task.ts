@@ -156,6 +156,7 @@ function runProducer(task: ProducerTask): number {
   const sampledThreshold = sc.sampledRecords * recordFootprint(Math.round(sc.meanSize));
   const fixedFlags = sc.wakeup === 'none' ? BPF_RB_NO_WAKEUP : sc.wakeup === 'force' ? BPF_RB_FORCE_WAKEUP : 0;
   const sampled = sc.wakeup === 'sampled';
+  const backoffUs = openLoop ? 0 : sc.dropBackoffUs;
   // bpf_ringbuf_output copies from a buffer: one scratch buffer, and one view per size, made once.
   const scratch = useOutput ? new Uint8Array(sc.sizeMax) : data;
   const scratchView = useOutput ? new DataView(scratch.buffer) : view;
@@ -250,6 +251,7 @@ function runProducer(task: ProducerTask): number {
           Atomics.store(st, LAST_SEQ_PLUS1_INDEX, seq);
         } else {
           f[DROPPED_F64]++;
+          if (backoffUs > 0) waitUntil(ctl, clockMicros() + backoffUs, Infinity);
           if (causal && retryCausal(ctl)) {
             b--;
             continue;
@@ -259,6 +261,7 @@ function runProducer(task: ProducerTask): number {
         const off = ring.reserve(size);
         if (off < 0) {
           f[DROPPED_F64]++;
+          if (backoffUs > 0) waitUntil(ctl, clockMicros() + backoffUs, Infinity);
         } else if (discard) {
           if (instrumented) writeInstrumented(view, off, producerId, 0xffffffff, recordTime, token, kind);
           if (diePoint === DIE_AFTER_RESERVE) return die(st);
