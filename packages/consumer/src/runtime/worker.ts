@@ -277,6 +277,7 @@ async function main(): Promise<void> {
     }
   };
 
+  // Observes where each ring's consumer_pos starts (a previous consumer may have left it anywhere).
   for (let i = 0; i < ringCount; i++) lastCons[i] = Atomics.load(rings[i]!.i32, CONS_POS_INDEX);
   publishStats(backlog());
   // Publishes "running"; the main thread reads it for `state`.
