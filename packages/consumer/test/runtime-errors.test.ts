@@ -20,7 +20,7 @@ test("a handler that throws under 'stop' rejects done and stop() with the record
   t.is(err!.position, 3 * FOOTPRINT);
   t.is(err!.size, 24);
   t.regex(err!.message, /planted failure at record 4/);
-  const report = err!.report as { reason: string; delivered: number; leftBehindCommitted: number };
+  const report = err!.report!;
   t.is(report.reason, 'handler-error');
   // The failing record was consumed (libbpf leaves consumer_pos past it) and counted as delivered.
   t.is(report.delivered, 4);
@@ -118,6 +118,10 @@ test('a handler module without a handler function is refused with ERR_RUNTIME_HA
     { instanceOf: RuntimeError },
   );
   t.is(missing!.code, 'ERR_RUNTIME_HANDLER_MODULE');
+  // A relative path is resolved against the starting thread's working directory.
+  const fromPath = await ConsumerRuntime.start({ rings: [ring], handler: 'dist/test/fixtures/runtime-handler.js', handlerOptions: { stopAt: 1 } });
+  ring.output(payload, 0);
+  t.is((await fromPath.done).reason, 'handler-stop');
   // The failed starts released the ring.
   const c = new Consumer(ring, () => undefined);
   c.close();

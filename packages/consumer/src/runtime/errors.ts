@@ -1,6 +1,7 @@
 /**
  * Typed errors of the consumer runtime. Each has a stable `code`.
  */
+import type { RuntimeReport } from './protocol.js';
 
 export type RuntimeErrorCode =
   /** An option of `ConsumerRuntime.start` / `stop` / `iterateRecords` is invalid; nothing was started. */
@@ -53,7 +54,7 @@ export class RuntimeHandlerError extends RuntimeError {
   readonly position: number;
   readonly size: number;
   /** The final report (left-behind counts, stats, verifier, latency), set by the runtime. */
-  report: unknown;
+  report: RuntimeReport | undefined;
   constructor(failure: HandlerFailure) {
     super(
       'ERR_RUNTIME_HANDLER',

@@ -18,6 +18,8 @@
  * what was left. The runtime never waits forever.
  */
 import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import { RingBuffer, RingBufError, wakeConsumer, type RingShare, type WakeWord } from '@ringbuf/core';
 import { Consumer } from '../consumer.js';
 import { childLogger, type Logger, type LogLevel } from '../log.js';
@@ -142,7 +144,10 @@ function checkWait(wait: unknown): WaitPolicy {
 function handlerSpec(handler: unknown): string | undefined {
   if (handler === undefined) return undefined;
   if (handler instanceof URL) return handler.href;
-  if (typeof handler === 'string' && handler.length > 0) return handler;
+  if (typeof handler === 'string' && handler.length > 0) {
+    // A URL string stays as it is; a path is resolved against this thread's working directory.
+    return /^[a-z][a-z0-9+.-]*:/i.test(handler) && !/^[a-z]:[\\/]/i.test(handler) ? handler : pathToFileURL(resolve(handler)).href;
+  }
   throw optionsError(`handler must be a module URL or path, got ${String(handler)}`);
 }
 

@@ -30,7 +30,6 @@
  * drain timeout.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import { RingBuffer, announceSleep, cancelSleep, layout, posDiff, posMax, sleep } from '@ringbuf/core';
 import { Consumer, type SampleCallback } from '../consumer.js';
 import { OrderingVerifier } from '../verifier.js';
@@ -91,8 +90,8 @@ function post(message: WorkerMessage): void {
 
 async function loadHandler(spec: string | undefined, options: unknown): Promise<{ handle: SampleCallback | undefined; close: (() => unknown) | undefined }> {
   if (spec === undefined) return { handle: undefined, close: undefined };
-  const url = /^[a-z][a-z0-9+.-]*:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec) ? spec : pathToFileURL(spec).href;
-  const mod = (await import(url)) as HandlerModule;
+  // The main thread already turned paths into file URLs.
+  const mod = (await import(spec)) as HandlerModule;
   const handle = typeof mod.handle === 'function' ? mod.handle : mod.default;
   if (typeof handle !== 'function') {
     throw Object.assign(new Error(`handler module ${spec} exports no 'handle' or default function`), { code: 'ERR_RUNTIME_HANDLER_MODULE' });
