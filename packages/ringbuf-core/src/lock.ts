@@ -108,12 +108,15 @@ export function unlock(i32: Int32Array): void {
  * knows to be dead; a live owner must never be passed. Returns whether the lock was freed.
  */
 export function forceUnlock(i32: Int32Array, ownerId: number): boolean {
-  // Observes the holder recorded by its acquiring compare-exchange.
-  const word = Atomics.load(i32, LOCK_INDEX);
-  if (word === 0 || lockOwner(word) !== ownerId) return false;
-  // Frees the dead holder's lock; pairs with lock()'s compare-exchange like a normal release.
-  if (Atomics.compareExchange(i32, LOCK_INDEX, word, 0) !== word) return false;
-  // Wakes every sleeper: they re-contend with the waiters bit set.
-  if ((word & LOCK_WAITERS_BIT) !== 0) Atomics.notify(i32, LOCK_INDEX);
-  return true;
+  for (;;) {
+    // Observes the holder recorded by its acquiring compare-exchange.
+    const word = Atomics.load(i32, LOCK_INDEX);
+    if (word === 0 || lockOwner(word) !== ownerId) return false;
+    // Frees the dead holder's lock; pairs with lock()'s compare-exchange like a normal release. It
+    // fails only when a waiter set the waiters bit meanwhile (the dead owner cannot release): retry.
+    if (Atomics.compareExchange(i32, LOCK_INDEX, word, 0) !== word) continue;
+    // Wakes every sleeper: they re-contend with the waiters bit set.
+    if ((word & LOCK_WAITERS_BIT) !== 0) Atomics.notify(i32, LOCK_INDEX);
+    return true;
+  }
 }
