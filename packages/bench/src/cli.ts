@@ -7,6 +7,7 @@
  * Bad options exit with status 2 and one line on stderr naming the option and what it accepts.
  */
 import * as bench from './commands/bench.js';
+import * as load from './commands/load.js';
 import { UsageError } from './cli-errors.js';
 
 /** A command: what `ringbuf <name>` runs. */
@@ -18,6 +19,7 @@ export interface Command {
 /** The command table. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   bench,
+  load,
 };
 
 function usage(): string {

@@ -1,0 +1,119 @@
+/**
+ * The loss, duplicate and order accounting of one run: the producer pool's exact per-producer counts
+ * against what the consumer's ordering verifier saw. Pure functions of the two reports (unit-tested
+ * without threads). Thread: any.
+ *
+ * Per producer id (a replacement after a kill has a new id and starts at seq 0):
+ *   committed(p) = the producer's own count; for a dead producer, at least lastCommittedSeq + 1, and
+ *                  one more if the verifier saw it (killed between its submit and its counter: the
+ *                  record exists and was delivered);
+ *   lost(p)      = sequence numbers the verifier found missing in the middle (a gap never filled)
+ *                  + the tail it never saw: max(0, committed(p) - nextSeq(p)).
+ * Overwrite mode: the verifier accepts gaps (records overwritten before the consumer read them are
+ * the mode's contract, counted exactly by the consumer as `overwritten`); a committed record is lost
+ * only if it was neither delivered nor overwritten: max(0, committed - consumed - overwritten).
+ */
+import type { ProducerReport, DeathReport } from '@ringbuf/producer-pool';
+import type { RuntimeReport, VerifierReport, Violation } from '@ringbuf/consumer';
+
+/** The numbers the commands report. */
+export interface Accounting {
+  records: {
+    /** Records the producers tried to produce (committed + discarded + dropped + in flight at a death). */
+    attempted: number;
+    /** Records committed (submit / output succeeded). */
+    committed: number;
+    /** Records reserved and then discarded (never delivered, by design). */
+    discarded: number;
+    /** Reservations refused: ring full (the kernel's -EAGAIN / NULL) or the lock not taken in time. */
+    dropped: number;
+    /** Records delivered to the consumer's handler. */
+    consumed: number;
+  };
+  /** Committed records never delivered (and, in overwrite mode, not overwritten either). */
+  lost: number;
+  /** Records delivered twice. */
+  duplicates: number;
+  /** Records delivered out of order: per-producer reorders plus causal-order violations. */
+  orderViolations: number;
+  /** Of those, causal violations (a token delivered after a higher one). */
+  causalViolations: number;
+  /** Records too short for the instrumented header or from an unknown producer id. */
+  malformed: number;
+  /** Overwrite mode: committed records overwritten before the consumer read them (not lost). */
+  overwritten: number;
+  /** Records that carried a causal token (the `order` command's events). */
+  tokenEvents: number;
+  /** Delivered payload bytes. */
+  consumedBytes: number;
+  /** Producers killed by fault injection. */
+  killed: number;
+  /** Producers that died on their own (a bug, or an exception in a producer). */
+  crashed: number;
+  /** Deaths whose recovery completed (lock freed if held, BUSY records discarded). */
+  recovered: number;
+  /** The verifier's first examples (delivery order). */
+  examples: Violation[];
+}
+
+/** A death's recovery completed (the pool reports -1 discarded records when it gave up). */
+export function recoveredDeath(d: DeathReport): boolean {
+  return d.recordsDiscarded >= 0;
+}
+
+/**
+ * Accounts one run. `producers` is the pool's per-incarnation list (PoolResult.producers), `deaths`
+ * its deaths, `runtime` the consumer runtime's final report (with its verifier report).
+ */
+export function account(
+  producers: readonly ProducerReport[],
+  deaths: readonly DeathReport[],
+  runtime: RuntimeReport,
+  overwrite: boolean,
+): Accounting {
+  const verifier: VerifierReport | undefined = runtime.verifier;
+  const seen = new Map<number, { nextSeq: number; missing: number }>();
+  for (const p of verifier?.producers ?? []) seen.set(p.producerId, { nextSeq: p.nextSeq, missing: p.missing });
+  const dead = new Set(deaths.map((d) => d.producerId));
+  let attempted = 0;
+  let committed = 0;
+  let discarded = 0;
+  let dropped = 0;
+  let lostInOrder = 0;
+  for (const p of producers) {
+    attempted += p.attempted;
+    discarded += p.discarded;
+    dropped += p.dropped;
+    let c = p.committed;
+    const v = seen.get(p.producerId);
+    if (dead.has(p.producerId) || p.state === 'dead') {
+      c = Math.max(c, p.lastCommittedSeq + 1, v?.nextSeq ?? 0);
+    }
+    committed += c;
+    if (!overwrite) lostInOrder += (v?.missing ?? 0) + Math.max(0, c - (v?.nextSeq ?? 0));
+  }
+  const consumed = runtime.delivered;
+  const overwritten = overwrite ? runtime.rings.reduce((s, r) => s + r.lost, 0) : 0;
+  const lost = overwrite ? Math.max(0, committed - consumed - overwritten) : lostInOrder;
+  const killed = deaths.filter((d) => d.cause === 'injected').length;
+  return {
+    records: { attempted, committed, discarded, dropped, consumed },
+    lost,
+    duplicates: verifier?.duplicates ?? 0,
+    orderViolations: (verifier?.reorders ?? 0) + (verifier?.causal ?? 0),
+    causalViolations: verifier?.causal ?? 0,
+    malformed: verifier?.producerErrors ?? 0,
+    overwritten,
+    tokenEvents: verifier?.tokenRecords ?? 0,
+    consumedBytes: runtime.rings.reduce((s, r) => s + r.bytes, 0),
+    killed,
+    crashed: deaths.length - killed,
+    recovered: deaths.filter(recoveredDeath).length,
+    examples: verifier?.examples ?? [],
+  };
+}
+
+/** Whether the run kept every promise: nothing lost, duplicated, reordered or malformed. */
+export function clean(a: Accounting): boolean {
+  return a.lost === 0 && a.duplicates === 0 && a.orderViolations === 0 && a.malformed === 0;
+}
