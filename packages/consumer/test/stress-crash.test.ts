@@ -95,7 +95,7 @@ for (const [round, mode] of MODES.entries()) {
           producerId: p + 1,
           streamSeed: derive(seed, round, p),
           attempts: SURVIVOR_ATTEMPTS,
-          doneRecord: { flags: BPF_RB_FORCE_WAKEUP, timeoutMs: 20_000 },
+          doneRecord: { flags: BPF_RB_FORCE_WAKEUP, timeoutMs: 10_000 },
         } satisfies ProducerConfig),
       );
     }
@@ -125,7 +125,7 @@ for (const [round, mode] of MODES.entries()) {
       discardedAtDeath = Atomics.load(ctrl, discardedIndex(VICTIM));
       recovery = ring.recoverProducer(VICTIM_ID);
       // DONE on the dead producer's behalf: after its last committed record in position order.
-      const deadline = performance.now() + 20_000;
+      const deadline = performance.now() + 10_000;
       for (;;) {
         const offset = ring.reserve(REC_MIN_BYTES);
         if (offset >= 0) {

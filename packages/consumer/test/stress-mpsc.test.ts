@@ -62,7 +62,7 @@ async function runMpsc(t: ExecutionContext, seed: number, startPos: number, atte
         barrierTimeoutMs: 10_000,
         kickOnFull: true,
         backoffMs: 0.02,
-        doneRecord: { flags: BPF_RB_FORCE_WAKEUP, timeoutMs: 20_000 },
+        doneRecord: { flags: BPF_RB_FORCE_WAKEUP, timeoutMs: 10_000 },
         countDone: false,
       } satisfies ProducerConfig),
     );
