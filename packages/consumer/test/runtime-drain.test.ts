@@ -66,12 +66,16 @@ test('stop({ drain: true }) while producers still run: delivered + left behind e
         flags: 'mixed',
         pattern: false,
         spinOnFull: true,
-        giveUpAfterMs: 100,
+        giveUpAfterMs: 500,
       }),
     ),
   );
   const target = 2000 + Math.floor(rand() * 20000);
-  await until(() => rt.stats().records >= target);
+  // Stop at a random point of the stream; producers that gave up early (a descheduled consumer on a
+  // loaded machine) end the wait too: the accounting below holds either way.
+  let producersDone = false;
+  void producers.then(() => (producersDone = true));
+  await until(() => producersDone || rt.stats().records >= target, 60000);
   const report = await rt.stop({ drain: true, timeoutMs: 2000 });
   const results = await producers;
   const committed = results.reduce((s, r) => s + r.committed, 0);

@@ -169,7 +169,8 @@ export class ConsumerRuntime {
    * Settles when the worker ends: resolves with the final report (after stop(), or after the handler
    * returned a negative number), rejects with a RuntimeHandlerError (a handler throw under
    * onHandlerError 'stop') or a RuntimeError (the worker died). A rejection nobody awaits is not an
-   * unhandled rejection; it is logged at 'error' level.
+   * unhandled rejection; it is logged at 'error' level (unless it happened while starting: then
+   * start() rejected with it).
    */
   readonly done: Promise<RuntimeReport>;
   /** The rings, attached in this thread (for positions and queries). */
@@ -200,8 +201,11 @@ export class ConsumerRuntime {
       this.resolveDone = resolve;
       this.rejectDone = reject;
     });
-    // Marks the rejection handled (callers that await `done` or stop() still get it).
-    this.done.catch((err: unknown) => this.log.error({ err }, 'consumer runtime ended with an error'));
+    // Marks the rejection handled (callers that await `done` or stop() still get it). A failure
+    // before ready is not logged here: start() rejects with it.
+    this.done.catch((err: unknown) => {
+      if (this.ready) this.log.error({ err }, 'consumer runtime ended with an error');
+    });
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     this.worker.on('message', (message: WorkerMessage) => this.onMessage(message));
     this.worker.on('error', (err) => {
