@@ -244,7 +244,10 @@ function runProducer(task: ProducerTask): number {
           writeFiller(scratch, 0, size, producerId, seq);
         }
         const payload = outViews[size] ?? (outViews[size] = scratch.subarray(0, size));
+        // bpf_ringbuf_output has no window between reserve and commit: die before it.
+        if (diePoint === DIE_AFTER_RESERVE) return die(st);
         if (ring.output(payload, flags)) {
+          if (diePoint === DIE_AFTER_SUBMIT) return die(st);
           seq++;
           f[COMMITTED_F64]++;
           // Publishes the last committed sequence (+1) for crash reports; read by the main thread.
@@ -252,7 +255,12 @@ function runProducer(task: ProducerTask): number {
         } else {
           f[DROPPED_F64]++;
           if (backoffUs > 0) waitUntil(ctl, clockMicros() + backoffUs, Infinity);
-          if (causal && retryCausal(ctl)) {
+          if (causal) {
+            // The event must exist before the token moves on: retry, or stop holding the token.
+            if (!retryCausal(ctl)) {
+              stopped = true;
+              break main;
+            }
             b--;
             continue;
           }
@@ -284,7 +292,12 @@ function runProducer(task: ProducerTask): number {
           // Publishes the last committed sequence (+1) for crash reports; read by the main thread.
           Atomics.store(st, LAST_SEQ_PLUS1_INDEX, seq);
         }
-        if (off < 0 && causal && retryCausal(ctl)) {
+        if (off < 0 && causal) {
+          // The event must exist before the token moves on: retry, or stop holding the token.
+          if (!retryCausal(ctl)) {
+            stopped = true;
+            break main;
+          }
           b--;
           continue;
         }
