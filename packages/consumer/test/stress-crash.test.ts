@@ -121,6 +121,7 @@ for (const [round, mode] of MODES.entries()) {
         await waitFor(() => Atomics.load(ctrl, VICTIM_STATE_INDEX) !== VICTIM_RUNNING, 20_000, `victim to hold a ${mode}`);
       }
       await victim.worker.terminate();
+      // Observes the dead victim's last published counts (its thread has exited).
       committedAtDeath = Atomics.load(ctrl, committedIndex(VICTIM));
       discardedAtDeath = Atomics.load(ctrl, discardedIndex(VICTIM));
       recovery = ring.recoverProducer(VICTIM_ID);
@@ -144,8 +145,10 @@ for (const [round, mode] of MODES.entries()) {
       ConsumerReport,
       ...ProducerReport[],
     ];
+    // Observes what the victim was doing when it died (for the log and the exactness check below).
+    const state = Atomics.load(ctrl, VICTIM_STATE_INDEX);
     t.log(
-      `victim died after ${committedAtDeath} commits (state ${Atomics.load(ctrl, VICTIM_STATE_INDEX)}); recovery: ` +
+      `victim died after ${committedAtDeath} commits (state ${state}); recovery: ` +
         `lock ${recovery.lockRecovered ? 'recovered' : 'was not held'}, ${recovery.recordsDiscarded} BUSY record(s) discarded; ` +
         `survivors committed ${sum(ps, (p) => p.committed)}, dropped ${sum(ps, (p) => p.dropped)}, lock timeouts ${sum(ps, (p) => p.lockTimeouts)}`,
     );
@@ -157,7 +160,6 @@ for (const [round, mode] of MODES.entries()) {
     if (mode === 'record') t.is(recovery.recordsDiscarded, 1, 'the held BUSY record was discarded');
     if (mode === 'lock') t.true(recovery.lockRecovered, 'the lock held by the dead producer was freed');
     t.true(recovery.recordsDiscarded <= 1, 'a producer holds at most one BUSY record at a time');
-    const state = Atomics.load(ctrl, VICTIM_STATE_INDEX);
     if (state === VICTIM_HOLDING_RECORD || state === VICTIM_HOLDING_LOCK) {
       t.is(c.delivered[VICTIM], committedAtDeath, 'a holding victim published its exact committed count');
     }
