@@ -7,7 +7,9 @@
  * Bad options exit with status 2 and one line on stderr naming the option and what it accepts.
  */
 import * as bench from './commands/bench.js';
+import * as latency from './commands/latency.js';
 import * as load from './commands/load.js';
+import * as order from './commands/order.js';
 import { UsageError } from './cli-errors.js';
 
 /** A command: what `ringbuf <name>` runs. */
@@ -20,6 +22,8 @@ export interface Command {
 export const COMMANDS: Readonly<Record<string, Command>> = {
   bench,
   load,
+  order,
+  latency,
 };
 
 function usage(): string {
