@@ -3,6 +3,7 @@
  * threads behind a barrier, let them warm up, then sample the hit and drop counters over N windows
  * and report mean ± stddev per second; then stop every thread and collect its GC/heap report.
  */
+import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { RingBuffer, WakeGroup } from '@ringbuf/core';
@@ -201,6 +202,7 @@ export async function runThreaded(s: ThreadedScenario, timing: Timing, log: Logg
     heapGrowthBytes: heapGrowth,
     wakeups,
     latency,
+    loadAvg1m: Math.round(os.loadavg()[0]! * 100) / 100,
   };
   if (errors.length > 0) result.error = errors.join('; ');
   if (result.error) log.error({ scenario: s.name, error: result.error }, 'scenario failed');

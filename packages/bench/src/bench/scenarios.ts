@@ -25,13 +25,13 @@ export const PAYLOAD = 16;
 /** Every group name, in run order; `memcpy` and `micro` are single-thread measurements. */
 export const GROUPS = [
   'parallel',
+  'peers',
   'b2b',
   'sample-rate',
   'reserve-vs-output',
   'batch',
   'producers',
   'sizes',
-  'peers',
   'latency',
   'memcpy',
   'micro',
@@ -70,6 +70,14 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   };
   add('parallel', 'rb-parallel', '1 producer, parallel, reserve+submit, plain flags', {});
   add('parallel', 'rb-parallel-sampled', `1 producer, parallel, sampled (rate ${SAMPLE_RATE})`, { sampleRate: SAMPLE_RATE });
+  // The peers run right after ours, with a reference run of ours between them, so that the ratios
+  // compare runs close in time (the machine's load drifts over a full run).
+  add('peers', 'rb-peer-ref', 'ours again, as rb-parallel, run among the peers for the ratios', {});
+  add('peers', 'ringbufjs-1', 'ringbuf.js 0.4.0, one 16-byte item per push/pop', { impl: 'ringbuf.js', peerBatch: 1 });
+  add('peers', 'postmessage-1', 'postMessage, one 16-byte record per message', { impl: 'postMessage', peerBatch: 1 });
+  add('peers', 'rb-peer-ref-2', 'ours again, as rb-parallel, run among the peers for the ratios', {});
+  add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', { impl: 'ringbuf.js', peerBatch: 64 });
+  add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });
   add('b2b', 'rb-b2b', 'back-to-back, reserve+submit, plain flags (self-paced)', { mode: 'b2b' });
   add('b2b', 'rb-b2b-sampled', `back-to-back, sampled (rate ${SAMPLE_RATE})`, { mode: 'b2b', sampleRate: SAMPLE_RATE });
   for (const rate of SAMPLE_RATES) {
@@ -109,10 +117,6 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
       ringSize: sizeSweepRing(payload),
     });
   }
-  add('peers', 'postmessage-1', 'postMessage, one 16-byte record per message', { impl: 'postMessage', peerBatch: 1 });
-  add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });
-  add('peers', 'ringbufjs-1', 'ringbuf.js 0.4.0, one 16-byte item per push/pop', { impl: 'ringbuf.js', peerBatch: 1 });
-  add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', { impl: 'ringbuf.js', peerBatch: 64 });
   add('latency', 'rb-latency', 'commit-to-callback latency, 1 record per 20 µs, plain flags (consumer sleeps)', {
     mode: 'paced',
     intervalUs: 20,

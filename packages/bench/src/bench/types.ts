@@ -79,6 +79,8 @@ export interface ScenarioResult {
   heapGrowthBytes: number;
   wakeups: number | null;
   latency: LatencySummary | null;
+  /** The machine's 1-minute load average when the run ended (other work skews the numbers). */
+  loadAvg1m: number;
   error?: string;
 }
 

@@ -85,6 +85,9 @@ export interface RunOutcome extends Accounting {
   consumer: { sleeps: number; wakeups: number; polls: number; maxBacklogBytes: number };
 }
 
+/** Test-only environment variable: milliseconds to wait between the producers' end and the drain. */
+export const HOLD_ENV = 'RINGBUF_TEST_HOLD_BEFORE_DRAIN_MS';
+
 /** The run in progress, for the second Ctrl-C's "not drained" line. */
 let active: { rings: readonly RingBuffer[]; runtime: ConsumerRuntime } | undefined;
 
@@ -193,6 +196,10 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
       throw err;
     }
     log.info({ label: cfg.label, elapsedMs: pool_.elapsedMs, totals: pool_.totals, deaths: pool_.deaths.length }, 'producers finished; draining');
+    // Test hook: keeps the window between "producers stopped" and "drained" open, so a test can
+    // deliver a second Ctrl-C in it deterministically. Unset in normal use.
+    const holdMs = Number(process.env[HOLD_ENV] ?? 0);
+    if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
     report = await runtime.stop({ drain: true, timeoutMs: cfg.drainTimeoutMs ?? 10_000 });
   } finally {
     clearInterval(ticker);

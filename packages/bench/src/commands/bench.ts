@@ -91,12 +91,15 @@ export async function run(argv: string[]): Promise<number> {
   log.info({ machine, timing, groups: [...selected] }, 'bench starting');
 
   const scenarios: ScenarioResult[] = [];
+  let memcpy: MemcpyResult[] = [];
+  const wantMemcpy = selected.has('memcpy') || selected.has('sizes');
   for (const s of threadedScenarios(selected)) {
+    // memcpy is measured right before the size sweep it is compared with (load drifts over a run).
+    if (s.group === 'sizes' && memcpy.length === 0) memcpy = measureMemcpy(RECORD_SIZES, quick ? 10 : 150);
     if (!values.json) process.stderr.write(`  ${s.name} ...\n`);
     scenarios.push(await runThreaded(s, timing, log, logLevel));
   }
-  let memcpy: MemcpyResult[] = [];
-  if (selected.has('memcpy') || selected.has('sizes')) memcpy = measureMemcpy(RECORD_SIZES, quick ? 10 : 150);
+  if (wantMemcpy && memcpy.length === 0) memcpy = measureMemcpy(RECORD_SIZES, quick ? 10 : 150);
   let micro: MicroResult[] = [];
   if (selected.has('micro')) micro = await runMicro(quick ? 20 : 400);
 
@@ -104,9 +107,9 @@ export async function run(argv: string[]): Promise<number> {
     `Producers are worker threads standing in for CPUs; this machine has ${machine.cores} cores, so runs with more than ${Math.max(1, machine.cores - 1)} producer(s) plus the consumer are oversubscribed.`,
     'Back-to-back: the consumer publishes a batch number, the single producer makes `batchCnt` records and publishes it back (spin, then Atomics.wait), and the consumer then polls; the kernel\'s consumer makes the batch itself through a syscall. In this mode the consumer is never asleep when records are committed.',
     'Parallel: producers make batches until stopped, failing reservations count as drops; the consumer runs the libbpf-style `Consumer.poll(-1)` loop and sleeps when the ring is empty.',
-    'Peers: postMessage keeps at most 4096 records in flight (it has no backpressure; nothing is dropped); ringbuf.js counts a push that does not fit as a drop and its consumer busy-polls (it has no blocking wait). The per-producer SPSC rings are @ringbuf/core rings, one per producer, drained ring by ring by one Consumer (the perf-buffer analogue).',
+    'Peers run right after the parallel group, between two reference runs of ours (rb-peer-ref, rb-peer-ref-2, the same as rb-parallel); the peer ratios and goals use the mean of those two, so that they compare runs made close in time. postMessage keeps at most 4096 records in flight (it has no backpressure; nothing is dropped); ringbuf.js counts a push that does not fit as a drop and its consumer busy-polls (it has no blocking wait). The per-producer SPSC rings are @ringbuf/core rings, one per producer, drained ring by ring by one Consumer (the perf-buffer analogue).',
     'Record sizes run back-to-back with batch 500: the producer copies each payload into the ring with `Uint8Array.set` (reserve, set, submit), then the consumer walks the batch without copying it out; production and consumption do not overlap. (In parallel mode with plain flags a consumer faster than its producer catches up, sleeps, and is woken at nearly every record it waits for: the sweep would then measure wakeups, not bandwidth.) memcpy is one thread copying the same block sizes into a SharedArrayBuffer. Rings hold at least 1024 records (4 KiB: 4 MiB; 64 KiB: 64 MiB).',
-    'Latency: one record every 20 µs carrying its commit time (process-wide clock); the consumer sleeps in poll(-1) between records, so this is the wakeup path (plain flags: the kernel\'s self-paced rule).',
+    'Latency: one record every 20 µs carrying its commit time (process-wide clock); the consumer sleeps in poll(-1) between records, so this is the wakeup path (plain flags: the kernel\'s self-paced rule). Its producer paces itself by spinning on the clock, and performance.now() allocates 16 bytes per call on Node 20: its GC events come from that pacing, and the run is left out of the zero-GC goal.',
     'Kernel numbers are the published ones (2020, 28-core Xeon E5-2680 v4, native code), shown for shape only.',
   ];
   const report: BenchReport = {

@@ -133,7 +133,7 @@ export async function renderCharts(scenarios: readonly ScenarioResult[], memcpy:
   }
 
   const peers = scenarios
-    .filter((s) => ok(s) && (s.group === 'peers' || s.name === 'rb-parallel' || s.name === 'spsc-rings-p1'))
+    .filter((s) => ok(s) && (s.group === 'peers' || s.name === 'rb-parallel'))
     .map((s) => ({ name: s.name, value: s.hits.mean / 1e6 }));
   if (peers.length > 0) {
     charts.push({

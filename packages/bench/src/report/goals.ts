@@ -11,13 +11,29 @@ function ratio(a: number | null, b: number | null): number | null {
   return a !== null && b !== null && b > 0 ? a / b : null;
 }
 
+/**
+ * Ours for the peer comparisons: the mean of the reference runs made among the peers (close in time
+ * to them), else rb-parallel.
+ */
+export function oursForPeers(scenarios: readonly ScenarioResult[]): { name: string; hits: number | null } {
+  const refs = ['rb-peer-ref', 'rb-peer-ref-2'].map((n) => hits(scenarios, n)).filter((v): v is number => v !== null);
+  if (refs.length > 0) return { name: 'rb-peer-ref', hits: refs.reduce((a, b) => a + b, 0) / refs.length };
+  return { name: 'rb-parallel', hits: hits(scenarios, 'rb-parallel') };
+}
+
 /** Ours (1 producer, 16 B, reserve+submit, parallel) against each peer and the perf-buffer analogue. */
 export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
-  const ours = hits(scenarios, 'rb-parallel');
+  const ref = oursForPeers(scenarios);
   const out: Ratio[] = [];
-  for (const peer of ['ringbufjs-1', 'ringbufjs-64', 'postmessage-1', 'postmessage-64', 'spsc-rings-p1']) {
-    out.push({ name: `rb-parallel / ${peer}`, ours: 'rb-parallel', peer, value: ratio(ours, hits(scenarios, peer)) });
+  for (const peer of ['ringbufjs-1', 'ringbufjs-64', 'postmessage-1', 'postmessage-64']) {
+    out.push({ name: `${ref.name} / ${peer}`, ours: ref.name, peer, value: ratio(ref.hits, hits(scenarios, peer)) });
   }
+  out.push({
+    name: 'rb-mpsc-p1 / spsc-rings-p1',
+    ours: 'rb-mpsc-p1',
+    peer: 'spsc-rings-p1',
+    value: ratio(hits(scenarios, 'rb-mpsc-p1'), hits(scenarios, 'spsc-rings-p1')),
+  });
   for (const other of ['rb-parallel-sampled', 'rb-b2b']) {
     for (const peer of ['ringbufjs-1', 'postmessage-1']) {
       out.push({ name: `${other} / ${peer}`, ours: other, peer, value: ratio(hits(scenarios, other), hits(scenarios, peer)) });
@@ -44,7 +60,8 @@ const fmt = (v: number | null, digits = 2): string => (v === null ? 'n/a' : v.to
 
 export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly MemcpyResult[]): Goal[] {
   const out: Goal[] = [];
-  const ours = hits(scenarios, 'rb-parallel');
+  const ref = oursForPeers(scenarios);
+  const ours = ref.hits;
   const vsRbjs = ratio(ours, hits(scenarios, 'ringbufjs-1'));
   out.push({
     id: 'vs-ringbufjs',
@@ -52,7 +69,7 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     target: 1.5,
     value: vsRbjs,
     met: vsRbjs !== null && vsRbjs >= 1.5,
-    detail: `${fmt(ours && ours / 1e6)} M/s vs ${fmt((hits(scenarios, 'ringbufjs-1') ?? 0) / 1e6)} M/s`,
+    detail: `${ref.name} ${fmt(ours && ours / 1e6)} M/s vs ${fmt((hits(scenarios, 'ringbufjs-1') ?? 0) / 1e6)} M/s`,
   });
   const vsPm = ratio(ours, hits(scenarios, 'postmessage-1'));
   out.push({
@@ -61,7 +78,7 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     target: 15,
     value: vsPm,
     met: vsPm !== null && vsPm >= 15,
-    detail: `${fmt(ours && ours / 1e6)} M/s vs ${fmt((hits(scenarios, 'postmessage-1') ?? 0) / 1e6)} M/s`,
+    detail: `${ref.name} ${fmt(ours && ours / 1e6)} M/s vs ${fmt((hits(scenarios, 'postmessage-1') ?? 0) / 1e6)} M/s`,
   });
   for (const mode of ['b2b', 'parallel'] as const) {
     const rate1 = hits(scenarios, `rb-${mode}-rate-1`);

@@ -65,7 +65,7 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
     '',
   );
   out.push(
-    'Hits are records delivered to the consumer\'s callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel\'s `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows; wakeups are the consumer\'s sleeps ended by a producer notify over the whole run (warm-up included).',
+    'Hits are records delivered to the consumer\'s callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel\'s `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows; wakeups are the consumer\'s sleeps ended by a producer notify over the whole run (warm-up included); load is the machine\'s 1-minute load average when the run ended.',
     '',
   );
   if (r.goals.length > 0) out.push('## Goals', '', mdTable(['goal', 'value', 'target', 'result', 'numbers'], goalRows(r.goals)), '');

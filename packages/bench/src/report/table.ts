@@ -12,11 +12,12 @@ export function scenarioRows(scenarios: readonly ScenarioResult[]): string[][] {
     s.error ? '' : gbps(s.bytesPerSec),
     s.error ? '' : String(s.gc.events),
     s.error || s.wakeups === null ? '' : String(s.wakeups),
+    String(s.loadAvg1m),
     s.description,
   ]);
 }
 
-export const SCENARIO_HEAD = ['scenario', 'hits M/s', 'drops M/s', 'GB/s', 'GC', 'wakeups', 'what'];
+export const SCENARIO_HEAD = ['scenario', 'hits M/s', 'drops M/s', 'GB/s', 'GC', 'wakeups', 'load', 'what'];
 
 export function renderText(r: BenchReport): string {
   const parts: string[] = [];
