@@ -61,7 +61,8 @@ export function liveBucketUpperNs(bucket: number): number {
   if (bucket < 8) return bucket;
   const e = (bucket >>> 3) + 2;
   const sub = bucket & 7;
-  return ((8 + sub + 1) << (e - 3)) - 1;
+  // A multiplication, not a shift: the top bucket's edge is 2^31 - 1, past int32 for `<<`.
+  return (8 + sub + 1) * 2 ** (e - 3) - 1;
 }
 
 // ---- wake-floor pair ----
