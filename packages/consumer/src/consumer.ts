@@ -66,6 +66,8 @@ const STALL_PAUSE_LOADS = Number(process.env.RB_STALL ?? 24);
 /** Rounds of about 250 ns each before sleeping. */
 const GRACE_ROUNDS = Number(process.env.RB_GRACE ?? 8);
 const GRACE_PAUSE_LOADS = 40;
+/** pollAsync: longest wait for a BUSY head record's commit (a safety net for NO_WAKEUP commits). */
+const STALL_WAIT_MS = 1;
 
 /** Per-ring counters, plain numbers updated once per pass. */
 export interface RingCounters {
@@ -231,27 +233,33 @@ export class Consumer {
 
   /**
    * As `poll`, sleeping with `Atomics.waitAsync` so the event loop keeps running (main thread). A
-   * pending wait does not keep the process alive by itself.
+   * pending wait does not keep the process alive by itself. Unlike `poll`, a pass that stopped at a
+   * BUSY record with nothing delivered does not return at once (a loop of such calls would starve
+   * the event loop on microtasks): it waits for that record's commit, which wakes us by the kernel's
+   * rule (consumer_pos == its offset), for at most STALL_WAIT_MS, so that a head committed with
+   * BPF_RB_NO_WAKEUP is still picked up.
    */
   async pollAsync(timeoutMs: number): Promise<number> {
     this.checkOpen();
     checkTimeout(timeoutMs);
     this.counters.polls++;
     const total = this.processReady();
-    if (this.sawReady) return total;
-    if (timeoutMs === 0) return 0;
+    if (this.sawReady && !(this.stalled && total === 0)) return total;
+    if (timeoutMs === 0) return total;
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const wake = this.wake!;
     announceSleep(wake);
+    // Dekker re-check after announcing, as in poll().
     const ready = this.processReady();
-    if (this.sawReady) {
+    if (this.sawReady && !(this.stalled && ready === 0)) {
       cancelSleep(wake);
       return ready;
     }
-    const remaining = deadline - performance.now();
+    let remaining = deadline - performance.now();
+    if (this.sawReady && remaining > STALL_WAIT_MS) remaining = STALL_WAIT_MS;
     if (remaining <= 0) {
       cancelSleep(wake);
-      return 0;
+      return ready;
     }
     this.counters.sleeps++;
     const result = await sleepAsync(wake, remaining);
@@ -377,45 +385,45 @@ export class Consumer {
     // try/finally: a callback that throws leaves the records before it consumed and counted; the
     // throwing record is not consumed (consumer_pos stays before it) and will be delivered again.
     try {
-    outer: for (;;) {
-      let gotNewData = false;
-      while (posDiff(prodPos, consPos) > 0) {
-        const hdrOffset = consPos & mask;
-        // Observes the commit (submit's AND, discard's CAS); their payload writes happen-before it.
-        const hdr = Atomics.load(i32, headerIndex(hdrOffset));
-        if ((hdr & BUSY_BIT_I32) !== 0) {
-          counters.busyStalls++;
-          this.stalled = true;
-          break outer;
-        }
-        const size = hdr & HDR_LEN_MASK;
-        const len = recordFootprint(size);
-        if (len > posDiff(prodPos, consPos)) throw this.corruption(consPos, size, prodPos);
-        gotNewData = true;
-        consPos = (consPos + len) | 0;
-        if ((hdr & BPF_RINGBUF_DISCARD_BIT) === 0) {
-          const res = callback(data, hdrOffset + BPF_RINGBUF_HDR_SZ, size) as number;
-          if (res < 0) {
-            // Releases the record's space even though the pass stops (libbpf does the same).
-            Atomics.store(i32, CONS_POS_INDEX, consPos);
-            count++;
-            bytes += size;
-            result = res;
+      outer: for (;;) {
+        let gotNewData = false;
+        while (posDiff(prodPos, consPos) > 0) {
+          const hdrOffset = consPos & mask;
+          // Observes the commit RMW (submit/discard compare-exchange, output's AND); payload writes happen-before it.
+          const hdr = Atomics.load(i32, headerIndex(hdrOffset));
+          if ((hdr & BUSY_BIT_I32) !== 0) {
+            counters.busyStalls++;
+            this.stalled = true;
             break outer;
           }
-          count++;
-          bytes += size;
-        } else {
-          discarded++;
+          const size = hdr & HDR_LEN_MASK;
+          const len = recordFootprint(size);
+          if (len > posDiff(prodPos, consPos)) throw this.corruption(consPos, size, prodPos);
+          gotNewData = true;
+          consPos = (consPos + len) | 0;
+          if ((hdr & BPF_RINGBUF_DISCARD_BIT) === 0) {
+            const res = callback(data, hdrOffset + BPF_RINGBUF_HDR_SZ, size) as number;
+            if (res < 0) {
+              // Releases the record's space even though the pass stops (libbpf does the same).
+              Atomics.store(i32, CONS_POS_INDEX, consPos);
+              count++;
+              bytes += size;
+              result = res;
+              break outer;
+            }
+            count++;
+            bytes += size;
+          } else {
+            discarded++;
+          }
+          // Releases the record's space; pairs with the producers' consumer_pos loads.
+          Atomics.store(i32, CONS_POS_INDEX, consPos);
+          if (count >= n) break outer;
         }
-        // Releases the record's space; pairs with the producers' consumer_pos loads.
-        Atomics.store(i32, CONS_POS_INDEX, consPos);
-        if (count >= n) break outer;
+        if (!gotNewData) break;
+        // Observes reservations published during this pass; pairs with reserve's producer_pos store.
+        prodPos = Atomics.load(i32, PROD_POS_INDEX);
       }
-      if (!gotNewData) break;
-      // Observes reservations published during this pass; pairs with reserve's producer_pos store.
-      prodPos = Atomics.load(i32, PROD_POS_INDEX);
-    }
     } finally {
       counters.records += count;
       counters.bytes += bytes;

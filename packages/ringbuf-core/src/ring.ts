@@ -531,7 +531,7 @@ export class RingBuffer {
         // Observes the consumer's and the producers' latest published positions.
         const cons = Atomics.load(i32, CONS_POS_INDEX);
         const prod = Atomics.load(i32, PROD_POS_INDEX);
-        const from = this.overwrite ? posMax(cons, this.readOverwrite().pos) : cons;
+        const from = this.overwrite ? posMax(cons, this.overwritePos()) : cons;
         return (prod - from) >>> 0;
       }
       case BPF_RB_RING_SIZE:
@@ -543,7 +543,7 @@ export class RingBuffer {
         // Observes the reserving producer's store of producer_pos.
         return Atomics.load(i32, PROD_POS_INDEX) >>> 0;
       case BPF_RB_OVERWRITE_POS:
-        return this.readOverwrite().pos >>> 0;
+        return this.overwritePos() >>> 0;
       default:
         return 0;
     }
