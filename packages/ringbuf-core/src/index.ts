@@ -15,7 +15,7 @@ export { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, reco
 export * as layout from './layout.js';
 export { RingBufError, RingBufRangeError, RingBufCorruptionError } from './errors.js';
 export type { RingBufErrorCode } from './errors.js';
-export { WakeGroup, announceSleep, cancelSleep, sleep, sleepAsync, wakeConsumer, consumerSleeping, wakeNotifies } from './wake.js';
+export { WakeGroup, announceSleep, cancelSleep, sleep, sleepAsync, wakeConsumer, consumerSleeping, wakeNotifies, rescueSleeper } from './wake.js';
 export type { WakeWord } from './wake.js';
 export { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SPINS } from './lock.js';
 export type { LockStats } from './lock.js';

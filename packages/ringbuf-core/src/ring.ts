@@ -59,7 +59,7 @@ import {
 } from './layout.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, lockTag, tryLock, unlock, type LockStats } from './lock.js';
 import { posDiff, posMax } from './positions.js';
-import { WakeGroup, consumerSleeping, newWakeId, wakeConsumer, type WakeWord } from './wake.js';
+import { WakeGroup, consumerSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
 import { threadId } from 'node:worker_threads';
 
 /** `BPF_RB_NO_WAKEUP`: commit without waking the consumer. */
@@ -460,7 +460,8 @@ export class RingBuffer {
    *
    * Safe only for a producer id that is really dead: a live producer's reservation would be
    * discarded under it (its later submit then throws ERR_RINGBUF_NOT_BUSY). Every record the dead
-   * producer committed stays committed. Thread: any thread with a handle whose id differs from
+   * producer committed stays committed. Finally it notifies the consumer unconditionally, in case the
+   * producer died between claiming a wakeup and sending it (see rescueSleeper). Thread: any thread with a handle whose id differs from
    * `deadProducerId`. Returns -1 in `recordsDiscarded` when the lock could not be taken in time.
    */
   recoverProducer(deadProducerId: number): { lockRecovered: boolean; recordsDiscarded: number } {
@@ -475,7 +476,10 @@ export class RingBuffer {
       // Counts recoveries for stats; written under no lock, hence atomic.
       Atomics.add(i32, RECOVERED_LOCKS_INDEX, 1);
     }
-    if (!lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) return { lockRecovered, recordsDiscarded: -1 };
+    if (!lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) {
+      rescueSleeper(this.wake);
+      return { lockRecovered, recordsDiscarded: -1 };
+    }
     let discarded = 0;
     try {
       // Under the lock no record ahead of the consumer can be reused, so the framing is stable.
@@ -505,6 +509,7 @@ export class RingBuffer {
     } finally {
       unlock(i32);
     }
+    rescueSleeper(this.wake);
     return { lockRecovered, recordsDiscarded: discarded };
   }
 

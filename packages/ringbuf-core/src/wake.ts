@@ -85,6 +85,16 @@ export function wakeConsumer(wake: WakeWord): boolean {
   return true;
 }
 
+/**
+ * Recovery: notify the consumer whatever the wake word says. A producer that died between claiming
+ * a wakeup (its exchange to AWAKE) and its notify leaves the consumer asleep on a word that no longer
+ * says SLEEPING; only a notify ends that sleep. A spurious wakeup is harmless: poll re-checks.
+ */
+export function rescueSleeper(wake: WakeWord): void {
+  // Ends any sleep()/sleepAsync() on the word; pairs with nothing (it carries no data).
+  Atomics.notify(wake, WAKE_WORD_INDEX);
+}
+
 /** Notifications sent so far on this wake word. */
 export function wakeNotifies(wake: WakeWord): number {
   // Observes wakeConsumer()'s counter.
