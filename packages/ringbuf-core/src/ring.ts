@@ -461,8 +461,8 @@ export class RingBuffer {
    * Safe only for a producer id that is really dead: a live producer's reservation would be
    * discarded under it (its later submit then throws ERR_RINGBUF_NOT_BUSY). Every record the dead
    * producer committed stays committed. Finally it notifies the consumer unconditionally, in case the
-   * producer died between claiming a wakeup and sending it (see rescueSleeper). Thread: any thread with a handle whose id differs from
-   * `deadProducerId`. Returns -1 in `recordsDiscarded` when the lock could not be taken in time.
+   * producer died between claiming a wakeup and sending it (see rescueSleeper). Thread: any thread
+   * with a handle whose id differs from `deadProducerId`. Returns -1 in `recordsDiscarded` when the lock could not be taken in time.
    */
   recoverProducer(deadProducerId: number): { lockRecovered: boolean; recordsDiscarded: number } {
     checkProducerId(deadProducerId);
