@@ -184,6 +184,8 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     lastDropped = dropped;
   };
   const ticker = setInterval(tick, 1000);
+  // NO_WAKEUP commits never wake a sleeping consumer (the kernel's rule); its epoll timeout does. This
+  // timer is that timeout: wakeConsumer() notifies only when the consumer announced sleep.
   const pollTimer = (cfg.pollTimerMs ?? 0) > 0 ? setInterval(() => wakeConsumer(rings[0]!.wake), cfg.pollTimerMs) : undefined;
 
   let pool_: PoolResult;
