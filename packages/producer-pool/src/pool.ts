@@ -1,7 +1,7 @@
 /**
  * ProducerPool: N producer workers on piscina, each standing in for a CPU with its own producer id,
  * with exact accounting, open/closed loop load, causal scenarios, fault injection and crash
- * recovery (see RECOVERY.md for the protocol and its proof sketch).
+ * recovery (see docs/DESIGN.md section 10 for the protocol and its proof sketch).
  *
  * Who writes what in the pool's shared memory (stats-layout.ts): each producer its own stats block
  * (counters, THREAD_ID, STATE up to FINISHED/PARKED, LAST_SEQ_PLUS1); this thread a block's
@@ -11,7 +11,7 @@
  * Thread: a ProducerPool is used from the thread that created it (normally the main thread).
  */
 import { clockMicros } from '@ringbuf/consumer';
-import { layout, type RingBuffer } from '@ringbuf/core';
+import type { RingBuffer } from '@ringbuf/core';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { threadLogger } from './logger.js';
@@ -566,11 +566,10 @@ export class ProducerPool {
 }
 
 /**
- * Recovers a dead producer on one ring (RECOVERY.md): frees the lock if it holds it and discards its
+ * Recovers a dead producer on one ring (docs/DESIGN.md section 10): frees the lock if it holds it and discards its
  * BUSY records, retrying asynchronously while the lock cannot be taken in time (never blocking this
- * thread long: another dead producer may hold the lock, and only this thread can free it); then ends any consumer sleep the
- * dead producer may have claimed but never notified (it can die between its wake word exchange and
- * its notify). That notify is the one exception to "never notify when no one sleeps": once per death.
+ * thread long: another dead producer may hold the lock, and only this thread can free it).
+ * `recoverProducer` also ends any consumer sleep the dead producer claimed but never notified.
  */
 async function recover(handle: RingBuffer, deadId: number): Promise<{ lockRecovered: boolean; recordsDiscarded: number }> {
   let lockRecovered = false;
@@ -585,7 +584,5 @@ async function recover(handle: RingBuffer, deadId: number): Promise<{ lockRecove
     // Let this thread learn of other deaths (one of them may hold the lock) before retrying.
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  // Ends a consumer sleep whose wakeup the dead producer claimed (exchange to AWAKE) but never sent.
-  Atomics.notify(handle.wake, layout.WAKE_WORD_INDEX);
   return { lockRecovered, recordsDiscarded };
 }
