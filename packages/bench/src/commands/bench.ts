@@ -104,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
   if (selected.has('micro')) micro = await runMicro(quick ? 20 : 400);
 
   const notes = [
-    `Producers are worker threads standing in for CPUs; this machine has ${machine.cores} cores, so runs with more than ${Math.max(1, machine.cores - 1)} producer(s) plus the consumer are oversubscribed.`,
+    `Producers are worker threads standing in for CPUs; this machine has ${machine.cores} cores, so with the consumer thread, runs with ${machine.cores} or more producers are oversubscribed.`,
     'Back-to-back: the consumer publishes a batch number, the single producer makes `batchCnt` records and publishes it back (spin, then Atomics.wait), and the consumer then polls; the kernel\'s consumer makes the batch itself through a syscall. In this mode the consumer is never asleep when records are committed.',
     'Parallel: producers make batches until stopped, failing reservations count as drops; the consumer runs the libbpf-style `Consumer.poll(-1)` loop and sleeps when the ring is empty.',
     'Peers run right after the parallel group, between two reference runs of ours (rb-peer-ref, rb-peer-ref-2, the same as rb-parallel); the peer ratios and goals use the mean of those two, so that they compare runs made close in time. postMessage keeps at most 4096 records in flight (it has no backpressure; nothing is dropped); ringbuf.js counts a push that does not fit as a drop and its consumer busy-polls (it has no blocking wait). The per-producer SPSC rings are @ringbuf/core rings, one per producer, drained ring by ring by one Consumer (the perf-buffer analogue).',

@@ -55,7 +55,7 @@ export async function renderCharts(scenarios: readonly ScenarioResult[], memcpy:
   }
   await lineChart(
     'throughput-vs-producers.svg',
-    `Throughput against producers (batch 50; ${cores} cores here: more than ${cores} producers are oversubscribed)`,
+    `Throughput against producers (batch 50; ${cores} cores: with the consumer, ${cores} or more producers oversubscribe them)`,
     producers,
     { field: 'producers', title: 'producers' },
     'M records/s consumed',

@@ -35,7 +35,7 @@ const MISSED_NOTES: Record<string, string> = {
 };
 
 function goalRows(goals: readonly Goal[]): string[][] {
-  return goals.map((g) => [g.goal, fixed(g.value), String(g.target), g.value === null ? 'not run' : g.met ? 'met' : '**missed**', g.detail]);
+  return goals.map((g) => [g.goal, fixed(g.value, g.id === 'zero-gc' ? 0 : 2), String(g.target), g.value === null ? 'not run' : g.met ? 'met' : '**missed**', g.detail]);
 }
 
 function chartFor(charts: readonly Chart[], file: string): string {
@@ -52,7 +52,7 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
       ['machine', ''],
       [
         ['CPU', m.cpuModel],
-        ['cores', `${m.cores} (producers beyond ${Math.max(1, m.cores - 1)} plus the consumer are oversubscribed)`],
+        ['cores', `${m.cores} (with the consumer thread, ${m.cores} or more producers oversubscribe them)`],
         ['memory', `${m.memoryGiB} GiB`],
         ['Node', `${m.node} (V8 ${m.v8})`],
         ['platform', m.platform],
@@ -96,7 +96,7 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
     }
     if (g === 'producers') {
       out.push(
-        `This machine has ${m.cores} cores: with the consumer thread, more than ${Math.max(1, m.cores - 1)} producer(s) are oversubscribed, so the curve shows how throughput holds up when threads outnumber cores, not scaling.`,
+        `This machine has ${m.cores} cores: with the consumer thread, ${m.cores} or more producers oversubscribe them, so the curve shows how throughput holds up when threads outnumber cores, not how it scales.`,
         chartFor(charts, 'throughput-vs-producers.svg'),
       );
     }
