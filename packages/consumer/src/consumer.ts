@@ -51,21 +51,22 @@ export type SampleCallback = (data: Uint8Array, offset: number, size: number) =>
 const INT_MAX = 0x7fffffff;
 
 /**
- * Pauses without touching shared memory, so that a producer can finish the cache lines it is
- * writing before the consumer reads them again. Beyond libbpf (which spins on epoll's level-triggered
- * readiness or sleeps at once): `poll` pauses briefly after a pass stopped at a BUSY record, and
- * re-checks a few times before announcing sleep. The results are the same; only the timing differs.
+ * Pauses without touching shared memory, so that producers can finish the cache lines they are
+ * writing before the consumer reads them. Beyond libbpf (whose poll returns at once, and whose
+ * epoll sleeps at once): `poll` pauses about a microsecond after a pass, and re-checks a few times
+ * before it announces sleep, because a sleeping consumer costs the next committer a notify with a
+ * waiter (microseconds) and itself a wakeup of about 13 us. Results are the same; only timing moves.
  */
 const pauseWord = new Int32Array(1);
 function pause(loads: number): void {
   // A private, unshared word: each load takes a few ns and cannot be optimised away.
   for (let i = 0; i < loads; i++) Atomics.load(pauseWord, 0);
 }
-/** About 100-200 ns. */
-const STALL_PAUSE_LOADS = Number(process.env.RB_STALL ?? 24);
-/** Rounds of about 250 ns each before sleeping. */
-const GRACE_ROUNDS = Number(process.env.RB_GRACE ?? 8);
-const GRACE_PAUSE_LOADS = 40;
+/** Pause after a pass of poll(timeout != 0): about 1 us. */
+const PASS_PAUSE_LOADS = 140;
+/** Re-checks before sleeping, each after a pause of about 1 us. */
+const GRACE_ROUNDS = 4;
+const GRACE_PAUSE_LOADS = 140;
 /** pollAsync: longest wait for a BUSY head record's commit (a safety net for NO_WAKEUP commits). */
 const STALL_WAIT_MS = 1;
 
@@ -106,6 +107,8 @@ interface Entry {
   readonly scratch: Uint8Array | undefined;
   readonly scratchWords: Int32Array | undefined;
   readonly dataWords: Int32Array | undefined;
+  /** producer_pos at this consumer's previous readiness check (poll's lag, see processReady). */
+  lastSeenProd: number;
 }
 
 let nextToken = 1;
@@ -167,6 +170,8 @@ export class Consumer {
       scratch: scratchBuffer && new Uint8Array(scratchBuffer),
       scratchWords: scratchBuffer && new Int32Array(scratchBuffer),
       dataWords: overwrite ? new Int32Array(ring.buffer, ring.data.byteOffset, ring.data.byteLength >> 2) : undefined,
+      // Observes our consumer_pos: nothing has been seen yet.
+      lastSeenProd: Atomics.load(ring.i32, CONS_POS_INDEX),
     });
     this.wake = ring.wake;
   }
@@ -196,9 +201,9 @@ export class Consumer {
     this.checkOpen();
     checkTimeout(timeoutMs);
     this.counters.polls++;
-    const total = this.processReady();
+    const total = this.processReady(timeoutMs !== 0);
     if (this.sawReady) {
-      if (this.stalled && total === 0) pause(STALL_PAUSE_LOADS);
+      if (timeoutMs !== 0) pause(PASS_PAUSE_LOADS);
       return total;
     }
     if (timeoutMs === 0) return 0;
@@ -206,14 +211,14 @@ export class Consumer {
     // a sleeping consumer costs it a notify with a waiter (microseconds) and us a 13 us wakeup.
     for (let round = 0; round < GRACE_ROUNDS; round++) {
       pause(GRACE_PAUSE_LOADS);
-      const got = this.processReady();
+      const got = this.processReady(true);
       if (this.sawReady) return got;
     }
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const wake = this.wake!;
     announceSleep(wake);
     // Dekker re-check after announcing: a producer that committed before our store did not see us.
-    const ready = this.processReady();
+    const ready = this.processReady(false);
     if (this.sawReady) {
       cancelSleep(wake);
       return ready;
@@ -228,7 +233,7 @@ export class Consumer {
     cancelSleep(wake);
     // Woken by a producer's commit or a stop request (which may leave nothing to read), or timed out.
     if (result !== 'timed-out') this.counters.wakeups++;
-    return this.processReady();
+    return this.processReady(false);
   }
 
   /**
@@ -243,14 +248,14 @@ export class Consumer {
     this.checkOpen();
     checkTimeout(timeoutMs);
     this.counters.polls++;
-    const total = this.processReady();
+    const total = this.processReady(false);
     if (this.sawReady && !(this.stalled && total === 0)) return total;
     if (timeoutMs === 0) return total;
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const wake = this.wake!;
     announceSleep(wake);
     // Dekker re-check after announcing, as in poll().
-    const ready = this.processReady();
+    const ready = this.processReady(false);
     if (this.sawReady && !(this.stalled && ready === 0)) {
       cancelSleep(wake);
       return ready;
@@ -266,7 +271,7 @@ export class Consumer {
     cancelSleep(wake);
     if (this.closed) return 0;
     if (result !== 'timed-out') this.counters.wakeups++;
-    return this.processReady();
+    return this.processReady(false);
   }
 
   /** `ring_buffer__consume`: process every ring without waiting. Returns as `poll`. */
@@ -340,10 +345,19 @@ export class Consumer {
   }
 
   /**
-   * Process each ready ring fully, as `ring_buffer__poll` does for the epoll events it got. Sets
+   * Process each ready ring, as `ring_buffer__poll` does for the epoll events it got. Sets
    * `sawReady`: whether any ring was ready (level-triggered: producer_pos != consumer_pos).
+   *
+   * With `lag` (poll's loop while producers are busy), a ring is processed only up to the
+   * producer_pos seen at the previous check, when that is ahead of consumer_pos and behind the
+   * current one: those records were reserved at least one pause ago, so they are almost always
+   * committed, and their producers have moved on to other cache lines. Reading a record while its
+   * producer still writes it (a BUSY head) pulls the line away from the producer twice per record,
+   * which costs more than the pause. Records reserved since are taken on the next check; when
+   * nothing new was reserved between two checks, everything is processed. Never used by consume,
+   * consumeN or poll(0), which process every committed record.
    */
-  private processReady(): number {
+  private processReady(lag: boolean): number {
     let total = 0;
     let ready = false;
     this.stalled = false;
@@ -354,9 +368,18 @@ export class Consumer {
       const prodPos = Atomics.load(entry.i32, PROD_POS_INDEX);
       // Observes our own last store of consumer_pos (or a test's deliberate write).
       const consPos = Atomics.load(entry.i32, CONS_POS_INDEX);
+      const seen = entry.lastSeenProd;
+      entry.lastSeenProd = prodPos;
       if (prodPos === consPos) continue;
       ready = true;
-      const res = entry.scratch === undefined ? this.walk(entry, INT_MAX, consPos, prodPos) : this.walkOverwrite(entry, INT_MAX);
+      let res: number;
+      if (entry.scratch !== undefined) {
+        res = this.walkOverwrite(entry, INT_MAX);
+      } else if (lag && posDiff(seen, consPos) > 0 && posDiff(prodPos, seen) > 0) {
+        res = this.walk(entry, INT_MAX, consPos, seen, false);
+      } else {
+        res = this.walk(entry, INT_MAX, consPos, prodPos, true);
+      }
       if (res < 0) {
         this.sawReady = true;
         return res;
@@ -370,11 +393,14 @@ export class Consumer {
   private processRing(entry: Entry, n: number): number {
     if (entry.scratch !== undefined) return this.walkOverwrite(entry, n);
     // Observes our own last store of consumer_pos and the producers' latest reservation.
-    return this.walk(entry, n, Atomics.load(entry.i32, CONS_POS_INDEX), Atomics.load(entry.i32, PROD_POS_INDEX));
+    return this.walk(entry, n, Atomics.load(entry.i32, CONS_POS_INDEX), Atomics.load(entry.i32, PROD_POS_INDEX), true);
   }
 
-  /** libbpf's `ringbuf_process_ring`, zero-copy. */
-  private walk(entry: Entry, n: number, startPos: number, firstProdPos: number): number {
+  /**
+   * libbpf's `ringbuf_process_ring`, zero-copy, from `startPos` up to `firstProdPos`; with `reload`,
+   * re-reading producer_pos until a pass finds nothing new, as libbpf does.
+   */
+  private walk(entry: Entry, n: number, startPos: number, firstProdPos: number, reload: boolean): number {
     const { i32, data, mask, callback, counters } = entry;
     let consPos = startPos;
     let prodPos = firstProdPos;
@@ -420,7 +446,7 @@ export class Consumer {
           Atomics.store(i32, CONS_POS_INDEX, consPos);
           if (count >= n) break outer;
         }
-        if (!gotNewData) break;
+        if (!gotNewData || !reload) break;
         // Observes reservations published during this pass; pairs with reserve's producer_pos store.
         prodPos = Atomics.load(i32, PROD_POS_INDEX);
       }
