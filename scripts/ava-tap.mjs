@@ -5,10 +5,11 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(join(process.cwd(), 'package.json'));
-const avaCli = join(require.resolve('ava/package.json'), '..', 'entrypoints', 'cli.mjs');
+// ava exports only its entry points: its CLI sits beside the main one (bin: entrypoints/cli.mjs).
+const avaCli = join(dirname(require.resolve('ava')), 'cli.mjs');
 const child = spawn(process.execPath, [avaCli, '--tap', ...process.argv.slice(2)], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });

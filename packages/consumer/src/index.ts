@@ -15,5 +15,5 @@ export { OrderingVerifier, formatVerifierReport } from './verifier.js';
 export type { VerifierOptions, VerifierReport, Violation, ViolationKind, ProducerSummary } from './verifier.js';
 export { LatencyRecorder, summarize, mergeHistograms, mergeLatencyReports } from './latency.js';
 export type { LatencySummary, LatencyReport } from './latency.js';
-export { threadLogger, childLogger, defaultLogLevel } from './log.js';
+export { threadLogger, childLogger, defaultLogLevel, LOG_LEVELS } from './log.js';
 export type { Logger, LogLevel } from './log.js';

@@ -3,16 +3,29 @@
  * results only. Components take children of it with their own bindings (`{ component: 'runtime' }`).
  * Level: the `level` option, else env `RINGBUF_LOG_LEVEL`, else `'warn'` (tests and the CLI stay
  * quiet). Nothing is ever logged per record.
+ *
+ * Readable on a terminal: when the main thread's stderr is a TTY, lines are formatted by pino-pretty
+ * (synchronously, in this thread). Worker threads' stderr is never a TTY, so the main thread decides
+ * for the process and records it in env `RINGBUF_LOG_PRETTY`, which workers created afterwards
+ * inherit. Set `RINGBUF_LOG_PRETTY=0` to keep JSON lines.
  */
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
+import PinoPretty from 'pino-pretty';
 import { isMainThread, threadId } from 'node:worker_threads';
+
+if (isMainThread && process.env['RINGBUF_LOG_PRETTY'] === undefined && process.stderr.isTTY === true) {
+  process.env['RINGBUF_LOG_PRETTY'] = '1';
+}
+
+/** Levels accepted by {@link threadLogger}, in order of severity. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export type { Logger } from 'pino';
 
 /** Log levels accepted by {@link threadLogger}. */
 export type LogLevel = LevelWithSilent;
 
-const LEVELS: ReadonlySet<string> = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const LEVELS: ReadonlySet<string> = new Set(LOG_LEVELS);
 
 let root: Logger | undefined;
 
@@ -32,9 +45,14 @@ export function threadLogger(level?: LogLevel): Logger {
     throw new RangeError(`log level must be one of ${[...LEVELS].join(', ')}, got ${String(level)}`);
   }
   if (root === undefined) {
+    // Synchronous writes: a thread may end with process.exit() right after a lifecycle line.
+    const destination: DestinationStream =
+      process.env['RINGBUF_LOG_PRETTY'] === '1'
+        ? PinoPretty({ destination: 2, sync: true, colorize: true })
+        : pino.destination({ fd: 2, sync: true });
     root = pino(
       { name: 'ringbuf', level: level ?? defaultLogLevel(), base: { pid: process.pid, thread: isMainThread ? 'main' : threadId } },
-      pino.destination({ fd: 2, sync: true }),
+      destination,
     );
   } else if (level !== undefined) {
     root.level = level;

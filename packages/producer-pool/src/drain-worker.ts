@@ -6,13 +6,13 @@
 import { Consumer } from '@ringbuf/consumer';
 import { BPF_RB_CONS_POS, BPF_RB_PROD_POS, RingBuffer } from '@ringbuf/core';
 import { parentPort, workerData } from 'node:worker_threads';
-import { threadLogger } from './logger.js';
+import { threadLogger, type LogLevel } from '@ringbuf/consumer';
 import { DRAIN_STOP_INDEX } from './stats-layout.js';
 import type { DrainReport, DrainWorkerData } from './drain.js';
 import { SequenceVerifier } from './verify.js';
 
 const input = workerData as DrainWorkerData;
-const log = threadLogger(input.logLevel).child({ role: 'drain' });
+const log = threadLogger(input.logLevel as LogLevel).child({ role: 'drain' });
 const ring = RingBuffer.attach(input.ring);
 const ctl = new Int32Array(input.control);
 const verifier = input.verify ? new SequenceVerifier(ring, { causal: input.causal }) : undefined;

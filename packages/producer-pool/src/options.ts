@@ -2,7 +2,7 @@
  * Scenario and pool options: the public shapes (all optional where a default exists), the filled
  * shapes the workers receive, and one validation pass with typed errors.
  */
-import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/consumer';
+import { INSTRUMENTED_HEADER_BYTES, LOG_LEVELS, defaultLogLevel } from '@ringbuf/consumer';
 import { MAX_PRODUCER_ID, RingBuffer, layout, type RingShare } from '@ringbuf/core';
 
 /** The producer id of the main thread's recovery handles: never given to a producer. */
@@ -116,7 +116,7 @@ export interface ProducerPoolOptions {
   faults?: FaultOptions;
   /** Seed of every random choice (sizes, discards, kills). @default Date.now() & 0x7fffffff */
   seed?: number;
-  /** pino level for lifecycle logs. @default 'info' */
+  /** pino level for lifecycle logs. @default env RINGBUF_LOG_LEVEL, else 'warn' */
   logLevel?: string;
   /** Lock acquisition deadline of each producer's handle (rqspinlock-like). @default 250 */
   lockTimeoutMs?: number;
@@ -303,7 +303,6 @@ export interface FilledPoolOptions {
 
 const ALL_METHODS: readonly DeathMethod[] = ['terminate', 'throw', 'exit', 'uncaught'];
 const ALL_POINTS: readonly DiePointName[] = ['anywhere', 'between', 'in-lock', 'after-reserve', 'after-submit'];
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function optionsError(message: string): PoolError {
   return new PoolError('ERR_POOL_OPTIONS', message);
@@ -353,8 +352,8 @@ export function fillPoolOptions(o: ProducerPoolOptions): FilledPoolOptions {
   }
   const seed = o.seed ?? Date.now() & 0x7fffffff;
   if (!Number.isSafeInteger(seed)) throw optionsError(`seed must be an integer, got ${String(seed)}`);
-  const logLevel = o.logLevel ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw optionsError(`logLevel must be one of ${LOG_LEVELS.join(', ')}`);
+  const logLevel = o.logLevel ?? defaultLogLevel();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw optionsError(`logLevel must be one of ${LOG_LEVELS.join(', ')}`);
   const lockTimeoutMs = o.lockTimeoutMs ?? 250;
   if (!(typeof lockTimeoutMs === 'number' && lockTimeoutMs >= 0)) throw optionsError('lockTimeoutMs must be a non-negative number');
   const firstProducerId = o.firstProducerId ?? 1;

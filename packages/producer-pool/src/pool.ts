@@ -14,7 +14,7 @@ import { clockMicros } from '@ringbuf/consumer';
 import type { RingBuffer } from '@ringbuf/core';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { threadLogger } from './logger.js';
+import { threadLogger, type LogLevel } from '@ringbuf/consumer';
 import {
   PoolError,
   fillPoolOptions,
@@ -226,7 +226,7 @@ export class ProducerPool {
     this.opts = fillPoolOptions(options);
     this.nextId = this.opts.firstProducerId;
     this.prng = new Prng(this.opts.seed);
-    this.log = threadLogger(this.opts.logLevel).child({ component: 'producer-pool' });
+    this.log = threadLogger(this.opts.logLevel as LogLevel).child({ component: 'producer-pool' });
   }
 
   /** The seed in use (print it with test results). */

@@ -20,7 +20,7 @@ import {
   type RingShare,
 } from '@ringbuf/core';
 import { threadId } from 'node:worker_threads';
-import { threadLogger } from './logger.js';
+import { threadLogger, type LogLevel } from '@ringbuf/consumer';
 import type { FilledScenario } from './options.js';
 import { writeFiller } from './pattern.js';
 import { Prng } from './prng.js';
@@ -116,7 +116,7 @@ const HOOK_LOCK_SPINS = 1_000_000;
  * Resolves with its outcome; never settles when it dies by an uncaught exception.
  */
 export default function producerTask(task: ProducerTask): ProducerOutcome | Promise<never> {
-  const log = threadLogger(task.logLevel).child({ producerId: task.producerId, slot: task.slot });
+  const log = threadLogger(task.logLevel as LogLevel).child({ producerId: task.producerId, slot: task.slot });
   log.info({ threadId }, 'producer started');
   const code = runProducer(task);
   if (code === DYING_ASYNC) return new Promise<never>(() => {});
