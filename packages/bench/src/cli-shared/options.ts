@@ -120,3 +120,12 @@ export function logLevel(raw: string | undefined): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(env)) throw new UsageError(`RINGBUF_LOG_LEVEL: '${env}' is not one of ${LOG_LEVELS.join(', ')}`);
   return env as LogLevel;
 }
+
+/** The options every run command (load, order, latency) accepts, for `util.parseArgs`. */
+export const COMMON_OPTIONS = {
+  seed: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;

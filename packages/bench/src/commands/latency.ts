@@ -11,7 +11,7 @@ import { LOG_LEVELS, childLogger, setLogLevel } from '../log.js';
 import { textTable } from '../report/format.js';
 import { runOnce, describeNotDrained, type LatencyPercentiles, type RunOutcome } from '../cli-shared/engine.js';
 import { EXIT_FAILED, EXIT_OK, runPassed } from '../cli-shared/report.js';
-import { integer, logLevel, maxPayloadOf, payloadSize, positiveNumber, ringSize } from '../cli-shared/options.js';
+import { integer, logLevel, maxPayloadOf, payloadSize, positiveNumber, ringSize, COMMON_OPTIONS } from '../cli-shared/options.js';
 import { ProgressLine, micros, rate } from '../cli-shared/progress.js';
 import { Interrupts } from '../cli-shared/signals.js';
 import { FLOOR_SETTLE_US, measureWakeFloor } from '../cli-shared/wake-floor.js';
@@ -84,11 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     sampled: { type: 'string' },
     policy: { type: 'string', multiple: true },
     'floor-samples': { type: 'string' },
-    seed: { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    'log-level': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+    ...COMMON_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(usage);

@@ -8,7 +8,7 @@ import { UsageError, oneOf, parseOptions } from '../cli-errors.js';
 import { LOG_LEVELS, childLogger, setLogLevel } from '../log.js';
 import { runOnce, describeNotDrained } from '../cli-shared/engine.js';
 import { EXIT_FAILED, EXIT_OK, loadJson, renderLoad, runPassed } from '../cli-shared/report.js';
-import { integer, logLevel, maxPayloadOf, payloadSize, positiveNumber, ratio, ringSize, wakeup, wakeupName } from '../cli-shared/options.js';
+import { integer, logLevel, maxPayloadOf, payloadSize, positiveNumber, ratio, ringSize, wakeup, wakeupName, COMMON_OPTIONS } from '../cli-shared/options.js';
 import { ProgressLine } from '../cli-shared/progress.js';
 import { Interrupts } from '../cli-shared/signals.js';
 
@@ -72,11 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     rate: { type: 'string' },
     overwrite: { type: 'boolean', default: false },
     'kill-producer-every': { type: 'string' },
-    seed: { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    'log-level': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+    ...COMMON_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(usage);

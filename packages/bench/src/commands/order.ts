@@ -11,7 +11,7 @@ import { LOG_LEVELS, childLogger, setLogLevel } from '../log.js';
 import { textTable } from '../report/format.js';
 import { runOnce, describeNotDrained, type RunOutcome } from '../cli-shared/engine.js';
 import { EXIT_FAILED, EXIT_OK, describeViolation } from '../cli-shared/report.js';
-import { integer, logLevel, ringSize, wakeup, wakeupName } from '../cli-shared/options.js';
+import { integer, logLevel, ringSize, wakeup, wakeupName, COMMON_OPTIONS } from '../cli-shared/options.js';
 import { ProgressLine } from '../cli-shared/progress.js';
 import { Interrupts } from '../cli-shared/signals.js';
 
@@ -65,11 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     'ring-size': { type: 'string' },
     wakeup: { type: 'string' },
     examples: { type: 'string' },
-    seed: { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    'log-level': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+    ...COMMON_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(usage);
