@@ -38,7 +38,7 @@ export async function renderCharts(scenarios: readonly ScenarioResult[], memcpy:
       encoding: {
         x: { field: x.field, type: 'quantitative', title: x.title, scale: x.log ? { type: 'log' } : {} },
         y: { field: 'value', type: 'quantitative', title: yTitle },
-        color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical' } },
+        color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0 } },
       },
     } as TopLevelSpec);
     charts.push({ file, title, svg });
@@ -126,7 +126,7 @@ export async function renderCharts(scenarios: readonly ScenarioResult[], memcpy:
           x: { field: 'size', type: 'ordinal', title: 'payload bytes', sort: null },
           xOffset: { field: 'series' },
           y: { field: 'value', type: 'quantitative', title: 'GB/s' },
-          color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical' } },
+          color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0 } },
         },
       } as TopLevelSpec),
     });
