@@ -1,3 +1,5 @@
+import type { LatencySummary } from '@ringbuf/consumer';
+
 /** Shapes shared by the bench's main thread, its workers and the reports. */
 
 /** What each bench worker posts to main when its loop has ended. */
@@ -16,15 +18,6 @@ export interface WorkerReport {
   latency?: LatencySummary;
 }
 
-export interface LatencySummary {
-  count: number;
-  meanUs: number;
-  p50Us: number;
-  p90Us: number;
-  p99Us: number;
-  p999Us: number;
-  maxUs: number;
-}
 
 /** Mean and standard deviation over the measurement windows, in records per second. */
 export interface RateStats {

@@ -7,7 +7,7 @@
 import { createHistogram } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { BPF_RB_AVAIL_DATA, RingBuffer, WakeGroup, type RingShare } from '@ringbuf/core';
-import { Consumer, clockMicros } from '@ringbuf/consumer';
+import { Consumer, clockMicros, summarize } from '@ringbuf/consumer';
 import {
   BATCH_DONE_INDEX,
   BATCH_SLEEPER_INDEX,
@@ -81,18 +81,7 @@ function backToBack(): void {
 awaitStart();
 if (params.mode === 'b2b') backToBack();
 else parallel();
-const latency =
-  params.mode === 'paced' && histogram.count > 0
-    ? {
-        count: histogram.count,
-        meanUs: histogram.mean / 1000,
-        p50Us: histogram.percentile(50) / 1000,
-        p90Us: histogram.percentile(90) / 1000,
-        p99Us: histogram.percentile(99) / 1000,
-        p999Us: histogram.percentile(99.9) / 1000,
-        maxUs: histogram.max / 1000,
-      }
-    : undefined;
+const latency = params.mode === 'paced' && histogram.count > 0 ? summarize(histogram) : undefined;
 consumer.close();
 await probe.finish({
   wakeups: consumer.counters.wakeups,
