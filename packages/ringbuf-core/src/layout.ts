@@ -73,8 +73,6 @@ export const SIZE_INDEX = (META + 12) / WORD;
 export const MIRROR_INDEX = (META + 16) / WORD;
 /** Id of the wake word this ring's producers notify (its own, or a wake group's). */
 export const WAKE_ID_INDEX = (META + 20) / WORD;
-/** Position every counter started from (tests start near the 2^32 wrap). */
-export const START_POS_INDEX = (META + 24) / WORD;
 
 /** META flag: overwrite mode (the kernel's `BPF_F_RB_OVERWRITE`). */
 export const FLAG_OVERWRITE = 1 << 0;

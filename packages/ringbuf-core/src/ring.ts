@@ -44,7 +44,6 @@ import {
   PROD_POS_INDEX,
   RING_MAGIC,
   SIZE_INDEX,
-  START_POS_INDEX,
   VERSION_INDEX,
   WAKE_ID_INDEX,
   FLAGS_INDEX,
@@ -211,7 +210,6 @@ export class RingBuffer {
     i32[SIZE_INDEX] = size;
     i32[MIRROR_INDEX] = mirrorBytes(size);
     i32[WAKE_ID_INDEX] = wakeGroup ? wakeGroup.id : newWakeId();
-    i32[START_POS_INDEX] = start;
     i32[CONS_POS_INDEX] = start;
     i32[PROD_POS_INDEX] = start;
     i32[PENDING_POS_INDEX] = start;
