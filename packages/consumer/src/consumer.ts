@@ -107,8 +107,6 @@ interface Entry {
   readonly scratch: Uint8Array | undefined;
   readonly scratchWords: Int32Array | undefined;
   readonly dataWords: Int32Array | undefined;
-  /** producer_pos at this consumer's previous readiness check (poll's lag, see processReady). */
-  lastSeenProd: number;
 }
 
 let nextToken = 1;
@@ -170,8 +168,6 @@ export class Consumer {
       scratch: scratchBuffer && new Uint8Array(scratchBuffer),
       scratchWords: scratchBuffer && new Int32Array(scratchBuffer),
       dataWords: overwrite ? new Int32Array(ring.buffer, ring.data.byteOffset, ring.data.byteLength >> 2) : undefined,
-      // Observes our consumer_pos: nothing has been seen yet.
-      lastSeenProd: Atomics.load(ring.i32, CONS_POS_INDEX),
     });
     this.wake = ring.wake;
   }
@@ -201,7 +197,7 @@ export class Consumer {
     this.checkOpen();
     checkTimeout(timeoutMs);
     this.counters.polls++;
-    const total = this.processReady(timeoutMs !== 0);
+    const total = this.processReady();
     if (this.sawReady) {
       if (timeoutMs !== 0) pause(PASS_PAUSE_LOADS);
       return total;
@@ -211,14 +207,14 @@ export class Consumer {
     // a sleeping consumer costs it a notify with a waiter (microseconds) and us a 13 us wakeup.
     for (let round = 0; round < GRACE_ROUNDS; round++) {
       pause(GRACE_PAUSE_LOADS);
-      const got = this.processReady(true);
+      const got = this.processReady();
       if (this.sawReady) return got;
     }
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const wake = this.wake!;
     announceSleep(wake);
     // Dekker re-check after announcing: a producer that committed before our store did not see us.
-    const ready = this.processReady(false);
+    const ready = this.processReady();
     if (this.sawReady) {
       cancelSleep(wake);
       return ready;
@@ -233,7 +229,7 @@ export class Consumer {
     cancelSleep(wake);
     // Woken by a producer's commit or a stop request (which may leave nothing to read), or timed out.
     if (result !== 'timed-out') this.counters.wakeups++;
-    return this.processReady(false);
+    return this.processReady();
   }
 
   /**
@@ -248,14 +244,14 @@ export class Consumer {
     this.checkOpen();
     checkTimeout(timeoutMs);
     this.counters.polls++;
-    const total = this.processReady(false);
+    const total = this.processReady();
     if (this.sawReady && !(this.stalled && total === 0)) return total;
     if (timeoutMs === 0) return total;
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     const wake = this.wake!;
     announceSleep(wake);
     // Dekker re-check after announcing, as in poll().
-    const ready = this.processReady(false);
+    const ready = this.processReady();
     if (this.sawReady && !(this.stalled && ready === 0)) {
       cancelSleep(wake);
       return ready;
@@ -271,7 +267,7 @@ export class Consumer {
     cancelSleep(wake);
     if (this.closed) return 0;
     if (result !== 'timed-out') this.counters.wakeups++;
-    return this.processReady(false);
+    return this.processReady();
   }
 
   /** `ring_buffer__consume`: process every ring without waiting. Returns as `poll`. */
@@ -345,19 +341,10 @@ export class Consumer {
   }
 
   /**
-   * Process each ready ring, as `ring_buffer__poll` does for the epoll events it got. Sets
+   * Process each ready ring fully, as `ring_buffer__poll` does for the epoll events it got. Sets
    * `sawReady`: whether any ring was ready (level-triggered: producer_pos != consumer_pos).
-   *
-   * With `lag` (poll's loop while producers are busy), a ring is processed only up to the
-   * producer_pos seen at the previous check, when that is ahead of consumer_pos and behind the
-   * current one: those records were reserved at least one pause ago, so they are almost always
-   * committed, and their producers have moved on to other cache lines. Reading a record while its
-   * producer still writes it (a BUSY head) pulls the line away from the producer twice per record,
-   * which costs more than the pause. Records reserved since are taken on the next check; when
-   * nothing new was reserved between two checks, everything is processed. Never used by consume,
-   * consumeN or poll(0), which process every committed record.
    */
-  private processReady(lag: boolean): number {
+  private processReady(): number {
     let total = 0;
     let ready = false;
     this.stalled = false;
@@ -368,18 +355,9 @@ export class Consumer {
       const prodPos = Atomics.load(entry.i32, PROD_POS_INDEX);
       // Observes our own last store of consumer_pos (or a test's deliberate write).
       const consPos = Atomics.load(entry.i32, CONS_POS_INDEX);
-      const seen = entry.lastSeenProd;
-      entry.lastSeenProd = prodPos;
       if (prodPos === consPos) continue;
       ready = true;
-      let res: number;
-      if (entry.scratch !== undefined) {
-        res = this.walkOverwrite(entry, INT_MAX);
-      } else if (lag && posDiff(seen, consPos) > 0 && posDiff(prodPos, seen) > 0) {
-        res = this.walk(entry, INT_MAX, consPos, seen, false);
-      } else {
-        res = this.walk(entry, INT_MAX, consPos, prodPos, true);
-      }
+      const res = entry.scratch === undefined ? this.walk(entry, INT_MAX, consPos, prodPos) : this.walkOverwrite(entry, INT_MAX);
       if (res < 0) {
         this.sawReady = true;
         return res;
@@ -393,14 +371,14 @@ export class Consumer {
   private processRing(entry: Entry, n: number): number {
     if (entry.scratch !== undefined) return this.walkOverwrite(entry, n);
     // Observes our own last store of consumer_pos and the producers' latest reservation.
-    return this.walk(entry, n, Atomics.load(entry.i32, CONS_POS_INDEX), Atomics.load(entry.i32, PROD_POS_INDEX), true);
+    return this.walk(entry, n, Atomics.load(entry.i32, CONS_POS_INDEX), Atomics.load(entry.i32, PROD_POS_INDEX));
   }
 
   /**
-   * libbpf's `ringbuf_process_ring`, zero-copy, from `startPos` up to `firstProdPos`; with `reload`,
-   * re-reading producer_pos until a pass finds nothing new, as libbpf does.
+   * libbpf's `ringbuf_process_ring`, zero-copy, from `startPos`, first up to `firstProdPos`, then
+   * re-reading producer_pos until a pass finds nothing new.
    */
-  private walk(entry: Entry, n: number, startPos: number, firstProdPos: number, reload: boolean): number {
+  private walk(entry: Entry, n: number, startPos: number, firstProdPos: number): number {
     const { i32, data, mask, callback, counters } = entry;
     let consPos = startPos;
     let prodPos = firstProdPos;
@@ -446,7 +424,7 @@ export class Consumer {
           Atomics.store(i32, CONS_POS_INDEX, consPos);
           if (count >= n) break outer;
         }
-        if (!gotNewData || !reload) break;
+        if (!gotNewData) break;
         // Observes reservations published during this pass; pairs with reserve's producer_pos store.
         prodPos = Atomics.load(i32, PROD_POS_INDEX);
       }
