@@ -3,7 +3,7 @@
  * thread, stderr, pretty on a terminal), with the level set from `--log-level`. Worker threads get
  * the level through their options and set it before logging. Nothing here is called per record.
  */
-import { LOG_LEVELS, childLogger, threadLogger, type LogLevel } from '@ringbuf/consumer';
+import { LOG_LEVELS, childLogger, threadLogger, type LogLevel } from '@ringbuf/instrument/log';
 
 export { LOG_LEVELS, childLogger };
 export type { LogLevel };

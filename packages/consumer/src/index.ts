@@ -1,6 +1,5 @@
 export { Consumer } from './consumer.js';
 export type { SampleCallback, RingCounters, ConsumerCounters } from './consumer.js';
-export * from './record-format.js';
 export { ConsumerRuntime } from './runtime/runtime.js';
 export type { ConsumerRuntimeOptions, StopOptions, RuntimeState } from './runtime/runtime.js';
 export type { RuntimeReport, RuntimeStats, RingReport, StopReason, WaitPolicy, RuntimeVerifierOptions } from './runtime/protocol.js';
@@ -15,5 +14,3 @@ export { OrderingVerifier, formatVerifierReport } from './verifier.js';
 export type { VerifierOptions, VerifierReport, Violation, ViolationKind, ProducerSummary } from './verifier.js';
 export { LatencyRecorder, summarize, mergeHistograms, mergeLatencyReports } from './latency.js';
 export type { LatencySummary, LatencyReport } from './latency.js';
-export { threadLogger, childLogger, defaultLogLevel, LOG_LEVELS } from './log.js';
-export type { Logger, LogLevel } from './log.js';

@@ -13,7 +13,7 @@
  * the main thread merges.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import { clockMicros, RECORD_PRODUCER_ID, RECORD_SEND_TIME, INSTRUMENTED_HEADER_BYTES } from './record-format.js';
+import { clockMicros, RECORD_PRODUCER_ID, RECORD_SEND_TIME, INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 
 /** Percentiles of one histogram, in microseconds. */
 export interface LatencySummary {

@@ -1,6 +1,6 @@
 /**
  * The ordering verifier: checks, as records are delivered, that instrumented records (the format
- * in record-format.ts, shared with the producer pool) arrive
+ * in @ringbuf/instrument, shared with the producer pool) arrive
  *
  * - per producer in FIFO order with no gaps and no duplicates: each producer's `seq` must be exactly
  *   the previous one plus 1 (mod 2^32), starting from the producer's first sequence number
@@ -29,7 +29,7 @@
  * by producer id, grown outside the per-record path only when a larger id first appears).
  * Thread: one verifier is used from one thread (the consumer's).
  */
-import { INSTRUMENTED_HEADER_BYTES, RECORD_PRODUCER_ID, RECORD_SEQ, RECORD_TOKEN } from './record-format.js';
+import { INSTRUMENTED_HEADER_BYTES, RECORD_PRODUCER_ID, RECORD_SEQ, RECORD_TOKEN } from '@ringbuf/instrument';
 
 /** What went wrong with one record. */
 export type ViolationKind = 'gap' | 'duplicate' | 'reorder' | 'causal' | 'producer';

@@ -2,7 +2,8 @@ import test from 'ava';
 import { MessageChannel } from 'node:worker_threads';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { RingBuffer } from '@ringbuf/core';
-import { ConsumerRuntime, LatencyRecorder, mergeLatencyReports, summarize, clockMicros } from '../src/index.js';
+import { ConsumerRuntime, LatencyRecorder, mergeLatencyReports, summarize } from '../src/index.js';
+import { clockMicros } from '@ringbuf/instrument';
 import { prng, runProducer, testSeed } from './fixtures/runtime-helpers.js';
 
 /** HdrHistogram with 3 significant figures: values are exact to within 0.1 %. */

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { RingBuffer } from '@ringbuf/core';
-import { ConsumerRuntime, countLeftBehind, writeInstrumented, clockMicros } from '../src/index.js';
+import { ConsumerRuntime, countLeftBehind } from '../src/index.js';
+import { writeInstrumented, clockMicros } from '@ringbuf/instrument';
 import { prng, runProducer, testSeed, until, type ProducerResult } from './fixtures/runtime-helpers.js';
 
 const handler = new URL('./fixtures/runtime-handler.js', import.meta.url);

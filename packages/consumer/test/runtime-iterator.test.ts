@@ -1,6 +1,7 @@
 import test from 'ava';
 import { RingBuffer, WakeGroup, BPF_RB_NO_WAKEUP } from '@ringbuf/core';
-import { Consumer, RecordIterator, RuntimeError, iterateRecords, readInstrumented } from '../src/index.js';
+import { Consumer, RecordIterator, RuntimeError, iterateRecords } from '../src/index.js';
+import { readInstrumented } from '@ringbuf/instrument';
 import { runProducer, testSeed } from './fixtures/runtime-helpers.js';
 
 test('yields copies of every record a producer worker commits, in order', async (t) => {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { RingBuffer } from '@ringbuf/core';
-import { ConsumerRuntime, writeInstrumented, clockMicros } from '../src/index.js';
+import { ConsumerRuntime } from '../src/index.js';
+import { writeInstrumented, clockMicros } from '@ringbuf/instrument';
 import { prng, runProducer, testSeed } from './fixtures/runtime-helpers.js';
 
 const handler = new URL('./fixtures/runtime-handler.js', import.meta.url);

@@ -1,14 +1,7 @@
 import test from 'ava';
 import { RingBuffer, layout } from '@ringbuf/core';
-import {
-  Consumer,
-  ConsumerRuntime,
-  OrderingVerifier,
-  formatVerifierReport,
-  writeInstrumented,
-  clockMicros,
-  INSTRUMENTED_HEADER_BYTES,
-} from '../src/index.js';
+import { Consumer, ConsumerRuntime, OrderingVerifier, formatVerifierReport } from '../src/index.js';
+import { writeInstrumented, clockMicros, INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { prng, runProducer, testSeed } from './fixtures/runtime-helpers.js';
 
 const REC = INSTRUMENTED_HEADER_BYTES;

@@ -6,7 +6,7 @@
 import { Consumer } from '@ringbuf/consumer';
 import { BPF_RB_CONS_POS, BPF_RB_PROD_POS, RingBuffer } from '@ringbuf/core';
 import { parentPort, workerData } from 'node:worker_threads';
-import { threadLogger, type LogLevel } from '@ringbuf/consumer';
+import { threadLogger, type LogLevel } from '@ringbuf/instrument/log';
 import { DRAIN_STOP_INDEX } from './stats-layout.js';
 import type { DrainReport, DrainWorkerData } from './drain.js';
 import { SequenceVerifier } from './verify.js';

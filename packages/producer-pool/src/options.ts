@@ -2,7 +2,8 @@
  * Scenario and pool options: the public shapes (all optional where a default exists), the filled
  * shapes the workers receive, and one validation pass with typed errors.
  */
-import { INSTRUMENTED_HEADER_BYTES, LOG_LEVELS, defaultLogLevel } from '@ringbuf/consumer';
+import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
+import { LOG_LEVELS, defaultLogLevel } from '@ringbuf/instrument/log';
 import { MAX_PRODUCER_ID, RingBuffer, layout, type RingShare } from '@ringbuf/core';
 
 /** The producer id of the main thread's recovery handles: never given to a producer. */

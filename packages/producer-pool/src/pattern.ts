@@ -3,7 +3,7 @@
  * (producer id, seq, byte index), so a consumer can prove that no delivered record is torn (half
  * written, or overwritten by another record).
  */
-import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/consumer';
+import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 
 /** The filler byte at payload index `i` (i >= 24) of record `seq` of `producerId`. */
 export function fillerByte(producerId: number, seq: number, i: number): number {

@@ -10,11 +10,11 @@
  *
  * Thread: a ProducerPool is used from the thread that created it (normally the main thread).
  */
-import { clockMicros } from '@ringbuf/consumer';
+import { clockMicros } from '@ringbuf/instrument';
 import type { RingBuffer } from '@ringbuf/core';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { threadLogger, type LogLevel } from '@ringbuf/consumer';
+import { threadLogger, type LogLevel } from '@ringbuf/instrument/log';
 import {
   PoolError,
   fillPoolOptions,

@@ -9,7 +9,7 @@
  * The record loop allocates nothing and logs nothing; lifecycle lines are logged at start and end.
  * Thread: a piscina worker.
  */
-import { EventKind, clockMicros, writeInstrumented } from '@ringbuf/consumer';
+import { EventKind, clockMicros, writeInstrumented } from '@ringbuf/instrument';
 import {
   BPF_RB_AVAIL_DATA,
   BPF_RB_FORCE_WAKEUP,
@@ -20,7 +20,7 @@ import {
   type RingShare,
 } from '@ringbuf/core';
 import { threadId } from 'node:worker_threads';
-import { threadLogger, type LogLevel } from '@ringbuf/consumer';
+import { threadLogger, type LogLevel } from '@ringbuf/instrument/log';
 import type { FilledScenario } from './options.js';
 import { writeFiller } from './pattern.js';
 import { Prng } from './prng.js';

@@ -9,7 +9,7 @@
  * The per-record path (`onRecord`) allocates nothing unless it records a problem.
  * Thread: the consumer's thread.
  */
-import { EventKind, RECORD_KIND, RECORD_PRODUCER_ID, RECORD_SEQ, RECORD_TOKEN } from '@ringbuf/consumer';
+import { EventKind, RECORD_KIND, RECORD_PRODUCER_ID, RECORD_SEQ, RECORD_TOKEN } from '@ringbuf/instrument';
 import { layout, type RingBuffer } from '@ringbuf/core';
 import { checkFiller } from './pattern.js';
 import type { PoolResult } from './pool.js';

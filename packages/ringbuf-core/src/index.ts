@@ -1,17 +1,27 @@
 export {
   RingBuffer,
+  MAX_PRODUCER_ID,
+  isValidRingSize,
+} from './ring.js';
+export type { RingBufferCreateOptions, RingBufferAttachOptions, RingShare } from './ring.js';
+export {
   BPF_RB_NO_WAKEUP,
   BPF_RB_FORCE_WAKEUP,
+  BPF_RB_WAKEUP_FLAGS,
   BPF_RB_AVAIL_DATA,
   BPF_RB_RING_SIZE,
   BPF_RB_CONS_POS,
   BPF_RB_PROD_POS,
   BPF_RB_OVERWRITE_POS,
-  MAX_PRODUCER_ID,
-  isValidRingSize,
-} from './ring.js';
-export type { RingBufferCreateOptions, RingBufferAttachOptions, RingShare } from './ring.js';
-export { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, recordFootprint } from './layout.js';
+  BPF_RINGBUF_BUSY_BIT,
+  BPF_RINGBUF_DISCARD_BIT,
+  BPF_RINGBUF_HDR_SZ,
+  RESERVE_FAILED,
+  LINE_BYTES,
+  maxPayloadOf,
+  recordFootprint,
+} from './layout.js';
+export { SharedLayout, WORD_BYTES, DOUBLE_BYTES } from './shared-layout.js';
 export * as layout from './layout.js';
 export { RingBufError, RingBufRangeError, RingBufCorruptionError } from './errors.js';
 export type { RingBufErrorCode } from './errors.js';

@@ -52,10 +52,9 @@
  * `pos & mask`. All comparisons are done on differences (see `positions.ts`).
  */
 
-/** Bytes per 32-bit word; byte offsets become `Int32Array` indices by dividing by this. */
-const WORD = 4;
-/** Each independently written word gets two 64-byte cache lines (adjacent-line prefetch). */
-export const LINE_BYTES = 128;
+import { LINE_BYTES, SharedLayout } from './shared-layout.js';
+
+export { LINE_BYTES };
 
 /** Identifies a ring's buffer: ASCII "RBUF" read as a little-endian u32. */
 export const RING_MAGIC = 0x46554252;
@@ -64,15 +63,16 @@ export const WAKE_GROUP_MAGIC = 0x47574252;
 /** Bumped whenever the layout below changes; `attach` refuses other versions. */
 export const LAYOUT_VERSION = 1;
 
+const ring = new SharedLayout();
+
 // ---- META line (written once by create, read-only afterwards) ----
-const META = 0;
-export const MAGIC_INDEX = (META + 0) / WORD;
-export const VERSION_INDEX = (META + 4) / WORD;
-export const FLAGS_INDEX = (META + 8) / WORD;
-export const SIZE_INDEX = (META + 12) / WORD;
-export const MIRROR_INDEX = (META + 16) / WORD;
+export const MAGIC_INDEX = ring.int32();
+export const VERSION_INDEX = ring.int32();
+export const FLAGS_INDEX = ring.int32();
+export const SIZE_INDEX = ring.int32();
+export const MIRROR_INDEX = ring.int32();
 /** Id of the wake word this ring's producers notify (its own, or a wake group's). */
-export const WAKE_ID_INDEX = (META + 20) / WORD;
+export const WAKE_ID_INDEX = ring.int32();
 
 /** META flag: overwrite mode (the kernel's `BPF_F_RB_OVERWRITE`). */
 export const FLAG_OVERWRITE = 1 << 0;
@@ -80,18 +80,16 @@ export const FLAG_OVERWRITE = 1 << 0;
 export const FLAG_EXTERNAL_WAKE = 1 << 1;
 
 // ---- CONSUMER line (the consumer thread is the only writer) ----
-const CONSUMER = META + LINE_BYTES;
 /** consumer_pos: where the consumer will read next. */
-export const CONS_POS_INDEX = (CONSUMER + 0) / WORD;
+export const CONS_POS_INDEX = ring.line().int32();
 /** Overwrite mode only: records the consumer has delivered, for exact loss accounting. */
-export const CONSUMED_RECORDS_INDEX = (CONSUMER + 4) / WORD;
+export const CONSUMED_RECORDS_INDEX = ring.int32();
 
 // ---- PRODUCER line (written only by the lock holder) ----
-const PRODUCER = CONSUMER + LINE_BYTES;
 /** producer_pos: end of the newest reservation; published after its header is written. */
-export const PROD_POS_INDEX = (PRODUCER + 0) / WORD;
+export const PROD_POS_INDEX = ring.line().int32();
 /** pending_pos: oldest record that may still be BUSY (the 2024 overrun fix), advanced lazily. */
-export const PENDING_POS_INDEX = (PRODUCER + 4) / WORD;
+export const PENDING_POS_INDEX = ring.int32();
 /**
  * overwrite_pos and the count of committed (not discarded) records overwritten so far, kept as a
  * pair in two slots; OVERWRITE_GEN_INDEX selects the current one (generation & 1). The lock holder
@@ -99,46 +97,41 @@ export const PENDING_POS_INDEX = (PRODUCER + 4) / WORD;
  * before and after reading a slot has a consistent pair, and a producer that dies mid-update leaves
  * the current slot intact.
  */
-export const OVERWRITE_GEN_INDEX = (PRODUCER + 8) / WORD;
-/** First word of slot 0: [overwrite_pos, overwritten records]; slot 1 follows it. */
-export const OVERWRITE_SLOTS_INDEX = (PRODUCER + 12) / WORD;
+export const OVERWRITE_GEN_INDEX = ring.int32();
 /** Words per overwrite slot. */
 export const OVERWRITE_SLOT_WORDS = 2;
+/** First word of slot 0: [overwrite_pos, overwritten records]; slot 1 follows it. */
+export const OVERWRITE_SLOTS_INDEX = ring.int32s(2 * OVERWRITE_SLOT_WORDS);
 
 // ---- LOCK line ----
-const LOCK = PRODUCER + LINE_BYTES;
 /** 0 when free, else `ownerId << 1 | LOCK_WAITERS_BIT`. */
-export const LOCK_INDEX = (LOCK + 0) / WORD;
+export const LOCK_INDEX = ring.line().int32();
 export const LOCK_WAITERS_BIT = 1;
 
 // ---- WAKE line (same offsets in a ring's buffer and in a wake group's buffer) ----
-const WAKE = LOCK + LINE_BYTES;
 /** The word the consumer sleeps on: WAKE_AWAKE or WAKE_SLEEPING. */
-export const WAKE_WORD_INDEX = (WAKE + 0) / WORD;
+export const WAKE_WORD_INDEX = ring.line().int32();
 /** Notifications actually sent to a sleeping consumer (only the waking path increments it). */
-export const WAKE_NOTIFIES_INDEX = (WAKE + 4) / WORD;
+export const WAKE_NOTIFIES_INDEX = ring.int32();
 export const WAKE_AWAKE = 0;
 export const WAKE_SLEEPING = 1;
+/** A wake group's buffer: the META line (magic, version, id) and the WAKE line, nothing else. */
+export const WAKE_GROUP_BYTES = ring.bytes();
 
 // ---- CLAIM line ----
-const CLAIM = WAKE + LINE_BYTES;
 /** Token of the live consumer; 0 when none. A second consumer's compare-exchange fails. */
-export const CLAIM_INDEX = (CLAIM + 0) / WORD;
+export const CLAIM_INDEX = ring.line().int32();
 
 // ---- RECOVERY line (crash recovery bookkeeping, written under the lock) ----
-const RECOVERY = CLAIM + LINE_BYTES;
-export const RECOVERED_LOCKS_INDEX = (RECOVERY + 0) / WORD;
-export const RECOVERED_RECORDS_INDEX = (RECOVERY + 4) / WORD;
+export const RECOVERED_LOCKS_INDEX = ring.line().int32();
+export const RECOVERED_RECORDS_INDEX = ring.int32();
 
 /** The control area: one 4 KiB page, as the kernel keeps its positions on their own pages. */
 export const CONTROL_BYTES = 4096;
 /** Byte offset of the data area in a ring's buffer. */
-export const DATA_OFFSET = CONTROL_BYTES;
+export const DATA_OFFSET = ring.line().at(CONTROL_BYTES).here();
 /** `Int32Array` index of the first data word. */
-export const DATA_INDEX = DATA_OFFSET / WORD;
-
-/** A wake group's buffer: the META line (magic, version, id) and the WAKE line, nothing else. */
-export const WAKE_GROUP_BYTES = WAKE + LINE_BYTES;
+export const DATA_INDEX = ring.int32s(0);
 
 // ---- Record header (UAPI) ----
 /** `BPF_RINGBUF_BUSY_BIT`: the record is reserved and not yet committed. */
@@ -184,3 +177,25 @@ export function mirrorBytes(size: number): number {
 export function headerIndex(offset: number): number {
   return DATA_INDEX + (offset >> 2);
 }
+
+/** Largest payload of a record in a ring of `size` data bytes: `size - 16`, so its footprint is `size - 8`. */
+export function maxPayloadOf(size: number): number {
+  return size - 2 * BPF_RINGBUF_HDR_SZ;
+}
+
+// ---- UAPI flags and query fields (include/uapi/linux/bpf.h) ----
+/** `BPF_RB_NO_WAKEUP`: commit without waking the consumer. */
+export const BPF_RB_NO_WAKEUP = 1;
+/** `BPF_RB_FORCE_WAKEUP`: commit and wake the consumer whatever its position. */
+export const BPF_RB_FORCE_WAKEUP = 2;
+/** Both wakeup flags: the only flags submit/discard/output look at. */
+export const BPF_RB_WAKEUP_FLAGS = BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP;
+/** `bpf_ringbuf_query` fields (UAPI values). */
+export const BPF_RB_AVAIL_DATA = 0;
+export const BPF_RB_RING_SIZE = 1;
+export const BPF_RB_CONS_POS = 2;
+export const BPF_RB_PROD_POS = 3;
+export const BPF_RB_OVERWRITE_POS = 4;
+
+/** What `reserve` returns when the record does not fit now: the kernel's NULL. */
+export const RESERVE_FAILED = -1;

@@ -23,10 +23,22 @@
  */
 import { RingBufCorruptionError, RingBufError, RingBufRangeError } from './errors.js';
 import {
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_CONS_POS,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_OVERWRITE_POS,
+  BPF_RB_PROD_POS,
+  BPF_RB_RING_SIZE,
+  BPF_RB_WAKEUP_FLAGS,
+  RESERVE_FAILED,
+  maxPayloadOf,
   BPF_RINGBUF_DISCARD_BIT,
   BPF_RINGBUF_HDR_SZ,
   BUSY_BIT_I32,
   CONS_POS_INDEX,
+  CONSUMED_RECORDS_INDEX,
+  CLAIM_INDEX,
   DATA_OFFSET,
   FLAG_EXTERNAL_WAKE,
   FLAG_OVERWRITE,
@@ -61,18 +73,6 @@ import { posDiff, posMax } from './positions.js';
 import { WakeGroup, consumerSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
 import { threadId } from 'node:worker_threads';
 
-/** `BPF_RB_NO_WAKEUP`: commit without waking the consumer. */
-export const BPF_RB_NO_WAKEUP = 1;
-/** `BPF_RB_FORCE_WAKEUP`: commit and wake the consumer whatever its position. */
-export const BPF_RB_FORCE_WAKEUP = 2;
-/** `bpf_ringbuf_query` fields (UAPI values). */
-export const BPF_RB_AVAIL_DATA = 0;
-export const BPF_RB_RING_SIZE = 1;
-export const BPF_RB_CONS_POS = 2;
-export const BPF_RB_PROD_POS = 3;
-export const BPF_RB_OVERWRITE_POS = 4;
-
-const WAKEUP_FLAGS = BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP;
 /** Largest producer id: ids are stored shifted left by one in the lock word. */
 export const MAX_PRODUCER_ID = 2 ** 30 - 1;
 
@@ -165,7 +165,7 @@ export class RingBuffer {
     this.i32 = i32;
     this.size = i32[SIZE_INDEX]!;
     this.mask = this.size - 1;
-    this.maxPayload = this.size - 2 * BPF_RINGBUF_HDR_SZ;
+    this.maxPayload = maxPayloadOf(this.size);
     this.overwrite = (i32[FLAGS_INDEX]! & FLAG_OVERWRITE) !== 0;
     const span = this.size + i32[MIRROR_INDEX]!;
     this.data = new Uint8Array(buffer, DATA_OFFSET, span);
@@ -282,7 +282,7 @@ export class RingBuffer {
    */
   reserve(size: number): number {
     if ((size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
-    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return -1;
+    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
     return this.reserveLocked(size);
   }
 
@@ -293,7 +293,7 @@ export class RingBuffer {
    */
   tryReserve(size: number): number {
     if ((size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
-    if (!tryLock(this.i32, this.tag)) return -1;
+    if (!tryLock(this.i32, this.tag)) return RESERVE_FAILED;
     return this.reserveLocked(size);
   }
 
@@ -317,7 +317,7 @@ export class RingBuffer {
     // Never overrun an uncommitted record, in either mode.
     if ((newProdPos - pendPos) >>> 0 > mask) {
       unlock(i32);
-      return -1;
+      return RESERVE_FAILED;
     }
     if (!this.overwrite) {
       // The kernel snapshots consumer_pos on every reserve. The consumer only moves it forward, so a
@@ -329,7 +329,7 @@ export class RingBuffer {
         this.consCacheProd = prodPos;
         if ((newProdPos - this.consCache) >>> 0 > mask) {
           unlock(i32);
-          return -1;
+          return RESERVE_FAILED;
         }
       }
     } else {
@@ -415,7 +415,7 @@ export class RingBuffer {
    *   `ERR_RINGBUF_RECORD_SIZE` as `reserve`.
    */
   output(payload: Uint8Array, flags = 0): boolean {
-    if ((flags >>> 0) !== flags || (flags & ~WAKEUP_FLAGS) !== 0) {
+    if ((flags >>> 0) !== flags || (flags & ~BPF_RB_WAKEUP_FLAGS) !== 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_FLAGS',
         `output flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${String(flags)}`,
@@ -509,6 +509,85 @@ export class RingBuffer {
     }
     rescueSleeper(this.wake);
     return { lockRecovered, recordsDiscarded: discarded };
+  }
+
+  // ---- Role-named access to the ring's shared words (nothing outside core indexes `i32`) ----
+
+  /** producer_pos as published by the last reservation. Thread: any. */
+  producerPos(): number {
+    // Observes the reserving producer's producer_pos store; every header before it is framed.
+    return Atomics.load(this.i32, PROD_POS_INDEX);
+  }
+
+  /** consumer_pos as published by the consumer. Thread: any. */
+  consumerPos(): number {
+    // Observes the consumer's consumer_pos store (publishConsumerPos).
+    return Atomics.load(this.i32, CONS_POS_INDEX);
+  }
+
+  /**
+   * Releases the space before `pos` to the producers. Thread: the ring's single consumer only (a
+   * test may write it to play the kernel selftest's role).
+   */
+  publishConsumerPos(pos: number): void {
+    // Releases the consumed records' space; pairs with reserve's consumer_pos load.
+    Atomics.store(this.i32, CONS_POS_INDEX, pos);
+  }
+
+  /** Overwrite mode: records the consumer has delivered so far (its own counter). Thread: any. */
+  consumedRecords(): number {
+    // Observes the consumer's publishConsumedRecords().
+    return Atomics.load(this.i32, CONSUMED_RECORDS_INDEX) >>> 0;
+  }
+
+  /** Overwrite mode: publishes the delivered-records counter. Thread: the consumer only. */
+  publishConsumedRecords(n: number): void {
+    // Publishes the delivered count before consumer_pos moves; loss accounting reads both.
+    Atomics.store(this.i32, CONSUMED_RECORDS_INDEX, n);
+  }
+
+  /**
+   * The header word (len | BUSY | DISCARD) of the record at data offset `offset` (`pos & mask`).
+   * Thread: any.
+   */
+  headerAt(offset: number): number {
+    // Observes the committing RMW on the header (submit/discard/output); payload writes precede it.
+    return Atomics.load(this.i32, headerIndex(offset));
+  }
+
+  /** The producer id in the header of the record at data offset `offset` (the kernel's pg_off). */
+  headerOwnerAt(offset: number): number {
+    // Plain read: written before producer_pos was published, never changed until reuse.
+    return this.i32[headerIndex(offset) + HDR_OWNER_WORD]!;
+  }
+
+  /**
+   * Takes the ring's single consumer slot with `token` (non-zero). Returns false when another
+   * consumer holds it. Thread: the consumer.
+   */
+  claimConsumer(token: number): boolean {
+    // Takes the consumer slot; pairs with releaseConsumer() and other consumers' attempts.
+    return Atomics.compareExchange(this.i32, CLAIM_INDEX, 0, token) === 0;
+  }
+
+  /** Frees the consumer slot if `token` still holds it. Thread: the consumer that claimed it. */
+  releaseConsumer(token: number): void {
+    // Releases the consumer slot; pairs with the next consumer's claimConsumer().
+    Atomics.compareExchange(this.i32, CLAIM_INDEX, token, 0);
+  }
+
+  /** Frees the consumer slot whoever holds it: only for a consumer known to be gone. Thread: any. */
+  forceReleaseConsumer(): void {
+    // Frees the slot whatever token holds it; pairs with claimConsumer()'s compare-exchange.
+    Atomics.store(this.i32, CLAIM_INDEX, 0);
+  }
+
+  /**
+   * Fault injection only: one attempt to take the reservation lock as `reserve` would, without ever
+   * releasing it. A test producer that dies holding it checks crash recovery. Thread: a producer.
+   */
+  tryHoldLockForFaultInjection(): boolean {
+    return tryLock(this.i32, this.tag);
   }
 
   /** Locks and records recovered so far on this ring (all recoverers). */

@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { RingBuffer, WakeGroup } from '@ringbuf/core';
 import { RingBuffer as RbjsRing } from 'ringbuf.js';
-import { clockMicros } from '@ringbuf/consumer';
+import { clockMicros } from '@ringbuf/instrument';
 import type { Logger } from 'pino';
 import type { LogLevel } from '../log.js';
 import {

@@ -8,7 +8,7 @@
  * Nothing allocated (one DataView per distinct data array: the ring's, or an overwrite walk's
  * private copy), nothing logged. Thread: the consumer worker (loaded by ConsumerRuntime).
  */
-import { INSTRUMENTED_HEADER_BYTES, RECORD_SEND_TIME, clockMicros } from '@ringbuf/consumer';
+import { INSTRUMENTED_HEADER_BYTES, RECORD_SEND_TIME, clockMicros } from '@ringbuf/instrument';
 import { LIVE_BUCKET_FIRST, LIVE_MAX_NS, LIVE_SAMPLES_INDEX, liveBucketOf } from './layout.js';
 
 /** What `handlerOptions` carries (cloneable). */

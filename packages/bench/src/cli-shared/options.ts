@@ -4,7 +4,7 @@
  * (the dispatcher prints it and exits 2). Thread: main (the CLI's), called once per option.
  */
 import { isValidRingSize } from '@ringbuf/core';
-import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/consumer';
+import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import type { PayloadSize, WakeupPolicy } from '@ringbuf/producer-pool';
 import { UsageError, oneOf } from '../cli-errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';

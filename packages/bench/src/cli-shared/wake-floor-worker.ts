@@ -11,7 +11,7 @@
  */
 import { createHistogram } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { clockMicros } from '@ringbuf/consumer';
+import { clockMicros } from '@ringbuf/instrument';
 import { FLOOR_FLAG_INDEX, FLOOR_READY_INDEX, FLOOR_SEND_F64 } from './layout.js';
 
 /** What each of the two workers receives. */

@@ -19,7 +19,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { RingBuffer, consumerSleeping, layout, type RingShare } from '@ringbuf/core';
-import { clockMicros, writeInstrumented, INSTRUMENTED_HEADER_BYTES, EventKind } from '../record-format.js';
+import { clockMicros, writeInstrumented, INSTRUMENTED_HEADER_BYTES, EventKind } from '@ringbuf/instrument';
 import { ConsumerRuntime } from './runtime.js';
 import { summarize, type LatencySummary } from '../latency.js';
 

@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { RingBuffer, RingBufError, wakeConsumer, type RingShare, type WakeWord } from '@ringbuf/core';
 import { Consumer } from '../consumer.js';
-import { childLogger, type Logger, type LogLevel } from '../log.js';
+import { childLogger, type Logger, type LogLevel } from '@ringbuf/instrument/log';
 import { RuntimeError, RuntimeHandlerError, type RuntimeErrorCode } from './errors.js';
 import { countLeftBehind } from './left-behind.js';
 import type {
@@ -68,7 +68,7 @@ export interface ConsumerRuntimeOptions {
   /** Passed to the handler module's `init` (must be cloneable). */
   handlerOptions?: unknown;
   /**
-   * Check ordering of instrumented records (record-format.ts): `true` or verifier options.
+   * Check ordering of instrumented records (@ringbuf/instrument): `true` or verifier options.
    * @default false
    */
   verify?: boolean | RuntimeVerifierOptions;

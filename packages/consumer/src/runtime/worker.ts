@@ -34,7 +34,7 @@ import { RingBuffer, announceSleep, cancelSleep, layout, posDiff, posMax, sleep 
 import { Consumer, type SampleCallback } from '../consumer.js';
 import { OrderingVerifier } from '../verifier.js';
 import { LatencyRecorder } from '../latency.js';
-import { childLogger, type LogLevel } from '../log.js';
+import { childLogger, type LogLevel } from '@ringbuf/instrument/log';
 import { countLeftBehind } from './left-behind.js';
 import type { HandlerFailure } from './errors.js';
 import { serializeError, type RingReport, type RuntimeReport, type StopReason, type WorkerInit, type WorkerMessage } from './protocol.js';

@@ -5,7 +5,7 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { clockMicros } from '@ringbuf/consumer';
+import { clockMicros } from '@ringbuf/instrument';
 import { setLogLevel, type LogLevel } from '../../log.js';
 import { EXITED_INDEX, PHASE_INDEX, PHASE_MEASURE, READY_INDEX, START_INDEX, WAIT_SLICE_MS } from '../control.js';
 import type { WorkerReport } from '../types.js';

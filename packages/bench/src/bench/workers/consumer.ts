@@ -7,7 +7,8 @@
 import { createHistogram } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { BPF_RB_AVAIL_DATA, RingBuffer, WakeGroup, type RingShare } from '@ringbuf/core';
-import { Consumer, clockMicros, summarize } from '@ringbuf/consumer';
+import { Consumer, summarize } from '@ringbuf/consumer';
+import { clockMicros } from '@ringbuf/instrument';
 import {
   BATCH_DONE_INDEX,
   BATCH_SLEEPER_INDEX,

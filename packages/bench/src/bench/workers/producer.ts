@@ -10,7 +10,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingBuffer, recordFootprint, type RingShare } from '@ringbuf/core';
-import { clockMicros } from '@ringbuf/consumer';
+import { clockMicros } from '@ringbuf/instrument';
 import { BATCH_DONE_INDEX, BATCH_SLEEPER_INDEX, TRIGGER_INDEX, TRIGGER_SLEEPER_INDEX, dropsIndex, publish, stopRequested, waitChange } from '../control.js';
 import type { ScenarioParams } from '../types.js';
 import { Probe, awaitStart, ctl } from './common.js';

@@ -1,6 +1,7 @@
 /**
  * The instrumented record format, defined once and shared by the producer pool (writer), the
- * consumer runtime's ordering verifier and latency histograms (reader), and the CLI.
+ * consumer runtime's ordering verifier and latency histograms (reader), and the CLI. The layer
+ * below both producers and the consumer: it depends on nothing but the platform.
  *
  * ```text
  *  byte 0        4        8                16       20       24
@@ -26,6 +27,14 @@ export const INSTRUMENTED_HEADER_BYTES = 24;
 /** Event kinds for causal scenarios (the seed's fork, exec, exit of one task across CPUs). */
 export const EventKind = { Load: 0, Fork: 1, Exec: 2, Exit: 3 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+/**
+ * The causal rule: token t (from 1) is the ((t - 1) mod 3)-th step of fork, exec, exit, so the
+ * token alone says which event a causal record must carry. Producers write it, verifiers check it.
+ */
+export function causalKind(token: number): EventKind {
+  return (EventKind.Fork + ((token - 1) % 3)) as EventKind;
+}
 
 /** One decoded instrumented record (allocated: for verification reports and tests, not hot paths). */
 export interface InstrumentedRecord {
@@ -62,42 +71,4 @@ export function readInstrumented(view: DataView, offset: number): InstrumentedRe
     token: view.getUint32(offset + RECORD_TOKEN, true),
     kind: view.getUint32(offset + RECORD_KIND, true),
   };
-}
-
-/**
- * A microsecond clock comparable across the worker threads of one process.
- *
- * `performance.now()` is relative to each thread's own `timeOrigin`, and `timeOrigin` differs
- * between threads by more than the latencies we measure (about 10 us here). `process.hrtime` is
- * process-wide but allocates (a BigInt or an array). So each thread measures, once, the offset from
- * its `performance.now()` to `process.hrtime.bigint()` and adds it: one double add per read.
- */
-let offsetUs = calibrate();
-
-function calibrate(): number {
-  let best = Infinity;
-  let offset = 0;
-  for (let i = 0; i < 64; i++) {
-    const a = performance.now();
-    const h = Number(process.hrtime.bigint()) / 1000;
-    const b = performance.now();
-    if (b - a < best) {
-      best = b - a;
-      offset = h - ((a + b) / 2) * 1000;
-    }
-  }
-  return offset;
-}
-
-/**
- * Microseconds on the process-wide monotonic clock. Allocates no object of its own; on Node 20
- * `performance.now()` itself may box its result (about 16 bytes) where V8 does not inline it.
- */
-export function clockMicros(): number {
-  return performance.now() * 1000 + offsetUs;
-}
-
-/** Re-measure the offset (tests; a thread that wants a fresh calibration). */
-export function recalibrateClock(): void {
-  offsetUs = calibrate();
 }
