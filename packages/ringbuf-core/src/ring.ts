@@ -562,6 +562,73 @@ export class RingBuffer {
   }
 
   /**
+   * Whether the header word `hdr` read at logical position `pos` can be a record that producers
+   * framed, given `limit`, a producer_pos observed before the header was read: its length is at most
+   * `maxPayload`, its footprint ends at or before `limit`, and its owner word names a valid producer
+   * id. Anything else is corruption (a thread wrote the buffer, or a position moved). Allocation-free;
+   * the check every walk over the ring makes (the consumer's, recovery's, left-behind counting).
+   * Thread: any.
+   */
+  isFramed(pos: number, limit: number, hdr: number): boolean {
+    const size = hdr & HDR_LEN_MASK;
+    if (size > this.maxPayload || recordFootprint(size) > ((limit - pos) | 0)) return false;
+    const owner = this.i32[headerIndex(pos & this.mask) + HDR_OWNER_WORD]!;
+    return owner >= 1 && owner <= MAX_PRODUCER_ID;
+  }
+
+  /** The error for a header that {@link isFramed} refused, naming what is wrong with it. */
+  frameError(pos: number, limit: number, hdr: number): RingBufCorruptionError {
+    const size = hdr & HDR_LEN_MASK;
+    const at = pos >>> 0;
+    if (size > this.maxPayload) {
+      return new RingBufCorruptionError(at, `corrupt record header at position ${at}: length ${size} exceeds the largest payload ${this.maxPayload}`);
+    }
+    if (recordFootprint(size) > ((limit - pos) | 0)) {
+      return new RingBufCorruptionError(at, `corrupt record header at position ${at}: length ${size} runs past producer_pos ${limit >>> 0}`);
+    }
+    const owner = this.i32[headerIndex(pos & this.mask) + HDR_OWNER_WORD]! >>> 0;
+    return new RingBufCorruptionError(at, `corrupt record header at position ${at}: owner word ${owner} is not a producer id`);
+  }
+
+  /**
+   * Whether [from, prodPos) can be the unread part of this ring: prodPos is not behind `from`, and
+   * the distance fits the ring. Outside overwrite mode `from` is consumer_pos; in overwrite mode it
+   * is max(consumer_pos, overwrite_pos). Thread: any.
+   */
+  isSpan(from: number, prodPos: number): boolean {
+    const d = (prodPos - from) | 0;
+    return d >= 0 && d <= this.size;
+  }
+
+  /** The error for a span that {@link isSpan} refused. */
+  spanError(from: number, prodPos: number): RingBufCorruptionError {
+    const d = (prodPos - from) | 0;
+    return new RingBufCorruptionError(
+      from >>> 0,
+      d < 0
+        ? `corrupt positions: producer_pos ${prodPos >>> 0} is behind consumer_pos ${from >>> 0}`
+        : `corrupt positions: producer_pos ${prodPos >>> 0} is ${d >>> 0} bytes ahead of consumer_pos ${from >>> 0}, more than the ring's ${this.size}`,
+    );
+  }
+
+  /**
+   * The one walk over framed records that is not the consumer's hot path: from `from` to `prodPos`,
+   * calls `visit(pos, hdr)` for every record (BUSY ones included) in position order. Every header is
+   * checked by {@link isFramed}; the walk is bounded by the span, which is checked first.
+   * @throws RingBufCorruptionError at the first position that cannot be right.
+   */
+  forEachRecord(from: number, prodPos: number, visit: (pos: number, hdr: number) => void): void {
+    if (!this.isSpan(from, prodPos)) throw this.spanError(from, prodPos);
+    let pos = from;
+    while (posDiff(prodPos, pos) > 0) {
+      const hdr = this.headerAt(pos & this.mask);
+      if (!this.isFramed(pos, prodPos, hdr)) throw this.frameError(pos, prodPos, hdr);
+      visit(pos, hdr);
+      pos = (pos + recordFootprint(hdr & HDR_LEN_MASK)) | 0;
+    }
+  }
+
+  /**
    * Takes the ring's single consumer slot with `token` (non-zero). Returns false when another
    * consumer holds it. Thread: the consumer.
    */
