@@ -71,7 +71,7 @@ import {
 import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, lockTag, tryLock, unlock, type LockStats } from './lock.js';
 import { posDiff, posMax } from './positions.js';
 import { WakeGroup, consumerSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
-import { threadId } from 'node:worker_threads';
+import { Reservations } from './reservations.js';
 
 /** Largest producer id: ids are stored shifted left by one in the lock word. */
 export const MAX_PRODUCER_ID = 2 ** 30 - 1;
@@ -158,6 +158,8 @@ export class RingBuffer {
   /** Cached consumer_pos (see reserveLocked) and the producer_pos at which it was loaded. */
   private consCache: number;
   private consCacheProd: number;
+  /** This handle's reservations not yet committed: what submit/discard may commit. */
+  private readonly reservations: Reservations;
 
   private constructor(buffer: SharedArrayBuffer, wakeGroup: WakeGroup | undefined, producerId: number, lockTimeoutMs: number) {
     const i32 = new Int32Array(buffer);
@@ -175,6 +177,7 @@ export class RingBuffer {
     this.producerId = producerId;
     this.tag = lockTag(producerId);
     this.lockTimeoutMs = lockTimeoutMs;
+    this.reservations = new Reservations(this.mask);
     // Observes the positions to seed the cache; a stale value only makes the first check reload.
     this.consCache = Atomics.load(i32, CONS_POS_INDEX);
     this.consCacheProd = Atomics.load(i32, PROD_POS_INDEX);
@@ -226,7 +229,10 @@ export class RingBuffer {
    *   `ERR_RINGBUF_WAKE_GROUP` when the ring uses a wake group that was not given.
    */
   static attach(source: SharedArrayBuffer | RingShare, options: RingBufferAttachOptions = {}): RingBuffer {
-    const buffer = source instanceof SharedArrayBuffer ? source : source?.buffer;
+    if (options === null || typeof options !== 'object') {
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `RingBuffer.attach options must be an object, got ${options === null ? 'null' : typeof options}`);
+    }
+    const buffer = source instanceof SharedArrayBuffer ? source : source !== null && typeof source === 'object' ? source.buffer : undefined;
     if (!(buffer instanceof SharedArrayBuffer)) {
       throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', 'RingBuffer.attach needs a SharedArrayBuffer');
     }
@@ -275,42 +281,97 @@ export class RingBuffer {
 
   /**
    * Reserves a record of `size` payload bytes: the kernel's `__bpf_ringbuf_reserve`. Returns the
-   * payload's offset in `data`/`view`, or -1 when it does not fit now (or the lock could not be taken
-   * within `lockTimeoutMs`). The record is BUSY until `submit` or `discard`. Thread: any producer.
+   * payload's offset in `data`/`view`, or RESERVE_FAILED (-1) when it does not fit now (or the lock
+   * could not be taken within `lockTimeoutMs`). The record is BUSY until `submit` or `discard`.
+   * Thread: any producer.
    * @throws RingBufRangeError `ERR_RINGBUF_RECORD_SIZE` when `size` is not a non-negative integer or
    *   exceeds `maxPayload` (a record that could never fit; the kernel returns NULL).
+   * @throws RingBufCorruptionError when pending_pos or a header it walks cannot be right.
    */
   reserve(size: number): number {
-    if ((size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
     if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
-    return this.reserveLocked(size);
+    return this.reserveLocked(recordFootprint(size), size, 1);
   }
 
   /**
    * As `reserve`, but returns -1 at once when another producer holds the lock: the kernel's NMI
    * path ("reservation will fail even if ring buffer is not full"). Thread: any producer.
-   * @throws RingBufRangeError `ERR_RINGBUF_RECORD_SIZE` as `reserve`.
+   * @throws as `reserve`.
    */
   tryReserve(size: number): number {
-    if ((size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
     if (!tryLock(this.i32, this.tag)) return RESERVE_FAILED;
-    return this.reserveLocked(size);
+    return this.reserveLocked(recordFootprint(size), size, 1);
   }
 
-  /** The body of reserve, entered with the lock held; releases it. */
-  private reserveLocked(size: number): number {
+  /**
+   * Beyond the kernel (the LMAX Disruptor's `next(n)`): reserves `count` consecutive records of
+   * `size` payload bytes each in one lock round and one producer_pos publish. Returns the payload
+   * offset of the first record, or RESERVE_FAILED (-1) when they do not all fit now (nothing is
+   * reserved). Every record is framed and BUSY exactly as `reserve` frames it, so the consumer, the
+   * query values, overwrite mode and crash recovery see ordinary records. Record `i` is at
+   * `batchOffset(first, i)`. Thread: any producer.
+   * @throws RingBufRangeError `ERR_RINGBUF_RECORD_SIZE` when `size` is as `reserve` refuses, or
+   *   `count` is not an integer from 1 to the records of that size the ring can hold at once.
+   */
+  reserveBatch(size: number, count: number): number {
+    if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    const footprint = recordFootprint(size);
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count * footprint > this.mask) {
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_RECORD_SIZE',
+        `a batch of ${size}-byte records must have from 1 to ${Math.floor(this.mask / footprint)} records in a ${this.size}-byte ring, got ${String(count)}`,
+      );
+    }
+    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
+    return this.reserveLocked(footprint, size, count);
+  }
+
+  /**
+   * The payload offset of record `i` of the batch whose first payload is at `first`: `first + i *
+   * recordFootprint(size)` until the batch crosses the end of the data area, where the headers wrap
+   * to the start as the kernel's positions do (each payload stays contiguous in `data`/`view`,
+   * running into the mirror tail). Allocation-free: a lookup in this handle's reservations.
+   * Thread: the reserving producer.
+   * @throws RingBufRangeError `ERR_RINGBUF_OFFSET` when `first` is not the first record of a batch
+   *   this handle holds, or `i` is not a record index of it.
+   */
+  batchOffset(first: number, i: number): number {
+    const hdrOffset = this.checkedOffset(first) - BPF_RINGBUF_HDR_SZ;
+    const e = this.reservations.find(hdrOffset, 1);
+    if (e < 0 || this.reservations.foundIndex !== 0 || typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= this.reservations.count(e)) {
+      throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `${String(first)} is not the first record of a batch of this handle with a record ${String(i)}`);
+    }
+    return ((hdrOffset + i * this.reservations.footprint(e)) & this.mask) + BPF_RINGBUF_HDR_SZ;
+  }
+
+  /**
+   * The body of every reservation, entered with the lock held; releases it on every path. Reserves
+   * `count` records of `footprint` bytes (`size` payload bytes each).
+   */
+  private reserveLocked(footprint: number, size: number, count: number): number {
     const i32 = this.i32;
     const mask = this.mask;
-    const len = recordFootprint(size);
+    const len = footprint * count;
     // producer_pos and pending_pos are written only under the lock we hold: plain reads suffice.
     const prodPos = i32[PROD_POS_INDEX]!;
     const newProdPos = (prodPos + len) | 0;
     let pendPos = i32[PENDING_POS_INDEX]!;
-    // Advance pending_pos past committed and discarded records (the 2024 overrun fix, P-pend).
+    if (!this.isSpan(pendPos, prodPos)) {
+      unlock(i32);
+      throw new RingBufCorruptionError(pendPos >>> 0, `corrupt positions: pending_pos ${pendPos >>> 0} is not within a ring of producer_pos ${prodPos >>> 0}`);
+    }
+    // Advance pending_pos past committed and discarded records (the 2024 overrun fix, P-pend);
+    // bounded: every step moves at least 8 bytes and none passes producer_pos.
     while (pendPos !== prodPos) {
       // Observes the committing RMW on the header (submit/discard); pairs with it.
       const hdr = Atomics.load(i32, headerIndex(pendPos & mask));
       if ((hdr & BUSY_BIT_I32) !== 0) break;
+      if (!this.isFramed(pendPos, prodPos, hdr)) {
+        unlock(i32);
+        throw this.frameError(pendPos, prodPos, hdr);
+      }
       pendPos = (pendPos + recordFootprint(hdr & HDR_LEN_MASK)) | 0;
     }
     i32[PENDING_POS_INDEX] = pendPos;
@@ -332,33 +393,47 @@ export class RingBuffer {
           return RESERVE_FAILED;
         }
       }
-    } else {
-      this.overwriteOldest(newProdPos);
+    } else if (!this.overwriteOldest(prodPos, newProdPos)) {
+      unlock(i32);
+      throw new RingBufCorruptionError(this.overwritePos() >>> 0, `corrupt overwrite_pos or header before producer_pos ${prodPos >>> 0}`);
     }
-    const hdrIndex = headerIndex(prodPos & mask);
     // Plain stores: published to the consumer by the producer_pos store below, to other producers
     // by our unlock.
-    i32[hdrIndex] = size | BUSY_BIT_I32;
-    i32[hdrIndex + HDR_OWNER_WORD] = this.producerId;
-    // Publishes the BUSY header; pairs with the consumer's load of producer_pos.
+    const word = size | BUSY_BIT_I32;
+    const id = this.producerId;
+    let pos = prodPos;
+    for (let k = 0; k < count; k++) {
+      const hdrIndex = headerIndex(pos & mask);
+      i32[hdrIndex] = word;
+      i32[hdrIndex + HDR_OWNER_WORD] = id;
+      pos = (pos + footprint) | 0;
+    }
+    // Publishes the BUSY headers; pairs with the consumer's load of producer_pos.
     Atomics.store(i32, PROD_POS_INDEX, newProdPos);
     unlock(i32);
+    this.reservations.add(prodPos, footprint, count);
     return (prodPos & mask) + BPF_RINGBUF_HDR_SZ;
   }
 
-  /** Overwrite mode, under the lock: drop the oldest whole records until `newProdPos` fits. */
-  private overwriteOldest(newProdPos: number): void {
+  /**
+   * Overwrite mode, under the lock: drop the oldest whole records until `newProdPos` fits. Returns
+   * false when overwrite_pos or a header it walks cannot be right (nothing is changed then).
+   */
+  private overwriteOldest(prodPos: number, newProdPos: number): boolean {
     const i32 = this.i32;
     const mask = this.mask;
     // The generation and both slots are written only under the lock: plain reads suffice.
     const gen = i32[OVERWRITE_GEN_INDEX]!;
     const cur = OVERWRITE_SLOTS_INDEX + (gen & 1) * OVERWRITE_SLOT_WORDS;
     let overPos = i32[cur]!;
-    if ((newProdPos - overPos) >>> 0 <= mask) return;
+    if ((newProdPos - overPos) >>> 0 <= mask) return true;
+    if (!this.isSpan(overPos, prodPos)) return false;
     let overwritten = i32[cur + 1]!;
+    // Bounded: every step moves at least 8 bytes, and none passes producer_pos.
     do {
       // Observes the committed header (the pending check guarantees it is not BUSY).
       const hdr = Atomics.load(i32, headerIndex(overPos & mask));
+      if ((hdr & BUSY_BIT_I32) !== 0 || !this.isFramed(overPos, prodPos, hdr)) return false;
       if ((hdr & BPF_RINGBUF_DISCARD_BIT) === 0) overwritten++;
       overPos = (overPos + recordFootprint(hdr & HDR_LEN_MASK)) | 0;
     } while ((newProdPos - overPos) >>> 0 > mask);
@@ -368,18 +443,20 @@ export class RingBuffer {
     Atomics.store(i32, next + 1, overwritten);
     // Publishes the new [overwrite_pos, overwritten] pair; pairs with readOverwrite()'s loads.
     Atomics.store(i32, OVERWRITE_GEN_INDEX, (gen + 1) | 0);
+    return true;
   }
 
   /**
    * Commits a reserved record: the kernel's `bpf_ringbuf_submit`. Flags other than the two wakeup
    * bits are ignored, as the kernel does for submit and discard. Thread: the reserving producer.
-   * @throws RingBufRangeError `ERR_RINGBUF_OFFSET` when `offset` is not a record's payload offset.
-   * @throws RingBufError `ERR_RINGBUF_NOT_BUSY` when the record is not reserved by this handle's
-   *   producer id (already committed, never reserved, or another producer's); nothing changes.
+   * @throws RingBufRangeError `ERR_RINGBUF_OFFSET` when `offset` is not a record's payload offset,
+   *   `ERR_RINGBUF_FLAGS` when `flags` is not a 32-bit unsigned integer.
+   * @throws RingBufError `ERR_RINGBUF_NOT_BUSY` when the record is not one this handle reserved and
+   *   has not committed yet (already committed, never reserved, another handle's, or bytes inside a
+   *   payload); nothing changes.
    */
   submit(offset: number, flags = 0): void {
-    this.commit(this.checkedHeaderIndex(offset), offset, 0);
-    this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
+    this.commitOne(offset, flags, 0);
   }
 
   /**
@@ -388,34 +465,104 @@ export class RingBuffer {
    * @throws as `submit`.
    */
   discard(offset: number, flags = 0): void {
-    this.commit(this.checkedHeaderIndex(offset), offset, BPF_RINGBUF_DISCARD_BIT);
-    this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
+    this.commitOne(offset, flags, BPF_RINGBUF_DISCARD_BIT);
   }
 
   /**
-   * The kernel's `bpf_ringbuf_commit` header update, refusing anything but this producer's own BUSY
-   * reservation. The kernel's verifier guarantees that; here an offset inside a committed payload
-   * could otherwise look BUSY and have its bytes rewritten, so the owner word is checked too.
+   * Beyond the kernel (the Disruptor's `publish(lo, hi)`): commits `count` records of a batch from
+   * the one whose payload is at `offset` (the batch's first, or any record of it with the records
+   * after it), with the kernel's wake rule applied once, for the first of them (a consumer can only
+   * be waiting there). Every record must be this handle's and still BUSY, or nothing changes.
+   * Thread: the reserving producer.
+   * @throws as `submit`; `ERR_RINGBUF_OFFSET` also when `count` is not a record count of the batch.
    */
-  private commit(hdrIndex: number, offset: number, discardBit: number): void {
+  submitBatch(offset: number, count: number, flags = 0): void {
+    this.commitRange(offset, count, flags, 0);
+  }
+
+  /** As `submitBatch`, committing the records as discarded. @throws as `submitBatch`. */
+  discardBatch(offset: number, count: number, flags = 0): void {
+    this.commitRange(offset, count, flags, BPF_RINGBUF_DISCARD_BIT);
+  }
+
+  private commitOne(offset: number, flags: number, discardBit: number): void {
+    const hdrOffset = this.checkedOffset(offset) - BPF_RINGBUF_HDR_SZ;
+    checkCommitFlags(flags);
+    const e = this.reservations.find(hdrOffset, 1);
+    if (e < 0) throw this.notBusyError(offset);
     const i32 = this.i32;
-    // Plain read: our own reservation's header, written by reserveLocked in this thread (or a
-    // payload word, for a bad offset); the compare-exchange below re-validates it atomically.
+    const hdrIndex = headerIndex(hdrOffset);
+    // Plain read: our own reservation's header, written by reserveLocked in this thread; the
+    // compare-exchange below re-validates it atomically.
     const old = i32[hdrIndex]!;
     if ((old & BUSY_BIT_I32) === 0 || i32[hdrIndex + HDR_OWNER_WORD] !== this.producerId) throw this.notBusyError(offset);
-    // Commits: clears BUSY (sets DISCARD) and publishes the payload; pairs with the consumer's and
-    // the pending loop's header loads. Fails only if recovery discarded the record under us.
-    if (Atomics.compareExchange(i32, hdrIndex, old, (old & ~BUSY_BIT_I32) | discardBit) !== old) throw this.notBusyError(offset);
+    // Commits: the kernel's `bpf_ringbuf_commit`; clears BUSY (sets DISCARD) and publishes the
+    // payload; pairs with the consumer's and the pending loop's header loads. Fails only if recovery
+    // discarded the record under us.
+    if (Atomics.compareExchange(i32, hdrIndex, old, (old & ~BUSY_BIT_I32) | discardBit) !== old) {
+      this.reservations.committed(e, 1);
+      throw this.notBusyError(offset);
+    }
+    this.reservations.committed(e, 1);
+    this.afterCommit(hdrOffset, flags);
+  }
+
+  /**
+   * Commits records [i, i + count) of one of this handle's batches. All are checked first, so a
+   * refused call changes nothing. The records after the first are committed with plain stores, last
+   * to first, and the first with one compare-exchange: a consumer reads a batch in order and stops at
+   * its first BUSY record, so its load of the first header (which synchronizes with that
+   * compare-exchange) happens after every plain commit behind it, and it then finds the whole batch
+   * committed. One locked instruction per batch instead of one per record.
+   */
+  private commitRange(offset: number, count: number, flags: number, discardBit: number): void {
+    const hdrOffset = this.checkedOffset(offset) - BPF_RINGBUF_HDR_SZ;
+    checkCommitFlags(flags);
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
+      throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `a batch commit needs a record count of at least 1, got ${String(count)}`);
+    }
+    const reservations = this.reservations;
+    const e = reservations.find(hdrOffset, count);
+    if (e < 0) throw this.notBusyError(offset);
+    const i32 = this.i32;
+    const mask = this.mask;
+    const footprint = reservations.footprint(e);
+    const id = this.producerId;
+    // Check every record first: ours (owner word) and still BUSY. Plain reads of our own headers.
+    for (let k = 0, at = hdrOffset; k < count; k++, at = (at + footprint) & mask) {
+      const index = headerIndex(at);
+      if ((i32[index]! & BUSY_BIT_I32) === 0 || i32[index + HDR_OWNER_WORD] !== id) {
+        throw this.notBusyError(at + BPF_RINGBUF_HDR_SZ);
+      }
+    }
+    for (let k = count - 1; k > 0; k--) {
+      const index = headerIndex((hdrOffset + k * footprint) & mask);
+      const old = i32[index]!;
+      // Plain store: published by the compare-exchange on the batch's first header below.
+      i32[index] = (old & ~BUSY_BIT_I32) | discardBit;
+    }
+    const first = headerIndex(hdrOffset);
+    const old = i32[first]!;
+    // Commits the batch: clears the first record's BUSY bit and publishes every payload and plain
+    // commit before it; pairs with the consumer's header load. Fails only if recovery discarded it.
+    const committed = Atomics.compareExchange(i32, first, old, (old & ~BUSY_BIT_I32) | discardBit) === old;
+    reservations.committed(e, count);
+    if (!committed) throw this.notBusyError(offset);
+    this.afterCommit(hdrOffset, flags);
   }
 
   /**
    * Reserves, copies `payload` in and submits: the kernel's `bpf_ringbuf_output`. Returns false when
-   * the record does not fit now (-EAGAIN). Thread: any producer.
+   * the record does not fit now (-EAGAIN). Everything is checked before anything is reserved, and a
+   * copy that throws anyway discards the record, so no call leaves a BUSY record behind.
+   * Thread: any producer.
    * @throws RingBufRangeError `ERR_RINGBUF_FLAGS` for flags other than the two wakeup bits (-EINVAL),
    *   `ERR_RINGBUF_RECORD_SIZE` as `reserve`.
+   * @throws RingBufError `ERR_RINGBUF_ARGUMENT` for a payload that is not a Uint8Array or whose
+   *   buffer was detached (transferred away).
    */
   output(payload: Uint8Array, flags = 0): boolean {
-    if ((flags >>> 0) !== flags || (flags & ~BPF_RB_WAKEUP_FLAGS) !== 0) {
+    if (typeof flags !== 'number' || (flags >>> 0) !== flags || (flags & ~BPF_RB_WAKEUP_FLAGS) !== 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_FLAGS',
         `output flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${String(flags)}`,
@@ -424,11 +571,22 @@ export class RingBuffer {
     if (!(payload instanceof Uint8Array)) {
       throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'output needs a Uint8Array payload');
     }
-    const offset = this.reserve(payload.length);
+    const length = payload.length;
+    if (length === 0 && isDetached(payload)) {
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'output was given a Uint8Array whose buffer is detached (transferred away)');
+    }
+    const offset = this.reserve(length);
     if (offset < 0) return false;
-    this.data.set(payload, offset);
+    const hdrIndex = headerIndex(offset - BPF_RINGBUF_HDR_SZ);
+    try {
+      this.data.set(payload, offset);
+    } catch (err) {
+      this.discard(offset, BPF_RB_NO_WAKEUP);
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `output could not copy the payload (the record was discarded): ${String(err)}`);
+    }
     // Commits; pairs with the consumer's header load (the header is ours and BUSY).
-    Atomics.and(this.i32, headerIndex(offset - BPF_RINGBUF_HDR_SZ), ~BUSY_BIT_I32);
+    Atomics.and(this.i32, hdrIndex, ~BUSY_BIT_I32);
+    this.reservations.committed(this.reservations.find(offset - BPF_RINGBUF_HDR_SZ, 1), 1);
     this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
     return true;
   }
@@ -455,12 +613,16 @@ export class RingBuffer {
    * instruction: frees the lock if the dead producer holds it, then, under the lock, discards every
    * record it reserved and never committed, so the consumer moves on. Agrona's `unblock()` and the
    * kernel's resilient lock are the models; the kernel itself never loses a CPU mid-reservation.
+   * A producer that died in `submitBatch` may have committed the records after a batch's first with
+   * plain stores: those stay committed, and the BUSY ones (the first among them) are discarded.
    *
    * Safe only for a producer id that is really dead: a live producer's reservation would be
    * discarded under it (its later submit then throws ERR_RINGBUF_NOT_BUSY). Every record the dead
    * producer committed stays committed. Finally it notifies the consumer unconditionally, in case the
    * producer died between claiming a wakeup and sending it (see rescueSleeper). Thread: any thread
-   * with a handle whose id differs from `deadProducerId`. Returns -1 in `recordsDiscarded` when the lock could not be taken in time.
+   * with a handle whose id differs from `deadProducerId`. Returns -1 in `recordsDiscarded` when the
+   * lock could not be taken in time.
+   * @throws RingBufCorruptionError when a header between the consumer and producer_pos cannot be right.
    */
   recoverProducer(deadProducerId: number): { lockRecovered: boolean; recordsDiscarded: number } {
     checkProducerId(deadProducerId);
@@ -484,24 +646,16 @@ export class RingBuffer {
       const prodPos = i32[PROD_POS_INDEX]!;
       // Observes the consumer's progress; records behind it are committed and need no look.
       const consPos = Atomics.load(i32, CONS_POS_INDEX);
-      let pos = this.overwrite ? posMax(consPos, this.overwritePos()) : consPos;
-      while (posDiff(prodPos, pos) > 0) {
+      const from = this.overwrite ? posMax(consPos, this.overwritePos()) : consPos;
+      this.forEachRecord(from, prodPos, (pos, hdr) => {
         const index = headerIndex(pos & mask);
-        // Observes the header's committing RMW, if any.
-        const hdr = Atomics.load(i32, index);
-        const len = recordFootprint(hdr & HDR_LEN_MASK);
-        if (len > posDiff(prodPos, pos)) {
-          throw new RingBufCorruptionError(pos >>> 0, `record header at position ${pos >>> 0} runs past producer_pos ${prodPos >>> 0}`);
+        if ((hdr & BUSY_BIT_I32) === 0 || i32[index + HDR_OWNER_WORD] !== deadProducerId) return;
+        // Discards the dead producer's record exactly as its own discard() would have.
+        if (Atomics.compareExchange(i32, index, hdr, (hdr & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT) === hdr) {
+          discarded++;
+          this.afterCommit(pos & mask, 0);
         }
-        if ((hdr & BUSY_BIT_I32) !== 0 && i32[index + HDR_OWNER_WORD] === deadProducerId) {
-          // Discards the dead producer's record exactly as its own discard() would have.
-          if (Atomics.compareExchange(i32, index, hdr, (hdr & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT) === hdr) {
-            discarded++;
-            this.afterCommit(pos & mask, 0);
-          }
-        }
-        pos = (pos + len) | 0;
-      }
+      });
       // Counts discarded records for stats.
       Atomics.add(i32, RECOVERED_RECORDS_INDEX, discarded);
     } finally {
@@ -674,6 +828,9 @@ export class RingBuffer {
    * the kernel documents. Unknown fields return 0, as the kernel's. Thread: any.
    */
   query(field: number): number {
+    if (typeof field !== 'number') {
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `query needs a numeric field (BPF_RB_AVAIL_DATA ...), got ${typeof field}`);
+    }
     const i32 = this.i32;
     switch (field) {
       case BPF_RB_AVAIL_DATA: {
@@ -732,14 +889,15 @@ export class RingBuffer {
     }
   }
 
-  private checkedHeaderIndex(offset: number): number {
-    if ((offset >>> 0) !== offset || (offset & 7) !== 0 || offset < BPF_RINGBUF_HDR_SZ || offset > this.size) {
+  /** `offset` if it can be a record's payload offset in this ring (8-aligned, 8..size), else throws. */
+  private checkedOffset(offset: number): number {
+    if (typeof offset !== 'number' || (offset >>> 0) !== offset || (offset & 7) !== 0 || offset < BPF_RINGBUF_HDR_SZ || offset > this.size) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_OFFSET',
         `${String(offset)} is not a record payload offset in a ${this.size}-byte ring (8-aligned, 8..${this.size})`,
       );
     }
-    return headerIndex(offset - BPF_RINGBUF_HDR_SZ);
+    return offset;
   }
 
   private recordSizeError(size: number): RingBufRangeError {
@@ -750,11 +908,32 @@ export class RingBuffer {
   }
 
   private notBusyError(offset: number): RingBufError {
-    return new RingBufError('ERR_RINGBUF_NOT_BUSY', `the record at offset ${offset} is not reserved by producer ${this.producerId} (already committed, never reserved, or another producer's)`);
+    return new RingBufError(
+      'ERR_RINGBUF_NOT_BUSY',
+      `the record at offset ${offset} is not reserved by this handle (producer ${this.producerId}) and uncommitted: already committed, never reserved, another handle's, or inside a payload`,
+    );
   }
 }
 
 /** Whether `size` is a valid data area size: power of two, multiple of 4096, at most 2^30. */
+/** Submit/discard flags: any 32-bit unsigned integer; bits other than the wakeup flags are ignored. */
+function checkCommitFlags(flags: number): void {
+  if (typeof flags !== 'number' || (flags >>> 0) !== flags) {
+    throw new RingBufRangeError('ERR_RINGBUF_FLAGS', `submit/discard flags must be a 32-bit unsigned integer, got ${String(flags)}`);
+  }
+}
+
+/** Whether an empty Uint8Array's buffer was detached (Node 20 has no ArrayBuffer#detached). */
+function isDetached(array: Uint8Array): boolean {
+  if (array.buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(array.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export function isValidRingSize(size: number): boolean {
   return Number.isInteger(size) && size >= PAGE_SIZE && size <= MAX_RING_SIZE && (size & (size - 1)) === 0;
 }
@@ -768,9 +947,24 @@ function checkRingSize(size: unknown): asserts size is number {
   }
 }
 
+/**
+ * The default producer id of a handle: Node's `threadId + 1` (distinct for every thread of the
+ * process, reached without a `node:` import so that core loads in browsers too), else, where there
+ * is no `process` (a browser's workers), a per-realm counter from a random base, so that two realms
+ * collide only by chance (pass `producerId` when producers may crash and must be told apart).
+ */
+function defaultProducerId(): number {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const workerThreads = proc?.getBuiltinModule?.('node:worker_threads') as { threadId?: number } | undefined;
+  if (typeof workerThreads?.threadId === 'number') return workerThreads.threadId + 1;
+  realmNextId = realmNextId >= MAX_PRODUCER_ID ? 1 : realmNextId + 1;
+  return realmNextId;
+}
+let realmNextId = 1 + Math.floor(Math.random() * (MAX_PRODUCER_ID - 1));
+
 function checkProducerId(id: number | undefined): number {
-  if (id === undefined) return threadId + 1;
-  if (!Number.isInteger(id) || id < 1 || id > MAX_PRODUCER_ID) {
+  if (id === undefined) return defaultProducerId();
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_PRODUCER_ID) {
     throw new RingBufRangeError('ERR_RINGBUF_PRODUCER_ID', `producerId must be an integer from 1 to ${MAX_PRODUCER_ID}, got ${String(id)}`);
   }
   return id;

@@ -65,6 +65,8 @@ for (const [label, size] of [
   ['2^32 + 8', 2 ** 32 + 8],
   ['null', null],
   ['undefined', undefined],
+  ['the BigInt 8n', 8n],
+  ['a Number object', new Number(8)],
 ] as Array<[string, unknown]>) {
   R(`reserve(${label})`, (ring) => ring.reserve(size as number), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE');
   R(`tryReserve(${label})`, (ring) => ring.tryReserve(size as number), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE');
@@ -81,6 +83,7 @@ for (const [label, offset] of [
   ["the string '16'", '16'],
   ['size + 8 (out of range)', SIZE + 8],
   ['2^32 + 8', 2 ** 32 + 8],
+  ['the BigInt 48n', 48n],
 ] as Array<[string, unknown]>) {
   R(`submit(${label})`, (ring) => ring.submit(offset as number), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
   R(`discard(${label})`, (ring) => ring.discard(offset as number), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
@@ -120,6 +123,54 @@ R(
   (ring) => ({ value: RingBuffer.attach(ring.buffer, { producerId: PRODUCER_ID + 1 }).reserve(16) }),
 );
 
+R(
+  "submit of an offset inside this producer's own committed payload whose bytes mimic its BUSY header",
+  (ring, off) => ring.submit(off as number),
+  RingBufError,
+  'ERR_RINGBUF_NOT_BUSY',
+  (ring) => {
+    // A record whose payload holds [len | BUSY, own producer id] at payload offset 16.
+    const off = ring.reserve(48);
+    ring.view.setUint32(off + 16, 0x80000008, true);
+    ring.view.setUint32(off + 20, PRODUCER_ID, true);
+    ring.submit(off);
+    return { value: off + 24 };
+  },
+);
+R(
+  "submit of an offset inside this producer's own BUSY reservation whose bytes mimic its header",
+  (ring, off) => ring.submit(off as number),
+  RingBufError,
+  'ERR_RINGBUF_NOT_BUSY',
+  (ring) => {
+    const off = ring.reserve(48);
+    ring.view.setUint32(off + 16, 0x80000008, true);
+    ring.view.setUint32(off + 20, PRODUCER_ID, true);
+    return { value: off + 24 };
+  },
+);
+R(
+  "submit of another handle's reservation under the same producer id",
+  (ring, off) => ring.submit(off as number),
+  RingBufError,
+  'ERR_RINGBUF_NOT_BUSY',
+  (ring) => ({ value: RingBuffer.attach(ring.buffer, { producerId: PRODUCER_ID }).reserve(16) }),
+);
+for (const [label, flags] of [
+  ['the BigInt 1n', 1n],
+  ["the string '1'", '1'],
+  ['-1', -1],
+  ['1.5', 1.5],
+  ['NaN', NaN],
+  ['null', null],
+] as Array<[string, unknown]>) {
+  for (const op of ['submit', 'discard'] as const) {
+    R(`${op} of a reservation with flags ${label}`, (ring, off) => ring[op](off as number, flags as number), RingBufRangeError, 'ERR_RINGBUF_FLAGS', (ring) => ({
+      value: ring.reserve(16),
+    }));
+  }
+}
+
 // ---- output ----
 for (const [label, flags] of [
   ['4 (unknown flag)', 4],
@@ -129,6 +180,7 @@ for (const [label, flags] of [
   ['NaN', NaN],
   ["the string 'x'", 'x'],
   ['2^32 + 1', 2 ** 32 + 1],
+  ['the BigInt 1n', 1n],
 ] as Array<[string, unknown]>) {
   R(`output with flags ${label}`, (ring) => ring.output(new Uint8Array(8), flags as number), RingBufRangeError, 'ERR_RINGBUF_FLAGS');
 }
@@ -141,7 +193,86 @@ for (const [label, payload] of [
 ] as Array<[string, unknown]>) {
   R(`output of ${label}`, (ring) => ring.output(payload as Uint8Array), RingBufError, 'ERR_RINGBUF_ARGUMENT');
 }
+R('output of a Uint8Array whose buffer was transferred away (detached)', (ring) => {
+  const payload = new Uint8Array(new ArrayBuffer(16));
+  structuredClone(payload.buffer, { transfer: [payload.buffer] });
+  return ring.output(payload);
+}, RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R('output of a detached Uint8Array view over an offset', (ring) => {
+  const buffer = new ArrayBuffer(64);
+  const payload = new Uint8Array(buffer, 8, 16);
+  structuredClone(buffer, { transfer: [buffer] });
+  return ring.output(payload);
+}, RingBufError, 'ERR_RINGBUF_ARGUMENT');
 R('output of a payload larger than maxPayload', (ring) => ring.output(new Uint8Array(4081)), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE');
+
+// ---- query ----
+for (const [label, field] of [
+  ['the BigInt 0n', 0n],
+  ["the string '0'", '0'],
+  ['null', null],
+  ['undefined', undefined],
+  ['an object', {}],
+] as Array<[string, unknown]>) {
+  R(`query(${label})`, (ring) => ring.query(field as number), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+}
+
+// ---- reserveBatch / batchOffset / submitBatch / discardBatch ----
+for (const [label, size, count] of [
+  ['size -1', -1, 4],
+  ['size 8n', 8n, 4],
+  ['size above maxPayload', 4081, 1],
+  ['count 0', 16, 0],
+  ['count -1', 16, -1],
+  ['count 1.5', 16, 1.5],
+  ['count NaN', 16, NaN],
+  ['count 4n', 16, 4n],
+  ["count '4'", 16, '4'],
+  ['count more than the ring holds (256 x 16 B = 6144 B)', 16, 256],
+  ['count one past what the ring holds (171 x 24 B > 4095 B)', 16, 171],
+] as Array<[string, unknown, unknown]>) {
+  R(`reserveBatch with ${label}`, (ring) => ring.reserveBatch(size as number, count as number), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE');
+}
+const batchOf = (n: number) => (ring: RingBuffer) => ({ value: ring.reserveBatch(16, n) });
+for (const [label, i] of [
+  ['-1', -1],
+  ['4 (past the batch)', 4],
+  ['1.5', 1.5],
+  ['1n', 1n],
+  ["'1'", '1'],
+] as Array<[string, unknown]>) {
+  R(`batchOffset(first, ${label})`, (ring, first) => ring.batchOffset(first as number, i as number), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
+}
+R('batchOffset of an offset that is not a batch\'s first record', (ring, first) => ring.batchOffset((first as number) + 24, 0), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
+R('batchOffset of an offset never reserved', (ring) => ring.batchOffset(2048, 0), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
+R('batchOffset(BigInt)', (ring) => ring.batchOffset(48n as never, 0), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
+for (const op of ['submitBatch', 'discardBatch'] as const) {
+  R(`${op} of more records than the batch has`, (ring, first) => ring[op](first as number, 5), RingBufError, 'ERR_RINGBUF_NOT_BUSY', batchOf(4));
+  R(`${op} from a record inside the batch past its end`, (ring, first) => ring[op]((first as number) + 24, 4), RingBufError, 'ERR_RINGBUF_NOT_BUSY', batchOf(4));
+  R(`${op} of a count 0`, (ring, first) => ring[op](first as number, 0), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
+  R(`${op} of a count 2n`, (ring, first) => ring[op](first as number, 2n as never), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
+  R(`${op} with flags 1n`, (ring, first) => ring[op](first as number, 4, 1n as never), RingBufRangeError, 'ERR_RINGBUF_FLAGS', batchOf(4));
+  R(`${op} of an offset never reserved`, (ring) => ring[op](2048, 1), RingBufError, 'ERR_RINGBUF_NOT_BUSY');
+  R(`${op} at a misaligned offset`, (ring, first) => ring[op]((first as number) + 4, 1), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
+  R(
+    `${op} of a batch one of whose records was already submitted`,
+    (ring, first) => ring[op](first as number, 4),
+    RingBufError,
+    'ERR_RINGBUF_NOT_BUSY',
+    (ring) => {
+      const first = ring.reserveBatch(16, 4);
+      ring.submit(ring.batchOffset(first, 2));
+      return { value: first };
+    },
+  );
+  R(
+    `${op} of another handle's batch under the same producer id`,
+    (ring, first) => ring[op](first as number, 2),
+    RingBufError,
+    'ERR_RINGBUF_NOT_BUSY',
+    (ring) => ({ value: RingBuffer.attach(ring.buffer, { producerId: PRODUCER_ID }).reserveBatch(16, 2) }),
+  );
+}
 
 // ---- recoverProducer ----
 for (const [label, id] of [
@@ -151,6 +282,7 @@ for (const [label, id] of [
   ['2^30 (above MAX_PRODUCER_ID)', 2 ** 30],
   ["the string '3'", '3'],
   ['NaN', NaN],
+  ['the BigInt 3n', 3n],
 ] as Array<[string, unknown]>) {
   R(`recoverProducer(${label})`, (ring) => ring.recoverProducer(id as number), RingBufRangeError, 'ERR_RINGBUF_PRODUCER_ID');
 }
@@ -195,6 +327,19 @@ const withBuffer = (make: (ring: RingBuffer) => SharedArrayBuffer) => (ring: Rin
 };
 R('attach of an ArrayBuffer', () => RingBuffer.attach(new ArrayBuffer(3 * SIZE) as never), RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER');
 R('attach of null', () => RingBuffer.attach(null as never), RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER');
+for (const [label, options] of [
+  ['null', null],
+  ['a number', 42],
+  ["the string 'x'", 'x'],
+  ['true', true],
+] as Array<[string, unknown]>) {
+  R(`attach(share, ${label})`, (ring) => RingBuffer.attach(ring.share(), options as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(`create with options ${label}`, () => RingBuffer.create(options as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+}
+R('attach with producerId 7n', (ring) => RingBuffer.attach(ring.buffer, { producerId: 7n as never }), RingBufRangeError, 'ERR_RINGBUF_PRODUCER_ID');
+R('attach with lockTimeoutMs 5n', (ring) => RingBuffer.attach(ring.buffer, { lockTimeoutMs: 5n as never }), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+R('create with size 4096n', () => RingBuffer.create({ size: 4096n as never }), RingBufRangeError, 'ERR_RINGBUF_SIZE');
+R('create with startPos 0n', () => RingBuffer.create({ size: SIZE, startPos: 0n as never }), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 R('attach of { buffer: 42 }', () => RingBuffer.attach({ buffer: 42 } as never), RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER');
 R('attach of a 100-byte SharedArrayBuffer', attachValue, RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER', withBuffer(() => new SharedArrayBuffer(100)));
 R(

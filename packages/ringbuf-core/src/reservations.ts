@@ -1,0 +1,102 @@
+/**
+ * The records one handle has reserved and not yet committed, so that `submit`/`discard` commit only
+ * a record this handle reserved. The kernel's verifier proves the same statically (a program can
+ * only submit a pointer it got from reserve); here any caller can pass any number, and payload bytes
+ * can mimic a BUSY header with this producer's own id, so the handle keeps a table.
+ *
+ * Private to one thread (plain memory, no Atomics). An entry is an extent of `count` consecutive
+ * records of equal footprint starting at logical position `start` (a single `reserve` is an extent of
+ * one; a `reserveBatch` one of `count`), with `left` records still uncommitted. The table is a
+ * preallocated Int32Array that doubles when full, so steady state allocates nothing; lookups scan
+ * from the newest extent, which is the one a producer commits next in the common case.
+ */
+
+/** Words per extent: start position, footprint, count, uncommitted left. */
+const EXTENT_WORDS = 4;
+const START = 0;
+const FOOTPRINT = 1;
+const COUNT = 2;
+const LEFT = 3;
+const INITIAL_EXTENTS = 8;
+
+export class Reservations {
+  private table = new Int32Array(INITIAL_EXTENTS * EXTENT_WORDS);
+  private extents = 0;
+  /** Set by find(): the index of the record found within its extent. */
+  foundIndex = 0;
+
+  constructor(private readonly mask: number) {}
+
+  /** Extents outstanding (tests and diagnostics). */
+  get size(): number {
+    return this.extents;
+  }
+
+  /** Records a new reservation of `count` records of `footprint` bytes from position `start`. */
+  add(start: number, footprint: number, count: number): void {
+    if (this.extents * EXTENT_WORDS === this.table.length) this.grow();
+    const at = this.extents * EXTENT_WORDS;
+    const t = this.table;
+    t[at + START] = start;
+    t[at + FOOTPRINT] = footprint;
+    t[at + COUNT] = count;
+    t[at + LEFT] = count;
+    this.extents++;
+  }
+
+  /**
+   * The extent holding records [i, i + n) that start at data offset `hdrOffset` (the header's offset,
+   * `pos & mask`), or -1. On success `foundIndex` is i.
+   */
+  find(hdrOffset: number, n: number): number {
+    const t = this.table;
+    const mask = this.mask;
+    for (let e = this.extents - 1; e >= 0; e--) {
+      const at = e * EXTENT_WORDS;
+      const d = (hdrOffset - t[at + START]!) & mask;
+      const footprint = t[at + FOOTPRINT]!;
+      const i = (d / footprint) | 0;
+      if (i * footprint === d && i + n <= t[at + COUNT]!) {
+        this.foundIndex = i;
+        return e;
+      }
+    }
+    return -1;
+  }
+
+  /** Footprint of the records of extent `e`. */
+  footprint(e: number): number {
+    return this.table[e * EXTENT_WORDS + FOOTPRINT]!;
+  }
+
+  /** Position of the first record of extent `e`. */
+  start(e: number): number {
+    return this.table[e * EXTENT_WORDS + START]!;
+  }
+
+  /** Records of extent `e`. */
+  count(e: number): number {
+    return this.table[e * EXTENT_WORDS + COUNT]!;
+  }
+
+  /** `n` records of extent `e` were committed; the extent goes when none is left. */
+  committed(e: number, n: number): void {
+    const t = this.table;
+    const at = e * EXTENT_WORDS;
+    const left = t[at + LEFT]! - n;
+    if (left > 0) {
+      t[at + LEFT] = left;
+      return;
+    }
+    // Swap-remove: move the last extent into this slot.
+    const last = (this.extents - 1) * EXTENT_WORDS;
+    if (at !== last) t.copyWithin(at, last, last + EXTENT_WORDS);
+    this.extents--;
+  }
+
+  private grow(): void {
+    const bigger = new Int32Array(this.table.length * 2);
+    bigger.set(this.table);
+    this.table = bigger;
+  }
+}
