@@ -9,6 +9,9 @@
  * one; a `reserveBatch` one of `count`), with `left` records still uncommitted. The table is a
  * preallocated Int32Array that doubles when full, so steady state allocates nothing; lookups scan
  * from the newest extent, which is the one a producer commits next in the common case.
+ *
+ * The commonest case of all, one single record outstanding at a time (reserve, fill, submit), never
+ * touches the table: it lives in one field (`single`, the header offset + 1; 0 when empty).
  */
 
 /** Words per extent: start position, footprint, count, uncommitted left. */
@@ -22,6 +25,8 @@ const INITIAL_EXTENTS = 8;
 export class Reservations {
   private table = new Int32Array(INITIAL_EXTENTS * EXTENT_WORDS);
   private extents = 0;
+  /** The fast slot: header offset + 1 of one outstanding single reservation, or 0. */
+  private single = 0;
   /** Set by find(): the index of the record found within its extent. */
   foundIndex = 0;
 
@@ -29,7 +34,33 @@ export class Reservations {
 
   /** Extents outstanding (tests and diagnostics). */
   get size(): number {
-    return this.extents;
+    return this.extents + (this.single !== 0 ? 1 : 0);
+  }
+
+  /** Records a single reservation whose header is at data offset `hdrOffset`. */
+  addOne(hdrOffset: number, start: number, footprint: number): void {
+    if (this.single === 0) this.single = hdrOffset + 1;
+    else this.add(start, footprint, 1);
+  }
+
+  /**
+   * Takes the single reservation at `hdrOffset` out of the table, if this handle holds one there
+   * (a single record or a record of a batch). Returns false when it holds none.
+   */
+  takeOne(hdrOffset: number): boolean {
+    if (this.single === hdrOffset + 1) {
+      this.single = 0;
+      return true;
+    }
+    const e = this.find(hdrOffset, 1);
+    if (e < 0) return false;
+    this.committed(e, 1);
+    return true;
+  }
+
+  /** Whether a single reservation or a batch record starts at `hdrOffset` (without taking it). */
+  holds(hdrOffset: number): boolean {
+    return this.single === hdrOffset + 1 || this.find(hdrOffset, 1) >= 0;
   }
 
   /** Records a new reservation of `count` records of `footprint` bytes from position `start`. */

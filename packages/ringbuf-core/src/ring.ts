@@ -340,6 +340,8 @@ export class RingBuffer {
   batchOffset(first: number, i: number): number {
     const hdrOffset = this.checkedOffset(first) - BPF_RINGBUF_HDR_SZ;
     const e = this.reservations.find(hdrOffset, 1);
+    // A batch of one record may sit in the handle's single-record slot.
+    if (e < 0 && i === 0 && this.reservations.holds(hdrOffset)) return first;
     if (e < 0 || this.reservations.foundIndex !== 0 || typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= this.reservations.count(e)) {
       throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `${String(first)} is not the first record of a batch of this handle with a record ${String(i)}`);
     }
@@ -368,11 +370,14 @@ export class RingBuffer {
       // Observes the committing RMW on the header (submit/discard); pairs with it.
       const hdr = Atomics.load(i32, headerIndex(pendPos & mask));
       if ((hdr & BUSY_BIT_I32) !== 0) break;
-      if (!this.isFramed(pendPos, prodPos, hdr)) {
+      const step = recordFootprint(hdr & HDR_LEN_MASK);
+      // The bound: a committed record ends at or before producer_pos, and its owner word names a
+      // producer id (zeroed memory does not); else corruption.
+      if (step > ((prodPos - pendPos) | 0) || (i32[headerIndex(pendPos & mask) + HDR_OWNER_WORD]! - 1) >>> 0 >= MAX_PRODUCER_ID) {
         unlock(i32);
         throw this.frameError(pendPos, prodPos, hdr);
       }
-      pendPos = (pendPos + recordFootprint(hdr & HDR_LEN_MASK)) | 0;
+      pendPos = (pendPos + step) | 0;
     }
     i32[PENDING_POS_INDEX] = pendPos;
     // Never overrun an uncommitted record, in either mode.
@@ -401,18 +406,21 @@ export class RingBuffer {
     // by our unlock.
     const word = size | BUSY_BIT_I32;
     const id = this.producerId;
-    let pos = prodPos;
-    for (let k = 0; k < count; k++) {
-      const hdrIndex = headerIndex(pos & mask);
+    const hdrOffset = prodPos & mask;
+    let hdrIndex = headerIndex(hdrOffset);
+    i32[hdrIndex] = word;
+    i32[hdrIndex + HDR_OWNER_WORD] = id;
+    for (let k = 1, pos = (prodPos + footprint) | 0; k < count; k++, pos = (pos + footprint) | 0) {
+      hdrIndex = headerIndex(pos & mask);
       i32[hdrIndex] = word;
       i32[hdrIndex + HDR_OWNER_WORD] = id;
-      pos = (pos + footprint) | 0;
     }
     // Publishes the BUSY headers; pairs with the consumer's load of producer_pos.
     Atomics.store(i32, PROD_POS_INDEX, newProdPos);
     unlock(i32);
-    this.reservations.add(prodPos, footprint, count);
-    return (prodPos & mask) + BPF_RINGBUF_HDR_SZ;
+    if (count === 1) this.reservations.addOne(hdrOffset, prodPos, footprint);
+    else this.reservations.add(prodPos, footprint, count);
+    return hdrOffset + BPF_RINGBUF_HDR_SZ;
   }
 
   /**
@@ -488,22 +496,18 @@ export class RingBuffer {
   private commitOne(offset: number, flags: number, discardBit: number): void {
     const hdrOffset = this.checkedOffset(offset) - BPF_RINGBUF_HDR_SZ;
     checkCommitFlags(flags);
-    const e = this.reservations.find(hdrOffset, 1);
-    if (e < 0) throw this.notBusyError(offset);
     const i32 = this.i32;
     const hdrIndex = headerIndex(hdrOffset);
     // Plain read: our own reservation's header, written by reserveLocked in this thread; the
     // compare-exchange below re-validates it atomically.
     const old = i32[hdrIndex]!;
-    if ((old & BUSY_BIT_I32) === 0 || i32[hdrIndex + HDR_OWNER_WORD] !== this.producerId) throw this.notBusyError(offset);
+    if ((old & BUSY_BIT_I32) === 0 || i32[hdrIndex + HDR_OWNER_WORD] !== this.producerId || !this.reservations.takeOne(hdrOffset)) {
+      throw this.notBusyError(offset);
+    }
     // Commits: the kernel's `bpf_ringbuf_commit`; clears BUSY (sets DISCARD) and publishes the
     // payload; pairs with the consumer's and the pending loop's header loads. Fails only if recovery
     // discarded the record under us.
-    if (Atomics.compareExchange(i32, hdrIndex, old, (old & ~BUSY_BIT_I32) | discardBit) !== old) {
-      this.reservations.committed(e, 1);
-      throw this.notBusyError(offset);
-    }
-    this.reservations.committed(e, 1);
+    if (Atomics.compareExchange(i32, hdrIndex, old, (old & ~BUSY_BIT_I32) | discardBit) !== old) throw this.notBusyError(offset);
     this.afterCommit(hdrOffset, flags);
   }
 
@@ -520,6 +524,10 @@ export class RingBuffer {
     checkCommitFlags(flags);
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
       throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `a batch commit needs a record count of at least 1, got ${String(count)}`);
+    }
+    if (count === 1) {
+      this.commitOne(offset, flags, discardBit);
+      return;
     }
     const reservations = this.reservations;
     const e = reservations.find(hdrOffset, count);
@@ -584,9 +592,9 @@ export class RingBuffer {
       this.discard(offset, BPF_RB_NO_WAKEUP);
       throw new RingBufError('ERR_RINGBUF_ARGUMENT', `output could not copy the payload (the record was discarded): ${String(err)}`);
     }
+    this.reservations.takeOne(offset - BPF_RINGBUF_HDR_SZ);
     // Commits; pairs with the consumer's header load (the header is ours and BUSY).
     Atomics.and(this.i32, hdrIndex, ~BUSY_BIT_I32);
-    this.reservations.committed(this.reservations.find(offset - BPF_RINGBUF_HDR_SZ, 1), 1);
     this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
     return true;
   }
