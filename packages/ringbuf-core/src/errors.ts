@@ -28,7 +28,9 @@ export type RingBufErrorCode =
   /** A bad argument of another kind (a timeout, a count, a callback). */
   | 'ERR_RINGBUF_ARGUMENT'
   /** Use of a closed consumer. */
-  | 'ERR_RINGBUF_CLOSED';
+  | 'ERR_RINGBUF_CLOSED'
+  /** A blocking wait on a thread that may not block (a browser's main thread): use pollAsync. */
+  | 'ERR_RINGBUF_CANNOT_BLOCK';
 
 /** Errors about the state of a ring or its use. */
 export class RingBufError extends Error {

@@ -25,7 +25,7 @@ export { SharedLayout, WORD_BYTES, DOUBLE_BYTES } from './shared-layout.js';
 export * as layout from './layout.js';
 export { RingBufError, RingBufRangeError, RingBufCorruptionError } from './errors.js';
 export type { RingBufErrorCode } from './errors.js';
-export { WakeGroup, announceSleep, cancelSleep, sleep, sleepAsync, wakeConsumer, consumerSleeping, wakeNotifies, rescueSleeper } from './wake.js';
+export { CAN_BLOCK, WakeGroup, announceSleep, cancelSleep, sleep, sleepAsync, wakeConsumer, consumerSleeping, wakeNotifies, rescueSleeper } from './wake.js';
 export type { WakeWord } from './wake.js';
 export { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SPINS } from './lock.js';
 export type { LockStats } from './lock.js';

@@ -7,7 +7,8 @@
  * - Uncontended acquire is one compare-exchange; release is one exchange, and a notify only when the
  *   waiters bit says someone sleeps (Drepper's "futexes are tricky", mutex 2, with the owner kept).
  * - Contended: a short spin (the holder only runs ~20 instructions under the lock), then the waiters
- *   bit and `Atomics.wait` with the remaining time.
+ *   bit and `Atomics.wait` with the remaining time (a spin on a thread that may not block, such as
+ *   a browser's main thread).
  * - Acquisition gives up after a bounded time, like the kernel's resilient `rqspinlock` (2025): the
  *   reservation then fails instead of hanging, and a crashed holder can be recovered by id.
  *
@@ -15,6 +16,7 @@
  * later plain access of lock-protected words after the releasing exchange of the previous holder.
  */
 import { LOCK_INDEX, LOCK_WAITERS_BIT } from './layout.js';
+import { CAN_BLOCK } from './wake.js';
 
 /** Spins before the waiters bit and `Atomics.wait`. */
 export const LOCK_SPINS = 64;
@@ -89,6 +91,12 @@ function lockSlow(i32: Int32Array, tag: number, timeoutMs: number, stats: LockSt
       return false;
     }
     stats.waits++;
+    if (!CAN_BLOCK) {
+      // A thread that may not block (a browser's main thread) spins until the holder releases.
+      // Observes the holder's release; bounded by the deadline above.
+      while (Atomics.load(i32, LOCK_INDEX) === word && performance.now() < deadline);
+      continue;
+    }
     // Sleeps while the word still shows a holder with waiters; woken by unlock()'s notify.
     Atomics.wait(i32, LOCK_INDEX, word, remaining);
   }

@@ -51,8 +51,32 @@ export function cancelSleep(wake: WakeWord): void {
   Atomics.store(wake, WAKE_WORD_INDEX, WAKE_AWAKE);
 }
 
-/** Consumer: sleep while the word says SLEEPING. Returns Atomics.wait's result. */
+/**
+ * Whether this thread may block in `Atomics.wait`. Browsers forbid it on the main thread (it throws
+ * a TypeError there); Node allows it everywhere. Probed once, on a private word.
+ */
+export const CAN_BLOCK: boolean = (() => {
+  try {
+    // A private word that never equals 1: returns 'not-equal' at once where blocking is allowed.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Consumer: sleep while the word says SLEEPING. Returns Atomics.wait's result.
+ * @throws RingBufError `ERR_RINGBUF_CANNOT_BLOCK` on a thread that may not block (a browser's main
+ *   thread): use `sleepAsync` (the consumer's `pollAsync`, `iterateRecords`) there.
+ */
 export function sleep(wake: WakeWord, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
+  if (!CAN_BLOCK) {
+    throw new RingBufError(
+      'ERR_RINGBUF_CANNOT_BLOCK',
+      'this thread may not block in Atomics.wait (a browser main thread): use pollAsync or iterateRecords',
+    );
+  }
   // Sleeps until wakeConsumer()'s notify, unless a producer already flipped the word to AWAKE.
   return Atomics.wait(wake, WAKE_WORD_INDEX, WAKE_SLEEPING, timeoutMs);
 }
