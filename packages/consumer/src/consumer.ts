@@ -13,32 +13,10 @@
  *
  * Thread: a `Consumer` is used from one thread only, and at most one live consumer exists per ring.
  */
-import {
-  RingBuffer,
-  RingBufCorruptionError,
-  RingBufError,
-  RingBufRangeError,
-  announceSleep,
-  cancelSleep,
-  layout,
-  posDiff,
-  sleep,
-  sleepAsync,
-  type WakeWord,
-} from '@ringbuf/core';
+import { RingBuffer, RingBufError, RingBufRangeError, layout, posDiff, type WakeWord } from '@ringbuf/core';
+import { BUSY_HEAD_WAIT_MS, WAIT_NOW, WAITED_EXPIRED, WAITED_READY, WAITED_WOKEN, waitForWork, waitForWorkAsync, type WorkCheck } from './wait.js';
 
-const {
-  BPF_RINGBUF_DISCARD_BIT,
-  BPF_RINGBUF_HDR_SZ,
-  BUSY_BIT_I32,
-  CLAIM_INDEX,
-  CONSUMED_RECORDS_INDEX,
-  CONS_POS_INDEX,
-  HDR_LEN_MASK,
-  PROD_POS_INDEX,
-  headerIndex,
-  recordFootprint,
-} = layout;
+const { BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, BUSY_BIT_I32, HDR_LEN_MASK, recordFootprint } = layout;
 
 /**
  * Called for each committed record, zero-copy: the payload is `data[offset, offset + size)` (in
@@ -67,8 +45,6 @@ const PASS_PAUSE_LOADS = 140;
 /** Re-checks before sleeping, each after a pause of about 1 us. */
 const GRACE_ROUNDS = 4;
 const GRACE_PAUSE_LOADS = 140;
-/** pollAsync: longest wait for a BUSY head record's commit (a safety net for NO_WAKEUP commits). */
-const STALL_WAIT_MS = 1;
 
 /** Per-ring counters, plain numbers updated once per pass. */
 export interface RingCounters {
@@ -97,7 +73,6 @@ export interface ConsumerCounters {
 /** One ring as the consumer holds it. */
 interface Entry {
   readonly ring: RingBuffer;
-  readonly i32: Int32Array;
   readonly data: Uint8Array;
   readonly mask: number;
   readonly callback: SampleCallback;
@@ -123,8 +98,34 @@ export class Consumer {
   private stalled = false;
   private wake: WakeWord | undefined;
   private closed = false;
+  /** Records delivered by the last re-check of a wait (waitForWork's WorkCheck). */
+  private rechecked = 0;
   /** Whole-consumer counters; read them at any time from this thread. */
   readonly counters: ConsumerCounters = { polls: 0, sleeps: 0, wakeups: 0 };
+  /** poll's re-check after announcing sleep: process every ready ring; sleep only if none was. */
+  private readonly pollCheck: WorkCheck = {
+    recheck: () => {
+      this.rechecked = this.processReady();
+      return this.sawReady ? WAIT_NOW : Infinity;
+    },
+    onSleep: () => {
+      this.counters.sleeps++;
+    },
+  };
+  /**
+   * pollAsync's re-check: as poll's, except that a pass that stopped at a BUSY head with nothing
+   * delivered sleeps too, for at most BUSY_HEAD_WAIT_MS (see pollAsync).
+   */
+  private readonly pollAsyncCheck: WorkCheck = {
+    recheck: () => {
+      const got = (this.rechecked = this.processReady());
+      if (!this.sawReady) return Infinity;
+      return this.stalled && got === 0 ? BUSY_HEAD_WAIT_MS : WAIT_NOW;
+    },
+    onSleep: () => {
+      this.counters.sleeps++;
+    },
+  };
 
   /**
    * `ring_buffer__new`: a consumer of `ring`, delivering to `callback`.
@@ -151,15 +152,14 @@ export class Consumer {
     }
     nextToken = (nextToken + 1) & 0x7fffffff || 1;
     const token = nextToken;
-    // Takes the ring's single consumer slot; pairs with close()'s release and other consumers' attempts.
-    if (Atomics.compareExchange(ring.i32, CLAIM_INDEX, 0, token) !== 0) {
+    // Takes the ring's single consumer slot; close() releases it.
+    if (!ring.claimConsumer(token)) {
       throw new RingBufError('ERR_RINGBUF_CONSUMER_EXISTS', 'this ring already has a live consumer (only one is allowed)');
     }
     const overwrite = ring.overwrite;
     const scratchBuffer = overwrite ? new ArrayBuffer(ring.maxPayload + 8) : undefined;
     this.entries.push({
       ring,
-      i32: ring.i32,
       data: ring.data,
       mask: ring.mask,
       callback,
@@ -210,25 +210,10 @@ export class Consumer {
       const got = this.processReady();
       if (this.sawReady) return got;
     }
-    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-    const wake = this.wake!;
-    announceSleep(wake);
-    // Dekker re-check after announcing: a producer that committed before our store did not see us.
-    const ready = this.processReady();
-    if (this.sawReady) {
-      cancelSleep(wake);
-      return ready;
-    }
-    const remaining = deadline - performance.now();
-    if (remaining <= 0) {
-      cancelSleep(wake);
-      return 0;
-    }
-    this.counters.sleeps++;
-    const result = sleep(wake, remaining);
-    cancelSleep(wake);
+    const result = waitForWork(this.wakeWord, this.pollCheck, timeoutMs < 0 ? Infinity : timeoutMs);
+    if (result === WAITED_READY || result === WAITED_EXPIRED) return this.rechecked;
     // Woken by a producer's commit or a stop request (which may leave nothing to read), or timed out.
-    if (result !== 'timed-out') this.counters.wakeups++;
+    if (result === WAITED_WOKEN) this.counters.wakeups++;
     return this.processReady();
   }
 
@@ -237,7 +222,7 @@ export class Consumer {
    * pending wait does not keep the process alive by itself. Unlike `poll`, a pass that stopped at a
    * BUSY record with nothing delivered does not return at once (a loop of such calls would starve
    * the event loop on microtasks): it waits for that record's commit, which wakes us by the kernel's
-   * rule (consumer_pos == its offset), for at most STALL_WAIT_MS, so that a head committed with
+   * rule (consumer_pos == its offset), for at most BUSY_HEAD_WAIT_MS, so that a head committed with
    * BPF_RB_NO_WAKEUP is still picked up.
    */
   async pollAsync(timeoutMs: number): Promise<number> {
@@ -247,26 +232,10 @@ export class Consumer {
     const total = this.processReady();
     if (this.sawReady && !(this.stalled && total === 0)) return total;
     if (timeoutMs === 0) return total;
-    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-    const wake = this.wake!;
-    announceSleep(wake);
-    // Dekker re-check after announcing, as in poll().
-    const ready = this.processReady();
-    if (this.sawReady && !(this.stalled && ready === 0)) {
-      cancelSleep(wake);
-      return ready;
-    }
-    let remaining = deadline - performance.now();
-    if (this.sawReady && remaining > STALL_WAIT_MS) remaining = STALL_WAIT_MS;
-    if (remaining <= 0) {
-      cancelSleep(wake);
-      return ready;
-    }
-    this.counters.sleeps++;
-    const result = await sleepAsync(wake, remaining);
-    cancelSleep(wake);
+    const result = await waitForWorkAsync(this.wakeWord, this.pollAsyncCheck, timeoutMs < 0 ? Infinity : timeoutMs);
+    if (result === WAITED_READY || result === WAITED_EXPIRED) return this.rechecked;
     if (this.closed) return 0;
-    if (result !== 'timed-out') this.counters.wakeups++;
+    if (result === WAITED_WOKEN) this.counters.wakeups++;
     return this.processReady();
   }
 
@@ -320,10 +289,8 @@ export class Consumer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const entry of this.entries) {
-      // Releases the consumer slot taken in add(); pairs with the next consumer's compare-exchange.
-      Atomics.compareExchange(entry.i32, CLAIM_INDEX, entry.token, 0);
-    }
+    // Releases the consumer slots taken in add().
+    for (const entry of this.entries) entry.ring.releaseConsumer(entry.token);
   }
 
   /**
@@ -331,13 +298,13 @@ export class Consumer {
    * Thread: any; only when that consumer is known to be gone.
    */
   static releaseDeadConsumer(ring: RingBuffer): void {
-    // Frees the slot whatever token holds it; pairs with add()'s compare-exchange.
-    Atomics.store(ring.i32, CLAIM_INDEX, 0);
+    ring.forceReleaseConsumer();
   }
 
   /** The wake word this consumer sleeps on (for stop requests from other threads). */
   get wakeWord(): WakeWord {
-    return this.wake!;
+    // Set by the constructor's add(): a Consumer always has at least one ring.
+    return this.wake as WakeWord;
   }
 
   /**
@@ -350,14 +317,13 @@ export class Consumer {
     this.stalled = false;
     const entries = this.entries;
     for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      // Observes the producers' reservations; pairs with reserve's producer_pos store.
-      const prodPos = Atomics.load(entry.i32, PROD_POS_INDEX);
-      // Observes our own last store of consumer_pos (or a test's deliberate write).
-      const consPos = Atomics.load(entry.i32, CONS_POS_INDEX);
-      if (prodPos === consPos) continue;
+      const entry = entries[i] as Entry;
+      const ring = entry.ring;
+      // Level-triggered, as ringbuf_map_poll_kern: ready when producer_pos != consumer_pos. (Positions
+      // that cannot be right are ready too: the walk reports them.)
+      if (ring.producerPos() === ring.consumerPos()) continue;
       ready = true;
-      const res = entry.scratch === undefined ? this.walk(entry, INT_MAX, consPos, prodPos) : this.walkOverwrite(entry, INT_MAX);
+      const res = entry.scratch === undefined ? this.walk(entry, INT_MAX) : this.walkOverwrite(entry, INT_MAX);
       if (res < 0) {
         this.sawReady = true;
         return res;
@@ -369,19 +335,27 @@ export class Consumer {
   }
 
   private processRing(entry: Entry, n: number): number {
-    if (entry.scratch !== undefined) return this.walkOverwrite(entry, n);
-    // Observes our own last store of consumer_pos and the producers' latest reservation.
-    return this.walk(entry, n, Atomics.load(entry.i32, CONS_POS_INDEX), Atomics.load(entry.i32, PROD_POS_INDEX));
+    return entry.scratch === undefined ? this.walk(entry, n) : this.walkOverwrite(entry, n);
   }
 
   /**
-   * libbpf's `ringbuf_process_ring`, zero-copy, from `startPos`, first up to `firstProdPos`, then
-   * re-reading producer_pos until a pass finds nothing new.
+   * libbpf's `ringbuf_process_ring`, zero-copy, from consumer_pos, first up to the producer_pos read
+   * at the start, then re-reading producer_pos until a pass finds nothing new.
+   *
+   * Corruption checks (the kernel needs none: only it writes these words): every producer_pos read
+   * must be at most a ring ahead of consumer_pos and never behind it (`isSpan`, once per pass), and
+   * every header must frame a record (`isFramed`: length at most maxPayload, ending at or before
+   * producer_pos, owner word a producer id), BUSY ones included. Either failure throws
+   * RingBufCorruptionError with consumer_pos left at the bad spot, so nothing is delivered from it,
+   * no read leaves the data area (the payload of a framed record lies in its mirror-extended span),
+   * and every later call throws again rather than skipping records silently.
    */
-  private walk(entry: Entry, n: number, startPos: number, firstProdPos: number): number {
-    const { i32, data, mask, callback, counters } = entry;
-    let consPos = startPos;
-    let prodPos = firstProdPos;
+  private walk(entry: Entry, n: number): number {
+    const { ring, data, mask, callback, counters } = entry;
+    // Observes our own last store of consumer_pos (or a test's deliberate write), then the
+    // producers' latest reservation; every header before it is framed.
+    let consPos = ring.consumerPos();
+    let prodPos = ring.producerPos();
     let count = 0;
     let bytes = 0;
     let discarded = 0;
@@ -390,43 +364,41 @@ export class Consumer {
     // throwing record is not consumed (consumer_pos stays before it) and will be delivered again.
     try {
       outer: for (;;) {
+        if (!ring.isSpan(consPos, prodPos)) throw ring.spanError(consPos, prodPos);
         let gotNewData = false;
         while (posDiff(prodPos, consPos) > 0) {
           const hdrOffset = consPos & mask;
           // Observes the commit RMW (submit/discard compare-exchange, output's AND); payload writes happen-before it.
-          const hdr = Atomics.load(i32, headerIndex(hdrOffset));
+          const hdr = ring.headerAt(hdrOffset);
+          if (!ring.isFramed(consPos, prodPos, hdr)) throw ring.frameError(consPos, prodPos, hdr);
           if ((hdr & BUSY_BIT_I32) !== 0) {
             counters.busyStalls++;
             this.stalled = true;
             break outer;
           }
           const size = hdr & HDR_LEN_MASK;
-          const len = recordFootprint(size);
-          if (len > posDiff(prodPos, consPos)) throw this.corruption(consPos, size, prodPos);
           gotNewData = true;
-          consPos = (consPos + len) | 0;
+          consPos = (consPos + recordFootprint(size)) | 0;
           if ((hdr & BPF_RINGBUF_DISCARD_BIT) === 0) {
             const res = callback(data, hdrOffset + BPF_RINGBUF_HDR_SZ, size) as number;
+            count++;
+            bytes += size;
             if (res < 0) {
               // Releases the record's space even though the pass stops (libbpf does the same).
-              Atomics.store(i32, CONS_POS_INDEX, consPos);
-              count++;
-              bytes += size;
+              ring.publishConsumerPos(consPos);
               result = res;
               break outer;
             }
-            count++;
-            bytes += size;
           } else {
             discarded++;
           }
-          // Releases the record's space; pairs with the producers' consumer_pos loads.
-          Atomics.store(i32, CONS_POS_INDEX, consPos);
+          // Releases the record's space to the producers.
+          ring.publishConsumerPos(consPos);
           if (count >= n) break outer;
         }
         if (!gotNewData) break;
-        // Observes reservations published during this pass; pairs with reserve's producer_pos store.
-        prodPos = Atomics.load(i32, PROD_POS_INDEX);
+        // Observes reservations published during this pass.
+        prodPos = ring.producerPos();
       }
     } finally {
       counters.records += count;
@@ -442,59 +414,67 @@ export class Consumer {
    * max(consumer_pos, overwrite_pos); copy each record out and re-check overwrite_pos before
    * delivering the copy, so a record overwritten while it was read is skipped, never delivered torn.
    * Losses are counted exactly from the producers' overwritten-records counter.
+   *
+   * The corruption checks are walk()'s, except that a span or header that fails them is first
+   * re-checked against overwrite_pos: producers that lapped us while we read make both look wrong
+   * (and move overwrite_pos past us first), so the walk resumes from overwrite_pos instead.
    */
   private walkOverwrite(entry: Entry, n: number): number {
-    const { ring, i32, mask, callback, counters } = entry;
-    const scratch = entry.scratch!;
-    const scratchWords = entry.scratchWords!;
-    const dataWords = entry.dataWords!;
+    const { ring, mask, callback, counters } = entry;
+    const scratch = entry.scratch as Uint8Array;
+    const scratchWords = entry.scratchWords as Int32Array;
+    const dataWords = entry.dataWords as Int32Array;
     // Observes our own last stores.
-    let consPos = Atomics.load(i32, CONS_POS_INDEX);
-    let delivered = Atomics.load(i32, CONSUMED_RECORDS_INDEX) >>> 0;
+    let consPos = ring.consumerPos();
+    let delivered = ring.consumedRecords();
     let count = 0;
     let result = 0;
     outer: for (;;) {
       if (posDiff(ring.overwritePos(), consPos) > 0) consPos = this.skipOverwritten(entry, delivered);
       // Observes reservations published after the overwrite_pos we checked (its store precedes it).
-      const prodPos = Atomics.load(i32, PROD_POS_INDEX);
+      const prodPos = ring.producerPos();
+      if (!ring.isSpan(consPos, prodPos)) {
+        if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
+        throw ring.spanError(consPos, prodPos);
+      }
       let gotNewData = false;
       while (posDiff(prodPos, consPos) > 0) {
         const hdrOffset = consPos & mask;
         // Observes the commit; payload writes happen-before it.
-        const hdr = Atomics.load(i32, headerIndex(hdrOffset));
+        const hdr = ring.headerAt(hdrOffset);
+        if (!ring.isFramed(consPos, prodPos, hdr)) {
+          if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
+          throw ring.frameError(consPos, prodPos, hdr);
+        }
         if ((hdr & BUSY_BIT_I32) !== 0) {
           if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
           counters.busyStalls++;
+          this.stalled = true;
           break outer;
         }
         const size = hdr & HDR_LEN_MASK;
         const len = recordFootprint(size);
-        if (len > posDiff(prodPos, consPos)) {
-          if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
-          throw this.corruption(consPos, size, prodPos);
-        }
         if ((hdr & BPF_RINGBUF_DISCARD_BIT) !== 0) {
           consPos = (consPos + len) | 0;
           counters.discarded++;
           // Releases the discarded record.
-          Atomics.store(i32, CONS_POS_INDEX, consPos);
+          ring.publishConsumerPos(consPos);
           gotNewData = true;
           continue;
         }
-        // Copy word by word (payloads start 8-aligned), allocation-free.
+        // Copy word by word (payloads start 8-aligned; size <= maxPayload fits the scratch), allocation-free.
         const from = (hdrOffset + BPF_RINGBUF_HDR_SZ) >> 2;
         const words = (size + 3) >> 2;
-        for (let w = 0; w < words; w++) scratchWords[w] = dataWords[from + w]!;
+        for (let w = 0; w < words; w++) scratchWords[w] = dataWords[from + w] as number;
         // A producer that overwrites this record advances overwrite_pos before writing into it.
         if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
         consPos = (consPos + len) | 0;
         delivered++;
         gotNewData = true;
         const res = callback(scratch, 0, size) as number;
-        // Publishes the delivered count before the position; skipOverwritten() reads them.
-        Atomics.store(i32, CONSUMED_RECORDS_INDEX, delivered);
-        // Releases the record's space.
-        Atomics.store(i32, CONS_POS_INDEX, consPos);
+        // The delivered count goes out before the position: skipOverwritten() reads them in that order.
+        ring.publishConsumedRecords(delivered);
+        ring.publishConsumerPos(consPos);
         count++;
         counters.bytes += size;
         if (res < 0) {
@@ -514,15 +494,8 @@ export class Consumer {
     const { pos, overwritten } = entry.ring.readOverwrite();
     entry.counters.lost = (overwritten - delivered) >>> 0;
     // Moves past the overwritten records.
-    Atomics.store(entry.i32, CONS_POS_INDEX, pos);
+    entry.ring.publishConsumerPos(pos);
     return pos;
-  }
-
-  private corruption(pos: number, size: number, prodPos: number): RingBufCorruptionError {
-    return new RingBufCorruptionError(
-      pos >>> 0,
-      `corrupt record header at position ${pos >>> 0}: length ${size} runs past producer_pos ${prodPos >>> 0}`,
-    );
   }
 
   private checkOpen(): void {

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { RingBuffer, WakeGroup, layout } from '@ringbuf/core';
-import { Consumer, ConsumerRuntime, RuntimeError, RuntimeHandlerError } from '../src/index.js';
+import { RingBufCorruptionError, RingBuffer, WakeGroup, layout } from '@ringbuf/core';
+import { Consumer, ConsumerRuntime, RuntimeCorruptionError, RuntimeError, RuntimeHandlerError } from '../src/index.js';
 
 const handler = new URL('./fixtures/runtime-handler.js', import.meta.url);
 const payload = new Uint8Array(24);
@@ -158,15 +158,23 @@ test('several rings in one wake group are consumed by one worker', async (t) => 
   t.throws(() => rt.stop({ timeoutMs: -5 }), { instanceOf: RuntimeError });
 });
 
-test('a worker that throws (a corrupt record header) rejects done with ERR_RUNTIME_WORKER', async (t) => {
+test('a corrupt record header ends the worker and rejects done with ERR_RUNTIME_CORRUPT, its ring, position and report', async (t) => {
   const ring = RingBuffer.create({ size: 4096 });
   fill(ring, 2);
   // A committed header whose length runs past producer_pos: the walk refuses it.
   ring.i32[layout.headerIndex(FOOTPRINT)] = 3000;
   const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
-  const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeError });
-  t.is(err!.code, 'ERR_RUNTIME_WORKER');
+  const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeCorruptionError });
+  t.true(err instanceof RuntimeError);
+  t.is(err!.code, 'ERR_RUNTIME_CORRUPT');
   t.regex(err!.message, /corrupt record header at position 32/);
+  t.is(err!.ring, 0);
+  t.is(err!.position, 32);
+  t.true(err!.cause instanceof RingBufCorruptionError);
+  t.is(err!.report?.reason, 'corrupt');
+  // The first record was delivered; nothing from the bad spot on.
+  t.is(err!.report?.delivered, 1);
+  t.true(err!.report?.rings[0]?.leftBehind.corrupt);
   // The dead worker's consumer slot was released.
   new Consumer(ring, () => undefined).close();
 });

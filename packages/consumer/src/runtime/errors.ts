@@ -1,7 +1,8 @@
 /**
  * Typed errors of the consumer runtime. Each has a stable `code`.
  */
-import type { RuntimeReport } from './protocol.js';
+import { RingBufCorruptionError } from '@ringbuf/core';
+import type { CorruptionFailure, HandlerFailure, RuntimeReport } from './protocol.js';
 
 export type RuntimeErrorCode =
   /** An option of `ConsumerRuntime.start` / `stop` / `iterateRecords` is invalid; nothing was started. */
@@ -10,6 +11,8 @@ export type RuntimeErrorCode =
   | 'ERR_RUNTIME_HANDLER_MODULE'
   /** The handler threw on a record and `onHandlerError` is 'stop'. */
   | 'ERR_RUNTIME_HANDLER'
+  /** A ring's positions or headers cannot be right (shared memory corrupted); the worker stopped. */
+  | 'ERR_RUNTIME_CORRUPT'
   /** The worker thread threw an uncaught error. */
   | 'ERR_RUNTIME_WORKER'
   /** The worker thread exited without reporting (process.exit in a handler, a crash, terminate()). */
@@ -27,20 +30,6 @@ export class RuntimeError extends Error {
   ) {
     super(message, options);
   }
-}
-
-/** Where a handler failed: the record's ring and logical position, and what it threw. */
-export interface HandlerFailure {
-  /** Index of the ring in the runtime's `rings` option. */
-  ring: number;
-  /** Logical position of the record's header in that ring (unsigned 32-bit). */
-  position: number;
-  /** Payload bytes of the record. */
-  size: number;
-  /** The thrown value's name, message and stack (or its string form). */
-  name: string;
-  message: string;
-  stack: string | undefined;
 }
 
 /**
@@ -65,5 +54,26 @@ export class RuntimeHandlerError extends RuntimeError {
     this.ring = failure.ring;
     this.position = failure.position;
     this.size = failure.size;
+  }
+}
+
+/**
+ * The worker met positions or a record header that cannot be right in one of its rings (a thread
+ * wrote the ring's shared memory) and stopped without delivering anything from that spot. `cause`
+ * is the walk's RingBufCorruptionError; `report` the runtime's final report (reason 'corrupt'; the
+ * left-behind counts of that ring stop at the bad spot and say `corrupt: true`).
+ */
+export class RuntimeCorruptionError extends RuntimeError {
+  override readonly name: string = 'RuntimeCorruptionError';
+  readonly ring: number;
+  readonly position: number;
+  /** The final report, set by the runtime. */
+  report: RuntimeReport | undefined;
+  constructor(failure: CorruptionFailure) {
+    super('ERR_RUNTIME_CORRUPT', `ring ${failure.ring} is corrupt: ${failure.message}`, {
+      cause: new RingBufCorruptionError(failure.position, failure.message),
+    });
+    this.ring = failure.ring;
+    this.position = failure.position;
   }
 }

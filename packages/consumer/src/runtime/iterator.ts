@@ -16,11 +16,15 @@
  *   event loop): a program whose only work is this loop exits when its producers are gone.
  * - `stop()`, an aborted `signal`, or `return()` (a `break`) end the iteration cleanly: a pending
  *   `next()` resolves `{ done: true }` at once (stop() wakes the wait) and the consumer slot is freed.
+ * - A ring whose positions or headers cannot be right rejects `next()` with the walk's
+ *   RingBufCorruptionError; the iteration then ends (the consumer slot is freed) and later calls
+ *   resolve done. Nothing is yielded from the bad spot.
  *
  * Thread: one iterator is used from one thread; it is the ring's (single) consumer while it runs.
  */
-import { RingBuffer, announceSleep, cancelSleep, layout, posDiff, sleepAsync, wakeConsumer } from '@ringbuf/core';
+import { RingBuffer, wakeConsumer } from '@ringbuf/core';
 import { Consumer } from '../consumer.js';
+import { BUSY_HEAD_WAIT_MS, WAIT_NOW, ringsBound, waitForWorkAsync, type WorkCheck } from '../wait.js';
 import { RuntimeError } from './errors.js';
 
 /** One record as the iterator yields it. */
@@ -39,15 +43,6 @@ export interface IterateOptions {
 
 /** The value a callback returns to end a pass after its one record. */
 const ONE_RECORD = -1;
-/**
- * Bound of a wait while a ring's head record is BUSY (the safety net for a NO_WAKEUP commit of the
- * head; a normal commit wakes the wait at once by the kernel's rule). Without it, pollAsync (level-
- * triggered on producer_pos != consumer_pos) would return at once and the loop would spin on
- * microtasks, starving the event loop.
- */
-const BUSY_HEAD_WAIT_MS = 1;
-
-const { BUSY_BIT_I32, CONS_POS_INDEX, PROD_POS_INDEX, headerIndex } = layout;
 
 /**
  * An async iterator over the records of one or more rings (see the module comment).
@@ -63,6 +58,15 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
   private closed = false;
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = (): void => this.stop();
+  /**
+   * The re-check of a wait (wait.ts): a stop, or a ring with a committed head, ends it; a BUSY head
+   * bounds it by BUSY_HEAD_WAIT_MS (without the bound, a loop over a BUSY head would spin on
+   * microtasks and starve the event loop; a normal commit of the head wakes the wait at once).
+   */
+  private readonly waitCheck: WorkCheck = {
+    recheck: () => (this.stopped ? WAIT_NOW : ringsBound(this.rings, BUSY_HEAD_WAIT_MS)),
+    onSleep: () => undefined,
+  };
 
   /**
    * @throws RuntimeError `ERR_RUNTIME_OPTIONS` for no rings; RingBufError as `Consumer.add`
@@ -70,7 +74,8 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
    */
   constructor(rings: RingBuffer | readonly RingBuffer[], options: IterateOptions = {}) {
     const list = rings instanceof RingBuffer ? [rings] : rings;
-    if (!Array.isArray(list) || list.length === 0) {
+    const [first, ...others]: readonly (RingBuffer | undefined)[] = Array.isArray(list) ? list : [];
+    if (first === undefined) {
       throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'iterateRecords needs a ring or a non-empty array of rings');
     }
     const callbackFor =
@@ -79,9 +84,9 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
         this.pending = { ring, data: data.slice(offset, offset + size) };
         return ONE_RECORD;
       };
-    const consumer = new Consumer(list[0]!, callbackFor(0));
+    const consumer = new Consumer(first, callbackFor(0));
     try {
-      for (let i = 1; i < list.length; i++) consumer.add(list[i]!, callbackFor(i));
+      others.forEach((ring, i) => consumer.add(ring as RingBuffer, callbackFor(i + 1)));
     } catch (err) {
       consumer.close();
       throw err;
@@ -102,12 +107,18 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
   async next(): Promise<IteratorResult<IteratedRecord>> {
     for (;;) {
       if (this.stopped) return this.finish();
-      if (this.takeOne()) return this.yieldPending();
-      let res = 0;
-      if (this.headBusy()) await this.waitBusyHead();
-      else res = await this.consumer.pollAsync(-1);
-      if (res === ONE_RECORD && this.pending !== undefined) return this.yieldPending();
-      // (After stop() the consumer is closed and pollAsync returned 0: the loop head ends it.)
+      let took: boolean;
+      try {
+        took = this.takeOne();
+      } catch (err) {
+        // Corruption (or a bug): end the iteration; the error goes to this next() only.
+        this.stop();
+        throw err;
+      }
+      if (took) return this.yieldPending();
+      // Nothing committed at any head: wait (without blocking the event loop) for a commit, a
+      // stop(), or the BUSY-head bound; then look again.
+      await waitForWorkAsync(this.consumer.wakeWord, this.waitCheck, Infinity);
     }
   }
 
@@ -141,33 +152,9 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
     return false;
   }
 
-  /** Whether some ring holds records but none is committed at its head (takeOne just failed). */
-  private headBusy(): boolean {
-    for (const ring of this.rings) {
-      // Observes the producers' reservations and our own consumer_pos.
-      if (posDiff(Atomics.load(ring.i32, PROD_POS_INDEX), Atomics.load(ring.i32, CONS_POS_INDEX)) !== 0) return true;
-    }
-    return false;
-  }
-
-  /** A bounded sleep on the wake word while a head record is BUSY; its committer wakes it. */
-  private async waitBusyHead(): Promise<void> {
-    const wake = this.consumer.wakeWord;
-    announceSleep(wake);
-    // Dekker re-check after announcing: a head committed before our store did not see us sleeping.
-    let ready = this.stopped;
-    for (const ring of this.rings) {
-      // Observes our consumer_pos and the head record's commit (pairs with submit's header RMW).
-      const cons = Atomics.load(ring.i32, CONS_POS_INDEX);
-      if (Atomics.load(ring.i32, PROD_POS_INDEX) === cons) continue;
-      if (ring.overwrite || (Atomics.load(ring.i32, headerIndex(cons & ring.mask)) & BUSY_BIT_I32) === 0) ready = true;
-    }
-    if (!ready) await sleepAsync(wake, BUSY_HEAD_WAIT_MS);
-    cancelSleep(wake);
-  }
-
   private yieldPending(): IteratorResult<IteratedRecord> {
-    const value = this.pending!;
+    const value = this.pending;
+    if (value === undefined) throw new Error('RecordIterator: no pending record (a bug)');
     this.pending = undefined;
     return { value, done: false };
   }

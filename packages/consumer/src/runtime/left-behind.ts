@@ -10,9 +10,9 @@
  * was counted BUSY). Thread: any (the consumer worker at exit, or the main thread after the worker
  * died).
  */
-import { RingBuffer, layout, posDiff, posMax } from '@ringbuf/core';
+import { RingBufCorruptionError, layout, posMax, type RingBuffer } from '@ringbuf/core';
 
-const { BPF_RINGBUF_DISCARD_BIT, BUSY_BIT_I32, CONS_POS_INDEX, HDR_LEN_MASK, PROD_POS_INDEX, headerIndex, recordFootprint } = layout;
+const { BPF_RINGBUF_DISCARD_BIT, BUSY_BIT_I32, HDR_LEN_MASK } = layout;
 
 /** Records a consumer left in one ring. */
 export interface LeftBehind {
@@ -27,38 +27,40 @@ export interface LeftBehind {
   /** consumer_pos and producer_pos when counted (unsigned). */
   consumerPos: number;
   producerPos: number;
-  /** Whether the walk met a header that cannot be right (the count stops there). */
+  /** Whether the walk met positions or a header that cannot be right (the count stops there). */
   corrupt: boolean;
 }
 
-/** Walks `ring`'s headers from the consumer's position to producer_pos. Thread: any. */
-export function countLeftBehind(ring: RingBuffer): LeftBehind {
-  const i32 = ring.i32;
-  const mask = ring.mask;
-  // Observes the consumer's last store of consumer_pos.
-  const consPos = Atomics.load(i32, CONS_POS_INDEX);
-  // Observes the latest reservation; every header before it is framed.
-  const prodPos = Atomics.load(i32, PROD_POS_INDEX);
-  let pos = ring.overwrite ? posMax(consPos, ring.overwritePos()) : consPos;
-  let committed = 0;
-  let busy = 0;
-  let committedBytes = 0;
-  let corrupt = false;
-  while (posDiff(prodPos, pos) > 0) {
-    // Observes the record's commit (or its absence).
-    const hdr = Atomics.load(i32, headerIndex(pos & mask));
-    const size = hdr & HDR_LEN_MASK;
-    const len = recordFootprint(size);
-    if (len > posDiff(prodPos, pos)) {
-      corrupt = true;
-      break;
-    }
-    if ((hdr & BUSY_BIT_I32) !== 0) busy++;
+/** The counts of one walk (a fresh object per count, so that the visitor below allocates nothing more). */
+class Tally {
+  committed = 0;
+  busy = 0;
+  committedBytes = 0;
+  readonly visit = (_pos: number, hdr: number): void => {
+    if ((hdr & BUSY_BIT_I32) !== 0) this.busy++;
     else if ((hdr & BPF_RINGBUF_DISCARD_BIT) === 0) {
-      committed++;
-      committedBytes += size;
+      this.committed++;
+      this.committedBytes += hdr & HDR_LEN_MASK;
     }
-    pos = (pos + len) | 0;
+  };
+}
+
+/**
+ * Walks `ring`'s headers from the consumer's position to producer_pos with core's forEachRecord
+ * (every header checked as the consumer's walk checks it). Thread: any.
+ */
+export function countLeftBehind(ring: RingBuffer): LeftBehind {
+  const consPos = ring.consumerPos();
+  const prodPos = ring.producerPos();
+  const from = ring.overwrite ? posMax(consPos, ring.overwritePos()) : consPos;
+  const tally = new Tally();
+  let corrupt = false;
+  try {
+    ring.forEachRecord(from, prodPos, tally.visit);
+  } catch (err) {
+    if (!(err instanceof RingBufCorruptionError)) throw err;
+    corrupt = true;
   }
+  const { committed, busy, committedBytes } = tally;
   return { committed, busy, total: committed + busy, committedBytes, consumerPos: consPos >>> 0, producerPos: prodPos >>> 0, corrupt };
 }

@@ -6,7 +6,6 @@
 import type { RingShare } from '@ringbuf/core';
 import type { LatencyReport } from '../latency.js';
 import type { VerifierReport } from '../verifier.js';
-import type { HandlerFailure } from './errors.js';
 import type { LeftBehind } from './left-behind.js';
 
 /** How the worker waits when no committed record is ready. */
@@ -44,6 +43,29 @@ export interface WorkerInit {
   logLevel: string | undefined;
 }
 
+/** Where a handler failed: the record's ring and logical position, and what it threw. */
+export interface HandlerFailure {
+  /** Index of the ring in the runtime's `rings` option. */
+  ring: number;
+  /** Logical position of the record's header in that ring (unsigned 32-bit). */
+  position: number;
+  /** Payload bytes of the record. */
+  size: number;
+  /** The thrown value's name, message and stack (or its string form). */
+  name: string;
+  message: string;
+  stack: string | undefined;
+}
+
+/** Where the worker found a ring corrupt (RingBufCorruptionError's position and message). */
+export interface CorruptionFailure {
+  /** Index of the ring in the runtime's `rings` option. */
+  ring: number;
+  /** Logical position (unsigned 32-bit) of the bad header, or the consumer_pos of bad positions. */
+  position: number;
+  message: string;
+}
+
 /** Why the worker's loop ended. */
 export type StopReason =
   /** stop({ drain: true }): every record reserved before the stop was seen has been consumed. */
@@ -56,6 +78,8 @@ export type StopReason =
   | 'handler-stop'
   /** The handler threw and `onHandlerError` is 'stop'. */
   | 'handler-error'
+  /** A ring's positions or headers cannot be right: `done` rejects with a RuntimeCorruptionError. */
+  | 'corrupt'
   /** The worker did not answer stop() in time and was terminated by the main thread. */
   | 'terminated';
 
@@ -136,7 +160,7 @@ export interface RuntimeReport {
 /** @internal Messages from the worker. */
 export type WorkerMessage =
   | { type: 'ready' }
-  | { type: 'done'; report: RuntimeReport; failure?: HandlerFailure }
+  | { type: 'done'; report: RuntimeReport; failure?: HandlerFailure; corruption?: CorruptionFailure }
   | { type: 'start-failed'; error: SerializedError };
 
 /** @internal An error as it crosses threads. */

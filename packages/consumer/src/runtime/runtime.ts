@@ -12,8 +12,10 @@
  * ```
  *
  * Failure paths: a handler that throws (onHandlerError 'stop') ends the worker and rejects `done`
- * (and `stop()`) with a RuntimeHandlerError naming the record's ring and position; a worker that
- * dies rejects them with a RuntimeError; a worker that does not answer stop() within
+ * (and `stop()`) with a RuntimeHandlerError naming the record's ring and position; a ring whose
+ * positions or headers cannot be right (corrupted shared memory) ends the worker and rejects them
+ * with a RuntimeCorruptionError (`ERR_RUNTIME_CORRUPT`, the ring and position, the final report,
+ * the walk's RingBufCorruptionError as `cause`); a worker that dies rejects them with a RuntimeError; a worker that does not answer stop() within
  * `timeoutMs + stopGraceMs` (a handler stuck in a loop) is terminated and the main thread counts
  * what was left. The runtime never waits forever.
  */
@@ -23,7 +25,8 @@ import { resolve } from 'node:path';
 import { RingBuffer, RingBufError, wakeConsumer, type RingShare, type WakeWord } from '@ringbuf/core';
 import { Consumer } from '../consumer.js';
 import { childLogger, type Logger, type LogLevel } from '@ringbuf/instrument/log';
-import { RuntimeError, RuntimeHandlerError, type RuntimeErrorCode } from './errors.js';
+import { BUSY_HEAD_WAIT_MS } from '../wait.js';
+import { RuntimeCorruptionError, RuntimeError, RuntimeHandlerError, type RuntimeErrorCode } from './errors.js';
 import { countLeftBehind } from './left-behind.js';
 import type {
   RuntimeReport,
@@ -83,7 +86,7 @@ export interface ConsumerRuntimeOptions {
   /**
    * Upper bound of a sleep while a ring's head record is BUSY (the safety net that picks up a
    * NO_WAKEUP commit of the head record; a normal commit wakes the worker at once).
-   * @default 1
+   * @default BUSY_HEAD_WAIT_MS (1)
    */
   busyHeadWaitMs?: number;
   /** Records consumed per ring per pass, bounding the time between STOP checks. @default 65536 */
@@ -168,7 +171,8 @@ export class ConsumerRuntime {
   /**
    * Settles when the worker ends: resolves with the final report (after stop(), or after the handler
    * returned a negative number), rejects with a RuntimeHandlerError (a handler throw under
-   * onHandlerError 'stop') or a RuntimeError (the worker died). A rejection nobody awaits is not an
+   * onHandlerError 'stop'), a RuntimeCorruptionError (a corrupt ring) or a RuntimeError (the worker
+   * died). A rejection nobody awaits is not an
    * unhandled rejection; it is logged at 'error' level (unless it happened while starting: then
    * start() rejected with it).
    */
@@ -195,7 +199,9 @@ export class ConsumerRuntime {
     this.control = new Int32Array(init.control);
     this.controlF64 = new Float64Array(init.control);
     this.statsBuffer = init.stats;
-    this.wake = rings[0]!.wake;
+    const first = rings[0];
+    if (first === undefined) throw optionsError('rings must be a non-empty array of rings or ring shares');
+    this.wake = first.wake;
     this.log = log;
     this.done = new Promise<RuntimeReport>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -241,7 +247,7 @@ export class ConsumerRuntime {
     const batch = options.batch ?? 65536;
     if (!Number.isInteger(batch) || batch < 1) throw optionsError(`batch must be a positive integer, got ${String(batch)}`);
     const wait = checkWait(options.wait);
-    const busyHeadWaitMs = checkTimeout('busyHeadWaitMs', options.busyHeadWaitMs, 1);
+    const busyHeadWaitMs = checkTimeout('busyHeadWaitMs', options.busyHeadWaitMs, BUSY_HEAD_WAIT_MS);
     const startTimeoutMs = checkTimeout('startTimeoutMs', options.startTimeoutMs, 10000);
     const handler = handlerSpec(options.handler);
     if (logLevel !== undefined && !['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
@@ -250,7 +256,7 @@ export class ConsumerRuntime {
     const log = childLogger({ component: 'consumer-runtime-main' }, logLevel);
     // Attach here too: validates the buffers before a thread is spent, and gives stop() the wake word.
     const handles = rings.map((r) => (r instanceof RingBuffer ? r : RingBuffer.attach(r)));
-    const wakeBuffer = handles[0]!.wake.buffer;
+    const wakeBuffer = handles[0]?.wake.buffer;
     if (handles.some((h) => h.wake.buffer !== wakeBuffer)) {
       throw new RingBufError('ERR_RINGBUF_WAKE_GROUP', 'rings consumed by one runtime must share a wake group: create them with the same wakeGroup');
     }
@@ -317,7 +323,11 @@ export class ConsumerRuntime {
       case 'done': {
         if (this.settled) return;
         this.settled = true;
-        if (message.failure !== undefined) {
+        if (message.corruption !== undefined) {
+          const err = new RuntimeCorruptionError(message.corruption);
+          err.report = message.report;
+          this.rejectDone(err);
+        } else if (message.failure !== undefined) {
           const err = new RuntimeHandlerError(message.failure);
           err.report = message.report;
           this.rejectDone(err);
