@@ -19,9 +19,14 @@
  *   point (they are remembered, so one that turns up later is reported as a `reorder`);
  * - `duplicate`: `seq` was delivered before;
  * - `reorder`: `seq` was missing (reported in a gap) and arrives late;
- * - `causal`: a token lower than one already delivered;
+ * - `causal`: a token lower than one already delivered; with `tokens: 'chain'`, any token other
+ *   than the previous one plus 1, or an event kind other than the causal rule's (`causalKind`);
  * - `producer`: a producer id the verifier cannot track (above `maxProducerId`), or a record too
- *   short to carry the instrumented header.
+ *   short to carry the instrumented header;
+ * - `torn`: the payload after the instrumented header is not the writer's filler (checked only
+ *   with the `filler` option: the writer's rule, so this layer does not import the writer);
+ * - `owner`: the ring header's owner word (passed to `check` by a caller that has the ring) names
+ *   another producer than the payload does.
  *
  * Beyond the kernel: nothing like this exists in libbpf; it is how this project proves ordering.
  *
@@ -29,19 +34,30 @@
  * by producer id, grown outside the per-record path only when a larger id first appears).
  * Thread: one verifier is used from one thread (the consumer's).
  */
-import { INSTRUMENTED_HEADER_BYTES, RECORD_PRODUCER_ID, RECORD_SEQ, RECORD_TOKEN } from '@ringbuf/instrument';
+import { INSTRUMENTED_HEADER_BYTES, RECORD_KIND, RECORD_PRODUCER_ID, RECORD_SEQ, RECORD_TOKEN, causalKind } from '@ringbuf/instrument';
 
 /** What went wrong with one record. */
-export type ViolationKind = 'gap' | 'duplicate' | 'reorder' | 'causal' | 'producer';
+export type ViolationKind = 'gap' | 'duplicate' | 'reorder' | 'causal' | 'producer' | 'torn' | 'owner';
+
+/**
+ * The writer's filler rule: whether `bytes[offset + 24, offset + size)` of the record `seq` of
+ * `producerId` is intact. Must allocate nothing (it runs once per record). The producer pool's
+ * `checkFiller` is one.
+ */
+export type FillerCheck = (bytes: Uint8Array, offset: number, size: number, producerId: number, seq: number) => boolean;
 
 /** One example of a violation. */
 export interface Violation {
   kind: ViolationKind;
   /** Producer id in the record (0 for a record too short to have one). */
   producerId: number;
-  /** Sequence number expected next from this producer (for `causal`: the highest token seen). */
+  /**
+   * Sequence number expected next from this producer (for `causal`: the highest token seen, or with
+   * `tokens: 'chain'` the token expected; for `torn`: the record's seq; for `owner`: the payload's
+   * producer id).
+   */
   expected: number;
-  /** Sequence number received (for `causal`: the record's token). */
+  /** Sequence number received (for `causal`: the record's token; for `torn`: the seq; for `owner`: the header's owner word). */
   got: number;
   /** Index of the ring (in the consumer's order) the record came from. */
   ring: number;
@@ -76,6 +92,10 @@ export interface VerifierReport {
   reorders: number;
   causal: number;
   producerErrors: number;
+  /** Records whose filler was not the writer's (only with the `filler` option). */
+  torn: number;
+  /** Records whose header owner word named another producer than the payload (only when `check` gets the owner). */
+  ownerMismatches: number;
   /** Sequence numbers missing at report time, over all producers (including a missing tail). */
   missing: number;
   /** Gap events that `allowGaps` accepted (overwrite mode's losses); not violations. */
@@ -112,6 +132,16 @@ export interface VerifierOptions {
   maxProducerId?: number;
   /** Returns the logical position of the record being checked in ring `ring` (called on violations only). */
   positionOf?: (ring: number) => number;
+  /**
+   * The causal rule for records with a token:
+   * - `'monotonic'`: tokens never go below one already delivered (several records may share one);
+   * - `'chain'`: one event per token, as the producer pool's causal scenario emits them: tokens
+   *   arrive exactly 1, 2, 3, ..., each with the event kind `causalKind(token)`.
+   * @default 'monotonic'
+   */
+  tokens?: 'monotonic' | 'chain';
+  /** The writer's filler rule; when given, every record's filler is checked (`torn`). */
+  filler?: FillerCheck;
 }
 
 /** Largest number of missing sequence numbers remembered per producer, to bound memory. */
@@ -134,6 +164,11 @@ export class OrderingVerifier {
   private readonly allowGaps: boolean;
   private readonly expectFrom: NonNullable<VerifierOptions['expectFrom']>;
   private readonly positionOf: ((ring: number) => number) | undefined;
+  private readonly chain: boolean;
+  private readonly filler: FillerCheck | undefined;
+  /** The bytes behind the last view checked (for `filler`): remade only when the view changes. */
+  private fillerView: DataView | undefined;
+  private fillerBytes: Uint8Array = new Uint8Array(0);
   private records = 0;
   private tokenRecords = 0;
   private maxToken = 0;
@@ -142,6 +177,8 @@ export class OrderingVerifier {
   private reorders = 0;
   private causal = 0;
   private producerErrors = 0;
+  private torn = 0;
+  private ownerMismatches = 0;
   private skippedGaps = 0;
   private untrackedMissing = 0;
   private readonly examples: Violation[] = [];
@@ -151,7 +188,7 @@ export class OrderingVerifier {
    *   `expectFrom` is not one of the accepted forms.
    */
   constructor(options: VerifierOptions = {}) {
-    const { expectFrom = 'zero', allowGaps = false, maxExamples = 16, maxProducerId = 65535, positionOf } = options;
+    const { expectFrom = 'zero', allowGaps = false, maxExamples = 16, maxProducerId = 65535, positionOf, tokens = 'monotonic', filler } = options;
     if (!Number.isInteger(maxExamples) || maxExamples < 0) {
       throw new RangeError(`maxExamples must be a non-negative integer, got ${String(maxExamples)}`);
     }
@@ -166,6 +203,10 @@ export class OrderingVerifier {
     ) {
       throw new RangeError(`expectFrom must be 'zero', 'first', a record of first sequence numbers or a function`);
     }
+    if (tokens !== 'monotonic' && tokens !== 'chain') throw new RangeError(`tokens must be 'monotonic' or 'chain', got ${String(tokens)}`);
+    if (filler !== undefined && typeof filler !== 'function') throw new RangeError('filler must be a function');
+    this.chain = tokens === 'chain';
+    this.filler = filler;
     this.expectFrom = expectFrom;
     this.allowGaps = allowGaps;
     this.maxExamples = maxExamples;
@@ -175,10 +216,13 @@ export class OrderingVerifier {
 
   /**
    * Checks the instrumented record whose payload is `view[offset, offset + size)`, delivered from
-   * ring `ring`. Returns true when the record is in order. Allocation-free unless it finds a
-   * violation or a new producer id beyond the arrays' current length.
+   * ring `ring`. `owner`, when given, is the owner word of the record's ring header
+   * (`RingBuffer.headerOwnerAt(offset - BPF_RINGBUF_HDR_SZ)`), which must name the producer the
+   * payload names. Returns true when the record is in order and intact. Allocation-free unless it
+   * finds a violation, a new producer id beyond the arrays' current length, or (with `filler`) a
+   * view over another buffer than the previous record's.
    */
-  check(view: DataView, offset: number, size: number, ring = 0): boolean {
+  check(view: DataView, offset: number, size: number, ring = 0, owner?: number): boolean {
     const index = this.records++;
     if (size < INSTRUMENTED_HEADER_BYTES) {
       this.producerErrors++;
@@ -197,17 +241,49 @@ export class OrderingVerifier {
       if (id >= this.seen.length) this.grow(id);
       ok = this.checkSeq(id, seq, ring, index);
     }
-    if (token !== 0) {
-      this.tokenRecords++;
-      if (token < this.maxToken) {
-        this.causal++;
-        this.example('causal', id, this.maxToken, token, ring, index);
-        ok = false;
-      } else {
-        this.maxToken = token;
-      }
+    if (owner !== undefined && owner !== id) {
+      this.ownerMismatches++;
+      this.example('owner', id, id, owner, ring, index);
+      ok = false;
     }
+    const filler = this.filler;
+    if (filler !== undefined && !this.checkFiller(filler, view, offset, size, id, seq)) {
+      this.torn++;
+      this.example('torn', id, seq, seq, ring, index);
+      ok = false;
+    }
+    if (token !== 0 && !this.checkToken(view, offset, token, id, ring, index)) ok = false;
     return ok;
+  }
+
+  /** The causal rule for a record carrying `token` (see VerifierOptions.tokens). */
+  private checkToken(view: DataView, offset: number, token: number, id: number, ring: number, index: number): boolean {
+    this.tokenRecords++;
+    if (this.chain) {
+      const expected = this.maxToken + 1;
+      const kindOk = view.getUint32(offset + RECORD_KIND, true) === causalKind(token);
+      if (token > this.maxToken) this.maxToken = token;
+      if (token === expected && kindOk) return true;
+      this.causal++;
+      this.example('causal', id, expected, token, ring, index);
+      return false;
+    }
+    if (token < this.maxToken) {
+      this.causal++;
+      this.example('causal', id, this.maxToken, token, ring, index);
+      return false;
+    }
+    this.maxToken = token;
+    return true;
+  }
+
+  /** Runs the writer's filler rule over the record's bytes (a byte view made once per buffer). */
+  private checkFiller(filler: FillerCheck, view: DataView, offset: number, size: number, id: number, seq: number): boolean {
+    if (view !== this.fillerView) {
+      this.fillerView = view;
+      this.fillerBytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    }
+    return filler(this.fillerBytes, offset, size, id, seq);
   }
 
   private checkSeq(id: number, seq: number, ring: number, index: number): boolean {
@@ -293,7 +369,7 @@ export class OrderingVerifier {
 
   /** Violations found so far (cheap; for live stats). */
   get violations(): number {
-    return this.gaps + this.duplicates + this.reorders + this.causal + this.producerErrors;
+    return this.gaps + this.duplicates + this.reorders + this.causal + this.producerErrors + this.torn + this.ownerMismatches;
   }
 
   /**
@@ -334,7 +410,7 @@ export class OrderingVerifier {
       missingTotal += missing;
       producers.push({ producerId: id, records: seen ? this.counts[id]! : 0, nextSeq, missing });
     }
-    const violations = gaps + this.duplicates + this.reorders + this.causal + this.producerErrors;
+    const violations = gaps + this.duplicates + this.reorders + this.causal + this.producerErrors + this.torn + this.ownerMismatches;
     return {
       records: this.records,
       tokenRecords: this.tokenRecords,
@@ -344,6 +420,8 @@ export class OrderingVerifier {
       reorders: this.reorders,
       causal: this.causal,
       producerErrors: this.producerErrors,
+      torn: this.torn,
+      ownerMismatches: this.ownerMismatches,
       missing: missingTotal,
       skippedGaps: this.skippedGaps,
       violations,
@@ -369,6 +447,7 @@ export function formatVerifierReport(report: VerifierReport): string {
     .join('; ');
   return (
     `ordering VIOLATED: ${report.violations} violations (gaps ${report.gaps}, missing ${report.missing}, duplicates ` +
-    `${report.duplicates}, reorders ${report.reorders}, causal ${report.causal}, producer ${report.producerErrors}); first: ${first}`
+    `${report.duplicates}, reorders ${report.reorders}, causal ${report.causal}, producer ${report.producerErrors}, torn ${report.torn}, ` +
+    `owner ${report.ownerMismatches}); first: ${first}`
   );
 }

@@ -217,3 +217,95 @@ test('honest multi-producer traffic with a causal token passed around reports no
   t.is(v.violations, 0, formatVerifierReport(v));
   t.true(v.ok);
 });
+
+/** A filler rule for these tests: byte i of record (p, s) is (s * 7 + p + i) & 0xff. */
+function testFiller(bytes: Uint8Array, offset: number, size: number, producerId: number, seq: number): boolean {
+  for (let i = REC; i < size; i++) if (bytes[offset + i] !== ((seq * 7 + producerId + i) & 0xff)) return false;
+  return true;
+}
+
+function writeTestRecord(view: DataView, producerId: number, seq: number, size: number, token = 0, kind = 0): void {
+  writeInstrumented(view, 0, producerId, seq, 0, token, kind);
+  for (let i = REC; i < size; i++) view.setUint8(i, (seq * 7 + producerId + i) & 0xff);
+}
+
+test('with the writer’s filler rule, a torn payload is a violation and intact ones pass', (t) => {
+  const view = new DataView(new ArrayBuffer(64));
+  const v = new OrderingVerifier({ filler: testFiller });
+  writeTestRecord(view, 4, 0, 64);
+  t.true(v.check(view, 0, 64));
+  writeTestRecord(view, 4, 1, 64);
+  view.setUint8(40, view.getUint8(40) ^ 1); // one flipped bit in the filler
+  t.false(v.check(view, 0, 64));
+  writeTestRecord(view, 4, 2, REC); // no filler at all: nothing to tear
+  t.true(v.check(view, 0, REC));
+  const r = v.report();
+  t.is(r.torn, 1);
+  t.is(r.violations, 1);
+  t.deepEqual(r.examples.map((e) => [e.kind, e.producerId, e.expected, e.got, e.index]), [['torn', 4, 1, 1, 1]]);
+  t.regex(formatVerifierReport(r), /torn 1/);
+  t.throws(() => new OrderingVerifier({ filler: 42 as never }), { instanceOf: RangeError });
+});
+
+test('a header owner word naming another producer than the payload is a violation', (t) => {
+  const ring = RingBuffer.create({ size: 4096 });
+  // Each record reserved by a handle with the producer id its payload names, as honest producers do.
+  for (const producerId of [1, 2]) forge(RingBuffer.attach(ring.share(), { producerId }), [[producerId, 0]]);
+  // Forge the second record's header owner word (a test that corrupts memory on purpose).
+  const second = layout.recordFootprint(REC);
+  new Int32Array(ring.share().buffer)[layout.headerIndex(second) + layout.HDR_OWNER_WORD] = 9;
+  const v = new OrderingVerifier();
+  const consumer = new Consumer(ring, (_data, offset, size) => {
+    v.check(ring.view, offset, size, 0, ring.headerOwnerAt(offset - layout.BPF_RINGBUF_HDR_SZ));
+  });
+  t.is(consumer.consume(), 2);
+  consumer.close();
+  const r = v.report();
+  t.is(r.ownerMismatches, 1);
+  t.is(r.violations, 1);
+  t.deepEqual(r.examples.map((e) => [e.kind, e.producerId, e.expected, e.got]), [['owner', 2, 2, 9]]);
+  // Without the owner argument the same records pass: the check is the caller's to enable.
+  const plain = new OrderingVerifier();
+  const view = new DataView(new ArrayBuffer(REC));
+  writeInstrumented(view, 0, 2, 0, 0, 0, 0);
+  t.true(plain.check(view, 0, REC));
+});
+
+test("tokens: 'chain' wants exactly one event per token, in order, with the causal rule's kind", (t) => {
+  const view = new DataView(new ArrayBuffer(REC));
+  const v = new OrderingVerifier({ tokens: 'chain' });
+  // [producer, seq, token, kind]: kinds follow causalKind (fork 1, exec 2, exit 3, fork 1, ...).
+  const rows: Array<[number, number, number, number]> = [
+    [1, 0, 1, 1],
+    [2, 0, 2, 2],
+    [3, 0, 3, 3],
+    [1, 1, 4, 2], // wrong kind for token 4 (fork)
+    [2, 1, 5, 2], // right
+    [3, 1, 5, 2], // the same token twice: not a chain
+    [1, 2, 7, 1], // token 6 skipped
+  ];
+  const results = rows.map(([p, s, token, kind]) => {
+    writeInstrumented(view, 0, p, s, 0, token, kind);
+    return v.check(view, 0, REC);
+  });
+  t.deepEqual(results, [true, true, true, false, true, false, false]);
+  const r = v.report();
+  t.is(r.causal, 3);
+  t.is(r.maxToken, 7);
+  t.deepEqual(
+    r.examples.map((e) => [e.kind, e.expected, e.got]),
+    [
+      ['causal', 4, 4],
+      ['causal', 6, 5],
+      ['causal', 6, 7],
+    ],
+  );
+  // The default ('monotonic') accepts the repeated token and the skipped one.
+  const m = new OrderingVerifier();
+  for (const [p, s, token, kind] of rows) {
+    writeInstrumented(view, 0, p, s, 0, token, kind);
+    m.check(view, 0, REC);
+  }
+  t.is(m.report().causal, 0);
+  t.throws(() => new OrderingVerifier({ tokens: 'strict' as never }), { instanceOf: RangeError });
+});
