@@ -1,5 +1,7 @@
 export { ProducerPool } from './pool.js';
-export type { ProducerReport, DeathReport, PoolTotals, PoolResult, RunOptions } from './pool.js';
+export type { RunOptions } from './pool.js';
+export type { ProducerReport, DeathReport, PoolTotals, PoolResult } from './accounting.js';
+export type { InHandOutcome } from './incarnation.js';
 export { PoolError, RECOVERY_PRODUCER_ID } from './options.js';
 export type {
   PoolErrorCode,
@@ -11,11 +13,6 @@ export type {
   FaultOptions,
   ProducerPoolOptions,
 } from './options.js';
-export { SequenceVerifier } from './verify.js';
-export type { VerifyProblem, VerifySummary } from './verify.js';
 export { fillerByte, writeFiller, checkFiller } from './pattern.js';
 export { Prng } from './prng.js';
 export { InjectedDeath } from './producer-task.js';
-export { startDrain } from './drain.js';
-export type { DrainHandle, DrainOptions, DrainReport } from './drain.js';
-export { checkDeliveries } from './verify.js';

@@ -2,21 +2,26 @@
  * The producer: one piscina task per producer lifetime, standing in for one CPU running a BPF
  * program that writes to the ring (the kernel bench's `ringbuf_bench.c` producer, generalised).
  *
- * Who writes what (see stats-layout.ts): this thread writes its stats block's counters, THREAD_ID,
- * STATE (up to FINISHED or PARKED) and LAST_SEQ_PLUS1; it reads DIE_POINT/DIE_METHOD (test hooks)
- * and the control block's STOP; in causal scenarios it writes TOKEN only while holding it.
+ * Who writes what (see stats-layout.ts): this thread writes its stats block's counters, STAGE,
+ * THREAD_ID, STATE (up to FINISHED or PARKED) and LAST_SEQ_PLUS1; it reads DIE_POINT/DIE_METHOD
+ * (test hooks) and the control block's STOP; in causal scenarios it writes TOKEN only while holding
+ * it. The ring is reached only through `RingBuffer`'s methods.
  *
- * The record loop allocates nothing and logs nothing; lifecycle lines are logged at start and end.
+ * Steps: {@link producerTask} logs and runs a {@link RecordLoop}: set-up (attach the ring, resolve
+ * the scenario into fields) → start (publish THREAD_ID, START_US, RUNNING) → the record loop (per
+ * trigger: stop, deadline, schedule; per record: hooks, then one record through reserve/submit,
+ * reserve/discard or output) → finish (final counters, FINISHED). The record loop allocates nothing,
+ * logs nothing and calls only this class's own methods and the ring's (monomorphic calls).
  * Thread: a piscina worker.
  */
-import { EventKind, clockMicros, writeInstrumented } from '@ringbuf/instrument';
+import { causalKind, clockMicros, EventKind, writeInstrumented } from '@ringbuf/instrument';
 import {
   BPF_RB_AVAIL_DATA,
   BPF_RB_FORCE_WAKEUP,
   BPF_RB_NO_WAKEUP,
   RingBuffer,
-  layout,
   recordFootprint,
+  type LockStats,
   type RingShare,
 } from '@ringbuf/core';
 import { threadId } from 'node:worker_threads';
@@ -45,6 +50,12 @@ import {
   METHOD_TERMINATE,
   METHOD_THROW,
   METHOD_UNCAUGHT,
+  STAGE_COMMITTING,
+  STAGE_DISCARDING,
+  STAGE_IDLE,
+  STAGE_INDEX,
+  STAGE_OUTPUTTING,
+  STAGE_RESERVING,
   START_US_F64,
   STATE_FINISHED,
   STATE_INDEX,
@@ -96,11 +107,20 @@ export class InjectedDeath extends Error {
 /** Exit code of a producer killed by the `exit` hook. */
 export const INJECTED_EXIT_CODE = 70;
 
-/** run() outcomes. */
+/** RecordLoop.run() outcomes. */
 const FINISHED = 0;
 const STOPPED = 1;
 /** The producer arranged an uncaught exception on its event loop; the task must not settle. */
 const DYING_ASYNC = 2;
+
+/** RecordLoop.record() outcomes. */
+const NEXT = 0;
+/** Causal: the event could not be reserved and is tried again (it must exist). */
+const RETRY = 1;
+/** The loop ends (target reached, deadline, stop request: see `stopped`). */
+const END = 2;
+/** A hook made this producer die asynchronously. */
+const DYING = 3;
 
 /** Spins on the causal token before sleeping on it. */
 const TOKEN_SPINS = 256;
@@ -116,13 +136,15 @@ const HOOK_LOCK_SPINS = 1_000_000;
  * Resolves with its outcome; never settles when it dies by an uncaught exception.
  */
 export default function producerTask(task: ProducerTask): ProducerOutcome | Promise<never> {
-  const log = threadLogger(task.logLevel as LogLevel).child({ producerId: task.producerId, slot: task.slot });
-  log.info({ threadId }, 'producer started');
-  const code = runProducer(task);
+  const log = threadLogger(task.logLevel as LogLevel);
+  log.info({ producerId: task.producerId, slot: task.slot, threadId }, 'producer started');
+  const code = new RecordLoop(task).run();
   if (code === DYING_ASYNC) return new Promise<never>(() => {});
   const f = new Float64Array(task.stats);
   log.info(
     {
+      producerId: task.producerId,
+      slot: task.slot,
       attempted: f[ATTEMPTED_F64],
       committed: f[COMMITTED_F64],
       discarded: f[DISCARDED_F64],
@@ -134,197 +156,294 @@ export default function producerTask(task: ProducerTask): ProducerOutcome | Prom
   return { producerId: task.producerId, stopped: code === STOPPED };
 }
 
-function runProducer(task: ProducerTask): number {
-  const { producerId, scenario: sc, slot, producers } = task;
-  const ring = RingBuffer.attach(task.ring, { producerId, lockTimeoutMs: task.lockTimeoutMs });
-  const st = new Int32Array(task.stats);
-  const f = new Float64Array(task.stats);
-  const ctl = new Int32Array(task.control);
-  const data = ring.data;
-  const view = ring.view;
-  const lockStats = ring.lockStats;
-  const rng = new Prng(task.seed);
-  const hooks = task.hooks;
-  const instrumented = sc.instrumented;
-  const useOutput = sc.api === 'output';
-  const causal = sc.causal;
-  const discardRatio = sc.discardRatio;
-  const batch = sc.batch;
-  const target = task.records;
-  const openLoop = sc.ratePerProducer > 0;
-  const intervalUs = openLoop ? (1e6 * batch) / sc.ratePerProducer : 0;
-  const sampledThreshold = sc.sampledRecords * recordFootprint(Math.round(sc.meanSize));
-  const fixedFlags = sc.wakeup === 'none' ? BPF_RB_NO_WAKEUP : sc.wakeup === 'force' ? BPF_RB_FORCE_WAKEUP : 0;
-  const sampled = sc.wakeup === 'sampled';
-  const backoffUs = openLoop ? 0 : sc.dropBackoffUs;
-  // bpf_ringbuf_output copies from a buffer: one scratch buffer, and one view per size, made once.
-  const scratch = useOutput ? new Uint8Array(sc.sizeMax) : data;
-  const scratchView = useOutput ? new DataView(scratch.buffer) : view;
-  const outViews: (Uint8Array | undefined)[] = [];
+/**
+ * One producer incarnation's record loop. Set-up resolves the scenario into plain fields once; the
+ * loop then reads only fields and locals. Thread: the producer's.
+ */
+class RecordLoop {
+  private readonly ring: RingBuffer;
+  private readonly st: Int32Array;
+  private readonly f: Float64Array;
+  private readonly ctl: Int32Array;
+  private readonly data: Uint8Array;
+  private readonly view: DataView;
+  private readonly lockStats: LockStats;
+  private readonly rng: Prng;
+  private readonly sc: FilledScenario;
+  private readonly producerId: number;
+  private readonly slot: number;
+  private readonly producers: number;
+  private readonly hooks: boolean;
+  private readonly instrumented: boolean;
+  private readonly useOutput: boolean;
+  private readonly causal: boolean;
+  private readonly discardRatio: number;
+  private readonly batch: number;
+  private readonly target: number;
+  private readonly openLoop: boolean;
+  private readonly intervalUs: number;
+  private readonly sampled: boolean;
+  private readonly sampledThreshold: number;
+  private readonly fixedFlags: number;
+  private readonly backoffUs: number;
+  /** bpf_ringbuf_output copies from a buffer: one scratch buffer, and one view per size, made once. */
+  private readonly scratch: Uint8Array;
+  private readonly scratchView: DataView;
+  private readonly outViews: (Uint8Array | undefined)[] = [];
+  private readonly endAtUs: number;
+  private readonly durationUs: number;
 
-  // Publishes who runs this producer (main finds the Worker by it) before RUNNING.
-  Atomics.store(st, THREAD_ID_INDEX, threadId);
-  f[TARGET_F64] = target;
-  const start = clockMicros();
-  f[START_US_F64] = start;
-  const endAt = task.endAtUs !== Infinity ? task.endAtUs : start + task.durationUs;
-  // Publishes RUNNING; the main thread's stats() observes it.
-  Atomics.store(st, STATE_INDEX, STATE_RUNNING);
+  private endAt = Infinity;
+  private seq = 0;
+  private attempted = 0;
+  private committedCount = 0;
+  private discardedCount = 0;
+  private droppedCount = 0;
+  private contended = 0;
+  private nextTriggerUs = 0;
+  /** Open loop: the current trigger's intended time, every record of the trigger carries it. */
+  private sendTime = 0;
+  private maxLag = 0;
+  private stopped = false;
 
-  let seq = 0;
-  let attempted = 0;
-  let contended = 0;
-  let nextTriggerUs = start;
-  let maxLag = 0;
-  let stopped = false;
-
-  main: for (;;) {
-    // ---- once per trigger: stop, deadline, schedule ----
-    if ((causal ? seq : attempted) >= target) break;
-    if (openLoop) {
-      const now = waitUntil(ctl, nextTriggerUs, endAt);
-      // Observes the main thread's stop request; pairs with its store.
-      if (Atomics.load(ctl, STOP_INDEX) !== 0) {
-        stopped = true;
-        break;
-      }
-      if (now >= endAt) break;
-      const lag = now - nextTriggerUs;
-      if (lag > maxLag) maxLag = lag;
-    }
-    const sendTime = openLoop ? nextTriggerUs : 0;
-    nextTriggerUs += intervalUs;
-
-    for (let b = 0; b < batch; b++) {
-      if ((causal ? seq : attempted) >= target) break main;
-      // Observes the main thread's stop request once per record: the record in hand is finished.
-      if (Atomics.load(ctl, STOP_INDEX) !== 0) {
-        stopped = true;
-        break main;
-      }
-      if (!openLoop && (attempted & (CLOCK_EVERY - 1)) === 0 && endAt !== Infinity && clockMicros() >= endAt) break main;
-
-      // ---- test-only death hooks ----
-      let diePoint = 0;
-      if (hooks) {
-        // Observes a death request; DIE_METHOD was stored before it.
-        diePoint = Atomics.load(st, DIE_POINT_INDEX);
-        if (diePoint === DIE_BETWEEN) return die(st);
-        if (diePoint === DIE_IN_LOCK) {
-          const tag = producerId << 1;
-          for (let spin = 0; spin < HOOK_LOCK_SPINS; spin++) {
-            // Takes the ring's lock as reserve() would, to die holding it; recovery frees it.
-            if (Atomics.compareExchange(ring.i32, layout.LOCK_INDEX, 0, tag) === 0) break;
-          }
-          return die(st);
-        }
-      }
-
-      // ---- one record ----
-      const size = pickSize(sc, rng);
-      let token = 0;
-      let kind: number = EventKind.Load;
-      if (causal) {
-        token = awaitToken(ctl, slot, producers, endAt);
-        if (token === 0) {
-          stopped = Atomics.load(ctl, STOP_INDEX) !== 0;
-          break main;
-        }
-        kind = EventKind.Fork + ((token - 1) % 3);
-      }
-      const discard = discardRatio > 0 && rng.next() < discardRatio;
-      const flags = sampled ? (ring.query(BPF_RB_AVAIL_DATA) >= sampledThreshold ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP) : fixedFlags;
-      const recordTime = openLoop ? sendTime : instrumented ? clockMicros() : 0;
-      attempted++;
-      f[ATTEMPTED_F64] = attempted;
-
-      if (useOutput) {
-        if (instrumented) {
-          writeInstrumented(scratchView, 0, producerId, seq, recordTime, token, kind);
-          writeFiller(scratch, 0, size, producerId, seq);
-        }
-        const payload = outViews[size] ?? (outViews[size] = scratch.subarray(0, size));
-        // bpf_ringbuf_output has no window between reserve and commit: die before it.
-        if (diePoint === DIE_AFTER_RESERVE) return die(st);
-        if (ring.output(payload, flags)) {
-          if (diePoint === DIE_AFTER_SUBMIT) return die(st);
-          seq++;
-          f[COMMITTED_F64]++;
-          // Publishes the last committed sequence (+1) for crash reports; read by the main thread.
-          Atomics.store(st, LAST_SEQ_PLUS1_INDEX, seq);
-        } else {
-          f[DROPPED_F64]++;
-          if (backoffUs > 0) waitUntil(ctl, clockMicros() + backoffUs, Infinity);
-          if (causal) {
-            // The event must exist before the token moves on: retry, or stop holding the token.
-            if (!retryCausal(ctl)) {
-              stopped = true;
-              break main;
-            }
-            b--;
-            continue;
-          }
-        }
-      } else {
-        const off = ring.reserve(size);
-        if (off < 0) {
-          f[DROPPED_F64]++;
-          if (backoffUs > 0) waitUntil(ctl, clockMicros() + backoffUs, Infinity);
-        } else if (discard) {
-          if (instrumented) writeInstrumented(view, off, producerId, 0xffffffff, recordTime, token, kind);
-          if (diePoint === DIE_AFTER_RESERVE) return die(st);
-          ring.discard(off, flags);
-          f[DISCARDED_F64]++;
-        } else {
-          if (instrumented) {
-            writeInstrumented(view, off, producerId, seq, recordTime, token, kind);
-            // Dies with the record BUSY and half written: recovery must discard it.
-            if (diePoint === DIE_AFTER_RESERVE) return die(st);
-            writeFiller(data, off, size, producerId, seq);
-          } else if (diePoint === DIE_AFTER_RESERVE) {
-            return die(st);
-          }
-          ring.submit(off, flags);
-          // Dies committed but before the counters: the verifier's "one more than reported" window.
-          if (diePoint === DIE_AFTER_SUBMIT) return die(st);
-          seq++;
-          f[COMMITTED_F64]++;
-          // Publishes the last committed sequence (+1) for crash reports; read by the main thread.
-          Atomics.store(st, LAST_SEQ_PLUS1_INDEX, seq);
-        }
-        if (off < 0 && causal) {
-          // The event must exist before the token moves on: retry, or stop holding the token.
-          if (!retryCausal(ctl)) {
-            stopped = true;
-            break main;
-          }
-          b--;
-          continue;
-        }
-      }
-      if (lockStats.contended !== contended) {
-        contended = lockStats.contended;
-        f[LOCK_CONTENDED_F64] = contended;
-        f[LOCK_WAITS_F64] = lockStats.waits;
-        f[LOCK_TIMEOUTS_F64] = lockStats.timeouts;
-      }
-      if (causal) passToken(ctl, token);
-    }
+  constructor(task: ProducerTask) {
+    const sc = task.scenario;
+    this.ring = RingBuffer.attach(task.ring, { producerId: task.producerId, lockTimeoutMs: task.lockTimeoutMs });
+    this.st = new Int32Array(task.stats);
+    this.f = new Float64Array(task.stats);
+    this.ctl = new Int32Array(task.control);
+    this.data = this.ring.data;
+    this.view = this.ring.view;
+    this.lockStats = this.ring.lockStats;
+    this.rng = new Prng(task.seed);
+    this.sc = sc;
+    this.producerId = task.producerId;
+    this.slot = task.slot;
+    this.producers = task.producers;
+    this.hooks = task.hooks;
+    this.instrumented = sc.instrumented;
+    this.useOutput = sc.api === 'output';
+    this.causal = sc.causal;
+    this.discardRatio = sc.discardRatio;
+    this.batch = sc.batch;
+    this.target = task.records;
+    this.openLoop = sc.ratePerProducer > 0;
+    this.intervalUs = this.openLoop ? (1e6 * sc.batch) / sc.ratePerProducer : 0;
+    this.sampled = sc.wakeup === 'sampled';
+    this.sampledThreshold = sc.sampledRecords * recordFootprint(Math.round(sc.meanSize));
+    this.fixedFlags = sc.wakeup === 'none' ? BPF_RB_NO_WAKEUP : sc.wakeup === 'force' ? BPF_RB_FORCE_WAKEUP : 0;
+    this.backoffUs = this.openLoop ? 0 : sc.dropBackoffUs;
+    this.scratch = this.useOutput ? new Uint8Array(sc.sizeMax) : this.data;
+    this.scratchView = this.useOutput ? new DataView(this.scratch.buffer) : this.view;
+    this.endAtUs = task.endAtUs;
+    this.durationUs = task.durationUs;
   }
 
-  if (openLoop && !stopped) {
-    // The schedule's last interval ends at nextTriggerUs (or the deadline): the rate is measured
-    // over whole intervals, so a producer that kept up reports exactly its target.
-    waitUntil(ctl, Math.min(nextTriggerUs, endAt), Infinity);
+  /** Start, the record loop, finish. Returns FINISHED, STOPPED or DYING_ASYNC. */
+  run(): number {
+    this.start();
+    const batch = this.batch;
+    main: for (;;) {
+      if (this.targetReached() || !this.awaitTrigger()) break;
+      for (let b = 0; b < batch; ) {
+        const r = this.record();
+        if (r === NEXT) b++;
+        else if (r === END) break main;
+        else if (r === DYING) return DYING_ASYNC;
+      }
+    }
+    this.finish();
+    return this.stopped ? STOPPED : FINISHED;
   }
-  f[LOCK_CONTENDED_F64] = lockStats.contended;
-  f[LOCK_WAITS_F64] = lockStats.waits;
-  f[LOCK_TIMEOUTS_F64] = lockStats.timeouts;
-  f[MAX_LAG_US_F64] = maxLag;
-  f[END_US_F64] = clockMicros();
-  // Publishes the final counters' completion; the task's settlement also orders them.
-  Atomics.store(st, STATE_INDEX, STATE_FINISHED);
-  return stopped ? STOPPED : FINISHED;
+
+  /** Publishes who runs this producer (main finds the Worker by it), its start time, then RUNNING. */
+  private start(): void {
+    const st = this.st;
+    // Publishes the thread id before RUNNING; the main thread's kill scheduler observes it.
+    Atomics.store(st, THREAD_ID_INDEX, threadId);
+    this.f[TARGET_F64] = this.target;
+    const start = clockMicros();
+    this.f[START_US_F64] = start;
+    this.endAt = this.endAtUs !== Infinity ? this.endAtUs : start + this.durationUs;
+    this.nextTriggerUs = start;
+    // Publishes RUNNING; the main thread's stats() observes it.
+    Atomics.store(st, STATE_INDEX, STATE_RUNNING);
+  }
+
+  /** The final counters, then FINISHED. */
+  private finish(): void {
+    if (this.openLoop && !this.stopped) {
+      // The schedule's last interval ends at nextTriggerUs (or the deadline): the rate is measured
+      // over whole intervals, so a producer that kept up reports exactly its target.
+      waitUntil(this.ctl, Math.min(this.nextTriggerUs, this.endAt), Infinity);
+    }
+    const f = this.f;
+    f[LOCK_CONTENDED_F64] = this.lockStats.contended;
+    f[LOCK_WAITS_F64] = this.lockStats.waits;
+    f[LOCK_TIMEOUTS_F64] = this.lockStats.timeouts;
+    f[MAX_LAG_US_F64] = this.maxLag;
+    f[END_US_F64] = clockMicros();
+    // Publishes the final counters' completion; the task's settlement also orders them.
+    Atomics.store(this.st, STATE_INDEX, STATE_FINISHED);
+  }
+
+  private targetReached(): boolean {
+    return (this.causal ? this.seq : this.attempted) >= this.target;
+  }
+
+  /**
+   * Once per trigger. Open loop: sleep until the trigger's intended time (false when a stop request
+   * or the deadline comes first) and track the lag. Closed loop: always true.
+   */
+  private awaitTrigger(): boolean {
+    if (!this.openLoop) return true;
+    const now = waitUntil(this.ctl, this.nextTriggerUs, this.endAt);
+    // Observes the main thread's stop request; pairs with its store.
+    if (Atomics.load(this.ctl, STOP_INDEX) !== 0) {
+      this.stopped = true;
+      return false;
+    }
+    if (now >= this.endAt) return false;
+    const lag = now - this.nextTriggerUs;
+    if (lag > this.maxLag) this.maxLag = lag;
+    this.sendTime = this.nextTriggerUs;
+    this.nextTriggerUs += this.intervalUs;
+    return true;
+  }
+
+  /** One record: end conditions, hooks, then reserve/submit, reserve/discard or output. */
+  private record(): number {
+    if (this.targetReached()) return END;
+    // Observes the main thread's stop request once per record: the record in hand is finished.
+    if (Atomics.load(this.ctl, STOP_INDEX) !== 0) {
+      this.stopped = true;
+      return END;
+    }
+    if (!this.openLoop && (this.attempted & (CLOCK_EVERY - 1)) === 0 && this.endAt !== Infinity && clockMicros() >= this.endAt) return END;
+    let diePoint = 0;
+    if (this.hooks) {
+      // Observes a death request; DIE_METHOD was stored before it.
+      diePoint = Atomics.load(this.st, DIE_POINT_INDEX);
+      if (diePoint === DIE_BETWEEN) return die(this.st);
+      if (diePoint === DIE_IN_LOCK) {
+        // Takes the ring's lock as reserve() would and dies holding it; recovery frees it.
+        for (let spin = 0; spin < HOOK_LOCK_SPINS; spin++) if (this.ring.tryHoldLockForFaultInjection()) break;
+        return die(this.st);
+      }
+    }
+    const size = pickSize(this.sc, this.rng);
+    let token = 0;
+    let kind: number = EventKind.Load;
+    if (this.causal) {
+      token = awaitToken(this.ctl, this.slot, this.producers, this.endAt);
+      if (token === 0) {
+        // Observes whether a stop request (rather than the deadline) ended the wait.
+        this.stopped = Atomics.load(this.ctl, STOP_INDEX) !== 0;
+        return END;
+      }
+      kind = causalKind(token);
+    }
+    const discard = this.discardRatio > 0 && this.rng.next() < this.discardRatio;
+    const flags = this.wakeupFlags();
+    const recordTime = this.openLoop ? this.sendTime : this.instrumented ? clockMicros() : 0;
+    // STAGE before ATTEMPTED (see stats-layout.ts): while attempted exceeds the outcome counters by
+    // one, STAGE says where that record is. Plain stores, ordered before the ring's atomics.
+    this.st[STAGE_INDEX] = STAGE_RESERVING;
+    this.f[ATTEMPTED_F64] = ++this.attempted;
+    const r = this.useOutput
+      ? this.outputRecord(size, flags, recordTime, token, kind, diePoint)
+      : this.reserveRecord(size, flags, recordTime, token, kind, diePoint, discard);
+    if (r !== NEXT) return r;
+    this.syncLockStats();
+    if (this.causal) passToken(this.ctl, token);
+    return NEXT;
+  }
+
+  /** The wakeup flags of this record's commit. */
+  private wakeupFlags(): number {
+    if (!this.sampled) return this.fixedFlags;
+    return this.ring.query(BPF_RB_AVAIL_DATA) >= this.sampledThreshold ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  }
+
+  /** bpf_ringbuf_reserve, write in place, then bpf_ringbuf_submit or bpf_ringbuf_discard. */
+  private reserveRecord(size: number, flags: number, recordTime: number, token: number, kind: number, diePoint: number, discard: boolean): number {
+    const off = this.ring.reserve(size);
+    if (off < 0) return this.dropped();
+    const st = this.st;
+    if (discard) {
+      st[STAGE_INDEX] = STAGE_DISCARDING;
+      if (this.instrumented) writeInstrumented(this.view, off, this.producerId, 0xffffffff, recordTime, token, kind);
+      if (diePoint === DIE_AFTER_RESERVE) return die(st);
+      this.ring.discard(off, flags);
+      this.f[DISCARDED_F64] = ++this.discardedCount;
+      st[STAGE_INDEX] = STAGE_IDLE;
+      return NEXT;
+    }
+    st[STAGE_INDEX] = STAGE_COMMITTING;
+    if (this.instrumented) {
+      writeInstrumented(this.view, off, this.producerId, this.seq, recordTime, token, kind);
+      // Dies with the record BUSY and half written: recovery must discard it.
+      if (diePoint === DIE_AFTER_RESERVE) return die(st);
+      writeFiller(this.data, off, size, this.producerId, this.seq);
+    } else if (diePoint === DIE_AFTER_RESERVE) {
+      return die(st);
+    }
+    this.ring.submit(off, flags);
+    // Dies committed but before the counters: the main thread counts it from STAGE_COMMITTING.
+    if (diePoint === DIE_AFTER_SUBMIT) return die(st);
+    this.committed();
+    return NEXT;
+  }
+
+  /** bpf_ringbuf_output from the scratch buffer. */
+  private outputRecord(size: number, flags: number, recordTime: number, token: number, kind: number, diePoint: number): number {
+    if (this.instrumented) {
+      writeInstrumented(this.scratchView, 0, this.producerId, this.seq, recordTime, token, kind);
+      writeFiller(this.scratch, 0, size, this.producerId, this.seq);
+    }
+    const payload = this.outViews[size] ?? (this.outViews[size] = this.scratch.subarray(0, size));
+    const st = this.st;
+    // bpf_ringbuf_output has no window between reserve and commit: die before it (nothing reserved).
+    if (diePoint === DIE_AFTER_RESERVE) return die(st);
+    st[STAGE_INDEX] = STAGE_OUTPUTTING;
+    if (!this.ring.output(payload, flags)) return this.dropped();
+    st[STAGE_INDEX] = STAGE_COMMITTING;
+    if (diePoint === DIE_AFTER_SUBMIT) return die(st);
+    this.committed();
+    return NEXT;
+  }
+
+  /** Counts the record in hand committed: seq, COMMITTED, LAST_SEQ_PLUS1, then STAGE idle. */
+  private committed(): void {
+    this.seq++;
+    this.f[COMMITTED_F64] = ++this.committedCount;
+    // Publishes the last committed sequence (+1) for crash reports; read by the main thread.
+    Atomics.store(this.st, LAST_SEQ_PLUS1_INDEX, this.seq);
+    this.st[STAGE_INDEX] = STAGE_IDLE;
+  }
+
+  /** Counts the record in hand dropped (the reservation failed); backs off; causal events retry. */
+  private dropped(): number {
+    this.f[DROPPED_F64] = ++this.droppedCount;
+    this.st[STAGE_INDEX] = STAGE_IDLE;
+    if (this.backoffUs > 0) waitUntil(this.ctl, clockMicros() + this.backoffUs, Infinity);
+    if (!this.causal) return NEXT;
+    // The event must exist before the token moves on: retry, or stop holding the token.
+    // Observes a stop request.
+    if (Atomics.load(this.ctl, STOP_INDEX) === 0) return RETRY;
+    this.stopped = true;
+    return END;
+  }
+
+  /** Copies the handle's lock counters to the stats block when they moved. */
+  private syncLockStats(): void {
+    const lockStats = this.lockStats;
+    if (lockStats.contended === this.contended) return;
+    this.contended = lockStats.contended;
+    this.f[LOCK_CONTENDED_F64] = this.contended;
+    this.f[LOCK_WAITS_F64] = lockStats.waits;
+    this.f[LOCK_TIMEOUTS_F64] = lockStats.timeouts;
+  }
 }
 
 /** A payload size drawn from the scenario's distribution. Allocation-free. */
@@ -333,8 +452,10 @@ function pickSize(sc: FilledScenario, rng: Prng): number {
   if (sc.sizeKind === 'uniform') return rng.int(sc.sizeMin, sc.sizeMax);
   const u = rng.next();
   const cum = sc.weightedCum;
-  for (let i = 0; i < cum.length; i++) if (u < cum[i]!) return sc.weightedSizes[i]!;
-  return sc.weightedSizes[cum.length - 1]!;
+  const sizes = sc.weightedSizes;
+  // fillScenario makes both lists the same non-empty length, the last weight exactly 1.
+  for (let i = 0; i < cum.length; i++) if (u < (cum[i] ?? 1)) return sizes[i] ?? sc.sizeMax;
+  return sc.sizeMax;
 }
 
 /**
@@ -391,13 +512,7 @@ function passToken(ctl: Int32Array, token: number): void {
   }
 }
 
-/** Causal: an event that could not be reserved is retried (unless the run stops): it must exist. */
-function retryCausal(ctl: Int32Array): boolean {
-  // Observes a stop request.
-  return Atomics.load(ctl, STOP_INDEX) === 0;
-}
-
-/** Dies as the death request says. Returns DYING_ASYNC for the uncaught-exception method. */
+/** Dies as the death request says. Returns DYING for the uncaught-exception method. */
 function die(st: Int32Array): number {
   // Observes the method stored before the death point.
   const method = Atomics.load(st, DIE_METHOD_INDEX);
@@ -407,7 +522,7 @@ function die(st: Int32Array): number {
     queueMicrotask(() => {
       throw new InjectedDeath('injected uncaught exception');
     });
-    return DYING_ASYNC;
+    return DYING;
   }
   if (method === METHOD_TERMINATE) {
     // Publishes "parked at the death point"; the main thread observes it and terminates us.

@@ -1,88 +1,105 @@
 /**
- * The producer pool's own shared memory: the only module of this package with word indices.
- * Everything else uses the named constants below (the ring's own words live in
- * `@ringbuf/core`'s `layout`).
+ * The producer pool's own shared memory: the only module of this package with word indices, built
+ * with core's `SharedLayout` (each independently written group of words on its own pair of 64-byte
+ * lines). Everything else uses the named constants below; the ring's own words are reached only
+ * through `RingBuffer`'s role-named methods.
  *
  * ## One stats block per producer incarnation (its own SharedArrayBuffer, STATS_BYTES)
  *
  * Every producer id gets a fresh block; a replacement never reuses its predecessor's.
  *
  * ```text
- *  byte 0 ┌──────────────────────────────────────────────────────────────┐ Int32 words
+ *  byte 0 ┌──────────────────────────────────────────────────────────────┐ Int32 words, written by
+ *         │ PRODUCER_ID      main, before start (read-only afterwards)   │ the main thread
+ *         │ SLOT             main, before start                          │
+ *         │ DIE_METHOD       main: how to die (written before DIE_POINT) │
+ *         │ DIE_POINT        main: a test-only death request (0 = none)  │
+ *     128 ├──────────────────────────────────────────────────────────────┤ Int32 words, lifecycle
  *         │ STATE            producer: STARTING→RUNNING→FINISHED;        │
  *         │                  PARKED (a test hook waits to be terminated);│
  *         │                  main: DEAD, only after the thread is gone   │
- *         │ PRODUCER_ID      main, before start (read-only afterwards)   │
  *         │ THREAD_ID        producer, at start (main finds the Worker)  │
- *         │ SLOT             main, before start                          │
- *         │ LAST_SEQ_PLUS1   producer: Atomics.store after each commit;  │
- *         │                  0 = nothing committed yet                   │
- *         │ DIE_POINT        main: a test-only death request (0 = none)  │
- *         │ DIE_METHOD       main: how to die (written before DIE_POINT) │
- *     128 ├──────────────────────────────────────────────────────────────┤ Float64 words
- *         │ ATTEMPTED        producer, plain stores, once per record     │ (counters exceed
- *         │ COMMITTED  DISCARDED  DROPPED                                │  2^32 in long runs)
+ *     256 ├──────────────────────────────────────────────────────────────┤ the record loop's words,
+ *         │ LAST_SEQ_PLUS1   producer: Atomics.store after each commit;  │ written by the producer
+ *         │                  0 = nothing committed yet                   │ (main, after DEAD, when
+ *         │ STAGE            producer, plain stores: where the record in │  it reconciles the
+ *         │                  hand is (IDLE, RESERVING, COMMITTING, ...)  │  record in hand)
+ *         │ ── Float64 ──    (counters exceed 2^32 in long runs)         │
+ *         │ ATTEMPTED  COMMITTED  DISCARDED  DROPPED                     │
+ *         │ ABANDONED        main only, after DEAD (see below)           │
  *         │ LOCK_WAITS  LOCK_TIMEOUTS  LOCK_CONTENDED                    │
  *         │ START_US  END_US  (clockMicros)   MAX_LAG_US (open loop)     │
  *         │ TARGET            records this incarnation was asked for     │
- *     256 └──────────────────────────────────────────────────────────────┘
+ *     384 └──────────────────────────────────────────────────────────────┘
  * ```
  * The producer writes its counters with plain stores (no atomics on the hot path). The main thread
  * reads them as a momentary snapshot at any time (`pool.stats()`), and exactly once the producer's
- * task has settled or its thread has exited (both are synchronisation points). LAST_SEQ_PLUS1 is the
- * one counter stored atomically, because crash recovery reports it as the dead producer's last
- * committed sequence.
+ * task has settled or its thread has exited (both are synchronisation points). LAST_SEQ_PLUS1 is
+ * stored atomically because crash reports read it while the producer may still run.
  *
- * ## The control block (one SharedArrayBuffer per pool, CONTROL_BYTES)
+ * ## Exact accounting of the record in hand (STAGE)
+ *
+ * Per record the producer stores STAGE before ATTEMPTED and the outcome counter before STAGE = IDLE,
+ * so `attempted - committed - discarded - dropped` is 1 exactly while a record is in hand and STAGE
+ * then says how far it got. When a producer dies, the main thread combines STAGE with what crash
+ * recovery found (`recoverProducer`'s `recordsDiscarded`: the dead producer's BUSY record) and
+ * moves the record in hand to exactly one counter, so `attempted = committed + discarded + dropped +
+ * abandoned` holds exactly for every incarnation:
+ *
+ * | STAGE      | recovery discarded its record | not BUSY at recovery                    |
+ * |------------|-------------------------------|-----------------------------------------|
+ * | RESERVING  | abandoned                     | abandoned (never reached the ring)      |
+ * | COMMITTING | abandoned                     | committed (submit cleared BUSY)         |
+ * | DISCARDING | abandoned                     | discarded (discard cleared BUSY)        |
+ * | OUTPUTTING | abandoned                     | abandoned, undecided: a terminate inside|
+ * |            |                               | output() (committed or never reserved)  |
+ *
+ * ## The control block (one SharedArrayBuffer per pool, POOL_CONTROL_BYTES)
  *
  * ```text
  *  byte 0 ┌────────────────────────────────────────────┐
- *         │ STOP            main: 0 → 1 on abort/end   │
- *         │ STOP_SLEEPERS   open-loop producers waiting │ (+1 before Atomics.wait on STOP, -1 after)
+ *         │ STOP            main: 0 → 1 on abort/end   │ read by every producer once per record
  *     128 ├────────────────────────────────────────────┤
+ *         │ STOP_SLEEPERS   open-loop producers waiting │ (+1 before Atomics.wait on STOP, -1 after)
+ *     256 ├────────────────────────────────────────────┤
  *         │ TOKEN           causal token, from 1;      │ written only by the producer holding it
+ *     384 ├────────────────────────────────────────────┤
  *         │ TOKEN_WAITERS   producers waiting on TOKEN │
- *     256 └────────────────────────────────────────────┘
- * ```
- *
- * ## The drain control block (one per drain worker, DRAIN_CONTROL_BYTES)
- *
- * ```text
- *  byte 0 ┌────────────────────────────────────────────┐
- *         │ DRAIN_STOP   main: 0 → 1 to end the drain  │ the drain worker reads it between polls
- *     128 └────────────────────────────────────────────┘
+ *     512 └────────────────────────────────────────────┘
  * ```
  */
+import { SharedLayout } from '@ringbuf/core';
 
-const WORD = 4;
-const DOUBLE = 8;
-const LINE_BYTES = 128;
+const stats = new SharedLayout();
 
-// ---- stats block: Int32 section ----
-export const STATE_INDEX = 0 / WORD;
-export const PRODUCER_ID_INDEX = 4 / WORD;
-export const THREAD_ID_INDEX = 8 / WORD;
-export const SLOT_INDEX = 12 / WORD;
-export const LAST_SEQ_PLUS1_INDEX = 16 / WORD;
-export const DIE_POINT_INDEX = 20 / WORD;
-export const DIE_METHOD_INDEX = 24 / WORD;
+// ---- stats block: the main thread's words ----
+export const PRODUCER_ID_INDEX = stats.line().int32();
+export const SLOT_INDEX = stats.int32();
+export const DIE_METHOD_INDEX = stats.int32();
+export const DIE_POINT_INDEX = stats.int32();
 
-// ---- stats block: Float64 section (indices into a Float64Array over the same buffer) ----
-const COUNTERS = LINE_BYTES;
-export const ATTEMPTED_F64 = (COUNTERS + 0) / DOUBLE;
-export const COMMITTED_F64 = (COUNTERS + 8) / DOUBLE;
-export const DISCARDED_F64 = (COUNTERS + 16) / DOUBLE;
-export const DROPPED_F64 = (COUNTERS + 24) / DOUBLE;
-export const LOCK_WAITS_F64 = (COUNTERS + 32) / DOUBLE;
-export const LOCK_TIMEOUTS_F64 = (COUNTERS + 40) / DOUBLE;
-export const LOCK_CONTENDED_F64 = (COUNTERS + 48) / DOUBLE;
-export const START_US_F64 = (COUNTERS + 56) / DOUBLE;
-export const END_US_F64 = (COUNTERS + 64) / DOUBLE;
-export const MAX_LAG_US_F64 = (COUNTERS + 72) / DOUBLE;
-export const TARGET_F64 = (COUNTERS + 80) / DOUBLE;
+// ---- stats block: lifecycle words ----
+export const STATE_INDEX = stats.line().int32();
+export const THREAD_ID_INDEX = stats.int32();
+
+// ---- stats block: the record loop's words (Int32, then Float64 indices over the same buffer) ----
+export const LAST_SEQ_PLUS1_INDEX = stats.line().int32();
+export const STAGE_INDEX = stats.int32();
+export const ATTEMPTED_F64 = stats.float64();
+export const COMMITTED_F64 = stats.float64();
+export const DISCARDED_F64 = stats.float64();
+export const DROPPED_F64 = stats.float64();
+export const ABANDONED_F64 = stats.float64();
+export const LOCK_WAITS_F64 = stats.float64();
+export const LOCK_TIMEOUTS_F64 = stats.float64();
+export const LOCK_CONTENDED_F64 = stats.float64();
+export const START_US_F64 = stats.float64();
+export const END_US_F64 = stats.float64();
+export const MAX_LAG_US_F64 = stats.float64();
+export const TARGET_F64 = stats.float64();
 
 /** Bytes of one producer's stats block. */
-export const STATS_BYTES = 2 * LINE_BYTES;
+export const STATS_BYTES = stats.bytes();
 
 // ---- STATE values ----
 export const STATE_STARTING = 0;
@@ -92,6 +109,18 @@ export const STATE_FINISHED = 2;
 export const STATE_PARKED = 3;
 /** Written by the main thread once the producer's thread is known to run none of its code. */
 export const STATE_DEAD = 4;
+
+// ---- STAGE values: where the record in hand is ----
+/** No record in hand (or its outcome is already counted). */
+export const STAGE_IDLE = 0;
+/** Counted attempted; its reservation (reserve or the first half of output) has not returned a record. */
+export const STAGE_RESERVING = 1;
+/** Reserved (BUSY, ours) and about to be submitted; for output, output() has returned true. */
+export const STAGE_COMMITTING = 2;
+/** Reserved (BUSY, ours) and about to be discarded. */
+export const STAGE_DISCARDING = 3;
+/** Inside output(): reserve, copy and commit in one call, with no stage store between them. */
+export const STAGE_OUTPUTTING = 4;
 
 // ---- DIE_POINT values (test-only fault hooks) ----
 export const DIE_NONE = 0;
@@ -115,16 +144,12 @@ export const METHOD_UNCAUGHT = 3;
 export const METHOD_TERMINATE = 4;
 
 // ---- control block ----
-export const STOP_INDEX = 0 / WORD;
-export const STOP_SLEEPERS_INDEX = 4 / WORD;
-export const TOKEN_INDEX = LINE_BYTES / WORD;
-export const TOKEN_WAITERS_INDEX = (LINE_BYTES + 4) / WORD;
-/** Bytes of the control block. */
-export const CONTROL_BYTES = 2 * LINE_BYTES;
+const control = new SharedLayout();
+export const STOP_INDEX = control.line().int32();
+export const STOP_SLEEPERS_INDEX = control.line().int32();
+export const TOKEN_INDEX = control.line().int32();
+export const TOKEN_WAITERS_INDEX = control.line().int32();
+/** Bytes of the pool's control block (not the ring's CONTROL_BYTES). */
+export const POOL_CONTROL_BYTES = control.bytes();
 /** First causal token; 0 in a record means "no token". */
 export const FIRST_TOKEN = 1;
-
-// ---- drain control block ----
-export const DRAIN_STOP_INDEX = 0 / WORD;
-/** Bytes of a drain worker's control block. */
-export const DRAIN_CONTROL_BYTES = LINE_BYTES;

@@ -1,12 +1,12 @@
 import test from 'ava';
 import { ProducerPool } from '../src/index.js';
-import { RingBuffer, endToEndProblems, startDrain, testSeed } from './helpers.js';
+import { RingBuffer, endToEndProblems, startVerifiedConsumer, testSeed } from './helpers.js';
 
 test.serial('an AbortSignal stops producers after the record in hand, with exact accounting', async (t) => {
   const seed = testSeed();
   t.log(`seed ${seed}`);
   const ring = RingBuffer.create({ size: 1 << 16 });
-  const drain = await startDrain(ring.share(), { pollMs: 5 });
+  const consumer = await startVerifiedConsumer(ring);
   const pool = new ProducerPool({
     ring: ring.share(),
     producers: 3,
@@ -27,11 +27,12 @@ test.serial('an AbortSignal stops producers after the record in hand, with exact
   });
   controller.abort();
   const result = await running;
-  const report = await drain.stop();
+  const report = await consumer.stop();
   t.true(result.aborted);
   for (const p of result.producers) {
     t.is(p.state, 'finished');
     t.is(p.inFlight, 0);
+    t.is(p.abandoned, 0);
     t.true(p.attempted < Number.MAX_SAFE_INTEGER);
   }
   t.deepEqual(result.deaths, []);
@@ -41,7 +42,7 @@ test.serial('an AbortSignal stops producers after the record in hand, with exact
 
 test.serial('open-loop producers sleeping on their schedule stop promptly on abort', async (t) => {
   const ring = RingBuffer.create({ size: 1 << 16 });
-  const drain = await startDrain(ring.share());
+  const consumer = await startVerifiedConsumer(ring);
   // 2 records per second: without the stop word's notify a producer would sleep ~500 ms.
   const pool = new ProducerPool({ ring: ring.share(), producers: 2, scenario: { records: 100, ratePerProducer: 2, payload: 24 }, logLevel: 'warn' });
   const controller = new AbortController();
@@ -52,7 +53,7 @@ test.serial('open-loop producers sleeping on their schedule stop promptly on abo
   });
   controller.abort();
   const result = await running;
-  const report = await drain.stop();
+  const report = await consumer.stop();
   t.true(result.aborted);
   t.deepEqual(endToEndProblems(result, report), []);
   for (const p of result.producers) t.true(p.attempted < 100);

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { ProducerPool, type DeathMethod, type DiePointName, type PoolResult } from '../src/index.js';
-import { RingBuffer, endToEndProblems, startDrain, testSeed, type DrainReport } from './helpers.js';
+import { RingBuffer, endToEndProblems, startVerifiedConsumer, testSeed, type ConsumerReport } from './helpers.js';
 
 /** Give up waiting for the requested number of deaths after this long (then the count assertion fails). */
 const SAFETY_MS = 40_000;
@@ -8,11 +8,11 @@ const SAFETY_MS = 40_000;
 async function crashRun(
   t: ExecutionContext,
   opts: { deaths: number; everyMs: number; methods: DeathMethod[]; points: DiePointName[]; producers: number; api?: 'reserve' | 'output' },
-): Promise<{ result: PoolResult; report: DrainReport }> {
+): Promise<{ result: PoolResult; report: ConsumerReport }> {
   const seed = testSeed();
   t.log(`seed ${seed}`);
   const ring = RingBuffer.create({ size: 16384 });
-  const drain = await startDrain(ring.share(), { pollMs: 5 });
+  const consumer = await startVerifiedConsumer(ring);
   const pool = new ProducerPool({
     ring: ring.share(),
     producers: opts.producers,
@@ -37,13 +37,13 @@ async function crashRun(
   });
   controller.abort();
   const result = await running;
-  const report = await drain.stop();
-  t.log(`${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; totals ${JSON.stringify(result.totals)}; consumer ${report.records} records`);
+  const report = await consumer.stop();
+  t.log(`${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; totals ${JSON.stringify(result.totals)}; consumer ${report.runtime.delivered} records`);
   return { result, report };
 }
 
-function checkRecovery(t: ExecutionContext, result: PoolResult, report: DrainReport, wanted: number, api: 'reserve' | 'output' = 'reserve'): void {
-  const delivered = new Map(report.delivered);
+function checkRecovery(t: ExecutionContext, result: PoolResult, report: ConsumerReport, wanted: number, api: 'reserve' | 'output' = 'reserve'): void {
+  const delivered = report.delivered;
   t.true(result.deaths.length >= wanted, `${result.deaths.length} deaths`);
   const byPoint = new Map<string, number>();
   for (const d of result.deaths) {
@@ -52,28 +52,34 @@ function checkRecovery(t: ExecutionContext, result: PoolResult, report: DrainRep
     const got = delivered.get(d.producerId) ?? 0;
     switch (d.point) {
       case 'after-reserve':
-        // Its BUSY record was discarded by recovery; everything it committed arrived. (output()
-        // has no window between reserve and commit: that hook dies before it, with nothing BUSY.)
+        // Its BUSY record was discarded by recovery and counted abandoned; everything it committed
+        // arrived. (output() has no window between reserve and commit: that hook dies before it,
+        // with nothing reserved, and the attempt is abandoned all the same.)
         t.is(d.recordsDiscarded, api === 'output' ? 0 : 1, `after-reserve death of ${d.producerId}`);
+        t.is(d.inHand, 'abandoned');
         t.is(got, d.lastCommittedSeq + 1);
         break;
       case 'after-submit':
-        // Committed one record it never counted: the verifier's "exactly one more".
+        // Committed one record it never counted: the pool counts it from the record's stage.
         t.is(d.recordsDiscarded, 0);
-        t.is(got, d.lastCommittedSeq + 2, `after-submit death of ${d.producerId}`);
+        t.is(d.inHand, 'committed');
+        t.is(got, d.lastCommittedSeq + 1, `after-submit death of ${d.producerId}`);
         break;
       case 'between':
         t.is(d.recordsDiscarded, 0);
+        t.is(d.inHand, 'none');
         t.false(d.lockRecovered);
         t.is(got, d.lastCommittedSeq + 1);
         break;
       case 'in-lock':
         t.is(d.recordsDiscarded, 0);
+        t.is(d.inHand, 'none');
         t.is(got, d.lastCommittedSeq + 1);
         break;
       default:
-        // 'anywhere': any instruction; the record in hand may or may not have been committed.
-        t.true(got === d.lastCommittedSeq + 1 || got === d.lastCommittedSeq + 2);
+        // 'anywhere': any instruction; with reserve/submit the record in hand is still reconciled exactly.
+        t.is(got, d.lastCommittedSeq + 1, `anywhere death of ${d.producerId} (in hand ${d.inHand})`);
+        t.not(d.inHand, 'undecided');
     }
   }
   const inLock = result.deaths.filter((d) => d.point === 'in-lock');
@@ -88,9 +94,13 @@ function checkRecovery(t: ExecutionContext, result: PoolResult, report: DrainRep
   for (const d of result.deaths) if (d.replacedBy !== undefined) t.true(d.replacedBy > d.producerId);
   // Nothing committed lost, nothing duplicated or reordered, nothing torn, exact per-producer counts.
   t.deepEqual(endToEndProblems(result, report), []);
-  t.is(report.prodPos, report.consPos, 'the consumer drained everything: no BUSY record left behind');
+  const { attempted, committed, discarded, dropped, abandoned } = result.totals;
+  t.is(attempted, committed + discarded + dropped + abandoned, 'the accounting identity holds exactly');
+  t.is(abandoned, result.deaths.filter((d) => d.inHand === 'abandoned' || d.inHand === 'undecided').length);
+  t.true(abandoned >= result.deaths.filter((d) => d.recordsDiscarded > 0).length);
+  t.is(report.backlog, 0, 'the consumer drained everything: no BUSY record left behind');
   t.is(report.lockHolder, 0, 'the lock is free afterwards');
-  t.true(report.records > 0);
+  t.true(report.runtime.delivered > 0);
 }
 
 // In-thread simulated deaths: the producer throws out of its task at a chosen point (holding the
