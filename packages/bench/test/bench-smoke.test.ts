@@ -1,41 +1,40 @@
 /**
- * CI smoke run of every scenario with tiny parameters: the JSON on stdout, report.json, report.md
- * and the SVG charts are produced and well formed. No timing assertions.
+ * CI smoke run of every scenario with tiny parameters, through the lab's API: the report, report.json,
+ * report.md and the SVG charts are produced and well formed. No timing assertions.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { GROUPS, threadedScenarios } from '../src/bench/scenarios.js';
-import type { BenchReport } from '../src/report/types.js';
+import { childLogger } from '@ringbuf/instrument/log';
+import { GROUPS, QUICK_GOAL, defaultTiming, renderText, runBench, threadedScenarios, writeReport } from '../src/index.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 100_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: unknown }).code as number) ?? -1 : 0;
-      resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
-    });
-  });
-}
-
-test('a quick run of every scenario writes one JSON object, report.json, report.md and SVG charts', async (t) => {
+test('a quick run of every scenario writes report.json, report.md and SVG charts', async (t) => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'ringbuf-bench-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
-  const { code, stdout, stderr } = await runCli(['bench', '--quick', '--json', '--out', out]);
-  t.is(code, 0, stderr);
-  const report = JSON.parse(stdout) as BenchReport;
-  t.is(stdout.trim().split('\n').length, 1, 'stdout holds exactly one JSON line');
-  t.deepEqual(JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')), report);
+  const steps: string[] = [];
+  const report = await runBench({
+    groups: new Set(GROUPS),
+    quick: true,
+    timing: defaultTiming(true),
+    logLevel: 'warn',
+    log: childLogger({ component: 'bench-test' }),
+    onStep: (s) => steps.push(`${s.index}/${s.total} ${s.name}`),
+  });
+  await writeReport(report, out);
+  t.deepEqual(JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')), JSON.parse(JSON.stringify(report)));
+  t.false(report.interrupted);
+  t.deepEqual(report.notRun, []);
 
   const expected = threadedScenarios(new Set(GROUPS)).map((s) => s.name);
   t.deepEqual(
     report.scenarios.map((s) => s.name),
     expected,
   );
+  // Every scenario plus memcpy, the wake floor and the micro-operations, numbered 1..n of n.
+  t.is(steps.length, expected.length + 3);
+  t.is(steps[0], `1/${steps.length} ${expected[0]}`);
+  t.true(steps.includes(`${steps.length}/${steps.length} micro`));
   for (const s of report.scenarios) {
     t.is(s.error, undefined, `${s.name} ran`);
     for (const v of [s.hits.mean, s.hits.stddev, s.drops.mean, s.drops.stddev, s.bytesPerSec, s.gc.events, s.heapGrowthBytes]) {
@@ -48,7 +47,10 @@ test('a quick run of every scenario writes one JSON object, report.json, report.
   t.true(report.scenarios.reduce((a, s) => a + s.windows.reduce((b, w) => b + w.hits, 0), 0) > 0, 'records were consumed');
   const latency = report.scenarios.find((s) => s.name === 'rb-latency')?.latency;
   t.truthy(latency, 'the latency run reports a distribution');
-  t.true(latency!.p50Us <= latency!.p99Us && latency!.p99Us <= latency!.maxUs);
+  t.true(latency !== undefined && latency !== null && latency.p50Us <= latency.p99Us && latency.p99Us <= latency.maxUs);
+  t.truthy(report.wake, 'the latency group measures the wake floor');
+  t.is(report.wake?.floor.count, 200);
+  t.is(report.wake?.consumer.count, 200);
 
   t.deepEqual(
     report.memcpy.map((m) => m.size),
@@ -63,10 +65,19 @@ test('a quick run of every scenario writes one JSON object, report.json, report.
   t.true(report.goals.every((g) => g.value !== null && typeof g.met === 'boolean'));
   t.true(report.machine.cores >= 1 && report.machine.node === process.version && report.machine.cpuModel.length > 0);
 
+  const text = renderText(report);
+  t.regex(text, /^latency\s+p50\s+p90\s+p99\s+p99\.9\s+max/m);
+  t.regex(text, /^rb-latency\s+\S+ (µs|ms)/m);
+  t.regex(text, /^raw wait\/notify\s+\S+ (µs|ms)/m);
+  for (const g of report.goals) t.regex(text, new RegExp(`^${g.id}\\s.*${QUICK_GOAL.replace(/[()]/g, '\\$&')}`, 'm'));
+  t.notRegex(text, /\bMISSED\b|\d us\b/);
+
   const md = readFileSync(path.join(out, 'report.md'), 'utf8');
   t.true(md.startsWith('# ringbuf bench report'));
   t.regex(md, /oversubscribed/);
   t.regex(md, /## Goals/);
+  t.true(md.includes(QUICK_GOAL));
+  t.notRegex(md, /\*\*missed\*\*/);
   const svgs = report.files.filter((f) => f.endsWith('.svg'));
   t.deepEqual(svgs.sort(), ['latency.svg', 'peers.svg', 'record-sizes.svg', 'sample-rate.svg', 'throughput-vs-producers.svg']);
   for (const f of svgs) {

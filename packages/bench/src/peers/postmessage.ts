@@ -5,10 +5,11 @@
  * `WINDOW_RECORDS` records in flight (it reads the consumer's hit count), else memory would grow
  * without bound; records are never dropped.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { HITS_INDEX, stopRequested } from '../bench/control.js';
-import type { ScenarioParams } from '../bench/types.js';
-import { Probe, awaitStart, ctl, markReady } from '../bench/workers/common.js';
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { stopRequested } from '../harness/control.js';
+import { HITS_INDEX } from '../harness/layout.js';
+import type { ScenarioParams } from '../scenarios/types.js';
+import { Probe, awaitStart, ctl, markReady, toMain } from '../workers/common.js';
 
 /** Records in flight at most (the consumer's hit count lags the producer's sends by at most this). */
 const WINDOW_RECORDS = 4096;
@@ -41,7 +42,7 @@ if (role === 'producer') {
     Atomics.store(ctl, HITS_INDEX, hits);
     if ((hits & 1023) < batch) probe.check();
   });
-  parentPort!.once('message', () => {
+  toMain.once('message', () => {
     port.close();
     void probe.finish();
   });

@@ -6,9 +6,10 @@
  */
 import { RingBuffer as RbjsRing } from 'ringbuf.js';
 import { workerData } from 'node:worker_threads';
-import { HITS_INDEX, dropsIndex, stopRequested } from '../bench/control.js';
-import type { ScenarioParams } from '../bench/types.js';
-import { Probe, awaitStart, ctl } from '../bench/workers/common.js';
+import { stopRequested } from '../harness/control.js';
+import { HITS_INDEX, dropsIndex } from '../harness/layout.js';
+import type { ScenarioParams } from '../scenarios/types.js';
+import { Probe, awaitStart, ctl } from '../workers/common.js';
 
 const { role, sab, params } = workerData as { role: 'producer' | 'consumer'; sab: SharedArrayBuffer; params: ScenarioParams };
 const batch = params.peerBatch ?? 1;

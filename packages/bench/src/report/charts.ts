@@ -4,7 +4,7 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { ScenarioResult, MemcpyResult } from '../bench/types.js';
+import type { ScenarioResult, MemcpyResult } from '../scenarios/types.js';
 import { KERNEL_HW, KERNEL_PRODUCERS, KERNEL_SAMPLE_RATE } from './published.js';
 
 /** One chart: file name, title, SVG text. */

@@ -1,5 +1,5 @@
 /** The goals and the peer ratios, evaluated on one run's results. */
-import type { MemcpyResult, ScenarioResult } from '../bench/types.js';
+import type { MemcpyResult, ScenarioResult } from '../scenarios/types.js';
 import type { Goal, Ratio } from './types.js';
 
 function hits(scenarios: readonly ScenarioResult[], name: string): number | null {

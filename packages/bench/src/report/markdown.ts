@@ -1,8 +1,8 @@
 /** report.md: machine, goals, ratios, one table per scenario group, charts, notes. */
-import type { ScenarioResult } from '../bench/types.js';
+import type { ScenarioResult } from '../scenarios/types.js';
 import { fixed, gbps, mdTable } from './format.js';
 import { KERNEL_HW, KERNEL_TABLE } from './published.js';
-import { SCENARIO_HEAD, scenarioRows } from './table.js';
+import { LATENCY_HEAD, SCENARIO_HEAD, goalResult, latencyRows, scenarioRows } from './table.js';
 import type { BenchReport, Goal } from './types.js';
 import type { Chart } from './charts.js';
 
@@ -34,8 +34,8 @@ const MISSED_NOTES: Record<string, string> = {
     'the per-record paths allocate nothing (reserve+copy+submit and the consumer walk: under 0.01 byte per record over 2 million records on one thread), but sleeping does: on Node 20 (V8 11.3) every Atomics.wait call allocates about 30 bytes, even when it returns at once with "not-equal", and every performance.now() call 16 bytes (measured). Consumers that sleep, and producers that sleep on a contended lock (the multi-producer runs, oversubscribed here), therefore make some garbage and see a scavenge now and then; runs where nobody sleeps see none. Closing it: fewer sleeps, not fewer allocations per record: a longer spin before the lock\'s Atomics.wait when the holder is running, which on 2 oversubscribed cores it often is not.',
 };
 
-function goalRows(goals: readonly Goal[]): string[][] {
-  return goals.map((g) => [g.goal, fixed(g.value, g.id === 'zero-gc' ? 0 : 2), String(g.target), g.value === null ? 'not run' : g.met ? 'met' : '**missed**', g.detail]);
+function goalRows(goals: readonly Goal[], quick: boolean): string[][] {
+  return goals.map((g) => [g.goal, fixed(g.value, g.id === 'zero-gc' ? 0 : 2), String(g.target), goalResult(g, quick, '**missed**'), g.detail]);
 }
 
 function chartFor(charts: readonly Chart[], file: string): string {
@@ -47,6 +47,9 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
   const m = r.machine;
   const out: string[] = [];
   out.push('# ringbuf bench report', '');
+  if (r.interrupted) {
+    out.push(`**Interrupted** (Ctrl-C): this report holds the steps that ran before it; not run: ${r.notRun.join(', ')}.`, '');
+  }
   out.push(
     mdTable(
       ['machine', ''],
@@ -68,7 +71,7 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
     'Hits are records delivered to the consumer\'s callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel\'s `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows; wakeups are the consumer\'s sleeps ended by a producer notify over the whole run (warm-up included); load is the machine\'s 1-minute load average when the run ended.',
     '',
   );
-  if (r.goals.length > 0) out.push('## Goals', '', mdTable(['goal', 'value', 'target', 'result', 'numbers'], goalRows(r.goals)), '');
+  if (r.goals.length > 0) out.push('## Goals', '', mdTable(['goal', 'value', 'target', 'result', 'numbers'], goalRows(r.goals, r.options.quick)), '');
   const ratios = r.ratios.filter((x) => x.value !== null);
   if (ratios.length > 0) out.push('## Ratios (same run)', '', mdTable(['ours / other', 'ratio'], ratios.map((x) => [x.name, fixed(x.value)])), '');
   const groups = [...new Set(r.scenarios.map((s) => s.group))];
@@ -111,16 +114,8 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
     }
     if (g === 'peers') out.push(chartFor(charts, 'peers.svg'));
     if (g === 'latency') {
-      const lat = list.find((s) => s.latency)?.latency;
-      if (lat) {
-        out.push(
-          mdTable(
-            ['records', 'mean µs', 'p50', 'p90', 'p99', 'p99.9', 'max'],
-            [[String(lat.count), fixed(lat.meanUs, 1), fixed(lat.p50Us, 1), fixed(lat.p90Us, 1), fixed(lat.p99Us, 1), fixed(lat.p999Us, 1), fixed(lat.maxUs, 1)]],
-          ),
-          chartFor(charts, 'latency.svg'),
-        );
-      }
+      const rows = latencyRows(r);
+      if (rows.length > 0) out.push(mdTable(LATENCY_HEAD, rows), chartFor(charts, 'latency.svg'));
     }
   }
   if (r.memcpy.length > 0 && !groups.includes('sizes')) {
@@ -130,7 +125,7 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
     out.push(
       '## Micro-operations (one thread, tinybench)',
       '',
-      `Each tinybench iteration runs ${r.micro[0]!.opsPerTask} operations; figures are per operation.`,
+      `Each tinybench iteration runs ${r.micro[0]?.opsPerTask ?? 'several'} operations; figures are per operation.`,
       '',
       mdTable(['operation', 'ns/op', '± % (rme)'], r.micro.map((x) => [x.name, fixed(x.nsPerOp, 1), fixed(x.rmePercent, 1)])),
       '',
@@ -139,9 +134,10 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   const missed = r.goals.filter((g) => g.value !== null && !g.met);
   out.push('## Closing note', '');
-  if (missed.length === 0) out.push('Every goal evaluated in this run was met.', '');
+  if (r.options.quick) out.push('A quick run: its goals are not meaningful (windows too short, no warm-up to speak of).', '');
+  else if (missed.length === 0) out.push('Every goal evaluated in this run was met.', '');
   else for (const g of missed) out.push(`- **${g.id} missed** (${g.detail}): ${MISSED_NOTES[g.id] ?? ''}`);
   out.push('');
-  out.push('Reproduce: `npx -y pnpm@12.4.2 bench` or `node packages/bench/dist/src/cli.js bench` (after a build).', '');
+  out.push('Reproduce: `npx -y pnpm@12.4.2 bench` or `node packages/cli/dist/src/cli.js bench` (after a build).', '');
   return out.join('\n');
 }

@@ -1,7 +1,17 @@
 /** The plain-text summary printed on stdout (without `--json`). */
-import type { ScenarioResult } from '../bench/types.js';
-import { fixed, gbps, mps, textTable } from './format.js';
-import type { BenchReport } from './types.js';
+import type { ScenarioResult } from '../scenarios/types.js';
+import { fixed, gbps, micros, mps, textTable } from './format.js';
+import type { BenchReport, Goal } from './types.js';
+
+/** A quick run's goals: evaluated on numbers too small to mean anything. */
+export const QUICK_GOAL = 'not meaningful (quick)';
+
+/** A goal's result cell: met / MISSED, or {@link QUICK_GOAL} in a quick run. */
+export function goalResult(g: Goal, quick: boolean, missed = 'MISSED'): string {
+  if (g.value === null) return 'not run';
+  if (quick) return QUICK_GOAL;
+  return g.met ? 'met' : missed;
+}
 
 /** One row per threaded scenario: hits and drops as mean ± stddev in M/s, like the kernel's bench. */
 export function scenarioRows(scenarios: readonly ScenarioResult[]): string[][] {
@@ -19,13 +29,32 @@ export function scenarioRows(scenarios: readonly ScenarioResult[]): string[][] {
 
 export const SCENARIO_HEAD = ['scenario', 'hits M/s', 'drops M/s', 'GB/s', 'GC', 'wakeups', 'load', 'what'];
 
+/** Latency rows (µs): the latency scenario, the sleeping consumer's wake and the raw floor. */
+export function latencyRows(r: BenchReport): string[][] {
+  const rows: string[][] = [];
+  const row = (name: string, l: { p50Us: number; p90Us: number; p99Us: number; p999Us: number; maxUs: number; count: number }, what: string): void => {
+    rows.push([name, micros(l.p50Us), micros(l.p90Us), micros(l.p99Us), micros(l.p999Us), micros(l.maxUs), String(l.count), what]);
+  };
+  for (const s of r.scenarios) if (s.latency && !s.error) row(s.name, s.latency, 'commit to callback, consumer asleep in poll(-1)');
+  if (r.wake) {
+    row('consumer wake', r.wake.consumer, `sleeping ConsumerRuntime, flags-0 commit to handler (${r.wake.settleUs} µs settle)`);
+    row('raw wait/notify', r.wake.floor, 'the floor: Atomics.notify -> Atomics.wait, two workers, no ring');
+  }
+  return rows;
+}
+
+export const LATENCY_HEAD = ['latency', 'p50', 'p90', 'p99', 'p99.9', 'max', 'records', 'what'];
+
 export function renderText(r: BenchReport): string {
   const parts: string[] = [];
   parts.push(
     `ringbuf bench — ${r.machine.cpuModel}, ${r.machine.cores} cores, Node ${r.machine.node}, git ${r.machine.gitRev ?? 'n/a'}`,
   );
-  parts.push(`${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up${r.options.quick ? ' (quick)' : ''}`);
+  parts.push(`${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up${r.options.quick ? ' (quick: numbers not meaningful)' : ''}`);
+  if (r.interrupted) parts.push(`INTERRUPTED: the report holds the ${r.scenarios.length} scenarios that ran; not run: ${r.notRun.join(', ')}`);
   if (r.scenarios.length > 0) parts.push('', textTable(SCENARIO_HEAD, scenarioRows(r.scenarios)));
+  const latency = latencyRows(r);
+  if (latency.length > 0) parts.push('', textTable(LATENCY_HEAD, latency));
   if (r.memcpy.length > 0) {
     parts.push('', textTable(['memcpy block', 'GB/s'], r.memcpy.map((m) => [String(m.size), gbps(m.bytesPerSec)])));
   }
@@ -36,7 +65,7 @@ export function renderText(r: BenchReport): string {
   if (ratios.length > 0) parts.push('', textTable(['ratio', 'value'], ratios.map((x) => [x.name, fixed(x.value)])));
   const goals = r.goals.filter((g) => g.value !== null);
   if (goals.length > 0) {
-    parts.push('', textTable(['goal', 'value', 'target', 'result', 'detail'], goals.map((g) => [g.id, fixed(g.value), String(g.target), g.met ? 'met' : 'MISSED', g.detail])));
+    parts.push('', textTable(['goal', 'value', 'target', 'result', 'detail'], goals.map((g) => [g.id, fixed(g.value), String(g.target), goalResult(g, r.options.quick), g.detail])));
   }
   if (r.outDir) parts.push('', `report: ${r.outDir}/report.md`);
   return parts.join('\n') + '\n';

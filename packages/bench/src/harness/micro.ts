@@ -1,0 +1,84 @@
+/**
+ * Micro-operations on one thread with tinybench. Each task runs a tight loop of `OPS` operations so
+ * tinybench's own per-iteration overhead (about 45 ns) stays out of the per-op figure.
+ */
+import { Bench } from 'tinybench';
+import { BPF_RB_NO_WAKEUP, RingBuffer } from '@ringbuf/core';
+import { Consumer } from '@ringbuf/consumer';
+import type { MicroResult } from '../scenarios/types.js';
+
+/** Operations per tinybench iteration. */
+export const OPS = 1000;
+const PAYLOAD = 16;
+
+/** Thread: main. */
+export async function runMicro(timeMs: number): Promise<MicroResult[]> {
+  const ring = RingBuffer.create({ size: 512 * 1024 });
+  const payload = new Uint8Array(PAYLOAD);
+  /** Frees the ring between iterations by moving consumer_pos to producer_pos (no consumer runs). */
+  const drain = (): void => {
+    // Releases all space, as a consumer that read everything would (the accessors name their pairs).
+    ring.publishConsumerPos(ring.producerPos());
+  };
+  const walkRing = RingBuffer.create({ size: 512 * 1024 });
+  let seen = 0;
+  const consumer = new Consumer(walkRing, () => {
+    seen++;
+  });
+  const lockWord = new Int32Array(new SharedArrayBuffer(128));
+  const bench = new Bench({ time: timeMs, warmupTime: Math.max(10, timeMs / 4) });
+  bench
+    .add('reserve+submit (16 B)', () => {
+      for (let i = 0; i < OPS; i++) {
+        const off = ring.reserve(PAYLOAD);
+        ring.submit(off, BPF_RB_NO_WAKEUP);
+      }
+      drain();
+    })
+    .add('reserve+copy+submit (16 B)', () => {
+      for (let i = 0; i < OPS; i++) {
+        const off = ring.reserve(PAYLOAD);
+        ring.data.set(payload, off);
+        ring.submit(off, BPF_RB_NO_WAKEUP);
+      }
+      drain();
+    })
+    .add('output (16 B)', () => {
+      for (let i = 0; i < OPS; i++) ring.output(payload, BPF_RB_NO_WAKEUP);
+      drain();
+    })
+    .add('tryReserve+discard (lock taken and released)', () => {
+      for (let i = 0; i < OPS; i++) ring.discard(ring.tryReserve(0), BPF_RB_NO_WAKEUP);
+      drain();
+    })
+    .add('lock fast path (CAS acquire + exchange release)', () => {
+      for (let i = 0; i < OPS; i++) {
+        // The lock's uncontended acquire and release, as lock.ts does them.
+        Atomics.compareExchange(lockWord, 0, 0, 2);
+        Atomics.exchange(lockWord, 0, 0);
+      }
+    })
+    .add(
+      'consumer walk per record (consume())',
+      () => {
+        consumer.consume();
+      },
+      {
+        beforeEach() {
+          for (let i = 0; i < OPS; i++) walkRing.submit(walkRing.reserve(PAYLOAD), BPF_RB_NO_WAKEUP);
+        },
+      },
+    );
+  await bench.run();
+  consumer.close();
+  const out: MicroResult[] = [];
+  for (const task of bench.tasks) {
+    const r = task.result;
+    if (r.state !== 'completed' && r.state !== 'aborted-with-statistics') {
+      throw new Error(`micro task "${task.name}" ${r.state}${r.state === 'errored' ? `: ${r.error.message}` : ''}`);
+    }
+    out.push({ name: task.name, nsPerOp: (r.latency.mean * 1e6) / OPS, rmePercent: r.latency.rme, opsPerTask: OPS });
+  }
+  if (seen === 0) throw new Error('consumer walk delivered nothing');
+  return out;
+}

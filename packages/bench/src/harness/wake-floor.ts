@@ -1,0 +1,101 @@
+/**
+ * The floor under every wake policy, measured once for the whole workspace: the one-way latency of
+ * a raw `Atomics.wait` / `Atomics.notify` between two worker threads (notifier's clock before the
+ * notify, waiter's clock on waking), with no ring at all. `ringbuf latency` measures it in the same
+ * process and run as its policies, so both see the same machine state; the bench's latency group
+ * measures it beside the wake of a sleeping `ConsumerRuntime` under the same protocol
+ * ({@link measureWake}). Thread: main (starts the workers).
+ */
+import { Worker } from 'node:worker_threads';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { RingBuffer } from '@ringbuf/core';
+import { ConsumerRuntime, summarize, type LatencySummary } from '@ringbuf/consumer';
+import { FLOOR_BYTES } from './layout.js';
+import type { FloorJob, WakeProducerJob } from '../workers/wake-floor.js';
+
+/** Spin before each notify so that the waiter is asleep in the kernel, not on its way there. */
+export const FLOOR_SETTLE_US = 30;
+
+const WORKER_URL = new URL('../workers/wake-floor.js', import.meta.url);
+
+function start<T>(job: FloorJob | WakeProducerJob): Promise<T> {
+  const worker = new Worker(WORKER_URL, { workerData: job });
+  return new Promise<T>((resolve, reject) => {
+    worker.once('message', (m: T) => {
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`wake worker exited with code ${code} before reporting`)));
+  });
+}
+
+/**
+ * Measures `samples` raw wake-ups; resolves with their one-way latencies (HdrHistogram, ns).
+ * @throws Error when a worker fails.
+ */
+export async function measureWakeFloor(samples: number): Promise<RecordableHistogram> {
+  const sab = new SharedArrayBuffer(FLOOR_BYTES);
+  const [h] = await Promise.all([
+    start<RecordableHistogram>({ role: 'waiter', sab, samples, settleUs: FLOOR_SETTLE_US }),
+    start<null>({ role: 'notifier', sab, samples, settleUs: FLOOR_SETTLE_US }),
+  ]);
+  return h;
+}
+
+/**
+ * Measures `samples` wake-ups of a `ConsumerRuntime` asleep on an empty ring: a producer worker
+ * waits until the consumer sleeps, spins {@link FLOOR_SETTLE_US}, and commits one record with flags 0;
+ * the latency runs from just before the commit to the handler's dispatch (commit + notify + futex
+ * wake + the worker's loop). Resolves with the histogram (ns).
+ * @throws Error when a worker fails or the runtime does not deliver every record.
+ */
+export async function measureConsumerWake(samples: number): Promise<RecordableHistogram> {
+  const ring = RingBuffer.create({ size: 65536 });
+  const rt = await ConsumerRuntime.start({ rings: [ring], latency: true, wait: 'sleep' });
+  try {
+    await start<null>({ role: 'producer', share: ring.share(), samples, settleUs: FLOOR_SETTLE_US });
+  } catch (err) {
+    await rt.stop({ drain: false }).catch(() => undefined);
+    throw err;
+  }
+  const report = await rt.stop({ drain: true, timeoutMs: 5000 });
+  if (report.delivered !== samples) throw new Error(`the consumer runtime delivered ${report.delivered} of ${samples} wake samples`);
+  const h = report.latency?.histograms.get(1);
+  if (h === undefined) throw new Error('the consumer runtime reported no latency for the wake samples');
+  return h;
+}
+
+/** The raw floor and the sleeping consumer's wake, side by side. */
+export interface WakeResult {
+  /** Spin before each send (µs). */
+  settleUs: number;
+  /** Samples per round and rounds (each round measures both, alternating). */
+  samples: number;
+  rounds: number;
+  /** Raw Atomics.notify -> Atomics.wait, two workers, no ring. */
+  floor: LatencySummary;
+  /** A sleeping ConsumerRuntime woken by a flags-0 commit, to its handler. */
+  consumer: LatencySummary;
+  /** consumer p50 / floor p50. */
+  ratioP50: number;
+  /** consumer p99 / floor p99. */
+  ratioP99: number;
+}
+
+/**
+ * Both measurements in alternating rounds, so both see the same machine state; histograms merged
+ * per kind. Thread: main.
+ * @throws Error when a worker fails.
+ */
+export async function measureWake(samples: number, rounds: number): Promise<WakeResult> {
+  const floor = createHistogram();
+  const consumer = createHistogram();
+  for (let r = 0; r < rounds; r++) {
+    floor.add(await measureWakeFloor(samples));
+    consumer.add(await measureConsumerWake(samples));
+  }
+  const f = summarize(floor);
+  const c = summarize(consumer);
+  return { settleUs: FLOOR_SETTLE_US, samples, rounds, floor: f, consumer: c, ratioP50: c.p50Us / f.p50Us, ratioP99: c.p99Us / f.p99Us };
+}

@@ -1,0 +1,21 @@
+/**
+ * `@ringbuf/bench`: the benchmark lab. The kernel's `bench_ringbufs` scenarios as threaded runs
+ * (harness/, workers/), the JavaScript peers side by side (peers/), memcpy and micro-operations,
+ * the raw Atomics wait/notify wake floor, and the reports (report/: terminal table, Markdown, JSON,
+ * SVG charts). The `ringbuf` command (`@ringbuf/cli`) drives it; nothing here parses a command line
+ * or prints. Layer: on top of `@ringbuf/core`, `@ringbuf/instrument` and `@ringbuf/consumer`.
+ */
+export { runBench, writeReport, defaultTiming, defaultOutDir, repoRoot } from './run.js';
+export type { BenchOptions, BenchStep } from './run.js';
+export { GROUPS, threadedScenarios } from './scenarios/descriptors.js';
+export type { Group } from './scenarios/descriptors.js';
+export type { MemcpyResult, MicroResult, ScenarioParams, ScenarioResult, ThreadedScenario, Timing } from './scenarios/types.js';
+export { FLOOR_SETTLE_US, measureWake, measureWakeFloor, measureConsumerWake } from './harness/wake-floor.js';
+export type { WakeResult } from './harness/wake-floor.js';
+export { meanStd } from './harness/stats.js';
+export { machineInfo } from './machine.js';
+export type { MachineInfo } from './machine.js';
+export { renderText, QUICK_GOAL } from './report/table.js';
+export { renderMarkdown } from './report/markdown.js';
+export { MICROS, bytes, clock, micros, rate, textTable } from './report/format.js';
+export type { BenchReport, Goal, Ratio } from './report/types.js';

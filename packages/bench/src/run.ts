@@ -1,0 +1,196 @@
+/**
+ * One bench run, step by step: the threaded scenarios of the selected groups (harness/threaded.ts),
+ * memcpy right before the size sweep it is compared with, the wake floor beside the latency
+ * scenario, the micro-operations last; then the goals, ratios and notes. An aborted `signal` stops
+ * the run after the step in progress: the report then holds what ran and says so. Progress is
+ * reported per step (k of n, elapsed, ETA) through `onStep`; nothing is printed here.
+ * Thread: main.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LogLevel, Logger } from '@ringbuf/instrument/log';
+import { measureMemcpy } from './harness/memcpy.js';
+import { runMicro } from './harness/micro.js';
+import { runThreaded } from './harness/threaded.js';
+import { measureWake, type WakeResult } from './harness/wake-floor.js';
+import { machineInfo } from './machine.js';
+import { renderCharts } from './report/charts.js';
+import { goals, ratios } from './report/goals.js';
+import { renderMarkdown } from './report/markdown.js';
+import type { BenchReport } from './report/types.js';
+import { RECORD_SIZES, threadedScenarios, type Group } from './scenarios/descriptors.js';
+import type { MemcpyResult, MicroResult, ScenarioResult, ThreadedScenario, Timing } from './scenarios/types.js';
+
+/** The measurement windows of a run: the kernel bench's defaults, or tiny ones for `--quick`. */
+export function defaultTiming(quick: boolean): Timing {
+  return quick ? { windows: 2, windowMs: 25, warmupMs: 25 } : { windows: 5, windowMs: 200, warmupMs: 300 };
+}
+
+/** What one run does. */
+export interface BenchOptions {
+  groups: ReadonlySet<Group>;
+  /** Tiny parameters: seconds in total, numbers not meaningful. */
+  quick: boolean;
+  timing: Timing;
+  /** The workers' log level. */
+  logLevel: LogLevel;
+  log: Logger;
+  /** Stops the run after the step in progress (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Called when a step starts. */
+  onStep?: (step: BenchStep) => void;
+  /** Where the git revision of the report is read. @default the workspace root */
+  cwd?: string;
+}
+
+/** A step starting, for a progress line. */
+export interface BenchStep {
+  /** 1-based index of the step, of `total`. */
+  index: number;
+  total: number;
+  /** Scenario name, or 'memcpy', 'wake', 'micro'. */
+  name: string;
+  elapsedMs: number;
+  /** Estimated time left, this step included (scaled by how long the steps so far really took). */
+  etaMs: number;
+}
+
+type Step =
+  | { kind: 'scenario'; name: string; scenario: ThreadedScenario; estimateMs: number }
+  | { kind: 'memcpy' | 'wake' | 'micro'; name: string; estimateMs: number };
+
+/** Thread start and stop around a threaded scenario's windows (measured: 100-300 ms on 2 cores). */
+const SCENARIO_OVERHEAD_MS = 200;
+/** Wake samples per round and rounds, full and quick. */
+const WAKE_FULL = { samples: 4000, rounds: 3 };
+const WAKE_QUICK = { samples: 200, rounds: 1 };
+
+function plan(groups: ReadonlySet<Group>, quick: boolean, timing: Timing): Step[] {
+  const memcpyMs = quick ? 10 : 150;
+  const microMs = quick ? 20 : 400;
+  const wake = quick ? WAKE_QUICK : WAKE_FULL;
+  const steps: Step[] = [];
+  const memcpy: Step = { kind: 'memcpy', name: 'memcpy', estimateMs: 3 * memcpyMs * RECORD_SIZES.length };
+  let memcpyPlanned = false;
+  for (const scenario of threadedScenarios(groups)) {
+    // memcpy is measured right before the size sweep it is compared with (load drifts over a run).
+    if (scenario.group === 'sizes' && !memcpyPlanned) {
+      steps.push(memcpy);
+      memcpyPlanned = true;
+    }
+    steps.push({ kind: 'scenario', name: scenario.name, scenario, estimateMs: timing.warmupMs + timing.windows * timing.windowMs + SCENARIO_OVERHEAD_MS });
+    if (scenario.group === 'latency') {
+      steps.push({ kind: 'wake', name: 'wake', estimateMs: wake.rounds * (2 * wake.samples * 0.15 + 150) });
+    }
+  }
+  if (groups.has('memcpy') && !memcpyPlanned) steps.push(memcpy);
+  if (groups.has('micro')) steps.push({ kind: 'micro', name: 'micro', estimateMs: 6 * 1.25 * microMs + 200 });
+  return steps;
+}
+
+/** The workspace root (where pnpm-workspace.yaml is), else the current directory. */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+/** Where a report goes by default: `<repo>/reports/<timestamp>`. */
+export function defaultOutDir(): string {
+  return path.join(repoRoot(), 'reports', new Date().toISOString().replace(/[:.]/g, '-'));
+}
+
+function notes(cores: number): string[] {
+  return [
+    `Producers are worker threads standing in for CPUs; this machine has ${cores} cores, so with the consumer thread, runs with ${cores} or more producers are oversubscribed.`,
+    'Back-to-back: the consumer publishes a batch number, the single producer makes `batchCnt` records and publishes it back (spin, then Atomics.wait), and the consumer then polls; the kernel\'s consumer makes the batch itself through a syscall. In this mode the consumer is never asleep when records are committed.',
+    'Parallel: producers make batches until stopped, failing reservations count as drops; the consumer runs the libbpf-style `Consumer.poll(-1)` loop and sleeps when the ring is empty.',
+    'Peers run right after the parallel group, between two reference runs of ours (rb-peer-ref, rb-peer-ref-2, the same as rb-parallel); the peer ratios and goals use the mean of those two, so that they compare runs made close in time. postMessage keeps at most 4096 records in flight (it has no backpressure; nothing is dropped); ringbuf.js counts a push that does not fit as a drop and its consumer busy-polls (it has no blocking wait). The per-producer SPSC rings are @ringbuf/core rings, one per producer, drained ring by ring by one Consumer (the perf-buffer analogue).',
+    'Record sizes run back-to-back with batch 500: the producer copies each payload into the ring with `Uint8Array.set` (reserve, set, submit), then the consumer walks the batch without copying it out; production and consumption do not overlap. (In parallel mode with plain flags a consumer faster than its producer catches up, sleeps, and is woken at nearly every record it waits for: the sweep would then measure wakeups, not bandwidth.) memcpy is one thread copying the same block sizes into a SharedArrayBuffer. Rings hold at least 1024 records (4 KiB: 4 MiB; 64 KiB: 64 MiB).',
+    'Latency: one record every 20 µs carrying its commit time (process-wide clock); the consumer sleeps in poll(-1) between records, so this is the wakeup path (plain flags: the kernel\'s self-paced rule). Its producer paces itself by spinning on the clock, and performance.now() allocates 16 bytes per call on Node 20: its GC events come from that pacing, and the run is left out of the zero-GC goal.',
+    'Wake floor: the raw one-way latency of Atomics.notify -> Atomics.wait between two workers (no ring), and a sleeping ConsumerRuntime woken by a flags-0 commit to its handler under the same protocol (the sender waits until the other side sleeps, then spins 30 µs), in alternating rounds.',
+    'Kernel numbers are the published ones (2020, 28-core Xeon E5-2680 v4, native code), shown for shape only.',
+  ];
+}
+
+/**
+ * Runs the selected groups. Never throws for a failing scenario (its result carries `error`); the
+ * report's `outDir` is null and `files` empty until {@link writeReport}. Thread: main.
+ * @throws Error when memcpy, the micro-operations or the wake measurement fail.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const { groups, quick, timing, log, logLevel, signal } = options;
+  const machine = machineInfo(options.cwd ?? repoRoot());
+  log.info({ machine, timing, groups: [...groups] }, 'bench starting');
+  const steps = plan(groups, quick, timing);
+  const scenarios: ScenarioResult[] = [];
+  let memcpy: MemcpyResult[] = [];
+  let micro: MicroResult[] = [];
+  let wake: WakeResult | null = null;
+  const notRun: string[] = [];
+  const startedAt = performance.now();
+  let estimatedDone = 0;
+  for (const [i, step] of steps.entries()) {
+    if (signal?.aborted) {
+      notRun.push(...steps.slice(i).map((s) => s.name));
+      break;
+    }
+    const elapsedMs = performance.now() - startedAt;
+    const left = steps.slice(i).reduce((a, s) => a + s.estimateMs, 0);
+    // Scale the estimate by how the steps so far compared with theirs (loaded machines run slow).
+    const scale = estimatedDone > 0 ? Math.min(10, Math.max(0.5, elapsedMs / estimatedDone)) : 1;
+    options.onStep?.({ index: i + 1, total: steps.length, name: step.name, elapsedMs, etaMs: left * scale });
+    if (step.kind === 'scenario') scenarios.push(await runThreaded(step.scenario, timing, log, logLevel));
+    else if (step.kind === 'memcpy') memcpy = measureMemcpy(RECORD_SIZES, quick ? 10 : 150);
+    else if (step.kind === 'micro') micro = await runMicro(quick ? 20 : 400);
+    else {
+      const w = quick ? WAKE_QUICK : WAKE_FULL;
+      wake = await measureWake(w.samples, w.rounds);
+    }
+    estimatedDone += step.estimateMs;
+  }
+  const interrupted = notRun.length > 0;
+  if (interrupted) log.warn({ notRun: notRun.length }, 'bench interrupted');
+  return {
+    tool: 'ringbuf bench',
+    schemaVersion: 2,
+    machine,
+    interrupted,
+    notRun,
+    options: { quick, ...timing, groups: [...groups] },
+    scenarios,
+    memcpy,
+    micro,
+    wake,
+    ratios: ratios(scenarios),
+    goals: goals(scenarios, memcpy),
+    notes: notes(machine.cores),
+    files: [],
+    outDir: null,
+  };
+}
+
+/**
+ * Writes report.json, report.md and the SVG charts into `outDir` (created if needed), and records
+ * them in `report.files` and `report.outDir`. Thread: main.
+ * @throws Error when a file cannot be written.
+ */
+export async function writeReport(report: BenchReport, outDir: string): Promise<BenchReport> {
+  const charts = await renderCharts(report.scenarios, report.memcpy, report.machine.cores);
+  mkdirSync(outDir, { recursive: true });
+  report.outDir = outDir;
+  report.files = [];
+  for (const c of charts) {
+    writeFileSync(path.join(outDir, c.file), c.svg);
+    report.files.push(c.file);
+  }
+  report.files.push('report.md', 'report.json');
+  writeFileSync(path.join(outDir, 'report.md'), renderMarkdown(report, charts));
+  writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  return report;
+}

@@ -1,0 +1,124 @@
+/**
+ * The scenarios, as descriptors in the manner of the kernel's `benchs/bench_ringbufs.c` and the
+ * sections of `run_bench_ringbufs.sh`. Each group can be selected with `--scenario <group>`.
+ */
+import type { ScenarioParams, ThreadedScenario } from './types.js';
+
+/** The kernel bench's ring: 512 KiB. */
+export const RING_SIZE = 512 * 1024;
+/** The kernel bench's default batch count. */
+export const BATCH_CNT = 500;
+/** The kernel bench's default sample rate. */
+export const SAMPLE_RATE = 500;
+/** `run_bench_ringbufs.sh`'s sample-rate sweep. */
+export const SAMPLE_RATES = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 3000];
+/** Producer counts swept (the script goes to 52; this machine has 2 cores). */
+export const PRODUCER_COUNTS = [1, 2, 3, 4, 8];
+/** Record sizes swept against memcpy. */
+export const RECORD_SIZES = [16, 64, 1024, 4096, 65536];
+/** Batch counts swept in back-to-back mode. */
+export const BATCH_COUNTS = [1, 10, 50, 500, 2000];
+/** Default payload: 16 bytes (the kernel's is 8, record 16; ours carries 16, record 24). */
+export const PAYLOAD = 16;
+
+/** Every group name, in run order; `memcpy` and `micro` are single-thread measurements. */
+export const GROUPS = [
+  'parallel',
+  'peers',
+  'b2b',
+  'sample-rate',
+  'reserve-vs-output',
+  'batch',
+  'producers',
+  'sizes',
+  'latency',
+  'memcpy',
+  'micro',
+] as const;
+export type Group = (typeof GROUPS)[number];
+
+/**
+ * Ring for the size sweep: room for 1024 records at least (the kernel bench's 512 KiB holds 32768 of
+ * its 16-byte records), so a consumer waking up (~10-60 µs) does not find the ring long full.
+ */
+export function sizeSweepRing(payload: number): number {
+  let size = RING_SIZE;
+  while (size < payload * 1024) size *= 2;
+  return size;
+}
+
+function params(over: Partial<ScenarioParams>): ScenarioParams {
+  return {
+    impl: 'ringbuf',
+    mode: 'parallel',
+    producers: 1,
+    batchCnt: BATCH_CNT,
+    sampleRate: null,
+    api: 'reserve',
+    payload: PAYLOAD,
+    ringSize: RING_SIZE,
+    ...over,
+  };
+}
+
+/** The threaded scenarios of the selected groups, in run order. */
+export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[] {
+  const out: ThreadedScenario[] = [];
+  const add = (group: Group, name: string, description: string, p: Partial<ScenarioParams>): void => {
+    if (groups.has(group)) out.push({ group, name, description, params: params(p) });
+  };
+  add('parallel', 'rb-parallel', '1 producer, parallel, reserve+submit, plain flags', {});
+  add('parallel', 'rb-parallel-sampled', `1 producer, parallel, sampled (rate ${SAMPLE_RATE})`, { sampleRate: SAMPLE_RATE });
+  // The peers run right after ours, with a reference run of ours between them, so that the ratios
+  // compare runs close in time (the machine's load drifts over a full run).
+  add('peers', 'rb-peer-ref', 'ours again, as rb-parallel, run among the peers for the ratios', {});
+  add('peers', 'ringbufjs-1', 'ringbuf.js 0.4.0, one 16-byte item per push/pop', { impl: 'ringbuf.js', peerBatch: 1 });
+  add('peers', 'postmessage-1', 'postMessage, one 16-byte record per message', { impl: 'postMessage', peerBatch: 1 });
+  add('peers', 'rb-peer-ref-2', 'ours again, as rb-parallel, run among the peers for the ratios', {});
+  add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', { impl: 'ringbuf.js', peerBatch: 64 });
+  add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });
+  add('b2b', 'rb-b2b', 'back-to-back, reserve+submit, plain flags (self-paced)', { mode: 'b2b' });
+  add('b2b', 'rb-b2b-sampled', `back-to-back, sampled (rate ${SAMPLE_RATE})`, { mode: 'b2b', sampleRate: SAMPLE_RATE });
+  for (const rate of SAMPLE_RATES) {
+    add('sample-rate', `rb-b2b-rate-${rate}`, `back-to-back, sampled, rate ${rate}`, { mode: 'b2b', sampleRate: rate });
+  }
+  for (const rate of SAMPLE_RATES) {
+    add('sample-rate', `rb-parallel-rate-${rate}`, `parallel, sampled, rate ${rate}`, { sampleRate: rate });
+  }
+  add('reserve-vs-output', 'rb-b2b-output', 'back-to-back, output, plain flags', { mode: 'b2b', api: 'output' });
+  add('reserve-vs-output', 'rb-b2b-sampled-output', `back-to-back, output, sampled (rate ${SAMPLE_RATE})`, {
+    mode: 'b2b',
+    api: 'output',
+    sampleRate: SAMPLE_RATE,
+  });
+  if (!groups.has('b2b') && groups.has('reserve-vs-output')) {
+    add('reserve-vs-output', 'rb-b2b', 'back-to-back, reserve+submit, plain flags', { mode: 'b2b' });
+    add('reserve-vs-output', 'rb-b2b-sampled', `back-to-back, reserve+submit, sampled (rate ${SAMPLE_RATE})`, {
+      mode: 'b2b',
+      sampleRate: SAMPLE_RATE,
+    });
+  }
+  for (const batchCnt of BATCH_COUNTS) {
+    add('batch', `rb-b2b-batch-${batchCnt}`, `back-to-back, batch count ${batchCnt}`, { mode: 'b2b', batchCnt });
+  }
+  for (const producers of PRODUCER_COUNTS) {
+    add('producers', `rb-mpsc-p${producers}`, `${producers} producer(s) into one ring, batch 50`, { producers, batchCnt: 50 });
+    add('producers', `spsc-rings-p${producers}`, `${producers} producer(s), one ring each, drained ring by ring, batch 50`, {
+      impl: 'spsc-rings',
+      producers,
+      batchCnt: 50,
+    });
+  }
+  for (const payload of RECORD_SIZES) {
+    add('sizes', `rb-size-${payload}`, `back-to-back, batch 500, ${payload}-byte payloads copied in`, {
+      mode: 'b2b',
+      payload,
+      ringSize: sizeSweepRing(payload),
+    });
+  }
+  add('latency', 'rb-latency', 'commit-to-callback latency, 1 record per 20 µs, plain flags (consumer sleeps)', {
+    mode: 'paced',
+    intervalUs: 20,
+  });
+  return out;
+}

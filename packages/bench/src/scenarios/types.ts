@@ -1,0 +1,104 @@
+/** Shapes shared by the bench's main thread, its workers and the reports. */
+import type { LatencySummary } from '@ringbuf/consumer';
+
+/** How long a threaded run measures. */
+export interface Timing {
+  warmupMs: number;
+  windows: number;
+  windowMs: number;
+}
+
+/** A scenario as the harness sees it. */
+export interface ThreadedScenario {
+  name: string;
+  group: string;
+  description: string;
+  params: ScenarioParams;
+}
+
+/** What each bench worker posts to main when its loop has ended. */
+export interface WorkerReport {
+  type: 'report';
+  role: string;
+  /** GC events seen by this thread: [start on the process-wide clock in µs, duration in ms]. */
+  gc: Array<[number, number]>;
+  /** `used_heap_size` when the thread first saw the measure phase, and when its loop ended. */
+  heapAtMeasure: number;
+  heapAtEnd: number;
+  /** Wakeup notifications the consumer received (consumer only). */
+  wakeups?: number;
+  sleeps?: number;
+  /** Latency percentiles in µs (latency scenario's consumer only). */
+  latency?: LatencySummary;
+}
+
+
+/** Mean and standard deviation over the measurement windows, in records per second. */
+export interface RateStats {
+  mean: number;
+  stddev: number;
+}
+
+/** One measurement window. */
+export interface WindowSample {
+  ms: number;
+  hits: number;
+  drops: number;
+}
+
+/** Which implementation a threaded scenario runs. */
+export type Impl = 'ringbuf' | 'spsc-rings' | 'postMessage' | 'ringbuf.js';
+
+/** A threaded scenario's parameters (the kernel bench's command-line flags). */
+export interface ScenarioParams {
+  impl: Impl;
+  /** 'parallel': producers run free; 'b2b': the consumer triggers each batch; 'paced': fixed rate. */
+  mode: 'parallel' | 'b2b' | 'paced';
+  producers: number;
+  batchCnt: number;
+  /** null: plain flags (self-paced wakeups); else the kernel's `--rb-sampled --rb-sample-rate N`. */
+  sampleRate: number | null;
+  /** reserve+submit or output. */
+  api: 'reserve' | 'output';
+  payload: number;
+  ringSize: number;
+  /** Peers: records per push/postMessage. */
+  peerBatch?: number;
+  /** Paced mode: µs between records. */
+  intervalUs?: number;
+}
+
+/** The result of one threaded scenario. */
+export interface ScenarioResult {
+  name: string;
+  group: string;
+  description: string;
+  params: ScenarioParams;
+  /** Records consumed per second. */
+  hits: RateStats;
+  /** Failed reservations (full ring) per second. */
+  drops: RateStats;
+  /** Payload bytes consumed per second (hits × payload). */
+  bytesPerSec: number;
+  windows: WindowSample[];
+  gc: { events: number; durationMs: number; byRole: Record<string, number> };
+  /** Sum over threads of the growth of `used_heap_size` during measurement (meaningful when no GC ran). */
+  heapGrowthBytes: number;
+  wakeups: number | null;
+  latency: LatencySummary | null;
+  /** The machine's 1-minute load average when the run ended (other work skews the numbers). */
+  loadAvg1m: number;
+  error?: string;
+}
+
+export interface MemcpyResult {
+  size: number;
+  bytesPerSec: number;
+}
+
+export interface MicroResult {
+  name: string;
+  nsPerOp: number;
+  rmePercent: number;
+  opsPerTask: number;
+}

@@ -1,0 +1,107 @@
+/**
+ * A bench producer: the kernel's `ringbuf_bench.c` program as a thread. Per batch ("trigger") it
+ * makes `batchCnt` records with reserve+submit or output; a failed reservation counts as a drop.
+ * Sampled mode picks the wakeup flag per record exactly as the kernel's bench does:
+ * `query(BPF_RB_AVAIL_DATA) >= sampleRate * recordFootprint(payload)` -> FORCE, else NO_WAKEUP
+ * (the kernel's `wakeup_data_size = sample_rate * 16`, 16 being its record footprint).
+ *
+ * Modes: parallel (batches back to back until STOP), b2b (one batch per consumer trigger), paced
+ * (one timestamped record every `intervalUs`, plain flags; for the latency distribution).
+ */
+import { workerData } from 'node:worker_threads';
+import { BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingBuffer, recordFootprint, type RingShare } from '@ringbuf/core';
+import { clockMicros } from '@ringbuf/instrument';
+import { publish, stopRequested, waitChange } from '../harness/control.js';
+import { BATCH_DONE_INDEX, BATCH_SLEEPER_INDEX, TRIGGER_INDEX, TRIGGER_SLEEPER_INDEX, dropsIndex } from '../harness/layout.js';
+import type { ScenarioParams } from '../scenarios/types.js';
+import { Probe, awaitStart, ctl } from './common.js';
+
+const { slot, share, params } = workerData as { slot: number; share: RingShare; params: ScenarioParams };
+const ring = RingBuffer.attach(share, { producerId: slot + 1 });
+const data = ring.data;
+const view = ring.view;
+const payload = new Uint8Array(params.payload);
+for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + slot) & 0xff;
+const wakeupBytes = params.sampleRate === null ? 0 : params.sampleRate * recordFootprint(params.payload);
+const useOutput = params.api === 'output';
+const size = params.payload;
+const batchCnt = params.batchCnt;
+const dropsAt = dropsIndex(slot);
+const probe = new Probe(`producer${slot}`);
+/** Failed reservations, kept a wrapping int32 (a small integer: incrementing it never allocates). */
+let drops = 0;
+
+/** The kernel bench's get_flags(). */
+function flags(): number {
+  if (wakeupBytes === 0) return 0;
+  return ring.query(BPF_RB_AVAIL_DATA) >= wakeupBytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+function batch(): void {
+  if (useOutput) {
+    for (let i = 0; i < batchCnt; i++) {
+      if (!ring.output(payload, flags())) drops = (drops + 1) | 0;
+    }
+  } else {
+    for (let i = 0; i < batchCnt; i++) {
+      const off = ring.reserve(size);
+      if (off < 0) {
+        drops = (drops + 1) | 0;
+        continue;
+      }
+      data.set(payload, off);
+      ring.submit(off, flags());
+    }
+  }
+  // Publishes this producer's drop count; main reads it per window.
+  Atomics.store(ctl, dropsAt, drops);
+}
+
+function parallel(): void {
+  while (!stopRequested(ctl)) {
+    batch();
+    probe.check();
+  }
+}
+
+function backToBack(): void {
+  let seq = 0;
+  for (;;) {
+    let t = waitChange(ctl, TRIGGER_INDEX, TRIGGER_SLEEPER_INDEX, seq);
+    while (t === seq) {
+      if (stopRequested(ctl)) return;
+      t = waitChange(ctl, TRIGGER_INDEX, TRIGGER_SLEEPER_INDEX, seq);
+    }
+    if (stopRequested(ctl)) return;
+    seq = t;
+    batch();
+    publish(ctl, BATCH_DONE_INDEX, BATCH_SLEEPER_INDEX, seq);
+    probe.check();
+  }
+}
+
+function paced(): void {
+  const interval = params.intervalUs ?? 20;
+  let next = clockMicros();
+  while (!stopRequested(ctl)) {
+    next += interval;
+    let now = clockMicros();
+    while (now < next) now = clockMicros();
+    const off = ring.reserve(size);
+    if (off < 0) {
+      drops = (drops + 1) | 0;
+      // Publishes the drop count; main reads it per window.
+      Atomics.store(ctl, dropsAt, drops);
+    } else {
+      view.setFloat64(off, clockMicros(), true);
+      ring.submit(off, 0);
+    }
+    probe.check();
+  }
+}
+
+awaitStart();
+if (params.mode === 'b2b') backToBack();
+else if (params.mode === 'paced') paced();
+else parallel();
+await probe.finish();

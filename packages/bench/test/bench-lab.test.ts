@@ -1,0 +1,74 @@
+/** The lab without a full run: statistics, the shared layouts, formatting, and stopping a run. */
+import test from 'ava';
+import { LINE_BYTES, WORD_BYTES } from '@ringbuf/core';
+import { childLogger } from '@ringbuf/instrument/log';
+import * as L from '../src/harness/layout.js';
+import { bytes, clock, defaultTiming, meanStd, micros, rate, runBench, threadedScenarios } from '../src/index.js';
+
+test('meanStd gives the mean and the sample standard deviation', (t) => {
+  t.deepEqual(meanStd([]), { mean: 0, stddev: 0 });
+  t.deepEqual(meanStd([5]), { mean: 5, stddev: 0 });
+  const r = meanStd([2, 4, 4, 4, 5, 5, 7, 9]);
+  t.is(r.mean, 5);
+  t.true(Math.abs(r.stddev - Math.sqrt(32 / 7)) < 1e-12);
+});
+
+const linePair = (index: number): number => Math.floor((index * WORD_BYTES) / LINE_BYTES);
+
+test('control block: each writer\'s words on a line pair of their own, inside the block', (t) => {
+  const drops = Array.from({ length: L.MAX_PRODUCERS }, (_, p) => L.dropsIndex(p));
+  // One entry per writer: main; the workers' barrier counters; the consumer; each b2b side; each producer.
+  const writers = [[L.START_INDEX, L.STOP_INDEX, L.PHASE_INDEX], [L.READY_INDEX, L.EXITED_INDEX], [L.HITS_INDEX], [L.TRIGGER_INDEX, L.TRIGGER_SLEEPER_INDEX], [L.BATCH_DONE_INDEX, L.BATCH_SLEEPER_INDEX], ...drops.map((d) => [d])];
+  const lines = writers.map((words) => new Set(words.map(linePair)));
+  for (const l of lines) t.is(l.size, 1, 'a writer\'s words share one line pair');
+  t.is(new Set(lines.map((l) => [...l][0])).size, writers.length, 'no two writers share a line pair');
+  const last = Math.max(...writers.flat());
+  t.true((last + 1) * WORD_BYTES <= L.CONTROL_BYTES);
+  t.is(L.CONTROL_BYTES % LINE_BYTES, 0);
+  t.throws(() => L.dropsIndex(L.MAX_PRODUCERS), { instanceOf: RangeError });
+  t.throws(() => L.dropsIndex(-1), { instanceOf: RangeError });
+});
+
+test('wake-floor pair: flag, ready and send time on three line pairs inside the block', (t) => {
+  const sendByte = L.FLOOR_SEND_F64 * 8;
+  const pairs = [linePair(L.FLOOR_FLAG_INDEX), linePair(L.FLOOR_READY_INDEX), Math.floor(sendByte / LINE_BYTES)];
+  t.is(new Set(pairs).size, 3);
+  t.true(sendByte + 8 <= L.FLOOR_BYTES);
+});
+
+test('formatting: rates, bytes, µs and m:ss', (t) => {
+  t.is(rate(1_234_567), '1.235 M/s');
+  t.is(rate(12_345), '12.3 k/s');
+  t.is(bytes(12 * 1024), '12.0 KiB');
+  t.is(micros(12.34), '12.3 µs');
+  t.is(micros(1250), '1.25 ms');
+  t.is(micros(NaN), 'n/a');
+  t.is(clock(125), '2:05');
+});
+
+test('an aborted run stops before the next step and lists what it did not run', async (t) => {
+  const controller = new AbortController();
+  const groups = new Set(['batch'] as const);
+  const names = threadedScenarios(groups).map((s) => s.name);
+  const seen: Array<{ index: number; total: number; etaMs: number }> = [];
+  const report = await runBench({
+    groups,
+    quick: true,
+    timing: defaultTiming(true),
+    logLevel: 'warn',
+    log: childLogger({ component: 'bench-test' }),
+    signal: controller.signal,
+    onStep: (s) => {
+      seen.push(s);
+      // Ctrl-C while the first scenario runs.
+      controller.abort();
+    },
+  });
+  t.is(seen.length, 1);
+  t.is(seen[0]?.index, 1);
+  t.is(seen[0]?.total, names.length);
+  t.true((seen[0]?.etaMs ?? 0) > 0);
+  t.true(report.interrupted);
+  t.deepEqual(report.scenarios.map((s) => s.name), names.slice(0, 1));
+  t.deepEqual(report.notRun, names.slice(1));
+});

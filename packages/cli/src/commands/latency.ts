@@ -1,0 +1,192 @@
+/**
+ * `ringbuf latency`: open-loop fixed-rate load, end-to-end latency percentiles per wake policy side
+ * by side (self-paced, sampled, force, busy-polling consumer), with the raw Atomics.wait/notify
+ * one-way wake latency between two workers measured in the same run as the floor.
+ */
+import { createHistogram } from 'node:perf_hooks';
+import { summarize, type WaitPolicy } from '@ringbuf/consumer';
+import type { WakeupPolicy } from '@ringbuf/producer-pool';
+import { FLOOR_SETTLE_US, measureWakeFloor, micros, rate, textTable } from '@ringbuf/bench';
+import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
+import { oneOf, parseOptions } from '../cli-errors.js';
+import { checkFits, integer, largestPayload, logLevel, payloadSize, positiveNumber, ringSize, COMMON_OPTIONS } from '../options.js';
+import { EXIT_FAILED, EXIT_OK, runPassed } from '../report/load-report.js';
+import { runOnce, describeNotDrained, type LatencyPercentiles, type RunOutcome } from '../run/engine.js';
+import { ProgressLine } from '../run/progress.js';
+import { interrupts } from '../run/signals.js';
+
+const POLICY_NAMES = ['self', 'sampled', 'force', 'busy'] as const;
+type PolicyName = (typeof POLICY_NAMES)[number];
+
+export const usage = `Usage: ringbuf latency [options]
+
+Producers send records on a fixed schedule (open loop: latency is measured from each record's
+intended send time, so a stalled producer cannot hide its delay); one consumer worker timestamps
+each record as its handler sees it. One run per wake policy:
+  self      producers commit with flags 0 (the kernel's self-pacing rule), the consumer sleeps
+  sampled   BPF_RB_FORCE_WAKEUP once N records are pending, else NO_WAKEUP (the kernel bench's
+            --rb-sampled); the consumer sleeps, so records wait for the batch
+  force     every commit BPF_RB_FORCE_WAKEUP, the consumer sleeps
+  busy      the consumer never sleeps (it polls in a loop, one core busy); producers flags 0
+The floor is the raw one-way latency of Atomics.notify -> Atomics.wait between two worker threads
+(no ring), measured in the same run, before and after the policies.
+
+Options:
+  --producers <n>       producer workers (default 2)
+  --rate <n>            records per second per producer (default 20000)
+  --duration <sec>      seconds per policy (default 3)
+  --size <bytes|min-max>  payload size, at least 24 (default 64)
+  --ring-size <bytes>   ring data size, power of two from 4096 to 1G (default 1M)
+  --sampled <n>         N of the sampled policy (default 64)
+  --policy <name>       run only this policy (repeatable): ${POLICY_NAMES.join(', ')}
+  --floor-samples <n>   raw wake samples, half before and half after the policies (default 2000)
+  --seed <n>            seed of the run's random choices
+  --quiet               no progress line
+  --json                print exactly one JSON object on stdout instead of the table
+  --log-level <level>   ${LOG_LEVELS.join(', ')} (default: RINGBUF_LOG_LEVEL or warn)
+  -h, --help            this text
+
+Exit status: 0 when every run delivered every record once and in order, 1 otherwise, 2 bad options.
+`;
+
+interface Policy {
+  name: string;
+  wakeup: WakeupPolicy;
+  wait: WaitPolicy;
+  what: string;
+}
+
+function policies(selected: ReadonlySet<PolicyName>, sampled: number): Policy[] {
+  const all: Array<[PolicyName, Policy]> = [
+    ['self', { name: 'self-paced', wakeup: 'self', wait: 'sleep', what: 'flags 0, sleeping consumer' }],
+    ['sampled', { name: `sampled:${sampled}`, wakeup: { sampled }, wait: 'sleep', what: `FORCE at ${sampled} pending, else NO_WAKEUP` }],
+    ['force', { name: 'force', wakeup: 'force', wait: 'sleep', what: 'FORCE_WAKEUP on every commit' }],
+    ['busy', { name: 'busy-poll', wakeup: 'self', wait: 'busy', what: 'consumer never sleeps' }],
+  ];
+  return all.filter(([k]) => selected.has(k)).map(([, p]) => p);
+}
+
+/**
+ * Runs the command. Returns the exit code. Thread: main.
+ * @throws UsageError for bad options (the dispatcher prints it and exits 2).
+ */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseOptions(argv, {
+    producers: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    size: { type: 'string' },
+    'ring-size': { type: 'string' },
+    sampled: { type: 'string' },
+    policy: { type: 'string', multiple: true },
+    'floor-samples': { type: 'string' },
+    ...COMMON_OPTIONS,
+  });
+  if (values.help) {
+    process.stdout.write(usage);
+    return EXIT_OK;
+  }
+  const level = logLevel(values['log-level']);
+  const producers = integer('--producers', values.producers, 2, 1, 256);
+  const ratePerProducer = positiveNumber('--rate', values.rate, 20_000, 1e9);
+  const durationSec = positiveNumber('--duration', values.duration, 3, 3600);
+  const size = payloadSize('--size', values.size, 64);
+  const ring = ringSize('--ring-size', values['ring-size'], 1024 * 1024);
+  checkFits(size, values.size, ring);
+  const sampled = integer('--sampled', values.sampled, 64, 1, 1_000_000);
+  const selected = new Set<PolicyName>((values.policy ?? [...POLICY_NAMES]).map((p) => oneOf('--policy', p, POLICY_NAMES)));
+  const floorSamples = integer('--floor-samples', values['floor-samples'], 2000, 2, 1_000_000);
+  const seed = integer('--seed', values.seed, Date.now() & 0x7fffffff, 0, 0x7fffffff);
+  threadLogger(level);
+  const log = childLogger({ component: 'cli', command: 'latency' });
+  const progress = new ProgressLine(process.stderr, !values.quiet);
+  const signal = interrupts.begin({ stopping: 'stopping the producers and draining the consumer', notDrained: describeNotDrained, say: (line) => progress.message(line) });
+  try {
+    const floor = createHistogram();
+    const half = Math.ceil(floorSamples / 2);
+    progress.update(`latency: raw Atomics.wait/notify floor, ${half} samples`);
+    floor.add(await measureWakeFloor(half));
+    const runs: Array<{ policy: Policy; outcome: RunOutcome }> = [];
+    for (const policy of policies(selected, sampled)) {
+      if (signal.aborted) break;
+      const outcome = await runOnce({
+        label: `latency ${policy.name}`,
+        producers,
+        scenario: { durationMs: durationSec * 1000, ratePerProducer, payload: size, wakeup: policy.wakeup },
+        ringSize: ring,
+        wait: policy.wait,
+        seed,
+        logLevel: level,
+        log,
+        progress,
+        signal,
+      });
+      runs.push({ policy, outcome });
+    }
+    if (!signal.aborted) {
+      progress.update(`latency: raw Atomics.wait/notify floor, ${floorSamples - half} more samples`);
+      floor.add(await measureWakeFloor(floorSamples - half));
+      progress.end();
+    }
+    const f = summarize(floor);
+    const floorUs: LatencyPercentiles = { p50: f.p50Us, p90: f.p90Us, p99: f.p99Us, p999: f.p999Us, max: f.maxUs, count: f.count };
+    const ok = runs.every((r) => runPassed(r.outcome));
+    if (values.json) {
+      process.stdout.write(
+        JSON.stringify({
+          producers,
+          ratePerProducer,
+          durationSec,
+          size,
+          ringSize: ring,
+          seed,
+          interrupted: signal.aborted,
+          floor: { what: 'raw Atomics.notify -> Atomics.wait one-way, two workers', settleUs: FLOOR_SETTLE_US, latencyUs: floorUs },
+          policies: runs.map(({ policy, outcome: o }) => ({
+            name: policy.name,
+            wakeup: typeof policy.wakeup === 'string' ? policy.wakeup : `sampled:${policy.wakeup.sampled}`,
+            wait: policy.wait,
+            latencyUs: { p50: o.latencyUs.p50, p90: o.latencyUs.p90, p99: o.latencyUs.p99, p999: o.latencyUs.p999, max: o.latencyUs.max },
+            samples: o.latencyUs.count,
+            records: o.records,
+            lost: o.lost,
+            duplicates: o.duplicates,
+            orderViolations: o.orderViolations,
+            consumer: o.consumer,
+            rate: o.rate ?? null,
+          })),
+          ok,
+        }) + '\n',
+      );
+    } else {
+      const cells = (l: LatencyPercentiles): string[] => [micros(l.p50), micros(l.p90), micros(l.p99), micros(l.p999), micros(l.max)];
+      const rows = runs.map(({ policy, outcome: o }) => [
+        policy.name,
+        ...cells(o.latencyUs),
+        String(o.consumer.wakeups),
+        String(o.records.consumed),
+        `${o.lost}/${o.duplicates}/${o.orderViolations}`,
+        o.rate === undefined ? '' : `${rate(o.rate.slowestAchieved)}${o.rate.met ? '' : ' (missed)'}`,
+        policy.what,
+      ]);
+      rows.push(['raw wait/notify', ...cells(floorUs), '', String(f.count), '', '', 'the floor: one-way, no ring']);
+      const lines = [
+        `ringbuf latency — ${producers} producers × ${rate(ratePerProducer)} open loop, ${durationSec} s per policy, ${typeof size === 'number' ? size : `${largestPayload(size)} max`} B records, ring ${ring} B, seed ${seed}`,
+        '',
+        textTable(['policy', 'p50', 'p90', 'p99', 'p99.9', 'max', 'wakeups', 'records', 'lost/dup/order', 'rate/producer', 'what'], rows),
+        '',
+        'Latency: from each record\'s intended send time to the consumer handler (end to end, µs clock shared by the threads).',
+        ok ? 'OK: every run delivered every committed record once, in order.' : 'FAILED: records were lost, duplicated or reordered.',
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    return ok ? EXIT_OK : EXIT_FAILED;
+  } catch (err) {
+    progress.end();
+    log.error({ err }, 'latency run failed');
+    process.stderr.write(`ringbuf latency: ${(err as Error).message}\n`);
+    return EXIT_FAILED;
+  } finally {
+    interrupts.end();
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * One measured run, as `load`, `order` and `latency` all need it:
+ *
+ *   RingBuffer.create (one ring, or one per producer sharing a WakeGroup: the perf-buffer design)
+ *   -> ConsumerRuntime.start (ordering verifier on, latency histograms on, the live-latency handler)
+ *   -> ProducerPool.run (the scenario; stopped by its duration / record count, or by the caller's
+ *      AbortSignal: Ctrl-C)
+ *   -> ConsumerRuntime.stop({ drain: true }) -> accounting.ts.
+ *
+ * While it runs, a progress line once a second (records/s, drops/s, backlog, p99 so far). Nothing
+ * here runs per record: the record paths are the producers', the consumer worker's and the handler's.
+ * Thread: main.
+ */
+import { RingBuffer, WakeGroup, BPF_RB_AVAIL_DATA, wakeConsumer } from '@ringbuf/core';
+import { ConsumerRuntime, countLeftBehind, type LatencySummary, type RuntimeReport, type WaitPolicy } from '@ringbuf/consumer';
+import { ProducerPool, type PoolResult, type Scenario } from '@ringbuf/producer-pool';
+import { bytes, micros, rate } from '@ringbuf/bench';
+import type { LogLevel, Logger } from '@ringbuf/instrument/log';
+import { account, type Accounting } from './accounting.js';
+import { newLiveBlock, livePercentileUs } from './live-latency.js';
+import type { LiveHandlerOptions } from './live-handler.js';
+import type { ProgressLine } from './progress.js';
+
+/** What one run does. */
+export interface RunConfig {
+  /** Prefix of the progress line (e.g. 'load', 'order ring', 'latency force'). */
+  label: string;
+  producers: number;
+  scenario: Scenario;
+  /** Bytes of each ring. */
+  ringSize: number;
+  /** Overwrite mode (BPF_F_RB_OVERWRITE). @default false */
+  overwrite?: boolean;
+  /** One ring per producer, drained ring by ring by one consumer (the perf-buffer design). @default false */
+  perProducerRings?: boolean;
+  /** How the consumer worker waits when nothing is ready. @default 'sleep' */
+  wait?: WaitPolicy;
+  /**
+   * Wake the consumer from the main thread this often (ms): the poll timeout a consumer needs when
+   * producers commit with BPF_RB_NO_WAKEUP (the kernel's epoll timeout). 0: never.
+   * @default 0
+   */
+  pollTimerMs?: number;
+  /** Fault injection: kill a random producer this often (ms). */
+  killEveryMs?: number;
+  seed: number;
+  logLevel: LogLevel;
+  log: Logger;
+  progress: ProgressLine;
+  /** Ctrl-C: stop the producers, then drain. */
+  signal?: AbortSignal;
+  /** How long the final drain may take. @default 10000 */
+  drainTimeoutMs?: number;
+  /** Live p99: sample one record in this many. @default 8 */
+  sampleEvery?: number;
+  /** Violation examples to keep. @default 16 */
+  maxExamples?: number;
+}
+
+/** Latency percentiles in µs (the runtime's HdrHistograms, every instrumented record). */
+export interface LatencyPercentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  count: number;
+}
+
+/** What one run reports. */
+export interface RunOutcome extends Accounting {
+  label: string;
+  producers: number;
+  seed: number;
+  /** Wall time from the producers' start to the end of the drain. */
+  elapsedSec: number;
+  /** Whether the run was cut short by Ctrl-C / SIGTERM. */
+  interrupted: boolean;
+  throughput: { recordsPerSec: number; bytesPerSec: number };
+  latencyUs: LatencyPercentiles;
+  drain: { reason: RuntimeReport['reason']; leftBehind: number; leftBehindCommitted: number; leftBehindBusy: number };
+  /** Open loop: the slowest producer's achieved rate and whether every producer met its target. */
+  rate: PoolResult['rate'];
+  /** Consumer wakeups (sleeps ended by a notification) and sleeps. */
+  consumer: { sleeps: number; wakeups: number; polls: number; maxBacklogBytes: number };
+}
+
+/** Test-only environment variable: milliseconds to wait between the producers' end and the drain. */
+export const HOLD_ENV = 'RINGBUF_TEST_HOLD_BEFORE_DRAIN_MS';
+
+/** The run in progress, for the second Ctrl-C's "not drained" line. */
+let active: { rings: readonly RingBuffer[]; runtime: ConsumerRuntime } | undefined;
+
+/**
+ * What exiting now would leave behind in the active run: committed and BUSY records and bytes
+ * (AVAIL_DATA) in its rings. Walks the rings' headers (read only). Thread: main.
+ */
+export function describeNotDrained(): string {
+  if (active === undefined) return 'nothing (no run in progress)';
+  let committed = 0;
+  let busy = 0;
+  let avail = 0;
+  for (const ring of active.rings) {
+    const left = countLeftBehind(ring);
+    committed += left.committed;
+    busy += left.busy;
+    avail += ring.query(BPF_RB_AVAIL_DATA);
+  }
+  const delivered = active.runtime.stats().records;
+  return `${committed} committed records (${busy} still reserved), ${bytes(avail)} of ring data (AVAIL_DATA); ${delivered} records had been delivered`;
+}
+
+function percentiles(s: LatencySummary | undefined): LatencyPercentiles {
+  if (s === undefined) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, count: 0 };
+  return { p50: s.p50Us, p90: s.p90Us, p99: s.p99Us, p999: s.p999Us, max: s.maxUs, count: s.count };
+}
+
+/**
+ * Runs one configuration to the end and accounts for every record.
+ * @throws PoolError / RuntimeError / RingBufError when a component refuses its options or fails
+ *   (the producers are stopped and the consumer stopped before the error propagates).
+ */
+export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
+  const { producers, ringSize, overwrite = false, perProducerRings = false, log, progress } = cfg;
+  const group = perProducerRings ? WakeGroup.create() : undefined;
+  const rings = Array.from({ length: perProducerRings ? producers : 1 }, () =>
+    RingBuffer.create({ size: ringSize, overwrite, ...(group === undefined ? {} : { wakeGroup: group }) }),
+  );
+  const live = newLiveBlock();
+  const handlerOptions: LiveHandlerOptions = { live, sampleEvery: cfg.sampleEvery ?? 8 };
+  const pool = new ProducerPool({
+    ring: rings.map((r) => r.share()),
+    producers,
+    scenario: cfg.scenario,
+    seed: cfg.seed,
+    logLevel: cfg.logLevel,
+    ...(cfg.killEveryMs === undefined ? {} : { killEveryMs: cfg.killEveryMs }),
+  });
+  const runtime = await ConsumerRuntime.start({
+    rings,
+    handler: new URL('./live-handler.js', import.meta.url),
+    handlerOptions,
+    verify: { allowGaps: overwrite, maxExamples: cfg.maxExamples ?? 16 },
+    latency: true,
+    wait: cfg.wait ?? 'sleep',
+    logLevel: cfg.logLevel,
+  });
+  active = { rings, runtime };
+  // The pool stops on Ctrl-C, or when the consumer fails (nothing would drain the ring any more).
+  const stopPool = new AbortController();
+  const onAbort = (): void => stopPool.abort();
+  if (cfg.signal?.aborted) stopPool.abort();
+  cfg.signal?.addEventListener('abort', onAbort, { once: true });
+  let consumerFailed: unknown;
+  runtime.done.catch((err: unknown) => {
+    consumerFailed = err;
+    stopPool.abort();
+  });
+
+  const startedAt = performance.now();
+  let lastAt = startedAt;
+  let lastRecords = 0;
+  let lastDropped = 0;
+  const tick = (): void => {
+    const now = performance.now();
+    const s = runtime.stats();
+    let dropped = 0;
+    let killedSoFar = 0;
+    for (const p of pool.stats()) dropped += p.dropped;
+    for (const d of pool.deathsSoFar()) if (d.cause === 'injected') killedSoFar++;
+    const dt = (now - lastAt) / 1000;
+    const parts = [
+      `${cfg.label} ${((now - startedAt) / 1000).toFixed(0).padStart(3)}s`,
+      `records ${rate((s.records - lastRecords) / dt).padStart(9)}`,
+      `drops ${rate((dropped - lastDropped) / dt).padStart(9)}`,
+      `backlog ${bytes(s.backlog).padStart(9)}`,
+      `p99 ${micros(livePercentileUs(live, 99)).padStart(8)}`,
+    ];
+    if (cfg.killEveryMs !== undefined) parts.push(`killed ${killedSoFar}`);
+    if (stopPool.signal.aborted) parts.push('(stopping)');
+    progress.update(parts.join('  '));
+    lastAt = now;
+    lastRecords = s.records;
+    lastDropped = dropped;
+  };
+  const ticker = setInterval(tick, 1000);
+  // NO_WAKEUP commits never wake a sleeping consumer (the kernel's rule); its epoll timeout does. This
+  // timer is that timeout: wakeConsumer() notifies only when the consumer announced sleep.
+  const first = rings[0];
+  const pollTimer = first !== undefined && (cfg.pollTimerMs ?? 0) > 0 ? setInterval(() => wakeConsumer(first.wake), cfg.pollTimerMs) : undefined;
+
+  let pool_: PoolResult;
+  let report: RuntimeReport;
+  try {
+    try {
+      pool_ = await pool.run({ signal: stopPool.signal });
+    } catch (err) {
+      await runtime.stop({ drain: false }).catch(() => undefined);
+      throw err;
+    }
+    log.info({ label: cfg.label, elapsedMs: pool_.elapsedMs, totals: pool_.totals, deaths: pool_.deaths.length }, 'producers finished; draining');
+    // Test hook: keeps the window between "producers stopped" and "drained" open, so a test can
+    // deliver a second Ctrl-C in it deterministically. Unset in normal use.
+    const holdMs = Number(process.env[HOLD_ENV] ?? 0);
+    if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
+    report = await runtime.stop({ drain: true, timeoutMs: cfg.drainTimeoutMs ?? 10_000 });
+  } finally {
+    clearInterval(ticker);
+    if (pollTimer !== undefined) clearInterval(pollTimer);
+    cfg.signal?.removeEventListener('abort', onAbort);
+    active = undefined;
+    progress.end();
+  }
+  if (consumerFailed !== undefined) throw consumerFailed;
+  const elapsedSec = (performance.now() - startedAt) / 1000;
+  const acc = account(pool_.producers, pool_.deaths, report, overwrite);
+  const stats = report.stats;
+  log.info({ label: cfg.label, reason: report.reason, delivered: report.delivered, lost: acc.lost }, 'run accounted');
+  return {
+    label: cfg.label,
+    producers,
+    seed: pool_.seed,
+    elapsedSec,
+    interrupted: cfg.signal?.aborted === true,
+    ...acc,
+    throughput: { recordsPerSec: acc.records.consumed / elapsedSec, bytesPerSec: acc.consumedBytes / elapsedSec },
+    latencyUs: percentiles(report.latency?.total),
+    drain: {
+      reason: report.reason,
+      leftBehind: report.leftBehind,
+      leftBehindCommitted: report.leftBehindCommitted,
+      leftBehindBusy: report.leftBehindBusy,
+    },
+    rate: pool_.rate,
+    consumer: { sleeps: stats.sleeps, wakeups: stats.wakeups, polls: stats.polls, maxBacklogBytes: stats.maxBacklog },
+  };
+}

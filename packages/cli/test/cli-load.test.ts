@@ -1,0 +1,170 @@
+/**
+ * `ringbuf load` end to end: the built CLI spawned with small parameters, its JSON parsed and
+ * checked (nothing lost, duplicated or reordered; killed == recovered), exit statuses, the Ctrl-C
+ * drain and the second Ctrl-C. Each run prints its seed (t.log); replay with RINGBUF_TEST_SEED.
+ */
+import test from 'ava';
+import { HOLD_ENV } from '../src/run/engine.js';
+import { runCli, startCli, testSeed } from './cli-run.js';
+
+interface LoadJson {
+  producers: number;
+  durationSec: number;
+  records: { attempted: number; committed: number; discarded: number; dropped: number; consumed: number };
+  lost: number;
+  duplicates: number;
+  orderViolations: number;
+  overwritten: number;
+  throughput: { recordsPerSec: number; bytesPerSec: number };
+  latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number };
+  killed: number;
+  recovered: number;
+  interrupted: boolean;
+  drain: { reason: string; leftBehind: number };
+  seed: number;
+  ok: boolean;
+}
+
+function parseOne(stdout: string): LoadJson {
+  const lines = stdout.trim().split('\n');
+  if (lines.length !== 1) throw new Error(`stdout must be exactly one JSON line, got ${lines.length}:\n${stdout}`);
+  return JSON.parse(lines[0] ?? '') as LoadJson;
+}
+
+test.serial('a closed-loop run with a record count delivers every committed record once, in order', async (t) => {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  const { code, stdout, stderr } = await runCli(['load', '--producers', '2', '--records', '20000', '--size', '24-200', '--ring-size', '64K', '--discard-ratio', '0.1', '--seed', String(seed), '--json']);
+  t.is(code, 0, stderr);
+  const r = parseOne(stdout);
+  t.is(r.seed, seed);
+  t.is(r.producers, 2);
+  // Every record of the count was attempted, and accounted as exactly one of the outcomes.
+  t.is(r.records.attempted, 40000);
+  t.is(r.records.committed + r.records.discarded + r.records.dropped, r.records.attempted);
+  t.true(r.records.discarded > 0, 'the discard ratio discards some');
+  t.is(r.records.consumed, r.records.committed);
+  t.is(r.lost, 0);
+  t.is(r.duplicates, 0);
+  t.is(r.orderViolations, 0);
+  t.is(r.killed, 0);
+  t.is(r.drain.reason, 'drained');
+  t.true(r.latencyUs.p50 > 0 && r.latencyUs.p50 <= r.latencyUs.p99 && r.latencyUs.p99 <= r.latencyUs.max);
+  t.true(r.throughput.recordsPerSec > 0);
+  t.true(r.ok);
+});
+
+test.serial('output mode, open loop and FORCE wakeups: the table on stdout says OK', async (t) => {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  const { code, stdout, stderr } = await runCli(['load', '--mode', 'output', '--rate', '5000', '--duration', '0.5', '--wakeup', 'force', '--seed', String(seed)]);
+  t.is(code, 0, stderr);
+  t.regex(stdout, /^ringbuf load — producers 2, duration 0\.5 s/);
+  t.regex(stdout, /^lost\s+0$/m);
+  t.regex(stdout, /^open-loop rate\s+/m);
+  t.regex(stdout, /OK: every committed record was delivered once, in order\./);
+  // Progress lines go to stderr, never to stdout.
+  t.notRegex(stdout, /records\s+[\d.]+ [kM]?\/s\s+drops/);
+});
+
+test.serial('fault injection: producers killed every 100 ms are all recovered and nothing committed is lost', async (t) => {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  const { code, stdout, stderr } = await runCli(['load', '--kill-producer-every', '100', '--duration', '2', '--ring-size', '256K', '--seed', String(seed), '--json']);
+  t.is(code, 0, stderr);
+  const r = parseOne(stdout);
+  t.true(r.killed > 0, 'some producers were killed');
+  t.is(r.recovered, r.killed);
+  t.is(r.lost, 0);
+  t.is(r.duplicates, 0);
+  t.is(r.orderViolations, 0);
+  t.true(r.records.consumed > 0);
+  t.is(r.records.consumed, r.records.committed);
+});
+
+test.serial('overwrite mode: overwritten records are reported apart and nothing else is lost', async (t) => {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  const { code, stdout, stderr } = await runCli(['load', '--overwrite', '--ring-size', '4096', '--producers', '2', '--records', '20000', '--seed', String(seed), '--json']);
+  t.is(code, 0, stderr);
+  const r = parseOne(stdout);
+  // (Reservations may still fail: a record is never overwritten while it is uncommitted.)
+  t.true(r.overwritten > 0, 'a 4 KiB ring under two closed-loop producers overwrites');
+  t.is(r.lost, 0);
+  t.is(r.records.consumed + r.overwritten, r.records.committed);
+});
+
+test.serial('Ctrl-C stops the producers, drains the consumer and prints the final report with no loss', async (t) => {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  const cli = startCli(['load', '--duration', '30', '--ring-size', '256K', '--seed', String(seed), '--json']);
+  t.teardown(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/^load\s+\d+s\s+records/);
+  cli.child.kill('SIGINT');
+  const { code, stdout, stderr } = await cli.done;
+  t.is(code, 0, stderr);
+  t.regex(stderr, /SIGINT: stopping the producers and draining/);
+  const r = parseOne(stdout);
+  t.true(r.interrupted);
+  t.true(r.durationSec < 29, 'stopped long before the duration');
+  t.true(r.records.committed > 0);
+  t.is(r.records.consumed, r.records.committed);
+  t.is(r.lost, 0);
+  t.is(r.drain.reason, 'drained');
+});
+
+test.serial('a second Ctrl-C exits at once with status 130 and says what was not drained', async (t) => {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  const cli = startCli(['load', '--duration', '30', '--seed', String(seed), '--json'], { [HOLD_ENV]: '20000' });
+  t.teardown(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/^load\s+\d+s\s+records/);
+  cli.child.kill('SIGTERM');
+  await cli.waitForStderr(/SIGTERM: stopping the producers/);
+  cli.child.kill('SIGINT');
+  const { code, stdout, stderr } = await cli.done;
+  t.is(code, 130);
+  t.is(stdout, '', 'no report after the second signal');
+  t.regex(stderr, /SIGINT again: exiting without draining; not drained: \d+ committed records \(\d+ still reserved\), .* \(AVAIL_DATA\); \d+ records had been delivered/);
+});
+
+const bad: Array<[string[], RegExp]> = [
+  [['load', '--producers', '0'], /--producers: '0' is not an integer from 1 to 256/],
+  [['load', '--duration', 'soon'], /--duration: 'soon' is not a number greater than 0/],
+  [['load', '--records', '1.5'], /--records: '1.5' is not an integer/],
+  [['load', '--size', '10'], /--size: '10' is not an integer number of bytes or MIN-MAX, from 24 to/],
+  [['load', '--size', '200-100'], /--size: '200-100'/],
+  [['load', '--size', '8192', '--ring-size', '8192'], /--size: '8192' does not fit a 8192-byte ring/],
+  [['load', '--ring-size', '5000'], /--ring-size: '5000' is not a power of two from 4096 to/],
+  [['load', '--mode', 'push'], /--mode: 'push' is not one of reserve, output/],
+  [['load', '--discard-ratio', '1.5'], /--discard-ratio: '1.5' is not a number from 0 to 1/],
+  [['load', '--mode', 'output', '--discard-ratio', '0.5'], /--discard-ratio: .*--mode reserve only/],
+  [['load', '--wakeup', 'sampled:0'], /--wakeup: 'sampled:0' is not one of self, none, force, sampled:N/],
+  [['load', '--wakeup', 'often'], /--wakeup: 'often' is not one of self, none, force, sampled:N/],
+  [['load', '--rate', '0'], /--rate: '0' is not a number greater than 0/],
+  [['load', '--kill-producer-every', '0'], /--kill-producer-every: '0' is not an integer from 1/],
+  [['load', '--log-level', 'loud'], /--log-level: 'loud' is not one of fatal, error, warn/],
+  [['load', '--bogus'], /unknown option '--bogus': accepted options are .*--producers/],
+  [['load', 'now'], /unexpected argument 'now'/],
+];
+for (const [args, pattern] of bad) {
+  test(`\`ringbuf ${args.join(' ')}\` exits 2 with one line naming the option`, async (t) => {
+    const { code, stdout, stderr } = await runCli(args, 20_000);
+    t.is(code, 2);
+    t.is(stdout, '');
+    const lines = stderr.trimEnd().split('\n');
+    t.is(lines.length, 1, stderr);
+    t.regex(lines[0] ?? '', /^ringbuf load: /);
+    t.regex(lines[0] ?? '', pattern);
+    t.notRegex(stderr, /\n\s+at /);
+  });
+}
+
+test.serial('load --help lists every option and runs nothing', async (t) => {
+  const { code, stdout } = await runCli(['load', '--help']);
+  t.is(code, 0);
+  for (const opt of ['--producers', '--duration', '--records', '--size', '--ring-size', '--mode', '--discard-ratio', '--wakeup', '--rate', '--overwrite', '--kill-producer-every', '--json', '--log-level']) {
+    t.true(stdout.includes(opt), opt);
+  }
+  t.regex(stdout, /NOT counted as lost/);
+});
