@@ -70,7 +70,7 @@ import {
 } from './layout.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, lockTag, tryLock, unlock, type LockStats } from './lock.js';
 import { posDiff, posMax } from './positions.js';
-import { WakeGroup, consumerSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
+import { WakeGroup, isSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
 import { Reservations } from './reservations.js';
 
 /** Largest producer id: ids are stored shifted left by one in the lock word. */
@@ -607,10 +607,10 @@ export class RingBuffer {
   private afterCommit(hdrOffset: number, flags: number): void {
     const wake = this.wake;
     if ((flags & BPF_RB_FORCE_WAKEUP) === 0) {
-      if ((flags & BPF_RB_NO_WAKEUP) !== 0 || !consumerSleeping(wake)) return;
+      if ((flags & BPF_RB_NO_WAKEUP) !== 0 || !isSleeping(wake)) return;
       // Observes the sleeping consumer's position; pairs with its consumer_pos store.
       if ((Atomics.load(this.i32, CONS_POS_INDEX) & this.mask) !== hdrOffset) return;
-    } else if (!consumerSleeping(wake)) {
+    } else if (!isSleeping(wake)) {
       return;
     }
     wakeConsumer(wake);
@@ -692,6 +692,7 @@ export class RingBuffer {
    * test may write it to play the kernel selftest's role).
    */
   publishConsumerPos(pos: number): void {
+    checkPosition(pos, 'publishConsumerPos');
     // Releases the consumed records' space; pairs with reserve's consumer_pos load.
     Atomics.store(this.i32, CONS_POS_INDEX, pos);
   }
@@ -704,6 +705,7 @@ export class RingBuffer {
 
   /** Overwrite mode: publishes the delivered-records counter. Thread: the consumer only. */
   publishConsumedRecords(n: number): void {
+    checkPosition(n, 'publishConsumedRecords');
     // Publishes the delivered count before consumer_pos moves; loss accounting reads both.
     Atomics.store(this.i32, CONSUMED_RECORDS_INDEX, n);
   }
@@ -713,12 +715,14 @@ export class RingBuffer {
    * Thread: any.
    */
   headerAt(offset: number): number {
+    this.checkHeaderOffset(offset);
     // Observes the committing RMW on the header (submit/discard/output); payload writes precede it.
     return Atomics.load(this.i32, headerIndex(offset));
   }
 
   /** The producer id in the header of the record at data offset `offset` (the kernel's pg_off). */
   headerOwnerAt(offset: number): number {
+    this.checkHeaderOffset(offset);
     // Plain read: written before producer_pos was published, never changed until reuse.
     return this.i32[headerIndex(offset) + HDR_OWNER_WORD]!;
   }
@@ -732,6 +736,7 @@ export class RingBuffer {
    * Thread: any.
    */
   isFramed(pos: number, limit: number, hdr: number): boolean {
+    if (typeof pos !== 'number' || typeof limit !== 'number' || typeof hdr !== 'number') throw positionError('isFramed');
     const size = hdr & HDR_LEN_MASK;
     if (size > this.maxPayload || recordFootprint(size) > ((limit - pos) | 0)) return false;
     const owner = this.i32[headerIndex(pos & this.mask) + HDR_OWNER_WORD]!;
@@ -758,6 +763,7 @@ export class RingBuffer {
    * is max(consumer_pos, overwrite_pos). Thread: any.
    */
   isSpan(from: number, prodPos: number): boolean {
+    if (typeof from !== 'number' || typeof prodPos !== 'number') throw positionError('isSpan');
     const d = (prodPos - from) | 0;
     return d >= 0 && d <= this.size;
   }
@@ -780,6 +786,7 @@ export class RingBuffer {
    * @throws RingBufCorruptionError at the first position that cannot be right.
    */
   forEachRecord(from: number, prodPos: number, visit: (pos: number, hdr: number) => void): void {
+    if (typeof visit !== 'function') throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'forEachRecord needs a visit function');
     if (!this.isSpan(from, prodPos)) throw this.spanError(from, prodPos);
     let pos = from;
     while (posDiff(prodPos, pos) > 0) {
@@ -795,12 +802,14 @@ export class RingBuffer {
    * consumer holds it. Thread: the consumer.
    */
   claimConsumer(token: number): boolean {
+    checkToken(token);
     // Takes the consumer slot; pairs with releaseConsumer() and other consumers' attempts.
     return Atomics.compareExchange(this.i32, CLAIM_INDEX, 0, token) === 0;
   }
 
   /** Frees the consumer slot if `token` still holds it. Thread: the consumer that claimed it. */
   releaseConsumer(token: number): void {
+    checkToken(token);
     // Releases the consumer slot; pairs with the next consumer's claimConsumer().
     Atomics.compareExchange(this.i32, CLAIM_INDEX, token, 0);
   }
@@ -897,6 +906,13 @@ export class RingBuffer {
     }
   }
 
+  /** Refuses what cannot be a header's data offset (8-aligned, below `size`). */
+  private checkHeaderOffset(offset: number): void {
+    if (typeof offset !== 'number' || (offset >>> 0) !== offset || (offset & 7) !== 0 || offset >= this.size) {
+      throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `${String(offset)} is not a header offset in a ${this.size}-byte ring (8-aligned, 0..${this.size - 8})`);
+    }
+  }
+
   /** `offset` if it can be a record's payload offset in this ring (8-aligned, 8..size), else throws. */
   private checkedOffset(offset: number): number {
     if (typeof offset !== 'number' || (offset >>> 0) !== offset || (offset & 7) !== 0 || offset < BPF_RINGBUF_HDR_SZ || offset > this.size) {
@@ -924,6 +940,22 @@ export class RingBuffer {
 }
 
 /** Whether `size` is a valid data area size: power of two, multiple of 4096, at most 2^30. */
+/** A logical position or counter: a 32-bit integer (signed or unsigned form). */
+function checkPosition(pos: number, what: string): void {
+  if (typeof pos !== 'number' || !Number.isInteger(pos) || pos < -(2 ** 31) || pos > 2 ** 32 - 1) throw positionError(what);
+}
+
+function positionError(what: string): RingBufRangeError {
+  return new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `${what} needs 32-bit integer positions`);
+}
+
+/** A consumer token: a non-zero 31-bit integer. */
+function checkToken(token: number): void {
+  if (typeof token !== 'number' || !Number.isInteger(token) || token < 1 || token > 0x7fffffff) {
+    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `a consumer token must be an integer from 1 to 2^31 - 1, got ${String(token)}`);
+  }
+}
+
 /** Submit/discard flags: any 32-bit unsigned integer; bits other than the wakeup flags are ignored. */
 function checkCommitFlags(flags: number): void {
   if (typeof flags !== 'number' || (flags >>> 0) !== flags) {

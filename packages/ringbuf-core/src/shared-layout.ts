@@ -19,6 +19,8 @@
  * The builder runs once, at module load; the constants it yields are plain numbers on hot paths.
  */
 
+import { RingBufRangeError } from './errors.js';
+
 /** Bytes per 32-bit word. */
 export const WORD_BYTES = 4;
 /** Bytes per 64-bit float. */
@@ -33,7 +35,7 @@ export class SharedLayout {
   /** @param start byte offset of the first field (a multiple of 8). */
   constructor(start = 0) {
     if (!Number.isInteger(start) || start < 0 || start % DOUBLE_BYTES !== 0) {
-      throw new RangeError(`a shared layout starts at a non-negative multiple of 8, got ${String(start)}`);
+      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `a shared layout starts at a non-negative multiple of 8, got ${String(start)}`);
     }
     this.offset = start;
   }
@@ -47,7 +49,7 @@ export class SharedLayout {
   /** Moves to byte `offset` (at or after the current one), e.g. to put a data area on a page. */
   at(offset: number): this {
     if (!Number.isInteger(offset) || offset < this.offset || offset % DOUBLE_BYTES !== 0) {
-      throw new RangeError(`cannot move a shared layout back or off 8-byte alignment (at ${this.offset}, asked ${offset})`);
+      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `cannot move a shared layout back or off 8-byte alignment (at ${this.offset}, asked ${String(offset)})`);
     }
     this.offset = offset;
     return this;
@@ -60,6 +62,7 @@ export class SharedLayout {
 
   /** `n` consecutive 32-bit words; returns the `Int32Array` index of the first. */
   int32s(n: number): number {
+    checkCount(n);
     const index = this.offset / WORD_BYTES;
     this.offset += n * WORD_BYTES;
     return index;
@@ -72,6 +75,7 @@ export class SharedLayout {
 
   /** `n` consecutive 64-bit floats, 8-byte aligned; returns the `Float64Array` index of the first. */
   float64s(n: number): number {
+    checkCount(n);
     this.offset = Math.ceil(this.offset / DOUBLE_BYTES) * DOUBLE_BYTES;
     const index = this.offset / DOUBLE_BYTES;
     this.offset += n * DOUBLE_BYTES;
@@ -86,5 +90,11 @@ export class SharedLayout {
   /** Bytes of the block so far, rounded up to a whole line pair. */
   bytes(): number {
     return Math.ceil(this.offset / LINE_BYTES) * LINE_BYTES;
+  }
+}
+
+function checkCount(n: number): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 2 ** 24) {
+    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `a shared layout field count must be an integer from 0 to 2^24, got ${String(n)}`);
   }
 }

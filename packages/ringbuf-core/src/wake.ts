@@ -32,6 +32,16 @@ import {
 /** An `Int32Array` over a buffer that holds a wake line at the layout's WAKE offsets. */
 export type WakeWord = Int32Array;
 
+/**
+ * Refuses anything but an Int32Array over shared memory long enough to hold a wake line: the
+ * Atomics calls below would otherwise throw untyped errors, or wait on a private buffer forever.
+ */
+function checkWake(wake: WakeWord, what: string): void {
+  if (!(wake instanceof Int32Array) || !(wake.buffer instanceof SharedArrayBuffer) || wake.length <= WAKE_NOTIFIES_INDEX) {
+    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `${what} needs a wake word (a ring's or a WakeGroup's Int32Array over shared memory)`);
+  }
+}
+
 /** A random non-zero 31-bit id that ties rings to the wake word their producers notify. */
 export function newWakeId(): number {
   let id = 0;
@@ -41,12 +51,14 @@ export function newWakeId(): number {
 
 /** Consumer: announce the intent to sleep. Must be followed by a re-check of every ring. */
 export function announceSleep(wake: WakeWord): void {
+  checkWake(wake, 'announceSleep');
   // Publishes "consumer sleeping" before the re-check of producer_pos; pairs with wakeConsumer()'s load.
   Atomics.store(wake, WAKE_WORD_INDEX, WAKE_SLEEPING);
 }
 
 /** Consumer: withdraw the announcement (the re-check found data, or the sleep ended). */
 export function cancelSleep(wake: WakeWord): void {
+  checkWake(wake, 'cancelSleep');
   // Publishes "consumer awake" so producers stop paying for wake decisions; pairs with wakeConsumer()'s load.
   Atomics.store(wake, WAKE_WORD_INDEX, WAKE_AWAKE);
 }
@@ -71,6 +83,8 @@ export const CAN_BLOCK: boolean = (() => {
  *   thread): use `sleepAsync` (the consumer's `pollAsync`, `iterateRecords`) there.
  */
 export function sleep(wake: WakeWord, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
+  checkWake(wake, 'sleep');
+  checkTimeout(timeoutMs, 'sleep');
   if (!CAN_BLOCK) {
     throw new RingBufError(
       'ERR_RINGBUF_CANNOT_BLOCK',
@@ -83,6 +97,8 @@ export function sleep(wake: WakeWord, timeoutMs: number): 'ok' | 'not-equal' | '
 
 /** Consumer on an event loop: as {@link sleep}, resolved through `Atomics.waitAsync`. */
 export function sleepAsync(wake: WakeWord, timeoutMs: number): Promise<'ok' | 'not-equal' | 'timed-out'> {
+  checkWake(wake, 'sleepAsync');
+  checkTimeout(timeoutMs, 'sleepAsync');
   // Same pairing as sleep(); the notify resolves the promise on this thread's event loop.
   const result = Atomics.waitAsync(wake, WAKE_WORD_INDEX, WAKE_SLEEPING, timeoutMs);
   return result.async ? result.value : Promise.resolve(result.value);
@@ -90,6 +106,12 @@ export function sleepAsync(wake: WakeWord, timeoutMs: number): Promise<'ok' | 'n
 
 /** Producer: is anyone sleeping on this word right now? One load, no write. */
 export function consumerSleeping(wake: WakeWord): boolean {
+  checkWake(wake, 'consumerSleeping');
+  return isSleeping(wake);
+}
+
+/** As {@link consumerSleeping}, unchecked: the producers' per-commit test on their own wake word. */
+export function isSleeping(wake: WakeWord): boolean {
   // Observes the consumer's announceSleep(); pairs with its store.
   return Atomics.load(wake, WAKE_WORD_INDEX) === WAKE_SLEEPING;
 }
@@ -100,6 +122,7 @@ export function consumerSleeping(wake: WakeWord): boolean {
  * Returns whether this call sent the notification.
  */
 export function wakeConsumer(wake: WakeWord): boolean {
+  checkWake(wake, 'wakeConsumer');
   // Claims the wakeup; pairs with announceSleep()'s store and sleep()'s expected value.
   if (Atomics.exchange(wake, WAKE_WORD_INDEX, WAKE_AWAKE) !== WAKE_SLEEPING) return false;
   // Counts notifications actually sent (the waking path only); read by stats.
@@ -115,12 +138,14 @@ export function wakeConsumer(wake: WakeWord): boolean {
  * says SLEEPING; only a notify ends that sleep. A spurious wakeup is harmless: poll re-checks.
  */
 export function rescueSleeper(wake: WakeWord): void {
+  checkWake(wake, 'rescueSleeper');
   // Ends any sleep()/sleepAsync() on the word; pairs with nothing (it carries no data).
   Atomics.notify(wake, WAKE_WORD_INDEX);
 }
 
 /** Notifications sent so far on this wake word. */
 export function wakeNotifies(wake: WakeWord): number {
+  checkWake(wake, 'wakeNotifies');
   // Observes wakeConsumer()'s counter.
   return Atomics.load(wake, WAKE_NOTIFIES_INDEX) >>> 0;
 }
@@ -170,5 +195,12 @@ export class WakeGroup {
   /** Wake the consumer sleeping on this group, if it sleeps (for stop requests and tests). */
   wake(): boolean {
     return wakeConsumer(this.word);
+  }
+}
+
+/** A timeout in milliseconds: a number that is not NaN (Infinity waits forever, as Atomics.wait). */
+function checkTimeout(ms: number, what: string): void {
+  if (typeof ms !== 'number' || ms !== ms) {
+    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `${what} needs a timeout in milliseconds, got ${String(ms)}`);
   }
 }

@@ -4,7 +4,26 @@
  * (the ring's SharedArrayBuffer and any buffer handed to the call) exactly as it was.
  */
 import test from 'ava';
-import { RingBufError, RingBufRangeError, RingBuffer, WakeGroup, layout } from '../src/index.js';
+import {
+  RingBufError,
+  RingBufRangeError,
+  RingBuffer,
+  SharedLayout,
+  WakeGroup,
+  announceSleep,
+  cancelSleep,
+  consumerSleeping,
+  layout,
+  posAdd,
+  posDiff,
+  posMax,
+  posToUnsigned,
+  rescueSleeper,
+  sleep,
+  sleepAsync,
+  wakeConsumer,
+  wakeNotifies,
+} from '../src/index.js';
 
 type ErrorClass = typeof RingBufError | typeof RingBufRangeError;
 
@@ -273,6 +292,71 @@ for (const op of ['submitBatch', 'discardBatch'] as const) {
     (ring) => ({ value: RingBuffer.attach(ring.buffer, { producerId: PRODUCER_ID }).reserveBatch(16, 2) }),
   );
 }
+
+// ---- role-named accessors ----
+const BAD_NUMBERS: Array<[string, unknown]> = [
+  ['the BigInt 8n', 8n],
+  ["the string '8'", '8'],
+  ['null', null],
+  ['undefined', undefined],
+  ['an object', {}],
+];
+for (const [label, v] of [...BAD_NUMBERS, ['1.5', 1.5], ['NaN', NaN], ['2^32', 2 ** 32], ['-2^31 - 1', -(2 ** 31) - 1]] as Array<[string, unknown]>) {
+  R(`publishConsumerPos(${label})`, (ring) => ring.publishConsumerPos(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(`publishConsumedRecords(${label})`, (ring) => ring.publishConsumedRecords(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+}
+for (const [label, v] of [...BAD_NUMBERS, ['4 (misaligned)', 4], ['-8', -8], ['size (past the data area)', SIZE], ['1.5', 1.5]] as Array<[string, unknown]>) {
+  R(`headerAt(${label})`, (ring) => ring.headerAt(v as number), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
+  R(`headerOwnerAt(${label})`, (ring) => ring.headerOwnerAt(v as number), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
+}
+for (const [label, v] of [...BAD_NUMBERS, ['0', 0], ['-1', -1], ['2^31', 2 ** 31], ['1.5', 1.5]] as Array<[string, unknown]>) {
+  R(`claimConsumer(${label})`, (ring) => ring.claimConsumer(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(`releaseConsumer(${label})`, (ring) => ring.releaseConsumer(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+}
+for (const [label, v] of BAD_NUMBERS) {
+  R(`isFramed with ${label}`, (ring) => ring.isFramed(v as number, 0, 0), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(`isSpan with ${label}`, (ring) => ring.isSpan(0, v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(`forEachRecord from ${label}`, (ring) => ring.forEachRecord(v as number, 0, () => undefined), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(`posDiff(${label}, 0)`, () => posDiff(v as number, 0), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(`posAdd(0, ${label})`, () => posAdd(0, v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(`posMax(${label}, 0)`, () => posMax(v as number, 0), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(`posToUnsigned(${label})`, () => posToUnsigned(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+}
+R('forEachRecord without a visit function', (ring) => ring.forEachRecord(0, 0, 'x' as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+
+// ---- wake words ----
+for (const [label, w] of [
+  ['null', null],
+  ['an Int32Array over an ArrayBuffer', new Int32Array(256)],
+  ['a Uint32Array over shared memory', new Uint32Array(new SharedArrayBuffer(1024))],
+  ['a too short Int32Array over shared memory', new Int32Array(new SharedArrayBuffer(8))],
+  ['a SharedArrayBuffer', new SharedArrayBuffer(1024)],
+] as Array<[string, unknown]>) {
+  const word = w as Int32Array;
+  R(`announceSleep(${label})`, () => announceSleep(word), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(`cancelSleep(${label})`, () => cancelSleep(word), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(`sleep(${label}, 0)`, () => sleep(word, 0), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(`sleepAsync(${label}, 0)`, () => sleepAsync(word, 0), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(`consumerSleeping(${label})`, () => consumerSleeping(word), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(`wakeConsumer(${label})`, () => wakeConsumer(word), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(`rescueSleeper(${label})`, () => rescueSleeper(word), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(`wakeNotifies(${label})`, () => wakeNotifies(word), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+}
+for (const [label, ms] of [['NaN', NaN], ['the BigInt 5n', 5n], ["the string '5'", '5'], ['null', null]] as Array<[string, unknown]>) {
+  R(`sleep(wake, ${label})`, (ring) => sleep(ring.wake, ms as number), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(`sleepAsync(wake, ${label})`, (ring) => sleepAsync(ring.wake, ms as number), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+}
+
+// ---- SharedLayout ----
+for (const [label, start] of [['-8', -8], ['4 (not 8-aligned)', 4], ['1.5', 1.5], ['8n', 8n], ["'8'", '8']] as Array<[string, unknown]>) {
+  R(`new SharedLayout(${label})`, () => new SharedLayout(start as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+}
+for (const [label, n] of [['-1', -1], ['1.5', 1.5], ['2n', 2n], ['2^25', 2 ** 25], ['NaN', NaN]] as Array<[string, unknown]>) {
+  R(`SharedLayout int32s(${label})`, () => new SharedLayout().int32s(n as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(`SharedLayout float64s(${label})`, () => new SharedLayout().float64s(n as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+}
+R('SharedLayout at() backwards', () => new SharedLayout(64).at(8), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+R('SharedLayout at() off alignment', () => new SharedLayout().at(12), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 
 // ---- recoverProducer ----
 for (const [label, id] of [
