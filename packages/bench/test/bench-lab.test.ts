@@ -56,7 +56,7 @@ test('an aborted run stops before the next step and lists what it did not run', 
     quick: true,
     timing: defaultTiming(true),
     logLevel: 'warn',
-    log: childLogger({ component: 'bench-test' }),
+    log: childLogger({ component: 'bench-test' }, 'error'),
     signal: controller.signal,
     onStep: (s) => {
       seen.push(s);

@@ -18,7 +18,7 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
     quick: true,
     timing: defaultTiming(true),
     logLevel: 'warn',
-    log: childLogger({ component: 'bench-test' }),
+    log: childLogger({ component: 'bench-test' }, 'error'),
     onStep: (s) => steps.push(`${s.index}/${s.total} ${s.name}`),
   });
   await writeReport(report, out);

@@ -52,7 +52,7 @@ export function parseOptions<O extends ParseArgsOptions>(
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    const first = ((e as Error).message ?? String(e)).split('\n')[0]!;
+    const first = ((e as Error).message ?? String(e)).split('\n')[0] ?? '';
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const option = /'([^']+)'/.exec(first)?.[1] ?? first;
       throw new UsageError(`unknown option '${option}': accepted options are ${accepted}`);

@@ -62,9 +62,21 @@ test.serial('output mode, open loop and FORCE wakeups: the table on stdout says 
   t.regex(stdout, /^ringbuf load — producers 2, duration 0\.5 s/);
   t.regex(stdout, /^lost\s+0$/m);
   t.regex(stdout, /^open-loop rate\s+/m);
+  t.notRegex(stdout, /queueing|closed-loop/);
   t.regex(stdout, /OK: every committed record was delivered once, in order\./);
   // Progress lines go to stderr, never to stdout.
   t.notRegex(stdout, /records\s+[\d.]+ [kM]?\/s\s+drops/);
+});
+
+test.serial('a closed-loop table labels its latency as queueing and says how to get open-loop figures', async (t) => {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  const { code, stdout, stderr } = await runCli(['load', '--producers', '1', '--records', '5000', '--seed', String(seed)]);
+  t.is(code, 0, stderr);
+  t.regex(stdout, /^latency p50 \/ p90 \(queueing\)\s+\S+ (µs|ms) \/ \S+ (µs|ms)$/m);
+  t.regex(stdout, /^Latency is closed-loop: /m);
+  t.regex(stdout, /--rate <records\/s per producer>/);
+  t.notRegex(stdout, /\d us\b/);
 });
 
 test.serial('fault injection: producers killed every 100 ms are all recovered and nothing committed is lost', async (t) => {

@@ -19,12 +19,13 @@ export interface LiveHandlerOptions {
   sampleEvery: number;
 }
 
-let words: Uint32Array | undefined;
+/** The live block; empty until init() (a record before it is then counted nowhere). */
+let words: Uint32Array = new Uint32Array(new SharedArrayBuffer(0));
 let every = 1;
 let countdown = 1;
 let samples = 0;
 let lastData: Uint8Array | undefined;
-let view: DataView | undefined;
+let view: DataView = new DataView(new ArrayBuffer(0));
 
 /** Called once by the runtime before the worker reports ready. */
 export function init(options: LiveHandlerOptions): void {
@@ -42,12 +43,11 @@ export function handle(data: Uint8Array, offset: number, size: number): void {
     lastData = data;
     view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   }
-  let ns = Math.round((clockMicros() - view!.getFloat64(offset + RECORD_SEND_TIME, true)) * 1000);
+  let ns = Math.round((clockMicros() - view.getFloat64(offset + RECORD_SEND_TIME, true)) * 1000);
   if (!(ns >= 0)) ns = 0; // an open-loop send time a hair in the future, or a record without one
   if (ns > LIVE_MAX_NS) ns = LIVE_MAX_NS;
-  const w = words!;
   const b = LIVE_BUCKET_FIRST + liveBucketOf(ns);
   // Plain stores by the only writer; the main thread's Atomics.load reads them (a lagging estimate).
-  w[b] = w[b]! + 1;
-  w[LIVE_SAMPLES_INDEX] = ++samples;
+  words[b] = (words[b] ?? 0) + 1;
+  words[LIVE_SAMPLES_INDEX] = ++samples;
 }
