@@ -169,16 +169,18 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     for (const p of pool.stats()) dropped += p.dropped;
     for (const d of pool.deathsSoFar()) if (d.cause === 'injected') killedSoFar++;
     const dt = (now - lastAt) / 1000;
-    const parts = [
-      `${cfg.label} ${((now - startedAt) / 1000).toFixed(0).padStart(3)}s`,
-      `records ${rate((s.records - lastRecords) / dt).padStart(9)}`,
-      `drops ${rate((dropped - lastDropped) / dt).padStart(9)}`,
-      `backlog ${bytes(s.backlog).padStart(9)}`,
-      `p99 ${micros(livePercentileUs(live, 99)).padStart(8)}`,
+    const fields: Array<[string, string, number]> = [
+      [`${cfg.label}`, `${((now - startedAt) / 1000).toFixed(0)}s`, 4],
+      ['records', rate((s.records - lastRecords) / dt), 9],
+      ['drops', rate((dropped - lastDropped) / dt), 9],
+      ['backlog', bytes(s.backlog), 9],
+      ['p99', micros(livePercentileUs(live, 99)), 8],
     ];
-    if (cfg.killEveryMs !== undefined) parts.push(`killed ${killedSoFar}`);
-    if (stopPool.signal.aborted) parts.push('(stopping)');
-    progress.update(parts.join('  '));
+    if (cfg.killEveryMs !== undefined) fields.push(['killed', String(killedSoFar), 0]);
+    if (stopPool.signal.aborted) fields.push(['(stopping)', '', 0]);
+    // Aligned columns when they fit the terminal, else tight ones (the line is cut, never wrapped).
+    const aligned = fields.map(([name, value, width]) => `${name} ${value.padStart(width)}`.trimEnd()).join('  ');
+    progress.update([...aligned].length < progress.columns ? aligned : fields.map(([name, value]) => `${name} ${value}`.trimEnd()).join(' '));
     lastAt = now;
     lastRecords = s.records;
     lastDropped = dropped;

@@ -36,6 +36,12 @@ export class ProgressLine {
     private readonly enabled = true,
   ) {}
 
+  /** Columns a line may use: the terminal's width, else {@link DEFAULT_COLUMNS}. */
+  get columns(): number {
+    const c = this.stream.columns;
+    return c !== undefined && c > 1 ? c : DEFAULT_COLUMNS;
+  }
+
   /** Whether the line is redrawn in place. */
   get tty(): boolean {
     return this.stream.isTTY === true;
