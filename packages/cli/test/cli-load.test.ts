@@ -10,7 +10,7 @@ import { runCli, startCli, testSeed } from './cli-run.js';
 interface LoadJson {
   producers: number;
   durationSec: number;
-  records: { attempted: number; committed: number; discarded: number; dropped: number; consumed: number };
+  records: { attempted: number; committed: number; discarded: number; dropped: number; abandoned: number; consumed: number };
   lost: number;
   duplicates: number;
   orderViolations: number;
@@ -41,7 +41,8 @@ test.serial('a closed-loop run with a record count delivers every committed reco
   t.is(r.producers, 2);
   // Every record of the count was attempted, and accounted as exactly one of the outcomes.
   t.is(r.records.attempted, 40000);
-  t.is(r.records.committed + r.records.discarded + r.records.dropped, r.records.attempted);
+  t.is(r.records.committed + r.records.discarded + r.records.dropped + r.records.abandoned, r.records.attempted);
+  t.is(r.records.abandoned, 0, 'nothing abandoned without kills');
   t.true(r.records.discarded > 0, 'the discard ratio discards some');
   t.is(r.records.consumed, r.records.committed);
   t.is(r.lost, 0);
@@ -87,6 +88,9 @@ test.serial('fault injection: producers killed every 100 ms are all recovered an
   const r = parseOne(stdout);
   t.true(r.killed > 0, 'some producers were killed');
   t.is(r.recovered, r.killed);
+  // Exact accounting under kills: every attempted record is committed, discarded, dropped or abandoned.
+  t.is(r.records.committed + r.records.discarded + r.records.dropped + r.records.abandoned, r.records.attempted);
+  t.true(r.records.abandoned <= r.killed, 'at most one record abandoned per death');
   t.is(r.lost, 0);
   t.is(r.duplicates, 0);
   t.is(r.orderViolations, 0);

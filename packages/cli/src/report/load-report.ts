@@ -59,6 +59,7 @@ export function renderLoad(r: RunOutcome, options: Record<string, string>, overw
     ['committed', String(r.records.committed)],
     ['discarded', String(r.records.discarded)],
     ['dropped (ring full)', String(r.records.dropped)],
+    ['abandoned (killed in hand)', String(r.records.abandoned)],
     ['consumed', String(r.records.consumed)],
     ['lost', String(r.lost)],
     ['duplicates', String(r.duplicates)],

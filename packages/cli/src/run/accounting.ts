@@ -5,8 +5,12 @@
  *
  * Per producer id (a replacement after a kill has a new id and starts at seq 0):
  *   committed(p) = the producer's own count; for a dead producer, at least lastCommittedSeq + 1, and
- *                  one more if the verifier saw it (killed between its submit and its counter: the
- *                  record exists and was delivered);
+ *                  one more if the verifier saw it (it died inside output() after the commit: the
+ *                  pool cannot tell that from a death before the reservation and counts the record
+ *                  abandoned; the delivery says it was committed, so it moves to committed);
+ *   abandoned(p) = records in a dead producer's hands that recovery discarded or that never got a
+ *                  reservation (the pool's count, less any the consumer saw delivered), so that
+ *                  attempted = committed + discarded + dropped + abandoned exactly;
  *   lost(p)      = sequence numbers the verifier found missing in the middle (a gap never filled)
  *                  + the tail it never saw: max(0, committed(p) - nextSeq(p)).
  * Overwrite mode: the verifier accepts gaps (records overwritten before the consumer read them are
@@ -19,7 +23,7 @@ import type { RuntimeReport, VerifierReport, Violation } from '@ringbuf/consumer
 /** The numbers the commands report. */
 export interface Accounting {
   records: {
-    /** Records the producers tried to produce (committed + discarded + dropped + in flight at a death). */
+    /** Records the producers tried to produce: committed + discarded + dropped + abandoned, exactly. */
     attempted: number;
     /** Records committed (submit / output succeeded). */
     committed: number;
@@ -27,6 +31,8 @@ export interface Accounting {
     discarded: number;
     /** Reservations refused: ring full (the kernel's -EAGAIN / NULL) or the lock not taken in time. */
     dropped: number;
+    /** Records a producer had in hand when it died, never committed: discarded by crash recovery. */
+    abandoned: number;
     /** Records delivered to the consumer's handler. */
     consumed: number;
   };
@@ -79,17 +85,25 @@ export function account(
   let committed = 0;
   let discarded = 0;
   let dropped = 0;
+  let abandoned = 0;
   let lostInOrder = 0;
   for (const p of producers) {
     attempted += p.attempted;
     discarded += p.discarded;
     dropped += p.dropped;
     let c = p.committed;
+    let a = p.abandoned;
     const v = seen.get(p.producerId);
     if (dead.has(p.producerId) || p.state === 'dead') {
-      c = Math.max(c, p.lastCommittedSeq + 1, v?.nextSeq ?? 0);
+      const seenCommitted = Math.max(p.lastCommittedSeq + 1, v?.nextSeq ?? 0);
+      if (seenCommitted > c) {
+        // Delivered, so committed: it can only be the record the pool counted abandoned.
+        a -= Math.min(seenCommitted - c, a);
+        c = seenCommitted;
+      }
     }
     committed += c;
+    abandoned += a;
     if (!overwrite) lostInOrder += (v?.missing ?? 0) + Math.max(0, c - (v?.nextSeq ?? 0));
   }
   const consumed = runtime.delivered;
@@ -97,7 +111,7 @@ export function account(
   const lost = overwrite ? Math.max(0, committed - consumed - overwritten) : lostInOrder;
   const killed = deaths.filter((d) => d.cause === 'injected').length;
   return {
-    records: { attempted, committed, discarded, dropped, consumed },
+    records: { attempted, committed, discarded, dropped, abandoned, consumed },
     lost,
     duplicates: verifier?.duplicates ?? 0,
     orderViolations: (verifier?.reorders ?? 0) + (verifier?.causal ?? 0),
