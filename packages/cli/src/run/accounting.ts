@@ -44,7 +44,10 @@ export interface Accounting {
   orderViolations: number;
   /** Of those, causal violations (a token delivered after a higher one). */
   causalViolations: number;
-  /** Records too short for the instrumented header or from an unknown producer id. */
+  /**
+   * Records too short for the instrumented header or from an unknown producer id, torn records
+   * (filler not the writer's) and records whose header owner word names another producer.
+   */
   malformed: number;
   /** Overwrite mode: committed records overwritten before the consumer read them (not lost). */
   overwritten: number;
@@ -116,7 +119,7 @@ export function account(
     duplicates: verifier?.duplicates ?? 0,
     orderViolations: (verifier?.reorders ?? 0) + (verifier?.causal ?? 0),
     causalViolations: verifier?.causal ?? 0,
-    malformed: verifier?.producerErrors ?? 0,
+    malformed: (verifier?.producerErrors ?? 0) + (verifier?.torn ?? 0) + (verifier?.ownerMismatches ?? 0),
     overwritten,
     tokenEvents: verifier?.tokenRecords ?? 0,
     consumedBytes: runtime.rings.reduce((s, r) => s + r.bytes, 0),
