@@ -166,12 +166,9 @@ test.serial('main thread: poll(-1) throws ERR_RINGBUF_CANNOT_BLOCK naming pollAs
   await page.close();
 });
 
-// Known failure: core's sleep() (packages/ringbuf-core/src/wake.ts) throws ERR_RINGBUF_CANNOT_BLOCK
-// after the consumer's waitForWork (packages/consumer/src/wait.ts) announced the sleep, and nothing
-// withdraws the announcement. Fix: sleep() calls cancelSleep(wake) before it throws (or waitForWork
-// checks CAN_BLOCK before announcing). ava then reports this test as passing unexpectedly: make it
-// test.serial.
-test.serial.failing('main thread: a poll(-1) that throws ERR_RINGBUF_CANNOT_BLOCK leaves the wake word AWAKE [known failure, test.failing: core sleep() leaves it SLEEPING]', async (t) => {
+// The consumer's waitForWork announced the sleep before core's sleep() refused to block: sleep()
+// withdraws the announcement before it throws, so producers stop paying for wake decisions.
+test.serial('main thread: a poll(-1) that throws ERR_RINGBUF_CANNOT_BLOCK leaves the wake word AWAKE', async (t) => {
   const errors: string[] = [];
   const page = await openPage(errors);
   const r = await run<MainPollResult>(page, 'mainPoll');

@@ -86,6 +86,8 @@ export function sleep(wake: WakeWord, timeoutMs: number): 'ok' | 'not-equal' | '
   checkWake(wake, 'sleep');
   checkTimeout(timeoutMs, 'sleep');
   if (!CAN_BLOCK) {
+    // Withdraws the caller's announcement: nobody will sleep, so producers must stop notifying.
+    Atomics.store(wake, WAKE_WORD_INDEX, WAKE_AWAKE);
     throw new RingBufError(
       'ERR_RINGBUF_CANNOT_BLOCK',
       'this thread may not block in Atomics.wait (a browser main thread): use pollAsync or iterateRecords',
