@@ -275,8 +275,9 @@ export class Consumer {
   /** `ring__consume_n` for the ring at `index`. */
   consumeRing(index: number, n = INT_MAX): number {
     this.checkOpen();
-    const entry = this.entries[index];
-    if (entry === undefined) throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `no ring at index ${index}`);
+    // An integer first: a BigInt or string index would otherwise find entries[0] as a property.
+    const entry = Number.isInteger(index) ? this.entries[index] : undefined;
+    if (entry === undefined) throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `no ring at index ${String(index)}`);
     if (!Number.isInteger(n) || n < 0) {
       throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `consumeRing needs a non-negative integer count, got ${String(n)}`);
     }
@@ -429,63 +430,67 @@ export class Consumer {
     let delivered = ring.consumedRecords();
     let count = 0;
     let result = 0;
-    outer: for (;;) {
-      if (posDiff(ring.overwritePos(), consPos) > 0) consPos = this.skipOverwritten(entry, delivered);
-      // Observes reservations published after the overwrite_pos we checked (its store precedes it).
-      const prodPos = ring.producerPos();
-      if (!ring.isSpan(consPos, prodPos)) {
-        if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
-        throw ring.spanError(consPos, prodPos);
-      }
-      let gotNewData = false;
-      while (posDiff(prodPos, consPos) > 0) {
-        const hdrOffset = consPos & mask;
-        // Observes the commit; payload writes happen-before it.
-        const hdr = ring.headerAt(hdrOffset);
-        if (!ring.isFramed(consPos, prodPos, hdr)) {
+    // try/finally: records delivered before a throw (a callback's, or a corruption found) stay counted.
+    try {
+      outer: for (;;) {
+        if (posDiff(ring.overwritePos(), consPos) > 0) consPos = this.skipOverwritten(entry, delivered);
+        // Observes reservations published after the overwrite_pos we checked (its store precedes it).
+        const prodPos = ring.producerPos();
+        if (!ring.isSpan(consPos, prodPos)) {
           if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
-          throw ring.frameError(consPos, prodPos, hdr);
+          throw ring.spanError(consPos, prodPos);
         }
-        if ((hdr & BUSY_BIT_I32) !== 0) {
+        let gotNewData = false;
+        while (posDiff(prodPos, consPos) > 0) {
+          const hdrOffset = consPos & mask;
+          // Observes the commit; payload writes happen-before it.
+          const hdr = ring.headerAt(hdrOffset);
+          if (!ring.isFramed(consPos, prodPos, hdr)) {
+            if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
+            throw ring.frameError(consPos, prodPos, hdr);
+          }
+          if ((hdr & BUSY_BIT_I32) !== 0) {
+            if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
+            counters.busyStalls++;
+            this.stalled = true;
+            break outer;
+          }
+          const size = hdr & HDR_LEN_MASK;
+          const len = recordFootprint(size);
+          if ((hdr & BPF_RINGBUF_DISCARD_BIT) !== 0) {
+            consPos = (consPos + len) | 0;
+            counters.discarded++;
+            // Releases the discarded record.
+            ring.publishConsumerPos(consPos);
+            gotNewData = true;
+            continue;
+          }
+          // Copy word by word (payloads start 8-aligned; size <= maxPayload fits the scratch), allocation-free.
+          const from = (hdrOffset + BPF_RINGBUF_HDR_SZ) >> 2;
+          const words = (size + 3) >> 2;
+          for (let w = 0; w < words; w++) scratchWords[w] = dataWords[from + w] as number;
+          // A producer that overwrites this record advances overwrite_pos before writing into it.
           if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
-          counters.busyStalls++;
-          this.stalled = true;
-          break outer;
-        }
-        const size = hdr & HDR_LEN_MASK;
-        const len = recordFootprint(size);
-        if ((hdr & BPF_RINGBUF_DISCARD_BIT) !== 0) {
           consPos = (consPos + len) | 0;
-          counters.discarded++;
-          // Releases the discarded record.
-          ring.publishConsumerPos(consPos);
+          delivered++;
           gotNewData = true;
-          continue;
+          const res = callback(scratch, 0, size) as number;
+          // The delivered count goes out before the position: skipOverwritten() reads them in that order.
+          ring.publishConsumedRecords(delivered);
+          ring.publishConsumerPos(consPos);
+          count++;
+          counters.bytes += size;
+          if (res < 0) {
+            result = res;
+            break outer;
+          }
+          if (count >= n) break outer;
         }
-        // Copy word by word (payloads start 8-aligned; size <= maxPayload fits the scratch), allocation-free.
-        const from = (hdrOffset + BPF_RINGBUF_HDR_SZ) >> 2;
-        const words = (size + 3) >> 2;
-        for (let w = 0; w < words; w++) scratchWords[w] = dataWords[from + w] as number;
-        // A producer that overwrites this record advances overwrite_pos before writing into it.
-        if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
-        consPos = (consPos + len) | 0;
-        delivered++;
-        gotNewData = true;
-        const res = callback(scratch, 0, size) as number;
-        // The delivered count goes out before the position: skipOverwritten() reads them in that order.
-        ring.publishConsumedRecords(delivered);
-        ring.publishConsumerPos(consPos);
-        count++;
-        counters.bytes += size;
-        if (res < 0) {
-          result = res;
-          break outer;
-        }
-        if (count >= n) break outer;
+        if (!gotNewData) break;
       }
-      if (!gotNewData) break;
+    } finally {
+      counters.records += count;
     }
-    counters.records += count;
     return result < 0 ? result : count;
   }
 

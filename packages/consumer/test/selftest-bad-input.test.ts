@@ -45,6 +45,9 @@ R('new Consumer with a callback that is not a function', (f) => new Consumer(Rin
 R('a second Consumer of the same ring', (f) => new Consumer(f.ring, () => 0), RingBufError, 'ERR_RINGBUF_CONSUMER_EXISTS');
 R('add of the same ring again', (f) => f.consumer.add(f.ring, () => 0), RingBufError, 'ERR_RINGBUF_CONSUMER_EXISTS');
 R('add with a null callback', (f) => f.consumer.add(f.ring, null as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R('add of a BigInt instead of a ring', (f) => f.consumer.add(1n as never, () => 0), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R('add of a ring share instead of a ring', (f) => f.consumer.add(f.ring.share() as never, () => 0), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R('add with a BigInt callback', (f) => f.consumer.add(RingBuffer.create({ size: 4096 }), 1n as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
 R(
   'add of a ring in a wake group to a consumer of a ring with its own wake word',
   (f) => f.consumer.add(RingBuffer.create({ size: 4096, wakeGroup: WakeGroup.create() }), () => 0),
@@ -56,6 +59,10 @@ for (const [label, ms] of [
   ['NaN', NaN],
   ['undefined', undefined],
   ['null', null],
+  ['1n (a BigInt)', 1n],
+  ['-1n (a BigInt)', -1n],
+  ['a Symbol', Symbol('t')],
+  ['an object', { valueOf: () => 0 }],
 ] as Array<[string, unknown]>) {
   R(`poll(${label})`, (f) => f.consumer.poll(ms as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 }
@@ -66,6 +73,8 @@ for (const [label, n] of [
   ["'4'", '4'],
   ['Infinity', Infinity],
   ['undefined', undefined],
+  ['1n (a BigInt)', 1n],
+  ['a Symbol', Symbol('n')],
 ] as Array<[string, unknown]>) {
   R(`consumeN(${label})`, (f) => f.consumer.consumeN(n as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 }
@@ -74,6 +83,8 @@ for (const [label, i] of [
   ['-1', -1],
   ["'x'", 'x'],
   ['0.5', 0.5],
+  ['0n (a BigInt)', 0n],
+  ["'0'", '0'],
 ] as Array<[string, unknown]>) {
   R(`consumeRing(${label})`, (f) => f.consumer.consumeRing(i as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 }
@@ -82,6 +93,7 @@ for (const [label, n] of [
   ['1.5', 1.5],
   ['NaN', NaN],
   ["'x'", 'x'],
+  ['1n (a BigInt)', 1n],
 ] as Array<[string, unknown]>) {
   R(`consumeRing(0, ${label})`, (f) => f.consumer.consumeRing(0, n as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 }
@@ -124,15 +136,23 @@ for (const row of rows) {
   });
 }
 
-test("pollAsync('x') rejects with ERR_RINGBUF_ARGUMENT and leaves the ring unchanged", async (t) => {
-  const f = fixture();
-  const before = snapshot(f.ring);
-  const err = await t.throwsAsync(f.consumer.pollAsync('x' as never), { instanceOf: RingBufRangeError });
-  t.is(err?.code, 'ERR_RINGBUF_ARGUMENT');
-  t.true(before.equals(snapshot(f.ring)));
-  t.is(f.consumer.counters.polls, 0);
-  f.consumer.close();
-});
+for (const [label, ms] of [
+  ["'x'", 'x'],
+  ['NaN', NaN],
+  ['1n (a BigInt)', 1n],
+  ['a Symbol', Symbol('t')],
+] as Array<[string, unknown]>) {
+  test(`pollAsync(${label}) rejects with ERR_RINGBUF_ARGUMENT and leaves the ring unchanged`, async (t) => {
+    const f = fixture();
+    const before = snapshot(f.ring);
+    const err = await t.throwsAsync(f.consumer.pollAsync(ms as never), { instanceOf: RingBufRangeError });
+    t.is(err?.code, 'ERR_RINGBUF_ARGUMENT');
+    t.true(before.equals(snapshot(f.ring)));
+    t.is(f.consumer.counters.polls, 0);
+    t.deepEqual(f.delivered, []);
+    f.consumer.close();
+  });
+}
 
 test('pollAsync after close rejects with ERR_RINGBUF_CLOSED', async (t) => {
   const f = fixture();
