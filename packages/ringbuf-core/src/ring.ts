@@ -737,10 +737,12 @@ export class RingBuffer {
    */
   isFramed(pos: number, limit: number, hdr: number): boolean {
     if (typeof pos !== 'number' || typeof limit !== 'number' || typeof hdr !== 'number') throw positionError('isFramed');
-    const size = hdr & HDR_LEN_MASK;
-    if (size > this.maxPayload || recordFootprint(size) > ((limit - pos) | 0)) return false;
-    const owner = this.i32[headerIndex(pos & this.mask) + HDR_OWNER_WORD]!;
-    return owner >= 1 && owner <= MAX_PRODUCER_ID;
+    const footprint = recordFootprint(hdr & HDR_LEN_MASK);
+    // One bound for both rules: the record ends at or before `limit`, and it fits the ring (a
+    // footprint of at most size - 8 is a length of at most maxPayload).
+    if (footprint > ((limit - pos) | 0) || footprint > this.mask) return false;
+    // The owner word is a producer id: 1 .. MAX_PRODUCER_ID, one unsigned comparison.
+    return ((this.i32[headerIndex(pos & this.mask) + HDR_OWNER_WORD]! - 1) >>> 0) < MAX_PRODUCER_ID;
   }
 
   /** The error for a header that {@link isFramed} refused, naming what is wrong with it. */
@@ -764,8 +766,12 @@ export class RingBuffer {
    */
   isSpan(from: number, prodPos: number): boolean {
     if (typeof from !== 'number' || typeof prodPos !== 'number') throw positionError('isSpan');
+    // Strictly less than the ring: reserve refuses when new_prod_pos - cons_pos > mask (the kernel's
+    // `__bpf_ringbuf_reserve`), and footprints are multiples of 8, so producer_pos - consumer_pos is
+    // at most size - 8 (overwrite mode keeps new_prod_pos - overwrite_pos <= mask likewise). A
+    // distance of a whole ring is a consumer_pos moved back a lap: re-delivery, refused.
     const d = (prodPos - from) | 0;
-    return d >= 0 && d <= this.size;
+    return d >= 0 && d < this.size;
   }
 
   /** The error for a span that {@link isSpan} refused. */
@@ -775,7 +781,7 @@ export class RingBuffer {
       from >>> 0,
       d < 0
         ? `corrupt positions: producer_pos ${prodPos >>> 0} is behind consumer_pos ${from >>> 0}`
-        : `corrupt positions: producer_pos ${prodPos >>> 0} is ${d >>> 0} bytes ahead of consumer_pos ${from >>> 0}, more than the ring's ${this.size}`,
+        : `corrupt positions: producer_pos ${prodPos >>> 0} is ${d >>> 0} bytes ahead of consumer_pos ${from >>> 0}, at least the ring's ${this.size} (a position moved by a lap or more)`,
     );
   }
 

@@ -113,7 +113,7 @@ const cases: Case[] = [
       i32[layout.PROD_POS_INDEX] = 2 ** 31 - 8;
     },
     call: (ring) => ring.recoverProducer(99),
-    message: /more than the ring/,
+    message: /at least the ring/,
   },
 ];
 
