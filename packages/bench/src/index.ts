@@ -17,5 +17,7 @@ export { machineInfo } from './machine.js';
 export type { MachineInfo } from './machine.js';
 export { renderText, QUICK_GOAL } from './report/table.js';
 export { renderMarkdown } from './report/markdown.js';
+export { renderCharts, renderSvg } from './report/charts.js';
+export type { Chart } from './report/charts.js';
 export { MICROS, bytes, clock, micros, rate, textTable } from './report/format.js';
 export type { BenchReport, Goal, Ratio } from './report/types.js';

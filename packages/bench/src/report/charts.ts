@@ -14,12 +14,20 @@ export interface Chart {
   svg: string;
 }
 
-async function render(spec: TopLevelSpec): Promise<string> {
+/**
+ * A vega-lite spec as SVG text, rendered headless (no DOM, no canvas). Thread: any.
+ * @throws Error when the spec does not compile.
+ */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
 }
+
+const render = renderSvg;
 
 const ok = (s: ScenarioResult): boolean => !s.error;
 
