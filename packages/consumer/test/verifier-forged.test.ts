@@ -172,7 +172,7 @@ test('allowGaps (overwrite mode) accepts losses but still catches a record going
 });
 
 test('the runtime verifies forged records in its worker and reports ring positions', async (t) => {
-  const ring = RingBuffer.create({ size: 4096, startPos: 2 ** 32 - 64 });
+  const ring = RingBuffer.create({ size: 4096, startPos: 2 ** 32 - 64, producerId: 1 });
   forge(ring, [
     [1, 0],
     [1, 2],
@@ -308,4 +308,24 @@ test("tokens: 'chain' wants exactly one event per token, in order, with the caus
   }
   t.is(m.report().causal, 0);
   t.throws(() => new OrderingVerifier({ tokens: 'strict' as never }), { instanceOf: RangeError });
+});
+
+test('the runtime checks the header owner word against the payload producer id in normal mode', async (t) => {
+  // Records written by a handle of producer 5 whose payloads claim producer 1.
+  const ring = RingBuffer.create({ size: 4096, producerId: 5 });
+  forge(ring, [
+    [1, 0],
+    [1, 1],
+  ]);
+  const rt = await ConsumerRuntime.start({ rings: [ring], verify: { maxExamples: 4 } });
+  const report = await rt.stop({ drain: true, timeoutMs: 1000 });
+  const v = report.verifier!;
+  t.is(v.ownerMismatches, 2);
+  t.deepEqual(
+    v.examples.map((e) => [e.kind, e.expected, e.got]),
+    [
+      ['owner', 1, 5],
+      ['owner', 1, 5],
+    ],
+  );
 });

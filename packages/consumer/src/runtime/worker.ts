@@ -33,7 +33,7 @@
  * drain timeout.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RingBufCorruptionError, RingBuffer, posDiff, posMax } from '@ringbuf/core';
+import { BPF_RINGBUF_HDR_SZ, RingBufCorruptionError, RingBuffer, posDiff, posMax } from '@ringbuf/core';
 import { childLogger, type LogLevel } from '@ringbuf/instrument/log';
 import { Consumer, type SampleCallback } from '../consumer.js';
 import { LatencyRecorder } from '../latency.js';
@@ -145,6 +145,10 @@ function makeCallback(s: Omit<Setup, 'consumer'>, ring: number, countErrors: boo
   const instrumented = verifier !== undefined || latency !== undefined;
   let lastData: Uint8Array | undefined;
   let view: DataView = new DataView(new ArrayBuffer(0));
+  // The header's owner word is checked against the payload's producer id where the record is read
+  // in place; an overwrite ring's records arrive as private copies, without their header.
+  const source = rings[ring];
+  const ownerFrom = source !== undefined && !source.overwrite ? source : undefined;
   return (data, offset, size) => {
     if (instrumented) {
       // A view per distinct array (the ring's data, or the overwrite walk's private copy): made
@@ -154,7 +158,7 @@ function makeCallback(s: Omit<Setup, 'consumer'>, ring: number, countErrors: boo
         view = new DataView(data.buffer, data.byteOffset, data.byteLength);
       }
       latency?.recordRecord(view, offset, size);
-      verifier?.check(view, offset, size, ring);
+      verifier?.check(view, offset, size, ring, ownerFrom?.headerOwnerAt(offset - BPF_RINGBUF_HDR_SZ));
     }
     if (handle === undefined) return;
     try {
