@@ -38,7 +38,7 @@ if (isMainThread) {
   const pool = new ProducerPool({
     ring: ring.share(),
     producers: 2,
-    scenario: { records: 50_000, payload: { min: 24, max: 128 } }, // 24 bytes: the instrumented header
+    scenario: { records: 50_000, payload: { min: 32, max: 128 } }, // 32 bytes: the instrumented header
     seed: 1,
   });
   const result = await pool.run();

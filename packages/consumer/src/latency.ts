@@ -4,6 +4,11 @@
  * the consumer's handler sees the record, recorded into `perf_hooks.createHistogram()` (HdrHistogram,
  * 3 significant figures) histograms, one per producer, merged with `add()` for the total.
  *
+ * Where the producer stamped its commit (`commitTimeUs`), the same record also splits the latency in
+ * two: `sendLag` (intended send time -> commit: what the producer and the machine cost) and `ring`
+ * (commit -> handler: what the ring and its wakeup cost). They do not add up percentile by
+ * percentile, so each is a distribution of its own.
+ *
  * Unit: histograms record integer **nanoseconds** (microsecond resolution is too coarse for wakeups of
  * about 10 us); summaries report **microseconds**. A negative latency (a send time in the future: an
  * open-loop producer's intended time, or clock calibration error below a microsecond) is recorded as
@@ -13,7 +18,7 @@
  * the main thread merges.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import { clockMicros, RECORD_PRODUCER_ID, RECORD_SEND_TIME, INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
+import { clockMicros, RECORD_COMMIT_TIME, RECORD_PRODUCER_ID, RECORD_SEND_TIME, INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 
 /** Percentiles of one histogram, in microseconds. */
 export interface LatencySummary {
@@ -39,6 +44,13 @@ export interface LatencyReport {
   negative: number;
   /** The histograms themselves, per producer id (post them, `add()` them). */
   histograms: Map<number, RecordableHistogram>;
+  /** Commit -> handler, all producers, for records whose commit was stamped (count 0 otherwise). */
+  ring: LatencySummary;
+  /** Intended send time -> commit, all producers, same records. */
+  sendLag: LatencySummary;
+  /** The histograms of `ring` and `sendLag` (nanoseconds), cloneable and mergeable. */
+  ringHistogram: RecordableHistogram;
+  sendLagHistogram: RecordableHistogram;
 }
 
 const NS_PER_US = 1000;
@@ -70,16 +82,26 @@ export function mergeHistograms(histograms: Iterable<RecordableHistogram>): Reco
  */
 export class LatencyRecorder {
   private byProducer: (RecordableHistogram | undefined)[] = [];
+  private readonly ringHistogram = createHistogram();
+  private readonly sendLagHistogram = createHistogram();
   private negatives = 0;
   private recorded = 0;
 
   /**
    * Records the latency of the instrumented record at `view[offset, offset + size)`: now minus its
-   * send time. Allocation-free except for the first record of each producer (its histogram).
+   * send time, and, when its commit was stamped, now minus the commit (ring) and the commit minus the
+   * send time (send lag). Allocation-free except for the first record of each producer (its histogram).
    */
   recordRecord(view: DataView, offset: number, size: number): void {
     if (size < INSTRUMENTED_HEADER_BYTES) return;
-    this.record(view.getUint32(offset + RECORD_PRODUCER_ID, true), view.getFloat64(offset + RECORD_SEND_TIME, true), clockMicros());
+    const now = clockMicros();
+    const send = view.getFloat64(offset + RECORD_SEND_TIME, true);
+    this.record(view.getUint32(offset + RECORD_PRODUCER_ID, true), send, now);
+    const commit = view.getFloat64(offset + RECORD_COMMIT_TIME, true);
+    if (commit > 0) {
+      this.ringHistogram.record(clampNs(now - commit));
+      this.sendLagHistogram.record(clampNs(commit - send));
+    }
   }
 
   /** Records one sample: `nowUs - sendTimeUs` for `producerId`. */
@@ -116,8 +138,24 @@ export class LatencyRecorder {
       histograms.set(id, h);
       perProducer[id] = summarize(h);
     });
-    return { unit: 'ns', total: summarize(mergeHistograms(histograms.values())), perProducer, negative: this.negatives, histograms };
+    return {
+      unit: 'ns',
+      total: summarize(mergeHistograms(histograms.values())),
+      perProducer,
+      negative: this.negatives,
+      histograms,
+      ring: summarize(this.ringHistogram),
+      sendLag: summarize(this.sendLagHistogram),
+      ringHistogram: this.ringHistogram,
+      sendLagHistogram: this.sendLagHistogram,
+    };
   }
+}
+
+/** Microseconds as whole nanoseconds for a histogram, at least 1 (a clock step below 1 ns, or NaN). */
+function clampNs(us: number): number {
+  const ns = Math.round(us * NS_PER_US);
+  return ns >= 1 ? ns : 1;
 }
 
 /**
@@ -126,9 +164,13 @@ export class LatencyRecorder {
  */
 export function mergeLatencyReports(reports: Iterable<LatencyReport>): LatencyReport {
   const histograms = new Map<number, RecordableHistogram>();
+  const ringHistogram = createHistogram();
+  const sendLagHistogram = createHistogram();
   let negative = 0;
   for (const report of reports) {
     negative += report.negative;
+    ringHistogram.add(report.ringHistogram);
+    sendLagHistogram.add(report.sendLagHistogram);
     for (const [id, h] of report.histograms) {
       let into = histograms.get(id);
       if (into === undefined) {
@@ -140,5 +182,15 @@ export function mergeLatencyReports(reports: Iterable<LatencyReport>): LatencyRe
   }
   const perProducer: Record<number, LatencySummary> = {};
   for (const [id, h] of histograms) perProducer[id] = summarize(h);
-  return { unit: 'ns', total: summarize(mergeHistograms(histograms.values())), perProducer, negative, histograms };
+  return {
+    unit: 'ns',
+    total: summarize(mergeHistograms(histograms.values())),
+    perProducer,
+    negative,
+    histograms,
+    ring: summarize(ringHistogram),
+    sendLag: summarize(sendLagHistogram),
+    ringHistogram,
+    sendLagHistogram,
+  };
 }

@@ -3,7 +3,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { RingBuffer } from '@ringbuf/core';
 import { ConsumerRuntime, LatencyRecorder, mergeLatencyReports, summarize } from '../src/index.js';
-import { clockMicros } from '@ringbuf/instrument';
+import { INSTRUMENTED_HEADER_BYTES, clockMicros, writeInstrumented } from '@ringbuf/instrument';
 import { prng, runProducer, testSeed } from './fixtures/runtime-helpers.js';
 
 /** HdrHistogram with 3 significant figures: values are exact to within 0.1 %. */
@@ -66,7 +66,7 @@ test('the runtime times every instrumented record end to end with the cross-thre
         producerId,
         count: 500 + Math.floor(rand() * 2000),
         seed: (seed + producerId) >>> 0,
-        minSize: 24,
+        minSize: 32,
         maxSize: 64,
         discardRate: 0,
         flags: 'zero',
@@ -85,4 +85,27 @@ test('the runtime times every instrumented record end to end with the cross-thre
   // Every record was sent and delivered inside the test's own window.
   t.true(lat.total.maxUs <= elapsedUs, `${lat.total.maxUs} us max within ${elapsedUs} us`);
   t.true(lat.histograms.get(1) !== undefined && lat.histograms.get(1)!.count === results[0]!.committed);
+});
+
+test('stamped commits split latency into send lag (intended -> commit) and ring latency (commit -> handler)', (t) => {
+  const rec = new LatencyRecorder();
+  const view = new DataView(new ArrayBuffer(INSTRUMENTED_HEADER_BYTES * 3));
+  const now = clockMicros();
+  // Intended 1000 us ago, committed 400 us ago: lag 600 us, ring 400 us, total 1000 us.
+  writeInstrumented(view, 0, 1, 0, now - 1000, 0, 0, now - 400);
+  // Not stamped (commit 0): counts for the total only.
+  writeInstrumented(view, INSTRUMENTED_HEADER_BYTES, 1, 1, now - 1000, 0, 0);
+  rec.recordRecord(view, 0, INSTRUMENTED_HEADER_BYTES);
+  rec.recordRecord(view, INSTRUMENTED_HEADER_BYTES, INSTRUMENTED_HEADER_BYTES);
+  const r = rec.report();
+  t.is(r.total.count, 2);
+  t.is(r.ring.count, 1);
+  t.is(r.sendLag.count, 1);
+  t.true(Math.abs(r.sendLag.p50Us - 600) < 2, `send lag ${r.sendLag.p50Us}`);
+  t.true(r.ring.p50Us >= 400, `ring ${r.ring.p50Us}`);
+  // Both measured to the same handler time: they differ by exactly the send lag (HdrHistogram: 0.1 %).
+  t.true(Math.abs(r.total.p50Us - r.ring.p50Us - 600) < 3, `total ${r.total.p50Us} - ring ${r.ring.p50Us} != 600`);
+  const merged = mergeLatencyReports([r, r]);
+  t.is(merged.ring.count, 2);
+  t.is(merged.sendLag.count, 2);
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { RingBuffer } from '@ringbuf/core';
 import { ConsumerRuntime, countLeftBehind } from '../src/index.js';
-import { writeInstrumented, clockMicros } from '@ringbuf/instrument';
+import { INSTRUMENTED_HEADER_BYTES, writeInstrumented, clockMicros } from '@ringbuf/instrument';
 import { prng, runProducer, testSeed, until, type ProducerResult } from './fixtures/runtime-helpers.js';
 
 const handler = new URL('./fixtures/runtime-handler.js', import.meta.url);
@@ -23,7 +23,7 @@ test('stop({ drain: true }) delivers every record that producers stopping at ran
     producerId,
     count: 200 + Math.floor(rand() * 4000),
     seed: (seed + producerId) >>> 0,
-    minSize: 24,
+    minSize: 32,
     maxSize: 24 + Math.floor(rand() * 300),
     discardRate: 0.1,
     flags: 'mixed' as const,
@@ -61,7 +61,7 @@ test('stop({ drain: true }) while producers still run: delivered + left behind e
         producerId,
         count: 1e9,
         seed: (seed ^ producerId) >>> 0,
-        minSize: 24,
+        minSize: 32,
         maxSize: 120,
         discardRate: 0.05,
         flags: 'mixed',
@@ -98,17 +98,17 @@ test('stop({ drain: true }) while producers still run: delivered + left behind e
 
 test('drain with a stalled BUSY record stops at the deadline and counts exactly what it left behind', async (t) => {
   const ring = RingBuffer.create({ size: 4096 });
-  const payload = new Uint8Array(24);
+  const payload = new Uint8Array(INSTRUMENTED_HEADER_BYTES);
   const emit = (seq: number): void => {
-    const off = ring.reserve(24);
+    const off = ring.reserve(INSTRUMENTED_HEADER_BYTES);
     writeInstrumented(ring.view, off, 1, seq, clockMicros(), 0, 0);
     ring.submit(off, 0);
   };
   emit(0);
   emit(1);
-  const stuck = ring.reserve(24); // a producer that never commits
+  const stuck = ring.reserve(INSTRUMENTED_HEADER_BYTES); // a producer that never commits
   for (let i = 0; i < 5; i++) t.true(ring.output(payload, 0)); // committed behind it
-  const junk = ring.reserve(24);
+  const junk = ring.reserve(INSTRUMENTED_HEADER_BYTES);
   ring.discard(junk, 0); // discarded: never counted
   const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
   await until(() => rt.stats().records === 2);
@@ -118,7 +118,7 @@ test('drain with a stalled BUSY record stops at the deadline and counts exactly 
   t.is(report.leftBehindBusy, 1);
   t.is(report.leftBehindCommitted, 5);
   t.is(report.leftBehind, 6);
-  t.is(report.rings[0]!.leftBehind.committedBytes, 5 * 24);
+  t.is(report.rings[0]!.leftBehind.committedBytes, 5 * INSTRUMENTED_HEADER_BYTES);
   t.true(report.stats.busyStalls > 0);
   ring.submit(stuck, 0);
 });

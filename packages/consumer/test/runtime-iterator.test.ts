@@ -14,7 +14,7 @@ test('yields copies of every record a producer worker commits, in order', async 
     producerId: 9,
     count,
     seed,
-    minSize: 24,
+    minSize: 32,
     maxSize: 90,
     discardRate: 0.1,
     // Flags 0: a trailing NO_WAKEUP record would (by the kernel's rule) leave the iterator asleep.

@@ -24,7 +24,7 @@ test('overwrite mode under a slow consumer: no torn record is delivered and deli
         producerId,
         count: 5000 + Math.floor(rand() * 10000),
         seed: (seed * 3 + producerId) >>> 0,
-        minSize: 24,
+        minSize: 32,
         maxSize: 400,
         discardRate: 0.05,
         flags: 'mixed',

@@ -199,7 +199,7 @@ test('honest multi-producer traffic with a causal token passed around reports no
         producerId,
         count: 1000 + Math.floor(rand() * 3000),
         seed: (seed + 17 * producerId) >>> 0,
-        minSize: 24,
+        minSize: 32,
         maxSize: 64,
         discardRate: 0,
         flags: 'mixed',

@@ -3,8 +3,10 @@ import { Worker } from 'node:worker_threads';
 import {
   EventKind,
   INSTRUMENTED_HEADER_BYTES,
+  RECORD_COMMIT_TIME,
   RECORD_KIND,
   causalKind,
+  stampCommit,
   clockMicros,
   readInstrumented,
   writeInstrumented,
@@ -14,9 +16,13 @@ import { LOG_LEVELS, childLogger, defaultLogLevel, threadLogger } from '../src/l
 test('an instrumented header written at an offset reads back field for field', (t) => {
   const view = new DataView(new ArrayBuffer(64));
   writeInstrumented(view, 8, 7, 0xfffffffe, 123456.75, 42, EventKind.Exec);
-  t.deepEqual(readInstrumented(view, 8), { producerId: 7, seq: 0xfffffffe, sendTimeUs: 123456.75, token: 42, kind: EventKind.Exec });
+  t.deepEqual(readInstrumented(view, 8), { producerId: 7, seq: 0xfffffffe, sendTimeUs: 123456.75, token: 42, kind: EventKind.Exec, commitTimeUs: 0 });
   t.is(view.getUint32(8 + RECORD_KIND, true), EventKind.Exec);
-  t.is(INSTRUMENTED_HEADER_BYTES, 24);
+  stampCommit(view, 8, 123460.5);
+  t.is(readInstrumented(view, 8).commitTimeUs, 123460.5);
+  t.is(view.getFloat64(8 + RECORD_COMMIT_TIME, true), 123460.5);
+  t.is(INSTRUMENTED_HEADER_BYTES, 32);
+  t.is(view.getUint32(8 + INSTRUMENTED_HEADER_BYTES, true), 0, 'nothing written past the header');
   t.is(view.getUint32(0, true), 0, 'bytes before the offset are untouched');
 });
 

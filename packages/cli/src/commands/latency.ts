@@ -31,11 +31,17 @@ each record as its handler sees it. One run per wake policy:
 The floor is the raw one-way latency of Atomics.notify -> Atomics.wait between two worker threads
 (no ring), measured in the same run, before and after the policies.
 
+Three distributions per policy, from the stamps in each record:
+  latency   intended send time -> handler (coordinated-omission free)
+  ring      commit -> handler: what the ring and its wakeup cost
+  send lag  intended send time -> commit: what the producer and the machine cost
+Producers sleep until 200 µs before each send time and spin the rest, so they send on time.
+
 Options:
   --producers <n>       producer workers (default 2)
   --rate <n>            records per second per producer (default 20000)
   --duration <sec>      seconds per policy (default 3)
-  --size <bytes|min-max>  payload size, at least 24 (default 64)
+  --size <bytes|min-max>  payload size, at least the instrumented header's 32 (default 64)
   --ring-size <bytes>   ring data size, power of two from 4096 to 1G (default 1M)
   --sampled <n>         N of the sampled policy (default 64)
   --policy <name>       run only this policy (repeatable): ${POLICY_NAMES.join(', ')}
@@ -146,7 +152,10 @@ export async function run(argv: string[]): Promise<number> {
             name: policy.name,
             wakeup: typeof policy.wakeup === 'string' ? policy.wakeup : `sampled:${policy.wakeup.sampled}`,
             wait: policy.wait,
-            latencyUs: { p50: o.latencyUs.p50, p90: o.latencyUs.p90, p99: o.latencyUs.p99, p999: o.latencyUs.p999, max: o.latencyUs.max },
+            latencyUs: dist(o.latencyUs),
+            ringLatencyUs: dist(o.ringLatencyUs),
+            sendLagUs: dist(o.sendLagUs),
+            floorMultiple: { latency: multiples(o.latencyUs, floorUs), ring: multiples(o.ringLatencyUs, floorUs) },
             samples: o.latencyUs.count,
             records: o.records,
             lost: o.lost,
@@ -160,22 +169,32 @@ export async function run(argv: string[]): Promise<number> {
       );
     } else {
       const cells = (l: LatencyPercentiles): string[] => [micros(l.p50), micros(l.p90), micros(l.p99), micros(l.p999), micros(l.max)];
-      const rows = runs.map(({ policy, outcome: o }) => [
+      const times = (l: LatencyPercentiles): string => {
+        const m = multiples(l, floorUs);
+        return `${m.p50.toFixed(1)}× / ${m.p99.toFixed(1)}×`;
+      };
+      const distribution = (title: string, pick: (o: RunOutcome) => LatencyPercentiles, withFloor: boolean): string[] => {
+        const rows = runs.map(({ policy, outcome: o }) => [policy.name, ...cells(pick(o)), withFloor ? times(pick(o)) : '']);
+        if (withFloor) rows.push(['raw wait/notify', ...cells(floorUs), '1.0× / 1.0×']);
+        return [title, textTable(['policy', 'p50', 'p90', 'p99', 'p99.9', 'max', withFloor ? 'p50 / p99 × floor' : ''], rows), ''];
+      };
+      const summaryRows = runs.map(({ policy, outcome: o }) => [
         policy.name,
-        ...cells(o.latencyUs),
         String(o.consumer.wakeups),
         String(o.records.consumed),
         `${o.lost}/${o.duplicates}/${o.orderViolations}`,
         o.rate === undefined ? '' : `${rate(o.rate.slowestAchieved)}${o.rate.met ? '' : ' (missed)'}`,
         policy.what,
       ]);
-      rows.push(['raw wait/notify', ...cells(floorUs), '', String(f.count), '', '', 'the floor: one-way, no ring']);
       const lines = [
         `ringbuf latency — ${producers} producers × ${rate(ratePerProducer)} open loop, ${durationSec} s per policy, ${typeof size === 'number' ? size : `${largestPayload(size)} max`} B records, ring ${ring} B, seed ${seed}`,
         '',
-        textTable(['policy', 'p50', 'p90', 'p99', 'p99.9', 'max', 'wakeups', 'records', 'lost/dup/order', 'rate/producer', 'what'], rows),
+        ...distribution('Latency: intended send time -> handler (end to end, µs clock shared by the threads)', (o) => o.latencyUs, true),
+        ...distribution('Ring latency: commit -> handler (what the ring and its wakeup cost)', (o) => o.ringLatencyUs, true),
+        ...distribution('Send lag: intended send time -> commit (what the producer and the machine cost)', (o) => o.sendLagUs, false),
+        textTable(['policy', 'wakeups', 'records', 'lost/dup/order', 'rate/producer', 'what'], summaryRows),
         '',
-        'Latency: from each record\'s intended send time to the consumer handler (end to end, µs clock shared by the threads).',
+        `The floor: raw Atomics.notify -> Atomics.wait one-way between two workers, no ring, ${f.count} samples.`,
         ok ? 'OK: every run delivered every committed record once, in order.' : 'FAILED: records were lost, duplicated or reordered.',
       ];
       process.stdout.write(lines.join('\n') + '\n');
@@ -189,4 +208,14 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     interrupts.end();
   }
+}
+
+/** A distribution as the JSON reports it. */
+function dist(l: LatencyPercentiles): { p50: number; p90: number; p99: number; p999: number; max: number; count: number } {
+  return { p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999, max: l.max, count: l.count };
+}
+
+/** A distribution's p50 and p99 as multiples of the floor's (0 when the floor has no samples). */
+function multiples(l: LatencyPercentiles, floor: LatencyPercentiles): { p50: number; p99: number } {
+  return { p50: floor.p50 > 0 ? l.p50 / floor.p50 : 0, p99: floor.p99 > 0 ? l.p99 / floor.p99 : 0 };
 }

@@ -78,6 +78,10 @@ export interface RunOutcome extends Accounting {
   interrupted: boolean;
   throughput: { recordsPerSec: number; bytesPerSec: number };
   latencyUs: LatencyPercentiles;
+  /** Commit -> handler (records whose commit the producer stamped: open-loop runs). */
+  ringLatencyUs: LatencyPercentiles;
+  /** Intended send time -> commit (same records): what the producer and the machine cost. */
+  sendLagUs: LatencyPercentiles;
   drain: { reason: RuntimeReport['reason']; leftBehind: number; leftBehindCommitted: number; leftBehindBusy: number };
   /** Open loop: the slowest producer's achieved rate and whether every producer met its target. */
   rate: PoolResult['rate'];
@@ -227,6 +231,8 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     ...acc,
     throughput: { recordsPerSec: acc.records.consumed / elapsedSec, bytesPerSec: acc.consumedBytes / elapsedSec },
     latencyUs: percentiles(report.latency?.total),
+    ringLatencyUs: percentiles(report.latency?.ring),
+    sendLagUs: percentiles(report.latency?.sendLag),
     drain: {
       reason: report.reason,
       leftBehind: report.leftBehind,
