@@ -181,7 +181,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
  * @throws Error when a file cannot be written.
  */
 export async function writeReport(report: BenchReport, outDir: string): Promise<BenchReport> {
-  const charts = await renderCharts(report.scenarios, report.memcpy, report.machine.cores);
+  const charts = await renderCharts(report.scenarios, report.memcpy, report.machine.cores, report.wake);
   mkdirSync(outDir, { recursive: true });
   report.outDir = outDir;
   report.files = [];

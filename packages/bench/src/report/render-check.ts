@@ -66,10 +66,12 @@ interface Frame {
   /** The class of the nearest enclosing vega mark group ('mark-group role-scope ...'). */
   markGroup: string;
   ariaLabel: string;
+  /** Inside an axis, a legend or a title (whose entries are groups too). */
+  inGuide: boolean;
 }
 
 function walk(svg: string, visit: (tag: string, attrs: string, frame: Frame, text: string | null) => void): void {
-  const stack: Frame[] = [{ dx: 0, dy: 0, markGroup: '', ariaLabel: '' }];
+  const stack: Frame[] = [{ dx: 0, dy: 0, markGroup: '', ariaLabel: '', inGuide: false }];
   for (const m of svg.matchAll(TAG)) {
     const top = stack[stack.length - 1]!;
     if (m[5] !== undefined) {
@@ -90,6 +92,7 @@ function walk(svg: string, visit: (tag: string, attrs: string, frame: Frame, tex
         dy: top.dy + ty,
         markGroup: cls.startsWith('mark-group') ? cls : top.markGroup,
         ariaLabel: attr(attrs, 'aria-label') ?? (cls.startsWith('mark-group') ? '' : top.ariaLabel),
+        inGuide: top.inGuide || /\brole-(axis|legend|title)\b/.test(cls),
       });
     }
   }
@@ -103,7 +106,7 @@ export function plotAreas(svg: string): PlotArea[] {
   const areas: PlotArea[] = [];
   walk(svg, (tag, attrs, frame) => {
     if (tag !== 'path' || attr(attrs, 'class') !== 'background') return;
-    if (!/role-(frame|scope)/.test(frame.markGroup)) return;
+    if (frame.inGuide || !/role-(frame|scope)/.test(frame.markGroup)) return;
     const m = /^M(-?[\d.]+),(-?[\d.]+)h([\d.]+)v([\d.]+)h/.exec(attr(attrs, 'd') ?? '');
     if (!m) return;
     const width = Number(m[3]);
