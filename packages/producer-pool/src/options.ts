@@ -5,6 +5,8 @@
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { LOG_LEVELS, defaultLogLevel } from '@ringbuf/instrument/log';
 import { MAX_PRODUCER_ID, RingBuffer, layout, type RingShare } from '@ringbuf/core';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** The producer id of the main thread's recovery handles: never given to a producer. */
 export const RECOVERY_PRODUCER_ID = MAX_PRODUCER_ID;
@@ -69,7 +71,7 @@ export interface Scenario {
    * records' timestamps (no coordinated omission). Absent: closed loop, as fast as possible.
    */
   ratePerProducer?: number;
-  /** Write the shared instrumented record format (payload >= 24 bytes); false for plain payloads. @default true */
+  /** Write the shared instrumented record format (payload >= INSTRUMENTED_HEADER_BYTES); false for plain payloads. @default true */
   instrumented?: boolean;
   /**
    * Closed loop: after a reservation fails, sleep this many microseconds before the next record
@@ -84,6 +86,26 @@ export interface Scenario {
    * @default false
    */
   causal?: boolean;
+  /**
+   * A load profile like k6's stages: each stage runs `durationMs` and ramps the open-loop rate
+   * (records per second per producer) linearly from the previous stage's target (0 before the
+   * first) to its own `target`. Open loop, as `ratePerProducer` (which it replaces): every trigger's
+   * intended time comes from the schedule, so latency carries no coordinated omission. The
+   * scenario's duration is the stages' total (a `durationMs` given too may end it earlier).
+   */
+  stages?: ReadonlyArray<{ durationMs: number; target: number }>;
+  /**
+   * The user's producer module (a file URL, `URL` string, or absolute path): it exports
+   * `write(payload: Uint8Array, seq: number, producerId: number): void`, called for each committed
+   * (or discarded) record in place on the bytes after the instrumented header (`payload` is
+   * `size - INSTRUMENTED_HEADER_BYTES` bytes, valid only during the call), and optionally
+   * `init(options, { producerId, slot })`, awaited once per producer before its first record. The
+   * pool's filler is then not written (the bytes are the user's). Needs `instrumented` (the
+   * ordering verifier and the latency stamps use the header).
+   */
+  producerModule?: string;
+  /** Passed to the producer module's `init` (structured-cloneable). */
+  producerOptions?: unknown;
 }
 
 /** Points at which the fault-injection hooks can make a producer die. */
@@ -148,6 +170,13 @@ export interface FilledScenario {
   dropBackoffUs: number;
   instrumented: boolean;
   causal: boolean;
+  /** Stages: microseconds of each stage (empty without stages). */
+  stageDurationsUs: number[];
+  /** Stages: target records per second per producer at the end of each stage. */
+  stageTargets: number[];
+  /** The producer module's URL (undefined: the pool's filler). */
+  producerModule: string | undefined;
+  producerOptions: unknown;
 }
 
 const MAX_PAYLOAD = 2 ** 24;
@@ -171,7 +200,7 @@ function isSize(n: unknown): n is number {
 export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledScenario {
   if (s === null || typeof s !== 'object') throw scenarioError('scenario must be an object');
   const { records, durationMs } = s;
-  if (records === undefined && durationMs === undefined) throw scenarioError('scenario needs records or durationMs');
+  if (records === undefined && durationMs === undefined && s.stages === undefined) throw scenarioError('scenario needs records, durationMs or stages');
   if (records !== undefined && !isPosInt(records)) throw scenarioError(`records must be a positive integer, got ${String(records)}`);
   if (durationMs !== undefined && !(typeof durationMs === 'number' && durationMs > 0 && Number.isFinite(durationMs))) {
     throw scenarioError(`durationMs must be a positive finite number, got ${String(durationMs)}`);
@@ -266,9 +295,36 @@ export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledS
     if (batch !== 1) throw scenarioError('a causal token carries one event: batch must be 1');
     if (rate !== undefined) throw scenarioError('causal scenarios are closed-loop: ratePerProducer is not allowed');
   }
+  const stageDurationsUs: number[] = [];
+  const stageTargets: number[] = [];
+  let stagesMs = 0;
+  if (s.stages !== undefined) {
+    if (!Array.isArray(s.stages) || s.stages.length === 0) throw scenarioError('stages must be a non-empty array of { durationMs, target }');
+    if (rate !== undefined) throw scenarioError('stages set the open-loop rate: ratePerProducer is not allowed with them');
+    if (causal) throw scenarioError('causal scenarios are closed-loop: stages are not allowed');
+    for (const [i, st] of (s.stages as ReadonlyArray<{ durationMs: unknown; target: unknown }>).entries()) {
+      const d = st?.durationMs;
+      const t = st?.target;
+      if (!(typeof d === 'number' && d > 0 && Number.isFinite(d))) throw scenarioError(`stages[${i}].durationMs must be a positive finite number, got ${String(d)}`);
+      if (!(typeof t === 'number' && t >= 0 && Number.isFinite(t))) throw scenarioError(`stages[${i}].target must be a non-negative finite number of records per second, got ${String(t)}`);
+      stageDurationsUs.push(d * 1000);
+      stageTargets.push(t);
+      stagesMs += d;
+    }
+  }
+  let producerModule: string | undefined;
+  if (s.producerModule !== undefined) {
+    if (typeof s.producerModule !== 'string' || s.producerModule.length === 0) throw scenarioError('producerModule must be a module URL or path');
+    if (!instrumented) throw scenarioError('a producer module writes after the instrumented header: instrumented must be true');
+    if (causal) throw scenarioError('causal scenarios write their own events: producerModule is not allowed');
+    producerModule = /^[a-z][a-z0-9+.-]*:/i.test(s.producerModule) && !/^[a-z]:[\\/]/i.test(s.producerModule)
+      ? s.producerModule
+      : pathToFileURL(resolve(s.producerModule)).href;
+  }
+  const stagedDurationMs = stagesMs > 0 ? Math.min(stagesMs, durationMs ?? Infinity) : durationMs;
   return {
     records: records ?? Infinity,
-    durationMs: durationMs ?? Infinity,
+    durationMs: stagedDurationMs ?? Infinity,
     sizeKind,
     sizeMin,
     sizeMax,
@@ -284,6 +340,10 @@ export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledS
     dropBackoffUs,
     instrumented,
     causal,
+    stageDurationsUs,
+    stageTargets,
+    producerModule,
+    producerOptions: s.producerOptions,
   };
 }
 

@@ -14,7 +14,7 @@
  * logs nothing and calls only this class's own methods and the ring's (monomorphic calls).
  * Thread: a piscina worker.
  */
-import { causalKind, clockMicros, EventKind, writeInstrumented } from '@ringbuf/instrument';
+import { causalKind, clockMicros, EventKind, INSTRUMENTED_HEADER_BYTES, stampCommit, writeInstrumented } from '@ringbuf/instrument';
 import {
   BPF_RB_AVAIL_DATA,
   BPF_RB_FORCE_WAKEUP,
@@ -135,10 +135,47 @@ const HOOK_LOCK_SPINS = 1_000_000;
  * The piscina task: runs one producer to the end of its scenario, a stop request, or its death.
  * Resolves with its outcome; never settles when it dies by an uncaught exception.
  */
-export default function producerTask(task: ProducerTask): ProducerOutcome | Promise<never> {
+export default function producerTask(task: ProducerTask): ProducerOutcome | Promise<ProducerOutcome> | Promise<never> {
   const log = threadLogger(task.logLevel as LogLevel);
   log.info({ producerId: task.producerId, slot: task.slot, threadId }, 'producer started');
-  const code = new RecordLoop(task).run();
+  if (task.scenario.producerModule !== undefined) return loadUserWrite(task).then((write) => runLoop(task, log, write));
+  return runLoop(task, log, undefined);
+}
+
+/** The user producer module's `write` (see Scenario.producerModule). */
+export type UserWrite = (payload: Uint8Array, seq: number, producerId: number) => void;
+
+/** How long a producer module's `init` may take before the producer gives up (and dies). */
+export const USER_INIT_TIMEOUT_MS = 10_000;
+
+/**
+ * Imports the scenario's producer module (once per thread: the import is cached) and awaits its
+ * optional `init(options, { producerId, slot })`, at most USER_INIT_TIMEOUT_MS.
+ * @throws Error when the module has no `write` function, or `init` throws or takes too long: the
+ *   producer then dies before its first record (the pool reports it as crashed).
+ */
+async function loadUserWrite(task: ProducerTask): Promise<UserWrite> {
+  const spec = task.scenario.producerModule ?? '';
+  const mod = (await import(spec)) as { write?: unknown; default?: unknown; init?: unknown };
+  const write = typeof mod.write === 'function' ? mod.write : typeof mod.default === 'function' ? mod.default : undefined;
+  if (write === undefined) throw new Error(`producer module ${spec} exports no 'write' (or default) function`);
+  if (typeof mod.init === 'function') {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`producer module ${spec}: init() did not settle within ${USER_INIT_TIMEOUT_MS} ms`)), USER_INIT_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([(mod.init as (o: unknown, who: { producerId: number; slot: number }) => unknown)(task.scenario.producerOptions, { producerId: task.producerId, slot: task.slot }), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return write as UserWrite;
+}
+
+/** Runs the record loop to its end and logs the outcome. */
+function runLoop(task: ProducerTask, log: ReturnType<typeof threadLogger>, write: UserWrite | undefined): ProducerOutcome | Promise<never> {
+  const code = new RecordLoop(task, write).run();
   if (code === DYING_ASYNC) return new Promise<never>(() => {});
   const f = new Float64Array(task.stats);
   log.info(
@@ -192,6 +229,17 @@ class RecordLoop {
   private readonly outViews: (Uint8Array | undefined)[] = [];
   private readonly endAtUs: number;
   private readonly durationUs: number;
+  /** The user's producer module (undefined: the pool's filler). */
+  private readonly userWrite: UserWrite | undefined;
+  /** Output mode with a user module: one payload view (after the header) per size, made once. */
+  private readonly userViews: (Uint8Array | undefined)[] = [];
+  /** Stages: the load profile (flat lists), the current stage, its start and the triggers scheduled in it. */
+  private readonly staged: boolean;
+  private readonly stageDurationsUs: readonly number[];
+  private readonly stageTargets: readonly number[];
+  private stage = 0;
+  private stageStartUs = 0;
+  private stageTriggers = 0;
 
   private endAt = Infinity;
   private seq = 0;
@@ -206,8 +254,12 @@ class RecordLoop {
   private maxLag = 0;
   private stopped = false;
 
-  constructor(task: ProducerTask) {
+  constructor(task: ProducerTask, userWrite: UserWrite | undefined) {
     const sc = task.scenario;
+    this.userWrite = userWrite;
+    this.staged = sc.stageTargets.length > 0;
+    this.stageDurationsUs = sc.stageDurationsUs;
+    this.stageTargets = sc.stageTargets;
     this.ring = RingBuffer.attach(task.ring, { producerId: task.producerId, lockTimeoutMs: task.lockTimeoutMs });
     this.st = new Int32Array(task.stats);
     this.f = new Float64Array(task.stats);
@@ -227,8 +279,8 @@ class RecordLoop {
     this.discardRatio = sc.discardRatio;
     this.batch = sc.batch;
     this.target = task.records;
-    this.openLoop = sc.ratePerProducer > 0;
-    this.intervalUs = this.openLoop ? (1e6 * sc.batch) / sc.ratePerProducer : 0;
+    this.openLoop = sc.ratePerProducer > 0 || this.staged;
+    this.intervalUs = sc.ratePerProducer > 0 ? (1e6 * sc.batch) / sc.ratePerProducer : 0;
     this.sampled = sc.wakeup === 'sampled';
     this.sampledThreshold = sc.sampledRecords * recordFootprint(Math.round(sc.meanSize));
     this.fixedFlags = sc.wakeup === 'none' ? BPF_RB_NO_WAKEUP : sc.wakeup === 'force' ? BPF_RB_FORCE_WAKEUP : 0;
@@ -266,6 +318,10 @@ class RecordLoop {
     this.f[START_US_F64] = start;
     this.endAt = this.endAtUs !== Infinity ? this.endAtUs : start + this.durationUs;
     this.nextTriggerUs = start;
+    if (this.staged) {
+      // A replacement continues its slot's schedule (the slot's first start is endAtUs - duration).
+      this.scheduleStagesFrom(this.endAtUs !== Infinity ? this.endAtUs - this.durationUs : start, start);
+    }
     // Publishes RUNNING; the main thread's stats() observes it.
     Atomics.store(st, STATE_INDEX, STATE_RUNNING);
   }
@@ -307,8 +363,62 @@ class RecordLoop {
     const lag = now - this.nextTriggerUs;
     if (lag > this.maxLag) this.maxLag = lag;
     this.sendTime = this.nextTriggerUs;
-    this.nextTriggerUs += this.intervalUs;
+    this.nextTriggerUs = this.staged ? this.nextStageTrigger() : this.nextTriggerUs + this.intervalUs;
     return true;
+  }
+
+  /**
+   * Stages: positions the schedule that began at `scheduleStartUs` at `nowUs` (a replacement joins
+   * its slot's schedule where it is, without the triggers its predecessor missed), then sets the
+   * next trigger.
+   */
+  private scheduleStagesFrom(scheduleStartUs: number, nowUs: number): void {
+    this.stage = 0;
+    this.stageStartUs = scheduleStartUs;
+    this.stageTriggers = 0;
+    const durations = this.stageDurationsUs;
+    while (this.stage < durations.length && this.stageStartUs + (durations[this.stage] ?? 0) <= nowUs) {
+      this.stageStartUs += durations[this.stage] ?? 0;
+      this.stage++;
+    }
+    if (this.stage < durations.length && nowUs > this.stageStartUs) {
+      const { perUs, rampPerUs2 } = this.stageRates();
+      const t = nowUs - this.stageStartUs;
+      this.stageTriggers = Math.ceil(perUs * t + rampPerUs2 * t * t);
+    }
+    this.nextTriggerUs = this.nextStageTrigger();
+  }
+
+  /** Stages: the current stage's trigger rate at its start (per µs) and half its slope (per µs²). */
+  private stageRates(): { perUs: number; rampPerUs2: number } {
+    const from = this.stage === 0 ? 0 : (this.stageTargets[this.stage - 1] ?? 0);
+    const to = this.stageTargets[this.stage] ?? 0;
+    const durationUs = this.stageDurationsUs[this.stage] ?? 1;
+    return { perUs: from / 1e6 / this.batch, rampPerUs2: (to - from) / 1e6 / this.batch / (2 * durationUs) };
+  }
+
+  /**
+   * Stages: the intended time of the next trigger, from the linear ramp of the current stage (the
+   * n-th trigger of a stage is at the t where the ramp's cumulative count reaches n), moving on to
+   * the next stage once a stage has no trigger left; Infinity after the last one. Allocation-free.
+   */
+  private nextStageTrigger(): number {
+    const durations = this.stageDurationsUs;
+    const targets = this.stageTargets;
+    while (this.stage < durations.length) {
+      const durationUs = durations[this.stage] ?? 0;
+      const from = this.stage === 0 ? 0 : (targets[this.stage - 1] ?? 0);
+      const to = targets[this.stage] ?? 0;
+      const t = rampTimeOf(this.stageTriggers, from / 1e6 / this.batch, (to - from) / 1e6 / this.batch / (2 * durationUs));
+      if (t < durationUs) {
+        this.stageTriggers++;
+        return this.stageStartUs + t;
+      }
+      this.stageStartUs += durationUs;
+      this.stage++;
+      this.stageTriggers = 0;
+    }
+    return Infinity;
   }
 
   /** One record: end conditions, hooks, then reserve/submit, reserve/discard or output. */
@@ -384,7 +494,12 @@ class RecordLoop {
       writeInstrumented(this.view, off, this.producerId, this.seq, recordTime, token, kind);
       // Dies with the record BUSY and half written: recovery must discard it.
       if (diePoint === DIE_AFTER_RESERVE) return die(st);
-      writeFiller(this.data, off, size, this.producerId, this.seq);
+      if (this.userWrite === undefined) writeFiller(this.data, off, size, this.producerId, this.seq);
+      // The user's bytes, in place after the header (a subarray: the one object made per record).
+      else this.userWrite(this.data.subarray(off + INSTRUMENTED_HEADER_BYTES, off + size), this.seq, this.producerId);
+      // Open loop: the real commit time, so latency splits into send lag and ring latency; closed
+      // loop commits right after the record time, which stands for it (no second clock read).
+      stampCommit(this.view, off, this.openLoop ? clockMicros() : recordTime);
     } else if (diePoint === DIE_AFTER_RESERVE) {
       return die(st);
     }
@@ -399,7 +514,10 @@ class RecordLoop {
   private outputRecord(size: number, flags: number, recordTime: number, token: number, kind: number, diePoint: number): number {
     if (this.instrumented) {
       writeInstrumented(this.scratchView, 0, this.producerId, this.seq, recordTime, token, kind);
-      writeFiller(this.scratch, 0, size, this.producerId, this.seq);
+      if (this.userWrite === undefined) writeFiller(this.scratch, 0, size, this.producerId, this.seq);
+      else this.userWrite(this.userViews[size] ?? (this.userViews[size] = this.scratch.subarray(INSTRUMENTED_HEADER_BYTES, size)), this.seq, this.producerId);
+      // As in reserveRecord: output commits right after this copy.
+      stampCommit(this.scratchView, 0, this.openLoop ? clockMicros() : recordTime);
     }
     const payload = this.outViews[size] ?? (this.outViews[size] = this.scratch.subarray(0, size));
     const st = this.st;
@@ -459,22 +577,59 @@ function pickSize(sc: FilledScenario, rng: Prng): number {
 }
 
 /**
- * Open loop: sleep until `targetUs` on the stop word (so a stop request ends the sleep), but never
- * past `endAt`. Returns clockMicros() on return.
+ * Stages: the smallest t >= 0 (µs) with `perUs * t + rampPerUs2 * t^2 = n` (the n-th trigger of a
+ * linear ramp), or Infinity when the ramp never reaches n (a stage at rate 0, or a ramp down that
+ * ends first). Written as 2n / (b + sqrt(b^2 + 4an)), stable for a slope of either sign or none.
+ */
+function rampTimeOf(n: number, perUs: number, rampPerUs2: number): number {
+  if (perUs === 0 && rampPerUs2 === 0) return Infinity;
+  const disc = perUs * perUs + 4 * rampPerUs2 * n;
+  if (disc < 0) return Infinity;
+  const den = perUs + Math.sqrt(disc);
+  if (den <= 0) return n === 0 ? 0 : Infinity;
+  return (2 * n) / den;
+}
+
+/**
+ * The last stretch before an open-loop send time that is spun rather than slept: a sleep ends late
+ * by the kernel's timer slack (50 us by default) plus a wakeup (13-20 us), and that lateness would
+ * be charged to the ring as latency. 200 us covers both with margin; gaps shorter than this are
+ * spun whole.
+ */
+const SPIN_BEFORE_SEND_US = 200;
+/** Clock reads between two looks at the stop word while spinning. */
+const SPIN_STOP_CHECK = 64;
+
+/**
+ * Open loop: wait until `targetUs`, but never past `endAt`: sleep on the stop word (so a stop
+ * request ends the sleep) until SPIN_BEFORE_SEND_US before it, then spin on the clock so the send is
+ * on time. Returns clockMicros() on return.
  */
 function waitUntil(ctl: Int32Array, targetUs: number, endAt: number): number {
   const until = targetUs < endAt ? targetUs : endAt;
   for (;;) {
     const now = clockMicros();
     if (now >= until) return now;
+    const left = until - now;
+    if (left <= SPIN_BEFORE_SEND_US) return spinUntil(ctl, until);
     // Announces a sleeper so the stop request notifies; pairs with the main thread's load of it.
     Atomics.add(ctl, STOP_SLEEPERS_INDEX, 1);
     // Sleeps unless stop was requested; woken by the main thread's notify after its STOP store.
-    Atomics.wait(ctl, STOP_INDEX, 0, (until - now) / 1000);
+    Atomics.wait(ctl, STOP_INDEX, 0, (left - SPIN_BEFORE_SEND_US) / 1000);
     // Withdraws the announcement.
     Atomics.sub(ctl, STOP_SLEEPERS_INDEX, 1);
     // Observes a stop request that ended the sleep.
     if (Atomics.load(ctl, STOP_INDEX) !== 0) return clockMicros();
+  }
+}
+
+/** Spins on the clock until `until`, looking at the stop word every SPIN_STOP_CHECK reads. */
+function spinUntil(ctl: Int32Array, until: number): number {
+  for (let i = 1; ; i++) {
+    const now = clockMicros();
+    if (now >= until) return now;
+    // Observes a stop request while spinning; pairs with the main thread's STOP store.
+    if (i % SPIN_STOP_CHECK === 0 && Atomics.load(ctl, STOP_INDEX) !== 0) return now;
   }
 }
 
