@@ -3,6 +3,9 @@
  * value or throws a {@link UsageError} whose one-line message names the option and what it accepts
  * (the dispatcher prints it and exits 2). Thread: main (the CLI's), called once per option.
  */
+import { existsSync, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isValidRingSize, maxPayloadOf } from '@ringbuf/core';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import type { PayloadSize, WakeupPolicy } from '@ringbuf/producer-pool';
@@ -41,7 +44,7 @@ export function ratio(name: string, raw: string | undefined, fallback: number): 
 
 /**
  * `BYTES` or `MIN-MAX`: a fixed payload size or a uniform range, each at least the instrumented
- * header (24 bytes: producer id, sequence number, send time, causal token, kind).
+ * header (INSTRUMENTED_HEADER_BYTES, 32 bytes: producer id, sequence number, send time, causal token, kind, commit time).
  * @throws UsageError naming the option and the accepted values.
  */
 export function payloadSize(name: string, raw: string | undefined, fallback: number): PayloadSize {
@@ -138,3 +141,73 @@ export const COMMON_OPTIONS = {
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
+
+/** One stage of `--stages`: how long it runs and the rate (records/s per producer) it ramps to. */
+export interface StageSpec {
+  durationSec: number;
+  targetRate: number;
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
+const RATE = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/;
+
+/** `1000`, `2.5k`, `1M`: a rate with an optional decimal suffix (k = 1e3, M = 1e6, G = 1e9). */
+export function scaledNumber(raw: string): number {
+  const m = RATE.exec(raw.trim());
+  if (m === null) return NaN;
+  const unit = m[2]?.toLowerCase();
+  return Number(m[1]) * (unit === 'k' ? 1e3 : unit === 'm' ? 1e6 : unit === 'g' ? 1e9 : 1);
+}
+
+/**
+ * `--stages 5s:1000,10s:50000,5s:0`: k6-style stages, each `DURATION:TARGET` (duration in ms, s or
+ * m; target in records per second per producer, with an optional k/M suffix), ramped linearly from
+ * the previous target (0 before the first).
+ * @throws UsageError naming the option, the bad stage and the accepted form.
+ */
+export function stages(name: string, raw: string): StageSpec[] {
+  const accepted = 'DURATION:RATE[,DURATION:RATE...] with DURATION like 500ms, 5s or 1m and RATE records/s per producer (e.g. 5s:1000,10s:50k,5s:0)';
+  const parts = raw.split(',');
+  const out: StageSpec[] = [];
+  for (const part of parts) {
+    const m = /^\s*([^:\s]+)\s*:\s*([^:\s]+)\s*$/.exec(part);
+    const d = m === null ? null : DURATION.exec(m[1] ?? '');
+    const rate = m === null ? NaN : scaledNumber(m[2] ?? '');
+    const sec = d === null ? NaN : Number(d[1]) * (d[2] === 'ms' ? 0.001 : d[2] === 'm' ? 60 : 1);
+    if (!(sec > 0 && sec <= 86_400) || !(rate >= 0 && rate <= 1e9)) throw new UsageError(`${name}: '${part.trim()}' in '${raw}' is not ${accepted}`);
+    out.push({ durationSec: sec, targetRate: rate });
+  }
+  const total = out.reduce((s, st) => s + st.durationSec, 0);
+  if (total > 86_400) throw new UsageError(`${name}: '${raw}' lasts ${total} s, more than 86400`);
+  if (!out.some((st) => st.targetRate > 0)) throw new UsageError(`${name}: '${raw}' never sends a record: give at least one stage a rate above 0`);
+  return out;
+}
+
+/**
+ * A JSON value (`--handler-options`, `--producer-options`), passed to a module's `init`.
+ * @throws UsageError naming the option with the parser's message.
+ */
+export function jsonValue(name: string, raw: string | undefined): unknown {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (e) {
+    throw new UsageError(`${name}: '${raw}' is not JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/**
+ * A module file (`--handler`, `--producer`): a path (relative to the working directory) or a
+ * file: URL of an existing file. Returns its file URL.
+ * @throws UsageError naming the option when the file does not exist.
+ */
+export function moduleFile(name: string, raw: string): string {
+  let path: string;
+  try {
+    path = raw.startsWith('file:') ? fileURLToPath(raw) : resolvePath(raw);
+  } catch {
+    throw new UsageError(`${name}: '${raw}' is not a file path or file: URL`);
+  }
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`${name}: '${raw}' is not a file (resolved to ${path})`);
+  return pathToFileURL(path).href;
+}

@@ -18,6 +18,8 @@ const expected: Record<string, RegExp> = {
   'wake-group.mjs': /^one consumer, two rings: 10000 records from ring 0, 10000 from ring 1, \d+ sleeps on the shared wake word$/m,
   'overwrite.mjs': /^delivered 63 records \(seq 137 to 199\), lost 137 to overwriting: 63 \+ 137 = 200$/m,
   'backoff.mjs': /^back-off {5}: 100000 records delivered, \d+ retries \(\d+\.\d per 1000 records\), 0 given up/m,
+  'event-producer.mjs': /^wrote 3 events into a 72-byte payload, padded with spaces$/m,
+  'event-handler.mjs': /^handler counted [1-9]\d* events from 2 producers \(buy \d+, click \d+, view \d+\), 0 bad, 0 out of order\nringbuf load: OK; thresholds errors==0 pass, lost==0 pass$/m,
   'crash-recovery.mjs': /^recoverProducer\(1\): lock recovered false, records discarded 1; the consumer now has 8 records: 100, 101, 102, 200, 201, 202, 203, 204$/m,
 };
 

@@ -96,8 +96,8 @@ export interface Scenario {
   stages?: ReadonlyArray<{ durationMs: number; target: number }>;
   /**
    * The user's producer module (a file URL, `URL` string, or absolute path): it exports
-   * `write(payload: Uint8Array, seq: number, producerId: number): void`, called for each committed
-   * (or discarded) record in place on the bytes after the instrumented header (`payload` is
+   * `write(payload: Uint8Array, seq: number, producerId: number): void`, called for each record
+   * it is about to commit (not for discarded ones), in place on the bytes after the instrumented header (`payload` is
    * `size - INSTRUMENTED_HEADER_BYTES` bytes, valid only during the call), and optionally
    * `init(options, { producerId, slot })`, awaited once per producer before its first record. The
    * pool's filler is then not written (the bytes are the user's). Needs `instrumented` (the

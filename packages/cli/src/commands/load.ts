@@ -3,11 +3,30 @@
  * and latency histograms on; a progress line a second on stderr, then a table (or one JSON object
  * with `--json`) on stdout. Exit 1 when anything was lost, duplicated or reordered.
  */
+import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
 import type { Scenario } from '@ringbuf/producer-pool';
+import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
 import { UsageError, oneOf, parseOptions } from '../cli-errors.js';
-import { checkFits, integer, logLevel, payloadSize, positiveNumber, ratio, ringSize, wakeup, wakeupName, COMMON_OPTIONS } from '../options.js';
-import { EXIT_FAILED, EXIT_OK, loadJson, renderLoad, runPassed } from '../report/load-report.js';
+import {
+  checkFits,
+  integer,
+  jsonValue,
+  logLevel,
+  moduleFile,
+  payloadSize,
+  positiveNumber,
+  ratio,
+  ringSize,
+  stages as parseStages,
+  wakeup,
+  wakeupName,
+  COMMON_OPTIONS,
+} from '../options.js';
+import { EXIT_FAILED, EXIT_OK, loadFailures, loadJson, renderLoad, type LoadExtras } from '../report/load-report.js';
+import { evaluateThresholds, parseThreshold } from '../run/thresholds.js';
+import { writeTimeline, type StageSpan } from '../run/timeline.js';
 import { runOnce, describeNotDrained } from '../run/engine.js';
 import { ProgressLine } from '../run/progress.js';
 import { interrupts } from '../run/signals.js';
@@ -24,7 +43,7 @@ Options:
   --duration <sec>         how long the producers run (default 5; not with --records alone)
   --records <n>            records each producer attempts, instead of a duration
                            (with --duration too: whichever ends first)
-  --size <bytes|min-max>   payload size, fixed or uniform in a range, at least 24 (default 64)
+  --size <bytes|min-max>   payload size, fixed or uniform in a range, at least ${INSTRUMENTED_HEADER_BYTES} (the instrumented header) (default 64)
   --ring-size <bytes>      ring data size: a power of two from 4096 to 1G, e.g. 65536, 1M (default 1M)
   --mode <reserve|output>  reserve + write in place + submit, or copy with bpf_ringbuf_output (default reserve)
   --discard-ratio <r>      fraction of reservations discarded instead of submitted, 0 to 1 (reserve mode)
@@ -39,6 +58,24 @@ Options:
                            neither delivered nor overwritten.
   --kill-producer-every <ms>  fault injection: kill a random producer this often (a replacement starts);
                            the ring is recovered (lock, reserved records) and nothing committed is lost
+  --stages <list>          a load profile like k6's: DURATION:RATE,... e.g. 5s:1000,10s:50k,5s:0 (RATE in
+                           records/s per producer, ramped linearly from the previous stage's, 0 before the
+                           first; open loop, latency from the intended send time). Replaces --rate/--duration
+  --handler <module>       run your handler module on the consumer: handle(data, offset, size) (or a default
+                           export) gets each whole record, the ${INSTRUMENTED_HEADER_BYTES}-byte instrumented header first, your bytes
+                           after it; optional init(options) and close() (its result is in the report).
+                           Latency then runs to the handler's return; its throws are counted (exit 1)
+  --handler-options <json> passed to the handler's init()
+  --producer <module>      fill each record with your producer module: write(payload, seq, producerId) gets
+                           the bytes after the instrumented header, in place (record size - ${INSTRUMENTED_HEADER_BYTES} bytes);
+                           optional init(options, { producerId, slot })
+  --producer-options <json> passed to the producer's init()
+  --threshold <expr>       pass/fail check on the final figures, repeatable: lost==0, p99<500us, p999<2ms,
+                           throughput>1M, drops<1%, errors==0, left==0, backlog<512K (exit 1 when one fails)
+  --out <dir>              write timeline.csv, timeline.json (one row a second: records/s, drops/s, backlog,
+                           p50/p99 of that second, wakeups, kills), timeline.svg and report.json there
+  --drain-timeout <sec>    how long the final drain may take before the consumer is stopped (and, with a
+                           handler that never returns, terminated 1 s later) (default 10)
   --seed <n>               seed of every random choice (sizes, discards, kills); printed in the report
   --quiet                  no progress line
   --json                   print exactly one JSON object on stdout instead of the table
@@ -47,7 +84,8 @@ Options:
 
 Ctrl-C (or SIGTERM) stops the producers, drains the consumer and prints the final report with the
 loss count; a second Ctrl-C exits at once (status 130) and says what was not drained.
-Exit status: 0 all delivered once and in order, 1 something lost, duplicated or reordered, 2 bad options.
+Exit status: 0 all delivered once and in order (and every threshold held), 1 something lost,
+duplicated, reordered or left undelivered, a handler error, a failed threshold; 2 bad options.
 `;
 
 const MODES = ['reserve', 'output'] as const;
@@ -69,6 +107,14 @@ export async function run(argv: string[]): Promise<number> {
     rate: { type: 'string' },
     overwrite: { type: 'boolean', default: false },
     'kill-producer-every': { type: 'string' },
+    stages: { type: 'string' },
+    handler: { type: 'string' },
+    'handler-options': { type: 'string' },
+    producer: { type: 'string' },
+    'producer-options': { type: 'string' },
+    threshold: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    'drain-timeout': { type: 'string' },
     ...COMMON_OPTIONS,
   });
   if (values.help) {
@@ -78,7 +124,8 @@ export async function run(argv: string[]): Promise<number> {
   const level = logLevel(values['log-level']);
   const producers = integer('--producers', values.producers, 2, 1, 256);
   const records = values.records === undefined ? undefined : integer('--records', values.records, 0, 1, Number.MAX_SAFE_INTEGER);
-  const durationSec = values.duration === undefined && records !== undefined ? undefined : positiveNumber('--duration', values.duration, 5, 86_400);
+  const durationSec =
+    values.duration === undefined && (records !== undefined || values.stages !== undefined) ? undefined : positiveNumber('--duration', values.duration, 5, 86_400);
   const size = payloadSize('--size', values.size, 64);
   const ring = ringSize('--ring-size', values['ring-size'], 1024 * 1024);
   checkFits(size, values.size, ring);
@@ -91,6 +138,19 @@ export async function run(argv: string[]): Promise<number> {
   const ratePerProducer = values.rate === undefined ? undefined : positiveNumber('--rate', values.rate, 0, 1e9);
   const killEveryMs = values['kill-producer-every'] === undefined ? undefined : integer('--kill-producer-every', values['kill-producer-every'], 0, 1, 3_600_000);
   const seed = integer('--seed', values.seed, Date.now() & 0x7fffffff, 0, 0x7fffffff);
+  const stageList = values.stages === undefined ? undefined : parseStages('--stages', values.stages);
+  if (stageList !== undefined && values.rate !== undefined) throw new UsageError('--stages: sets the rate stage by stage; not with --rate');
+  if (stageList !== undefined && values.duration !== undefined) throw new UsageError('--stages: the stages set the duration; not with --duration');
+  const handler = values.handler === undefined ? undefined : moduleFile('--handler', values.handler);
+  const handlerOptions = jsonValue('--handler-options', values['handler-options']);
+  if (handler === undefined && values['handler-options'] !== undefined) throw new UsageError('--handler-options: needs --handler <module>');
+  const producer = values.producer === undefined ? undefined : moduleFile('--producer', values.producer);
+  const producerOptions = jsonValue('--producer-options', values['producer-options']);
+  if (producer === undefined && values['producer-options'] !== undefined) throw new UsageError('--producer-options: needs --producer <module>');
+  const thresholds = (values.threshold ?? []).map(parseThreshold);
+  const outDir = values.out;
+  if (outDir !== undefined && outDir.trim() === '') throw new UsageError("--out: '' is not a directory path");
+  const drainTimeoutSec = positiveNumber('--drain-timeout', values['drain-timeout'], 10, 3600);
   threadLogger(level);
   const log = childLogger({ component: 'cli', command: 'load' });
 
@@ -102,7 +162,10 @@ export async function run(argv: string[]): Promise<number> {
     ...(records === undefined ? {} : { records }),
     ...(durationSec === undefined ? {} : { durationMs: durationSec * 1000 }),
     ...(ratePerProducer === undefined ? {} : { ratePerProducer }),
+    ...(stageList === undefined ? {} : { stages: stageList.map((st) => ({ durationMs: st.durationSec * 1000, target: st.targetRate })) }),
+    ...(producer === undefined ? {} : { producerModule: producer, producerOptions }),
   };
+  const shortName = (url: string): string => relative(process.cwd(), fileURLToPath(url)) || url;
   const shown: Record<string, string> = {
     producers: String(producers),
     ...(durationSec === undefined ? {} : { duration: `${durationSec} s` }),
@@ -111,7 +174,13 @@ export async function run(argv: string[]): Promise<number> {
     ring: `${ring} B`,
     mode,
     wakeup: wakeupName(wake),
-    ...(ratePerProducer === undefined ? { loop: 'closed' } : { rate: `${ratePerProducer}/s per producer` }),
+    ...(stageList !== undefined
+      ? { stages: values.stages ?? '' }
+      : ratePerProducer === undefined
+        ? { loop: 'closed' }
+        : { rate: `${ratePerProducer}/s per producer` }),
+    ...(handler === undefined ? {} : { handler: shortName(handler) }),
+    ...(producer === undefined ? {} : { producer: shortName(producer) }),
     ...(discardRatio > 0 ? { discard: String(discardRatio) } : {}),
     ...(values.overwrite ? { overwrite: 'on' } : {}),
     ...(killEveryMs === undefined ? {} : { 'kill every': `${killEveryMs} ms` }),
@@ -128,6 +197,9 @@ export async function run(argv: string[]): Promise<number> {
       overwrite: values.overwrite === true,
       pollTimerMs: wake === 'none' ? 1 : 0,
       ...(killEveryMs === undefined ? {} : { killEveryMs }),
+      ...(handler === undefined ? {} : { handler: { module: handler, options: handlerOptions } }),
+      ...(stageList === undefined ? {} : { stages: stageList }),
+      drainTimeoutMs: drainTimeoutSec * 1000,
       seed,
       logLevel: level,
       log,
@@ -146,12 +218,46 @@ export async function run(argv: string[]): Promise<number> {
       ratePerProducer: ratePerProducer ?? null,
       overwrite: values.overwrite === true,
       killProducerEveryMs: killEveryMs ?? null,
+      stages: stageList ?? null,
+      handler: handler ?? null,
+      handlerOptions: handlerOptions ?? null,
+      producer: producer ?? null,
+      producerOptions: producerOptions ?? null,
+      thresholds: thresholds.map((t) => t.expr),
+      out: outDir ?? null,
+      drainTimeoutSec,
     };
-    if (values.json) process.stdout.write(JSON.stringify(loadJson(outcome, options)) + '\n');
-    else process.stdout.write(renderLoad(outcome, shown, values.overwrite === true));
-    const passed = runPassed(outcome);
-    if (!passed) log.error({ lost: outcome.lost, duplicates: outcome.duplicates, orderViolations: outcome.orderViolations }, 'load run failed its checks');
-    return passed ? EXIT_OK : EXIT_FAILED;
+    const extras: LoadExtras = {
+      ...(handler === undefined ? {} : { handler: shortName(handler) }),
+      ...(producer === undefined ? {} : { producer: shortName(producer) }),
+      thresholds: evaluateThresholds(thresholds, {
+        latencyUs: outcome.latencyUs,
+        throughputPerSec: outcome.throughput.recordsPerSec,
+        attempted: outcome.records.attempted,
+        dropped: outcome.records.dropped,
+        lost: outcome.lost,
+        duplicates: outcome.duplicates,
+        orderViolations: outcome.orderViolations,
+        malformed: outcome.malformed,
+        handlerErrors: outcome.handlerErrors,
+        crashed: outcome.crashed,
+        leftBehind: outcome.leftBehind,
+        maxBacklogBytes: outcome.consumer.maxBacklogBytes,
+      }),
+    };
+    if (outDir !== undefined) {
+      const names = ['timeline.csv', 'timeline.json', 'timeline.svg', 'report.json'];
+      extras.files = names.map((n) => `${outDir.replace(/\/+$/, '')}/${n}`);
+      let at = 0;
+      const spans: StageSpan[] = (stageList ?? []).map((st) => ({ startSec: at, endSec: (at += st.durationSec), targetRate: st.targetRate }));
+      const title = `ringbuf load — ${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+      extras.files = await writeTimeline(outDir, outcome.timeline, spans, title.length > 110 ? `${title.slice(0, 109)}…` : title, loadJson(outcome, options, extras));
+    }
+    if (values.json) process.stdout.write(JSON.stringify(loadJson(outcome, options, extras)) + '\n');
+    else process.stdout.write(renderLoad(outcome, shown, values.overwrite === true, extras));
+    const failures = loadFailures(outcome, extras);
+    if (failures.length > 0) log.error({ failures }, 'load run failed its checks');
+    return failures.length === 0 ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
     progress.end();
     log.error({ err }, 'load run failed');

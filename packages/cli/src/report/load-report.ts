@@ -7,15 +7,72 @@ import type { Violation } from '@ringbuf/consumer';
 import { causalKind } from '@ringbuf/instrument';
 import { clean } from '../run/accounting.js';
 import type { RunOutcome } from '../run/engine.js';
+import type { ThresholdResult } from '../run/thresholds.js';
 
 /** Exit statuses of the commands (EXIT_INTERRUPTED, 130, is in run/signals.ts). */
 export const EXIT_OK = 0;
 /** Something was lost, duplicated or reordered (or a producer's recovery failed). */
 export const EXIT_FAILED = 1;
 
-/** Whether a run passes: nothing lost, duplicated, reordered or malformed, every death recovered. */
+/**
+ * Whether a run passes: nothing lost, duplicated, reordered or malformed, nothing left in the ring,
+ * every death recovered.
+ */
 export function runPassed(r: RunOutcome): boolean {
-  return clean(r) && r.recovered === r.killed + r.crashed;
+  return clean(r) && r.leftBehind === 0 && r.recovered === r.killed + r.crashed;
+}
+
+/** What `load` adds to a run for its verdict and report. */
+export interface LoadExtras {
+  /** --handler: the module's URL. */
+  handler?: string;
+  /** --producer: the module's URL. */
+  producer?: string;
+  /** --threshold results, in the order given. */
+  thresholds: ThresholdResult[];
+  /** --out: the files written. */
+  files?: string[];
+}
+
+function figure(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (unit === 'us') return micros(value);
+  if (unit === 'records/s') return rate(value);
+  if (unit === '%') return `${value.toFixed(3)} %`;
+  if (unit === 'bytes') return bytes(value);
+  return String(value);
+}
+
+/** A threshold's verdict as the table shows it. */
+export function describeThreshold(t: ThresholdResult): string {
+  return `${t.ok ? 'pass' : 'FAIL'}  ${t.expr}  (value ${figure(t.value, t.unit)})`;
+}
+
+/**
+ * Everything that makes a `load` run fail, one sentence each (empty: it passed). Exit status 1
+ * when any.
+ */
+export function loadFailures(r: RunOutcome, x: LoadExtras): string[] {
+  const out: string[] = [];
+  if (r.lost > 0) out.push(`${r.lost} committed records were lost (never delivered)`);
+  if (r.duplicates > 0) out.push(`${r.duplicates} records were delivered twice`);
+  if (r.orderViolations > 0) out.push(`${r.orderViolations} records arrived out of order`);
+  if (r.malformed > 0) out.push(`${r.malformed} records were malformed (short, torn, or from an unknown producer)`);
+  if (r.drain.reason === 'terminated') {
+    out.push(`the consumer did not stop within the drain deadline and was terminated (a handler that never returns?); ${r.records.consumed} records had been delivered`);
+  } else if (r.drain.reason === 'handler-stop') {
+    out.push('the handler returned a negative number: the consumer stopped early');
+  }
+  if (r.leftBehind > 0) out.push(`${r.leftBehind} committed records were left in the ring undelivered (drain ${r.drain.reason}): the consumer did not keep up`);
+  if (r.handlerErrors > 0) {
+    const e = r.firstHandlerError;
+    out.push(`the handler threw ${r.handlerErrors} times${e === undefined ? '' : ` (first: ${e.name}: ${e.message}, on the record at position ${e.position} of ring ${e.ring})`}`);
+  }
+  if (r.handlerClose?.userCloseError !== undefined) out.push(`the handler's close() threw: ${r.handlerClose.userCloseError}`);
+  if (r.crashed > 0) out.push(`${r.crashed} producers died on their own${x.producer === undefined ? '' : ' (the producer module threw?)'}${r.firstCrash === undefined ? '' : `; first: ${r.firstCrash}`}`);
+  if (r.recovered !== r.killed + r.crashed) out.push(`${r.killed + r.crashed - r.recovered} producer deaths were not recovered`);
+  for (const t of x.thresholds) if (!t.ok) out.push(`threshold '${t.expr}' failed: the value is ${figure(t.value, t.unit)}`);
+  return out;
 }
 
 /** Names of the instrumented record's event kinds, by EventKind value. */
@@ -48,9 +105,10 @@ export function describeViolation(v: Violation, producers: number): string {
 }
 
 /** The `load` report as a table. */
-export function renderLoad(r: RunOutcome, options: Record<string, string>, overwrite: boolean): string {
-  const passed = runPassed(r);
-  const closedLoop = r.rate === undefined;
+export function renderLoad(r: RunOutcome, options: Record<string, string>, overwrite: boolean, x: LoadExtras = { thresholds: [] }): string {
+  const failures = loadFailures(r, x);
+  const passed = failures.length === 0;
+  const closedLoop = r.rate === undefined && r.stages.length === 0;
   const opt = Object.entries(options).map(([k, v]) => `${k} ${v}`).join(', ');
   const rows: string[][] = [
     ['producers', String(r.producers)],
@@ -62,21 +120,44 @@ export function renderLoad(r: RunOutcome, options: Record<string, string>, overw
     ['abandoned (killed in hand)', String(r.records.abandoned)],
     ['consumed', String(r.records.consumed)],
     ['lost', String(r.lost)],
+    ['left behind (not drained)', String(r.leftBehind)],
     ['duplicates', String(r.duplicates)],
     ['order violations', String(r.orderViolations)],
   ];
   if (overwrite) rows.push(['overwritten (expected)', String(r.overwritten)]);
   rows.push(
     ['throughput', `${rate(r.throughput.recordsPerSec)}, ${bytes(r.throughput.bytesPerSec)}/s`],
+    ...(x.handler === undefined
+      ? []
+      : [
+          ['handler', x.handler],
+          ['handler errors', String(r.handlerErrors)],
+          ['handler close()', r.handlerClose === undefined ? '(not reached)' : r.handlerClose.userCloseError ?? JSON.stringify(r.handlerClose.userClose ?? null)],
+        ]),
+    ...(x.producer === undefined ? [] : [['producer', x.producer]]),
     [`latency p50 / p90${closedLoop ? ' (queueing)' : ''}`, `${micros(r.latencyUs.p50)} / ${micros(r.latencyUs.p90)}`],
     [`latency p99 / p99.9${closedLoop ? ' (queueing)' : ''}`, `${micros(r.latencyUs.p99)} / ${micros(r.latencyUs.p999)}`],
     [`latency max${closedLoop ? ' (queueing)' : ''}`, micros(r.latencyUs.max)],
     ['consumer sleeps / wakeups', `${r.consumer.sleeps} / ${r.consumer.wakeups}`],
     ['killed / recovered', `${r.killed} / ${r.recovered}${r.crashed > 0 ? ` (${r.crashed} crashed on their own)` : ''}`],
     ['drain', `${r.drain.reason}, ${r.drain.leftBehind} left behind`],
+    ['largest backlog', bytes(r.consumer.maxBacklogBytes)],
   );
+  if (x.handler !== undefined) rows.push(['latency measured', r.latencySource === 'handler-return' ? "to the handler's return" : 'estimate (live buckets, within 12.5 %)']);
   if (r.rate !== undefined) rows.push(['open-loop rate', `${rate(r.rate.slowestAchieved)} per producer (target ${rate(r.rate.targetPerProducer)}${r.rate.met ? ', met' : ', NOT met'})`]);
   const lines = [`ringbuf load — ${opt}, seed ${r.seed}`, '', textTable(['', 'value'], rows), ''];
+  if (r.stages.length > 0) {
+    const stageRows = r.stages.map((s, i) => [
+      String(i + 1),
+      `${s.durationSec} s`,
+      `${rate(s.fromRate)} -> ${rate(s.targetRate)}`,
+      rate(s.expectedRate),
+      s.achievedRate === null ? '(not run)' : rate(s.achievedRate),
+    ]);
+    lines.push(textTable(['stage', 'duration', 'target (per producer)', 'expected mean', 'achieved'], stageRows), '');
+  }
+  if (x.thresholds.length > 0) lines.push('Thresholds:', ...x.thresholds.map((t) => `  ${describeThreshold(t)}`), '');
+  if (x.files !== undefined && x.files.length > 0) lines.push(`Wrote ${x.files.join(', ')}`, '');
   if (closedLoop) {
     lines.push(
       'Latency is closed-loop: producers commit as fast as they can, so a record mostly waits in the ring',
@@ -88,17 +169,20 @@ export function renderLoad(r: RunOutcome, options: Record<string, string>, overw
   if (r.examples.length > 0) {
     lines.push('First violations:', ...r.examples.slice(0, 8).map((v) => `  ${describeViolation(v, r.producers)}`), '');
   }
-  lines.push(passed ? 'OK: every committed record was delivered once, in order.' : 'FAILED: records were lost, duplicated or reordered (see above).');
+  if (passed) lines.push('OK: every committed record was delivered once, in order.');
+  else lines.push('FAILED:', ...failures.map((f) => `  - ${f}`));
   return lines.join('\n') + '\n';
 }
 
 /** The `load` JSON object (the issue's fields, then details). */
-export function loadJson(r: RunOutcome, options: Record<string, unknown>): Record<string, unknown> {
+export function loadJson(r: RunOutcome, options: Record<string, unknown>, x: LoadExtras = { thresholds: [] }): Record<string, unknown> {
+  const failures = loadFailures(r, x);
   return {
     producers: r.producers,
     durationSec: r.elapsedSec,
     records: r.records,
     lost: r.lost,
+    leftBehind: r.leftBehind,
     duplicates: r.duplicates,
     orderViolations: r.orderViolations,
     overwritten: r.overwritten,
@@ -112,9 +196,25 @@ export function loadJson(r: RunOutcome, options: Record<string, unknown>): Recor
     drain: r.drain,
     consumer: r.consumer,
     rate: r.rate ?? null,
+    handler:
+      x.handler === undefined
+        ? null
+        : {
+            module: x.handler,
+            errors: r.handlerErrors,
+            firstError: r.firstHandlerError ?? null,
+            close: r.handlerClose === undefined ? null : (r.handlerClose.userClose ?? null),
+            closeError: r.handlerClose?.userCloseError ?? null,
+          },
+    producer: x.producer === undefined ? null : { module: x.producer, crashed: r.crashed, firstCrash: r.firstCrash ?? null },
+    latencySource: r.latencySource,
+    stages: r.stages,
+    thresholds: x.thresholds,
+    files: x.files ?? [],
     seed: r.seed,
     options,
     examples: r.examples,
-    ok: runPassed(r),
+    failures,
+    ok: failures.length === 0,
   };
 }

@@ -13,6 +13,10 @@
  *                  attempted = committed + discarded + dropped + abandoned exactly;
  *   lost(p)      = sequence numbers the verifier found missing in the middle (a gap never filled)
  *                  + the tail it never saw: max(0, committed(p) - nextSeq(p)).
+ * Records still in the ring when the consumer stopped (a drain that hit its deadline, a consumer
+ * terminated because its handler never returned) are that tail but not lost: they are counted as
+ * `leftBehind` (the runtime counts them exactly by walking the ring) and taken off `lost`. Without
+ * the verifier's report (a terminated consumer) lost is committed - consumed - leftBehind.
  * Overwrite mode: the verifier accepts gaps (records overwritten before the consumer read them are
  * the mode's contract, counted exactly by the consumer as `overwritten`); a committed record is lost
  * only if it was neither delivered nor overwritten: max(0, committed - consumed - overwritten).
@@ -36,8 +40,15 @@ export interface Accounting {
     /** Records delivered to the consumer's handler. */
     consumed: number;
   };
-  /** Committed records never delivered (and, in overwrite mode, not overwritten either). */
+  /**
+   * Committed records never delivered, not overwritten (overwrite mode) and not left in the ring
+   * when the consumer stopped (see leftBehind).
+   */
   lost: number;
+  /** Committed records left in the ring when the consumer stopped (drain deadline, terminated consumer). */
+  leftBehind: number;
+  /** Whether the ordering verifier's report came back (false: the consumer was terminated). */
+  verified: boolean;
   /** Records delivered twice. */
   duplicates: number;
   /** Records delivered out of order: per-producer reorders plus causal-order violations. */
@@ -110,19 +121,25 @@ export function account(
     if (!overwrite) lostInOrder += (v?.missing ?? 0) + Math.max(0, c - (v?.nextSeq ?? 0));
   }
   const consumed = runtime.delivered;
-  const overwritten = overwrite ? runtime.rings.reduce((s, r) => s + r.lost, 0) : 0;
-  const lost = overwrite ? Math.max(0, committed - consumed - overwritten) : lostInOrder;
+  const overwritten = overwrite ? runtime.rings.reduce((s, r) => s + (Number.isFinite(r.lost) ? r.lost : 0), 0) : 0;
+  const leftBehind = runtime.leftBehindCommitted;
+  const lost =
+    overwrite || verifier === undefined
+      ? Math.max(0, committed - consumed - overwritten - leftBehind)
+      : Math.max(0, lostInOrder - leftBehind);
   const killed = deaths.filter((d) => d.cause === 'injected').length;
   return {
     records: { attempted, committed, discarded, dropped, abandoned, consumed },
     lost,
+    leftBehind,
+    verified: verifier !== undefined,
     duplicates: verifier?.duplicates ?? 0,
     orderViolations: (verifier?.reorders ?? 0) + (verifier?.causal ?? 0),
     causalViolations: verifier?.causal ?? 0,
     malformed: (verifier?.producerErrors ?? 0) + (verifier?.torn ?? 0) + (verifier?.ownerMismatches ?? 0),
     overwritten,
     tokenEvents: verifier?.tokenRecords ?? 0,
-    consumedBytes: runtime.rings.reduce((s, r) => s + r.bytes, 0),
+    consumedBytes: runtime.rings.reduce((s, r) => s + (Number.isFinite(r.bytes) ? r.bytes : 0), 0),
     killed,
     crashed: deaths.length - killed,
     recovered: deaths.filter(recoveredDeath).length,

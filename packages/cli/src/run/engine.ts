@@ -17,9 +17,12 @@ import { ProducerPool, type PoolResult, type Scenario } from '@ringbuf/producer-
 import { bytes, micros, rate } from '@ringbuf/bench';
 import type { LogLevel, Logger } from '@ringbuf/instrument/log';
 import { account, type Accounting } from './accounting.js';
-import { newLiveBlock, livePercentileUs } from './live-latency.js';
-import type { LiveHandlerOptions } from './live-handler.js';
+import { LiveWindow, liveSamples, newLiveBlock, livePercentileUs } from './live-latency.js';
+import type { LiveHandlerClose, LiveHandlerOptions } from './live-handler.js';
 import type { ProgressLine } from './progress.js';
+import { StageMonitor, type StageResult } from './stage-monitor.js';
+import type { TimelineRow } from './timeline.js';
+import type { StageSpec } from '../options.js';
 
 /** What one run does. */
 export interface RunConfig {
@@ -55,6 +58,13 @@ export interface RunConfig {
   sampleEvery?: number;
   /** Violation examples to keep. @default 16 */
   maxExamples?: number;
+  /**
+   * The user's handler module (a file URL) and its init options: run by the consumer (through
+   * live-handler.ts), its throws counted, latency measured to its return.
+   */
+  handler?: { module: string; options: unknown };
+  /** The scenario's stages (the pool's `scenario.stages`), to measure each one's achieved rate. */
+  stages?: readonly StageSpec[];
 }
 
 /** Latency percentiles in µs (the runtime's HdrHistograms, every instrumented record). */
@@ -87,6 +97,20 @@ export interface RunOutcome extends Accounting {
   rate: PoolResult['rate'];
   /** Consumer wakeups (sleeps ended by a notification) and sleeps. */
   consumer: { sleeps: number; wakeups: number; polls: number; maxBacklogBytes: number };
+  /** One row per second (see timeline.ts). */
+  timeline: TimelineRow[];
+  /** With stages: each stage's target and achieved rate. */
+  stages: StageResult[];
+  /** Handler throws counted by the runtime (a user handler's). */
+  handlerErrors: number;
+  /** The first throw: where and what. */
+  firstHandlerError: { ring: number; position: number; size: number; name: string; message: string } | undefined;
+  /** With a user handler: its close() result (undefined: none, or the consumer never got to it). */
+  handlerClose: LiveHandlerClose | undefined;
+  /** Where the latency figures come from. */
+  latencySource: 'runtime' | 'handler-return' | 'live-estimate';
+  /** Producer deaths not injected: the first one's error (e.g. a producer module that threw). */
+  firstCrash: string | undefined;
 }
 
 /** Test-only environment variable: milliseconds to wait between the producers' end and the drain. */
@@ -131,7 +155,11 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     RingBuffer.create({ size: ringSize, overwrite, ...(group === undefined ? {} : { wakeGroup: group }) }),
   );
   const live = newLiveBlock();
-  const handlerOptions: LiveHandlerOptions = { live, sampleEvery: cfg.sampleEvery ?? 8 };
+  const handlerOptions: LiveHandlerOptions = {
+    live,
+    sampleEvery: cfg.sampleEvery ?? 8,
+    ...(cfg.handler === undefined ? {} : { user: cfg.handler }),
+  };
   const pool = new ProducerPool({
     ring: rings.map((r) => r.share()),
     producers,
@@ -148,6 +176,8 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     latency: true,
     wait: cfg.wait ?? 'sleep',
     logLevel: cfg.logLevel,
+    // A user handler's throws are counted and reported; the run goes on.
+    onHandlerError: cfg.handler === undefined ? 'stop' : 'count',
   });
   active = { rings, runtime };
   // The pool stops on Ctrl-C, or when the consumer fails (nothing would drain the ring any more).
@@ -165,29 +195,66 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
   let lastAt = startedAt;
   let lastRecords = 0;
   let lastDropped = 0;
-  const tick = (): void => {
-    const now = performance.now();
+  let lastWakeups = 0;
+  let lastKilled = 0;
+  let lastErrors = 0;
+  const window = new LiveWindow(live);
+  const timeline: TimelineRow[] = [];
+  const stageEndsSec: number[] = [];
+  for (const st of cfg.stages ?? []) stageEndsSec.push((stageEndsSec[stageEndsSec.length - 1] ?? 0) + st.durationSec);
+  const monitor = cfg.stages === undefined ? undefined : new StageMonitor(cfg.stages, () => pool.stats());
+  monitor?.start();
+  /** Unconsumed bytes in every ring, read here (live even when the consumer is stuck in a handler). */
+  const backlogNow = (): number => rings.reduce((sum, r) => sum + r.query(BPF_RB_AVAIL_DATA), 0);
+  const sampleRow = (now: number): TimelineRow => {
     const s = runtime.stats();
     let dropped = 0;
     let killedSoFar = 0;
     for (const p of pool.stats()) dropped += p.dropped;
     for (const d of pool.deathsSoFar()) if (d.cause === 'injected') killedSoFar++;
     const dt = (now - lastAt) / 1000;
+    const timed = window.next();
+    const tSec = (now - startedAt) / 1000;
+    // The stage the interval's middle fell in.
+    const mid = tSec - dt / 2;
+    const stage = stageEndsSec.findIndex((end) => mid <= end);
+    const row: TimelineRow = {
+      tSec,
+      recordsPerSec: (s.records - lastRecords) / dt,
+      dropsPerSec: (dropped - lastDropped) / dt,
+      backlogBytes: backlogNow(),
+      p50Us: timed > 0 ? window.percentileUs(50) : null,
+      p99Us: timed > 0 ? window.percentileUs(99) : null,
+      wakeups: s.wakeups - lastWakeups,
+      kills: killedSoFar - lastKilled,
+      handlerErrors: s.handlerErrors - lastErrors,
+      stage: stage < 0 ? null : stage,
+    };
+    lastAt = now;
+    lastRecords = s.records;
+    lastDropped = dropped;
+    lastWakeups = s.wakeups;
+    lastKilled = killedSoFar;
+    lastErrors = s.handlerErrors;
+    timeline.push(row);
+    return row;
+  };
+  const tick = (): void => {
+    const now = performance.now();
+    const row = sampleRow(now);
     const fields: Array<[string, string, number]> = [
-      [`${cfg.label}`, `${((now - startedAt) / 1000).toFixed(0)}s`, 4],
-      ['records', rate((s.records - lastRecords) / dt), 9],
-      ['drops', rate((dropped - lastDropped) / dt), 9],
-      ['backlog', bytes(s.backlog), 9],
+      [`${cfg.label}`, `${row.tSec.toFixed(0)}s`, 4],
+      ['records', rate(row.recordsPerSec), 9],
+      ['drops', rate(row.dropsPerSec), 9],
+      ['backlog', bytes(row.backlogBytes), 9],
       ['p99', micros(livePercentileUs(live, 99)), 8],
     ];
-    if (cfg.killEveryMs !== undefined) fields.push(['killed', String(killedSoFar), 0]);
+    if (cfg.handler !== undefined) fields.push(['errors', String(lastErrors), 0]);
+    if (cfg.killEveryMs !== undefined) fields.push(['killed', String(lastKilled), 0]);
     if (stopPool.signal.aborted) fields.push(['(stopping)', '', 0]);
     // Aligned columns when they fit the terminal, else tight ones (the line is cut, never wrapped).
     const aligned = fields.map(([name, value, width]) => `${name} ${value.padStart(width)}`.trimEnd()).join('  ');
     progress.update([...aligned].length < progress.columns ? aligned : fields.map(([name, value]) => `${name} ${value}`.trimEnd()).join(' '));
-    lastAt = now;
-    lastRecords = s.records;
-    lastDropped = dropped;
   };
   const ticker = setInterval(tick, 1000);
   // NO_WAKEUP commits never wake a sleeping consumer (the kernel's rule); its epoll timeout does. This
@@ -203,15 +270,20 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     } catch (err) {
       await runtime.stop({ drain: false }).catch(() => undefined);
       throw err;
+    } finally {
+      monitor?.stop();
     }
     log.info({ label: cfg.label, elapsedMs: pool_.elapsedMs, totals: pool_.totals, deaths: pool_.deaths.length }, 'producers finished; draining');
     // Test hook: keeps the window between "producers stopped" and "drained" open, so a test can
     // deliver a second Ctrl-C in it deterministically. Unset in normal use.
     const holdMs = Number(process.env[HOLD_ENV] ?? 0);
     if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
+    // Bounded: a handler that never returns is terminated after the deadline plus the stop grace.
     report = await runtime.stop({ drain: true, timeoutMs: cfg.drainTimeoutMs ?? 10_000 });
   } finally {
     clearInterval(ticker);
+    // The last partial second, when it is long enough to say something.
+    if (performance.now() - lastAt >= 250) sampleRow(performance.now());
     if (pollTimer !== undefined) clearInterval(pollTimer);
     cfg.signal?.removeEventListener('abort', onAbort);
     active = undefined;
@@ -221,6 +293,18 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
   const elapsedSec = (performance.now() - startedAt) / 1000;
   const acc = account(pool_.producers, pool_.deaths, report, overwrite);
   const stats = report.stats;
+  const handlerClose = cfg.handler === undefined ? undefined : (report.handlerClose as LiveHandlerClose | undefined);
+  // With a user handler, latency is to its return (its own histogram); if the consumer never got
+  // to close() (a handler that hung: terminated), the live buckets' estimate.
+  const latencySource: RunOutcome['latencySource'] =
+    cfg.handler === undefined ? 'runtime' : handlerClose !== undefined ? 'handler-return' : 'live-estimate';
+  const latencyUs: LatencyPercentiles =
+    latencySource === 'runtime'
+      ? percentiles(report.latency?.total)
+      : latencySource === 'handler-return' && handlerClose !== undefined
+        ? handlerClose.latencyUs
+        : liveEstimate(live);
+  const crash = pool_.deaths.find((d) => d.cause === 'crashed');
   log.info({ label: cfg.label, reason: report.reason, delivered: report.delivered, lost: acc.lost }, 'run accounted');
   return {
     label: cfg.label,
@@ -230,7 +314,7 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     interrupted: cfg.signal?.aborted === true,
     ...acc,
     throughput: { recordsPerSec: acc.records.consumed / elapsedSec, bytesPerSec: acc.consumedBytes / elapsedSec },
-    latencyUs: percentiles(report.latency?.total),
+    latencyUs,
     ringLatencyUs: percentiles(report.latency?.ring),
     sendLagUs: percentiles(report.latency?.sendLag),
     drain: {
@@ -241,5 +325,24 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     },
     rate: pool_.rate,
     consumer: { sleeps: stats.sleeps, wakeups: stats.wakeups, polls: stats.polls, maxBacklogBytes: stats.maxBacklog },
+    timeline,
+    stages: monitor?.results() ?? [],
+    handlerErrors: stats.handlerErrors,
+    firstHandlerError:
+      report.firstHandlerError === undefined
+        ? undefined
+        : (({ ring, position, size, name, message }) => ({ ring, position, size, name, message }))(report.firstHandlerError),
+    handlerClose,
+    latencySource,
+    firstCrash: crash === undefined ? undefined : `producer ${crash.producerId}: ${crash.error}`,
   };
+}
+
+/** Percentiles from the live buckets (12.5 % resolution): when no exact histogram came back. */
+function liveEstimate(live: SharedArrayBuffer): LatencyPercentiles {
+  const at = (p: number): number => {
+    const v = livePercentileUs(live, p);
+    return Number.isNaN(v) ? 0 : v;
+  };
+  return { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: at(100), count: liveSamples(live) };
 }

@@ -36,3 +36,48 @@ export function liveSamples(block: SharedArrayBuffer): number {
   // Observes the handler's sample count.
   return Atomics.load(new Uint32Array(block), LIVE_SAMPLES_INDEX);
 }
+
+/**
+ * Per-second percentiles from the live block without resetting it (its only writer is the consumer
+ * thread): the buckets are cumulative, and each call takes the difference from the previous call's
+ * snapshot. Made once per run; nothing is allocated per call. Thread: main.
+ */
+export class LiveWindow {
+  private readonly last = new Uint32Array(LIVE_BUCKETS);
+  private readonly delta = new Uint32Array(LIVE_BUCKETS);
+  private total = 0;
+
+  private readonly words: Uint32Array;
+
+  constructor(block: SharedArrayBuffer) {
+    this.words = new Uint32Array(block);
+  }
+
+  /** Takes the samples since the previous call; returns how many there were. */
+  next(): number {
+    const w = this.words;
+    let total = 0;
+    for (let i = 0; i < LIVE_BUCKETS; i++) {
+      // Observes the handler's plain increments (a snapshot that may lag by a few samples).
+      const now = Atomics.load(w, LIVE_BUCKET_FIRST + i);
+      const d = (now - (this.last[i] ?? 0)) >>> 0;
+      this.delta[i] = d;
+      this.last[i] = now;
+      total += d;
+    }
+    this.total = total;
+    return total;
+  }
+
+  /** The `p`-th percentile (0 < p <= 100) of the window's samples in µs (bucket upper edge); NaN when empty. */
+  percentileUs(p: number): number {
+    if (this.total === 0) return NaN;
+    const rank = Math.ceil((p / 100) * this.total);
+    let seen = 0;
+    for (let i = 0; i < LIVE_BUCKETS; i++) {
+      seen += this.delta[i] ?? 0;
+      if (seen >= rank) return liveBucketUpperNs(i) / 1000;
+    }
+    return liveBucketUpperNs(LIVE_BUCKETS - 1) / 1000;
+  }
+}

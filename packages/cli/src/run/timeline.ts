@@ -1,0 +1,125 @@
+/**
+ * A run's timeline (`ringbuf load --out <dir>`): one row per second, sampled by the engine's
+ * once-a-second tick on the main thread, and its files: timeline.csv, timeline.json and
+ * timeline.svg (vega-lite: throughput and p99 against time, stage boundaries and kills marked).
+ * Nothing here runs per record. Thread: main.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderSvg } from '@ringbuf/bench';
+
+/** One second of a run. */
+export interface TimelineRow {
+  /** Seconds from the producers' start to the end of this row's interval. */
+  tSec: number;
+  /** Records delivered to the consumer's handler per second in the interval. */
+  recordsPerSec: number;
+  /** Reservations refused (ring full) per second in the interval. */
+  dropsPerSec: number;
+  /** Unconsumed bytes in the ring(s) at the end of the interval (AVAIL_DATA, read by this thread). */
+  backlogBytes: number;
+  /** Latency percentiles of the records timed in the interval, µs (null: none timed). */
+  p50Us: number | null;
+  p99Us: number | null;
+  /** Consumer wakeups (sleeps ended by a notification) in the interval. */
+  wakeups: number;
+  /** Producers killed by fault injection in the interval. */
+  kills: number;
+  /** Handler throws in the interval (a --handler's errors). */
+  handlerErrors: number;
+  /** Stage (0-based) the interval ended in, null without stages or after the last. */
+  stage: number | null;
+}
+
+/** The columns of timeline.csv, in order. */
+export const TIMELINE_COLUMNS: ReadonlyArray<keyof TimelineRow> = [
+  'tSec',
+  'recordsPerSec',
+  'dropsPerSec',
+  'backlogBytes',
+  'p50Us',
+  'p99Us',
+  'wakeups',
+  'kills',
+  'handlerErrors',
+  'stage',
+];
+
+/** timeline.csv: a header line, then one line per row (empty cells for null). */
+export function timelineCsv(rows: readonly TimelineRow[]): string {
+  const cell = (v: number | null): string => (v === null || !Number.isFinite(v) ? '' : String(Math.round(v * 1000) / 1000));
+  return [TIMELINE_COLUMNS.join(','), ...rows.map((r) => TIMELINE_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+}
+
+/** A stage's span on the timeline. */
+export interface StageSpan {
+  startSec: number;
+  endSec: number;
+  targetRate: number;
+}
+
+type Spec = Parameters<typeof renderSvg>[0];
+
+/**
+ * The timeline chart: two panels over one time axis, throughput (records/s) above and p99 (µs, log
+ * scale) below; stage boundaries as dashed vertical rules, seconds with kills as red rules.
+ */
+export function timelineSpec(rows: readonly TimelineRow[], stages: readonly StageSpan[], title: string): Spec {
+  const values = rows.map((r) => ({ t: r.tSec, records: r.recordsPerSec, p99: r.p99Us, kills: r.kills }));
+  const boundaries = stages.slice(1).map((s) => ({ t: s.startSec, label: `${s.targetRate}/s` }));
+  const kills = rows.filter((r) => r.kills > 0).map((r) => ({ t: r.tSec, kills: r.kills }));
+  const x = { field: 't', type: 'quantitative', title: 'time (s)' } as const;
+  const marks = (): object[] => [
+    ...(boundaries.length > 0
+      ? [{ data: { values: boundaries }, mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3], strokeWidth: 1.5 }, encoding: { x } }]
+      : []),
+    ...(kills.length > 0 ? [{ data: { values: kills }, mark: { type: 'rule', color: '#d62728', strokeWidth: 2 }, encoding: { x } }] : []),
+  ];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    background: 'white',
+    vconcat: [
+      {
+        width: 640,
+        height: 200,
+        layer: [
+          {
+            data: { values },
+            mark: { type: 'line', point: true, color: '#4c78a8' },
+            encoding: { x, y: { field: 'records', type: 'quantitative', title: 'records/s (consumed)' } },
+          },
+          ...marks(),
+        ],
+      },
+      {
+        width: 640,
+        height: 200,
+        layer: [
+          {
+            data: { values: values.filter((v) => v.p99 !== null && v.p99 > 0) },
+            mark: { type: 'line', point: true, color: '#f58518' },
+            encoding: { x, y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, title: 'p99 latency (µs)' } },
+          },
+          ...marks(),
+        ],
+      },
+    ],
+  } as unknown as Spec;
+}
+
+/** Writes timeline.csv, timeline.json, timeline.svg and report.json into `dir` (created). Returns the paths. */
+export async function writeTimeline(dir: string, rows: readonly TimelineRow[], stages: readonly StageSpan[], title: string, report: unknown): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const files: Array<[string, string]> = [
+    ['timeline.csv', timelineCsv(rows)],
+    ['timeline.json', JSON.stringify(rows, null, 1) + '\n'],
+    ['timeline.svg', await renderSvg(timelineSpec(rows, stages, title))],
+    ['report.json', JSON.stringify(report, null, 2) + '\n'],
+  ];
+  return files.map(([name, text]) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  });
+}
