@@ -59,3 +59,15 @@ test('a vertical concat: one plot area per cell, each counted on its own, scale 
   t.true(r.areas[0]!.colored > 0);
   t.is(r.areas[1]!.colored, 0);
 });
+
+test('a line with a detail channel draws in groups of its own: still one plot area', async (t) => {
+  const svg = await renderSvg({
+    width: 200,
+    height: 100,
+    data: { values: [{ a: 1, b: 2, k: 'x' }, { a: 2, b: 5, k: 'x' }, { a: 1, b: 3, k: 'y' }, { a: 2, b: 1, k: 'y' }] },
+    mark: 'line',
+    encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' }, detail: { field: 'k' } },
+  } as TopLevelSpec);
+  t.regex(svg, /pathgroup/);
+  t.is(plotAreas(svg).length, 1);
+});

@@ -112,7 +112,11 @@ export function plotAreas(svg: string): PlotArea[] {
     const width = Number(m[3]);
     const height = Number(m[4]);
     if (width <= 0 || height <= 0) return;
-    areas.push({ x: frame.dx + Number(m[1]), y: frame.dy + Number(m[2]), width, height });
+    const area = { x: frame.dx + Number(m[1]), y: frame.dy + Number(m[2]), width, height };
+    // A line or area mark with a `detail` draws inside groups of its own, each with a background
+    // the size of its cell (`..._pathgroup`): the same plot area, not another one.
+    const same = (a: PlotArea): boolean => Math.abs(a.x - area.x) <= 1 && Math.abs(a.y - area.y) <= 1 && a.width === area.width && a.height === area.height;
+    if (!areas.some(same)) areas.push(area);
   });
   return areas;
 }

@@ -6,11 +6,14 @@
  * Counts causal violations in each (a record with token k delivered after one with a token above k)
  * and prints examples. The shared ring must show none.
  */
+import path from 'node:path';
 import { textTable } from '@ringbuf/bench';
 import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
-import { parseOptions } from '../cli-errors.js';
+import { UsageError, parseOptions } from '../cli-errors.js';
 import { integer, logLevel, ringSize, wakeup, wakeupName, COMMON_OPTIONS } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, describeViolation } from '../report/load-report.js';
+import type { OrderCapture, OrderCaptureOptions } from '../report/order-capture.js';
+import { CAPTURE_TOKENS, ORDER_TIMELINE_FILE, writeOrderTimeline } from '../report/order-timeline.js';
 import { runOnce, describeNotDrained, type RunOutcome } from '../run/engine.js';
 import { ProgressLine } from '../run/progress.js';
 import { interrupts } from '../run/signals.js';
@@ -29,6 +32,8 @@ Options:
   --ring-size <bytes>   bytes of each ring, a power of two from 4096 to 1G (default 1M)
   --wakeup <policy>     self, none, force, sampled:N, as in ringbuf load (default self)
   --examples <n>        violation examples to print (default 5)
+  --out <dir>           write order-timeline.svg there: a few tasks' fork -> exec -> exit chains as
+                        each design delivered them, violations marked
   --seed <n>            seed of the run's random choices
   --quiet               no progress line
   --json                print exactly one JSON object on stdout instead of the table
@@ -62,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     'ring-size': { type: 'string' },
     wakeup: { type: 'string' },
     examples: { type: 'string' },
+    out: { type: 'string' },
     ...COMMON_OPTIONS,
   });
   if (values.help) {
@@ -75,6 +81,8 @@ export async function run(argv: string[]): Promise<number> {
   const wake = wakeup('--wakeup', values.wakeup, 'self');
   const exampleCount = integer('--examples', values.examples, 5, 0, 16);
   const seed = integer('--seed', values.seed, Date.now() & 0x7fffffff, 0, 0x7fffffff);
+  if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out needs a directory path');
+  const outDir = values.out === undefined ? undefined : path.resolve(values.out);
   threadLogger(level);
   const log = childLogger({ component: 'cli', command: 'order' });
   // The causal scenario counts records per producer slot; the chain is producers x that long.
@@ -93,6 +101,10 @@ export async function run(argv: string[]): Promise<number> {
       progress,
       signal,
       maxExamples: 16,
+      // With --out: the consumer also notes where each of the first tokens arrived (order-capture.ts).
+      ...(outDir === undefined
+        ? {}
+        : { handler: { module: new URL('../report/order-capture.js', import.meta.url).href, options: { tokens: CAPTURE_TOKENS } satisfies OrderCaptureOptions } }),
     };
     const shared = await runOnce({ ...common, label: 'order: one shared ring' });
     const perRing = signal.aborted ? undefined : await runOnce({ ...common, label: 'order: per-producer rings', perProducerRings: true });
@@ -102,6 +114,21 @@ export async function run(argv: string[]): Promise<number> {
       shared.duplicates === 0 &&
       shared.orderViolations === 0 &&
       (perRing === undefined || (perRing.lost === 0 && perRing.duplicates === 0 && perRing.orderViolations === perRing.causalViolations));
+    let timeline: string | null = null;
+    if (outDir !== undefined) {
+      const capture = (r: RunOutcome | undefined): OrderCapture | undefined => r?.handlerClose?.userClose as OrderCapture | undefined;
+      const sharedCapture = capture(shared);
+      if (sharedCapture === undefined) {
+        progress.message(`ringbuf order: no timeline (the consumer did not report the delivery order${signal.aborted ? ': interrupted' : ''})`);
+      } else {
+        const perCapture = capture(perRing);
+        timeline = await writeOrderTimeline(outDir, {
+          producers,
+          shared: { capture: sharedCapture, violations: shared.causalViolations },
+          perRing: perRing === undefined || perCapture === undefined ? undefined : { capture: perCapture, violations: perRing.causalViolations },
+        });
+      }
+    }
     if (values.json) {
       process.stdout.write(
         JSON.stringify({
@@ -112,6 +139,8 @@ export async function run(argv: string[]): Promise<number> {
           ringSize: ring,
           seed,
           interrupted: signal.aborted,
+          files: timeline === null ? [] : [ORDER_TIMELINE_FILE],
+          outDir: timeline === null ? null : outDir,
           ok,
         }) + '\n',
       );
@@ -141,6 +170,7 @@ export async function run(argv: string[]): Promise<number> {
         for (const v of sharedExamples) lines.push(`  ${describeViolation(v, producers)}`);
         lines.push('');
       }
+      if (timeline !== null) lines.push(`Timeline of the first violated tasks: ${timeline}`, '');
       lines.push(
         ok
           ? 'OK: the shared ring delivered every event in causal order.'
