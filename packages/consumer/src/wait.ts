@@ -16,7 +16,7 @@
  * record is BUSY: its committer wakes us by the kernel's rule (consumer_pos == its offset), and the
  * bound is the safety net that still picks up a head committed with BPF_RB_NO_WAKEUP.
  */
-import { announceSleep, cancelSleep, layout, posDiff, sleep, sleepAsync, type RingBuffer, type WakeWord } from '@ringbuf/core';
+import { announceSleep, cancelSleep, layout, monotonicMs, posDiff, type RingBuffer, sleep, sleepAsync, type WakeWord } from '@ringbuf/core';
 
 const { BUSY_BIT_I32 } = layout;
 
@@ -88,7 +88,7 @@ const EXPIRED = -2;
  * or the ms to sleep (the announcement stands).
  */
 function announceAndRecheck(wake: WakeWord, check: WorkCheck, timeoutMs: number): number {
-  const start = timeoutMs === Infinity ? 0 : performance.now();
+  const start = timeoutMs === Infinity ? 0 : monotonicMs();
   announceSleep(wake);
   // Dekker re-check after announcing: a producer that committed before our store did not see us.
   const bound = check.recheck();
@@ -96,7 +96,7 @@ function announceAndRecheck(wake: WakeWord, check: WorkCheck, timeoutMs: number)
     cancelSleep(wake);
     return WAIT_NOW;
   }
-  let remaining = timeoutMs === Infinity ? Infinity : timeoutMs - (performance.now() - start);
+  let remaining = timeoutMs === Infinity ? Infinity : timeoutMs - (monotonicMs() - start);
   if (bound < remaining) remaining = bound;
   if (!(remaining > 0)) {
     cancelSleep(wake);

@@ -30,3 +30,4 @@ export type { WakeWord } from './wake.js';
 export { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SPINS } from './lock.js';
 export type { LockStats } from './lock.js';
 export { posDiff, posAdd, posMax, posToUnsigned } from './positions.js';
+export { monotonicMs, waitTimeoutMs } from './clock.js';

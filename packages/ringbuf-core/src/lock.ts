@@ -16,6 +16,7 @@
  * later plain access of lock-protected words after the releasing exchange of the previous holder.
  */
 import { LOCK_INDEX, LOCK_WAITERS_BIT } from './layout.js';
+import { monotonicMs, waitTimeoutMs } from './clock.js';
 import { CAN_BLOCK } from './wake.js';
 
 /** Spins before the waiters bit and `Atomics.wait`. */
@@ -67,7 +68,7 @@ function lockSlow(i32: Int32Array, tag: number, timeoutMs: number, stats: LockSt
       return true;
     }
   }
-  const deadline = performance.now() + timeoutMs;
+  const deadline = monotonicMs() + timeoutMs;
   // After sleeping we take the lock with the waiters bit set: others may still sleep, and the bit
   // makes our release wake one of them (Drepper's mutex 2).
   const contendedTag = tag | LOCK_WAITERS_BIT;
@@ -85,7 +86,7 @@ function lockSlow(i32: Int32Array, tag: number, timeoutMs: number, stats: LockSt
       if (seen !== word) continue;
       word |= LOCK_WAITERS_BIT;
     }
-    const remaining = deadline - performance.now();
+    const remaining = deadline - monotonicMs();
     if (remaining <= 0) {
       stats.timeouts++;
       return false;
@@ -94,11 +95,12 @@ function lockSlow(i32: Int32Array, tag: number, timeoutMs: number, stats: LockSt
     if (!CAN_BLOCK) {
       // A thread that may not block (a browser's main thread) spins until the holder releases.
       // Observes the holder's release; bounded by the deadline above.
-      while (Atomics.load(i32, LOCK_INDEX) === word && performance.now() < deadline);
+      while (Atomics.load(i32, LOCK_INDEX) === word && monotonicMs() < deadline);
       continue;
     }
-    // Sleeps while the word still shows a holder with waiters; woken by unlock()'s notify.
-    Atomics.wait(i32, LOCK_INDEX, word, remaining);
+    // Sleeps while the word still shows a holder with waiters; woken by unlock()'s notify. Whole
+    // milliseconds: a computed double timeout would be boxed (see clock.ts).
+    Atomics.wait(i32, LOCK_INDEX, word, waitTimeoutMs(remaining));
   }
 }
 

@@ -15,6 +15,7 @@
  * must share one, because `Atomics.wait` waits on one address where epoll waits on many fds: they
  * are created with a {@link WakeGroup}.
  */
+import { waitTimeoutMs } from './clock.js';
 import { RingBufError } from './errors.js';
 import {
   LAYOUT_VERSION,
@@ -94,7 +95,8 @@ export function sleep(wake: WakeWord, timeoutMs: number): 'ok' | 'not-equal' | '
     );
   }
   // Sleeps until wakeConsumer()'s notify, unless a producer already flipped the word to AWAKE.
-  return Atomics.wait(wake, WAKE_WORD_INDEX, WAKE_SLEEPING, timeoutMs);
+  // Whole milliseconds, rounded up: a computed double timeout would be boxed (see clock.ts).
+  return Atomics.wait(wake, WAKE_WORD_INDEX, WAKE_SLEEPING, waitTimeoutMs(timeoutMs));
 }
 
 /** Consumer on an event loop: as {@link sleep}, resolved through `Atomics.waitAsync`. */
@@ -102,7 +104,7 @@ export function sleepAsync(wake: WakeWord, timeoutMs: number): Promise<'ok' | 'n
   checkWake(wake, 'sleepAsync');
   checkTimeout(timeoutMs, 'sleepAsync');
   // Same pairing as sleep(); the notify resolves the promise on this thread's event loop.
-  const result = Atomics.waitAsync(wake, WAKE_WORD_INDEX, WAKE_SLEEPING, timeoutMs);
+  const result = Atomics.waitAsync(wake, WAKE_WORD_INDEX, WAKE_SLEEPING, waitTimeoutMs(timeoutMs));
   return result.async ? result.value : Promise.resolve(result.value);
 }
 

@@ -33,7 +33,7 @@
  * drain timeout.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { BPF_RINGBUF_HDR_SZ, RingBufCorruptionError, RingBuffer, posDiff, posMax } from '@ringbuf/core';
+import { BPF_RINGBUF_HDR_SZ, monotonicMs, posDiff, posMax, RingBufCorruptionError, RingBuffer } from '@ringbuf/core';
 import { childLogger, type LogLevel } from '@ringbuf/instrument/log';
 import { Consumer, type SampleCallback } from '../consumer.js';
 import { LatencyRecorder } from '../latency.js';
@@ -333,7 +333,7 @@ class ConsumerLoop implements WorkCheck {
     // Observes a stop request made before our announcement; pairs with stop()'s store.
     if (this.stopMode === STOP_NONE && Atomics.load(this.control, CTRL_STOP_INDEX) !== STOP_NONE) return WAIT_NOW;
     if (this.stopMode === STOP_DRAIN) {
-      const left = this.deadline - performance.now();
+      const left = this.deadline - monotonicMs();
       if (left <= 0) return WAIT_NOW;
       if (left < bound) bound = left;
     }
@@ -354,7 +354,7 @@ class ConsumerLoop implements WorkCheck {
       return;
     }
     const timeoutMs = this.controlF64[CTRL_DRAIN_TIMEOUT_F64] ?? 0;
-    this.deadline = performance.now() + timeoutMs;
+    this.deadline = monotonicMs() + timeoutMs;
     // The drain targets: every reservation made before the stop request was seen.
     this.rings.forEach((ring, i) => (this.targets[i] = ring.producerPos()));
     // Publishes the draining state; read by the main thread's `state`.
@@ -372,7 +372,7 @@ class ConsumerLoop implements WorkCheck {
       this.reason = 'drained';
       return true;
     }
-    if (performance.now() >= this.deadline) {
+    if (monotonicMs() >= this.deadline) {
       this.reason = 'deadline';
       return true;
     }
