@@ -1,13 +1,15 @@
 /**
  * CI smoke run of every scenario with tiny parameters, through the lab's API: the report, report.json,
- * report.md and the SVG charts are produced and well formed. No timing assertions.
+ * report.md and the SVG charts are produced and well formed, and each chart renders (resvg) with marks.
+ * No timing assertions. RINGBUF_CHART_PNG=<dir> keeps the PNGs.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { childLogger } from '@ringbuf/instrument/log';
 import { GROUPS, QUICK_GOAL, defaultTiming, renderText, runBench, threadedScenarios, writeReport } from '../src/index.js';
+import { axisLabels, checkRender } from '../src/report/render-check.js';
 
 test('a quick run of every scenario writes report.json, report.md and SVG charts', async (t) => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'ringbuf-bench-'));
@@ -85,5 +87,16 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
     t.true(svg.startsWith('<svg'), `${f} is an SVG`);
     t.true(svg.trimEnd().endsWith('</svg>'), `${f} is complete`);
     t.true(md.includes(`](${f})`), `report.md links ${f}`);
+    // Rendered (resvg): marks in every plot area, whatever a quick run's numbers were.
+    const r = await checkRender(svg);
+    const keep = process.env['RINGBUF_CHART_PNG'];
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      writeFileSync(path.join(keep, `quick-${f.replace(/\.svg$/, '.png')}`), r.png);
+    }
+    t.true(r.areas.length >= 1, `${f}: a plot area`);
+    for (const a of r.areas) t.true(a.colored > 50, `${f}: ${a.colored} coloured pixels in its plot area`);
   }
+  const latencyAxes = axisLabels(readFileSync(path.join(out, 'latency.svg'), 'utf8'));
+  t.true(new Set(latencyAxes.find((a) => a.axis === 'Y')?.labels ?? []).size > 1, 'latency.svg: several y tick labels');
 });
