@@ -4,6 +4,7 @@
  * drain and the second Ctrl-C. Each run prints its seed (t.log); replay with RINGBUF_TEST_SEED.
  */
 import test from 'ava';
+import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { HOLD_ENV } from '../src/run/engine.js';
 import { runCli, startCli, testSeed } from './cli-run.js';
 
@@ -34,7 +35,7 @@ function parseOne(stdout: string): LoadJson {
 test.serial('a closed-loop run with a record count delivers every committed record once, in order', async (t) => {
   const seed = testSeed();
   t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['load', '--producers', '2', '--records', '20000', '--size', '24-200', '--ring-size', '64K', '--discard-ratio', '0.1', '--seed', String(seed), '--json']);
+  const { code, stdout, stderr } = await runCli(['load', '--producers', '2', '--records', '20000', '--size', `${INSTRUMENTED_HEADER_BYTES}-200`, '--ring-size', '64K', '--discard-ratio', '0.1', '--seed', String(seed), '--json']);
   t.is(code, 0, stderr);
   const r = parseOne(stdout);
   t.is(r.seed, seed);
@@ -148,7 +149,7 @@ const bad: Array<[string[], RegExp]> = [
   [['load', '--producers', '0'], /--producers: '0' is not an integer from 1 to 256/],
   [['load', '--duration', 'soon'], /--duration: 'soon' is not a number greater than 0/],
   [['load', '--records', '1.5'], /--records: '1.5' is not an integer/],
-  [['load', '--size', '10'], /--size: '10' is not an integer number of bytes or MIN-MAX, from 24 to/],
+  [['load', '--size', '10'], new RegExp(`--size: '10' is not an integer number of bytes or MIN-MAX, from ${INSTRUMENTED_HEADER_BYTES} to`)],
   [['load', '--size', '200-100'], /--size: '200-100'/],
   [['load', '--size', '8192', '--ring-size', '8192'], /--size: '8192' does not fit a 8192-byte ring/],
   [['load', '--ring-size', '5000'], /--ring-size: '5000' is not a power of two from 4096 to/],
@@ -160,6 +161,23 @@ const bad: Array<[string[], RegExp]> = [
   [['load', '--rate', '0'], /--rate: '0' is not a number greater than 0/],
   [['load', '--kill-producer-every', '0'], /--kill-producer-every: '0' is not an integer from 1/],
   [['load', '--log-level', 'loud'], /--log-level: 'loud' is not one of fatal, error, warn/],
+  [['load', '--stages', '5s'], /--stages: '5s' in '5s' is not DURATION:RATE/],
+  [['load', '--stages', '5x:100'], /--stages: '5x:100' in '5x:100' is not DURATION:RATE/],
+  [['load', '--stages', '1s:100,,1s:5'], /--stages: '' in '1s:100,,1s:5' is not DURATION:RATE/],
+  [['load', '--stages', '1s:0,2s:0'], /--stages: '1s:0,2s:0' never sends a record/],
+  [['load', '--stages', '1s:100', '--rate', '5'], /--stages: sets the rate stage by stage; not with --rate/],
+  [['load', '--stages', '1s:100', '--duration', '5'], /--stages: the stages set the duration; not with --duration/],
+  [['load', '--threshold', 'p99<fast'], /--threshold: 'p99<fast' is not METRIC OP VALUE: accepted METRIC OP VALUE with METRIC one of p50, /],
+  [['load', '--threshold', 'latency<1ms'], /--threshold: 'latency<1ms' names no metric 'latency'/],
+  [['load', '--threshold', 'p99<5kg'], /--threshold: 'p99<5kg' has unit 'kg' where a latency takes us, µs, ms or s/],
+  [['load', '--threshold', 'lost==0', '--threshold', 'lost=0'], /--threshold: 'lost=0' is not METRIC OP VALUE/],
+  [['load', '--threshold', 'drops<1kB'], /--threshold: 'drops<1kB' has unit 'kB' where drops take a count or %/],
+  [['load', '--handler', '/nonexistent/handler.mjs'], /--handler: '\/nonexistent\/handler.mjs' is not a file/],
+  [['load', '--producer', '/nonexistent/producer.mjs'], /--producer: '\/nonexistent\/producer.mjs' is not a file/],
+  [['load', '--handler-options', '{"a":1}'], /--handler-options: needs --handler <module>/],
+  [['load', '--producer-options', '[1]'], /--producer-options: needs --producer <module>/],
+  [['load', '--handler', 'package.json', '--handler-options', '{bad'], /--handler-options: '\{bad' is not JSON/],
+  [['load', '--drain-timeout', '0'], /--drain-timeout: '0' is not a number greater than 0/],
   [['load', '--bogus'], /unknown option '--bogus': accepted options are .*--producers/],
   [['load', 'now'], /unexpected argument 'now'/],
 ];
@@ -179,7 +197,7 @@ for (const [args, pattern] of bad) {
 test.serial('load --help lists every option and runs nothing', async (t) => {
   const { code, stdout } = await runCli(['load', '--help']);
   t.is(code, 0);
-  for (const opt of ['--producers', '--duration', '--records', '--size', '--ring-size', '--mode', '--discard-ratio', '--wakeup', '--rate', '--overwrite', '--kill-producer-every', '--json', '--log-level']) {
+  for (const opt of ['--producers', '--duration', '--records', '--size', '--ring-size', '--mode', '--discard-ratio', '--wakeup', '--rate', '--overwrite', '--kill-producer-every', '--stages', '--handler', '--handler-options', '--producer', '--producer-options', '--threshold', '--out', '--drain-timeout', '--json', '--log-level']) {
     t.true(stdout.includes(opt), opt);
   }
   t.regex(stdout, /NOT counted as lost/);

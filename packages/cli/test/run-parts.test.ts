@@ -6,6 +6,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import type { RuntimeReport, VerifierReport } from '@ringbuf/consumer';
 import type { DeathReport, ProducerReport } from '@ringbuf/producer-pool';
+import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { UsageError } from '../src/cli-errors.js';
 import { LINE_BYTES, WORD_BYTES } from '@ringbuf/core';
 import { checkFits, payloadSize, positiveNumber, ratio, ringSize, wakeup } from '../src/options.js';
@@ -26,7 +27,8 @@ test('option parsers accept what --help documents and refuse the rest with a Usa
     t.throws(() => ringSize('--ring-size', bad, 0), { instanceOf: UsageError, message: new RegExp(`^--ring-size: '${bad.replace('.', '\\.')}'`) });
   }
   t.is(payloadSize('--size', '64', 0), 64);
-  t.deepEqual(payloadSize('--size', '24-4096', 0), { min: 24, max: 4096 });
+  t.deepEqual(payloadSize('--size', `${INSTRUMENTED_HEADER_BYTES}-4096`, 0), { min: INSTRUMENTED_HEADER_BYTES, max: 4096 });
+  t.throws(() => payloadSize('--size', String(INSTRUMENTED_HEADER_BYTES - 1), 0), { instanceOf: UsageError, message: /^--size: / });
   for (const bad of ['23', '100-50', '10-20', 'x', '64-', '-64']) t.throws(() => payloadSize('--size', bad, 0), { instanceOf: UsageError, message: /^--size: / });
   t.deepEqual(wakeup('--wakeup', 'sampled:500', 'self'), { sampled: 500 });
   t.is(wakeup('--wakeup', 'force', 'self'), 'force');

@@ -165,7 +165,12 @@ export async function run(argv: string[]): Promise<number> {
     ...(stageList === undefined ? {} : { stages: stageList.map((st) => ({ durationMs: st.durationSec * 1000, target: st.targetRate })) }),
     ...(producer === undefined ? {} : { producerModule: producer, producerOptions }),
   };
-  const shortName = (url: string): string => relative(process.cwd(), fileURLToPath(url)) || url;
+  /** A module as the report names it: relative to the working directory when inside it. */
+  const shortName = (url: string): string => {
+    const path = fileURLToPath(url);
+    const rel = relative(process.cwd(), path);
+    return rel === '' || rel.startsWith('..') ? path : rel;
+  };
   const shown: Record<string, string> = {
     producers: String(producers),
     ...(durationSec === undefined ? {} : { duration: `${durationSec} s` }),

@@ -139,7 +139,8 @@ export function account(
     malformed: (verifier?.producerErrors ?? 0) + (verifier?.torn ?? 0) + (verifier?.ownerMismatches ?? 0),
     overwritten,
     tokenEvents: verifier?.tokenRecords ?? 0,
-    consumedBytes: runtime.rings.reduce((s, r) => s + (Number.isFinite(r.bytes) ? r.bytes : 0), 0),
+    // A terminated consumer's rings have no counts (NaN): its last published stats then.
+    consumedBytes: runtime.rings.every((r) => Number.isFinite(r.bytes)) ? runtime.rings.reduce((s, r) => s + r.bytes, 0) : runtime.stats.bytes,
     killed,
     crashed: deaths.length - killed,
     recovered: deaths.filter(recoveredDeath).length,

@@ -62,18 +62,35 @@ type Spec = Parameters<typeof renderSvg>[0];
 
 /**
  * The timeline chart: two panels over one time axis, throughput (records/s) above and p99 (µs, log
- * scale) below; stage boundaries as dashed vertical rules, seconds with kills as red rules.
+ * scale) below; stage boundaries as dashed green rules with the next target, kills as red triangles.
  */
 export function timelineSpec(rows: readonly TimelineRow[], stages: readonly StageSpan[], title: string): Spec {
   const values = rows.map((r) => ({ t: r.tSec, records: r.recordsPerSec, p99: r.p99Us, kills: r.kills }));
-  const boundaries = stages.slice(1).map((s) => ({ t: s.startSec, label: `${s.targetRate}/s` }));
+  const boundaries = stages.slice(1).map((s) => ({ t: s.startSec, label: `-> ${s.targetRate}/s` }));
   const kills = rows.filter((r) => r.kills > 0).map((r) => ({ t: r.tSec, kills: r.kills }));
-  const x = { field: 't', type: 'quantitative', title: 'time (s)' } as const;
+  const x = { field: 't', type: 'quantitative', title: 'time (s)', scale: { domainMin: 0 } } as const;
+  // Stage boundaries: dashed green rules labelled with the next stage's target; kills: red triangles
+  // along the top of each panel at the end of the second they happened in.
   const marks = (): object[] => [
     ...(boundaries.length > 0
-      ? [{ data: { values: boundaries }, mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3], strokeWidth: 1.5 }, encoding: { x } }]
+      ? [
+          { data: { values: boundaries }, mark: { type: 'rule', color: '#54a24b', strokeDash: [6, 4], strokeWidth: 2 }, encoding: { x } },
+          {
+            data: { values: boundaries },
+            mark: { type: 'text', color: '#54a24b', align: 'left', dx: 3, dy: 8, fontSize: 10 },
+            encoding: { x, y: { value: 0 }, text: { field: 'label' } },
+          },
+        ]
       : []),
-    ...(kills.length > 0 ? [{ data: { values: kills }, mark: { type: 'rule', color: '#d62728', strokeWidth: 2 }, encoding: { x } }] : []),
+    ...(kills.length > 0
+      ? [
+          {
+            data: { values: kills },
+            mark: { type: 'point', shape: 'triangle-down', filled: true, size: 90, color: '#e45756' },
+            encoding: { x, y: { value: 6 }, tooltip: { field: 'kills' } },
+          },
+        ]
+      : []),
   ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
