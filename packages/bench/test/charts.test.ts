@@ -71,6 +71,7 @@ test('peers.svg and the producers chart: labels in words, integer producer ticks
     [...names].sort(),
     [
       'ours (@ringbuf/core), 1 record per reserve + submit',
+      ...(names.some((n) => n.includes('reserveBatch')) ? ['ours (@ringbuf/core), 64 records per reserveBatch + submitBatch'] : []),
       'postMessage, 1 record per message',
       'postMessage, 64 records per message',
       'ringbuf.js, 1 item per push',

@@ -117,8 +117,11 @@ export function latencyDistributionSpec(title: object, series: readonly LatencyS
 
 /** How a latency-group scenario is described in the chart's legend. */
 function latencyLabel(s: ScenarioResult): string {
-  if (s.name === 'rb-latency') return `ring, Consumer asleep in poll(-1), 1 record per ${s.params.intervalUs ?? 20} µs (plain flags)`;
-  return `ring: ${s.description}`;
+  if (s.params.mode !== 'paced') return `ring: ${s.description}`;
+  // Read loosely: consumerWait is newer than some reports.
+  const busy = (s.params as { consumerWait?: string }).consumerWait === 'busy';
+  const flags = s.params.sampleRate === null ? 'plain flags' : `sampled, rate ${s.params.sampleRate}`;
+  return `ring, Consumer ${busy ? 'busy-polling poll(0)' : 'asleep in poll(-1)'}, 1 record per ${s.params.intervalUs ?? 20} µs (${flags})`;
 }
 
 const samples = (s: LatencySummary): string => `; ${s.count.toLocaleString('en-US')} samples`;
@@ -148,8 +151,13 @@ export function peerLabel(s: ScenarioResult): string {
       return `postMessage, ${n === 1 ? '1 record' : `${n} records`} per message`;
     case 'spsc-rings':
       return 'ours, one ring per producer';
-    default:
-      return s.name.startsWith('rb-peer-ref') || s.name === 'rb-parallel' ? 'ours (@ringbuf/core), 1 record per reserve + submit' : `ours: ${s.description}`;
+    default: {
+      // Read loosely: the batched API (api 'batch', claim) is newer than some reports.
+      const p = s.params as { api: string; claim?: number };
+      if (p.api === 'batch') return `ours (@ringbuf/core), ${p.claim ?? 'N'} records per reserveBatch + submitBatch`;
+      if (p.api === 'output') return 'ours (@ringbuf/core), 1 record per output';
+      return 'ours (@ringbuf/core), 1 record per reserve + submit';
+    }
   }
 }
 
@@ -264,7 +272,12 @@ export async function renderCharts(
       title,
       svg: await renderSvg(
         latencyDistributionSpec(
-          chartTitle(title, 'the dashed grey line is the floor under every wake policy: a raw wait/notify between two threads'),
+          chartTitle(
+            title,
+            lat.some((l) => l.reference)
+              ? 'the dashed grey line is the floor under every wake policy: a raw wait/notify between two threads'
+              : 'the raw wait/notify floor was not measured in this run',
+          ),
           lat,
         ),
       ),
@@ -330,14 +343,14 @@ export async function renderCharts(
     const byValue = [...peers].sort((a, b) => b.value - a.value).map((p) => p.label);
     const title = 'One producer, 16-byte records: ours and the peers';
     const subtitle =
-      refs.length > 1 ? `ours: the mean of its ${refs.length} runs among the peers; ringbuf.js busy-polls, postMessage keeps 4096 in flight` : 'ringbuf.js busy-polls, postMessage keeps 4096 in flight';
+      refs.length > 1 ? `ours, 1 record per reserve + submit: the mean of its ${refs.length} runs among the peers; ringbuf.js busy-polls` : 'ringbuf.js busy-polls; postMessage keeps 4096 records in flight';
     charts.push({
       file: 'peers.svg',
       title,
       svg: await renderSvg(
         chartSpec({
           title: chartTitle(title, subtitle),
-          width: 360,
+          width: 420,
           height: { step: 26 },
           data: { values: peers },
           encoding: {
