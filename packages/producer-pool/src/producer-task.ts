@@ -602,20 +602,22 @@ const SPIN_STOP_CHECK = 64;
 
 /**
  * Open loop: wait until `targetUs`, but never past `endAt`: sleep on the stop word (so a stop
- * request ends the sleep) until SPIN_BEFORE_SEND_US before it, then spin on the clock so the send is
- * on time. Returns clockMicros() on return.
+ * request ends the sleep) in whole milliseconds until at most SPIN_BEFORE_SEND_US + 1 ms before it,
+ * then spin on the clock so the send is on time. Returns clockMicros() on return.
  */
 function waitUntil(ctl: Int32Array, targetUs: number, endAt: number): number {
   const until = targetUs < endAt ? targetUs : endAt;
   for (;;) {
     const now = clockMicros();
     if (now >= until) return now;
-    const left = until - now;
-    if (left <= SPIN_BEFORE_SEND_US) return spinUntil(ctl, until);
+    // Whole milliseconds of sleep (a computed double timeout is boxed by Atomics.wait on Node 20):
+    // what is left below a millisecond plus the spin stretch is spun.
+    const sleepMs = Math.floor((until - now - SPIN_BEFORE_SEND_US) / 1000);
+    if (sleepMs < 1) return spinUntil(ctl, until);
     // Announces a sleeper so the stop request notifies; pairs with the main thread's load of it.
     Atomics.add(ctl, STOP_SLEEPERS_INDEX, 1);
     // Sleeps unless stop was requested; woken by the main thread's notify after its STOP store.
-    Atomics.wait(ctl, STOP_INDEX, 0, (left - SPIN_BEFORE_SEND_US) / 1000);
+    Atomics.wait(ctl, STOP_INDEX, 0, sleepMs);
     // Withdraws the announcement.
     Atomics.sub(ctl, STOP_SLEEPERS_INDEX, 1);
     // Observes a stop request that ended the sleep.
