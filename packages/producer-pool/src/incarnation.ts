@@ -96,26 +96,25 @@ export class Incarnation {
   settleRecordInHand(recordsDiscarded: number): InHandOutcome {
     const f = this.f64;
     const inHand = this.attempted() - this.counter(COMMITTED_F64) - this.counter(DISCARDED_F64) - this.counter(DROPPED_F64);
-    if (inHand <= 0) return 'none';
-    // Plain read: the dead producer's last STAGE store, ordered before its exit by the thread's end.
-    const stage = this.i32[STAGE_INDEX];
-    this.i32[STAGE_INDEX] = STAGE_IDLE;
-    const busyFound = recordsDiscarded !== 0;
-    let outcome: InHandOutcome;
-    if (busyFound) outcome = 'abandoned';
-    else if (stage === STAGE_COMMITTING) outcome = 'committed';
-    else if (stage === STAGE_DISCARDING) outcome = 'discarded';
-    else if (stage === STAGE_OUTPUTTING) outcome = 'undecided';
-    else outcome = 'abandoned';
-    if (outcome === 'committed') {
-      f[COMMITTED_F64] = this.counter(COMMITTED_F64) + 1;
-      // Publishes the reconciled last sequence; crash reports read it.
-      Atomics.add(this.i32, LAST_SEQ_PLUS1_INDEX, 1);
-    } else if (outcome === 'discarded') {
-      f[DISCARDED_F64] = this.counter(DISCARDED_F64) + 1;
-    } else {
-      f[ABANDONED_F64] = this.counter(ABANDONED_F64) + 1;
+    let outcome: InHandOutcome = 'none';
+    if (inHand > 0) {
+      // Plain read: the dead producer's last STAGE store, ordered before its exit by the thread's end.
+      const stage = this.i32[STAGE_INDEX];
+      this.i32[STAGE_INDEX] = STAGE_IDLE;
+      if (recordsDiscarded !== 0) outcome = 'abandoned';
+      else if (stage === STAGE_COMMITTING) outcome = 'committed';
+      else if (stage === STAGE_DISCARDING) outcome = 'discarded';
+      else if (stage === STAGE_OUTPUTTING) outcome = 'undecided';
+      else outcome = 'abandoned';
+      if (outcome === 'committed') f[COMMITTED_F64] = this.counter(COMMITTED_F64) + 1;
+      else if (outcome === 'discarded') f[DISCARDED_F64] = this.counter(DISCARDED_F64) + 1;
+      else f[ABANDONED_F64] = this.counter(ABANDONED_F64) + 1;
     }
+    // The sequence numbers only committed records: seq + 1 of the last one is the committed count.
+    // Derived here rather than patched, since the producer may have died between storing its
+    // COMMITTED counter and its LAST_SEQ_PLUS1 (in hand: none, yet the word one behind) as well as
+    // before either. Publishes the reconciled last sequence; crash reports read it.
+    Atomics.store(this.i32, LAST_SEQ_PLUS1_INDEX, this.counter(COMMITTED_F64));
     return outcome;
   }
 }

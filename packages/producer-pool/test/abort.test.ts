@@ -10,7 +10,7 @@ test.serial('an AbortSignal stops producers after the record in hand, with exact
   const pool = new ProducerPool({
     ring: ring.share(),
     producers: 3,
-    scenario: { records: Number.MAX_SAFE_INTEGER, payload: { min: 24, max: 128 }, discardRatio: 0.1 },
+    scenario: { records: Number.MAX_SAFE_INTEGER, payload: { min: 32, max: 128 }, discardRatio: 0.1 },
     seed,
     logLevel: 'warn',
   });
@@ -44,7 +44,7 @@ test.serial('open-loop producers sleeping on their schedule stop promptly on abo
   const ring = RingBuffer.create({ size: 1 << 16 });
   const consumer = await startVerifiedConsumer(ring);
   // 2 records per second: without the stop word's notify a producer would sleep ~500 ms.
-  const pool = new ProducerPool({ ring: ring.share(), producers: 2, scenario: { records: 100, ratePerProducer: 2, payload: 24 }, logLevel: 'warn' });
+  const pool = new ProducerPool({ ring: ring.share(), producers: 2, scenario: { records: 100, ratePerProducer: 2, payload: 32 }, logLevel: 'warn' });
   const controller = new AbortController();
   const running = pool.run({ signal: controller.signal });
   await new Promise<void>((resolve) => {

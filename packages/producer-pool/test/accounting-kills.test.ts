@@ -47,7 +47,7 @@ async function killMany(
   return result;
 }
 
-const SOAK: Scenario = { records: Number.MAX_SAFE_INTEGER, payload: { min: 24, max: 4000 }, discardRatio: 0.2, wakeup: { sampled: 8 } };
+const SOAK: Scenario = { records: Number.MAX_SAFE_INTEGER, payload: { min: 32, max: 4000 }, discardRatio: 0.2, wakeup: { sampled: 8 } };
 
 test.serial('a thousand simulated deaths at every hook point: the accounting identity holds exactly', async (t) => {
   const result = await killMany(t, 1000, 1, ['throw'], ['between', 'in-lock', 'after-reserve', 'after-submit'], SOAK);
@@ -65,7 +65,7 @@ test.serial('output with simulated deaths: nothing undecided, the identity exact
   const result = await killMany(t, 300, 1, ['throw'], ['between', 'in-lock', 'after-reserve', 'after-submit'], {
     records: Number.MAX_SAFE_INTEGER,
     api: 'output',
-    payload: { min: 24, max: 4000 },
+    payload: { min: 32, max: 4000 },
   });
   t.false(result.deaths.some((d) => d.inHand === 'undecided'));
   t.true(result.deaths.some((d) => d.inHand === 'committed'));

@@ -37,7 +37,7 @@ async function exactAccounting(t: import('ava').ExecutionContext, scenario: Scen
 }
 
 test.serial('reserve+submit/discard: accounting is exact under a small ring that drops often', async (t) => {
-  await exactAccounting(t, { records: 200_000, payload: { min: 24, max: 400 }, discardRatio: 0.2, batch: 8, dropBackoffUs: 20 }, 3);
+  await exactAccounting(t, { records: 200_000, payload: { min: 32, max: 400 }, discardRatio: 0.2, batch: 8, dropBackoffUs: 20 }, 3);
 });
 
 test.serial('output with weighted sizes and sampled wakeups: accounting is exact', async (t) => {
@@ -46,7 +46,7 @@ test.serial('output with weighted sizes and sampled wakeups: accounting is exact
     {
       records: 100_000,
       api: 'output',
-      payload: { weighted: [{ size: 24, weight: 5 }, { size: 200, weight: 2 }, { size: 1000, weight: 1 }] },
+      payload: { weighted: [{ size: 32, weight: 5 }, { size: 200, weight: 2 }, { size: 1000, weight: 1 }] },
       wakeup: { sampled: 16 },
     },
     2,
@@ -62,7 +62,7 @@ test.serial('two rings: slot i writes ring i % 2, each ring drained and verified
   t.log(`seed ${seed}`);
   const rings = [RingBuffer.create({ size: 8192 }), RingBuffer.create({ size: 16384 })];
   const consumers = await Promise.all(rings.map((r) => startVerifiedConsumer(r)));
-  const pool = new ProducerPool({ ring: rings.map((r) => r.share()), producers: 4, scenario: { records: 20_000, payload: { min: 24, max: 300 } }, seed, logLevel: 'warn' });
+  const pool = new ProducerPool({ ring: rings.map((r) => r.share()), producers: 4, scenario: { records: 20_000, payload: { min: 32, max: 300 } }, seed, logLevel: 'warn' });
   const result = await pool.run();
   const reports = await Promise.all(consumers.map((c) => c.stop()));
   reports.forEach((report, r) => {

@@ -18,8 +18,8 @@ async function crashRun(
     producers: opts.producers,
     scenario:
       opts.api === 'output'
-        ? { records: Number.MAX_SAFE_INTEGER, payload: { min: 24, max: 700 }, api: 'output' }
-        : { records: Number.MAX_SAFE_INTEGER, payload: { min: 24, max: 700 }, discardRatio: 0.05 },
+        ? { records: Number.MAX_SAFE_INTEGER, payload: { min: 32, max: 700 }, api: 'output' }
+        : { records: Number.MAX_SAFE_INTEGER, payload: { min: 32, max: 700 }, discardRatio: 0.05 },
     faults: { everyMs: opts.everyMs, methods: opts.methods, points: opts.points, maxKills: opts.deaths },
     seed,
     logLevel: 'warn',

@@ -40,13 +40,13 @@ test.serial('open loop records carry their intended send times, one interval apa
   const intervals: number[] = [];
   let last = -1;
   const { Consumer } = await import('@ringbuf/consumer');
-  const { RECORD_SEND_TIME } = await import('@ringbuf/instrument');
+  const { INSTRUMENTED_HEADER_BYTES, RECORD_SEND_TIME } = await import('@ringbuf/instrument');
   const consumer = new Consumer(ring, (_d, off) => {
     const ts = ring.view.getFloat64(off + RECORD_SEND_TIME, true);
     if (last >= 0) intervals.push(ts - last);
     last = ts;
   });
-  const pool = new ProducerPool({ ring: ring.share(), producers: 1, scenario: { records: 200, ratePerProducer: 1000, payload: 24 }, logLevel: 'warn' });
+  const pool = new ProducerPool({ ring: ring.share(), producers: 1, scenario: { records: 200, ratePerProducer: 1000, payload: INSTRUMENTED_HEADER_BYTES }, logLevel: 'warn' });
   await pool.run();
   consumer.consume();
   consumer.close();

@@ -42,7 +42,7 @@ const consumer = await ConsumerRuntime.start({ rings: [ring] });
 const pool = new ProducerPool({
   ring: ring.share(),
   producers: Number(values.producers),
-  scenario: { records: Number.MAX_SAFE_INTEGER, payload: { min: 24, max: 4000 }, discardRatio: 0.2, wakeup: { sampled: 8 } },
+  scenario: { records: Number.MAX_SAFE_INTEGER, payload: { min: 32, max: 4000 }, discardRatio: 0.2, wakeup: { sampled: 8 } },
   faults: { everyMs: Number(values['every-ms']), methods, points: methods.includes('terminate') ? undefined : ['between', 'in-lock', 'after-reserve', 'after-submit'], maxKills: kills },
   logLevel: 'error',
 });
