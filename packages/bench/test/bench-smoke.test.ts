@@ -47,9 +47,17 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
   }
   // On a loaded 2-core machine a 25 ms window may see nothing from one run; all of them cannot.
   t.true(report.scenarios.reduce((a, s) => a + s.windows.reduce((b, w) => b + w.hits, 0), 0) > 0, 'records were consumed');
-  const latency = report.scenarios.find((s) => s.name === 'rb-latency')?.latency;
-  t.truthy(latency, 'the latency run reports a distribution');
-  t.true(latency !== undefined && latency !== null && latency.p50Us <= latency.p99Us && latency.p99Us <= latency.maxUs);
+  for (const name of ['rb-latency', 'rb-latency-busy']) {
+    const latency = report.scenarios.find((s) => s.name === name)?.latency;
+    t.truthy(latency, `${name} reports a distribution`);
+    t.true(latency !== undefined && latency !== null && latency.p50Us <= latency.p99Us && latency.p99Us <= latency.maxUs);
+  }
+  // The batched scenarios ran and delivered records through reserveBatch/submitBatch.
+  for (const name of ['rb-parallel-claim64', 'rb-peer-claim64', 'rb-b2b-claim64']) {
+    const s = report.scenarios.find((x) => x.name === name);
+    t.truthy(s, `${name} ran`);
+    t.true((s?.windows.reduce((b, w) => b + w.hits, 0) ?? 0) > 0, `${name} consumed records`);
+  }
   t.truthy(report.wake, 'the latency group measures the wake floor');
   t.is(report.wake?.floor.count, 200);
   t.is(report.wake?.consumer.count, 200);
@@ -62,7 +70,18 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
   t.true(report.micro.length >= 5 && report.micro.every((m) => Number.isFinite(m.nsPerOp) && m.nsPerOp > 0));
   t.deepEqual(
     report.goals.map((g) => g.id),
-    ['vs-ringbufjs', 'vs-postmessage', 'wakeup-b2b', 'wakeup-parallel', 'bandwidth-4k', 'zero-gc'],
+    [
+      'vs-ringbufjs',
+      'vs-postmessage',
+      'batch-vs-ringbufjs',
+      'wakeup-b2b',
+      'wakeup-parallel',
+      'bandwidth-4k',
+      'latency-busy-p50',
+      'latency-self-p50',
+      'latency-self-p99',
+      'zero-gc',
+    ],
   );
   t.true(report.goals.every((g) => g.value !== null && typeof g.met === 'boolean'));
   t.true(report.machine.cores >= 1 && report.machine.node === process.version && report.machine.cpuModel.length > 0);

@@ -35,7 +35,7 @@ export function latencyRows(r: BenchReport): string[][] {
   const row = (name: string, l: { p50Us: number; p90Us: number; p99Us: number; p999Us: number; maxUs: number; count: number }, what: string): void => {
     rows.push([name, micros(l.p50Us), micros(l.p90Us), micros(l.p99Us), micros(l.p999Us), micros(l.maxUs), String(l.count), what]);
   };
-  for (const s of r.scenarios) if (s.latency && !s.error) row(s.name, s.latency, 'commit to callback, consumer asleep in poll(-1)');
+  for (const s of r.scenarios) if (s.latency && !s.error) row(s.name, s.latency, s.description);
   if (r.wake) {
     row('consumer wake', r.wake.consumer, `sleeping ConsumerRuntime, flags-0 commit to handler (${r.wake.settleUs} µs settle)`);
     row('raw wait/notify', r.wake.floor, 'the floor: Atomics.notify -> Atomics.wait, two workers, no ring');

@@ -18,6 +18,10 @@ export const PRODUCER_COUNTS = [1, 2, 3, 4, 8];
 export const RECORD_SIZES = [16, 64, 1024, 4096, 65536];
 /** Batch counts swept in back-to-back mode. */
 export const BATCH_COUNTS = [1, 10, 50, 500, 2000];
+/** Records per reserveBatch/submitBatch in the batched scenarios (the issue's batch 64). */
+export const CLAIM = 64;
+/** Records per producer trigger in the batched scenarios: a multiple of CLAIM near BATCH_CNT. */
+export const BATCH_CNT_CLAIM = 8 * CLAIM;
 /** Default payload: 16 bytes (the kernel's is 8, record 16; ours carries 16, record 24). */
 export const PAYLOAD = 16;
 
@@ -69,16 +73,23 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   };
   add('parallel', 'rb-parallel', '1 producer, parallel, reserve+submit, plain flags', {});
   add('parallel', 'rb-parallel-sampled', `1 producer, parallel, sampled (rate ${SAMPLE_RATE})`, { sampleRate: SAMPLE_RATE });
+  add('parallel', `rb-parallel-claim${CLAIM}`, `1 producer, parallel, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`, { api: 'batch', claim: CLAIM, batchCnt: BATCH_CNT_CLAIM });
   // The peers run right after ours, with a reference run of ours between them, so that the ratios
   // compare runs close in time (the machine's load drifts over a full run).
   add('peers', 'rb-peer-ref', 'ours again, as rb-parallel, run among the peers for the ratios', {});
   add('peers', 'ringbufjs-1', 'ringbuf.js 0.4.0, one 16-byte item per push/pop', { impl: 'ringbuf.js', peerBatch: 1 });
+  add('peers', `rb-peer-claim${CLAIM}`, `ours, reserveBatch(16, ${CLAIM}) + submitBatch, run among the peers for the batched ratio`, {
+    api: 'batch',
+    claim: CLAIM,
+    batchCnt: BATCH_CNT_CLAIM,
+  });
   add('peers', 'postmessage-1', 'postMessage, one 16-byte record per message', { impl: 'postMessage', peerBatch: 1 });
   add('peers', 'rb-peer-ref-2', 'ours again, as rb-parallel, run among the peers for the ratios', {});
   add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', { impl: 'ringbuf.js', peerBatch: 64 });
   add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });
   add('b2b', 'rb-b2b', 'back-to-back, reserve+submit, plain flags (self-paced)', { mode: 'b2b' });
   add('b2b', 'rb-b2b-sampled', `back-to-back, sampled (rate ${SAMPLE_RATE})`, { mode: 'b2b', sampleRate: SAMPLE_RATE });
+  add('b2b', `rb-b2b-claim${CLAIM}`, `back-to-back, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`, { mode: 'b2b', api: 'batch', claim: CLAIM, batchCnt: BATCH_CNT_CLAIM });
   for (const rate of SAMPLE_RATES) {
     add('sample-rate', `rb-b2b-rate-${rate}`, `back-to-back, sampled, rate ${rate}`, { mode: 'b2b', sampleRate: rate });
   }
@@ -119,6 +130,11 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   add('latency', 'rb-latency', 'commit-to-callback latency, 1 record per 20 µs, plain flags (consumer sleeps)', {
     mode: 'paced',
     intervalUs: 20,
+  });
+  add('latency', 'rb-latency-busy', 'commit-to-callback latency, 1 record per 20 µs, plain flags (consumer busy-polls)', {
+    mode: 'paced',
+    intervalUs: 20,
+    consumerWait: 'busy',
   });
   return out;
 }

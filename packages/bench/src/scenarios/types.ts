@@ -58,8 +58,12 @@ export interface ScenarioParams {
   batchCnt: number;
   /** null: plain flags (self-paced wakeups); else the kernel's `--rb-sampled --rb-sample-rate N`. */
   sampleRate: number | null;
-  /** reserve+submit or output. */
-  api: 'reserve' | 'output';
+  /** reserve+submit, output, or the batched claim/publish (reserveBatch + submitBatch). */
+  api: 'reserve' | 'output' | 'batch';
+  /** api 'batch': records per reserveBatch/submitBatch. */
+  claim?: number;
+  /** How the consumer waits for records: sleep in poll(-1) (default), or busy-poll with poll(0). */
+  consumerWait?: 'sleep' | 'busy';
   payload: number;
   ringSize: number;
   /** Peers: records per push/postMessage. */

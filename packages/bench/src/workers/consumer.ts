@@ -43,9 +43,12 @@ const consumer = new Consumer(first, callback);
 for (const ring of others) consumer.add(ring, callback);
 const probe = new Probe('consumer');
 
+/** poll(-1) sleeps on the wake word; poll(0) never waits (a busy-polling consumer, one core busy). */
+const pollTimeout = params.consumerWait === 'busy' ? 0 : -1;
+
 function parallel(): void {
   while (!stopRequested(ctl)) {
-    if (consumer.poll(-1) > 0) {
+    if (consumer.poll(pollTimeout) > 0) {
       // Publishes the exact hit count after the pass; main reads it per window.
       Atomics.store(ctl, HITS_INDEX, hits);
     }

@@ -6,7 +6,9 @@
  * (the kernel's `wakeup_data_size = sample_rate * 16`, 16 being its record footprint).
  *
  * Modes: parallel (batches back to back until STOP), b2b (one batch per consumer trigger), paced
- * (one timestamped record every `intervalUs`, plain flags; for the latency distribution).
+ * (one timestamped record every `intervalUs`, plain flags; for the latency distribution). The api
+ * 'batch' claims `claim` records per reserveBatch and commits them with one submitBatch (beyond the
+ * kernel: the Disruptor's next(n) / publish(lo, hi)).
  */
 import { workerData } from 'node:worker_threads';
 import { BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingBuffer, recordFootprint, type RingShare } from '@ringbuf/core';
@@ -37,8 +39,25 @@ function flags(): number {
   return ring.query(BPF_RB_AVAIL_DATA) >= wakeupBytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
+const claim = params.claim ?? 64;
+
+/** The batched claim/publish: `batchCnt` records as reserveBatch(size, claim) + submitBatch. */
+function claimBatches(): void {
+  for (let done = 0; done < batchCnt; done += claim) {
+    const first = ring.reserveBatch(size, claim);
+    if (first < 0) {
+      drops = (drops + claim) | 0;
+      continue;
+    }
+    for (let i = 0; i < claim; i++) data.set(payload, ring.batchOffset(first, i));
+    ring.submitBatch(first, claim, flags());
+  }
+}
+
 function batch(): void {
-  if (useOutput) {
+  if (params.api === 'batch') {
+    claimBatches();
+  } else if (useOutput) {
     for (let i = 0; i < batchCnt; i++) {
       if (!ring.output(payload, flags())) drops = (drops + 1) | 0;
     }
