@@ -3,11 +3,12 @@
 // reads). Options: ?producers=N&size=BYTES&ring=BYTES.
 import { RingBuffer } from '@ringbuf/core';
 import { Consumer, OrderingVerifier } from '@ringbuf/consumer';
-import { RECORD_SEND_TIME, clockMicros } from '@ringbuf/instrument';
+import { INSTRUMENTED_HEADER_BYTES, RECORD_SEND_TIME, clockMicros } from '@ringbuf/instrument';
 
 const params = new URLSearchParams(location.search);
 const PRODUCERS = Number(params.get('producers') ?? 4);
-const SIZE = Number(params.get('size') ?? 64);
+// Every record carries the instrumented header, so no record is smaller than it.
+const SIZE = Math.max(INSTRUMENTED_HEADER_BYTES, Number(params.get('size') ?? 64));
 const RING_BYTES = Number(params.get('ring') ?? 1 << 20);
 const $ = (id) => document.getElementById(id);
 

@@ -7,6 +7,7 @@ import { RingBuffer, WakeGroup, CAN_BLOCK, consumerSleeping, type RingShare } fr
 import { Consumer, OrderingVerifier, iterateRecords, type VerifierReport, type RingCounters, type ConsumerCounters } from '@ringbuf/consumer';
 import { runWorker } from './workers.js';
 import { checkFiller, type ConsumerJob, type ConsumerResult, type ProducerJob, type ProducerResult } from './protocol.js';
+import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 
 const PRODUCER_WORKER = '/dist/page/producer-worker.js';
 const CONSUMER_WORKER = '/dist/page/consumer-worker.js';
@@ -45,7 +46,7 @@ function startProducers(shares: RingShare[], o: LoadOptions): Producers {
         producerId: id,
         records: o.records,
         seed: (o.seed + id * 0x9e3779b9) >>> 0,
-        minSize: o.minSize ?? 24,
+        minSize: o.minSize ?? INSTRUMENTED_HEADER_BYTES,
         maxSize: o.maxSize ?? 200,
         discardRatio: o.discardRatio ?? 0,
         flags: 0,

@@ -4,6 +4,7 @@
  */
 import type { RingShare } from '@ringbuf/core';
 import type { VerifierReport, RingCounters, ConsumerCounters } from '@ringbuf/consumer';
+import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 
 export interface ProducerJob {
   share: RingShare;
@@ -57,14 +58,14 @@ export type FromWorker<R> =
   | { type: 'result'; result: R }
   | { type: 'error'; error: { name: string; message: string; code?: string } };
 
-/** The byte the writer puts at index `i` (24 <= i < size) of record `seq` of `producerId`. */
+/** The byte the writer puts at index `i` (INSTRUMENTED_HEADER_BYTES <= i < size) of record `seq` of `producerId`. */
 export function fillerByte(producerId: number, seq: number, i: number): number {
   return (producerId * 31 + seq + i) & 0xff;
 }
 
 /** The verifier's filler check for {@link fillerByte} (allocation-free). */
 export function checkFiller(bytes: Uint8Array, offset: number, size: number, producerId: number, seq: number): boolean {
-  for (let i = 24; i < size; i++) if (bytes[offset + i] !== fillerByte(producerId, seq, i)) return false;
+  for (let i = INSTRUMENTED_HEADER_BYTES; i < size; i++) if (bytes[offset + i] !== fillerByte(producerId, seq, i)) return false;
   return true;
 }
 
