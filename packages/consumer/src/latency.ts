@@ -16,6 +16,12 @@
  *
  * Histograms can be posted between threads (they are cloneable), so a consumer worker records and
  * the main thread merges.
+ *
+ * Memory is bounded: an HdrHistogram's counts array spans a few hundred KB, filled with pages as
+ * values land, and a run with crash injection sees a new producer id for every replacement (2,000
+ * kills used to cost about 64 KB of RSS each). The first MAX_PRODUCER_HISTOGRAMS ids get a
+ * histogram each; every later id is recorded in one shared histogram, reported under id 0 (never a
+ * producer id) and as `others`. The total covers every record either way.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { clockMicros, RECORD_COMMIT_TIME, RECORD_PRODUCER_ID, RECORD_SEND_TIME, INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
@@ -38,8 +44,10 @@ export interface LatencyReport {
   unit: 'ns';
   /** All producers merged. */
   total: LatencySummary;
-  /** Per producer id. */
+  /** Per producer id (the first MAX_PRODUCER_HISTOGRAMS ids; later ones under OTHER_PRODUCERS, 0). */
   perProducer: Record<number, LatencySummary>;
+  /** Producer ids whose records were kept in the shared histogram (0: every id had its own). */
+  othersIds: number;
   /** Records whose send time was after the delivery time. */
   negative: number;
   /** The histograms themselves, per producer id (post them, `add()` them). */
@@ -54,6 +62,11 @@ export interface LatencyReport {
 }
 
 const NS_PER_US = 1000;
+
+/** Producer ids with a latency histogram of their own; later ids share the `others` histogram. */
+export const MAX_PRODUCER_HISTOGRAMS = 64;
+/** The key of the shared histogram of producers beyond MAX_PRODUCER_HISTOGRAMS (0 is no producer id). */
+export const OTHER_PRODUCERS = 0;
 
 /** Summarises a histogram (nanoseconds) in microseconds. An empty histogram gives zeros. */
 export function summarize(h: RecordableHistogram): LatencySummary {
@@ -82,6 +95,10 @@ export function mergeHistograms(histograms: Iterable<RecordableHistogram>): Reco
  */
 export class LatencyRecorder {
   private byProducer: (RecordableHistogram | undefined)[] = [];
+  /** Where each id's samples go once there are MAX_PRODUCER_HISTOGRAMS histograms (see the header). */
+  private own = 0;
+  private others: RecordableHistogram | undefined;
+  private othersIds = 0;
   private readonly ringHistogram = createHistogram();
   private readonly sendLagHistogram = createHistogram();
   private negatives = 0;
@@ -119,9 +136,17 @@ export class LatencyRecorder {
   }
 
   private newHistogram(producerId: number): RecordableHistogram {
-    const h = createHistogram();
-    this.byProducer[producerId] = h;
-    return h;
+    if (this.own < MAX_PRODUCER_HISTOGRAMS) {
+      this.own++;
+      const h = createHistogram();
+      this.byProducer[producerId] = h;
+      return h;
+    }
+    // Beyond the cap: this id shares the others' histogram (a slot in the sparse array, no histogram).
+    if (this.others === undefined) this.others = createHistogram();
+    this.othersIds++;
+    this.byProducer[producerId] = this.others;
+    return this.others;
   }
 
   /** Samples recorded so far. */
@@ -134,14 +159,19 @@ export class LatencyRecorder {
     const histograms = new Map<number, RecordableHistogram>();
     const perProducer: Record<number, LatencySummary> = {};
     this.byProducer.forEach((h, id) => {
-      if (h === undefined) return;
+      if (h === undefined || h === this.others) return;
       histograms.set(id, h);
       perProducer[id] = summarize(h);
     });
+    if (this.others !== undefined) {
+      histograms.set(OTHER_PRODUCERS, this.others);
+      perProducer[OTHER_PRODUCERS] = summarize(this.others);
+    }
     return {
       unit: 'ns',
       total: summarize(mergeHistograms(histograms.values())),
       perProducer,
+      othersIds: this.othersIds,
       negative: this.negatives,
       histograms,
       ring: summarize(this.ringHistogram),
@@ -167,8 +197,10 @@ export function mergeLatencyReports(reports: Iterable<LatencyReport>): LatencyRe
   const ringHistogram = createHistogram();
   const sendLagHistogram = createHistogram();
   let negative = 0;
+  let othersIds = 0;
   for (const report of reports) {
     negative += report.negative;
+    othersIds += report.othersIds;
     ringHistogram.add(report.ringHistogram);
     sendLagHistogram.add(report.sendLagHistogram);
     for (const [id, h] of report.histograms) {
@@ -186,6 +218,7 @@ export function mergeLatencyReports(reports: Iterable<LatencyReport>): LatencyRe
     unit: 'ns',
     total: summarize(mergeHistograms(histograms.values())),
     perProducer,
+    othersIds,
     negative,
     histograms,
     ring: summarize(ringHistogram),
