@@ -17,9 +17,9 @@
  * Histograms can be posted between threads (they are cloneable), so a consumer worker records and
  * the main thread merges.
  *
- * Memory is bounded: an HdrHistogram's counts array spans a few hundred KB, filled with pages as
- * values land, and a run with crash injection sees a new producer id for every replacement (2,000
- * kills used to cost about 64 KB of RSS each). The first MAX_PRODUCER_HISTOGRAMS ids get a
+ * Memory is bounded: an HdrHistogram's counts array spans up to about 350 KB, filled with pages as
+ * values land, and a run with crash injection sees a new producer id for every replacement (kills
+ * used to cost about 64 KB of RSS each). The first MAX_PRODUCER_HISTOGRAMS ids (16) get a
  * histogram each; every later id is recorded in one shared histogram, reported under id 0 (never a
  * producer id) and as `others`. The total covers every record either way.
  */
@@ -64,7 +64,7 @@ export interface LatencyReport {
 const NS_PER_US = 1000;
 
 /** Producer ids with a latency histogram of their own; later ids share the `others` histogram. */
-export const MAX_PRODUCER_HISTOGRAMS = 64;
+export const MAX_PRODUCER_HISTOGRAMS = 16;
 /** The key of the shared histogram of producers beyond MAX_PRODUCER_HISTOGRAMS (0 is no producer id). */
 export const OTHER_PRODUCERS = 0;
 
