@@ -33,7 +33,7 @@ const control = new SharedLayout();
 export const START_INDEX = control.line().int32();
 /** Set to 1 by main: every loop ends. */
 export const STOP_INDEX = control.int32();
-/** Main's phase: {@link PHASE_WARMUP}, {@link PHASE_MEASURE}, {@link PHASE_DONE}. */
+/** Main's phase: {@link PHASE_WARMUP}, {@link PHASE_SETTLE}, {@link PHASE_MEASURE}, {@link PHASE_DONE}. */
 export const PHASE_INDEX = control.int32();
 /** Workers that reached the start barrier. */
 export const READY_INDEX = control.line().int32();
@@ -59,6 +59,11 @@ export const CONTROL_BYTES = control.bytes();
 export const PHASE_WARMUP = 0;
 export const PHASE_MEASURE = 1;
 export const PHASE_DONE = 2;
+/**
+ * Between warm-up and measurement: each worker forces one collection of its start-up garbage (module
+ * loading, compilation), so that a scavenge in the windows can only come from steady-state garbage.
+ */
+export const PHASE_SETTLE = 3;
 
 /**
  * Index of producer `p`'s drop counter (read once per worker at start, and per window by main).

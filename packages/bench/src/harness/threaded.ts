@@ -16,6 +16,7 @@ import {
   PHASE_DONE,
   PHASE_INDEX,
   PHASE_MEASURE,
+  PHASE_SETTLE,
   READY_INDEX,
   START_INDEX,
   STOP_INDEX,
@@ -40,6 +41,9 @@ interface Spawned {
   /** Whether the consumer is an event-loop worker told to stop by a message. */
   messageStop: Worker[];
 }
+
+/** How long the workers get to collect their start-up garbage before the windows open. */
+const SETTLE_MS = 30;
 
 function spawn(s: ThreadedScenario, ctl: SharedArrayBuffer, logLevel: LogLevel): Spawned {
   const p = s.params;
@@ -116,6 +120,10 @@ export async function runThreaded(s: ThreadedScenario, timing: Timing, log: Logg
     // Wakes the threads sleeping at the barrier.
     Atomics.notify(ctl, START_INDEX);
     await delay(timing.warmupMs);
+    // Publishes the settle phase (each worker forces one GC of its start-up garbage); pairs with
+    // Probe.check(). The forced collections are not counted; the windows count every other one.
+    Atomics.store(ctl, PHASE_INDEX, PHASE_SETTLE);
+    await delay(SETTLE_MS);
     // Publishes the measure phase (workers note their heap); pairs with Probe.check().
     Atomics.store(ctl, PHASE_INDEX, PHASE_MEASURE);
     measureStartUs = clockMicros();
