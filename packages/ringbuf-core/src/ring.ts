@@ -360,10 +360,9 @@ export class RingBuffer {
     const prodPos = i32[PROD_POS_INDEX]!;
     const newProdPos = (prodPos + len) | 0;
     let pendPos = i32[PENDING_POS_INDEX]!;
-    if (!this.isSpan(pendPos, prodPos)) {
-      unlock(i32);
-      throw new RingBufCorruptionError(pendPos >>> 0, `corrupt positions: pending_pos ${pendPos >>> 0} is not within a ring of producer_pos ${prodPos >>> 0}`);
-    }
+    // pending_pos lies within a ring behind producer_pos (isSpan's rule, inline on the hot path).
+    const pendSpan = (prodPos - pendPos) | 0;
+    if (pendSpan < 0 || pendSpan >= this.size) throw this.unlockedCorruption(pendPos, prodPos, 0, 'pending');
     // Advance pending_pos past committed and discarded records (the 2024 overrun fix, P-pend);
     // bounded: every step moves at least 8 bytes and none passes producer_pos.
     while (pendPos !== prodPos) {
@@ -374,8 +373,7 @@ export class RingBuffer {
       // The bound: a committed record ends at or before producer_pos, and its owner word names a
       // producer id (zeroed memory does not); else corruption.
       if (step > ((prodPos - pendPos) | 0) || (i32[headerIndex(pendPos & mask) + HDR_OWNER_WORD]! - 1) >>> 0 >= MAX_PRODUCER_ID) {
-        unlock(i32);
-        throw this.frameError(pendPos, prodPos, hdr);
+        throw this.unlockedCorruption(pendPos, prodPos, hdr, 'header');
       }
       pendPos = (pendPos + step) | 0;
     }
@@ -399,8 +397,7 @@ export class RingBuffer {
         }
       }
     } else if (!this.overwriteOldest(prodPos, newProdPos)) {
-      unlock(i32);
-      throw new RingBufCorruptionError(this.overwritePos() >>> 0, `corrupt overwrite_pos or header before producer_pos ${prodPos >>> 0}`);
+      throw this.unlockedCorruption(this.overwritePos(), prodPos, 0, 'overwrite');
     }
     // Plain stores: published to the consumer by the producer_pos store below, to other producers
     // by our unlock.
@@ -421,6 +418,19 @@ export class RingBuffer {
     if (count === 1) this.reservations.addOne(hdrOffset, prodPos, footprint);
     else this.reservations.add(prodPos, footprint, count);
     return hdrOffset + BPF_RINGBUF_HDR_SZ;
+  }
+
+  /**
+   * Releases the lock and builds the error for corruption found under it (out of line, so that
+   * reserveLocked stays small enough for V8 to inline into reserve).
+   */
+  private unlockedCorruption(pos: number, prodPos: number, hdr: number, what: 'pending' | 'header' | 'overwrite'): RingBufCorruptionError {
+    unlock(this.i32);
+    if (what === 'header') return this.frameError(pos, prodPos, hdr);
+    if (what === 'pending') {
+      return new RingBufCorruptionError(pos >>> 0, `corrupt positions: pending_pos ${pos >>> 0} is not within a ring of producer_pos ${prodPos >>> 0}`);
+    }
+    return new RingBufCorruptionError(pos >>> 0, `corrupt overwrite_pos or header before producer_pos ${prodPos >>> 0}`);
   }
 
   /**
