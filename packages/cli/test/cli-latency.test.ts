@@ -3,7 +3,7 @@
  * lossless and in order; bad options. No timing is asserted (only that percentiles are ordered).
  */
 import test from 'ava';
-import { runCli, testSeed } from './cli-run.js';
+import { badOptionTests, runCli, testSeed } from './cli-run.js';
 
 interface Pct {
   p50: number;
@@ -69,14 +69,4 @@ const bad: Array<[string[], RegExp]> = [
   [['latency', '--sampled', '0'], /--sampled: '0' is not an integer from 1/],
   [['latency', '--floor-samples', '1'], /--floor-samples: '1' is not an integer from 2/],
 ];
-for (const [args, pattern] of bad) {
-  test(`\`ringbuf ${args.join(' ')}\` exits 2 with one line naming the option`, async (t) => {
-    const { code, stdout, stderr } = await runCli(args, 20_000);
-    t.is(code, 2);
-    t.is(stdout, '');
-    const lines = stderr.trimEnd().split('\n');
-    t.is(lines.length, 1, stderr);
-    t.regex(lines[0] ?? '', /^ringbuf latency: /);
-    t.regex(lines[0] ?? '', pattern);
-  });
-}
+badOptionTests(test, bad);

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { HOLD_ENV } from '../src/run/engine.js';
-import { runCli, startCli, testSeed } from './cli-run.js';
+import { badOptionTests, runCli, startCli, testSeed } from './cli-run.js';
 
 interface LoadJson {
   producers: number;
@@ -181,18 +181,7 @@ const bad: Array<[string[], RegExp]> = [
   [['load', '--bogus'], /unknown option '--bogus': accepted options are .*--producers/],
   [['load', 'now'], /unexpected argument 'now'/],
 ];
-for (const [args, pattern] of bad) {
-  test(`\`ringbuf ${args.join(' ')}\` exits 2 with one line naming the option`, async (t) => {
-    const { code, stdout, stderr } = await runCli(args, 20_000);
-    t.is(code, 2);
-    t.is(stdout, '');
-    const lines = stderr.trimEnd().split('\n');
-    t.is(lines.length, 1, stderr);
-    t.regex(lines[0] ?? '', /^ringbuf load: /);
-    t.regex(lines[0] ?? '', pattern);
-    t.notRegex(stderr, /\n\s+at /);
-  });
-}
+badOptionTests(test, bad);
 
 test.serial('load --help lists every option and runs nothing', async (t) => {
   const { code, stdout } = await runCli(['load', '--help']);

@@ -3,7 +3,7 @@
  * per-producer rings drained in turn it shows some; JSON shape, table, bad options.
  */
 import test from 'ava';
-import { runCli, testSeed } from './cli-run.js';
+import { badOptionTests, runCli, testSeed } from './cli-run.js';
 
 interface Side {
   events: number;
@@ -65,14 +65,4 @@ const bad: Array<[string[], RegExp]> = [
   [['order', '--ring-size', '1000'], /--ring-size: '1000' is not a power of two/],
   [['order', '--examples', '99'], /--examples: '99' is not an integer from 0 to 16/],
 ];
-for (const [args, pattern] of bad) {
-  test(`\`ringbuf ${args.join(' ')}\` exits 2 with one line naming the option`, async (t) => {
-    const { code, stdout, stderr } = await runCli(args, 20_000);
-    t.is(code, 2);
-    t.is(stdout, '');
-    const lines = stderr.trimEnd().split('\n');
-    t.is(lines.length, 1, stderr);
-    t.regex(lines[0] ?? '', /^ringbuf order: /);
-    t.regex(lines[0] ?? '', pattern);
-  });
-}
+badOptionTests(test, bad);

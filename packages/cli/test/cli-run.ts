@@ -1,6 +1,7 @@
 /** Spawning the built CLI for the cli-*.test.ts files. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { TestFn } from 'ava';
 
 export const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
@@ -80,4 +81,23 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): LiveCli {
 export function testSeed(): number {
   const env = process.env['RINGBUF_TEST_SEED'];
   return env !== undefined && /^\d+$/.test(env) ? Number(env) : Date.now() & 0x7fffffff;
+}
+
+/**
+ * One test per row: `ringbuf <args>` must exit 2 with exactly one line on stderr that starts with
+ * `ringbuf <command>: ` and matches `pattern`, nothing on stdout and no stack trace.
+ */
+export function badOptionTests(test: TestFn, rows: ReadonlyArray<readonly [string[], RegExp]>): void {
+  for (const [args, pattern] of rows) {
+    test(`\`ringbuf ${args.join(' ')}\` exits 2 with one line naming the option`, async (t) => {
+      const { code, stdout, stderr } = await runCli(args, 20_000);
+      t.is(code, 2);
+      t.is(stdout, '');
+      const lines = stderr.trimEnd().split('\n');
+      t.is(lines.length, 1, stderr);
+      t.regex(lines[0] ?? '', new RegExp(`^ringbuf ${args[0] ?? ''}: `));
+      t.regex(lines[0] ?? '', pattern);
+      t.notRegex(stderr, /\n\s+at /);
+    });
+  }
 }

@@ -6,6 +6,9 @@
  * per read on Node 20), free of garbage once V8 inlines it and removes its `[seconds, nanoseconds]`
  * array by escape analysis. Where there is no `process` (a browser's workers), `performance.now()`
  * from `performance.timeOrigin`, shared by the realms of one agent cluster.
+ *
+ * `@ringbuf/core` has the same clock in milliseconds (`monotonicMs`); this layer keeps its own few
+ * lines so that its `dist/` imports nothing: browser workers load it by URL, without an import map.
  */
 type Hrtime = () => [number, number];
 

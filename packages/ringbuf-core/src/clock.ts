@@ -10,8 +10,8 @@
  * `performance.now()`). It is reached through `globalThis.process`, so core keeps no `node:`
  * import; where there is no `process` (a browser) `performance.now()` serves.
  *
- * The origin is arbitrary (Node: the hrtime epoch, process-wide; a browser: the realm's time
- * origin): use differences only.
+ * The origin is arbitrary (Node: the hrtime epoch, process-wide; a browser: the Unix epoch through
+ * `performance.timeOrigin`): use differences only.
  */
 
 type Hrtime = () => [number, number];
@@ -24,7 +24,8 @@ function hrtimeMs(): number {
 }
 
 function performanceMs(): number {
-  return performance.now();
+  // From the shared time origin, so that two workers' readings compare (each realm has its own).
+  return performance.timeOrigin + performance.now();
 }
 
 /** Milliseconds on a monotonic clock with an arbitrary origin. */
