@@ -15,8 +15,8 @@ import test from 'ava';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BPF_RB_FORCE_WAKEUP, RingBuffer } from '@ringbuf/core';
 import { mulberry32, seedFromEnv } from './helpers/prng.js';
-import type { ConsumerConfig, ConsumerReport } from './fixtures/stress-consumer.js';
-import { derive, firstFew, reports, start, sum, type Running } from './fixtures/stress-harness.js';
+import type { ConsumerReport } from './fixtures/stress-consumer.js';
+import { consumerConfig, derive, firstFew, reports, type Running, start, type StressRun, sum } from './fixtures/stress-harness.js';
 import {
   VICTIM_HOLDING_LOCK,
   VICTIM_HOLDING_RECORD,
@@ -57,20 +57,9 @@ for (const [round, mode] of MODES.entries()) {
     const ring = RingBuffer.create({ size: 16 * 1024, producerId: MAIN_ID });
     const control = createControl();
     const ctrl = new Int32Array(control);
+    const run: StressRun = { share: ring.share(), control, producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
     const parties = PRODUCERS + 1;
-    const consumer = start<ConsumerReport>('consumer', CONSUMER, {
-      share: ring.share(),
-      control,
-      producers: PRODUCERS,
-      parties,
-      barrierTimeoutMs: 10_000,
-      seed,
-      minSize: MIN_SIZE,
-      maxSize: MAX_SIZE,
-      mode: 'strict',
-      publishDelivered: false,
-      maxExamples: 5,
-    } satisfies ConsumerConfig);
+    const consumer = start<ConsumerReport>('consumer', CONSUMER, consumerConfig(run));
     const common = {
       share: ring.share(),
       control,

@@ -10,10 +10,10 @@
 import test from 'ava';
 import { BPF_RB_OVERWRITE_POS, RingBuffer } from '@ringbuf/core';
 import { seedFromEnv } from './helpers/prng.js';
-import type { ConsumerConfig, ConsumerReport } from './fixtures/stress-consumer.js';
-import { derive, firstFew, reports, start, sum, type Running } from './fixtures/stress-harness.js';
+import type { ConsumerReport } from './fixtures/stress-consumer.js';
+import { consumerConfig, firstFew, producerConfig, reports, start, sum, type Running, type StressRun } from './fixtures/stress-harness.js';
 import { createControl } from './fixtures/stress-layout.js';
-import type { ProducerConfig, ProducerReport } from './fixtures/stress-producer.js';
+import type { ProducerReport } from './fixtures/stress-producer.js';
 
 const PRODUCER = new URL('./fixtures/stress-producer.js', import.meta.url);
 const CONSUMER = new URL('./fixtures/stress-consumer.js', import.meta.url);
@@ -30,44 +30,16 @@ for (let run = 1; run <= RUNS; run++) {
     const seed = seedFromEnv();
     t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
     const ring = RingBuffer.create({ size: 8192, overwrite: true, producerId: 100 });
-    const control = createControl();
-    const parties = PRODUCERS + 1;
-    const consumer = start<ConsumerReport>('consumer', CONSUMER, {
-      share: ring.share(),
-      control,
-      producers: PRODUCERS,
-      parties,
-      barrierTimeoutMs: 10_000,
-      seed,
-      minSize: MIN_SIZE,
-      maxSize: MAX_SIZE,
-      mode: 'overwrite',
-      publishDelivered: false,
-      slow: { batch: 2, pauseMs: 0.1 },
-      maxExamples: 5,
-    } satisfies ConsumerConfig);
+    const run: StressRun = { share: ring.share(), control: createControl(), producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
+    const consumer = start<ConsumerReport>('consumer', CONSUMER, consumerConfig(run, { mode: 'overwrite', slow: { batch: 2, pauseMs: 0.1 } }));
     const producers: Running<ProducerReport>[] = [];
     for (let p = 0; p < PRODUCERS; p++) {
       producers.push(
-        start<ProducerReport>(`producer ${p}`, PRODUCER, {
-          share: ring.share(),
-          control,
-          index: p,
-          producerId: p + 1,
-          seed,
-          streamSeed: derive(seed, p),
-          attempts: ATTEMPTS,
-          minSize: MIN_SIZE,
-          maxSize: MAX_SIZE,
-          discardRate: 0,
-          outputRate: 0.5,
-          flags: 'zero',
-          parties,
-          barrierTimeoutMs: 10_000,
-          kickOnFull: false,
-          backoffMs: 0,
-          countDone: true,
-        } satisfies ProducerConfig),
+        start<ProducerReport>(
+          `producer ${p}`,
+          PRODUCER,
+          producerConfig(run, p, { attempts: ATTEMPTS, discardRate: 0, outputRate: 0.5, flags: 'zero', kickOnFull: false, backoffMs: 0, countDone: true }),
+        ),
       );
     }
     const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>([consumer, ...producers], 45_000, 'overwrite run')) as [
