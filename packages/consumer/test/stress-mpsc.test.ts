@@ -14,12 +14,10 @@ import test, { type ExecutionContext } from 'ava';
 import { BPF_RB_FORCE_WAKEUP, BPF_RB_PROD_POS, RingBuffer } from '@ringbuf/core';
 import { seedFromEnv } from './helpers/prng.js';
 import type { ConsumerReport } from './fixtures/stress-consumer.js';
-import { consumerConfig, firstFew, producerConfig, reports, start, sum, type Running, type StressRun } from './fixtures/stress-harness.js';
+import { firstFew, reports, startStress, type StressRun, sum } from './fixtures/stress-harness.js';
 import { createControl } from './fixtures/stress-layout.js';
 import type { ProducerReport } from './fixtures/stress-producer.js';
 
-const PRODUCER = new URL('./fixtures/stress-producer.js', import.meta.url);
-const CONSUMER = new URL('./fixtures/stress-consumer.js', import.meta.url);
 const PRODUCERS = 4;
 const MIN_SIZE = 8;
 const MAX_SIZE = 600;
@@ -28,26 +26,16 @@ const RING_SIZE = 16 * 1024;
 async function runMpsc(t: ExecutionContext, seed: number, startPos: number, attempts: number): Promise<{ ring: RingBuffer; totalBytes: number }> {
   const ring = RingBuffer.create({ size: RING_SIZE, startPos, producerId: 100 });
   const run: StressRun = { share: ring.share(), control: createControl(), producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
-  const consumer = start<ConsumerReport>('consumer', CONSUMER, consumerConfig(run));
-  const producers: Running<ProducerReport>[] = [];
-  for (let p = 0; p < PRODUCERS; p++) {
-    producers.push(
-      start<ProducerReport>(
-        `producer ${p}`,
-        PRODUCER,
-        producerConfig(run, p, {
-          attempts,
-          discardRate: 0.1,
-          outputRate: 0.4,
-          flags: 'random',
-          kickOnFull: true,
-          backoffMs: 0.02,
-          doneRecord: { flags: BPF_RB_FORCE_WAKEUP, timeoutMs: 10_000 },
-          countDone: false,
-        }),
-      ),
-    );
-  }
+  const { consumer, producers } = startStress(run, {}, () => ({
+    attempts,
+    discardRate: 0.1,
+    outputRate: 0.4,
+    flags: 'random',
+    kickOnFull: true,
+    backoffMs: 0.02,
+    doneRecord: { flags: BPF_RB_FORCE_WAKEUP, timeoutMs: 10_000 },
+    countDone: false,
+  }));
   const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>([consumer, ...producers], 45_000, 'mpsc run')) as [
     ConsumerReport,
     ...ProducerReport[],

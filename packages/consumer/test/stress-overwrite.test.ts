@@ -11,12 +11,10 @@ import test from 'ava';
 import { BPF_RB_OVERWRITE_POS, RingBuffer } from '@ringbuf/core';
 import { seedFromEnv } from './helpers/prng.js';
 import type { ConsumerReport } from './fixtures/stress-consumer.js';
-import { consumerConfig, firstFew, producerConfig, reports, start, sum, type Running, type StressRun } from './fixtures/stress-harness.js';
+import { firstFew, reports, startStress, type StressRun, sum } from './fixtures/stress-harness.js';
 import { createControl } from './fixtures/stress-layout.js';
 import type { ProducerReport } from './fixtures/stress-producer.js';
 
-const PRODUCER = new URL('./fixtures/stress-producer.js', import.meta.url);
-const CONSUMER = new URL('./fixtures/stress-consumer.js', import.meta.url);
 const PRODUCERS = 2;
 const MIN_SIZE = 8;
 const MAX_SIZE = 600;
@@ -31,17 +29,15 @@ for (let run = 1; run <= RUNS; run++) {
     t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
     const ring = RingBuffer.create({ size: 8192, overwrite: true, producerId: 100 });
     const run: StressRun = { share: ring.share(), control: createControl(), producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
-    const consumer = start<ConsumerReport>('consumer', CONSUMER, consumerConfig(run, { mode: 'overwrite', slow: { batch: 2, pauseMs: 0.1 } }));
-    const producers: Running<ProducerReport>[] = [];
-    for (let p = 0; p < PRODUCERS; p++) {
-      producers.push(
-        start<ProducerReport>(
-          `producer ${p}`,
-          PRODUCER,
-          producerConfig(run, p, { attempts: ATTEMPTS, discardRate: 0, outputRate: 0.5, flags: 'zero', kickOnFull: false, backoffMs: 0, countDone: true }),
-        ),
-      );
-    }
+    const { consumer, producers } = startStress(run, { mode: 'overwrite', slow: { batch: 2, pauseMs: 0.1 } }, () => ({
+      attempts: ATTEMPTS,
+      discardRate: 0,
+      outputRate: 0.5,
+      flags: 'zero',
+      kickOnFull: false,
+      backoffMs: 0,
+      countDone: true,
+    }));
     const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>([consumer, ...producers], 45_000, 'overwrite run')) as [
       ConsumerReport,
       ...ProducerReport[],

@@ -18,12 +18,10 @@ import test from 'ava';
 import { RingBuffer } from '@ringbuf/core';
 import { seedFromEnv } from './helpers/prng.js';
 import type { ConsumerReport } from './fixtures/stress-consumer.js';
-import { consumerConfig, derive, firstFew, producerConfig, reports, type Running, start, type StressRun, sum } from './fixtures/stress-harness.js';
+import { derive, firstFew, reports, startStress, type StressRun, sum } from './fixtures/stress-harness.js';
 import { createControl } from './fixtures/stress-layout.js';
 import type { ProducerReport } from './fixtures/stress-producer.js';
 
-const PRODUCER = new URL('./fixtures/stress-producer.js', import.meta.url);
-const CONSUMER = new URL('./fixtures/stress-consumer.js', import.meta.url);
 const PRODUCERS = 2;
 const MIN_SIZE = 8;
 const MAX_SIZE = 600;
@@ -40,28 +38,18 @@ test.serial('flags 0 everywhere, consumer in poll(-1), producers self-paced in b
   const run: StressRun = { share: ring.share(), control: createControl(), producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
   // Mean burst 4.5 records: this many attempts give about BURSTS_PER_PRODUCER bursts per producer.
   const attempts = Math.round(BURSTS_PER_PRODUCER * ((BURST.min + BURST.max) / 2));
-  const consumer = start<ConsumerReport>('consumer', CONSUMER, consumerConfig(run, { publishDelivered: true }));
-  const producers: Running<ProducerReport>[] = [];
-  for (let p = 0; p < PRODUCERS; p++) {
-    producers.push(
-      start<ProducerReport>(
-        `producer ${p}`,
-        PRODUCER,
-        producerConfig(run, p, {
-          attempts,
-          discardRate: 0.1,
-          outputRate: 0.4,
-          flags: 'zero',
-          // No kicks: the kernel's self-pacing rule must be enough on its own.
-          kickOnFull: false,
-          backoffMs: 0,
-          burst: { ...BURST, catchUpTimeoutMs: CATCH_UP_TIMEOUT_MS },
-          doneRecord: { flags: 0, timeoutMs: 10_000 },
-          countDone: false,
-        }),
-      ),
-    );
-  }
+  const { consumer, producers } = startStress(run, { publishDelivered: true }, () => ({
+    attempts,
+    discardRate: 0.1,
+    outputRate: 0.4,
+    flags: 'zero',
+    // No kicks: the kernel's self-pacing rule must be enough on its own.
+    kickOnFull: false,
+    backoffMs: 0,
+    burst: { ...BURST, catchUpTimeoutMs: CATCH_UP_TIMEOUT_MS },
+    doneRecord: { flags: 0, timeoutMs: 10_000 },
+    countDone: false,
+  }));
   const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>([consumer, ...producers], 50_000, 'wakeup run')) as [
     ConsumerReport,
     ...ProducerReport[],
@@ -97,27 +85,17 @@ test.serial('flags 0 everywhere, consumer in poll(-1), bursts released by a barr
   t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
   const ring = RingBuffer.create({ size: 64 * 1024, producerId: 100 });
   const run: StressRun = { share: ring.share(), control: createControl(), producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
-  const consumer = start<ConsumerReport>('consumer', CONSUMER, consumerConfig(run, { episodes: { count: EPISODES, timeoutMs: EPISODE_TIMEOUT_MS } }));
-  const producers: Running<ProducerReport>[] = [];
-  for (let p = 0; p < PRODUCERS; p++) {
-    producers.push(
-      start<ProducerReport>(
-        `producer ${p}`,
-        PRODUCER,
-        producerConfig(run, p, {
-          streamSeed: derive(seed, 77, p),
-          attempts: 0,
-          discardRate: 0.1,
-          outputRate: 0.4,
-          flags: 'zero',
-          kickOnFull: false,
-          backoffMs: 0,
-          episodes: { count: EPISODES, min: 1, max: 4, timeoutMs: EPISODE_TIMEOUT_MS, jitterSpins: 4000 },
-          countDone: false,
-        }),
-      ),
-    );
-  }
+  const { consumer, producers } = startStress(run, { episodes: { count: EPISODES, timeoutMs: EPISODE_TIMEOUT_MS } }, (p) => ({
+    streamSeed: derive(seed, 77, p),
+    attempts: 0,
+    discardRate: 0.1,
+    outputRate: 0.4,
+    flags: 'zero',
+    kickOnFull: false,
+    backoffMs: 0,
+    episodes: { count: EPISODES, min: 1, max: 4, timeoutMs: EPISODE_TIMEOUT_MS, jitterSpins: 4000 },
+    countDone: false,
+  }));
   const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>([consumer, ...producers], 50_000, 'episode run')) as [
     ConsumerReport,
     ...ProducerReport[],

@@ -88,18 +88,11 @@ export interface DeathReport {
   replacedBy: number | undefined;
 }
 
-export interface PoolTotals {
-  attempted: number;
-  committed: number;
-  discarded: number;
-  dropped: number;
-  /** Sum of the producers' `abandoned`: records in the hands of producers that died. */
-  abandoned: number;
-  inFlight: number;
-  lockContended: number;
-  lockWaits: number;
-  lockTimeouts: number;
-}
+/** The pool's totals: the producers' counters summed (their `abandoned`: records in the hands of producers that died). */
+export type PoolTotals = Pick<
+  ProducerReport,
+  'attempted' | 'committed' | 'discarded' | 'dropped' | 'abandoned' | 'inFlight' | 'lockContended' | 'lockWaits' | 'lockTimeouts'
+>;
 
 /** The outcome of `run()`. */
 export interface PoolResult {

@@ -140,24 +140,21 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
   });
   const self = latencyOf(scenarios, 'rb-latency');
   const floor = wake?.floor ?? null;
-  const selfP50 = self && floor && floor.p50Us > 0 ? self.p50Us / floor.p50Us : null;
-  const selfP99 = self && floor && floor.p99Us > 0 ? self.p99Us / floor.p99Us : null;
-  out.push({
-    id: 'latency-self-p50',
-    goal: 'self-paced (sleeping consumer), commit -> callback p50 <= 1.5 x the wait/notify floor p50',
-    target: 1.5,
-    value: selfP50,
-    met: selfP50 !== null && selfP50 <= 1.5,
-    detail: self && floor ? `p50 ${fmt(self.p50Us, 1)} µs vs floor ${fmt(floor.p50Us, 1)} µs` : 'not run',
-  });
-  out.push({
-    id: 'latency-self-p99',
-    goal: 'self-paced (sleeping consumer), commit -> callback p99 <= 4 x the wait/notify floor p99',
-    target: 4,
-    value: selfP99,
-    met: selfP99 !== null && selfP99 <= 4,
-    detail: self && floor ? `p99 ${fmt(self.p99Us, 1)} µs vs floor ${fmt(floor.p99Us, 1)} µs` : 'not run',
-  });
+  for (const [id, pct, target] of [
+    ['latency-self-p50', 'p50', 1.5],
+    ['latency-self-p99', 'p99', 4],
+  ] as const) {
+    const key = pct === 'p50' ? 'p50Us' : 'p99Us';
+    const value = self && floor && floor[key] > 0 ? self[key] / floor[key] : null;
+    out.push({
+      id,
+      goal: `self-paced (sleeping consumer), commit -> callback ${pct} <= ${target} x the wait/notify floor ${pct}`,
+      target,
+      value,
+      met: value !== null && value <= target,
+      detail: self && floor ? `${pct} ${fmt(self[key], 1)} µs vs floor ${fmt(floor[key], 1)} µs` : 'not run',
+    });
+  }
   // Every run of ours counts, the latency runs included.
   const ourRuns = scenarios.filter((s) => (s.params.impl === 'ringbuf' || s.params.impl === 'spsc-rings') && !s.error);
   const gc = ourRuns.reduce((a, s) => a + s.gc.events, 0);
