@@ -11,7 +11,8 @@
  * from the newest extent, which is the one a producer commits next in the common case.
  *
  * The commonest case of all, one single record outstanding at a time (reserve, fill, submit), never
- * touches the table: it lives in one field (`single`, the header offset + 1; 0 when empty).
+ * touches the table: it lives in one field (`single`, the header offset + 1; 0 when empty), which
+ * `find` reports as an extent of its own (SINGLE), so callers see one kind of extent.
  */
 
 /** Words per extent: start position, footprint, count, uncommitted left. */
@@ -21,46 +22,41 @@ const FOOTPRINT = 1;
 const COUNT = 2;
 const LEFT = 3;
 const INITIAL_EXTENTS = 8;
+/** What `find` returns when this handle holds no such record. */
+export const NOT_HELD = -1;
+/** The extent index `find` gives the one-field slot. */
+const SINGLE = -2;
 
 export class Reservations {
   private table = new Int32Array(INITIAL_EXTENTS * EXTENT_WORDS);
   private extents = 0;
-  /** The fast slot: header offset + 1 of one outstanding single reservation, or 0. */
+  /** The fast slot: header offset + 1 of one outstanding single reservation, or 0, and its footprint. */
   private single = 0;
+  private singleFootprint = 0;
   /** Set by find(): the index of the record found within its extent. */
   foundIndex = 0;
 
   constructor(private readonly mask: number) {}
 
-  /** Extents outstanding (tests and diagnostics). */
-  get size(): number {
-    return this.extents + (this.single !== 0 ? 1 : 0);
-  }
-
   /** Records a single reservation whose header is at data offset `hdrOffset`. */
   addOne(hdrOffset: number, start: number, footprint: number): void {
-    if (this.single === 0) this.single = hdrOffset + 1;
-    else this.add(start, footprint, 1);
+    if (this.single !== 0) {
+      this.add(start, footprint, 1);
+      return;
+    }
+    this.single = hdrOffset + 1;
+    this.singleFootprint = footprint;
   }
 
   /**
-   * Takes the single reservation at `hdrOffset` out of the table, if this handle holds one there
-   * (a single record or a record of a batch). Returns false when it holds none.
+   * Takes the record at `hdrOffset` out of the table, if this handle holds one there (a single
+   * record or a record of a batch). Returns false when it holds none.
    */
   takeOne(hdrOffset: number): boolean {
-    if (this.single === hdrOffset + 1) {
-      this.single = 0;
-      return true;
-    }
     const e = this.find(hdrOffset, 1);
-    if (e < 0) return false;
+    if (e === NOT_HELD) return false;
     this.committed(e, 1);
     return true;
-  }
-
-  /** Whether a single reservation or a batch record starts at `hdrOffset` (without taking it). */
-  holds(hdrOffset: number): boolean {
-    return this.single === hdrOffset + 1 || this.find(hdrOffset, 1) >= 0;
   }
 
   /** Records a new reservation of `count` records of `footprint` bytes from position `start`. */
@@ -77,9 +73,13 @@ export class Reservations {
 
   /**
    * The extent holding records [i, i + n) that start at data offset `hdrOffset` (the header's offset,
-   * `pos & mask`), or -1. On success `foundIndex` is i.
+   * `pos & mask`), or NOT_HELD. On success `foundIndex` is i.
    */
   find(hdrOffset: number, n: number): number {
+    if (n === 1 && this.single === hdrOffset + 1) {
+      this.foundIndex = 0;
+      return SINGLE;
+    }
     const t = this.table;
     const mask = this.mask;
     for (let e = this.extents - 1; e >= 0; e--) {
@@ -92,26 +92,25 @@ export class Reservations {
         return e;
       }
     }
-    return -1;
+    return NOT_HELD;
   }
 
   /** Footprint of the records of extent `e`. */
   footprint(e: number): number {
-    return this.table[e * EXTENT_WORDS + FOOTPRINT]!;
-  }
-
-  /** Position of the first record of extent `e`. */
-  start(e: number): number {
-    return this.table[e * EXTENT_WORDS + START]!;
+    return e === SINGLE ? this.singleFootprint : this.table[e * EXTENT_WORDS + FOOTPRINT]!;
   }
 
   /** Records of extent `e`. */
   count(e: number): number {
-    return this.table[e * EXTENT_WORDS + COUNT]!;
+    return e === SINGLE ? 1 : this.table[e * EXTENT_WORDS + COUNT]!;
   }
 
   /** `n` records of extent `e` were committed; the extent goes when none is left. */
   committed(e: number, n: number): void {
+    if (e === SINGLE) {
+      this.single = 0;
+      return;
+    }
     const t = this.table;
     const at = e * EXTENT_WORDS;
     const left = t[at + LEFT]! - n;

@@ -71,7 +71,7 @@ import {
 import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, lockTag, tryLock, unlock, type LockStats } from './lock.js';
 import { posDiff, posMax } from './positions.js';
 import { WakeGroup, isSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
-import { Reservations } from './reservations.js';
+import { NOT_HELD, Reservations } from './reservations.js';
 
 /** Largest producer id: ids are stored shifted left by one in the lock word. */
 export const MAX_PRODUCER_ID = 2 ** 30 - 1;
@@ -340,9 +340,7 @@ export class RingBuffer {
   batchOffset(first: number, i: number): number {
     const hdrOffset = this.checkedOffset(first) - BPF_RINGBUF_HDR_SZ;
     const e = this.reservations.find(hdrOffset, 1);
-    // A batch of one record may sit in the handle's single-record slot.
-    if (e < 0 && i === 0 && this.reservations.holds(hdrOffset)) return first;
-    if (e < 0 || this.reservations.foundIndex !== 0 || typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= this.reservations.count(e)) {
+    if (e === NOT_HELD || this.reservations.foundIndex !== 0 || typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= this.reservations.count(e)) {
       throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `${String(first)} is not the first record of a batch of this handle with a record ${String(i)}`);
     }
     return ((hdrOffset + i * this.reservations.footprint(e)) & this.mask) + BPF_RINGBUF_HDR_SZ;
@@ -535,13 +533,9 @@ export class RingBuffer {
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
       throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `a batch commit needs a record count of at least 1, got ${String(count)}`);
     }
-    if (count === 1) {
-      this.commitOne(offset, flags, discardBit);
-      return;
-    }
     const reservations = this.reservations;
     const e = reservations.find(hdrOffset, count);
-    if (e < 0) throw this.notBusyError(offset);
+    if (e === NOT_HELD) throw this.notBusyError(offset);
     const i32 = this.i32;
     const mask = this.mask;
     const footprint = reservations.footprint(e);

@@ -88,7 +88,7 @@ export function sleep(wake: WakeWord, timeoutMs: number): 'ok' | 'not-equal' | '
   checkTimeout(timeoutMs, 'sleep');
   if (!CAN_BLOCK) {
     // Withdraws the caller's announcement: nobody will sleep, so producers must stop notifying.
-    Atomics.store(wake, WAKE_WORD_INDEX, WAKE_AWAKE);
+    cancelSleep(wake);
     throw new RingBufError(
       'ERR_RINGBUF_CANNOT_BLOCK',
       'this thread may not block in Atomics.wait (a browser main thread): use pollAsync or iterateRecords',
