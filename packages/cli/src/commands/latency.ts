@@ -152,9 +152,9 @@ export async function run(argv: string[]): Promise<number> {
             name: policy.name,
             wakeup: typeof policy.wakeup === 'string' ? policy.wakeup : `sampled:${policy.wakeup.sampled}`,
             wait: policy.wait,
-            latencyUs: dist(o.latencyUs),
-            ringLatencyUs: dist(o.ringLatencyUs),
-            sendLagUs: dist(o.sendLagUs),
+            latencyUs: o.latencyUs,
+            ringLatencyUs: o.ringLatencyUs,
+            sendLagUs: o.sendLagUs,
             floorMultiple: { latency: multiples(o.latencyUs, floorUs), ring: multiples(o.ringLatencyUs, floorUs) },
             samples: o.latencyUs.count,
             records: o.records,
@@ -208,11 +208,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     interrupts.end();
   }
-}
-
-/** A distribution as the JSON reports it. */
-function dist(l: LatencyPercentiles): { p50: number; p90: number; p99: number; p999: number; max: number; count: number } {
-  return { p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999, max: l.max, count: l.count };
 }
 
 /** A distribution's p50 and p99 as multiples of the floor's (0 when the floor has no samples). */
