@@ -5,8 +5,15 @@
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { LOG_LEVELS, defaultLogLevel } from '@ringbuf/instrument/log';
 import { MAX_PRODUCER_ID, RingBuffer, layout, type RingShare } from '@ringbuf/core';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PoolError, describe } from './errors.js';
+import type { RunOptions } from './pool.js';
+import { isSeed } from './prng.js';
+
+export { PoolError } from './errors.js';
+export type { PoolErrorCode } from './errors.js';
 
 /** The producer id of the main thread's recovery handles: never given to a producer. */
 export const RECOVERY_PRODUCER_ID = MAX_PRODUCER_ID;
@@ -17,27 +24,7 @@ export const RECOVERY_PRODUCER_ID = MAX_PRODUCER_ID;
  */
 const RECOVERY_LOCK_TIMEOUT_MS = 10;
 
-/** Error codes of the producer pool. */
-export type PoolErrorCode =
-  /** A pool option is missing or out of range (producers, rings, seed, faults...). */
-  | 'ERR_POOL_OPTIONS'
-  /** A scenario option is missing, out of range, or combined with one it cannot go with. */
-  | 'ERR_POOL_SCENARIO'
-  /** `run()` called while a run is in progress or after the pool was closed. */
-  | 'ERR_POOL_STATE';
-
-/** A refused pool call; nothing was started. */
-export class PoolError extends Error {
-  override readonly name: string = 'PoolError';
-  constructor(
-    readonly code: PoolErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Payload size of each record: fixed, uniform in [min, max], or a weighted list. */
+/** Payload size of each record: fixed, uniform in [min, max], or a weighted list (at most 1024 entries). */
 export type PayloadSize = number | { min: number; max: number } | { weighted: ReadonlyArray<{ size: number; weight: number }> };
 
 /**
@@ -104,7 +91,7 @@ export interface Scenario {
    * ordering verifier and the latency stamps use the header).
    */
   producerModule?: string;
-  /** Passed to the producer module's `init` (structured-cloneable). */
+  /** Passed to the producer module's `init` (structured-cloneable; only with `producerModule`). */
   producerOptions?: unknown;
 }
 
@@ -124,7 +111,7 @@ export interface FaultOptions {
    * @default ['anywhere', 'between', 'in-lock', 'after-reserve', 'after-submit']
    */
   points?: readonly DiePointName[];
-  /** Stop injecting after this many kills. @default Infinity */
+  /** Stop injecting after this many kills (a non-negative integer, or Infinity). @default Infinity */
   maxKills?: number;
 }
 
@@ -137,7 +124,7 @@ export interface ProducerPoolOptions {
   /** Shorthand for `faults: { everyMs }`. */
   killEveryMs?: number;
   faults?: FaultOptions;
-  /** Seed of every random choice (sizes, discards, kills). @default Date.now() & 0x7fffffff */
+  /** Seed of every random choice (sizes, discards, kills): a 32-bit integer, -2^31 to 2^32 - 1. @default Date.now() & 0x7fffffff */
   seed?: number;
   /** pino level for lifecycle logs. @default env RINGBUF_LOG_LEVEL, else 'warn' */
   logLevel?: string;
@@ -145,7 +132,7 @@ export interface ProducerPoolOptions {
   lockTimeoutMs?: number;
   /** First producer id; ids increase from it and are never reused. @default 1 */
   firstProducerId?: number;
-  /** Relative tolerance on the open-loop rate before it is reported as not met. @default 0.05 */
+  /** Relative tolerance (0 to 1) on the open-loop rate before it is reported as not met. @default 0.05 */
   rateTolerance?: number;
 }
 
@@ -180,146 +167,232 @@ export interface FilledScenario {
 }
 
 const MAX_PAYLOAD = 2 ** 24;
+/** Entries of a weighted payload list (each record's size is picked by a scan of the list). */
+const MAX_WEIGHTED_SIZES = 1024;
 
 function scenarioError(message: string): PoolError {
   return new PoolError('ERR_POOL_SCENARIO', message);
+}
+
+function optionsError(message: string): PoolError {
+  return new PoolError('ERR_POOL_OPTIONS', message);
+}
+
+/** An object that is neither null, an array nor a function: what an options bag must be. */
+function isBag(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Refuses a key the bag's shape does not have (a typo would otherwise be ignored in silence). */
+function checkKeys(bag: object, known: Readonly<Record<string, true>>, what: string, error: (message: string) => PoolError): void {
+  for (const key of Object.keys(bag)) {
+    if (!Object.hasOwn(known, key)) throw error(`${what} has no option ${JSON.stringify(key)} (known: ${Object.keys(known).join(', ')})`);
+  }
 }
 
 function isPosInt(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
 }
 
+function isPosFinite(n: unknown): n is number {
+  return typeof n === 'number' && n > 0 && Number.isFinite(n);
+}
+
+function isNonNegFinite(n: unknown): n is number {
+  return typeof n === 'number' && n >= 0 && Number.isFinite(n);
+}
+
 function isSize(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_PAYLOAD;
 }
 
-/**
- * Validates a scenario against the ring sizes it will run on.
- * @throws PoolError `ERR_POOL_SCENARIO` naming the first bad field.
- */
-export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledScenario {
-  if (s === null || typeof s !== 'object') throw scenarioError('scenario must be an object');
-  const { records, durationMs } = s;
-  if (records === undefined && durationMs === undefined && s.stages === undefined) throw scenarioError('scenario needs records, durationMs or stages');
-  if (records !== undefined && !isPosInt(records)) throw scenarioError(`records must be a positive integer, got ${String(records)}`);
-  if (durationMs !== undefined && !(typeof durationMs === 'number' && durationMs > 0 && Number.isFinite(durationMs))) {
-    throw scenarioError(`durationMs must be a positive finite number, got ${String(durationMs)}`);
-  }
-  const payload = s.payload ?? 64;
-  let sizeKind: FilledScenario['sizeKind'];
-  let sizeMin: number;
-  let sizeMax: number;
-  let meanSize: number;
-  const weightedSizes: number[] = [];
-  const weightedCum: number[] = [];
+const SCENARIO_KEYS = {
+  records: true,
+  durationMs: true,
+  payload: true,
+  api: true,
+  discardRatio: true,
+  wakeup: true,
+  batch: true,
+  ratePerProducer: true,
+  instrumented: true,
+  dropBackoffUs: true,
+  causal: true,
+  stages: true,
+  producerModule: true,
+  producerOptions: true,
+} as const satisfies Record<keyof Scenario, true>;
+
+interface FilledSize {
+  sizeKind: FilledScenario['sizeKind'];
+  sizeMin: number;
+  sizeMax: number;
+  meanSize: number;
+  weightedSizes: number[];
+  weightedCum: number[];
+}
+
+/** The `payload` option: a size, { min, max } or { weighted: [{ size, weight }, ...] }. */
+function fillPayload(payload: unknown): FilledSize {
   if (typeof payload === 'number') {
-    if (!isSize(payload)) throw scenarioError(`payload size must be an integer from 0 to ${MAX_PAYLOAD}, got ${payload}`);
-    sizeKind = 'fixed';
-    sizeMin = sizeMax = meanSize = payload;
-  } else if (payload !== null && typeof payload === 'object' && 'weighted' in payload) {
-    const list = payload.weighted;
-    if (!Array.isArray(list) || list.length === 0) throw scenarioError('payload.weighted must be a non-empty array of { size, weight }');
-    let total = 0;
-    for (const entry of list as ReadonlyArray<{ size: number; weight: number }>) {
-      if (!isSize(entry?.size)) throw scenarioError(`weighted payload size must be an integer from 0 to ${MAX_PAYLOAD}, got ${String(entry?.size)}`);
-      if (!(typeof entry.weight === 'number' && entry.weight > 0 && Number.isFinite(entry.weight))) {
-        throw scenarioError(`weighted payload weight must be a positive number, got ${String(entry.weight)}`);
-      }
-      total += entry.weight;
+    if (!isSize(payload)) throw scenarioError(`payload size must be an integer from 0 to ${MAX_PAYLOAD}, got ${describe(payload)}`);
+    return { sizeKind: 'fixed', sizeMin: payload, sizeMax: payload, meanSize: payload, weightedSizes: [], weightedCum: [] };
+  }
+  if (!isBag(payload)) throw scenarioError(`payload must be a number, { min, max } or { weighted: [...] }, got ${describe(payload)}`);
+  if ('weighted' in payload) {
+    checkKeys(payload, { weighted: true }, 'payload { weighted }', scenarioError);
+    const list: unknown = payload['weighted'];
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_WEIGHTED_SIZES) {
+      throw scenarioError(`payload.weighted must be an array of 1 to ${MAX_WEIGHTED_SIZES} { size, weight }, got ${describe(list)}${Array.isArray(list) ? ` of ${list.length}` : ''}`);
     }
+    let total = 0;
+    let sizeMin = Infinity;
+    let sizeMax = -Infinity;
+    for (const [i, entry] of (list as unknown[]).entries()) {
+      if (!isBag(entry)) throw scenarioError(`payload.weighted[${i}] must be { size, weight }, got ${describe(entry)}`);
+      checkKeys(entry, { size: true, weight: true }, `payload.weighted[${i}]`, scenarioError);
+      const { size, weight } = entry;
+      if (!isSize(size)) throw scenarioError(`payload.weighted[${i}].size must be an integer from 0 to ${MAX_PAYLOAD}, got ${describe(size)}`);
+      if (!isPosFinite(weight)) throw scenarioError(`payload.weighted[${i}].weight must be a positive finite number, got ${describe(weight)}`);
+      total += weight;
+      sizeMin = Math.min(sizeMin, size);
+      sizeMax = Math.max(sizeMax, size);
+    }
+    if (!Number.isFinite(total)) throw scenarioError('payload.weighted: the weights add up to Infinity');
+    const entries = list as ReadonlyArray<{ size: number; weight: number }>;
+    const weightedSizes: number[] = [];
+    const weightedCum: number[] = [];
     let acc = 0;
-    meanSize = 0;
-    for (const entry of list as ReadonlyArray<{ size: number; weight: number }>) {
+    let meanSize = 0;
+    for (const entry of entries) {
       acc += entry.weight / total;
       meanSize += (entry.size * entry.weight) / total;
       weightedSizes.push(entry.size);
       weightedCum.push(acc);
     }
     weightedCum[weightedCum.length - 1] = 1;
-    sizeKind = 'weighted';
-    sizeMin = Math.min(...weightedSizes);
-    sizeMax = Math.max(...weightedSizes);
-  } else if (payload !== null && typeof payload === 'object' && 'min' in payload) {
-    if (!isSize(payload.min) || !isSize(payload.max) || payload.min > payload.max) {
-      throw scenarioError(`payload range must be integers 0 <= min <= max <= ${MAX_PAYLOAD}, got ${String(payload.min)}..${String(payload.max)}`);
-    }
-    sizeKind = 'uniform';
-    sizeMin = payload.min;
-    sizeMax = payload.max;
-    meanSize = (sizeMin + sizeMax) / 2;
-  } else {
-    throw scenarioError('payload must be a number, { min, max } or { weighted: [...] }');
+    return { sizeKind: 'weighted', sizeMin, sizeMax, meanSize, weightedSizes, weightedCum };
   }
+  checkKeys(payload, { min: true, max: true }, 'payload { min, max }', scenarioError);
+  const { min, max } = payload;
+  if (!isSize(min) || !isSize(max) || min > max) {
+    throw scenarioError(`payload range must be integers 0 <= min <= max <= ${MAX_PAYLOAD}, got ${describe(min)}..${describe(max)}`);
+  }
+  return { sizeKind: 'uniform', sizeMin: min, sizeMax: max, meanSize: (min + max) / 2, weightedSizes: [], weightedCum: [] };
+}
+
+/** The `wakeup` option. */
+function fillWakeup(w: unknown): { wakeup: FilledScenario['wakeup']; sampledRecords: number } {
+  if (w === 'self' || w === 'none' || w === 'force') return { wakeup: w, sampledRecords: 0 };
+  if (isBag(w)) {
+    checkKeys(w, { sampled: true }, 'wakeup { sampled }', scenarioError);
+    if (isPosInt(w['sampled'])) return { wakeup: 'sampled', sampledRecords: w['sampled'] };
+  }
+  throw scenarioError(`wakeup must be 'self', 'none', 'force' or { sampled: N } with N a positive integer, got ${describe(isBag(w) ? w['sampled'] : w)}`);
+}
+
+/** The `stages` option: its durations (µs), targets and total duration (ms). */
+function fillStages(stages: unknown): { stageDurationsUs: number[]; stageTargets: number[]; stagesMs: number } {
+  if (!Array.isArray(stages) || stages.length === 0) throw scenarioError(`stages must be a non-empty array of { durationMs, target }, got ${describe(stages)}`);
+  const stageDurationsUs: number[] = [];
+  const stageTargets: number[] = [];
+  let stagesMs = 0;
+  for (const [i, st] of (stages as unknown[]).entries()) {
+    if (!isBag(st)) throw scenarioError(`stages[${i}] must be { durationMs, target }, got ${describe(st)}`);
+    checkKeys(st, { durationMs: true, target: true }, `stages[${i}]`, scenarioError);
+    const d = st['durationMs'];
+    const t = st['target'];
+    if (!isPosFinite(d)) throw scenarioError(`stages[${i}].durationMs must be a positive finite number, got ${describe(d)}`);
+    if (!isNonNegFinite(t)) throw scenarioError(`stages[${i}].target must be a non-negative finite number of records per second, got ${describe(t)}`);
+    stageDurationsUs.push(d * 1000);
+    stageTargets.push(t);
+    stagesMs += d;
+  }
+  return { stageDurationsUs, stageTargets, stagesMs };
+}
+
+/** The `producerModule` option as a URL; a file that does not exist is refused here, not in every producer. */
+function moduleUrl(spec: unknown): string {
+  if (typeof spec !== 'string' || spec.length === 0) throw scenarioError(`producerModule must be a module URL or path, got ${describe(spec)}`);
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec) ? spec : pathToFileURL(resolve(spec)).href;
+  if (url.startsWith('file:')) {
+    let path: string;
+    try {
+      path = fileURLToPath(url);
+    } catch (err) {
+      throw scenarioError(`producerModule ${JSON.stringify(spec)} is not a usable file URL: ${(err as Error).message}`);
+    }
+    if (!existsSync(path)) throw scenarioError(`producerModule ${JSON.stringify(spec)}: no such file ${path}`);
+  }
+  return url;
+}
+
+/**
+ * Validates a scenario against the ring sizes it will run on. Only `undefined` means "absent, use
+ * the default": `null` or a value of another type is refused, as is an unknown key.
+ * @throws PoolError `ERR_POOL_SCENARIO` naming the first bad field.
+ */
+export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledScenario {
+  if (!isBag(s)) throw scenarioError(`scenario must be an object, got ${describe(s)}`);
+  checkKeys(s, SCENARIO_KEYS, 'scenario', scenarioError);
+  const { records, durationMs } = s;
+  if (records === undefined && durationMs === undefined && s.stages === undefined) throw scenarioError('scenario needs records, durationMs or stages');
+  if (records !== undefined && !isPosInt(records)) throw scenarioError(`records must be a positive integer, got ${describe(records)}`);
+  if (durationMs !== undefined && !isPosFinite(durationMs)) throw scenarioError(`durationMs must be a positive finite number, got ${describe(durationMs)}`);
+  const { sizeKind, sizeMin, sizeMax, meanSize, weightedSizes, weightedCum } = fillPayload(s.payload === undefined ? 64 : s.payload);
   const smallestRing = Math.min(...ringSizes);
   if (sizeMax > smallestRing - 2 * layout.BPF_RINGBUF_HDR_SZ) {
     throw scenarioError(`payload size ${sizeMax} can never fit a ${smallestRing}-byte ring (max ${smallestRing - 16})`);
   }
-  const instrumented = s.instrumented ?? true;
-  if (typeof instrumented !== 'boolean') throw scenarioError('instrumented must be a boolean');
+  const instrumented = s.instrumented === undefined ? true : s.instrumented;
+  if (typeof instrumented !== 'boolean') throw scenarioError(`instrumented must be a boolean, got ${describe(instrumented)}`);
   if (instrumented && sizeMin < INSTRUMENTED_HEADER_BYTES) {
-    throw scenarioError(`instrumented payloads need at least ${INSTRUMENTED_HEADER_BYTES} bytes, got ${sizeMin}; set instrumented: false`);
+    throw scenarioError(`instrumented payloads need at least ${INSTRUMENTED_HEADER_BYTES} bytes, got payload size ${sizeMin}; set instrumented: false`);
   }
-  const api = s.api ?? 'reserve';
-  if (api !== 'reserve' && api !== 'output') throw scenarioError(`api must be 'reserve' or 'output', got ${String(api)}`);
-  const discardRatio = s.discardRatio ?? 0;
+  const api = s.api === undefined ? 'reserve' : s.api;
+  if (api !== 'reserve' && api !== 'output') throw scenarioError(`api must be 'reserve' or 'output', got ${describe(api)}`);
+  const discardRatio = s.discardRatio === undefined ? 0 : s.discardRatio;
   if (!(typeof discardRatio === 'number' && discardRatio >= 0 && discardRatio <= 1)) {
-    throw scenarioError(`discardRatio must be a number from 0 to 1, got ${String(discardRatio)}`);
+    throw scenarioError(`discardRatio must be a number from 0 to 1, got ${describe(discardRatio)}`);
   }
   if (api === 'output' && discardRatio > 0) throw scenarioError('bpf_ringbuf_output cannot discard: use api "reserve" with a discardRatio');
-  const w = s.wakeup ?? 'self';
-  let wakeup: FilledScenario['wakeup'];
-  let sampledRecords = 0;
-  if (w === 'self' || w === 'none' || w === 'force') {
-    wakeup = w;
-  } else if (w !== null && typeof w === 'object' && isPosInt(w.sampled)) {
-    wakeup = 'sampled';
-    sampledRecords = w.sampled;
-  } else {
-    throw scenarioError(`wakeup must be 'self', 'none', 'force' or { sampled: N } with N a positive integer, got ${JSON.stringify(w)}`);
-  }
-  const batch = s.batch ?? 1;
-  if (!isPosInt(batch)) throw scenarioError(`batch must be a positive integer, got ${String(batch)}`);
+  const { wakeup, sampledRecords } = fillWakeup(s.wakeup === undefined ? 'self' : s.wakeup);
+  const batch = s.batch === undefined ? 1 : s.batch;
+  if (!isPosInt(batch)) throw scenarioError(`batch must be a positive integer, got ${describe(batch)}`);
   const rate = s.ratePerProducer;
-  if (rate !== undefined && !(typeof rate === 'number' && rate > 0 && Number.isFinite(rate))) {
-    throw scenarioError(`ratePerProducer must be a positive finite number, got ${String(rate)}`);
-  }
-  const dropBackoffUs = s.dropBackoffUs ?? 0;
-  if (!(typeof dropBackoffUs === 'number' && dropBackoffUs >= 0 && Number.isFinite(dropBackoffUs))) {
-    throw scenarioError(`dropBackoffUs must be a non-negative number of microseconds, got ${String(dropBackoffUs)}`);
-  }
-  const causal = s.causal ?? false;
-  if (typeof causal !== 'boolean') throw scenarioError('causal must be a boolean');
+  if (rate !== undefined && !isPosFinite(rate)) throw scenarioError(`ratePerProducer must be a positive finite number, got ${describe(rate)}`);
+  const dropBackoffUs = s.dropBackoffUs === undefined ? 0 : s.dropBackoffUs;
+  if (!isNonNegFinite(dropBackoffUs)) throw scenarioError(`dropBackoffUs must be a non-negative number of microseconds, got ${describe(dropBackoffUs)}`);
+  const causal = s.causal === undefined ? false : s.causal;
+  if (typeof causal !== 'boolean') throw scenarioError(`causal must be a boolean, got ${describe(causal)}`);
   if (causal) {
     if (!instrumented) throw scenarioError('causal scenarios carry the token in instrumented records: instrumented must be true');
     if (discardRatio > 0) throw scenarioError('causal events are never discarded: discardRatio must be 0');
     if (batch !== 1) throw scenarioError('a causal token carries one event: batch must be 1');
     if (rate !== undefined) throw scenarioError('causal scenarios are closed-loop: ratePerProducer is not allowed');
   }
-  const stageDurationsUs: number[] = [];
-  const stageTargets: number[] = [];
+  let stageDurationsUs: number[] = [];
+  let stageTargets: number[] = [];
   let stagesMs = 0;
   if (s.stages !== undefined) {
-    if (!Array.isArray(s.stages) || s.stages.length === 0) throw scenarioError('stages must be a non-empty array of { durationMs, target }');
     if (rate !== undefined) throw scenarioError('stages set the open-loop rate: ratePerProducer is not allowed with them');
     if (causal) throw scenarioError('causal scenarios are closed-loop: stages are not allowed');
-    for (const [i, st] of (s.stages as ReadonlyArray<{ durationMs: unknown; target: unknown }>).entries()) {
-      const d = st?.durationMs;
-      const t = st?.target;
-      if (!(typeof d === 'number' && d > 0 && Number.isFinite(d))) throw scenarioError(`stages[${i}].durationMs must be a positive finite number, got ${String(d)}`);
-      if (!(typeof t === 'number' && t >= 0 && Number.isFinite(t))) throw scenarioError(`stages[${i}].target must be a non-negative finite number of records per second, got ${String(t)}`);
-      stageDurationsUs.push(d * 1000);
-      stageTargets.push(t);
-      stagesMs += d;
-    }
+    ({ stageDurationsUs, stageTargets, stagesMs } = fillStages(s.stages));
   }
   let producerModule: string | undefined;
   if (s.producerModule !== undefined) {
-    if (typeof s.producerModule !== 'string' || s.producerModule.length === 0) throw scenarioError('producerModule must be a module URL or path');
     if (!instrumented) throw scenarioError('a producer module writes after the instrumented header: instrumented must be true');
     if (causal) throw scenarioError('causal scenarios write their own events: producerModule is not allowed');
-    producerModule = /^[a-z][a-z0-9+.-]*:/i.test(s.producerModule) && !/^[a-z]:[\\/]/i.test(s.producerModule)
-      ? s.producerModule
-      : pathToFileURL(resolve(s.producerModule)).href;
+    producerModule = moduleUrl(s.producerModule);
+  }
+  if (s.producerOptions !== undefined) {
+    if (producerModule === undefined) throw scenarioError('producerOptions are passed to the producer module: they need producerModule');
+    try {
+      // The producers receive it by structured clone: a value that cannot be cloned is refused here.
+      structuredClone(s.producerOptions);
+    } catch (err) {
+      throw scenarioError(`producerOptions must be structured-cloneable: ${(err as Error).message}`);
+    }
   }
   const stagedDurationMs = stagesMs > 0 ? Math.min(stagesMs, durationMs ?? Infinity) : durationMs;
   return {
@@ -365,63 +438,112 @@ export interface FilledPoolOptions {
 const ALL_METHODS: readonly DeathMethod[] = ['terminate', 'throw', 'exit', 'uncaught'];
 const ALL_POINTS: readonly DiePointName[] = ['anywhere', 'between', 'in-lock', 'after-reserve', 'after-submit'];
 
-function optionsError(message: string): PoolError {
-  return new PoolError('ERR_POOL_OPTIONS', message);
+const POOL_KEYS = {
+  ring: true,
+  producers: true,
+  scenario: true,
+  killEveryMs: true,
+  faults: true,
+  seed: true,
+  logLevel: true,
+  lockTimeoutMs: true,
+  firstProducerId: true,
+  rateTolerance: true,
+} as const satisfies Record<keyof ProducerPoolOptions, true>;
+
+const FAULT_KEYS = { everyMs: true, methods: true, points: true, maxKills: true } as const satisfies Record<keyof FaultOptions, true>;
+
+const RUN_KEYS = { signal: true } as const satisfies Record<keyof RunOptions, true>;
+
+/** A non-empty list of names from `all` (faults.methods, faults.points). */
+function nameList<T extends string>(list: unknown, all: readonly T[], what: string): T[] {
+  if (!Array.isArray(list) || list.length === 0 || !list.every((m) => (all as readonly unknown[]).includes(m))) {
+    const bad = Array.isArray(list) ? list.find((m) => !(all as readonly unknown[]).includes(m)) : list;
+    throw optionsError(`${what} must be a non-empty list of ${all.join(', ')}, got ${Array.isArray(list) && list.length === 0 ? 'an empty list' : describe(bad)}`);
+  }
+  return [...(list as T[])];
+}
+
+/** The fault options (`killEveryMs` or `faults`). */
+function fillFaults(o: ProducerPoolOptions, causal: boolean): Required<FaultOptions> | undefined {
+  if (o.faults === undefined && o.killEveryMs === undefined) return undefined;
+  if (o.faults !== undefined && o.killEveryMs !== undefined) throw optionsError('give killEveryMs (the shorthand) or faults, not both');
+  let everyMs: unknown = o.killEveryMs;
+  let f: Record<string, unknown> = {};
+  if (o.faults !== undefined) {
+    if (!isBag(o.faults)) throw optionsError(`faults must be an object { everyMs, methods?, points?, maxKills? }, got ${describe(o.faults)}`);
+    checkKeys(o.faults, FAULT_KEYS, 'faults', optionsError);
+    f = o.faults;
+    everyMs = f['everyMs'];
+  }
+  const which = o.faults !== undefined ? 'faults.everyMs' : 'killEveryMs';
+  if (!isPosFinite(everyMs)) throw optionsError(`${which} must be a positive finite number of milliseconds, got ${describe(everyMs)}`);
+  const methods = f['methods'] === undefined ? [...ALL_METHODS] : nameList(f['methods'], ALL_METHODS, 'faults.methods');
+  const points = f['points'] === undefined ? [...ALL_POINTS] : nameList(f['points'], ALL_POINTS, 'faults.points');
+  if (points.length === 1 && points[0] === 'anywhere' && !methods.includes('terminate')) {
+    throw optionsError("faults.points ['anywhere'] needs the 'terminate' method");
+  }
+  const maxKills = f['maxKills'] === undefined ? Infinity : f['maxKills'];
+  if (!(maxKills === Infinity || (typeof maxKills === 'number' && Number.isSafeInteger(maxKills) && maxKills >= 0))) {
+    throw optionsError(`faults.maxKills must be a non-negative integer or Infinity, got ${describe(maxKills)}`);
+  }
+  if (causal) {
+    throw optionsError('causal scenarios cannot run with fault injection: a token held by a dead producer has no defined owner');
+  }
+  return { everyMs, methods, points, maxKills };
 }
 
 /**
- * Validates the pool options.
+ * Validates the pool options. Only `undefined` means "absent, use the default": `null` or a value
+ * of another type is refused, as is an unknown key. Nothing is written to any ring.
  * @throws PoolError `ERR_POOL_OPTIONS` or `ERR_POOL_SCENARIO`.
  */
 export function fillPoolOptions(o: ProducerPoolOptions): FilledPoolOptions {
-  if (o === null || typeof o !== 'object') throw optionsError('ProducerPool needs an options object');
-  const rings = (Array.isArray(o.ring) ? [...o.ring] : [o.ring]) as RingShare[];
-  if (rings.length === 0) throw optionsError('ring must be a RingShare or a non-empty array of them');
+  if (!isBag(o)) throw optionsError(`ProducerPool needs an options object, got ${describe(o)}`);
+  checkKeys(o, POOL_KEYS, 'ProducerPool options', optionsError);
+  if (o.ring === undefined) throw optionsError('ring is required: a RingShare (ring.share()) or a non-empty array of them');
+  const rings = (Array.isArray(o.ring) ? [...(o.ring as unknown[])] : [o.ring]) as RingShare[];
+  if (rings.length === 0) throw optionsError('ring must be a RingShare or a non-empty array of them, got an empty array');
   const handles = rings.map((share, i) => {
     try {
+      // Attaching only reads the ring's control words.
       return RingBuffer.attach(share, { producerId: RECOVERY_PRODUCER_ID, lockTimeoutMs: RECOVERY_LOCK_TIMEOUT_MS });
     } catch (err) {
-      throw optionsError(`ring[${i}] is not a usable RingShare (ring.share()): ${(err as Error).message}`);
+      throw optionsError(`ring[${i}] is not a usable RingShare (ring.share()): ${err instanceof Error ? err.message : describe(err)}`);
     }
   });
   const ringSizes = handles.map((h) => h.size);
-  if (!isPosInt(o.producers) || o.producers > 1024) throw optionsError(`producers must be an integer from 1 to 1024, got ${String(o.producers)}`);
+  if (!isPosInt(o.producers) || o.producers > 1024) throw optionsError(`producers must be an integer from 1 to 1024, got ${describe(o.producers)}`);
   const scenario = fillScenario(o.scenario, ringSizes);
-  let faults: Required<FaultOptions> | undefined;
-  const everyMs = o.faults?.everyMs ?? o.killEveryMs;
-  if (o.faults !== undefined || o.killEveryMs !== undefined) {
-    if (!(typeof everyMs === 'number' && everyMs > 0 && Number.isFinite(everyMs))) {
-      throw optionsError(`killEveryMs / faults.everyMs must be a positive number, got ${String(everyMs)}`);
-    }
-    const methods = [...(o.faults?.methods ?? ALL_METHODS)];
-    const points = [...(o.faults?.points ?? ALL_POINTS)];
-    if (methods.length === 0 || methods.some((m) => !ALL_METHODS.includes(m))) {
-      throw optionsError(`faults.methods must be a non-empty list of ${ALL_METHODS.join(', ')}`);
-    }
-    if (points.length === 0 || points.some((p) => !ALL_POINTS.includes(p))) {
-      throw optionsError(`faults.points must be a non-empty list of ${ALL_POINTS.join(', ')}`);
-    }
-    if (points.length === 1 && points[0] === 'anywhere' && !methods.includes('terminate')) {
-      throw optionsError("faults.points ['anywhere'] needs the 'terminate' method");
-    }
-    const maxKills = o.faults?.maxKills ?? Infinity;
-    if (!(typeof maxKills === 'number' && maxKills >= 0)) throw optionsError('faults.maxKills must be a non-negative number');
-    if (scenario.causal) {
-      throw optionsError('causal scenarios cannot run with fault injection: a token held by a dead producer has no defined owner');
-    }
-    faults = { everyMs: everyMs, methods, points, maxKills };
-  }
-  const seed = o.seed ?? Date.now() & 0x7fffffff;
-  if (!Number.isSafeInteger(seed)) throw optionsError(`seed must be an integer, got ${String(seed)}`);
-  const logLevel = o.logLevel ?? defaultLogLevel();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw optionsError(`logLevel must be one of ${LOG_LEVELS.join(', ')}`);
-  const lockTimeoutMs = o.lockTimeoutMs ?? 250;
-  if (!(typeof lockTimeoutMs === 'number' && lockTimeoutMs >= 0)) throw optionsError('lockTimeoutMs must be a non-negative number');
-  const firstProducerId = o.firstProducerId ?? 1;
+  const faults = fillFaults(o, scenario.causal);
+  const seed = o.seed === undefined ? Date.now() & 0x7fffffff : o.seed;
+  if (!isSeed(seed)) throw optionsError(`seed must be an integer from -2^31 to 2^32 - 1, got ${describe(seed)}`);
+  const logLevel = o.logLevel === undefined ? defaultLogLevel() : o.logLevel;
+  if (!(LOG_LEVELS as readonly unknown[]).includes(logLevel)) throw optionsError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describe(logLevel)}`);
+  const lockTimeoutMs = o.lockTimeoutMs === undefined ? 250 : o.lockTimeoutMs;
+  // As core's own check of lockTimeoutMs (Infinity: wait for ever).
+  if (!(typeof lockTimeoutMs === 'number' && lockTimeoutMs >= 0)) throw optionsError(`lockTimeoutMs must be a non-negative number, got ${describe(lockTimeoutMs)}`);
+  const firstProducerId = o.firstProducerId === undefined ? 1 : o.firstProducerId;
   if (!isPosInt(firstProducerId) || firstProducerId >= MAX_PRODUCER_ID - 1_000_000) {
-    throw optionsError(`firstProducerId must be a positive integer well below ${MAX_PRODUCER_ID}`);
+    throw optionsError(`firstProducerId must be a positive integer below ${MAX_PRODUCER_ID - 1_000_000}, got ${describe(firstProducerId)}`);
   }
-  const rateTolerance = o.rateTolerance ?? 0.05;
-  if (!(typeof rateTolerance === 'number' && rateTolerance >= 0)) throw optionsError('rateTolerance must be a non-negative number');
+  const rateTolerance = o.rateTolerance === undefined ? 0.05 : o.rateTolerance;
+  if (!(typeof rateTolerance === 'number' && rateTolerance >= 0 && rateTolerance <= 1)) {
+    throw optionsError(`rateTolerance must be a number from 0 to 1, got ${describe(rateTolerance)}`);
+  }
   return { rings, handles, producers: o.producers, scenario, faults, seed: seed | 0, logLevel, lockTimeoutMs, firstProducerId, rateTolerance };
+}
+
+/**
+ * Validates `pool.run(options)`'s argument (`undefined`, or an object whose only key is an
+ * AbortSignal `signal`).
+ * @throws PoolError `ERR_POOL_OPTIONS`.
+ */
+export function checkRunOptions(options: unknown): asserts options is RunOptions | undefined {
+  if (options === undefined) return;
+  if (options instanceof AbortSignal) throw optionsError('run() takes { signal }, not the AbortSignal itself');
+  if (!isBag(options)) throw optionsError(`run() options must be an object { signal? }, got ${describe(options)}`);
+  checkKeys(options, RUN_KEYS, 'run() options', optionsError);
+  const signal = options['signal'];
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw optionsError(`run() options.signal must be an AbortSignal, got ${describe(signal)}`);
 }

@@ -2,10 +2,24 @@
  * A tiny seeded PRNG (mulberry32): allocation-free, deterministic across threads, good enough for
  * load shapes and fault schedules (not for cryptography).
  */
+import { PoolError, describe } from './errors.js';
+
+/** Whether `seed` is a 32-bit seed: an integer from -2^31 to 2^32 - 1 (signed or unsigned form). */
+export function isSeed(seed: unknown): seed is number {
+  return typeof seed === 'number' && Number.isInteger(seed) && seed >= -(2 ** 31) && seed <= 2 ** 32 - 1;
+}
+
 export class Prng {
   private state: number;
 
+  /**
+   * @param seed a 32-bit seed (an integer from -2^31 to 2^32 - 1; a seed and its unsigned form are
+   *   the same seed).
+   * @throws PoolError `ERR_POOL_ARGUMENT` for any other seed (a fraction, NaN, a BigInt, a string, a
+   *   seed of more than 32 bits that would silently alias another).
+   */
   constructor(seed: number) {
+    if (!isSeed(seed)) throw new PoolError('ERR_POOL_ARGUMENT', `Prng seed must be an integer from -2^31 to 2^32 - 1, got ${describe(seed)}`);
     this.state = seed | 0;
   }
 

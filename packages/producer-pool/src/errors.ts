@@ -1,0 +1,53 @@
+/**
+ * The pool's typed error. Its own module (no dependencies) so that the per-record helpers
+ * (pattern.ts, prng.ts), which producer threads load, can throw it without pulling in the options
+ * module.
+ */
+
+/** Error codes of the producer pool. */
+export type PoolErrorCode =
+  /** A pool option (or a `run()` option) is missing, of the wrong type or out of range. */
+  | 'ERR_POOL_OPTIONS'
+  /** A scenario option is missing, out of range, or combined with one it cannot go with. */
+  | 'ERR_POOL_SCENARIO'
+  /** `run()` called while a run is in progress or after the pool was closed. */
+  | 'ERR_POOL_STATE'
+  /**
+   * An argument of a helper (`fillerByte`, `writeFiller`, `checkFiller`, `new Prng`) is of the
+   * wrong type or out of range: for the filler, a range `[offset, offset + size)` not inside `data`.
+   */
+  | 'ERR_POOL_ARGUMENT';
+
+/** A refused call of this package: nothing was started and no shared memory was written. */
+export class PoolError extends Error {
+  override readonly name: string = 'PoolError';
+  constructor(
+    readonly code: PoolErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A bad value as an error message names it: never throws (BigInt, Symbol, objects without a
+ * toString), and tells 1n from 1 and '1' from 1.
+ */
+export function describe(v: unknown): string {
+  switch (typeof v) {
+    case 'bigint':
+      return `${v}n (a BigInt)`;
+    case 'string':
+      return JSON.stringify(v);
+    case 'symbol':
+      return v.toString();
+    case 'function':
+      return 'a function';
+    case 'object':
+      if (v === null) return 'null';
+      if (Array.isArray(v)) return 'an array';
+      return `an object (${Object.prototype.toString.call(v)})`;
+    default:
+      return String(v);
+  }
+}
