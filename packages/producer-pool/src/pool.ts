@@ -23,7 +23,7 @@ import { threadLogger, type LogLevel } from '@ringbuf/instrument/log';
 import { producerReport, rateOf, totalsOf, type DeathReport, type PoolResult, type ProducerReport, type RateTarget } from './accounting.js';
 import { KillScheduler } from './faults.js';
 import { Incarnation } from './incarnation.js';
-import { PoolError, fillPoolOptions, type FilledPoolOptions, type ProducerPoolOptions } from './options.js';
+import { PoolError, checkRunOptions, fillPoolOptions, type FilledPoolOptions, type ProducerPoolOptions } from './options.js';
 import type { ProducerOutcome, ProducerTask } from './producer-task.js';
 import { deriveSeed } from './prng.js';
 import { recover } from './recovery.js';
@@ -108,8 +108,8 @@ export class ProducerPool {
    */
   async run(options: RunOptions = {}): Promise<PoolResult> {
     if (this.run_ !== undefined) throw new PoolError('ERR_POOL_STATE', 'this pool is already running');
+    checkRunOptions(options);
     const signal = options.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new PoolError('ERR_POOL_OPTIONS', 'signal must be an AbortSignal');
     const { producers, scenario, faults } = this.opts;
     const startedAt = performance.now();
     let finish!: () => void;
