@@ -4,4 +4,5 @@
  * imports here; the pino logger is the separate entry `@ringbuf/instrument/log`.
  */
 export * from './record.js';
+export { InstrumentError, InstrumentRangeError, type InstrumentErrorCode } from './errors.js';
 export { clockMicros, recalibrateClock } from './clock.js';

@@ -12,6 +12,7 @@
 import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
 import PinoPretty from 'pino-pretty';
 import { isMainThread, threadId } from 'node:worker_threads';
+import { InstrumentError, InstrumentRangeError, describe } from './errors.js';
 
 if (isMainThread && process.env['RINGBUF_LOG_PRETTY'] === undefined && process.stderr.isTTY === true) {
   process.env['RINGBUF_LOG_PRETTY'] = '1';
@@ -27,6 +28,13 @@ export type LogLevel = LevelWithSilent;
 
 const LEVELS: ReadonlySet<string> = new Set(LOG_LEVELS);
 
+/** The fields the logger writes on every line itself, which bindings may not rebind. */
+const OWN_FIELDS = ['level', 'time', 'pid', 'thread', 'name', 'msg'] as const;
+
+function levelRefusal(level: unknown): InstrumentRangeError {
+  return new InstrumentRangeError('ERR_INSTRUMENT_LOG_LEVEL', `log level must be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`);
+}
+
 let root: Logger | undefined;
 
 /** The level a thread uses when none is given: env `RINGBUF_LOG_LEVEL` if valid, else 'warn'. */
@@ -38,12 +46,11 @@ export function defaultLogLevel(): LogLevel {
 /**
  * This thread's logger (created on first use), with `{ thread }` bound. A later call with a `level`
  * changes the level of the thread's logger. Thread: any; each thread has its own.
- * @throws RangeError when `level` is not a pino level.
+ * @throws InstrumentRangeError `ERR_INSTRUMENT_LOG_LEVEL` when `level` is not one of LOG_LEVELS (the
+ *   logger is then neither created nor changed).
  */
 export function threadLogger(level?: LogLevel): Logger {
-  if (level !== undefined && !LEVELS.has(level)) {
-    throw new RangeError(`log level must be one of ${[...LEVELS].join(', ')}, got ${String(level)}`);
-  }
+  if (level !== undefined && !LEVELS.has(level)) throw levelRefusal(level);
   if (root === undefined) {
     // Synchronous writes: a thread may end with process.exit() right after a lifecycle line.
     const destination: DestinationStream =
@@ -63,11 +70,23 @@ export function threadLogger(level?: LogLevel): Logger {
 /**
  * A child of this thread's logger with `bindings` (e.g. `{ component: 'runtime', runtime: id }`),
  * at `level` when given (the thread's logger keeps its own level). Thread: any.
- * @throws RangeError when `level` is not a pino level.
+ * @throws InstrumentRangeError `ERR_INSTRUMENT_LOG_LEVEL` when `level` is not one of LOG_LEVELS;
+ *   InstrumentError `ERR_INSTRUMENT_LOG_BINDINGS` when `bindings` is not an object, or binds a field
+ *   of every line (`level`, `time`, `pid`, `thread`, `name`, `msg`: pino drops a bound `level` and
+ *   writes the others twice, and a JSON parser keeps the last).
  */
 export function childLogger(bindings: Record<string, unknown>, level?: LogLevel): Logger {
-  if (level !== undefined && !LEVELS.has(level)) {
-    throw new RangeError(`log level must be one of ${[...LEVELS].join(', ')}, got ${String(level)}`);
+  if (level !== undefined && !LEVELS.has(level)) throw levelRefusal(level);
+  if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings)) {
+    throw new InstrumentError('ERR_INSTRUMENT_LOG_BINDINGS', `bindings must be an object, got ${describe(bindings)}`);
+  }
+  for (const name of OWN_FIELDS) {
+    if (Object.hasOwn(bindings, name)) {
+      throw new InstrumentError(
+        'ERR_INSTRUMENT_LOG_BINDINGS',
+        `bindings must not bind ${JSON.stringify(name)}: the logger writes ${OWN_FIELDS.map((f) => JSON.stringify(f)).join(', ')} itself`,
+      );
+    }
   }
   return level === undefined ? threadLogger().child(bindings) : threadLogger().child(bindings, { level });
 }
