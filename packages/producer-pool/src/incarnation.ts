@@ -58,6 +58,8 @@ export class Incarnation {
   constructor(
     readonly producerId: number,
     readonly slot: number,
+    /** Its place in the pool's start-order list of incarnations. */
+    readonly order: number,
   ) {
     this.stats = new SharedArrayBuffer(STATS_BYTES);
     this.i32 = new Int32Array(this.stats);

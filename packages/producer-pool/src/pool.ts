@@ -53,7 +53,12 @@ class Run {
   readonly control = new SharedArrayBuffer(POOL_CONTROL_BYTES);
   readonly ctl = new Int32Array(this.control);
   readonly slots: Slot[] = [];
-  readonly incarnations: Incarnation[] = [];
+  /**
+   * Every incarnation in start order: the live ones as themselves, the settled ones as their final
+   * report (retire()), so that a long run with many deaths keeps a small frozen object per producer
+   * id rather than its stats block and typed arrays.
+   */
+  readonly producers: Array<Incarnation | ProducerReport> = [];
   readonly deaths: DeathReport[] = [];
   stopping = false;
   aborted = false;
@@ -145,7 +150,7 @@ export class ProducerPool {
 
   /** A live snapshot of every producer's accounting (momentary values). Thread: the pool's. */
   stats(): ProducerReport[] {
-    return (this.last?.incarnations ?? []).map((inc) => producerReport(inc, this.rate));
+    return reportsOf(this.last, this.rate);
   }
 
   /** Deaths recovered so far in the current (or last) run. */
@@ -208,9 +213,19 @@ export class ProducerPool {
   }
 
   private newIncarnation(run: Run, slotIndex: number): Incarnation {
-    const inc = new Incarnation(this.nextId++, slotIndex);
-    run.incarnations.push(inc);
+    const inc = new Incarnation(this.nextId++, slotIndex, run.producers.length);
+    run.producers.push(inc);
     return inc;
+  }
+
+  /**
+   * The incarnation's counters are final (it finished, or died and was reconciled): keep its report
+   * and let its stats block go.
+   */
+  private retire(run: Run, inc: Incarnation): ProducerReport {
+    const report = Object.freeze(producerReport(inc, this.rate));
+    run.producers[inc.order] = report;
+    return report;
   }
 
   private startProducer(run: Run, slot: Slot, records: number): void {
@@ -240,6 +255,7 @@ export class ProducerPool {
 
   private onFinished(run: Run, slot: Slot, inc: Incarnation, outcome: ProducerOutcome): void {
     inc.settled = true;
+    this.retire(run, inc);
     this.log.debug({ producerId: inc.producerId, slot: slot.index, stopped: outcome.stopped }, 'producer settled');
     this.slotDone(run, slot);
   }
@@ -256,6 +272,7 @@ export class ProducerPool {
     const handle = pickRing(this.opts.handles, slot.index);
     const { lockRecovered, recordsDiscarded } = await recover(handle, inc.producerId);
     const inHand = inc.settleRecordInHand(recordsDiscarded);
+    const final = this.retire(run, inc);
     const report: DeathReport = {
       producerId: inc.producerId,
       slot: slot.index,
@@ -263,7 +280,7 @@ export class ProducerPool {
       method: inc.kill?.method ?? 'unknown',
       point: inc.kill?.point ?? 'unknown',
       error: err instanceof Error ? err.message : String(err),
-      lastCommittedSeq: producerReport(inc, this.rate).lastCommittedSeq,
+      lastCommittedSeq: final.lastCommittedSeq,
       lockRecovered,
       recordsDiscarded,
       inHand,
@@ -271,7 +288,7 @@ export class ProducerPool {
     };
     run.deaths.push(report);
     const level = report.cause === 'injected' ? 'debug' : 'error';
-    this.log[level]({ ...report }, 'producer died and was recovered');
+    if (this.log.isLevelEnabled(level)) this.log[level]({ ...report }, 'producer died and was recovered');
     // Replace it unless the run is ending, the slot's work is done, or it crashed on its own before
     // attempting anything (a crash loop would only repeat).
     slot.attemptedBefore += inc.attempted();
@@ -302,7 +319,7 @@ export class ProducerPool {
   }
 
   private result(run: Run, elapsedMs: number): PoolResult {
-    const producers = run.incarnations.map((inc) => producerReport(inc, this.rate));
+    const producers = reportsOf(run, this.rate);
     const totals = totalsOf(producers);
     return {
       seed: this.opts.seed,
@@ -315,6 +332,12 @@ export class ProducerPool {
       rate: rateOf(producers, this.opts.scenario.ratePerProducer),
     };
   }
+}
+
+/** Every incarnation's report, in start order: final ones as kept, live ones as of now. */
+function reportsOf(run: Run | undefined, rate: RateTarget): ProducerReport[] {
+  if (run === undefined) return [];
+  return run.producers.map((p) => (p instanceof Incarnation ? producerReport(p, rate) : p));
 }
 
 /** Slot i's ring: ring i % rings.length (the options guarantee a non-empty list). */
