@@ -5,12 +5,13 @@
  * SVG charts). The `ringbuf` command (`@ringbuf/cli`) drives it; nothing here parses a command line
  * or prints. Layer: on top of `@ringbuf/core`, `@ringbuf/instrument` and `@ringbuf/consumer`.
  */
-export { runBench, writeReport, defaultTiming, defaultOutDir, repoRoot } from './run.js';
+export { BenchError, BenchRangeError, type BenchErrorCode } from './errors.js';
+export { runBench, writeReport, defaultTiming, defaultOutDir, repoRoot, TIMING_LIMITS } from './run.js';
 export type { BenchOptions, BenchStep } from './run.js';
 export { GROUPS, threadedScenarios } from './scenarios/descriptors.js';
 export type { Group } from './scenarios/descriptors.js';
 export type { MemcpyResult, MicroResult, ScenarioParams, ScenarioResult, ThreadedScenario, Timing } from './scenarios/types.js';
-export { FLOOR_SETTLE_US, measureWake, measureWakeFloor, measureConsumerWake } from './harness/wake-floor.js';
+export { FLOOR_SETTLE_US, MAX_WAKE_ROUNDS, MAX_WAKE_SAMPLES, measureWake, measureWakeFloor, measureConsumerWake } from './harness/wake-floor.js';
 export type { WakeResult } from './harness/wake-floor.js';
 export { meanStd } from './harness/stats.js';
 export { machineInfo } from './machine.js';
@@ -19,6 +20,6 @@ export { renderText, QUICK_GOAL } from './report/table.js';
 export { renderMarkdown } from './report/markdown.js';
 export { renderCharts, renderSvg, latencyDistributionSpec, latencySeries, summaryPoints } from './report/charts.js';
 export type { Chart, LatencySeries } from './report/charts.js';
-export { CHART_CONFIG, PERCENTILE_LABEL_EXPR, VEGA_LITE_SCHEMA, chartSpec, chartTitle, logDomain, logTicks, percentileTicks, percentileX } from './report/chart-style.js';
+export { CHART_CONFIG, MAX_PERCENTILE_X, PERCENTILE_LABEL_EXPR, VEGA_LITE_SCHEMA, chartSpec, chartTitle, logDomain, logTicks, percentileTicks, percentileX } from './report/chart-style.js';
 export { MICROS, bytes, clock, micros, rate, textTable } from './report/format.js';
 export type { BenchReport, Goal, Ratio } from './report/types.js';

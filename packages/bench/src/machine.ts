@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { BenchError, describe } from './errors.js';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -50,8 +51,13 @@ function gitRev(cwd: string): string | null {
   }
 }
 
-/** Describes this machine. Thread: main (spawns git). */
+/**
+ * Describes this machine; `cwd` is where the git revision is read (null when it is not a work tree).
+ * Thread: main (spawns git).
+ * @throws BenchError `ERR_BENCH_ARGUMENT` when `cwd` is not a non-empty string.
+ */
 export function machineInfo(cwd = process.cwd()): MachineInfo {
+  if (typeof cwd !== 'string' || cwd === '') throw new BenchError('ERR_BENCH_ARGUMENT', `cwd must be a directory path, got ${describe(cwd)}`);
   return {
     cpuModel: cpuModel(),
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,

@@ -6,10 +6,11 @@
  * reported per step (k of n, elapsed, ETA) through `onStep`; nothing is printed here.
  * Thread: main.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LogLevel, Logger } from '@ringbuf/instrument/log';
+import { LOG_LEVELS, type LogLevel, type Logger } from '@ringbuf/instrument/log';
+import { BenchError, describe, isRecord, needInteger, needRecord } from './errors.js';
 import { measureMemcpy } from './harness/memcpy.js';
 import { runMicro } from './harness/micro.js';
 import { runThreaded } from './harness/threaded.js';
@@ -17,14 +18,60 @@ import { measureWake, type WakeResult } from './harness/wake-floor.js';
 import { machineInfo } from './machine.js';
 import { renderCharts } from './report/charts.js';
 import { goals, ratios } from './report/goals.js';
+import { checkReport } from './report/check.js';
 import { renderMarkdown } from './report/markdown.js';
 import type { BenchReport } from './report/types.js';
-import { RECORD_SIZES, threadedScenarios, type Group } from './scenarios/descriptors.js';
+import { RECORD_SIZES, checkGroups, threadedScenarios, type Group } from './scenarios/descriptors.js';
 import type { MemcpyResult, MicroResult, ScenarioResult, ThreadedScenario, Timing } from './scenarios/types.js';
 
-/** The measurement windows of a run: the kernel bench's defaults, or tiny ones for `--quick`. */
+/**
+ * The measurement windows of a run: the kernel bench's defaults, or tiny ones for `--quick`.
+ * @throws BenchError `ERR_BENCH_OPTIONS` when `quick` is not a boolean.
+ */
 export function defaultTiming(quick: boolean): Timing {
+  if (typeof quick !== 'boolean') throw new BenchError('ERR_BENCH_OPTIONS', `quick must be a boolean, got ${describe(quick)}`);
   return quick ? { windows: 2, windowMs: 25, warmupMs: 25 } : { windows: 5, windowMs: 200, warmupMs: 300 };
+}
+
+/** The bounds of a run's timing (the `ringbuf bench` options --windows, --window-ms, --warmup-ms). */
+export const TIMING_LIMITS = { windows: [1, 1000], windowMs: [1, 60_000], warmupMs: [0, 60_000] } as const;
+
+/** Every option of a run, checked before anything starts (the ringbuf command checks its own first). */
+function checkOptions(options: unknown): BenchOptions {
+  const o = needRecord('the bench options', options, 'ERR_BENCH_OPTIONS');
+  checkGroups(o['groups'], false);
+  if (typeof o['quick'] !== 'boolean') throw new BenchError('ERR_BENCH_OPTIONS', `quick must be a boolean, got ${describe(o['quick'])}`);
+  const timing = needRecord('timing', o['timing'], 'ERR_BENCH_OPTIONS');
+  for (const key of ['windows', 'windowMs', 'warmupMs'] as const) {
+    const [min, max] = TIMING_LIMITS[key];
+    needInteger(`timing.${key}`, timing[key], min, max, 'ERR_BENCH_OPTIONS');
+  }
+  if (!(LOG_LEVELS as readonly unknown[]).includes(o['logLevel'])) {
+    throw new BenchError('ERR_BENCH_OPTIONS', `logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describe(o['logLevel'])}`);
+  }
+  const log = o['log'];
+  if (!isRecord(log) || !['info', 'warn', 'error', 'debug'].every((m) => typeof log[m] === 'function')) {
+    throw new BenchError('ERR_BENCH_OPTIONS', `log must be a pino Logger (info, warn, error, debug), got ${describe(log)}`);
+  }
+  if (o['signal'] !== undefined && !(o['signal'] instanceof AbortSignal)) {
+    throw new BenchError('ERR_BENCH_OPTIONS', `signal must be an AbortSignal, got ${describe(o['signal'])}`);
+  }
+  if (o['onStep'] !== undefined && typeof o['onStep'] !== 'function') {
+    throw new BenchError('ERR_BENCH_OPTIONS', `onStep must be a function, got ${describe(o['onStep'])}`);
+  }
+  const cwd = o['cwd'];
+  if (cwd !== undefined && (typeof cwd !== 'string' || cwd === '' || !isDirectory(cwd))) {
+    throw new BenchError('ERR_BENCH_OPTIONS', `cwd must be the path of a directory, got ${describe(cwd)}`);
+  }
+  return options as BenchOptions;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** What one run does. */
@@ -124,9 +171,12 @@ function notes(cores: number): string[] {
 /**
  * Runs the selected groups. Never throws for a failing scenario (its result carries `error`); the
  * report's `outDir` is null and `files` empty until {@link writeReport}. Thread: main.
- * @throws Error when memcpy, the micro-operations or the wake measurement fail.
+ * @throws BenchError `ERR_BENCH_OPTIONS` or `ERR_BENCH_SCENARIO`, BenchRangeError
+ *   `ERR_BENCH_OPTIONS` (timing out of {@link TIMING_LIMITS}): bad options, refused before
+ *   anything starts. Error when memcpy, the micro-operations or the wake measurement fail.
  */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  checkOptions(options);
   const { groups, quick, timing, log, logLevel, signal } = options;
   const machine = machineInfo(options.cwd ?? repoRoot());
   log.info({ machine, timing, groups: [...groups] }, 'bench starting');
@@ -181,9 +231,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 /**
  * Writes report.json, report.md and the SVG charts into `outDir` (created if needed), and records
  * them in `report.files` and `report.outDir`. Thread: main.
- * @throws Error when a file cannot be written.
+ * @throws BenchError `ERR_BENCH_REPORT` (not a bench report) or `ERR_BENCH_OUT_DIR` (not a path, a
+ *   file, under a file, or not writable), refused before anything is rendered or written, the
+ *   report unchanged. Error when a file cannot be written.
  */
 export async function writeReport(report: BenchReport, outDir: string): Promise<BenchReport> {
+  checkReport(report);
+  checkOutDir(outDir);
   const charts = await renderCharts(report.scenarios, report.memcpy, report.machine.cores, report.wake);
   mkdirSync(outDir, { recursive: true });
   report.outDir = outDir;
@@ -196,4 +250,26 @@ export async function writeReport(report: BenchReport, outDir: string): Promise<
   writeFileSync(path.join(outDir, 'report.md'), renderMarkdown(report, charts));
   writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   return report;
+}
+
+/** An output directory that can be made: a path whose nearest existing ancestor is a writable directory. */
+function checkOutDir(outDir: unknown): void {
+  const bad = (why: string): never => {
+    throw new BenchError('ERR_BENCH_OUT_DIR', `the report directory ${describe(outDir)} ${why}`);
+  };
+  if (typeof outDir !== 'string' || outDir.trim() === '') bad('is not a path');
+  const dir = path.resolve(outDir as string);
+  if ((outDir as string).includes('\0')) bad('has a NUL byte');
+  for (let p = dir; ; p = path.dirname(p)) {
+    if (existsSync(p)) {
+      if (!isDirectory(p)) bad(p === dir ? 'is a file' : `is under ${p}, which is not a directory`);
+      try {
+        accessSync(p, constants.W_OK);
+      } catch {
+        bad(p === dir ? 'is not writable' : `cannot be made: ${p} is not writable`);
+      }
+      return;
+    }
+    if (path.dirname(p) === p) return;
+  }
 }

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { RingBuffer } from '@ringbuf/core';
 import { ConsumerRuntime, summarize, type LatencySummary } from '@ringbuf/consumer';
+import { needInteger } from '../errors.js';
 import { FLOOR_BYTES } from './layout.js';
 import type { FloorJob, WakeProducerJob } from '../workers/wake-floor.js';
 
@@ -17,6 +18,15 @@ import type { FloorJob, WakeProducerJob } from '../workers/wake-floor.js';
 export const FLOOR_SETTLE_US = 30;
 
 const WORKER_URL = new URL('../workers/wake-floor.js', import.meta.url);
+
+/** Most samples one measurement takes (the `ringbuf latency --floor-samples` bound). */
+export const MAX_WAKE_SAMPLES = 1_000_000;
+/** Most rounds of {@link measureWake}. */
+export const MAX_WAKE_ROUNDS = 1000;
+
+function checkSamples(samples: unknown): void {
+  needInteger('samples', samples, 1, MAX_WAKE_SAMPLES, 'ERR_BENCH_COUNT');
+}
 
 function start<T>(job: FloorJob | WakeProducerJob): Promise<T> {
   const worker = new Worker(WORKER_URL, { workerData: job });
@@ -32,9 +42,11 @@ function start<T>(job: FloorJob | WakeProducerJob): Promise<T> {
 
 /**
  * Measures `samples` raw wake-ups; resolves with their one-way latencies (HdrHistogram, ns).
- * @throws Error when a worker fails.
+ * @throws BenchRangeError `ERR_BENCH_COUNT` when `samples` is not an integer from 1 to
+ *   {@link MAX_WAKE_SAMPLES} (before any shared memory or thread is made). Error when a worker fails.
  */
 export async function measureWakeFloor(samples: number): Promise<RecordableHistogram> {
+  checkSamples(samples);
   const sab = new SharedArrayBuffer(FLOOR_BYTES);
   const [h] = await Promise.all([
     start<RecordableHistogram>({ role: 'waiter', sab, samples, settleUs: FLOOR_SETTLE_US }),
@@ -48,9 +60,12 @@ export async function measureWakeFloor(samples: number): Promise<RecordableHisto
  * waits until the consumer sleeps, spins {@link FLOOR_SETTLE_US}, and commits one record with flags 0;
  * the latency runs from just before the commit to the handler's dispatch (commit + notify + futex
  * wake + the worker's loop). Resolves with the histogram (ns).
- * @throws Error when a worker fails or the runtime does not deliver every record.
+ * @throws BenchRangeError `ERR_BENCH_COUNT` when `samples` is not an integer from 1 to
+ *   {@link MAX_WAKE_SAMPLES} (before the ring or any thread is made). Error when a worker fails or
+ *   the runtime does not deliver every record.
  */
 export async function measureConsumerWake(samples: number): Promise<RecordableHistogram> {
+  checkSamples(samples);
   const ring = RingBuffer.create({ size: 65536 });
   const rt = await ConsumerRuntime.start({ rings: [ring], latency: true, wait: 'sleep' });
   try {
@@ -86,9 +101,13 @@ export interface WakeResult {
 /**
  * Both measurements in alternating rounds, so both see the same machine state; histograms merged
  * per kind. Thread: main.
- * @throws Error when a worker fails.
+ * @throws BenchRangeError `ERR_BENCH_COUNT` when `samples` (1 to {@link MAX_WAKE_SAMPLES}) or
+ *   `rounds` (1 to {@link MAX_WAKE_ROUNDS}) is not an integer in range, before anything starts.
+ *   Error when a worker fails.
  */
 export async function measureWake(samples: number, rounds: number): Promise<WakeResult> {
+  checkSamples(samples);
+  needInteger('rounds', rounds, 1, MAX_WAKE_ROUNDS, 'ERR_BENCH_COUNT');
   const floor = createHistogram();
   const consumer = createHistogram();
   for (let r = 0; r < rounds; r++) {

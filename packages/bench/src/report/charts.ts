@@ -9,6 +9,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { WakeResult } from '../harness/wake-floor.js';
 import type { MemcpyResult, ScenarioResult } from '../scenarios/types.js';
 import { PERCENTILE_LABEL_EXPR, chartSpec, chartTitle, logDomain, logTicks, percentileTicks, percentileX, renderSvg } from './chart-style.js';
+import { BenchError, describe, needArray, needInteger, needNumber, needRecord, needString } from '../errors.js';
+import { checkScenarios, checkSummary, checkWake } from './check.js';
 import { KERNEL_PRODUCERS, KERNEL_SAMPLE_RATE } from './published.js';
 
 export { renderSvg } from './chart-style.js';
@@ -44,8 +46,11 @@ export interface LatencySeries {
 /**
  * The points of a latency summary on the percentile axis: min at 0, the percentiles the sample
  * count can resolve (p with 1 - p >= 1/count), the max at the last sample's percentile.
+ * @throws BenchError `ERR_BENCH_ARGUMENT` when `s` is not an object; BenchRangeError
+ *   `ERR_BENCH_ARGUMENT` when its count is not a non-negative integer or a percentile not a number.
  */
 export function summaryPoints(s: LatencySummary): Array<{ p: number; x: number; us: number }> {
+  checkSummary('summary', s);
   if (s.count === 0) return [];
   const out: Array<{ p: number; x: number; us: number }> = [{ p: 0, x: 0, us: s.minUs }];
   const last = s.count > 1 ? 1 - 1 / s.count : 0;
@@ -64,8 +69,19 @@ export function summaryPoints(s: LatencySummary): Array<{ p: number; x: number; 
 /**
  * A latency chart in the HdrHistogram manner: latency (µs, log axis) against percentile (0 to
  * 99.99%, log-inverse axis), one line per series through its summary points, references dashed.
+ * @throws BenchError / BenchRangeError `ERR_BENCH_ARGUMENT` when `title` is not an object or a
+ *   series not { label, summary, reference? }.
  */
 export function latencyDistributionSpec(title: object, series: readonly LatencySeries[]): TopLevelSpec {
+  needRecord('title', title);
+  for (const [i, s] of needArray('series', series).entries()) {
+    const r = needRecord(`series[${i}]`, s);
+    needString(`series[${i}].label`, r['label']);
+    checkSummary(`series[${i}].summary`, r['summary']);
+    if (r['reference'] !== undefined && typeof r['reference'] !== 'boolean') {
+      throw new BenchError('ERR_BENCH_ARGUMENT', `series[${i}].reference must be a boolean, got ${describe(r['reference'])}`);
+    }
+  }
   const values: Array<{ series: string; p: number; x: number; us: number }> = [];
   for (const s of series) for (const pt of summaryPoints(s.summary)) values.push({ series: s.label, ...pt });
   const xs = values.map((v) => v.x);
@@ -126,8 +142,14 @@ function latencyLabel(s: ScenarioResult): string {
 
 const samples = (s: LatencySummary): string => `; ${s.count.toLocaleString('en-US')} samples`;
 
-/** The latency series a report holds: each latency scenario, the sleeping ConsumerRuntime, the floor. */
+/**
+ * The latency series a report holds: each latency scenario, the sleeping ConsumerRuntime, the floor.
+ * @throws BenchError `ERR_BENCH_ARGUMENT` when `scenarios` is not an array of scenario results or
+ *   `wake` neither null nor a wake result.
+ */
 export function latencySeries(scenarios: readonly ScenarioResult[], wake: WakeResult | null): LatencySeries[] {
+  checkScenarios(scenarios);
+  checkWake(wake);
   const series: LatencySeries[] = [];
   for (const s of scenarios) {
     if (ok(s) && s.group === 'latency' && s.latency && s.latency.count > 0) series.push({ label: `${latencyLabel(s)}${samples(s.latency)}`, summary: s.latency });
@@ -177,6 +199,8 @@ const legendBelow = { orient: 'bottom', direction: 'vertical', labelLimit: 0 };
 /**
  * Renders every chart the results allow: throughput against producers, the sample-rate sweep,
  * latency percentiles, bandwidth against record size, ours and the peers. Thread: main.
+ * @throws BenchError / BenchRangeError `ERR_BENCH_ARGUMENT` for scenarios, memcpy results, a core
+ *   count (1 to 65536) or a wake result that are not what they must be, before anything renders.
  */
 export async function renderCharts(
   scenarios: readonly ScenarioResult[],
@@ -184,6 +208,14 @@ export async function renderCharts(
   cores: number,
   wake: WakeResult | null = null,
 ): Promise<Chart[]> {
+  checkScenarios(scenarios);
+  for (const [i, m] of needArray('memcpy', memcpy).entries()) {
+    const r = needRecord(`memcpy[${i}]`, m);
+    needNumber(`memcpy[${i}].size`, r['size']);
+    needNumber(`memcpy[${i}].bytesPerSec`, r['bytesPerSec']);
+  }
+  needInteger('cores', cores, 1, 65536);
+  checkWake(wake);
   const charts: Chart[] = [];
   const good = scenarios.filter(ok);
 

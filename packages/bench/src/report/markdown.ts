@@ -5,6 +5,8 @@ import { KERNEL_HW, KERNEL_TABLE } from './published.js';
 import { LATENCY_HEAD, SCENARIO_HEAD, goalResult, latencyRows, scenarioRows } from './table.js';
 import type { BenchReport, Goal } from './types.js';
 import type { Chart } from './charts.js';
+import { BenchError, describe, isRecord, needArray } from '../errors.js';
+import { checkReport } from './check.js';
 
 const GROUP_TITLES: Record<string, string> = {
   parallel: 'Single producer, parallel (the kernel\'s "Single-producer, parallel producer")',
@@ -51,7 +53,18 @@ function chartFor(charts: readonly Chart[], file: string): string {
   return c ? `\n![${c.title}](${c.file})\n` : '';
 }
 
+/**
+ * report.md of a report and its charts.
+ * @throws BenchError `ERR_BENCH_REPORT` when `r` is not a bench report; `ERR_BENCH_ARGUMENT` when
+ *   `charts` is not an array of { file, title, svg } strings.
+ */
 export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string {
+  checkReport(r);
+  for (const [i, c] of needArray('charts', charts).entries()) {
+    if (!isRecord(c) || typeof c['file'] !== 'string' || typeof c['title'] !== 'string' || typeof c['svg'] !== 'string') {
+      throw new BenchError('ERR_BENCH_ARGUMENT', `charts[${i}] is ${describe(c)}, not a chart { file, title, svg }`);
+    }
+  }
   const m = r.machine;
   const out: string[] = [];
   out.push('# ringbuf bench report', '');

@@ -1,6 +1,7 @@
 /** The plain-text summary printed on stdout (without `--json`). */
 import type { ScenarioResult } from '../scenarios/types.js';
 import { fixed, gbps, micros, mps, textTable } from './format.js';
+import { checkReport } from './check.js';
 import type { BenchReport, Goal } from './types.js';
 
 /** A quick run's goals: evaluated on numbers too small to mean anything. */
@@ -45,7 +46,9 @@ export function latencyRows(r: BenchReport): string[][] {
 
 export const LATENCY_HEAD = ['latency', 'p50', 'p90', 'p99', 'p99.9', 'max', 'records', 'what'];
 
+/** The plain-text summary of a report. @throws BenchError `ERR_BENCH_REPORT` when `r` is not a bench report. */
 export function renderText(r: BenchReport): string {
+  checkReport(r);
   const parts: string[] = [];
   parts.push(
     `ringbuf bench — ${r.machine.cpuModel}, ${r.machine.cores} cores, Node ${r.machine.node}, git ${r.machine.gitRev ?? 'n/a'}`,

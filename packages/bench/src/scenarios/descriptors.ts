@@ -2,6 +2,7 @@
  * The scenarios, as descriptors in the manner of the kernel's `benchs/bench_ringbufs.c` and the
  * sections of `run_bench_ringbufs.sh`. Each group can be selected with `--scenario <group>`.
  */
+import { BenchError, describe } from '../errors.js';
 import type { ScenarioParams, ThreadedScenario } from './types.js';
 
 /** The kernel bench's ring: 512 KiB. */
@@ -65,8 +66,27 @@ function params(over: Partial<ScenarioParams>): ScenarioParams {
   };
 }
 
-/** The threaded scenarios of the selected groups, in run order. */
+/**
+ * The groups of a run or a listing: a Set of known group names (`empty` says whether none at all
+ * will do). Thread: any.
+ * @throws BenchError `ERR_BENCH_SCENARIO` for anything else.
+ */
+export function checkGroups(groups: unknown, empty: boolean): ReadonlySet<Group> {
+  if (!(groups instanceof Set)) throw new BenchError('ERR_BENCH_SCENARIO', `groups must be a Set of group names, got ${describe(groups)}`);
+  if (!empty && groups.size === 0) throw new BenchError('ERR_BENCH_SCENARIO', `groups is empty: nothing to run (groups: ${GROUPS.join(', ')})`);
+  for (const g of groups) {
+    if (!(GROUPS as readonly unknown[]).includes(g)) throw new BenchError('ERR_BENCH_SCENARIO', `unknown scenario group ${describe(g)} (groups: ${GROUPS.join(', ')})`);
+  }
+  return groups as ReadonlySet<Group>;
+}
+
+/**
+ * The threaded scenarios of the selected groups, in run order (none for an empty set, or for
+ * memcpy and micro alone).
+ * @throws BenchError `ERR_BENCH_SCENARIO` when `groups` is not a Set of known group names.
+ */
 export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[] {
+  checkGroups(groups, true);
   const out: ThreadedScenario[] = [];
   const add = (group: Group, name: string, description: string, p: Partial<ScenarioParams>): void => {
     if (groups.has(group)) out.push({ group, name, description, params: params(p) });
