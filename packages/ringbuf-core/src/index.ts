@@ -1,6 +1,7 @@
 export {
   RingBuffer,
   MAX_PRODUCER_ID,
+  OUTPUT_UNDER_LOCK_MAX,
   isValidRingSize,
 } from './ring.js';
 export type { RingBufferCreateOptions, RingBufferAttachOptions, RingShare } from './ring.js';

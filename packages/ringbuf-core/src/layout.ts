@@ -104,9 +104,14 @@ export const OVERWRITE_SLOT_WORDS = 2;
 export const OVERWRITE_SLOTS_INDEX = ring.int32s(2 * OVERWRITE_SLOT_WORDS);
 
 // ---- LOCK line ----
-/** 0 when free, else `ownerId << 1 | LOCK_WAITERS_BIT`. */
+/** 0 when free, else `ownerId << 1 | LOCK_WAITERS_BIT | LOCK_EXCLUSIVE_BIT`. */
 export const LOCK_INDEX = ring.line().int32();
 export const LOCK_WAITERS_BIT = 1;
+/**
+ * Set while one producer handle holds the lock for good (RingBuffer.claimExclusive, beyond the
+ * kernel: Agrona's one-to-one ring beside its many-to-one). Other producers then fail at once.
+ */
+export const LOCK_EXCLUSIVE_BIT = 1 << 31;
 
 // ---- WAKE line (same offsets in a ring's buffer and in a wake group's buffer) ----
 /** The word the consumer sleeps on: WAKE_AWAKE or WAKE_SLEEPING. */

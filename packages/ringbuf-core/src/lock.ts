@@ -2,7 +2,10 @@
  * The reservation lock: the kernel's `rb->spinlock`, built on Atomics.
  *
  * Who writes the lock word: any producer (acquire, release), and crash recovery (`forceUnlock`) when
- * the owner is known to be dead. Value: 0 when free, else `ownerId << 1 | LOCK_WAITERS_BIT`.
+ * the owner is known to be dead. Value: 0 when free, else `ownerId << 1 | LOCK_WAITERS_BIT`, with
+ * LOCK_EXCLUSIVE_BIT while a producer holds it for good (claimExclusive): acquisition then fails at
+ * once rather than waiting for a release that only that producer's releaseExclusive (or its
+ * recovery) brings.
  *
  * - Uncontended acquire is one compare-exchange; release is one exchange, and a notify only when the
  *   waiters bit says someone sleeps (Drepper's "futexes are tricky", mutex 2, with the owner kept).
@@ -15,7 +18,7 @@
  * JS atomics are sequentially consistent, so the compare-exchange that takes the lock orders every
  * later plain access of lock-protected words after the releasing exchange of the previous holder.
  */
-import { LOCK_INDEX, LOCK_WAITERS_BIT } from './layout.js';
+import { LOCK_EXCLUSIVE_BIT, LOCK_INDEX, LOCK_WAITERS_BIT } from './layout.js';
 import { monotonicMs, waitTimeoutMs } from './clock.js';
 import { CAN_BLOCK } from './wake.js';
 
@@ -41,7 +44,7 @@ export function lockTag(ownerId: number): number {
 
 /** The owner id recorded in a lock word value (0 when free). */
 export function lockOwner(word: number): number {
-  return word >>> 1;
+  return (word & ~(LOCK_EXCLUSIVE_BIT | LOCK_WAITERS_BIT)) >>> 1;
 }
 
 /** One attempt, never waits: the kernel's NMI `spin_trylock` path. */
@@ -62,6 +65,8 @@ export function lock(i32: Int32Array, tag: number, timeoutMs: number, stats: Loc
 
 function lockSlow(i32: Int32Array, tag: number, timeoutMs: number, stats: LockStats): boolean {
   stats.contended++;
+  // Observes an exclusive holder (claimExclusive): no release is coming, fail at once.
+  if ((Atomics.load(i32, LOCK_INDEX) & LOCK_EXCLUSIVE_BIT) !== 0) return false;
   for (let spin = 0; spin < LOCK_SPINS; spin++) {
     // Observes the holder's release (exchange to 0) without writing the line.
     if (Atomics.load(i32, LOCK_INDEX) === 0 && Atomics.compareExchange(i32, LOCK_INDEX, 0, tag) === 0) {
@@ -75,6 +80,7 @@ function lockSlow(i32: Int32Array, tag: number, timeoutMs: number, stats: LockSt
   for (;;) {
     // Observes the current holder and whether the waiters bit is already set.
     let word = Atomics.load(i32, LOCK_INDEX);
+    if ((word & LOCK_EXCLUSIVE_BIT) !== 0) return false;
     if (word === 0) {
       // Takes the free lock; pairs with the releasing exchange in unlock().
       if (Atomics.compareExchange(i32, LOCK_INDEX, 0, contendedTag) === 0) return true;
@@ -110,6 +116,19 @@ export function unlock(i32: Int32Array): void {
   if ((Atomics.exchange(i32, LOCK_INDEX, 0) & LOCK_WAITERS_BIT) !== 0) {
     // Wakes one sleeper of lockSlow(); only reached when one announced itself.
     Atomics.notify(i32, LOCK_INDEX, 1);
+  }
+}
+
+/**
+ * Marks the lock, held by the caller, as held for good; wakes its sleepers so that they see it and
+ * fail at once. Thread: the holder.
+ */
+export function markExclusive(i32: Int32Array): void {
+  // Publishes the exclusive hold to other producers' lockSlow loads.
+  const word = Atomics.or(i32, LOCK_INDEX, LOCK_EXCLUSIVE_BIT);
+  if ((word & LOCK_WAITERS_BIT) !== 0) {
+    // Ends the sleeps announced by the waiters bit; they re-check and see the exclusive bit.
+    Atomics.notify(i32, LOCK_INDEX);
   }
 }
 

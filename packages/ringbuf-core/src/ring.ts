@@ -68,13 +68,19 @@ import {
   recordFootprint,
   ringBufferBytes,
 } from './layout.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, lockTag, tryLock, unlock, type LockStats } from './lock.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, markExclusive, lockTag, tryLock, unlock, type LockStats } from './lock.js';
 import { posDiff, posMax } from './positions.js';
 import { WakeGroup, isSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
 import { NOT_HELD, Reservations } from './reservations.js';
 
 /** Largest producer id: ids are stored shifted left by one in the lock word. */
 export const MAX_PRODUCER_ID = 2 ** 30 - 1;
+/**
+ * output() copies payloads up to this many bytes under the reservation lock and publishes them
+ * finished (a copy this short holds the lock no longer than the reservation itself); longer ones
+ * are reserved, copied outside the lock and committed, as the kernel's bpf_ringbuf_output does.
+ */
+export const OUTPUT_UNDER_LOCK_MAX = 128;
 
 export interface RingBufferCreateOptions {
   /** Data area bytes (`max_entries`): a power of two, a multiple of 4096, at most 2^30. */
@@ -160,6 +166,8 @@ export class RingBuffer {
   private consCacheProd: number;
   /** This handle's reservations not yet committed: what submit/discard may commit. */
   private readonly reservations: Reservations;
+  /** Whether this handle holds the lock for good (claimExclusive): it then never takes or releases it. */
+  private exclusive = false;
 
   private constructor(buffer: SharedArrayBuffer, wakeGroup: WakeGroup | undefined, producerId: number, lockTimeoutMs: number) {
     const i32 = new Int32Array(buffer);
@@ -290,8 +298,8 @@ export class RingBuffer {
    */
   reserve(size: number): number {
     if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
-    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
-    return this.reserveLocked(recordFootprint(size), size, 1);
+    if (!this.exclusive && !lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
+    return this.reserveLocked(recordFootprint(size), size, 1, undefined);
   }
 
   /**
@@ -301,8 +309,8 @@ export class RingBuffer {
    */
   tryReserve(size: number): number {
     if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
-    if (!tryLock(this.i32, this.tag)) return RESERVE_FAILED;
-    return this.reserveLocked(recordFootprint(size), size, 1);
+    if (!this.exclusive && !tryLock(this.i32, this.tag)) return RESERVE_FAILED;
+    return this.reserveLocked(recordFootprint(size), size, 1, undefined);
   }
 
   /**
@@ -324,8 +332,8 @@ export class RingBuffer {
         `a batch of ${size}-byte records must have from 1 to ${Math.floor(this.mask / footprint)} records in a ${this.size}-byte ring, got ${String(count)}`,
       );
     }
-    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
-    return this.reserveLocked(footprint, size, count);
+    if (!this.exclusive && !lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
+    return this.reserveLocked(footprint, size, count, undefined);
   }
 
   /**
@@ -348,9 +356,12 @@ export class RingBuffer {
 
   /**
    * The body of every reservation, entered with the lock held; releases it on every path. Reserves
-   * `count` records of `footprint` bytes (`size` payload bytes each).
+   * `count` records of `footprint` bytes (`size` payload bytes each). With `payload` (output's small
+   * records, count 1), copies it in under the lock and frames the record committed: the producer_pos
+   * store then publishes a finished record, and no BUSY state, commit RMW or reservation entry is
+   * needed (see output()).
    */
-  private reserveLocked(footprint: number, size: number, count: number): number {
+  private reserveLocked(footprint: number, size: number, count: number, payload: Uint8Array | undefined): number {
     const i32 = this.i32;
     const mask = this.mask;
     const len = footprint * count;
@@ -364,8 +375,11 @@ export class RingBuffer {
     // Advance pending_pos past committed and discarded records (the 2024 overrun fix, P-pend);
     // bounded: every step moves at least 8 bytes and none passes producer_pos.
     while (pendPos !== prodPos) {
-      // Observes the committing RMW on the header (submit/discard); pairs with it.
-      const hdr = Atomics.load(i32, headerIndex(pendPos & mask));
+      // Plain read, as the kernel's READ_ONCE(hdr->len) in __bpf_ringbuf_reserve: it only decides
+      // whether this space may be reused, which also needs consumer_pos past it (an Atomics load
+      // below, paired with the consumer's store, which followed its own acquire of this header). A
+      // stale BUSY only stops the walk early (a later reserve resumes it); int32 reads never tear.
+      const hdr = i32[headerIndex(pendPos & mask)]!;
       if ((hdr & BUSY_BIT_I32) !== 0) break;
       const step = recordFootprint(hdr & HDR_LEN_MASK);
       // The bound: a committed record ends at or before producer_pos, and its owner word names a
@@ -378,7 +392,7 @@ export class RingBuffer {
     i32[PENDING_POS_INDEX] = pendPos;
     // Never overrun an uncommitted record, in either mode.
     if ((newProdPos - pendPos) >>> 0 > mask) {
-      unlock(i32);
+      this.release();
       return RESERVE_FAILED;
     }
     if (!this.overwrite) {
@@ -390,7 +404,7 @@ export class RingBuffer {
         this.consCache = Atomics.load(i32, CONS_POS_INDEX);
         this.consCacheProd = prodPos;
         if ((newProdPos - this.consCache) >>> 0 > mask) {
-          unlock(i32);
+          this.release();
           return RESERVE_FAILED;
         }
       }
@@ -399,10 +413,25 @@ export class RingBuffer {
     }
     // Plain stores: published to the consumer by the producer_pos store below, to other producers
     // by our unlock.
-    const word = size | BUSY_BIT_I32;
     const id = this.producerId;
     const hdrOffset = prodPos & mask;
     let hdrIndex = headerIndex(hdrOffset);
+    if (payload !== undefined) {
+      // The copy first: a copy that throws (it checks its bounds before writing) leaves nothing.
+      try {
+        this.data.set(payload, hdrOffset + BPF_RINGBUF_HDR_SZ);
+      } catch (err) {
+        this.release();
+        throw new RingBufError('ERR_RINGBUF_ARGUMENT', `output could not copy the payload (nothing was reserved): ${String(err)}`);
+      }
+      i32[hdrIndex] = size;
+      i32[hdrIndex + HDR_OWNER_WORD] = id;
+      // Publishes the finished record; pairs with the consumer's load of producer_pos.
+      Atomics.store(i32, PROD_POS_INDEX, newProdPos);
+      this.release();
+      return hdrOffset + BPF_RINGBUF_HDR_SZ;
+    }
+    const word = size | BUSY_BIT_I32;
     i32[hdrIndex] = word;
     i32[hdrIndex + HDR_OWNER_WORD] = id;
     for (let k = 1, pos = (prodPos + footprint) | 0; k < count; k++, pos = (pos + footprint) | 0) {
@@ -412,7 +441,7 @@ export class RingBuffer {
     }
     // Publishes the BUSY headers; pairs with the consumer's load of producer_pos.
     Atomics.store(i32, PROD_POS_INDEX, newProdPos);
-    unlock(i32);
+    this.release();
     if (count === 1) this.reservations.addOne(hdrOffset, prodPos, footprint);
     else this.reservations.add(prodPos, footprint, count);
     return hdrOffset + BPF_RINGBUF_HDR_SZ;
@@ -423,7 +452,7 @@ export class RingBuffer {
    * reserveLocked stays small enough for V8 to inline into reserve).
    */
   private unlockedCorruption(pos: number, prodPos: number, hdr: number, what: 'pending' | 'header' | 'overwrite'): RingBufCorruptionError {
-    unlock(this.i32);
+    this.release();
     if (what === 'header') return this.frameError(pos, prodPos, hdr);
     if (what === 'pending') {
       return new RingBufCorruptionError(pos >>> 0, `corrupt positions: pending_pos ${pos >>> 0} is not within a ring of producer_pos ${prodPos >>> 0}`);
@@ -587,11 +616,27 @@ export class RingBuffer {
     if (length === 0 && isDetached(payload)) {
       throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'output was given a Uint8Array whose buffer is detached (transferred away)');
     }
+    if (length <= OUTPUT_UNDER_LOCK_MAX) {
+      // Small records: validated as reserve() validates them, then copied under the lock.
+      if (length > this.maxPayload) throw this.recordSizeError(length);
+      if (!this.exclusive && !lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return false;
+      const at = this.reserveLocked(recordFootprint(length), length, 1, payload);
+      if (at < 0) return false;
+      this.afterCommit(at - BPF_RINGBUF_HDR_SZ, flags);
+      return true;
+    }
     const offset = this.reserve(length);
     if (offset < 0) return false;
     const hdrIndex = headerIndex(offset - BPF_RINGBUF_HDR_SZ);
     try {
-      this.data.set(payload, offset);
+      const buffer = payload.buffer;
+      if (buffer instanceof SharedArrayBuffer && buffer.growable) {
+        // Another thread may grow a length-tracking view meanwhile: copy exactly `length` bytes.
+        const data = this.data;
+        for (let i = 0; i < length; i++) data[offset + i] = payload[i]!;
+      } else {
+        this.data.set(payload, offset);
+      }
     } catch (err) {
       this.discard(offset, BPF_RB_NO_WAKEUP);
       throw new RingBufError('ERR_RINGBUF_ARGUMENT', `output could not copy the payload (the record was discarded): ${String(err)}`);
@@ -618,6 +663,40 @@ export class RingBuffer {
       return;
     }
     wakeConsumer(wake);
+  }
+
+  /** Releases the lock after a reservation, unless this handle holds it for good. */
+  private release(): void {
+    if (!this.exclusive) unlock(this.i32);
+  }
+
+  /**
+   * Beyond the kernel (Agrona's OneToOneRingBuffer beside its ManyToOneRingBuffer): makes this
+   * handle the ring's only producer by taking the reservation lock and keeping it. Its reservations
+   * then skip the lock's two atomic operations; every other handle's reservation fails at once
+   * (RESERVE_FAILED; a lock timeout for recovery) until `releaseExclusive`, or until this producer
+   * dies and `recoverProducer(its id)` frees the lock, as for any holder. Everything else (framing,
+   * pending_pos, the wake rule, the consumer) is unchanged. Returns false when the lock could not be
+   * taken within `lockTimeoutMs`. Thread: the producer.
+   */
+  claimExclusive(): boolean {
+    if (this.exclusive) return true;
+    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return false;
+    markExclusive(this.i32);
+    this.exclusive = true;
+    return true;
+  }
+
+  /** Gives the lock back after `claimExclusive` (no-op otherwise). Thread: the producer. */
+  releaseExclusive(): void {
+    if (!this.exclusive) return;
+    this.exclusive = false;
+    unlock(this.i32);
+  }
+
+  /** Whether this handle holds the ring exclusively (claimExclusive). */
+  get isExclusive(): boolean {
+    return this.exclusive;
   }
 
   /**
@@ -648,7 +727,7 @@ export class RingBuffer {
       // Counts recoveries for stats; written under no lock, hence atomic.
       Atomics.add(i32, RECOVERED_LOCKS_INDEX, 1);
     }
-    if (!lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) {
+    if (!this.exclusive && !lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) {
       rescueSleeper(this.wake);
       return { lockRecovered, recordsDiscarded: -1 };
     }
@@ -671,7 +750,7 @@ export class RingBuffer {
       // Counts discarded records for stats.
       Atomics.add(i32, RECOVERED_RECORDS_INDEX, discarded);
     } finally {
-      unlock(i32);
+      this.release();
     }
     rescueSleeper(this.wake);
     return { lockRecovered, recordsDiscarded: discarded };

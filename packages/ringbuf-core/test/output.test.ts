@@ -1,0 +1,163 @@
+/**
+ * output(): the kernel's bpf_ringbuf_output (reserve, copy, commit). Payloads up to
+ * OUTPUT_UNDER_LOCK_MAX bytes are copied under the reservation lock and published finished (no BUSY
+ * phase, no commit RMW); longer ones go through reserve + copy + commit. Either way the ring must end
+ * byte for byte as reserve + copy + submit of the same bytes leaves it, so the consumer, the query
+ * values, overwrite mode and recovery cannot tell the paths apart.
+ */
+import test from 'ava';
+import {
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_PROD_POS,
+  OUTPUT_UNDER_LOCK_MAX,
+  RingBuffer,
+  layout,
+  recordFootprint,
+  wakeNotifies,
+} from '../src/index.js';
+
+const SIZE = 4096;
+const ID = 3;
+
+function bytes(ring: RingBuffer): Buffer {
+  return Buffer.from(new Uint8Array(ring.buffer).slice());
+}
+
+/** The buffer without the overwrite generation and slots (compared by value on their own). */
+function bytesButOverwriteSlots(ring: RingBuffer): Buffer {
+  const copy = bytes(ring);
+  copy.fill(0, layout.OVERWRITE_GEN_INDEX * 4, (layout.OVERWRITE_SLOTS_INDEX + 2 * layout.OVERWRITE_SLOT_WORDS) * 4);
+  return copy;
+}
+
+/** xorshift32, seeded; the seed is printed by the tests that use it. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/** Plays the consumer: moves consumer_pos to producer_pos (everything read). */
+function consumeAll(ring: RingBuffer): void {
+  ring.publishConsumerPos(ring.producerPos());
+}
+
+/** Two rings that start equal (same wake id) so that their buffers can be compared whole. */
+function twins(overwrite: boolean, startPos: number): [RingBuffer, RingBuffer] {
+  const a = RingBuffer.create({ size: SIZE, producerId: ID, overwrite, startPos });
+  const b = RingBuffer.create({ size: SIZE, producerId: ID, overwrite, startPos });
+  new Int32Array(b.buffer)[layout.WAKE_ID_INDEX] = new Int32Array(a.buffer)[layout.WAKE_ID_INDEX]!;
+  return [a, b];
+}
+
+test('the threshold is a small record size (copying it under the lock is as short as the reservation)', (t) => {
+  t.true(Number.isInteger(OUTPUT_UNDER_LOCK_MAX) && OUTPUT_UNDER_LOCK_MAX >= 16 && OUTPUT_UNDER_LOCK_MAX <= 512);
+});
+
+for (const overwrite of [false, true]) {
+  test(`seeded: output leaves the ring byte-identical to reserve + copy + submit, both sides of the threshold (${overwrite ? 'overwrite mode' : 'normal mode'}, across 2^32)`, (t) => {
+    const seed = (Date.now() ^ (overwrite ? 0x2545f491 : 0)) >>> 0;
+    t.log(`seed ${seed}`);
+    const rnd = prng(seed);
+    const [a, b] = twins(overwrite, 2 ** 32 - 3 * SIZE);
+    let small = 0;
+    let large = 0;
+    for (let step = 0; step < 600; step++) {
+      const size = rnd() < 0.7 ? Math.floor(rnd() * (OUTPUT_UNDER_LOCK_MAX + 1)) : OUTPUT_UNDER_LOCK_MAX + 1 + Math.floor(rnd() * 400);
+      const payload = new Uint8Array(size);
+      for (let k = 0; k < size; k++) payload[k] = (step * 31 + k * 7) & 0xff;
+      const flags = rnd() < 0.3 ? BPF_RB_NO_WAKEUP : 0;
+      const okA = a.output(payload, flags);
+      const offB = b.reserve(size);
+      t.is(okA, offB >= 0, `step ${step}: output and reserve agree on whether ${size} bytes fit`);
+      if (offB >= 0) {
+        b.data.set(payload, offB);
+        b.submit(offB, flags);
+        if (size <= OUTPUT_UNDER_LOCK_MAX) small++;
+        else large++;
+      }
+      if (!overwrite && (offB < 0 || rnd() < 0.5 || a.query(BPF_RB_AVAIL_DATA) > SIZE / 2)) {
+        consumeAll(a);
+        consumeAll(b);
+      }
+      if (bytesButOverwriteSlots(a).compare(bytesButOverwriteSlots(b)) !== 0) {
+        t.fail(`step ${step}: buffers differ after a ${size}-byte record`);
+        return;
+      }
+      t.deepEqual(a.readOverwrite(), b.readOverwrite(), `step ${step}: [overwrite_pos, overwritten] differ`);
+    }
+    t.is(a.query(BPF_RB_PROD_POS), b.query(BPF_RB_PROD_POS));
+    t.true(small > 100 && large > 50, `both paths taken (${small} small, ${large} large)`);
+  });
+}
+
+test('a small output is published finished: its header is never BUSY and names this producer', (t) => {
+  const ring = RingBuffer.create({ size: SIZE, producerId: ID });
+  t.true(ring.output(new Uint8Array([1, 2, 3, 4, 5]), 0));
+  t.is(ring.headerAt(0), 5);
+  t.is(ring.headerOwnerAt(0), ID);
+  t.deepEqual([...ring.data.subarray(8, 13)], [1, 2, 3, 4, 5]);
+  t.is(ring.query(BPF_RB_AVAIL_DATA), recordFootprint(5));
+  // Nothing is left reserved: the handle holds no record to submit.
+  t.throws(() => ring.submit(8), { code: 'ERR_RINGBUF_NOT_BUSY' });
+});
+
+test('a payload on a growable shared buffer is copied exactly its length when it was checked, both paths', (t) => {
+  for (const size of [16, OUTPUT_UNDER_LOCK_MAX + 64]) {
+    const ring = RingBuffer.create({ size: SIZE, producerId: ID });
+    const shared = new SharedArrayBuffer(size, { maxByteLength: size * 4 });
+    const payload = new Uint8Array(shared); // length-tracking: grows with the buffer
+    payload.fill(0x5a);
+    t.true(ring.output(payload, 0));
+    t.is(ring.headerAt(0), size);
+    t.true(ring.data.subarray(8, 8 + size).every((v) => v === 0x5a));
+    t.true(ring.data.subarray(8 + size, 8 + recordFootprint(size) + 64).every((v) => v === 0), `size ${size}: nothing written past the record`);
+  }
+});
+
+test('a small output that cannot take the lock in time returns false and changes nothing', (t) => {
+  const ring = RingBuffer.create({ size: SIZE, producerId: ID, lockTimeoutMs: 2 });
+  const holder = RingBuffer.attach(ring.buffer, { producerId: ID + 1 });
+  t.true(holder.tryHoldLockForFaultInjection());
+  // The lock word may gain the waiters bit (the timed-out waiter announced itself); the rest stays.
+  const butLock = (): Buffer => bytes(ring).fill(0, layout.LOCK_INDEX * 4, layout.LOCK_INDEX * 4 + 4);
+  const before = butLock();
+  t.false(ring.output(new Uint8Array(16), 0));
+  t.true(before.equals(butLock()));
+  t.is(ring.query(BPF_RB_PROD_POS), 0);
+});
+
+test('a small output that does not fit returns false and changes nothing', (t) => {
+  const ring = RingBuffer.create({ size: SIZE, producerId: ID });
+  t.not(ring.reserve(SIZE - 40), -1);
+  const before = bytes(ring);
+  t.false(ring.output(new Uint8Array(64), 0));
+  t.true(before.equals(bytes(ring)));
+});
+
+test('the wake rule holds for small outputs: caught-up sleeping consumer woken, NO_WAKEUP not, behind not, FORCE always', (t) => {
+  const ring = RingBuffer.create({ size: SIZE, producerId: ID });
+  const i32 = new Int32Array(ring.buffer);
+  const sleeping = (): void => {
+    Atomics.store(i32, layout.WAKE_WORD_INDEX, layout.WAKE_SLEEPING);
+  };
+  sleeping();
+  ring.output(new Uint8Array(16), 0);
+  t.is(wakeNotifies(i32), 1, 'consumer_pos at the record: woken');
+  consumeAll(ring);
+  sleeping();
+  ring.output(new Uint8Array(16), BPF_RB_NO_WAKEUP);
+  t.is(wakeNotifies(i32), 1, 'NO_WAKEUP: not woken');
+  sleeping();
+  ring.output(new Uint8Array(16), 0);
+  t.is(wakeNotifies(i32), 1, 'consumer behind this record: not woken (self-pacing)');
+  sleeping();
+  ring.output(new Uint8Array(16), BPF_RB_FORCE_WAKEUP);
+  t.is(wakeNotifies(i32), 2, 'FORCE_WAKEUP: woken');
+});
