@@ -1,6 +1,6 @@
 /** The issue's goals and the peer ratios, evaluated on one run's results. */
 import type { WakeResult } from '../harness/wake-floor.js';
-import { CLAIM } from '../scenarios/descriptors.js';
+import { CLAIM, PEER_ROUNDS, peerRoundSuffix } from '../scenarios/descriptors.js';
 import type { MemcpyResult, ScenarioResult } from '../scenarios/types.js';
 import type { Goal, Ratio } from './types.js';
 
@@ -13,25 +13,56 @@ function ratio(a: number | null, b: number | null): number | null {
   return a !== null && b !== null && b > 0 ? a / b : null;
 }
 
-/**
- * Ours for the peer comparisons: the mean of the reference runs made among the peers (close in time
- * to them), else rb-parallel.
- */
-export function oursForPeers(scenarios: readonly ScenarioResult[]): { name: string; hits: number | null } {
-  const refs = ['rb-peer-ref', 'rb-peer-ref-2'].map((n) => hits(scenarios, n)).filter((v): v is number => v !== null);
-  if (refs.length > 0) return { name: 'rb-peer-ref', hits: refs.reduce((a, b) => a + b, 0) / refs.length };
-  return { name: 'rb-parallel', hits: hits(scenarios, 'rb-parallel') };
+/** A ratio of ours to a peer taken round by round among the peers: each round's, and their median. */
+export interface PairedRatio {
+  /** ours / peer of each round in which both ran. */
+  rounds: number[];
+  /** Ours and the peer in records per second, per round. */
+  ours: number[];
+  peer: number[];
+  /** The median of `rounds` (the middle one of three), or null when no round has both. */
+  value: number | null;
+}
+
+/** ours / peer round by round (`base`, `base-2`, ...), as the peers group runs them. */
+export function pairedRatio(scenarios: readonly ScenarioResult[], oursBase: string, peerBase: string): PairedRatio {
+  const out: PairedRatio = { rounds: [], ours: [], peer: [], value: null };
+  for (let r = 1; r <= PEER_ROUNDS; r++) {
+    const a = hits(scenarios, oursBase + peerRoundSuffix(r));
+    const b = hits(scenarios, peerBase + peerRoundSuffix(r));
+    const q = ratio(a, b);
+    if (a === null || b === null || q === null) continue;
+    out.rounds.push(q);
+    out.ours.push(a);
+    out.peer.push(b);
+  }
+  if (out.rounds.length > 0) {
+    const sorted = [...out.rounds].sort((x, y) => x - y);
+    out.value = sorted[(sorted.length - 1) >> 1]!;
+  }
+  return out;
+}
+
+/** "1.05 (rounds 0.98 / 1.05 / 1.10; 7.1 vs 6.8 M/s in the median round)". */
+function pairedDetail(p: PairedRatio, oursName: string, peerName: string): string {
+  if (p.value === null) return 'not run';
+  const k = p.rounds.indexOf(p.value);
+  return `rounds ${p.rounds.map((v) => fmt(v)).join(' / ')}; median round ${oursName} ${fmt((p.ours[k] ?? 0) / 1e6)} M/s vs ${peerName} ${fmt((p.peer[k] ?? 0) / 1e6)} M/s`;
 }
 
 /** Ours (1 producer, 16 B, reserve+submit, parallel) against each peer and the perf-buffer analogue. */
 export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
-  const ref = oursForPeers(scenarios);
   const out: Ratio[] = [];
-  for (const peer of ['ringbufjs-1', 'ringbufjs-64', 'postmessage-1', 'postmessage-64']) {
-    out.push({ name: `${ref.name} / ${peer}`, ours: ref.name, peer, value: ratio(ref.hits, hits(scenarios, peer)) });
-  }
   const claimName = `rb-peer-claim${CLAIM}`;
-  out.push({ name: `${claimName} / ringbufjs-1`, ours: claimName, peer: 'ringbufjs-1', value: ratio(hits(scenarios, claimName), hits(scenarios, 'ringbufjs-1')) });
+  for (const ours of ['rb-peer-ref', 'rb-peer-excl-output', claimName]) {
+    for (const peer of ['ringbufjs-1', 'postmessage-1']) {
+      out.push({ name: `${ours} / ${peer}`, ours, peer, value: pairedRatio(scenarios, ours, peer).value });
+    }
+  }
+  const ref = hits(scenarios, 'rb-peer-ref') ?? hits(scenarios, 'rb-parallel');
+  for (const peer of ['ringbufjs-64', 'postmessage-64']) {
+    out.push({ name: `rb-peer-ref / ${peer}`, ours: 'rb-peer-ref', peer, value: ratio(ref, hits(scenarios, peer)) });
+  }
   out.push({ name: `${claimName} / ringbufjs-64`, ours: claimName, peer: 'ringbufjs-64', value: ratio(hits(scenarios, claimName), hits(scenarios, 'ringbufjs-64')) });
   out.push({
     name: 'rb-mpsc-p1 / spsc-rings-p1',
@@ -74,37 +105,21 @@ function latencyOf(scenarios: readonly ScenarioResult[], name: string): Scenario
  */
 export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly MemcpyResult[], wake: WakeResult | null = null): Goal[] {
   const out: Goal[] = [];
-  const ref = oursForPeers(scenarios);
-  const ours = ref.hits;
-  const rbjs1 = hits(scenarios, 'ringbufjs-1');
-  const vsRbjs = ratio(ours, rbjs1);
-  out.push({
-    id: 'vs-ringbufjs',
-    goal: '1 producer, 16 B, one record per reserve+copy+submit >= 1.0 x ringbuf.js one-item push/pop',
-    target: 1.0,
-    value: vsRbjs,
-    met: vsRbjs !== null && vsRbjs >= 1.0,
-    detail: `${ref.name} ${fmt(ours && ours / 1e6)} M/s vs ${fmt((rbjs1 ?? 0) / 1e6)} M/s`,
-  });
-  const vsPm = ratio(ours, hits(scenarios, 'postmessage-1'));
-  out.push({
-    id: 'vs-postmessage',
-    goal: '1 producer, 16 B, reserve+submit >= 15 x postMessage (one record per message)',
-    target: 15,
-    value: vsPm,
-    met: vsPm !== null && vsPm >= 15,
-    detail: `${ref.name} ${fmt(ours && ours / 1e6)} M/s vs ${fmt((hits(scenarios, 'postmessage-1') ?? 0) / 1e6)} M/s`,
-  });
-  const claimed = hits(scenarios, `rb-peer-claim${CLAIM}`) ?? hits(scenarios, `rb-parallel-claim${CLAIM}`);
-  const vsRbjsBatch = ratio(claimed, rbjs1);
-  out.push({
-    id: 'batch-vs-ringbufjs',
-    goal: `reserveBatch(16, ${CLAIM}) + submitBatch, per record >= 2.0 x ringbuf.js one-item push/pop`,
-    target: 2.0,
-    value: vsRbjsBatch,
-    met: vsRbjsBatch !== null && vsRbjsBatch >= 2.0,
-    detail: `rb-peer-claim${CLAIM} ${fmt(claimed && claimed / 1e6)} M/s vs ${fmt((rbjs1 ?? 0) / 1e6)} M/s`,
-  });
+  const peerGoal = (id: string, goal: string, target: number, oursBase: string, peerBase: string): void => {
+    const p = pairedRatio(scenarios, oursBase, peerBase);
+    out.push({ id, goal, target, value: p.value, met: p.value !== null && p.value >= target, detail: pairedDetail(p, oursBase, peerBase) });
+  };
+  peerGoal('vs-ringbufjs', '1 producer, 16 B, one record per reserve+copy+submit >= 1.0 x ringbuf.js one-item push/pop (median of the rounds)', 1.0, 'rb-peer-ref', 'ringbufjs-1');
+  peerGoal('vs-postmessage', '1 producer, 16 B, reserve+submit >= 15 x postMessage, one record per message (median of the rounds)', 15, 'rb-peer-ref', 'postmessage-1');
+  peerGoal(
+    'vs-ringbufjs-exclusive',
+    '1 producer holding the ring exclusively (claimExclusive), 16 B, one output() per record >= 1.0 x ringbuf.js one-item push/pop',
+    1.0,
+    'rb-peer-excl-output',
+    'ringbufjs-1',
+  );
+  peerGoal('vs-postmessage-exclusive', '1 producer holding the ring exclusively, 16 B, one output() per record >= 15 x postMessage', 15, 'rb-peer-excl-output', 'postmessage-1');
+  peerGoal('batch-vs-ringbufjs', `reserveBatch(16, ${CLAIM}) + submitBatch, per record >= 2.0 x ringbuf.js one-item push/pop`, 2.0, `rb-peer-claim${CLAIM}`, 'ringbufjs-1');
   for (const mode of ['b2b', 'parallel'] as const) {
     const rate1 = hits(scenarios, `rb-${mode}-rate-1`);
     const selfPaced = hits(scenarios, `rb-${mode}`);

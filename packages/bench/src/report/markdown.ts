@@ -26,6 +26,10 @@ const MISSED_NOTES: Record<string, string> = {
     "ringbuf.js publishes one index per push (one locked store) and its consumer busy-polls a core. Ours is the kernel's single-record path: four locked instructions per record (the lock's compare-exchange, the producer_pos store, the releasing exchange, the commit), plus a load of the wake word, and the header's cache line is written at reserve and at commit while the consumer reads it; one thread alone needs about 110 ns per reserve+submit here (about 10 ns of it the argument and reservation checks that keep untrusted callers from breaking the ring). The amortised path beyond the kernel is reserveBatch/submitBatch (the batch-vs-ringbufjs row).",
   'vs-postmessage':
     'the same per-record costs as above bound ours; postMessage costs a structured clone and a MessagePort hop per message (about 1-3 µs here), so the ratio moves with how fast the machine runs postMessage in that run.',
+  'vs-ringbufjs-exclusive':
+    "with the lock kept by the one producer (claimExclusive) a record costs three atomic operations (the producer_pos store, the wake-word load, and none for the commit: output() copies under the kept lock and publishes the record finished) against ringbuf.js's two loads and a store; what remains is the header's cache line, written by the producer while the consumer reads it, and the consumer's per-record consumer_pos store (libbpf's walk).",
+  'vs-postmessage-exclusive':
+    'as vs-postmessage: the ratio moves with how fast postMessage runs in that run (1-3 µs per message here).',
   'batch-vs-ringbufjs':
     "one lock round and one producer_pos store per 64 records and one locked instruction to commit them leave the consumer as the limit: libbpf's walk publishes consumer_pos after every record (about 33 ns per record for the walk alone on one thread), and the producer's 16-byte Uint8Array.set plus batchOffset cost about 40 ns per record; on 2 shared vCPUs the two threads also compete with the main thread and other VMs, so the ratio swings between runs.",
   'wakeup-b2b':

@@ -23,6 +23,14 @@ export const BATCH_COUNTS = [1, 10, 50, 500, 2000];
 export const CLAIM = 64;
 /** Records per producer trigger in the batched scenarios: a multiple of CLAIM near BATCH_CNT. */
 export const BATCH_CNT_CLAIM = 8 * CLAIM;
+/** Rounds of the peers group (ours and each one-record peer once per round). */
+export const PEER_ROUNDS = 3;
+
+/** The name suffix of peers round `r` (1-based): '' for the first, '-r' after. */
+export function peerRoundSuffix(r: number): string {
+  return r === 1 ? '' : `-${r}`;
+}
+
 /** Default payload: 16 bytes (the kernel's is 8, record 16; ours carries 16, record 24). */
 export const PAYLOAD = 16;
 
@@ -94,17 +102,25 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   add('parallel', 'rb-parallel', '1 producer, parallel, reserve+submit, plain flags', {});
   add('parallel', 'rb-parallel-sampled', `1 producer, parallel, sampled (rate ${SAMPLE_RATE})`, { sampleRate: SAMPLE_RATE });
   add('parallel', `rb-parallel-claim${CLAIM}`, `1 producer, parallel, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`, { api: 'batch', claim: CLAIM, batchCnt: BATCH_CNT_CLAIM });
-  // The peers run right after ours, with a reference run of ours between them, so that the ratios
-  // compare runs close in time (the machine's load drifts over a full run).
-  add('peers', 'rb-peer-ref', 'ours again, as rb-parallel, run among the peers for the ratios', {});
-  add('peers', 'ringbufjs-1', 'ringbuf.js 0.4.0, one 16-byte item per push/pop', { impl: 'ringbuf.js', peerBatch: 1 });
-  add('peers', `rb-peer-claim${CLAIM}`, `ours, reserveBatch(16, ${CLAIM}) + submitBatch, run among the peers for the batched ratio`, {
-    api: 'batch',
-    claim: CLAIM,
-    batchCnt: BATCH_CNT_CLAIM,
-  });
-  add('peers', 'postmessage-1', 'postMessage, one 16-byte record per message', { impl: 'postMessage', peerBatch: 1 });
-  add('peers', 'rb-peer-ref-2', 'ours again, as rb-parallel, run among the peers for the ratios', {});
+  // The peers run in PEER_ROUNDS rounds, ours and each peer one after the other in every round, so
+  // that each ratio is taken within a round (seconds apart) and the rounds show its spread: the
+  // machine's speed drifts by 2x within a minute. Round r > 1 names carry the suffix -r.
+  for (let r = 1; r <= PEER_ROUNDS; r++) {
+    const sfx = peerRoundSuffix(r);
+    const again = r === 1 ? '' : ` (round ${r})`;
+    add('peers', `rb-peer-ref${sfx}`, `ours, as rb-parallel (reserve + copy + submit), among the peers${again}`, {});
+    add('peers', `rb-peer-excl-output${sfx}`, `ours, the one producer holding the ring exclusively (claimExclusive), output() per record: a copy in, as ringbuf.js push${again}`, {
+      api: 'output',
+      exclusive: true,
+    });
+    add('peers', `ringbufjs-1${sfx}`, `ringbuf.js 0.4.0, one 16-byte item per push/pop${again}`, { impl: 'ringbuf.js', peerBatch: 1 });
+    add('peers', `rb-peer-claim${CLAIM}${sfx}`, `ours, reserveBatch(16, ${CLAIM}) + submitBatch, among the peers${again}`, {
+      api: 'batch',
+      claim: CLAIM,
+      batchCnt: BATCH_CNT_CLAIM,
+    });
+    add('peers', `postmessage-1${sfx}`, `postMessage, one 16-byte record per message${again}`, { impl: 'postMessage', peerBatch: 1 });
+  }
   add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', { impl: 'ringbuf.js', peerBatch: 64 });
   add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });
   add('b2b', 'rb-b2b', 'back-to-back, reserve+submit, plain flags (self-paced)', { mode: 'b2b' });

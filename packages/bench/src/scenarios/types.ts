@@ -62,6 +62,8 @@ export interface ScenarioParams {
   api: 'reserve' | 'output' | 'batch';
   /** api 'batch': records per reserveBatch/submitBatch. */
   claim?: number;
+  /** The producer holds the ring exclusively (RingBuffer.claimExclusive): no lock per reservation. */
+  exclusive?: boolean;
   /** How the consumer waits for records: sleep in poll(-1) (default), or busy-poll with poll(0). */
   consumerWait?: 'sleep' | 'busy';
   payload: number;

@@ -8,7 +8,8 @@
  * Modes: parallel (batches back to back until STOP), b2b (one batch per consumer trigger), paced
  * (one timestamped record every `intervalUs`, plain flags; for the latency distribution). The api
  * 'batch' claims `claim` records per reserveBatch and commits them with one submitBatch (beyond the
- * kernel: the Disruptor's next(n) / publish(lo, hi)).
+ * kernel: the Disruptor's next(n) / publish(lo, hi)). With `exclusive`, the one producer holds the
+ * ring's lock for good (claimExclusive, beyond the kernel: Agrona's one-to-one ring).
  */
 import { workerData } from 'node:worker_threads';
 import { BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingBuffer, recordFootprint, type RingShare } from '@ringbuf/core';
@@ -20,6 +21,7 @@ import { Probe, awaitStart, ctl } from './common.js';
 
 const { slot, share, params } = workerData as { slot: number; share: RingShare; params: ScenarioParams };
 const ring = RingBuffer.attach(share, { producerId: slot + 1 });
+if (params.exclusive === true && !ring.claimExclusive()) throw new Error(`producer ${slot} could not claim the ring exclusively`);
 const data = ring.data;
 const view = ring.view;
 const payload = new Uint8Array(params.payload);
