@@ -161,3 +161,35 @@ test('the wake rule holds for small outputs: caught-up sleeping consumer woken, 
   ring.output(new Uint8Array(16), BPF_RB_FORCE_WAKEUP);
   t.is(wakeNotifies(i32), 2, 'FORCE_WAKEUP: woken');
 });
+
+test('a payload that lies about its length is copied and framed at its real length (set copies the real one)', (t) => {
+  class Liar extends Uint8Array {
+    override get length(): number {
+      return 16;
+    }
+  }
+  for (const real of [40, OUTPUT_UNDER_LOCK_MAX + 100]) {
+    const ring = RingBuffer.create({ size: SIZE, producerId: ID });
+    const liar = new Liar(real).fill(0x77);
+    t.is(liar.length, 16);
+    t.true(ring.output(liar, 0));
+    t.is(ring.headerAt(0), real, `the header says ${real} bytes, not the 16 the array claims`);
+    t.is(ring.query(BPF_RB_AVAIL_DATA), recordFootprint(real));
+    t.true(ring.data.subarray(8 + real, 8 + real + 64).every((v) => v === 0), 'nothing written past the record');
+    // An own `length` property lies the same way.
+    const own = new Uint8Array(24).fill(0x33);
+    Object.defineProperty(own, 'length', { get: () => 4 });
+    t.true(ring.output(own, 0));
+    t.is(ring.headerAt(recordFootprint(real)), 24);
+  }
+});
+
+test('things that only look like a Uint8Array are refused before anything is reserved', (t) => {
+  const ring = RingBuffer.create({ size: SIZE, producerId: ID });
+  const before = bytes(ring);
+  const fakes: unknown[] = [new Proxy(new Uint8Array(16), {}), Object.create(Uint8Array.prototype), Object.setPrototypeOf({ length: 16 }, Uint8Array.prototype)];
+  for (const fake of fakes) {
+    t.throws(() => ring.output(fake as Uint8Array, 0), { code: 'ERR_RINGBUF_ARGUMENT' });
+  }
+  t.true(before.equals(bytes(ring)));
+});
