@@ -13,7 +13,7 @@
  * runtime's shared stats), the latency histograms (node:perf_hooks).
  */
 export { Consumer } from './consumer.js';
-export type { SampleCallback, RingCounters, ConsumerCounters } from './consumer.js';
+export type { SampleCallback, ConsumerOptions, RingCounters, ConsumerCounters } from './consumer.js';
 export { BUSY_HEAD_WAIT_MS } from './wait.js';
 export { RecordIterator, iterateRecords } from './runtime/iterator.js';
 export type { IteratedRecord, IterateOptions } from './runtime/iterator.js';

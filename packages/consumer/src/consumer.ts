@@ -25,6 +25,20 @@ const { BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, BUSY_BIT_I32, HDR_LEN_MASK,
  */
 export type SampleCallback = (data: Uint8Array, offset: number, size: number) => number | void;
 
+/** Options of a Consumer. */
+export interface ConsumerOptions {
+  /**
+   * When the walk publishes consumer_pos: `'record'`, after every record, as libbpf's
+   * `ringbuf_process_ring` does (space is released while a slow callback runs); `'pass'`, once per
+   * pass over the records published so far (and before any return or throw), as the kernel bench's
+   * own consumer `ringbuf_custom_process_ring` (`rb-custom` in benchs/bench_ringbufs.c) and the
+   * Disruptor's BatchEventProcessor do: one store per pass instead of one per record, producers see
+   * the space a pass later. Overwrite rings always publish per record.
+   * @default 'record'
+   */
+  publish?: 'record' | 'pass';
+}
+
 /** libbpf caps record counts at INT_MAX. */
 const INT_MAX = 0x7fffffff;
 
@@ -102,6 +116,8 @@ export class Consumer {
   private rechecked = 0;
   /** Whole-consumer counters; read them at any time from this thread. */
   readonly counters: ConsumerCounters = { polls: 0, sleeps: 0, wakeups: 0 };
+  /** ConsumerOptions.publish === 'pass'. */
+  private readonly perPass: boolean;
   /** poll's re-check after announcing sleep: process every ready ring; sleep only if none was. */
   private readonly pollCheck: WorkCheck = {
     recheck: () => {
@@ -131,7 +147,15 @@ export class Consumer {
    * `ring_buffer__new`: a consumer of `ring`, delivering to `callback`.
    * @throws RingBufError `ERR_RINGBUF_CONSUMER_EXISTS` when the ring already has a live consumer.
    */
-  constructor(ring: RingBuffer, callback: SampleCallback) {
+  constructor(ring: RingBuffer, callback: SampleCallback, options: ConsumerOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `Consumer options must be an object, got ${options === null ? 'null' : typeof options}`);
+    }
+    const { publish = 'record' } = options;
+    if (publish !== 'record' && publish !== 'pass') {
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `Consumer options.publish must be 'record' or 'pass', got ${typeof publish === 'string' ? `'${publish}'` : typeof publish}`);
+    }
+    this.perPass = publish === 'pass';
     this.add(ring, callback);
   }
 
@@ -341,7 +365,9 @@ export class Consumer {
 
   /**
    * libbpf's `ringbuf_process_ring`, zero-copy, from consumer_pos, first up to the producer_pos read
-   * at the start, then re-reading producer_pos until a pass finds nothing new.
+   * at the start, then re-reading producer_pos until a pass finds nothing new. consumer_pos is
+   * published after every record (libbpf), or with `publish: 'pass'` once per pass and before any
+   * return or throw (the kernel bench's `ringbuf_custom_process_ring`).
    *
    * Corruption checks (the kernel needs none: only it writes these words): every producer_pos read
    * must be at most a ring ahead of consumer_pos and never behind it (`isSpan`, once per pass), and
@@ -353,10 +379,13 @@ export class Consumer {
    */
   private walk(entry: Entry, n: number): number {
     const { ring, data, mask, callback, counters } = entry;
+    const perPass = this.perPass;
     // Observes our own last store of consumer_pos (or a test's deliberate write), then the
     // producers' latest reservation; every header before it is framed.
     let consPos = ring.consumerPos();
     let prodPos = ring.producerPos();
+    /** consumer_pos as last published by this walk (per-pass mode publishes what is ahead of it). */
+    let published = consPos;
     let count = 0;
     let bytes = 0;
     let discarded = 0;
@@ -369,7 +398,8 @@ export class Consumer {
         let gotNewData = false;
         while (posDiff(prodPos, consPos) > 0) {
           const hdrOffset = consPos & mask;
-          // Observes the commit RMW (submit/discard compare-exchange, output's AND); payload writes happen-before it.
+          // Observes the commit (submit/discard compare-exchange, output's AND, or the producer_pos
+          // store of a record output() published finished); payload writes happen-before it.
           const hdr = ring.headerAt(hdrOffset);
           if (!ring.isFramed(consPos, prodPos, hdr)) throw ring.frameError(consPos, prodPos, hdr);
           if ((hdr & BUSY_BIT_I32) !== 0) {
@@ -378,30 +408,45 @@ export class Consumer {
             break outer;
           }
           const size = hdr & HDR_LEN_MASK;
+          const next = (consPos + recordFootprint(size)) | 0;
           gotNewData = true;
-          consPos = (consPos + recordFootprint(size)) | 0;
           if ((hdr & BPF_RINGBUF_DISCARD_BIT) === 0) {
             const res = callback(data, hdrOffset + BPF_RINGBUF_HDR_SZ, size) as number;
+            consPos = next;
             count++;
             bytes += size;
             if (res < 0) {
               // Releases the record's space even though the pass stops (libbpf does the same).
               ring.publishConsumerPos(consPos);
+              published = consPos;
               result = res;
               break outer;
             }
           } else {
+            consPos = next;
             discarded++;
           }
-          // Releases the record's space to the producers.
-          ring.publishConsumerPos(consPos);
+          if (!perPass) {
+            // Releases the record's space to the producers.
+            ring.publishConsumerPos(consPos);
+            published = consPos;
+          }
           if (count >= n) break outer;
         }
         if (!gotNewData) break;
+        if (perPass) {
+          // Releases the pass's records to the producers (the kernel bench's rb-custom).
+          ring.publishConsumerPos(consPos);
+          published = consPos;
+        }
         // Observes reservations published during this pass.
         prodPos = ring.producerPos();
       }
     } finally {
+      if (consPos !== published) {
+        // Per-pass mode leaving early (BUSY stall, count reached, a throw): releases what it consumed.
+        ring.publishConsumerPos(consPos);
+      }
       counters.records += count;
       counters.bytes += bytes;
       counters.discarded += discarded;

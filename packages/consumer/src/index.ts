@@ -1,5 +1,5 @@
 export { Consumer } from './consumer.js';
-export type { SampleCallback, RingCounters, ConsumerCounters } from './consumer.js';
+export type { SampleCallback, ConsumerOptions, RingCounters, ConsumerCounters } from './consumer.js';
 export { ConsumerRuntime } from './runtime/runtime.js';
 export type { ConsumerRuntimeOptions, StopOptions, RuntimeState } from './runtime/runtime.js';
 export type {

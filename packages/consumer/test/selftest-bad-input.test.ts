@@ -42,6 +42,16 @@ const R = (name: string, call: Row['call'], error: ErrorClass, code: string, pre
 
 R('new Consumer of something that is not a RingBuffer', () => new Consumer({} as RingBuffer, () => 0), RingBufError, 'ERR_RINGBUF_ARGUMENT');
 R('new Consumer with a callback that is not a function', (f) => new Consumer(RingBuffer.attach(f.ring.buffer), 'cb' as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+for (const [label, options] of [
+  ['null', null],
+  ["'pass' (not an object)", 'pass'],
+  ['1n (a BigInt)', 1n],
+  ["{ publish: 'sometimes' }", { publish: 'sometimes' }],
+  ['{ publish: 1 }', { publish: 1 }],
+  ['{ publish: null }', { publish: null }],
+] as Array<[string, unknown]>) {
+  R(`new Consumer with options ${label}`, (f) => new Consumer(f.ring, () => 0, options as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+}
 R('a second Consumer of the same ring', (f) => new Consumer(f.ring, () => 0), RingBufError, 'ERR_RINGBUF_CONSUMER_EXISTS');
 R('add of the same ring again', (f) => f.consumer.add(f.ring, () => 0), RingBufError, 'ERR_RINGBUF_CONSUMER_EXISTS');
 R('add with a null callback', (f) => f.consumer.add(f.ring, null as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');

@@ -748,7 +748,9 @@ export class RingBuffer {
     let discarded = 0;
     try {
       // Under the lock no record ahead of the consumer can be reused, so the framing is stable.
-      const prodPos = i32[PROD_POS_INDEX]!;
+      // Observes the dead holder's last producer_pos store: an exclusive holder (claimExclusive)
+      // never released the lock after it, so the lock alone would not order its writes before ours.
+      const prodPos = Atomics.load(i32, PROD_POS_INDEX);
       // Observes the consumer's progress; records behind it are committed and need no look.
       const consPos = Atomics.load(i32, CONS_POS_INDEX);
       const from = this.overwrite ? posMax(consPos, this.overwritePos()) : consPos;
