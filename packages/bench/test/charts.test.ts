@@ -72,6 +72,7 @@ test('peers.svg and the producers chart: labels in words, integer producer ticks
     [
       'ours (@ringbuf/core), 1 record per reserve + submit',
       ...(names.some((n) => n.includes('reserveBatch')) ? ['ours (@ringbuf/core), 64 records per reserveBatch + submitBatch'] : []),
+      ...(names.some((n) => n.includes('per pass')) ? ['ours (@ringbuf/core), consumer_pos per pass, 64 records per reserveBatch + submitBatch'] : []),
       'ours (@ringbuf/core), exclusive producer, 1 record per output',
       'postMessage, 1 record per message',
       'postMessage, 64 records per message',

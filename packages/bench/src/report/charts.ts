@@ -175,8 +175,8 @@ export function peerLabel(s: ScenarioResult): string {
       return 'ours, one ring per producer';
     default: {
       // Read loosely: the batched API (api 'batch', claim) is newer than some reports.
-      const p = s.params as { api: string; claim?: number; exclusive?: boolean };
-      const who = p.exclusive === true ? 'ours (@ringbuf/core), exclusive producer' : 'ours (@ringbuf/core)';
+      const p = s.params as { api: string; claim?: number; exclusive?: boolean; consumerPublish?: string };
+      const who = `ours (@ringbuf/core)${p.exclusive === true ? ', exclusive producer' : ''}${p.consumerPublish === 'pass' ? ', consumer_pos per pass' : ''}`;
       if (p.api === 'batch') return `${who}, ${p.claim ?? 'N'} records per reserveBatch + submitBatch`;
       if (p.api === 'output') return `${who}, 1 record per output`;
       return `${who}, 1 record per reserve + submit`;

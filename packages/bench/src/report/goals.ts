@@ -54,7 +54,7 @@ function pairedDetail(p: PairedRatio, oursName: string, peerName: string): strin
 export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
   const out: Ratio[] = [];
   const claimName = `rb-peer-claim${CLAIM}`;
-  for (const ours of ['rb-peer-ref', 'rb-peer-excl-output', claimName]) {
+  for (const ours of ['rb-peer-ref', 'rb-peer-excl-output', claimName, `${claimName}-pass`]) {
     for (const peer of ['ringbufjs-1', 'postmessage-1']) {
       out.push({ name: `${ours} / ${peer}`, ours, peer, value: pairedRatio(scenarios, ours, peer).value });
     }
@@ -120,6 +120,13 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
   );
   peerGoal('vs-postmessage-exclusive', '1 producer holding the ring exclusively, 16 B, one output() per record >= 15 x postMessage', 15, 'rb-peer-excl-output', 'postmessage-1');
   peerGoal('batch-vs-ringbufjs', `reserveBatch(16, ${CLAIM}) + submitBatch, per record >= 2.0 x ringbuf.js one-item push/pop`, 2.0, `rb-peer-claim${CLAIM}`, 'ringbufjs-1');
+  peerGoal(
+    'batch-pass-vs-ringbufjs',
+    `reserveBatch(16, ${CLAIM}) + submitBatch, consumer_pos published once per pass (rb-custom), per record >= 2.0 x ringbuf.js one-item push/pop`,
+    2.0,
+    `rb-peer-claim${CLAIM}-pass`,
+    'ringbufjs-1',
+  );
   for (const mode of ['b2b', 'parallel'] as const) {
     const rate1 = hits(scenarios, `rb-${mode}-rate-1`);
     const selfPaced = hits(scenarios, `rb-${mode}`);

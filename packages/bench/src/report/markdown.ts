@@ -30,6 +30,8 @@ const MISSED_NOTES: Record<string, string> = {
     "with the lock kept by the one producer (claimExclusive) a record costs three atomic operations (the producer_pos store, the wake-word load, and none for the commit: output() copies under the kept lock and publishes the record finished) against ringbuf.js's two loads and a store; what remains is the header's cache line, written by the producer while the consumer reads it, and the consumer's per-record consumer_pos store (libbpf's walk).",
   'vs-postmessage-exclusive':
     'as vs-postmessage: the ratio moves with how fast postMessage runs in that run (1-3 µs per message here).',
+  'batch-pass-vs-ringbufjs':
+    "with consumer_pos stored once per pass (the kernel bench's rb-custom consumer) the consumer's walk costs about 25 ns a record instead of 40-65 on one thread; what remains is the producer's 16-byte Uint8Array.set and batchOffset per record and the cache lines the two threads share.",
   'batch-vs-ringbufjs':
     "one lock round and one producer_pos store per 64 records and one locked instruction to commit them leave the consumer as the limit: libbpf's walk publishes consumer_pos after every record (about 33 ns per record for the walk alone on one thread), and the producer's 16-byte Uint8Array.set plus batchOffset cost about 40 ns per record; on 2 shared vCPUs the two threads also compete with the main thread and other VMs, so the ratio swings between runs.",
   'wakeup-b2b':

@@ -101,6 +101,9 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   };
   add('parallel', 'rb-parallel', '1 producer, parallel, reserve+submit, plain flags', {});
   add('parallel', 'rb-parallel-sampled', `1 producer, parallel, sampled (rate ${SAMPLE_RATE})`, { sampleRate: SAMPLE_RATE });
+  add('parallel', 'rb-custom-parallel', "1 producer, parallel, reserve+submit, the kernel bench's rb-custom consumer (consumer_pos stored once per pass)", {
+    consumerPublish: 'pass',
+  });
   add('parallel', `rb-parallel-claim${CLAIM}`, `1 producer, parallel, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`, { api: 'batch', claim: CLAIM, batchCnt: BATCH_CNT_CLAIM });
   // The peers run in PEER_ROUNDS rounds, ours and each peer one after the other in every round, so
   // that each ratio is taken within a round (seconds apart) and the rounds show its spread: the
@@ -119,11 +122,18 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
       claim: CLAIM,
       batchCnt: BATCH_CNT_CLAIM,
     });
+    add('peers', `rb-peer-claim${CLAIM}-pass${sfx}`, `ours, reserveBatch(16, ${CLAIM}) + submitBatch, the consumer publishing once per pass (batching on both sides, as the Disruptor)${again}`, {
+      api: 'batch',
+      claim: CLAIM,
+      batchCnt: BATCH_CNT_CLAIM,
+      consumerPublish: 'pass',
+    });
     add('peers', `postmessage-1${sfx}`, `postMessage, one 16-byte record per message${again}`, { impl: 'postMessage', peerBatch: 1 });
   }
   add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', { impl: 'ringbuf.js', peerBatch: 64 });
   add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });
   add('b2b', 'rb-b2b', 'back-to-back, reserve+submit, plain flags (self-paced)', { mode: 'b2b' });
+  add('b2b', 'rb-custom-b2b', "back-to-back, reserve+submit, the kernel bench's rb-custom consumer (consumer_pos stored once per pass)", { mode: 'b2b', consumerPublish: 'pass' });
   add('b2b', 'rb-b2b-sampled', `back-to-back, sampled (rate ${SAMPLE_RATE})`, { mode: 'b2b', sampleRate: SAMPLE_RATE });
   add('b2b', `rb-b2b-claim${CLAIM}`, `back-to-back, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`, { mode: 'b2b', api: 'batch', claim: CLAIM, batchCnt: BATCH_CNT_CLAIM });
   for (const rate of SAMPLE_RATES) {

@@ -64,6 +64,11 @@ export interface ScenarioParams {
   claim?: number;
   /** The producer holds the ring exclusively (RingBuffer.claimExclusive): no lock per reservation. */
   exclusive?: boolean;
+  /**
+   * When the consumer publishes consumer_pos (ConsumerOptions.publish): after every record (libbpf,
+   * the default) or once per pass (the kernel bench's rb-custom consumer).
+   */
+  consumerPublish?: 'record' | 'pass';
   /** How the consumer waits for records: sleep in poll(-1) (default), or busy-poll with poll(0). */
   consumerWait?: 'sleep' | 'busy';
   payload: number;

@@ -39,7 +39,7 @@ const recordLatency = (_data: Uint8Array, offset: number): void => {
   count();
 };
 const callback = params.mode === 'paced' ? recordLatency : count;
-const consumer = new Consumer(first, callback);
+const consumer = new Consumer(first, callback, { publish: params.consumerPublish ?? 'record' });
 for (const ring of others) consumer.add(ring, callback);
 const probe = new Probe('consumer');
 
