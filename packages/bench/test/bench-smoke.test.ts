@@ -73,7 +73,10 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
     [
       'vs-ringbufjs',
       'vs-postmessage',
+      'vs-ringbufjs-exclusive',
+      'vs-postmessage-exclusive',
       'batch-vs-ringbufjs',
+      'batch-pass-vs-ringbufjs',
       'wakeup-b2b',
       'wakeup-parallel',
       'bandwidth-4k',

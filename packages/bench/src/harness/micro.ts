@@ -25,6 +25,18 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
   const consumer = new Consumer(walkRing, () => {
     seen++;
   });
+  // The same operations by a producer that holds its ring exclusively (claimExclusive: no lock).
+  const exclRing = RingBuffer.create({ size: 512 * 1024 });
+  if (!exclRing.claimExclusive()) throw new Error('could not claim the micro ring exclusively');
+  const drainExcl = (): void => {
+    // Releases all space, as drain() does.
+    exclRing.publishConsumerPos(exclRing.producerPos());
+  };
+  // A consumer that publishes consumer_pos once per pass (the kernel bench's rb-custom).
+  const passRing = RingBuffer.create({ size: 512 * 1024 });
+  const passConsumer = new Consumer(passRing, () => {
+    seen++;
+  }, { publish: 'pass' });
   const lockWord = new Int32Array(new SharedArrayBuffer(128));
   const bench = new Bench({ time: timeMs, warmupTime: Math.max(10, timeMs / 4) });
   bench
@@ -47,6 +59,18 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
       for (let i = 0; i < OPS; i++) ring.output(payload, BPF_RB_NO_WAKEUP);
       drain();
     })
+    .add('reserve+copy+submit (16 B), exclusive producer', () => {
+      for (let i = 0; i < OPS; i++) {
+        const off = exclRing.reserve(PAYLOAD);
+        exclRing.data.set(payload, off);
+        exclRing.submit(off, BPF_RB_NO_WAKEUP);
+      }
+      drainExcl();
+    })
+    .add('output (16 B), exclusive producer', () => {
+      for (let i = 0; i < OPS; i++) exclRing.output(payload, BPF_RB_NO_WAKEUP);
+      drainExcl();
+    })
     .add('tryReserve+discard (lock taken and released)', () => {
       for (let i = 0; i < OPS; i++) ring.discard(ring.tryReserve(0), BPF_RB_NO_WAKEUP);
       drain();
@@ -68,9 +92,21 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
           for (let i = 0; i < OPS; i++) walkRing.submit(walkRing.reserve(PAYLOAD), BPF_RB_NO_WAKEUP);
         },
       },
+    )
+    .add(
+      'consumer walk per record, consumer_pos per pass',
+      () => {
+        passConsumer.consume();
+      },
+      {
+        beforeEach() {
+          for (let i = 0; i < OPS; i++) passRing.submit(passRing.reserve(PAYLOAD), BPF_RB_NO_WAKEUP);
+        },
+      },
     );
   await bench.run();
   consumer.close();
+  passConsumer.close();
   const out: MicroResult[] = [];
   for (const task of bench.tasks) {
     const r = task.result;
