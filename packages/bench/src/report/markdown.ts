@@ -23,7 +23,7 @@ const GROUP_TITLES: Record<string, string> = {
 /** Why a goal can be missed on this design and what would close it (the closing note). */
 const MISSED_NOTES: Record<string, string> = {
   'vs-ringbufjs':
-    "ringbuf.js publishes one index per push (one locked store) and its consumer busy-polls a core. Ours is the kernel's single-record path: four locked instructions per record (the lock's compare-exchange, the producer_pos store, the releasing exchange, the commit), plus a load of the wake word, and the header's cache line is written at reserve and at commit while the consumer reads it; one thread alone needs about 110 ns per reserve+submit here (about 10 ns of it the argument and reservation checks that keep untrusted callers from breaking the ring). The amortised path beyond the kernel is reserveBatch/submitBatch (the batch-vs-ringbufjs row).",
+    "ringbuf.js is single-producer: a push is two loads and a store, and its consumer busy-polls a core. This row is the kernel's multi-producer path: per record the lock's compare-exchange and releasing exchange, the producer_pos store, the commit's compare-exchange and a load of the wake word, and the header's cache line written at reserve and at commit while the consumer reads it; on one thread about 120 ns per reserve+copy+submit in a quiet period (128 before the pending walk's plain read). The single-producer comparison is the vs-ringbufjs-exclusive row (claimExclusive: the lock's two RMWs gone, output() copying under the kept lock: about 80 ns), and the amortised one the batch rows.",
   'vs-postmessage':
     'the same per-record costs as above bound ours; postMessage costs a structured clone and a MessagePort hop per message (about 1-3 µs here), so the ratio moves with how fast the machine runs postMessage in that run.',
   'vs-ringbufjs-exclusive':
@@ -33,7 +33,7 @@ const MISSED_NOTES: Record<string, string> = {
   'batch-pass-vs-ringbufjs':
     "with consumer_pos stored once per pass (the kernel bench's rb-custom consumer) the consumer's walk costs about 25 ns a record instead of 40-65 on one thread; what remains is the producer's 16-byte Uint8Array.set and batchOffset per record and the cache lines the two threads share.",
   'batch-vs-ringbufjs':
-    "one lock round and one producer_pos store per 64 records and one locked instruction to commit them leave the consumer as the limit: libbpf's walk publishes consumer_pos after every record (about 33 ns per record for the walk alone on one thread), and the producer's 16-byte Uint8Array.set plus batchOffset cost about 40 ns per record; on 2 shared vCPUs the two threads also compete with the main thread and other VMs, so the ratio swings between runs.",
+    "one lock round and one producer_pos store per 64 records and one locked instruction to commit them leave the consumer as the limit: libbpf's walk publishes consumer_pos after every record (40-65 ns a record for the walk alone on one thread, in this machine's slow and fast periods), and the producer's 16-byte Uint8Array.set plus batchOffset cost about 40 ns per record; the batch-pass row publishes once per pass; on 2 shared vCPUs the two threads also compete with the main thread and other VMs, so the ratio swings between rounds.",
   'wakeup-b2b':
     'in back-to-back mode the consumer is awake while the batch is produced, so FORCE_WAKEUP costs one load of the wake word; a shortfall means that load or the AVAIL_DATA query dominates.',
   'wakeup-parallel':
