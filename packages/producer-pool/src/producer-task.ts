@@ -331,7 +331,8 @@ class RecordLoop {
     if (this.openLoop && !this.stopped) {
       // The schedule's last interval ends at nextTriggerUs (or the deadline): the rate is measured
       // over whole intervals, so a producer that kept up reports exactly its target.
-      waitUntil(this.ctl, Math.min(this.nextTriggerUs, this.endAt), Infinity);
+      pace.until = Math.min(this.nextTriggerUs, this.endAt);
+      waitUntil(this.ctl);
     }
     const f = this.f;
     f[LOCK_CONTENDED_F64] = this.lockStats.contended;
@@ -353,7 +354,9 @@ class RecordLoop {
    */
   private awaitTrigger(): boolean {
     if (!this.openLoop) return true;
-    const now = waitUntil(this.ctl, this.nextTriggerUs, this.endAt);
+    pace.until = this.nextTriggerUs < this.endAt ? this.nextTriggerUs : this.endAt;
+    waitUntil(this.ctl);
+    const now = pace.now;
     // Observes the main thread's stop request; pairs with its store.
     if (Atomics.load(this.ctl, STOP_INDEX) !== 0) {
       this.stopped = true;
@@ -544,7 +547,10 @@ class RecordLoop {
   private dropped(): number {
     this.f[DROPPED_F64] = ++this.droppedCount;
     this.st[STAGE_INDEX] = STAGE_IDLE;
-    if (this.backoffUs > 0) waitUntil(this.ctl, clockMicros() + this.backoffUs, Infinity);
+    if (this.backoffUs > 0) {
+      pace.until = clockMicros() + this.backoffUs;
+      waitUntil(this.ctl);
+    }
     if (!this.causal) return NEXT;
     // The event must exist before the token moves on: retry, or stop holding the token.
     // Observes a stop request.
@@ -601,19 +607,37 @@ const SPIN_BEFORE_SEND_US = 200;
 const SPIN_STOP_CHECK = 64;
 
 /**
- * Open loop: wait until `targetUs`, but never past `endAt`: sleep on the stop word (so a stop
- * request ends the sleep) in whole milliseconds until at most SPIN_BEFORE_SEND_US + 1 ms before it,
- * then spin on the clock so the send is on time. Returns clockMicros() on return.
+ * The times waitUntil works with, as fields of one object: a double passed to or returned from a
+ * function V8 does not inline is boxed (16 bytes a call, a scavenge every second or so at 20 k
+ * sends/s, and each scavenge a pause in the producer's send lag); a double field is updated in place.
  */
-function waitUntil(ctl: Int32Array, targetUs: number, endAt: number): number {
-  const until = targetUs < endAt ? targetUs : endAt;
+const pace = {
+  /** When waitUntil is to return (clockMicros()). */
+  until: 0,
+  /** clockMicros() when it returned. */
+  now: 0,
+};
+
+/**
+ * Open loop: wait until `pace.until`: sleep on the stop word (so a stop request ends the sleep) in
+ * whole milliseconds until at most SPIN_BEFORE_SEND_US + 1 ms before it, then spin on the clock so
+ * the send is on time. Sets `pace.now` to clockMicros() on return.
+ */
+function waitUntil(ctl: Int32Array): void {
+  const until = pace.until;
   for (;;) {
     const now = clockMicros();
-    if (now >= until) return now;
+    if (now >= until) {
+      pace.now = now;
+      return;
+    }
     // Whole milliseconds of sleep (a computed double timeout is boxed by Atomics.wait on Node 20):
     // what is left below a millisecond plus the spin stretch is spun.
     const sleepMs = Math.floor((until - now - SPIN_BEFORE_SEND_US) / 1000);
-    if (sleepMs < 1) return spinUntil(ctl, until);
+    if (sleepMs < 1) {
+      spinUntil(ctl);
+      return;
+    }
     // Announces a sleeper so the stop request notifies; pairs with the main thread's load of it.
     Atomics.add(ctl, STOP_SLEEPERS_INDEX, 1);
     // Sleeps unless stop was requested; woken by the main thread's notify after its STOP store.
@@ -621,17 +645,23 @@ function waitUntil(ctl: Int32Array, targetUs: number, endAt: number): number {
     // Withdraws the announcement.
     Atomics.sub(ctl, STOP_SLEEPERS_INDEX, 1);
     // Observes a stop request that ended the sleep.
-    if (Atomics.load(ctl, STOP_INDEX) !== 0) return clockMicros();
+    if (Atomics.load(ctl, STOP_INDEX) !== 0) {
+      pace.now = clockMicros();
+      return;
+    }
   }
 }
 
-/** Spins on the clock until `until`, looking at the stop word every SPIN_STOP_CHECK reads. */
-function spinUntil(ctl: Int32Array, until: number): number {
+/** Spins on the clock until `pace.until`, looking at the stop word every SPIN_STOP_CHECK reads; sets `pace.now`. */
+function spinUntil(ctl: Int32Array): void {
+  const until = pace.until;
   for (let i = 1; ; i++) {
     const now = clockMicros();
-    if (now >= until) return now;
-    // Observes a stop request while spinning; pairs with the main thread's STOP store.
-    if (i % SPIN_STOP_CHECK === 0 && Atomics.load(ctl, STOP_INDEX) !== 0) return now;
+    // Observes a stop request while spinning (every SPIN_STOP_CHECK reads); pairs with the main thread's STOP store.
+    if (now >= until || (i % SPIN_STOP_CHECK === 0 && Atomics.load(ctl, STOP_INDEX) !== 0)) {
+      pace.now = now;
+      return;
+    }
   }
 }
 

@@ -102,29 +102,41 @@ function backToBack(): void {
 }
 
 /**
- * Spins on the clock until `until`. A small function called once per record, so that V8 compiles it
- * whole and inlines the clock (whose [seconds, nanoseconds] array it then removes); spun inline in
- * the long-running loop below, the clock left garbage behind.
+ * The pacing deadline, as a field: a double passed to a function V8 does not inline is boxed (16
+ * bytes a record, a scavenge every second or two at 50 k records/s), while a double field is updated
+ * in place. Measured on this loop: 3-6 scavenges in 4 s with the deadline as an argument, 0 as a field.
  */
-function spinUntil(until: number): void {
+const pace = { next: 0 };
+
+/**
+ * Spins on the clock until `pace.next`. A small function called once per record, so that V8
+ * compiles it whole and inlines the clock (whose [seconds, nanoseconds] array it then removes).
+ */
+function spinUntil(): void {
+  const until = pace.next;
   let now = clockMicros();
   while (now < until) now = clockMicros();
 }
 
+/** Writes the commit time into the record and commits it (out of the long-running loop, as spinUntil). */
+function stampAndSubmit(off: number): void {
+  view.setFloat64(off, clockMicros(), true);
+  ring.submit(off, 0);
+}
+
 function paced(): void {
   const interval = params.intervalUs ?? 20;
-  let next = clockMicros();
+  pace.next = clockMicros();
   while (!stopRequested(ctl)) {
-    next += interval;
-    spinUntil(next);
+    pace.next += interval;
+    spinUntil();
     const off = ring.reserve(size);
     if (off < 0) {
       drops = (drops + 1) | 0;
       // Publishes the drop count; main reads it per window.
       Atomics.store(ctl, dropsAt, drops);
     } else {
-      view.setFloat64(off, clockMicros(), true);
-      ring.submit(off, 0);
+      stampAndSubmit(off);
     }
     probe.check();
   }
