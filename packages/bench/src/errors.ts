@@ -5,6 +5,7 @@
  * The same pair of classes as `@ringbuf/core`'s: a number out of its range (or not a number where
  * one is due) is a {@link BenchRangeError}, anything else a {@link BenchError}.
  */
+import { describeValue } from '@ringbuf/instrument';
 
 export type BenchErrorCode =
   /** runBench options (or defaultTiming's `quick`) that are not what they must be. */
@@ -46,14 +47,7 @@ export class BenchRangeError extends RangeError {
 }
 
 /** A value for an error message (BigInts and symbols do not convert in a template literal). */
-export function describe(value: unknown): string {
-  if (typeof value === 'bigint') return `the BigInt ${value}n`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
-  if (typeof value === 'symbol') return value.toString();
-  if (typeof value === 'function') return 'a function';
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
-}
+export const describe: (value: unknown) => string = describeValue;
 
 /** An object that is not null, an array or a function. */
 export function isRecord(value: unknown): value is Record<string, unknown> {

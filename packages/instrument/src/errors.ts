@@ -39,11 +39,15 @@ export class InstrumentRangeError extends RangeError {
   }
 }
 
-/** A value for an error message (BigInts and symbols do not convert in a template literal). Internal. */
+/**
+ * A value for an error message (BigInts and symbols do not convert in a template literal). Exported
+ * as `describeValue` for the layers above, whose typed errors quote values the same way.
+ */
 export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `the BigInt ${value}n`;
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'function') return 'a function';
   if (value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
 }

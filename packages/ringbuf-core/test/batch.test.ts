@@ -17,39 +17,10 @@ import {
   recordFootprint,
   wakeNotifies,
 } from '../src/index.js';
+import { bytes, bytesButOverwriteSlots, consumeAll, prng } from './ring-helpers.js';
 
 const SIZE = 4096;
 const ID = 3;
-
-function bytes(ring: RingBuffer): Buffer {
-  return Buffer.from(new Uint8Array(ring.buffer).slice());
-}
-
-/**
- * The buffer without the overwrite generation and its two slots: a batch switches slots once where
- * single reservations may switch several times; the pair they publish is compared on its own.
- */
-function bytesButOverwriteSlots(ring: RingBuffer): Buffer {
-  const copy = bytes(ring);
-  copy.fill(0, layout.OVERWRITE_GEN_INDEX * 4, (layout.OVERWRITE_SLOTS_INDEX + 2 * layout.OVERWRITE_SLOT_WORDS) * 4);
-  return copy;
-}
-
-/** xorshift32, seeded; the seed is printed by the tests that use it. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
-/** Plays the consumer: moves consumer_pos to producer_pos (everything read). */
-function consumeAll(ring: RingBuffer): void {
-  ring.publishConsumerPos(ring.producerPos());
-}
 
 test('a batch of 64 16-byte records is accounted as the kernel accounts 64 records (AVAIL_DATA, PROD_POS)', (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: ID });

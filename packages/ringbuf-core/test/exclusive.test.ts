@@ -14,27 +14,13 @@ import {
   layout,
   monotonicMs,
 } from '../src/index.js';
+import { bytes, bytesButLock, prng, twins } from './ring-helpers.js';
 
 const SIZE = 4096;
 const ID = 7;
 
-function bytes(ring: RingBuffer): Buffer {
-  return Buffer.from(new Uint8Array(ring.buffer).slice());
-}
-
 function lockWord(ring: RingBuffer): number {
   return Atomics.load(new Int32Array(ring.buffer), layout.LOCK_INDEX);
-}
-
-/** xorshift32, seeded; the seed is printed by the tests that use it. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
 }
 
 test('claimExclusive takes the lock for good, marked exclusive, with this handle as its owner', (t) => {
@@ -78,11 +64,8 @@ test('seeded: an exclusive producer leaves the ring byte-identical to a locking 
   const seed = Date.now() >>> 0;
   t.log(`seed ${seed}`);
   const rnd = prng(seed);
-  const a = RingBuffer.create({ size: SIZE, producerId: ID, startPos: 2 ** 32 - 2 * SIZE });
-  const b = RingBuffer.create({ size: SIZE, producerId: ID, startPos: 2 ** 32 - 2 * SIZE });
-  new Int32Array(b.buffer)[layout.WAKE_ID_INDEX] = new Int32Array(a.buffer)[layout.WAKE_ID_INDEX]!;
+  const [a, b] = twins({ size: SIZE, producerId: ID, startPos: 2 ** 32 - 2 * SIZE });
   t.true(a.claimExclusive());
-  const butLock = (r: RingBuffer): Buffer => bytes(r).fill(0, layout.LOCK_INDEX * 4, layout.LOCK_INDEX * 4 + 4);
   for (let step = 0; step < 500; step++) {
     const size = Math.floor(rnd() * 300);
     const how = rnd();
@@ -118,7 +101,7 @@ test('seeded: an exclusive producer leaves the ring byte-identical to a locking 
       a.publishConsumerPos(a.producerPos());
       b.publishConsumerPos(b.producerPos());
     }
-    if (butLock(a).compare(butLock(b)) !== 0) {
+    if (bytesButLock(a).compare(bytesButLock(b)) !== 0) {
       t.fail(`step ${step}: buffers differ`);
       return;
     }

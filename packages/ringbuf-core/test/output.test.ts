@@ -17,44 +17,10 @@ import {
   recordFootprint,
   wakeNotifies,
 } from '../src/index.js';
+import { bytes, bytesButLock, bytesButOverwriteSlots, consumeAll, prng, twins } from './ring-helpers.js';
 
 const SIZE = 4096;
 const ID = 3;
-
-function bytes(ring: RingBuffer): Buffer {
-  return Buffer.from(new Uint8Array(ring.buffer).slice());
-}
-
-/** The buffer without the overwrite generation and slots (compared by value on their own). */
-function bytesButOverwriteSlots(ring: RingBuffer): Buffer {
-  const copy = bytes(ring);
-  copy.fill(0, layout.OVERWRITE_GEN_INDEX * 4, (layout.OVERWRITE_SLOTS_INDEX + 2 * layout.OVERWRITE_SLOT_WORDS) * 4);
-  return copy;
-}
-
-/** xorshift32, seeded; the seed is printed by the tests that use it. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
-/** Plays the consumer: moves consumer_pos to producer_pos (everything read). */
-function consumeAll(ring: RingBuffer): void {
-  ring.publishConsumerPos(ring.producerPos());
-}
-
-/** Two rings that start equal (same wake id) so that their buffers can be compared whole. */
-function twins(overwrite: boolean, startPos: number): [RingBuffer, RingBuffer] {
-  const a = RingBuffer.create({ size: SIZE, producerId: ID, overwrite, startPos });
-  const b = RingBuffer.create({ size: SIZE, producerId: ID, overwrite, startPos });
-  new Int32Array(b.buffer)[layout.WAKE_ID_INDEX] = new Int32Array(a.buffer)[layout.WAKE_ID_INDEX]!;
-  return [a, b];
-}
 
 test('the threshold is a small record size (copying it under the lock is as short as the reservation)', (t) => {
   t.true(Number.isInteger(OUTPUT_UNDER_LOCK_MAX) && OUTPUT_UNDER_LOCK_MAX >= 16 && OUTPUT_UNDER_LOCK_MAX <= 512);
@@ -65,7 +31,7 @@ for (const overwrite of [false, true]) {
     const seed = (Date.now() ^ (overwrite ? 0x2545f491 : 0)) >>> 0;
     t.log(`seed ${seed}`);
     const rnd = prng(seed);
-    const [a, b] = twins(overwrite, 2 ** 32 - 3 * SIZE);
+    const [a, b] = twins({ size: SIZE, producerId: ID, overwrite, startPos: 2 ** 32 - 3 * SIZE });
     let small = 0;
     let large = 0;
     for (let step = 0; step < 600; step++) {
@@ -126,10 +92,9 @@ test('a small output that cannot take the lock in time returns false and changes
   const holder = RingBuffer.attach(ring.buffer, { producerId: ID + 1 });
   t.true(holder.tryHoldLockForFaultInjection());
   // The lock word may gain the waiters bit (the timed-out waiter announced itself); the rest stays.
-  const butLock = (): Buffer => bytes(ring).fill(0, layout.LOCK_INDEX * 4, layout.LOCK_INDEX * 4 + 4);
-  const before = butLock();
+  const before = bytesButLock(ring);
   t.false(ring.output(new Uint8Array(16), 0));
-  t.true(before.equals(butLock()));
+  t.true(before.equals(bytesButLock(ring)));
   t.is(ring.query(BPF_RB_PROD_POS), 0);
 });
 
