@@ -48,8 +48,12 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
   // On a loaded 2-core machine a 25 ms window may see nothing from one run; all of them cannot.
   t.true(report.scenarios.reduce((a, s) => a + s.windows.reduce((b, w) => b + w.hits, 0), 0) > 0, 'records were consumed');
   for (const name of ['rb-latency', 'rb-latency-busy']) {
-    const latency = report.scenarios.find((s) => s.name === name)?.latency;
-    t.truthy(latency, `${name} reports a distribution`);
+    const run = report.scenarios.find((s) => s.name === name);
+    t.truthy(run, `${name} ran`);
+    // A starved 50 ms measurement may deliver nothing; one that delivered records has their distribution.
+    if (run === undefined || run.windows.every((w) => w.hits === 0)) continue;
+    const latency = run.latency;
+    t.truthy(latency, `${name} delivered records and reports their distribution`);
     t.true(latency !== undefined && latency !== null && latency.p50Us <= latency.p99Us && latency.p99Us <= latency.maxUs);
   }
   // The batched scenarios ran and delivered records through reserveBatch/submitBatch.

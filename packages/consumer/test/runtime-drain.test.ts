@@ -24,7 +24,7 @@ test('stop({ drain: true }) delivers every record that producers stopping at ran
     count: 200 + Math.floor(rand() * 4000),
     seed: (seed + producerId) >>> 0,
     minSize: 32,
-    maxSize: 24 + Math.floor(rand() * 300),
+    maxSize: 32 + Math.floor(rand() * 300), // at least the instrumented header (32 B)
     discardRate: 0.1,
     flags: 'mixed' as const,
     pattern: true,
