@@ -87,6 +87,7 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
       'latency-busy-p50',
       'latency-self-p50',
       'latency-self-p99',
+      'latency-self-p99-co',
       'zero-gc',
     ],
   );

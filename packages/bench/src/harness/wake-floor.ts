@@ -12,7 +12,7 @@ import { RingBuffer } from '@ringbuf/core';
 import { ConsumerRuntime, summarize, type LatencySummary } from '@ringbuf/consumer';
 import { needInteger } from '../errors.js';
 import { FLOOR_BYTES } from './layout.js';
-import type { FloorJob, WakeProducerJob } from '../workers/wake-floor.js';
+import type { FloorHistograms, FloorJob, WakeProducerJob } from '../workers/wake-floor.js';
 
 /** Spin before each notify so that the waiter is asleep in the kernel, not on its way there. */
 export const FLOOR_SETTLE_US = 30;
@@ -46,11 +46,16 @@ function start<T>(job: FloorJob | WakeProducerJob): Promise<T> {
  *   {@link MAX_WAKE_SAMPLES} (before any shared memory or thread is made). Error when a worker fails.
  */
 export async function measureWakeFloor(samples: number): Promise<RecordableHistogram> {
+  return (await floorHistograms(samples, false)).raw;
+}
+
+/** The floor's raw samples and, with `corrected`, the same corrected for coordinated omission. */
+async function floorHistograms(samples: number, corrected: boolean): Promise<FloorHistograms> {
   checkSamples(samples);
   const sab = new SharedArrayBuffer(FLOOR_BYTES);
   const [h] = await Promise.all([
-    start<RecordableHistogram>({ role: 'waiter', sab, samples, settleUs: FLOOR_SETTLE_US }),
-    start<null>({ role: 'notifier', sab, samples, settleUs: FLOOR_SETTLE_US }),
+    start<FloorHistograms>({ role: 'waiter', sab, samples, settleUs: FLOOR_SETTLE_US, corrected }),
+    start<null>({ role: 'notifier', sab, samples, settleUs: FLOOR_SETTLE_US, corrected: false }),
   ]);
   return h;
 }
@@ -90,6 +95,15 @@ export interface WakeResult {
   rounds: number;
   /** Raw Atomics.notify -> Atomics.wait, two workers, no ring. */
   floor: LatencySummary;
+  /**
+   * The floor corrected for coordinated omission: it sends one notify at a time, so a stall of the
+   * machine delays one sample, where the paced latency scenarios keep sending and every record behind
+   * the stall waits too. HdrHistogram's recordCorrectedValue at the floor's own mean time between
+   * samples (`correctIntervalUs`) adds the samples a sender on that schedule would have seen, so
+   * that every stretch of the run weighs the same, as in the paced scenarios.
+   */
+  floorCorrected: LatencySummary;
+  correctIntervalUs: number;
   /** A sleeping ConsumerRuntime woken by a flags-0 commit, to its handler. */
   consumer: LatencySummary;
   /** consumer p50 / floor p50. */
@@ -109,12 +123,27 @@ export async function measureWake(samples: number, rounds: number): Promise<Wake
   checkSamples(samples);
   needInteger('rounds', rounds, 1, MAX_WAKE_ROUNDS, 'ERR_BENCH_COUNT');
   const floor = createHistogram();
+  const floorCorrected = createHistogram();
   const consumer = createHistogram();
+  let intervalSum = 0;
   for (let r = 0; r < rounds; r++) {
-    floor.add(await measureWakeFloor(samples));
+    const f = await floorHistograms(samples, true);
+    floor.add(f.raw);
+    if (f.corrected !== null) floorCorrected.add(f.corrected);
+    intervalSum += f.intervalUs;
     consumer.add(await measureConsumerWake(samples));
   }
   const f = summarize(floor);
   const c = summarize(consumer);
-  return { settleUs: FLOOR_SETTLE_US, samples, rounds, floor: f, consumer: c, ratioP50: c.p50Us / f.p50Us, ratioP99: c.p99Us / f.p99Us };
+  return {
+    settleUs: FLOOR_SETTLE_US,
+    samples,
+    rounds,
+    floor: f,
+    floorCorrected: summarize(floorCorrected),
+    correctIntervalUs: intervalSum / rounds,
+    consumer: c,
+    ratioP50: c.p50Us / f.p50Us,
+    ratioP99: c.p99Us / f.p99Us,
+  };
 }

@@ -32,6 +32,7 @@ export function checkWake(wake: unknown): void {
   const w = needRecord('wake (or null)', wake);
   checkSummary('wake.floor', w['floor']);
   checkSummary('wake.consumer', w['consumer']);
+  if (w['floorCorrected'] !== undefined) checkSummary('wake.floorCorrected', w['floorCorrected']);
 }
 
 /** `report` as a BenchReport, else a BenchError `ERR_BENCH_REPORT` naming the first thing wrong. */

@@ -46,6 +46,8 @@ const MISSED_NOTES: Record<string, string> = {
     'a sleeping consumer is woken by the commit that finds it caught up (the kernel rule), so its p50 is the wait/notify floor plus the walk; a higher p50 means the consumer slept through the grace re-checks at most records.',
   'latency-self-p99':
     "the tail is the scheduler's, not the ring's: the latency runs see no GC in their windows, the busy-polling consumer (never asleep, never notified) has a millisecond p99 too, and so does the producers' own send lag before the ring is touched; three busy threads share two vCPUs with other VMs, and a preempted thread holds its record for a scheduler slice (1-4 ms).",
+  'latency-self-p99-co':
+    "the corrected floor is the raw one with HdrHistogram's correction for coordinated omission at its own mean sample interval, so that the machine's stalls weigh as they do in the paced runs; a p99 above 4 x that means the ring's own path adds to the tail.",
   'zero-gc':
     'the per-record paths, the clock (process.hrtime(), inlined; performance.now() boxes a double per call on Node 20) and the waits (whole-millisecond Atomics.wait timeouts; a computed double is boxed) allocate nothing, and each worker collects its start-up garbage before the windows; a scavenge left in a window comes from a thread that allocates at a low rate in that scenario, usually a latency run.',
 };

@@ -40,6 +40,9 @@ export function latencyRows(r: BenchReport): string[][] {
   if (r.wake) {
     row('consumer wake', r.wake.consumer, `sleeping ConsumerRuntime, flags-0 commit to handler (${r.wake.settleUs} µs settle)`);
     row('raw wait/notify', r.wake.floor, 'the floor: Atomics.notify -> Atomics.wait, two workers, no ring');
+    // Read loosely: reports before the corrected floor have none.
+    const corrected = (r.wake as { floorCorrected?: typeof r.wake.floor }).floorCorrected;
+    if (corrected) row('floor, CO-corrected', corrected, `the floor corrected for coordinated omission at its own ${r.wake.correctIntervalUs.toFixed(1)} µs sample interval`);
   }
   return rows;
 }

@@ -23,6 +23,9 @@ export const BATCH_COUNTS = [1, 10, 50, 500, 2000];
 export const CLAIM = 64;
 /** Records per producer trigger in the batched scenarios: a multiple of CLAIM near BATCH_CNT. */
 export const BATCH_CNT_CLAIM = 8 * CLAIM;
+/** The latency scenarios' send interval (µs): one timestamped record every 20 µs. */
+export const PACED_INTERVAL_US = 20;
+
 /** Rounds of the peers group (ours and each one-record peer once per round). */
 export const PEER_ROUNDS = 3;
 
@@ -175,11 +178,11 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   }
   add('latency', 'rb-latency', 'commit-to-callback latency, 1 record per 20 µs, plain flags (consumer sleeps)', {
     mode: 'paced',
-    intervalUs: 20,
+    intervalUs: PACED_INTERVAL_US,
   });
   add('latency', 'rb-latency-busy', 'commit-to-callback latency, 1 record per 20 µs, plain flags (consumer busy-polls)', {
     mode: 'paced',
-    intervalUs: 20,
+    intervalUs: PACED_INTERVAL_US,
     consumerWait: 'busy',
   });
   return out;

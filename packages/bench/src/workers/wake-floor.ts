@@ -11,7 +11,7 @@
  *           flags 0 (the kernel's rule wakes the consumer: consumer_pos is the record's offset).
  * Thread: worker threads.
  */
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingBuffer, consumerSleeping, type RingShare } from '@ringbuf/core';
 import { EventKind, INSTRUMENTED_HEADER_BYTES, clockMicros, writeInstrumented } from '@ringbuf/instrument';
@@ -23,6 +23,20 @@ export interface FloorJob {
   sab: SharedArrayBuffer;
   samples: number;
   settleUs: number;
+  /**
+   * The waiter also builds the histogram corrected for coordinated omission: HdrHistogram's
+   * recordCorrectedValue at the run's own mean time between samples, so that every stretch of time
+   * weighs the same, as in the paced latency scenarios, which send on a schedule whatever happens.
+   */
+  corrected: boolean;
+}
+
+/** What the waiter posts: the raw histogram, and with `corrected` the corrected one (ns) and its interval. */
+export interface FloorHistograms {
+  raw: RecordableHistogram;
+  corrected: RecordableHistogram | null;
+  /** The mean time between samples the correction used (µs). */
+  intervalUs: number;
 }
 
 /** What the producer of the consumer-wake measurement receives. */
@@ -48,6 +62,8 @@ function waiter(job: FloorJob): void {
   const i32 = new Int32Array(job.sab);
   const f64 = new Float64Array(job.sab);
   const h = createHistogram();
+  const latencies = job.corrected ? new Float64Array(job.samples) : null;
+  const startedUs = clockMicros();
   for (let i = 1; i <= job.samples; i++) {
     // Publishes "about to wait for sample i"; pairs with the notifier's spin on READY.
     Atomics.store(i32, FLOOR_READY_INDEX, i);
@@ -56,11 +72,25 @@ function waiter(job: FloorJob): void {
     const now = clockMicros();
     // Plain read: SEND was written before the FLAG store that ended our wait. The index is the
     // layout's, inside the FLOOR_BYTES buffer.
-    h.record(Math.max(1, Math.round((now - f64[FLOOR_SEND_F64]!) * 1000)));
+    const ns = Math.max(1, Math.round((now - f64[FLOOR_SEND_F64]!) * 1000));
+    h.record(ns);
+    if (latencies !== null) latencies[i - 1] = ns;
     // Re-arms the flag; the notifier does not touch it before it sees READY = i + 1.
     Atomics.store(i32, FLOOR_FLAG_INDEX, 0);
   }
-  toMain.postMessage(h);
+  const intervalUs = (clockMicros() - startedUs) / job.samples;
+  let corrected: RecordableHistogram | null = null;
+  if (latencies !== null) {
+    corrected = createHistogram();
+    const intervalNs = Math.max(1, Math.round(intervalUs * 1000));
+    for (const ns of latencies) {
+      corrected.record(ns);
+      // The samples a sender on that schedule would have seen behind this one (recordCorrectedValue).
+      for (let missed = ns - intervalNs; missed >= intervalNs; missed -= intervalNs) corrected.record(missed);
+    }
+  }
+  const out: FloorHistograms = { raw: h, corrected, intervalUs };
+  toMain.postMessage(out);
 }
 
 function notifier(job: FloorJob): void {
