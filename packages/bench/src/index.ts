@@ -11,7 +11,7 @@ export type { BenchOptions, BenchStep } from './run.js';
 export { GROUPS, threadedScenarios } from './scenarios/descriptors.js';
 export type { Group } from './scenarios/descriptors.js';
 export type { MemcpyResult, MicroResult, ScenarioParams, ScenarioResult, ThreadedScenario, Timing } from './scenarios/types.js';
-export { FLOOR_SETTLE_US, MAX_WAKE_ROUNDS, MAX_WAKE_SAMPLES, measureWake, measureWakeFloor, measureConsumerWake } from './harness/wake-floor.js';
+export { FLOOR_SETTLE_US, MAX_WAKE_ROUNDS, MAX_WAKE_SAMPLES, measureWake, measureWakeFloor, measureWakeFloorCorrected, measureConsumerWake } from './harness/wake-floor.js';
 export type { WakeResult } from './harness/wake-floor.js';
 export { meanStd } from './harness/stats.js';
 export { machineInfo } from './machine.js';

@@ -15,7 +15,7 @@ interface Pct {
 interface LatencyJson {
   producers: number;
   ratePerProducer: number;
-  floor: { latencyUs: Pct & { count: number } };
+  floor: { latencyUs: Pct & { count: number }; correctedLatencyUs: Pct & { count: number }; correctedIntervalUs: number };
   policies: Array<{ name: string; wait: unknown; latencyUs: Pct; samples: number; records: { committed: number; consumed: number }; lost: number; duplicates: number; orderViolations: number; consumer: { wakeups: number } }>;
   ok: boolean;
 }
@@ -36,6 +36,12 @@ test.serial('latency --json: the four wake policies and the raw floor, every run
   t.deepEqual(r.policies.map((p) => p.wait), ['sleep', 'sleep', 'sleep', 'busy']);
   t.is(r.floor.latencyUs.count, 200);
   ordered(t, 'floor', r.floor.latencyUs);
+  // Corrected for coordinated omission: the raw samples plus the ones a scheduled sender would have
+  // seen behind each late one, all at least one sample interval: no percentile can fall.
+  ordered(t, 'corrected floor', r.floor.correctedLatencyUs);
+  t.true(r.floor.correctedLatencyUs.count >= 200);
+  t.true(r.floor.correctedLatencyUs.p99 >= r.floor.latencyUs.p99 && r.floor.correctedLatencyUs.max === r.floor.latencyUs.max);
+  t.true(r.floor.correctedIntervalUs > 0);
   for (const p of r.policies) {
     t.true(p.records.committed > 0, p.name);
     t.is(p.records.consumed, p.records.committed, p.name);

@@ -49,6 +49,18 @@ export async function measureWakeFloor(samples: number): Promise<RecordableHisto
   return (await floorHistograms(samples, false)).raw;
 }
 
+/**
+ * Measures `samples` raw wake-ups, and the same corrected for coordinated omission (HdrHistogram's
+ * recordCorrectedValue at the run's own mean time between samples, `intervalUs`): what a sender on a
+ * fixed schedule would have seen, every record behind a stall of the machine waiting too.
+ * @throws as {@link measureWakeFloor}.
+ */
+export async function measureWakeFloorCorrected(samples: number): Promise<{ raw: RecordableHistogram; corrected: RecordableHistogram; intervalUs: number }> {
+  const h = await floorHistograms(samples, true);
+  if (h.corrected === null) throw new Error('the wake waiter reported no corrected histogram');
+  return { raw: h.raw, corrected: h.corrected, intervalUs: h.intervalUs };
+}
+
 /** The floor's raw samples and, with `corrected`, the same corrected for coordinated omission. */
 async function floorHistograms(samples: number, corrected: boolean): Promise<FloorHistograms> {
   checkSamples(samples);
