@@ -27,6 +27,7 @@ import {
   measureConsumerWake,
   measureWake,
   measureWakeFloor,
+  measureWakeFloorCorrected,
   micros,
   percentileTicks,
   percentileX,
@@ -168,6 +169,7 @@ const BAD_COUNTS: Array<[string, unknown]> = [
 ];
 for (const [label, n] of BAD_COUNTS) {
   R(`measureWakeFloor(${label})`, () => measureWakeFloor(n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
+  R(`measureWakeFloorCorrected(${label})`, () => measureWakeFloorCorrected(n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
   R(`measureConsumerWake(${label})`, () => measureConsumerWake(n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
   R(`measureWake(${label}, 1)`, () => measureWake(n as number, 1), BenchRangeError, 'ERR_BENCH_COUNT', true);
 }
