@@ -13,6 +13,8 @@ export type { Group } from './scenarios/descriptors.js';
 export type { MemcpyResult, MicroResult, ScenarioParams, ScenarioResult, ThreadedScenario, Timing } from './scenarios/types.js';
 export { FLOOR_SETTLE_US, MAX_WAKE_ROUNDS, MAX_WAKE_SAMPLES, measureWake, measureWakeFloor, measureWakeFloorCorrected, measureConsumerWake } from './harness/wake-floor.js';
 export type { WakeResult } from './harness/wake-floor.js';
+export { HICCUP_INTERVAL_US, HICCUP_STALL_GAP_US, MAX_HICCUP_MS, MAX_HICCUP_THREADS, measureHiccups } from './harness/hiccups.js';
+export type { HiccupResult } from './harness/hiccups.js';
 export { meanStd } from './harness/stats.js';
 export { machineInfo } from './machine.js';
 export type { MachineInfo } from './machine.js';

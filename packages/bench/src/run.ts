@@ -15,6 +15,7 @@ import { measureMemcpy } from './harness/memcpy.js';
 import { runMicro } from './harness/micro.js';
 import { runThreaded } from './harness/threaded.js';
 import { measureWake, type WakeResult } from './harness/wake-floor.js';
+import { HICCUP_INTERVAL_US, measureHiccups } from './harness/hiccups.js';
 import { machineInfo } from './machine.js';
 import { renderCharts } from './report/charts.js';
 import { goals, ratios } from './report/goals.js';
@@ -112,6 +113,8 @@ const SCENARIO_OVERHEAD_MS = 200;
 /** Wake samples per round and rounds, full and quick. */
 const WAKE_FULL = { samples: 4000, rounds: 3 };
 const WAKE_QUICK = { samples: 200, rounds: 1 };
+/** The hiccup meter after the wake rounds (ms). */
+const HICCUP_MS = 1000;
 
 function plan(groups: ReadonlySet<Group>, quick: boolean, timing: Timing): Step[] {
   const memcpyMs = quick ? 10 : 150;
@@ -130,7 +133,7 @@ function plan(groups: ReadonlySet<Group>, quick: boolean, timing: Timing): Step[
     steps.push({ kind: 'scenario', name: scenario.name, scenario, estimateMs: timing.warmupMs + timing.windows * timing.windowMs + SCENARIO_OVERHEAD_MS });
     // The wake floor right after the first latency run, once: the latency goals compare with it.
     if (scenario.group === 'latency' && !wakePlanned) {
-      steps.push({ kind: 'wake', name: 'wake', estimateMs: wake.rounds * (2 * wake.samples * 0.15 + 150) });
+      steps.push({ kind: 'wake', name: 'wake', estimateMs: wake.rounds * (2 * wake.samples * 0.15 + 150) + (quick ? 100 : HICCUP_MS) + 300 });
       wakePlanned = true;
     }
   }
@@ -204,6 +207,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     else {
       const w = quick ? WAKE_QUICK : WAKE_FULL;
       wake = await measureWake(w.samples, w.rounds);
+      // The machine's own tail, right after: two threads keep the latency runs' schedule, no ring.
+      const { histogram: _h, ...machineTail } = await measureHiccups(quick ? 100 : HICCUP_MS, 2, HICCUP_INTERVAL_US);
+      wake.machine = machineTail;
     }
     estimatedDone += step.estimateMs;
   }

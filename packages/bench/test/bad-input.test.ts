@@ -25,6 +25,7 @@ import {
   machineInfo,
   meanStd,
   measureConsumerWake,
+  measureHiccups,
   measureWake,
   measureWakeFloor,
   measureWakeFloorCorrected,
@@ -184,6 +185,25 @@ for (const [label, n] of [
 ] as Array<[string, unknown]>) {
   R(`measureWake(10, ${label})`, () => measureWake(10, n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
 }
+
+// ---- measureHiccups(durationMs, threads, intervalUs) ----
+for (const [label, n] of [
+  ['0', 0],
+  ['-1', -1],
+  ['1.5', 1.5],
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ["the string '10'", '10'],
+  ['the BigInt 10n', 10n],
+  ['null', null],
+] as Array<[string, unknown]>) {
+  R(`measureHiccups(${label})`, () => measureHiccups(n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
+  R(`measureHiccups(10, ${label})`, () => measureHiccups(10, n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
+  R(`measureHiccups(10, 1, ${label})`, () => measureHiccups(10, 1, n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
+}
+R('measureHiccups(600001) (above MAX_HICCUP_MS)', () => measureHiccups(600_001), BenchRangeError, 'ERR_BENCH_COUNT', true);
+R('measureHiccups(10, 65) (above MAX_HICCUP_THREADS)', () => measureHiccups(10, 65), BenchRangeError, 'ERR_BENCH_COUNT', true);
+R('measureHiccups(10, 1, 1000001)', () => measureHiccups(10, 1, 1_000_001), BenchRangeError, 'ERR_BENCH_COUNT', true);
 
 // ---- defaultTiming, threadedScenarios, machineInfo ----
 for (const [label, v] of [

@@ -1,9 +1,10 @@
-/** The lab without a full run: statistics, the shared layouts, formatting, and stopping a run. */
+/** The lab without a full run: statistics, the shared layouts, formatting, stopping a run, the hiccup meter. */
 import test from 'ava';
+import { readdirSync } from 'node:fs';
 import { LINE_BYTES, WORD_BYTES } from '@ringbuf/core';
 import { childLogger } from '@ringbuf/instrument/log';
 import * as L from '../src/harness/layout.js';
-import { bytes, clock, defaultTiming, meanStd, micros, rate, runBench, threadedScenarios } from '../src/index.js';
+import { bytes, clock, defaultTiming, meanStd, measureHiccups, micros, rate, runBench, threadedScenarios } from '../src/index.js';
 
 test('meanStd gives the mean and the sample standard deviation', (t) => {
   t.deepEqual(meanStd([]), { mean: 0, stddev: 0 });
@@ -71,4 +72,21 @@ test('an aborted run stops before the next step and lists what it did not run', 
   t.true(report.interrupted);
   t.deepEqual(report.scenarios.map((s) => s.name), names.slice(0, 1));
   t.deepEqual(report.notRun, names.slice(1));
+});
+
+test('the hiccup meter records one lateness per tick of every thread, and leaves no thread behind', async (t) => {
+  const before = readdirSync('/proc/self/task').length;
+  const r = await measureHiccups(50, 2, 100);
+  // 50 ms at one tick per 100 µs: 500 ticks per thread, each recorded once (late ones included).
+  t.is(r.threads, 2);
+  t.is(r.intervalUs, 100);
+  t.is(r.lateness.count, 2 * 500);
+  t.is(r.histogram.count, 2 * 500);
+  const l = r.lateness;
+  t.true(l.minUs > 0 && l.p50Us <= l.p90Us && l.p90Us <= l.p99Us && l.p99Us <= l.p999Us && l.p999Us <= l.maxUs, JSON.stringify(l));
+  t.true(r.stalledFraction >= 0 && r.stalledFraction < 1, String(r.stalledFraction));
+  t.true(Number.isInteger(r.stalls) && r.stalls >= 0);
+  // The workers were terminated once they reported (threads wind down asynchronously: bounded poll).
+  for (let i = 0; i < 200 && readdirSync('/proc/self/task').length > before; i++) await new Promise((res) => setTimeout(res, 10));
+  t.true(readdirSync('/proc/self/task').length <= before, 'hiccup threads left running');
 });

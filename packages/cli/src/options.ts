@@ -32,6 +32,17 @@ export function positiveNumber(name: string, raw: string | undefined, fallback: 
 }
 
 /**
+ * A decimal number within [0, max] (seconds that may be none), or `fallback` when absent.
+ * @throws UsageError naming the option and the accepted values.
+ */
+export function nonNegativeNumber(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!DECIMAL.test(raw) || !(v >= 0) || v > max) throw new UsageError(`${name}: '${raw}' is not a number from 0 to ${max}`);
+  return v;
+}
+
+/**
  * A ratio in [0, 1], or `fallback` when absent.
  * @throws UsageError naming the option and the accepted values.
  */

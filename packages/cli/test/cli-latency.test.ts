@@ -15,8 +15,10 @@ interface Pct {
 interface LatencyJson {
   producers: number;
   ratePerProducer: number;
+  warmupSec: number;
   floor: { latencyUs: Pct & { count: number }; correctedLatencyUs: Pct & { count: number }; correctedIntervalUs: number };
-  policies: Array<{ name: string; wait: unknown; latencyUs: Pct; samples: number; records: { committed: number; consumed: number }; lost: number; duplicates: number; orderViolations: number; consumer: { wakeups: number } }>;
+  hiccups: { threads: number; intervalUs: number; msPerPolicy: number; latencyUs: Pct & { count: number }; stalledFraction: number };
+  policies: Array<{ name: string; wait: unknown; latencyUs: Pct; ringLatencyUs: Pct & { count: number }; hiccupMultiple: { latencyP99: number; ringP99: number }; samples: number; warmupSkipped: number; records: { committed: number; consumed: number }; lost: number; duplicates: number; orderViolations: number; consumer: { wakeups: number } }>;
   ok: boolean;
 }
 
@@ -27,7 +29,7 @@ function ordered(t: { true(v: boolean, m?: string): void }, name: string, p: Pct
 test.serial('latency --json: the four wake policies and the raw floor, every run lossless', async (t) => {
   const seed = testSeed();
   t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['latency', '--duration', '0.5', '--rate', '2000', '--sampled', '16', '--floor-samples', '200', '--seed', String(seed), '--json']);
+  const { code, stdout, stderr } = await runCli(['latency', '--duration', '0.5', '--warmup', '0.3', '--rate', '2000', '--sampled', '16', '--floor-samples', '200', '--seed', String(seed), '--json']);
   t.is(code, 0, stderr);
   const lines = stdout.trim().split('\n');
   t.is(lines.length, 1);
@@ -42,10 +44,23 @@ test.serial('latency --json: the four wake policies and the raw floor, every run
   t.true(r.floor.correctedLatencyUs.count >= 200);
   t.true(r.floor.correctedLatencyUs.p99 >= r.floor.latencyUs.p99 && r.floor.correctedLatencyUs.max === r.floor.latencyUs.max);
   t.true(r.floor.correctedIntervalUs > 0);
+  // The hiccup meter: 2 producers (the default) + the consumer = 3 threads at the producers' 500 µs
+  // interval, 0.5 s before each of the four policies, one sample per tick of each thread.
+  t.is(r.warmupSec, 0.3);
+  t.is(r.hiccups.threads, 3);
+  t.is(r.hiccups.intervalUs, 500);
+  t.is(r.hiccups.msPerPolicy, 500);
+  t.is(r.hiccups.latencyUs.count, 4 * 3 * 1000);
+  ordered(t, 'hiccups', r.hiccups.latencyUs);
+  t.true(r.hiccups.stalledFraction >= 0 && r.hiccups.stalledFraction < 1);
   for (const p of r.policies) {
     t.true(p.records.committed > 0, p.name);
     t.is(p.records.consumed, p.records.committed, p.name);
-    t.is(p.samples, p.records.consumed, `${p.name}: every record timed`);
+    // 0.3 s of warm-up at 2,000 records/s: its records are delivered and verified, not timed.
+    t.is(p.samples + p.warmupSkipped, p.records.consumed, `${p.name}: every record timed or left out as warm-up`);
+    t.true(p.warmupSkipped > 0 && p.samples > 0, `${p.name}: ${p.warmupSkipped} warm-up records, ${p.samples} timed`);
+    t.is(p.ringLatencyUs.count, p.samples, p.name);
+    t.true(p.hiccupMultiple.ringP99 > 0 && p.hiccupMultiple.latencyP99 > 0, p.name);
     t.is(p.lost, 0, p.name);
     t.is(p.duplicates, 0, p.name);
     t.is(p.orderViolations, 0, p.name);
@@ -59,12 +74,14 @@ test.serial('latency --json: the four wake policies and the raw floor, every run
 test.serial('latency prints a table with one row per selected policy and the floor', async (t) => {
   const seed = testSeed();
   t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['latency', '--policy', 'force', '--policy', 'self', '--duration', '0.3', '--rate', '1000', '--floor-samples', '100', '--seed', String(seed)]);
+  const { code, stdout, stderr } = await runCli(['latency', '--policy', 'force', '--policy', 'self', '--duration', '0.3', '--warmup', '0', '--rate', '1000', '--floor-samples', '100', '--seed', String(seed)]);
   t.is(code, 0, stderr);
   t.regex(stdout, /^policy\s+p50\s+p90\s+p99\s+p99\.9\s+max/m);
   t.regex(stdout, /^self-paced\s+\S+ (µs|ms)/m);
   t.regex(stdout, /^force\s+\S+ (µs|ms)/m);
   t.regex(stdout, /^raw wait\/notify\s+\S+ (µs|ms)/m);
+  t.regex(stdout, /^machine, no ring\s+\S+ (µs|ms)/m);
+  t.regex(stdout, /after 0 s of warm-up/);
   t.notRegex(stdout, /^busy-poll/m);
   t.notRegex(stdout, /^sampled/m);
 });
@@ -74,5 +91,9 @@ const bad: Array<[string[], RegExp]> = [
   [['latency', '--rate', 'fast'], /--rate: 'fast' is not a number greater than 0/],
   [['latency', '--sampled', '0'], /--sampled: '0' is not an integer from 1/],
   [['latency', '--floor-samples', '1'], /--floor-samples: '1' is not an integer from 2/],
+  [['latency', '--warmup=-1'], /--warmup: '-1' is not a number from 0 to 3600/],
+  [['latency', '--warmup', 'soon'], /--warmup: 'soon' is not a number from 0 to 3600/],
+  [['latency', '--warmup', '3601'], /--warmup: '3601' is not a number from 0 to 3600/],
+  [['latency', '--warmup', 'NaN'], /--warmup: 'NaN' is not a number from 0 to 3600/],
 ];
 badOptionTests(test, bad);

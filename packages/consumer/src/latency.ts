@@ -50,6 +50,8 @@ export interface LatencyReport {
   othersIds: number;
   /** Records whose send time was after the delivery time. */
   negative: number;
+  /** Records left out as sent before the recorder's `fromUs` (a warm-up). */
+  warmupSkipped: number;
   /** The histograms themselves, per producer id (post them, `add()` them). */
   histograms: Map<number, RecordableHistogram>;
   /** Commit -> handler, all producers, for records whose commit was stamped (count 0 otherwise). */
@@ -103,6 +105,16 @@ export class LatencyRecorder {
   private readonly sendLagHistogram = createHistogram();
   private negatives = 0;
   private recorded = 0;
+  private warmup = 0;
+  /** Each producer id's first send time seen (the start of its warm-up). */
+  private readonly firstSend: number[] = [];
+
+  /**
+   * @param warmupUs records sent within this many µs of the first record seen from their producer
+   *   are left out of every histogram (a warm-up: JIT compilation and thread start-up are not the
+   *   ring's latency) and counted in `warmupSkipped`. 0 (the default) records everything.
+   */
+  constructor(private readonly warmupUs = 0) {}
 
   /**
    * Records the latency of the instrumented record at `view[offset, offset + size)`: now minus its
@@ -113,7 +125,20 @@ export class LatencyRecorder {
     if (size < INSTRUMENTED_HEADER_BYTES) return;
     const now = clockMicros();
     const send = view.getFloat64(offset + RECORD_SEND_TIME, true);
-    this.record(view.getUint32(offset + RECORD_PRODUCER_ID, true), send, now);
+    const producerId = view.getUint32(offset + RECORD_PRODUCER_ID, true);
+    if (this.warmupUs > 0) {
+      // Producers send in order, so a producer's first record opens its warm-up.
+      let first = this.firstSend[producerId];
+      if (first === undefined) {
+        first = send;
+        this.firstSend[producerId] = send;
+      }
+      if (send - first < this.warmupUs) {
+        this.warmup++;
+        return;
+      }
+    }
+    this.record(producerId, send, now);
     const commit = view.getFloat64(offset + RECORD_COMMIT_TIME, true);
     if (commit > 0) {
       this.ringHistogram.record(clampNs(now - commit));
@@ -154,6 +179,11 @@ export class LatencyRecorder {
     return this.recorded;
   }
 
+  /** Records left out as sent in their producer's warm-up. */
+  get warmupSkipped(): number {
+    return this.warmup;
+  }
+
   /** Summaries and histograms. Thread: the recording thread. */
   report(): LatencyReport {
     const histograms = new Map<number, RecordableHistogram>();
@@ -173,6 +203,7 @@ export class LatencyRecorder {
       perProducer,
       othersIds: this.othersIds,
       negative: this.negatives,
+      warmupSkipped: this.warmup,
       histograms,
       ring: summarize(this.ringHistogram),
       sendLag: summarize(this.sendLagHistogram),
@@ -197,9 +228,11 @@ export function mergeLatencyReports(reports: Iterable<LatencyReport>): LatencyRe
   const ringHistogram = createHistogram();
   const sendLagHistogram = createHistogram();
   let negative = 0;
+  let warmupSkipped = 0;
   let othersIds = 0;
   for (const report of reports) {
     negative += report.negative;
+    warmupSkipped += report.warmupSkipped;
     othersIds += report.othersIds;
     ringHistogram.add(report.ringHistogram);
     sendLagHistogram.add(report.sendLagHistogram);
@@ -220,6 +253,7 @@ export function mergeLatencyReports(reports: Iterable<LatencyReport>): LatencyRe
     perProducer,
     othersIds,
     negative,
+    warmupSkipped,
     histograms,
     ring: summarize(ringHistogram),
     sendLag: summarize(sendLagHistogram),

@@ -110,6 +110,37 @@ test('stamped commits split latency into send lag (intended -> commit) and ring 
   t.is(merged.sendLag.count, 2);
 });
 
+test('a warm-up leaves each producer\'s first records out, counted, from that producer\'s own first send time', (t) => {
+  // Warm-up 100 µs. Producer 1 starts at 0 and producer 2 at 1000 µs (a late starter): each one's own
+  // first 100 µs are left out, whatever the other did.
+  const rec = new LatencyRecorder(100);
+  const view = new DataView(new ArrayBuffer(INSTRUMENTED_HEADER_BYTES));
+  const now = clockMicros();
+  const base = now - 10_000;
+  const sends: Array<[number, number, boolean]> = [
+    [1, 0, false], [1, 50, false], [1, 99.9, false], [1, 100, true], [1, 500, true],
+    [2, 1000, false], [2, 1099, false], [2, 1100, true],
+  ];
+  let seq = 0;
+  for (const [id, at] of sends) {
+    writeInstrumented(view, 0, id, seq++, base + at, 0, 0, base + at + 1);
+    rec.recordRecord(view, 0, INSTRUMENTED_HEADER_BYTES);
+  }
+  const r = rec.report();
+  t.is(r.warmupSkipped, sends.filter(([, , timed]) => !timed).length);
+  t.is(r.total.count, sends.filter(([, , timed]) => timed).length);
+  t.is(r.perProducer[1]?.count, 2);
+  t.is(r.perProducer[2]?.count, 1);
+  t.is(r.ring.count, 3);
+  t.is(r.sendLag.count, 3);
+  t.is(mergeLatencyReports([r, r]).warmupSkipped, 2 * r.warmupSkipped);
+  // Without a warm-up every record is timed.
+  const all = new LatencyRecorder();
+  all.recordRecord(view, 0, INSTRUMENTED_HEADER_BYTES);
+  t.is(all.report().warmupSkipped, 0);
+  t.is(all.report().total.count, 1);
+});
+
 test('memory is bounded: the first 16 producer ids get a histogram each, later ids share one (id 0), the total counts all', (t) => {
   const rec = new LatencyRecorder();
   // 200 ids, as a run with crash injection sees a new id for every replacement producer.

@@ -96,10 +96,18 @@ test('invalid options are refused with ERR_RUNTIME_OPTIONS before any thread sta
     { rings: [ring], batch: 0 },
     { rings: [ring], handler: 42 },
     { rings: [ring], latency: 'yes' },
+    { rings: [ring], latency: true, latencyWarmupUs: -1 },
+    { rings: [ring], latency: true, latencyWarmupUs: NaN },
+    { rings: [ring], latency: true, latencyWarmupUs: Infinity },
+    { rings: [ring], latency: true, latencyWarmupUs: '1000' },
+    { rings: [ring], latency: true, latencyWarmupUs: 10n },
+    // A warm-up of a latency that is not measured.
+    { rings: [ring], latencyWarmupUs: 1000 },
+    { rings: [ring], latency: false, latencyWarmupUs: 0 },
   ];
   for (const options of bad) {
     const err = await t.throwsAsync(ConsumerRuntime.start(options as never), { instanceOf: RuntimeError });
-    t.is(err!.code, 'ERR_RUNTIME_OPTIONS', JSON.stringify(options));
+    t.is(err!.code, 'ERR_RUNTIME_OPTIONS', String(options && JSON.stringify(options, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))));
   }
   // Nothing claimed the ring.
   const c = new Consumer(ring, () => undefined);

@@ -13,6 +13,7 @@ import { ConsumerRuntime, summarize, type LatencySummary } from '@ringbuf/consum
 import { needInteger } from '../errors.js';
 import { FLOOR_BYTES } from './layout.js';
 import type { FloorHistograms, FloorJob, WakeProducerJob } from '../workers/wake-floor.js';
+import type { HiccupResult } from './hiccups.js';
 
 /** Spin before each notify so that the waiter is asleep in the kernel, not on its way there. */
 export const FLOOR_SETTLE_US = 30;
@@ -122,7 +123,15 @@ export interface WakeResult {
   ratioP50: number;
   /** consumer p99 / floor p99. */
   ratioP99: number;
+  /**
+   * The machine's own tail beside them (set by the bench's wake step): threads keeping the latency
+   * runs' 20 µs schedule with no ring (harness/hiccups.ts). Absent in reports made before it.
+   */
+  machine?: HiccupSummary;
 }
+
+/** A hiccup measurement without its histogram (what a report keeps). */
+export type HiccupSummary = Omit<HiccupResult, 'histogram'>;
 
 /**
  * Both measurements in alternating rounds, so both see the same machine state; histograms merged

@@ -33,6 +33,7 @@ export function checkWake(wake: unknown): void {
   checkSummary('wake.floor', w['floor']);
   checkSummary('wake.consumer', w['consumer']);
   if (w['floorCorrected'] !== undefined) checkSummary('wake.floorCorrected', w['floorCorrected']);
+  if (w['machine'] !== undefined) checkSummary('wake.machine.lateness', needRecord('wake.machine', w['machine'])['lateness']);
 }
 
 /** `report` as a BenchReport, else a BenchError `ERR_BENCH_REPORT` naming the first thing wrong. */

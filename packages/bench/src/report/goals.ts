@@ -174,7 +174,7 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
       target,
       value,
       met: value !== null && value <= target,
-      detail: self && floor ? `${pct} ${fmt(self[key], 1)} µs vs floor ${fmt(floor[key], 1)} µs` : 'not run',
+      detail: self && floor ? `${pct} ${fmt(self[key], 1)} µs vs floor ${fmt(floor[key], 1)} µs${machineNote(wake, key)}` : 'not run',
     });
   }
   // The same p99 against the floor corrected for coordinated omission at the paced send interval:
@@ -202,4 +202,10 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     detail: ourRuns.length === 0 ? 'no runs of ours' : withGc.length === 0 ? `0 events over ${ourRuns.length} runs` : `in ${withGc.join(', ')}`,
   });
   return out;
+}
+
+/** ", the machine without a ring X µs" when the wake step measured its hiccups (older reports: ""). */
+function machineNote(wake: WakeResult | null, key: 'p50Us' | 'p99Us'): string {
+  const m = wake?.machine;
+  return m ? `; the machine with no ring (threads keeping the schedule) ${fmt(m.lateness[key], 1)} µs` : '';
 }

@@ -43,6 +43,10 @@ export function latencyRows(r: BenchReport): string[][] {
     // Read loosely: reports before the corrected floor have none.
     const corrected = (r.wake as { floorCorrected?: typeof r.wake.floor }).floorCorrected;
     if (corrected) row('floor, CO-corrected', corrected, `the floor corrected for coordinated omission at its own ${r.wake.correctIntervalUs.toFixed(1)} µs sample interval`);
+    const m = r.wake.machine;
+    if (m) {
+      row('machine, no ring', m.lateness, `${m.threads} threads keeping a ${m.intervalUs} µs schedule, no ring (a hiccup meter): ${(m.stalledFraction * 100).toFixed(2)} % of their time lost in gaps over 100 µs`);
+    }
   }
   return rows;
 }

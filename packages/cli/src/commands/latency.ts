@@ -6,10 +6,10 @@
 import { createHistogram } from 'node:perf_hooks';
 import { summarize, type WaitPolicy } from '@ringbuf/consumer';
 import type { WakeupPolicy } from '@ringbuf/producer-pool';
-import { FLOOR_SETTLE_US, measureWakeFloorCorrected, micros, rate, textTable } from '@ringbuf/bench';
+import { FLOOR_SETTLE_US, HICCUP_STALL_GAP_US, MAX_HICCUP_THREADS, measureHiccups, measureWakeFloorCorrected, micros, rate, textTable, type HiccupResult } from '@ringbuf/bench';
 import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
 import { oneOf, parseOptions } from '../cli-errors.js';
-import { checkFits, integer, largestPayload, logLevel, payloadSize, positiveNumber, ringSize, COMMON_OPTIONS } from '../options.js';
+import { checkFits, integer, largestPayload, logLevel, nonNegativeNumber, payloadSize, positiveNumber, ringSize, COMMON_OPTIONS } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, runPassed } from '../report/load-report.js';
 import { runOnce, describeNotDrained, type LatencyPercentiles, type RunOutcome } from '../run/engine.js';
 import { ProgressLine } from '../run/progress.js';
@@ -31,17 +31,23 @@ each record as its handler sees it. One run per wake policy:
 The floor is the raw one-way latency of Atomics.notify -> Atomics.wait between two worker threads
 (no ring), measured in the same run, before and after the policies; it is also shown corrected for
 coordinated omission (it sends one notify at a time, where the policies send on a schedule).
+The machine's own tail is measured before each policy too: as many threads as the run has
+(producers and consumer) keep the producers' schedule and do nothing else, no ring (a hiccup
+meter); any paced stream on the machine is at least as late as they are.
 
 Three distributions per policy, from the stamps in each record:
   latency   intended send time -> handler (coordinated-omission free)
   ring      commit -> handler: what the ring and its wakeup cost
   send lag  intended send time -> commit: what the producer and the machine cost
 Producers sleep until 200 µs before each send time and spin the rest, so they send on time.
+Each policy runs --warmup seconds first: those records are delivered and checked but left out of
+the distributions (JIT compilation and thread start-up are not the ring's latency).
 
 Options:
   --producers <n>       producer workers (default 2)
   --rate <n>            records per second per producer (default 20000)
-  --duration <sec>      seconds per policy (default 3)
+  --duration <sec>      seconds per policy, measured (default 3)
+  --warmup <sec>        seconds per policy before the measured ones, 0 for none (default 1)
   --size <bytes|min-max>  payload size, at least the instrumented header's 32 (default 64)
   --ring-size <bytes>   ring data size, power of two from 4096 to 1G (default 1M)
   --sampled <n>         N of the sampled policy (default 64)
@@ -82,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     producers: { type: 'string' },
     rate: { type: 'string' },
     duration: { type: 'string' },
+    warmup: { type: 'string' },
     size: { type: 'string' },
     'ring-size': { type: 'string' },
     sampled: { type: 'string' },
@@ -97,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
   const producers = integer('--producers', values.producers, 2, 1, 256);
   const ratePerProducer = positiveNumber('--rate', values.rate, 20_000, 1e9);
   const durationSec = positiveNumber('--duration', values.duration, 3, 3600);
+  const warmupSec = nonNegativeNumber('--warmup', values.warmup, 1, 3600);
   const size = payloadSize('--size', values.size, 64);
   const ring = ringSize('--ring-size', values['ring-size'], 1024 * 1024);
   checkFits(size, values.size, ring);
@@ -118,16 +126,23 @@ export async function run(argv: string[]): Promise<number> {
       floorCorrected.add(m.corrected);
       intervals.push(m.intervalUs);
     };
+    const hiccupRuns: HiccupResult[] = [];
+    const hiccupMs = Math.max(1, Math.round(Math.min(durationSec, HICCUP_MAX_SEC) * 1000));
+    const hiccupIntervalUs = Math.max(1, Math.round(1e6 / ratePerProducer));
     const half = Math.ceil(floorSamples / 2);
     progress.update(`latency: raw Atomics.wait/notify floor, ${half} samples`);
     await measureFloor(half);
     const runs: Array<{ policy: Policy; outcome: RunOutcome }> = [];
     for (const policy of policies(selected, sampled)) {
       if (signal.aborted) break;
+      progress.update(`latency: machine hiccups before ${policy.name}, ${Math.min(producers + 1, MAX_HICCUP_THREADS)} threads, ${hiccupMs} ms`);
+      hiccupRuns.push(await measureHiccups(hiccupMs, Math.min(producers + 1, MAX_HICCUP_THREADS), hiccupIntervalUs));
+      if (signal.aborted) break;
       const outcome = await runOnce({
         label: `latency ${policy.name}`,
         producers,
-        scenario: { durationMs: durationSec * 1000, ratePerProducer, payload: size, wakeup: policy.wakeup },
+        scenario: { durationMs: (durationSec + warmupSec) * 1000, ratePerProducer, payload: size, wakeup: policy.wakeup },
+        latencyWarmupMs: warmupSec * 1000,
         ringSize: ring,
         wait: policy.wait,
         seed,
@@ -150,6 +165,7 @@ export async function run(argv: string[]): Promise<number> {
     const fc = summarize(floorCorrected);
     const floorCorrectedUs: LatencyPercentiles = { p50: fc.p50Us, p90: fc.p90Us, p99: fc.p99Us, p999: fc.p999Us, max: fc.maxUs, count: fc.count };
     const correctedIntervalUs = intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length);
+    const hiccups = mergeHiccups(hiccupRuns);
     const ok = runs.every((r) => runPassed(r.outcome));
     if (values.json) {
       process.stdout.write(
@@ -157,6 +173,7 @@ export async function run(argv: string[]): Promise<number> {
           producers,
           ratePerProducer,
           durationSec,
+          warmupSec,
           size,
           ringSize: ring,
           seed,
@@ -167,6 +184,15 @@ export async function run(argv: string[]): Promise<number> {
             latencyUs: floorUs,
             correctedLatencyUs: floorCorrectedUs,
             correctedIntervalUs,
+          },
+          hiccups: {
+            what: 'threads keeping the producers\' schedule with no ring (a hiccup meter), before each policy',
+            threads: hiccupRuns[0]?.threads ?? 0,
+            intervalUs: hiccupIntervalUs,
+            msPerPolicy: hiccupMs,
+            latencyUs: hiccups.latencyUs,
+            stalledFraction: hiccups.stalledFraction,
+            stallGapUs: HICCUP_STALL_GAP_US,
           },
           policies: runs.map(({ policy, outcome: o }) => ({
             name: policy.name,
@@ -180,7 +206,12 @@ export async function run(argv: string[]): Promise<number> {
               ring: multiples(o.ringLatencyUs, floorUs),
               ringCorrected: multiples(o.ringLatencyUs, floorCorrectedUs),
             },
+            hiccupMultiple: {
+              latencyP99: ratioOf(o.latencyUs.p99, hiccups.latencyUs.p99),
+              ringP99: ratioOf(o.ringLatencyUs.p99, hiccups.latencyUs.p99),
+            },
             samples: o.latencyUs.count,
+            warmupSkipped: o.latencyWarmupSkipped,
             records: o.records,
             lost: o.lost,
             duplicates: o.duplicates,
@@ -202,6 +233,7 @@ export async function run(argv: string[]): Promise<number> {
         if (withFloor) {
           rows.push(['raw wait/notify', ...cells(floorUs), '1.0× / 1.0×']);
           rows.push(['floor, CO-corrected', ...cells(floorCorrectedUs), times(floorCorrectedUs)]);
+          if (hiccupRuns.length > 0) rows.push(['machine, no ring', ...cells(hiccups.latencyUs), times(hiccups.latencyUs)]);
         }
         return [title, textTable(['policy', 'p50', 'p90', 'p99', 'p99.9', 'max', withFloor ? 'p50 / p99 × floor' : ''], rows), ''];
       };
@@ -214,7 +246,7 @@ export async function run(argv: string[]): Promise<number> {
         policy.what,
       ]);
       const lines = [
-        `ringbuf latency — ${producers} producers × ${rate(ratePerProducer)} open loop, ${durationSec} s per policy, ${typeof size === 'number' ? size : `${largestPayload(size)} max`} B records, ring ${ring} B, seed ${seed}`,
+        `ringbuf latency — ${producers} producers × ${rate(ratePerProducer)} open loop, ${durationSec} s per policy after ${warmupSec} s of warm-up, ${typeof size === 'number' ? size : `${largestPayload(size)} max`} B records, ring ${ring} B, seed ${seed}`,
         '',
         ...distribution('Latency: intended send time -> handler (end to end, µs clock shared by the threads)', (o) => o.latencyUs, true),
         ...distribution('Ring latency: commit -> handler (what the ring and its wakeup cost)', (o) => o.ringLatencyUs, true),
@@ -224,6 +256,12 @@ export async function run(argv: string[]): Promise<number> {
         `The floor: raw Atomics.notify -> Atomics.wait one-way between two workers, no ring, ${f.count} samples. It sends one`,
         `notify at a time, so a stall of the machine costs it one sample; "CO-corrected" adds what a sender on a fixed`,
         `schedule would have seen behind each late sample (HdrHistogram's correction at its ${correctedIntervalUs.toFixed(1)} µs sample interval).`,
+        ...(hiccupRuns.length > 0
+          ? [
+              `"machine, no ring": ${hiccupRuns[0]?.threads ?? 0} threads keeping a ${hiccupIntervalUs} µs schedule and doing nothing else, ${hiccupMs} ms before each`,
+              `policy; they lost ${(hiccups.stalledFraction * 100).toFixed(2)} % of their time in gaps over ${HICCUP_STALL_GAP_US} µs. Any paced stream here is at least this late.`,
+            ]
+          : []),
         ok ? 'OK: every run delivered every committed record once, in order.' : 'FAILED: records were lost, duplicated or reordered.',
       ];
       process.stdout.write(lines.join('\n') + '\n');
@@ -237,6 +275,29 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     interrupts.end();
   }
+}
+
+/** Longest hiccup measurement before each policy (s). */
+const HICCUP_MAX_SEC = 1;
+
+/** The hiccup runs merged: percentiles weighted by their ticks, the stalled share averaged. */
+function mergeHiccups(runs: readonly HiccupResult[]): { latencyUs: LatencyPercentiles; stalledFraction: number } {
+  const h = createHistogram();
+  let stalled = 0;
+  for (const r of runs) {
+    h.add(r.histogram);
+    stalled += r.stalledFraction;
+  }
+  const m = summarize(h);
+  return {
+    latencyUs: { p50: m.p50Us, p90: m.p90Us, p99: m.p99Us, p999: m.p999Us, max: m.maxUs, count: m.count },
+    stalledFraction: runs.length > 0 ? stalled / runs.length : 0,
+  };
+}
+
+/** a / b, or 0 when b is 0. */
+function ratioOf(a: number, b: number): number {
+  return b > 0 ? a / b : 0;
 }
 
 /** A distribution's p50 and p99 as multiples of the floor's (0 when the floor has no samples). */

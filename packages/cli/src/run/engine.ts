@@ -65,6 +65,12 @@ export interface RunConfig {
   handler?: { module: string; options: unknown };
   /** The scenario's stages (the pool's `scenario.stages`), to measure each one's achieved rate. */
   stages?: readonly StageSpec[];
+  /**
+   * Records sent in each producer's first this many ms are delivered and verified but left out of
+   * the latency distributions (the runtime's latencyWarmupUs): JIT compilation and thread start-up
+   * are not the ring's latency. The caller lengthens the scenario to match. @default 0
+   */
+  latencyWarmupMs?: number;
 }
 
 /** Latency percentiles in µs (the runtime's HdrHistograms, every instrumented record). */
@@ -90,6 +96,8 @@ export interface RunOutcome extends Accounting {
   latencyUs: LatencyPercentiles;
   /** Commit -> handler (records whose commit the producer stamped: open-loop runs). */
   ringLatencyUs: LatencyPercentiles;
+  /** Records left out of the latency distributions as sent during the warm-up (latencyWarmupMs). */
+  latencyWarmupSkipped: number;
   /** Intended send time -> commit (same records): what the producer and the machine cost. */
   sendLagUs: LatencyPercentiles;
   drain: { reason: RuntimeReport['reason']; leftBehind: number; leftBehindCommitted: number; leftBehindBusy: number };
@@ -174,6 +182,7 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     handlerOptions,
     verify: { allowGaps: overwrite, maxExamples: cfg.maxExamples ?? 16 },
     latency: true,
+    ...(cfg.latencyWarmupMs ? { latencyWarmupUs: cfg.latencyWarmupMs * 1000 } : {}),
     wait: cfg.wait ?? 'sleep',
     logLevel: cfg.logLevel,
     // A user handler's throws are counted and reported; the run goes on.
@@ -317,6 +326,7 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     latencyUs,
     ringLatencyUs: percentiles(report.latency?.ring),
     sendLagUs: percentiles(report.latency?.sendLag),
+    latencyWarmupSkipped: report.latency?.warmupSkipped ?? 0,
     drain: {
       reason: report.reason,
       leftBehind: report.leftBehind,

@@ -36,6 +36,8 @@ export interface WorkerInit {
   handlerOptions: unknown;
   verify: RuntimeVerifierOptions | undefined;
   latency: boolean;
+  /** ConsumerRuntimeOptions.latencyWarmupUs (0: time every record). */
+  latencyWarmupUs: number;
   wait: WaitPolicy;
   busyHeadWaitMs: number;
   batch: number;

@@ -78,6 +78,12 @@ export interface ConsumerRuntimeOptions {
   /** Record end-to-end latency of instrumented records (latency.ts). @default false */
   latency?: boolean;
   /**
+   * With `latency`: records sent within this many µs of the first record seen from their producer
+   * are delivered, verified and counted as usual but left out of the latency histograms: a warm-up
+   * (JIT compilation and thread start-up). @default 0 (every record)
+   */
+  latencyWarmupUs?: number;
+  /**
    * How the worker waits when nothing is ready: 'sleep' (self-paced, on the wake word), 'busy'
    * (never sleeps), or `{ spin: n }` (n empty passes, then sleep).
    * @default 'sleep'
@@ -237,6 +243,11 @@ export class ConsumerRuntime {
     const { rings, handlerOptions, latency = false, onHandlerError = 'stop', logLevel } = options;
     if (!Array.isArray(rings) || rings.length === 0) throw optionsError('rings must be a non-empty array of rings or ring shares');
     if (typeof latency !== 'boolean') throw optionsError(`latency must be a boolean, got ${String(latency)}`);
+    const latencyWarmupUs = options.latencyWarmupUs ?? 0;
+    if (typeof latencyWarmupUs !== 'number' || !Number.isFinite(latencyWarmupUs) || latencyWarmupUs < 0) {
+      throw optionsError(`latencyWarmupUs must be a finite number of µs from 0, got ${String(latencyWarmupUs)}`);
+    }
+    if (options.latencyWarmupUs !== undefined && !latency) throw optionsError('latencyWarmupUs needs latency: true');
     if (onHandlerError !== 'stop' && onHandlerError !== 'count') {
       throw optionsError(`onHandlerError must be 'stop' or 'count', got ${String(onHandlerError)}`);
     }
@@ -270,6 +281,7 @@ export class ConsumerRuntime {
       handlerOptions,
       verify,
       latency,
+      latencyWarmupUs,
       wait,
       busyHeadWaitMs,
       batch,

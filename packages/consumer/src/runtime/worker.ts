@@ -190,7 +190,7 @@ async function setup(): Promise<Setup | undefined> {
             // Called on violations only: the record being delivered sits exactly at consumer_pos.
             positionOf: (ring) => positionOf(rings, ring),
           });
-    const latency = init.latency ? new LatencyRecorder() : undefined;
+    const latency = init.latency ? new LatencyRecorder(init.latencyWarmupUs) : undefined;
     const handler = await loadHandler(init.handler, init.handlerOptions);
     const partial = { rings, handler, verifier, latency, errors: new HandlerErrors() };
     const countErrors = init.onHandlerError === 'count';
