@@ -13,7 +13,7 @@ import { LOG_LEVELS, type LogLevel, type Logger } from '@ringbuf/instrument/log'
 import { BenchError, describe, isRecord, needInteger, needRecord } from './errors.js';
 import { measureMemcpy } from './harness/memcpy.js';
 import { runMicro } from './harness/micro.js';
-import { runThreaded } from './harness/threaded.js';
+import { runThreaded, warmupOf } from './harness/threaded.js';
 import { measureWake, type WakeResult } from './harness/wake-floor.js';
 import { HICCUP_INTERVAL_US, measureHiccups } from './harness/hiccups.js';
 import { machineInfo } from './machine.js';
@@ -130,7 +130,7 @@ function plan(groups: ReadonlySet<Group>, quick: boolean, timing: Timing): Step[
       steps.push(memcpy);
       memcpyPlanned = true;
     }
-    steps.push({ kind: 'scenario', name: scenario.name, scenario, estimateMs: timing.warmupMs + timing.windows * timing.windowMs + SCENARIO_OVERHEAD_MS });
+    steps.push({ kind: 'scenario', name: scenario.name, scenario, estimateMs: warmupOf(scenario, timing) + timing.windows * timing.windowMs + SCENARIO_OVERHEAD_MS });
     // The wake floor right after the first latency run, once: the latency goals compare with it.
     if (scenario.group === 'latency' && !wakePlanned) {
       steps.push({ kind: 'wake', name: 'wake', estimateMs: wake.rounds * (2 * wake.samples * 0.15 + 150) + (quick ? 100 : HICCUP_MS) + 300 });
@@ -165,7 +165,7 @@ function notes(cores: number): string[] {
     'Parallel: producers make batches until stopped, failing reservations count as drops; the consumer runs the libbpf-style `Consumer.poll(-1)` loop and sleeps when the ring is empty.',
     'Peers run right after the parallel group, in three rounds: each round runs ours (rb-peer-ref: reserve + copy + submit, as rb-parallel; rb-peer-excl-output: one exclusive producer, output() per record; rb-peer-claim64), ringbuf.js and postMessage one after the other, and each ratio is the median of its three per-round ratios, so that it compares runs made seconds apart. postMessage keeps at most 4096 records in flight (it has no backpressure; nothing is dropped); ringbuf.js counts a push that does not fit as a drop and its consumer busy-polls (it has no blocking wait). The per-producer SPSC rings are @ringbuf/core rings, one per producer, drained ring by ring by one Consumer (the perf-buffer analogue).',
     'Record sizes run back-to-back with batch 500: the producer copies each payload into the ring with `Uint8Array.set` (reserve, set, submit), then the consumer walks the batch without copying it out; production and consumption do not overlap. (In parallel mode with plain flags a consumer faster than its producer catches up, sleeps, and is woken at nearly every record it waits for: the sweep would then measure wakeups, not bandwidth.) memcpy is one thread copying the same block sizes into a SharedArrayBuffer. Rings hold at least 1024 records (4 KiB: 4 MiB; 64 KiB: 64 MiB).',
-    'Latency: one record every 20 µs carrying its commit time (process-wide clock); in rb-latency the consumer sleeps in poll(-1) between records, so this is the wakeup path (plain flags: the kernel\'s self-paced rule); in rb-latency-busy it polls with poll(0) and never sleeps. The producer spins on the clock up to each send time, so records are committed on time; the clock is process.hrtime() (performance.now() boxes a double per call on Node 20, and a spinning thread would see scavenges every few milliseconds).',
+    'Latency: one record every 20 µs carrying its commit time (process-wide clock); in rb-latency the consumer sleeps in poll(-1) between records, so this is the wakeup path (plain flags: the kernel\'s self-paced rule); in rb-latency-busy it polls with poll(0) and never sleeps. The latency scenarios warm up for at least 1 s (JIT compilation on 2 busy cores takes that long to settle; measured: self-paced p99 1.0-1.3 ms after 300 ms). The producer spins on the clock up to each send time, so records are committed on time; the clock is process.hrtime() (performance.now() boxes a double per call on Node 20, and a spinning thread would see scavenges every few milliseconds).',
     'Wake floor: the raw one-way latency of Atomics.notify -> Atomics.wait between two workers (no ring), and a sleeping ConsumerRuntime woken by a flags-0 commit to its handler under the same protocol (the sender waits until the other side sleeps, then spins 30 µs), in alternating rounds.',
     'Kernel numbers are the published ones (2020, 28-core Xeon E5-2680 v4, native code), shown for shape only.',
   ];

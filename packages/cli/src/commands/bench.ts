@@ -25,7 +25,8 @@ Options:
   --scenario <group>   run only this group (repeatable): ${GROUPS.join(', ')}
   --windows <n>        measurement windows per scenario (default 5, quick 2)
   --window-ms <n>      window length in ms (default 200, quick 25)
-  --warmup-ms <n>      warm-up before the windows in ms (default 300, quick 25)
+  --warmup-ms <n>      warm-up before the windows in ms (default 300, quick 25; the latency
+                       scenarios at least 1000)
   --json               print exactly one JSON object on stdout instead of the table
   --out <dir>          where report.json, report.md and the SVG charts go
                        (default <repo>/reports/<timestamp>)
