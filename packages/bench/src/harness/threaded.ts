@@ -26,6 +26,7 @@ import {
 } from './layout.js';
 import { meanStd } from './stats.js';
 import type { ScenarioResult, ThreadedScenario, Timing, WindowSample, WorkerReport } from '../scenarios/types.js';
+import { PACED_WARMUP_MS } from '../scenarios/descriptors.js';
 
 const PRODUCER_URL = new URL('../workers/producer.js', import.meta.url);
 const CONSUMER_URL = new URL('../workers/consumer.js', import.meta.url);
@@ -45,15 +46,8 @@ interface Spawned {
 /** How long the workers get to collect their start-up garbage before the windows open. */
 const SETTLE_MS = 30;
 
-/**
- * The shortest warm-up of a paced (latency) scenario: its p99 is 1 % of about 50,000 records, and
- * on 2 cores the JIT's background compiles compete with two spinning threads for a while after the
- * start (measured: self-paced p99 1.0-1.3 ms after 300 ms of warm-up, 81 µs in one of two runs after
- * 1 s). Throughput scenarios keep the kernel bench's warm-up.
- */
-export const PACED_WARMUP_MS = 1000;
 
-/** The warm-up of scenario `s` under `timing`. */
+/** The warm-up of scenario `s` under `timing` (paced ones: at least PACED_WARMUP_MS). */
 export function warmupOf(s: ThreadedScenario, timing: Timing): number {
   return s.params.mode === 'paced' ? Math.max(timing.warmupMs, PACED_WARMUP_MS) : timing.warmupMs;
 }

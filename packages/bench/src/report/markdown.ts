@@ -1,5 +1,6 @@
 /** report.md: machine, goals, ratios, one table per scenario group, charts, notes. */
 import type { ScenarioResult } from '../scenarios/types.js';
+import { PACED_WARMUP_MS } from '../scenarios/descriptors.js';
 import { fixed, gbps, mdTable } from './format.js';
 import { KERNEL_HW, KERNEL_TABLE } from './published.js';
 import { LATENCY_HEAD, SCENARIO_HEAD, goalResult, latencyRows, scenarioRows } from './table.js';
@@ -45,7 +46,7 @@ const MISSED_NOTES: Record<string, string> = {
   'latency-self-p50':
     'a sleeping consumer is woken by the commit that finds it caught up (the kernel rule), so its p50 is the wait/notify floor plus the walk; a higher p50 means the consumer slept through the grace re-checks at most records.',
   'latency-self-p99':
-    "the tail is the scheduler's, not the ring's: the latency runs see no GC in their windows, the busy-polling consumer (never asleep, never notified) has a millisecond p99 too, and so does the producers' own send lag before the ring is touched; three busy threads share two vCPUs with other VMs, and a preempted thread holds its record for a scheduler slice (1-4 ms).",
+    "the tail is the machine's wakeups, not the ring's work: no GC in the windows, and the JIT's start-up is out of them (the latency scenarios warm up for 1 s). This VM (KVM, no cpuidle haltpoll) wakes a sleeping thread in milliseconds once in a few thousand wakes, and a paced stream keeps sending, so every record behind such a wake waits too, while the closed-loop floor loses one sample; the CO-corrected floor shows it (the latency-self-p99-co row), and threads keeping the schedule with no ring (the 'machine, no ring' row) lose their own share of time to stalls.",
   'latency-self-p99-co':
     "the corrected floor is the raw one with HdrHistogram's correction for coordinated omission at its own mean sample interval, so that the machine's stalls weigh as they do in the paced runs; a p99 above 4 x that means the ring's own path adds to the tail.",
   'zero-gc':
@@ -91,7 +92,7 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
         ['git revision', m.gitRev ?? 'n/a'],
         ['load average (1 min) at start', String(m.loadAvg1m)],
         ['date', m.date],
-        ['measurement', `${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up${r.options.quick ? ' (--quick: numbers are not meaningful)' : ''}`],
+        ['measurement', `${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up (latency scenarios: ${Math.max(r.options.warmupMs, PACED_WARMUP_MS)} ms)${r.options.quick ? ' (--quick: numbers are not meaningful)' : ''}`],
       ],
     ),
     '',

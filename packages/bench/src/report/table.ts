@@ -1,5 +1,6 @@
 /** The plain-text summary printed on stdout (without `--json`). */
 import type { ScenarioResult } from '../scenarios/types.js';
+import { PACED_WARMUP_MS } from '../scenarios/descriptors.js';
 import { fixed, gbps, micros, mps, textTable } from './format.js';
 import { checkReport } from './check.js';
 import type { BenchReport, Goal } from './types.js';
@@ -60,7 +61,7 @@ export function renderText(r: BenchReport): string {
   parts.push(
     `ringbuf bench — ${r.machine.cpuModel}, ${r.machine.cores} cores, Node ${r.machine.node}, git ${r.machine.gitRev ?? 'n/a'}`,
   );
-  parts.push(`${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up${r.options.quick ? ' (quick: numbers not meaningful)' : ''}`);
+  parts.push(`${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up (latency: ${Math.max(r.options.warmupMs, PACED_WARMUP_MS)} ms)${r.options.quick ? ' (quick: numbers not meaningful)' : ''}`);
   if (r.interrupted) parts.push(`INTERRUPTED: the report holds the ${r.scenarios.length} scenarios that ran; not run: ${r.notRun.join(', ')}`);
   if (r.scenarios.length > 0) parts.push('', textTable(SCENARIO_HEAD, scenarioRows(r.scenarios)));
   const latency = latencyRows(r);
