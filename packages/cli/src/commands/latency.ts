@@ -33,7 +33,7 @@ The floor is the raw one-way latency of Atomics.notify -> Atomics.wait between t
 coordinated omission (it sends one notify at a time, where the policies send on a schedule).
 The machine's own tail is measured before each policy too: as many threads as the run has
 (producers and consumer) keep the producers' schedule and do nothing else, no ring (a hiccup
-meter); any paced stream on the machine is at least as late as they are.
+meter): the machine's own tail for a paced stream.
 
 Three distributions per policy, from the stamps in each record:
   latency   intended send time -> handler (coordinated-omission free)
@@ -259,7 +259,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(hiccupRuns.length > 0
           ? [
               `"machine, no ring": ${hiccupRuns[0]?.threads ?? 0} threads keeping a ${hiccupIntervalUs} µs schedule and doing nothing else, ${hiccupMs} ms before each`,
-              `policy; they lost ${(hiccups.stalledFraction * 100).toFixed(2)} % of their time in gaps over ${HICCUP_STALL_GAP_US} µs. Any paced stream here is at least this late.`,
+              `policy; they lost ${(hiccups.stalledFraction * 100).toFixed(2)} % of their time in gaps over ${HICCUP_STALL_GAP_US} µs. That is the machine's own tail for a paced stream.`,
             ]
           : []),
         ok ? 'OK: every run delivered every committed record once, in order.' : 'FAILED: records were lost, duplicated or reordered.',
