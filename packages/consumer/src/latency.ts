@@ -24,6 +24,7 @@
  * producer id) and as `others`. The total covers every record either way.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { RingBufRangeError } from '@ringbuf/core';
 import { clockMicros, RECORD_COMMIT_TIME, RECORD_PRODUCER_ID, RECORD_SEND_TIME, INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 
 /** Percentiles of one histogram, in microseconds. */
@@ -50,7 +51,7 @@ export interface LatencyReport {
   othersIds: number;
   /** Records whose send time was after the delivery time. */
   negative: number;
-  /** Records left out as sent before the recorder's `fromUs` (a warm-up). */
+  /** Records left out as sent in their producer's warm-up (the recorder's `warmupUs`). */
   warmupSkipped: number;
   /** The histograms themselves, per producer id (post them, `add()` them). */
   histograms: Map<number, RecordableHistogram>;
@@ -106,15 +107,26 @@ export class LatencyRecorder {
   private negatives = 0;
   private recorded = 0;
   private warmup = 0;
-  /** Each producer id's first send time seen (the start of its warm-up). */
-  private readonly firstSend: number[] = [];
+  /**
+   * The first send time seen of the first MAX_PRODUCER_HISTOGRAMS producer ids (the start of each
+   * one's warm-up); later ids share `othersFirst`, so that ids read from shared memory cannot grow it.
+   */
+  private readonly firstSend = new Map<number, number>();
+  private othersFirst = NaN;
+  private readonly warmupUs: number;
 
   /**
    * @param warmupUs records sent within this many µs of the first record seen from their producer
    *   are left out of every histogram (a warm-up: JIT compilation and thread start-up are not the
    *   ring's latency) and counted in `warmupSkipped`. 0 (the default) records everything.
+   * @throws RingBufRangeError `ERR_RINGBUF_ARGUMENT` when `warmupUs` is not a finite number from 0.
    */
-  constructor(private readonly warmupUs = 0) {}
+  constructor(warmupUs = 0) {
+    if (typeof warmupUs !== 'number' || !Number.isFinite(warmupUs) || warmupUs < 0) {
+      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `a latency warm-up must be a finite number of µs from 0, got ${typeof warmupUs === 'bigint' ? `${warmupUs}n` : String(warmupUs)}`);
+    }
+    this.warmupUs = warmupUs;
+  }
 
   /**
    * Records the latency of the instrumented record at `view[offset, offset + size)`: now minus its
@@ -126,17 +138,9 @@ export class LatencyRecorder {
     const now = clockMicros();
     const send = view.getFloat64(offset + RECORD_SEND_TIME, true);
     const producerId = view.getUint32(offset + RECORD_PRODUCER_ID, true);
-    if (this.warmupUs > 0) {
-      // Producers send in order, so a producer's first record opens its warm-up.
-      let first = this.firstSend[producerId];
-      if (first === undefined) {
-        first = send;
-        this.firstSend[producerId] = send;
-      }
-      if (send - first < this.warmupUs) {
-        this.warmup++;
-        return;
-      }
+    if (this.warmupUs > 0 && send - this.warmupStart(producerId, send) < this.warmupUs) {
+      this.warmup++;
+      return;
     }
     this.record(producerId, send, now);
     const commit = view.getFloat64(offset + RECORD_COMMIT_TIME, true);
@@ -144,6 +148,21 @@ export class LatencyRecorder {
       this.ringHistogram.record(clampNs(now - commit));
       this.sendLagHistogram.record(clampNs(commit - send));
     }
+  }
+
+  /**
+   * When the warm-up of `producerId` began: producers send in order, so its first record opens it.
+   * Allocation-free after the first record of each of the first MAX_PRODUCER_HISTOGRAMS ids.
+   */
+  private warmupStart(producerId: number, send: number): number {
+    const first = this.firstSend.get(producerId);
+    if (first !== undefined) return first;
+    if (this.firstSend.size < MAX_PRODUCER_HISTOGRAMS) {
+      this.firstSend.set(producerId, send);
+      return send;
+    }
+    if (Number.isNaN(this.othersFirst)) this.othersFirst = send;
+    return this.othersFirst;
   }
 
   /** Records one sample: `nowUs - sendTimeUs` for `producerId`. */

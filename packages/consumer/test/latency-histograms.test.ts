@@ -134,6 +134,19 @@ test('a warm-up leaves each producer\'s first records out, counted, from that pr
   t.is(r.ring.count, 3);
   t.is(r.sendLag.count, 3);
   t.is(mergeLatencyReports([r, r]).warmupSkipped, 2 * r.warmupSkipped);
+  // Ids beyond the first MAX_PRODUCER_HISTOGRAMS share one warm-up start (ids come from shared memory:
+  // they must not grow the recorder): the first such record opens it for all of them.
+  const many = new LatencyRecorder(100);
+  for (let id = 1; id <= MAX_PRODUCER_HISTOGRAMS; id++) {
+    writeInstrumented(view, 0, id, 0, base, 0, 0, base + 1);
+    many.recordRecord(view, 0, INSTRUMENTED_HEADER_BYTES);
+  }
+  writeInstrumented(view, 0, 1000, 0, base, 0, 0, base + 1);
+  many.recordRecord(view, 0, INSTRUMENTED_HEADER_BYTES);
+  writeInstrumented(view, 0, 2000, 0, base + 150, 0, 0, base + 151);
+  many.recordRecord(view, 0, INSTRUMENTED_HEADER_BYTES);
+  t.is(many.report().warmupSkipped, MAX_PRODUCER_HISTOGRAMS + 1);
+  t.is(many.report().total.count, 1, 'id 2000 sent 150 µs after the shared warm-up opened: timed');
   // Without a warm-up every record is timed.
   const all = new LatencyRecorder();
   all.recordRecord(view, 0, INSTRUMENTED_HEADER_BYTES);

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { RingBufError, RingBufRangeError, RingBuffer, WakeGroup } from '@ringbuf/core';
-import { Consumer } from '../src/index.js';
+import { Consumer, LatencyRecorder } from '../src/index.js';
 
 type ErrorClass = typeof RingBufError | typeof RingBufRangeError;
 
@@ -106,6 +106,16 @@ for (const [label, n] of [
   ['1n (a BigInt)', 1n],
 ] as Array<[string, unknown]>) {
   R(`consumeRing(0, ${label})`, (f) => f.consumer.consumeRing(0, n as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+}
+for (const [label, us] of [
+  ['-1', -1],
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ["'1000'", '1000'],
+  ['1000n (a BigInt)', 1000n],
+  ['null', null],
+] as Array<[string, unknown]>) {
+  R(`new LatencyRecorder(${label})`, () => new LatencyRecorder(us as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 }
 const closed = (f: Fixture): void => f.consumer.close();
 R('poll(0) after close', (f) => f.consumer.poll(0), RingBufError, 'ERR_RINGBUF_CLOSED', closed);

@@ -1,9 +1,10 @@
 /**
  * The machine's own tail, measured beside the ring's: a hiccup meter (jHiccup's idea). Threads that
  * keep the latency runs' schedule (one tick every 20 µs) and do nothing else record how late each
- * tick was; no ring, no wakeup, no allocation. Whatever this histogram holds, any paced stream on the
- * machine suffers too, the ring's included: it is the yardstick for the tail of `latencyUs` and
- * `ringLatencyUs`, where the closed-loop wake floor measures the wakeup's cost. `ringbuf latency`
+ * tick was; no ring, no wakeup, no allocation. What this histogram holds, threads that only keep a
+ * schedule suffer on this machine, with as many of them busy as the run has: the yardstick for the
+ * tail of `latencyUs` and `ringLatencyUs`, where the closed-loop wake floor measures the wakeup's
+ * cost. `ringbuf latency`
  * and the bench's latency group run it in the same run as the policies. Thread: main (starts the
  * workers).
  */

@@ -46,7 +46,6 @@ interface Spawned {
 /** How long the workers get to collect their start-up garbage before the windows open. */
 const SETTLE_MS = 30;
 
-
 /** The warm-up of scenario `s` under `timing` (paced ones: at least PACED_WARMUP_MS). */
 export function warmupOf(s: ThreadedScenario, timing: Timing): number {
   return s.params.mode === 'paced' ? Math.max(timing.warmupMs, PACED_WARMUP_MS) : timing.warmupMs;

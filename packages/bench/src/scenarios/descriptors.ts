@@ -28,9 +28,9 @@ export const PACED_INTERVAL_US = 20;
 
 /**
  * The shortest warm-up of a paced (latency) scenario: its p99 is 1 % of about 50,000 records, and
- * on 2 cores the JIT's background compiles compete with two spinning threads for a while after the
- * start (measured: self-paced p99 1.0-1.3 ms after 300 ms of warm-up, 81 µs in one of two runs after
- * 1 s). Throughput scenarios keep the kernel bench's warm-up.
+ * the records of the JIT's first few hundred milliseconds were enough to set it (measured:
+ * self-paced p99 1.0-1.3 ms after 300 ms of warm-up, 81 µs in one of two runs after 1 s).
+ * Throughput scenarios keep the kernel bench's warm-up.
  */
 export const PACED_WARMUP_MS = 1000;
 
