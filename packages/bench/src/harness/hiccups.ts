@@ -8,11 +8,11 @@
  * and the bench's latency group run it in the same run as the policies. Thread: main (starts the
  * workers).
  */
-import { Worker } from 'node:worker_threads';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { summarize, type LatencySummary } from '@ringbuf/consumer';
 import { clockMicros } from '@ringbuf/instrument';
 import { needInteger } from '../errors.js';
+import { reportOnce } from './report-once.js';
 import type { HiccupJob, HiccupThreadResult } from '../workers/hiccup.js';
 
 const WORKER_URL = new URL('../workers/hiccup.js', import.meta.url);
@@ -59,7 +59,7 @@ export async function measureHiccups(durationMs: number, threads = 2, intervalUs
     ticks: Math.max(1, Math.floor((durationMs * 1000) / intervalUs)),
     stallGapUs: HICCUP_STALL_GAP_US,
   };
-  const results = await Promise.all(Array.from({ length: threads }, () => runThread(job)));
+  const results = await Promise.all(Array.from({ length: threads }, () => reportOnce<HiccupThreadResult>(WORKER_URL, job, 'hiccup worker')));
   const merged = createHistogram();
   let stalledUs = 0;
   let spanUs = 0;
@@ -71,16 +71,4 @@ export async function measureHiccups(durationMs: number, threads = 2, intervalUs
     stalls += r.stalls;
   }
   return { threads, intervalUs, durationMs, lateness: summarize(merged), histogram: merged, stalledFraction: spanUs > 0 ? stalledUs / spanUs : 0, stalls };
-}
-
-function runThread(job: HiccupJob): Promise<HiccupThreadResult> {
-  const worker = new Worker(WORKER_URL, { workerData: job });
-  return new Promise<HiccupThreadResult>((resolve, reject) => {
-    worker.once('message', (m: HiccupThreadResult) => {
-      resolve(m);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`hiccup worker exited with code ${code} before reporting`)));
-  });
 }

@@ -6,12 +6,12 @@
  * measures it beside the wake of a sleeping `ConsumerRuntime` under the same protocol
  * ({@link measureWake}). Thread: main (starts the workers).
  */
-import { Worker } from 'node:worker_threads';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { RingBuffer } from '@ringbuf/core';
 import { ConsumerRuntime, summarize, type LatencySummary } from '@ringbuf/consumer';
 import { needInteger } from '../errors.js';
 import { FLOOR_BYTES } from './layout.js';
+import { reportOnce } from './report-once.js';
 import type { FloorHistograms, FloorJob, WakeProducerJob } from '../workers/wake-floor.js';
 import type { HiccupResult } from './hiccups.js';
 
@@ -30,15 +30,7 @@ function checkSamples(samples: unknown): void {
 }
 
 function start<T>(job: FloorJob | WakeProducerJob): Promise<T> {
-  const worker = new Worker(WORKER_URL, { workerData: job });
-  return new Promise<T>((resolve, reject) => {
-    worker.once('message', (m: T) => {
-      resolve(m);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`wake worker exited with code ${code} before reporting`)));
-  });
+  return reportOnce<T>(WORKER_URL, job, 'wake worker');
 }
 
 /**
