@@ -3,6 +3,8 @@
  * lossless and in order; bad options. No timing is asserted (only that percentiles are ordered).
  */
 import test from 'ava';
+import os from 'node:os';
+import { SPIN_BEFORE_SEND_US } from '@ringbuf/producer-pool';
 import { badOptionTests, runCli, testSeed } from './cli-run.js';
 
 interface Pct {
@@ -16,6 +18,8 @@ interface LatencyJson {
   producers: number;
   ratePerProducer: number;
   warmupSec: number;
+  cores: number;
+  oversubscribed: boolean;
   floor: { latencyUs: Pct & { count: number }; correctedLatencyUs: Pct & { count: number }; correctedIntervalUs: number };
   hiccups: { threads: number; intervalUs: number; msPerPolicy: number; latencyUs: Pct & { count: number }; stalledFraction: number };
   policies: Array<{ name: string; wait: unknown; latencyUs: Pct; ringLatencyUs: Pct & { count: number }; hiccupMultiple: { latencyP99: number; ringP99: number }; samples: number; warmupSkipped: number; records: { committed: number; consumed: number }; lost: number; duplicates: number; orderViolations: number; consumer: { wakeups: number } }>;
@@ -47,6 +51,9 @@ test.serial('latency --json: the four wake policies and the raw floor, every run
   // The hiccup meter: 2 producers (the default) + the consumer = 3 threads at the producers' 500 µs
   // interval, 0.5 s before each of the four policies, one sample per tick of each thread.
   t.is(r.warmupSec, 0.3);
+  // Two producers (the default) spinning the last 200 µs of each 500 µs gap, and the consumer.
+  t.is(r.cores, os.availableParallelism());
+  t.is(r.oversubscribed, 2 * (SPIN_BEFORE_SEND_US / 500) + 1 > os.availableParallelism());
   t.is(r.hiccups.threads, 3);
   t.is(r.hiccups.intervalUs, 500);
   t.is(r.hiccups.msPerPolicy, 500);
@@ -82,8 +89,27 @@ test.serial('latency prints a table with one row per selected policy and the flo
   t.regex(stdout, /^raw wait\/notify\s+\S+ (µs|ms)/m);
   t.regex(stdout, /^machine, no ring\s+\S+ (µs|ms)/m);
   t.regex(stdout, /after 0 s of warm-up/);
+  // Two producers spinning 200 µs of each 1,000 µs gap and the consumer: 1.4 busy threads.
+  if (1.4 > os.availableParallelism()) t.regex(stdout, /^Oversubscribed: 2 producers spinning 20 % of the time .* 1\.4 busy threads/m);
+  else t.notRegex(stdout, /^Oversubscribed/m);
   t.notRegex(stdout, /^busy-poll/m);
   t.notRegex(stdout, /^sampled/m);
+});
+
+test.serial('latency says when its producers and consumer oversubscribe the cores, in the table and in --json', async (t) => {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  // As many producers as cores, at 20,000 records/s (a 50 µs gap: spun whole), plus the consumer.
+  const producers = Math.min(255, os.availableParallelism());
+  const args = ['latency', '--policy', 'busy', '--producers', String(producers), '--duration', '0.2', '--warmup', '0', '--floor-samples', '20', '--seed', String(seed)];
+  const table = await runCli(args);
+  t.is(table.code, 0, table.stderr);
+  t.regex(table.stdout, new RegExp(`^Oversubscribed: ${producers} producers spinning 100 % of the time and the consumer are ${producers + 1}\\.0 busy threads on ${os.availableParallelism()} cores`, 'm'));
+  const json = await runCli([...args, '--json']);
+  t.is(json.code, 0, json.stderr);
+  const r = JSON.parse(json.stdout) as LatencyJson;
+  t.true(r.oversubscribed);
+  t.is(r.cores, os.availableParallelism());
 });
 
 const bad: Array<[string[], RegExp]> = [

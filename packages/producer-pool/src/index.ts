@@ -15,4 +15,4 @@ export type {
 } from './options.js';
 export { fillerByte, writeFiller, checkFiller } from './pattern.js';
 export { Prng } from './prng.js';
-export { InjectedDeath } from './producer-task.js';
+export { InjectedDeath, SPIN_BEFORE_SEND_US } from './producer-task.js';

@@ -602,7 +602,7 @@ function rampTimeOf(n: number, perUs: number, rampPerUs2: number): number {
  * be charged to the ring as latency. 200 us covers both with margin; gaps shorter than this are
  * spun whole.
  */
-const SPIN_BEFORE_SEND_US = 200;
+export const SPIN_BEFORE_SEND_US = 200;
 /** Clock reads between two looks at the stop word while spinning. */
 const SPIN_STOP_CHECK = 64;
 

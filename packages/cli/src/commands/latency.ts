@@ -3,9 +3,10 @@
  * by side (self-paced, sampled, force, busy-polling consumer), with the raw Atomics.wait/notify
  * one-way wake latency between two workers measured in the same run as the floor.
  */
+import os from 'node:os';
 import { createHistogram } from 'node:perf_hooks';
 import { summarize, type WaitPolicy } from '@ringbuf/consumer';
-import type { WakeupPolicy } from '@ringbuf/producer-pool';
+import { SPIN_BEFORE_SEND_US, type WakeupPolicy } from '@ringbuf/producer-pool';
 import { FLOOR_SETTLE_US, HICCUP_STALL_GAP_US, MAX_HICCUP_THREADS, measureHiccups, measureWakeFloorCorrected, micros, rate, textTable, type HiccupResult } from '@ringbuf/bench';
 import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
 import { oneOf, parseOptions } from '../cli-errors.js';
@@ -166,6 +167,13 @@ export async function run(argv: string[]): Promise<number> {
     const floorCorrectedUs: LatencyPercentiles = { p50: fc.p50Us, p90: fc.p90Us, p99: fc.p99Us, p999: fc.p999Us, max: fc.maxUs, count: fc.count };
     const correctedIntervalUs = intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length);
     const hiccups = mergeHiccups(hiccupRuns);
+    // Producers spin the last SPIN_BEFORE_SEND_US before each send time (all of it at short
+    // intervals); with the consumer counted busy, more busy threads than cores and the tails are the
+    // scheduler's time slices.
+    const cores = os.availableParallelism();
+    const spinShare = Math.min(1, SPIN_BEFORE_SEND_US / hiccupIntervalUs);
+    const busyThreads = producers * spinShare + 1;
+    const oversubscribed = busyThreads > cores;
     const ok = runs.every((r) => runPassed(r.outcome));
     if (values.json) {
       process.stdout.write(
@@ -174,6 +182,8 @@ export async function run(argv: string[]): Promise<number> {
           ratePerProducer,
           durationSec,
           warmupSec,
+          cores,
+          oversubscribed,
           size,
           ringSize: ring,
           seed,
@@ -260,6 +270,12 @@ export async function run(argv: string[]): Promise<number> {
           ? [
               `"machine, no ring": ${hiccupRuns[0]?.threads ?? 0} threads keeping a ${hiccupIntervalUs} µs schedule and doing nothing else, ${hiccupMs} ms before each`,
               `policy; they lost ${(hiccups.stalledFraction * 100).toFixed(2)} % of their time in gaps over ${HICCUP_STALL_GAP_US} µs. That is the machine's own tail for a paced stream.`,
+            ]
+          : []),
+        ...(oversubscribed
+          ? [
+              `Oversubscribed: ${producers} producers spinning ${Math.round(spinShare * 100)} % of the time and the consumer are ${busyThreads.toFixed(1)} busy threads on ${cores} cores,`,
+              `so the tails are the scheduler's time slices (compare "machine, no ring"). For the ring's own figures: fewer --producers or a lower --rate.`,
             ]
           : []),
         ok ? 'OK: every run delivered every committed record once, in order.' : 'FAILED: records were lost, duplicated or reordered.',
