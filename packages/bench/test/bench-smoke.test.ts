@@ -77,6 +77,7 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
     [
       'vs-ringbufjs',
       'vs-postmessage',
+      'vs-postmessage-unbounded',
       'vs-ringbufjs-exclusive',
       'vs-postmessage-exclusive',
       'batch-vs-ringbufjs',

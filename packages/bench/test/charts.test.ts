@@ -75,6 +75,7 @@ test('peers.svg and the producers chart: labels in words, integer producer ticks
       ...(names.some((n) => n.includes('per pass')) ? ['ours (@ringbuf/core), consumer_pos per pass, 64 records per reserveBatch + submitBatch'] : []),
       'ours (@ringbuf/core), exclusive producer, 1 record per output',
       'postMessage, 1 record per message',
+      'postMessage, 1 record per message, unbounded',
       'postMessage, 64 records per message',
       'ringbuf.js, 1 item per push',
       'ringbuf.js, 64 items per push',

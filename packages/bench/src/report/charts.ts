@@ -170,7 +170,7 @@ export function peerLabel(s: ScenarioResult): string {
     case 'ringbuf.js':
       return `ringbuf.js, ${n === 1 ? '1 item' : `${n} items`} per push`;
     case 'postMessage':
-      return `postMessage, ${n === 1 ? '1 record' : `${n} records`} per message`;
+      return `postMessage, ${n === 1 ? '1 record' : `${n} records`} per message${(s.params as { peerWindow?: number | null }).peerWindow === null ? ', unbounded' : ''}`;
     case 'spsc-rings':
       return 'ours, one ring per producer';
     default: {

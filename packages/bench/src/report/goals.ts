@@ -55,7 +55,7 @@ export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
   const out: Ratio[] = [];
   const claimName = `rb-peer-claim${CLAIM}`;
   for (const ours of ['rb-peer-ref', 'rb-peer-excl-output', claimName, `${claimName}-pass`]) {
-    for (const peer of ['ringbufjs-1', 'postmessage-1']) {
+    for (const peer of ['ringbufjs-1', 'postmessage-1', 'postmessage-1-unbounded']) {
       out.push({ name: `${ours} / ${peer}`, ours, peer, value: pairedRatio(scenarios, ours, peer).value });
     }
   }
@@ -110,7 +110,14 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     out.push({ id, goal, target, value: p.value, met: p.value !== null && p.value >= target, detail: pairedDetail(p, oursBase, peerBase) });
   };
   peerGoal('vs-ringbufjs', '1 producer, 16 B, one record per reserve+copy+submit >= 1.0 x ringbuf.js one-item push/pop (median of the rounds)', 1.0, 'rb-peer-ref', 'ringbufjs-1');
-  peerGoal('vs-postmessage', '1 producer, 16 B, reserve+submit >= 15 x postMessage, one record per message (median of the rounds)', 15, 'rb-peer-ref', 'postmessage-1');
+  peerGoal('vs-postmessage', '1 producer, 16 B, reserve+submit >= 15 x postMessage, one record per message, 4096 in flight at most (median of the rounds)', 15, 'rb-peer-ref', 'postmessage-1');
+  peerGoal(
+    'vs-postmessage-unbounded',
+    '1 producer, 16 B, reserve+submit >= 15 x postMessage, one record per message, unbounded in flight (median of the rounds)',
+    15,
+    'rb-peer-ref',
+    'postmessage-1-unbounded',
+  );
   peerGoal(
     'vs-ringbufjs-exclusive',
     '1 producer holding the ring exclusively (claimExclusive), 16 B, one output() per record >= 1.0 x ringbuf.js one-item push/pop',

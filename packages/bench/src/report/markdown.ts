@@ -29,6 +29,8 @@ const MISSED_NOTES: Record<string, string> = {
     'the same per-record costs as above bound ours; postMessage costs a structured clone and a MessagePort hop per message (about 1-3 µs here), so the ratio moves with how fast the machine runs postMessage in that run.',
   'vs-ringbufjs-exclusive':
     "with the lock kept by the one producer (claimExclusive) a record costs three atomic operations (the producer_pos store, the wake-word load, and none for the commit: output() copies under the kept lock and publishes the record finished) against ringbuf.js's two loads and a store; what remains is the header's cache line, written by the producer while the consumer reads it, and the consumer's per-record consumer_pos store (libbpf's walk).",
+  'vs-postmessage-unbounded':
+    'as vs-postmessage, against postMessage without flow control: its backlog grows in memory, which slows its consumer (the two postMessage rows of each round side by side show by how much).',
   'vs-postmessage-exclusive':
     'as vs-postmessage: the ratio moves with how fast postMessage runs in that run (1-3 µs per message here).',
   'batch-pass-vs-ringbufjs':

@@ -139,7 +139,12 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
       batchCnt: BATCH_CNT_CLAIM,
       consumerPublish: 'pass',
     });
-    add('peers', `postmessage-1${sfx}`, `postMessage, one 16-byte record per message${again}`, { impl: 'postMessage', peerBatch: 1 });
+    add('peers', `postmessage-1${sfx}`, `postMessage, one 16-byte record per message, 4096 in flight at most${again}`, { impl: 'postMessage', peerBatch: 1 });
+    add('peers', `postmessage-1-unbounded${sfx}`, `postMessage, one 16-byte record per message, unbounded in flight (fire and forget)${again}`, {
+      impl: 'postMessage',
+      peerBatch: 1,
+      peerWindow: null,
+    });
   }
   add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', { impl: 'ringbuf.js', peerBatch: 64 });
   add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });

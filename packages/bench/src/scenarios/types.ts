@@ -75,6 +75,11 @@ export interface ScenarioParams {
   ringSize: number;
   /** Peers: records per push/postMessage. */
   peerBatch?: number;
+  /**
+   * postMessage: records kept in flight at most (the producer waits for the consumer's count), or
+   * null for none (fire and forget, the backlog growing in memory). @default 4096
+   */
+  peerWindow?: number | null;
   /** Paced mode: µs between records. */
   intervalUs?: number;
 }
