@@ -6,8 +6,9 @@
  * an interrupt) makes every tick due during it late, each by what remains of the stall, so the
  * histogram is free of coordinated omission by construction, as a paced producer's `latencyUs` is:
  * jHiccup's measurement, at the latency runs' own interval. Gaps between two clock reads longer
- * than `stallGapUs` are summed as the time the thread lost. The 50 ms of ticks before `startUs` are a
- * warm-up and not recorded. Thread: a worker thread.
+ * than `stallGapUs` are summed as the time the thread lost. The 50 ms of ticks before the origin are a
+ * warm-up and not recorded (a thread that starts late moves its origin, so its start is never counted
+ * as lateness). Thread: a worker thread.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -15,7 +16,7 @@ import { clockMicros } from '@ringbuf/instrument';
 
 /** What each hiccup thread receives. */
 export interface HiccupJob {
-  /** The schedule's origin on clockMicros() (all threads share it). */
+  /** The schedule's origin on clockMicros() (shared by the threads; a thread that starts too late for its warm-up moves its own). */
   startUs: number;
   intervalUs: number;
   ticks: number;
@@ -48,7 +49,9 @@ const histogram = createHistogram();
  * The loop's state in object fields: a double passed to or returned from a function V8 does not
  * inline is boxed (garbage per tick), a double field is updated in place.
  */
-const state = { due: job.startUs - WARMUP_US, last: clockMicros(), stalledUs: 0, stalls: 0 };
+/** The schedule's origin: the one given, or later when this thread started too late for its warm-up. */
+const origin = Math.max(job.startUs, clockMicros() + WARMUP_US);
+const state = { due: origin - WARMUP_US, last: clockMicros(), stalledUs: 0, stalls: 0 };
 
 /** Spins to the next tick and records its lateness. Small, called once per tick (as the bench producer's spinUntil). */
 function tick(): void {
@@ -71,10 +74,10 @@ function tick(): void {
 }
 
 // Warm-up ticks (compiled code, no startup garbage in the window), then the measured ones.
-while (state.due < job.startUs) tick();
+while (state.due < origin) tick();
 histogram.reset();
 state.stalledUs = 0;
 state.stalls = 0;
 for (let i = 0; i < job.ticks; i++) tick();
-const result: HiccupThreadResult = { histogram, stalledUs: state.stalledUs, stalls: state.stalls, spanUs: state.last - job.startUs };
+const result: HiccupThreadResult = { histogram, stalledUs: state.stalledUs, stalls: state.stalls, spanUs: state.last - origin };
 toMain.postMessage(result);
