@@ -416,9 +416,8 @@ export class Consumer {
             count++;
             bytes += size;
             if (res < 0) {
-              // Releases the record's space even though the pass stops (libbpf does the same).
-              ring.publishConsumerPos(consPos);
-              published = consPos;
+              // The pass stops, the record consumed all the same (libbpf does the same): the finally
+              // below releases its space.
               result = res;
               break outer;
             }
@@ -444,7 +443,8 @@ export class Consumer {
       }
     } finally {
       if (consPos !== published) {
-        // Per-pass mode leaving early (BUSY stall, count reached, a throw): releases what it consumed.
+        // Leaving with records not yet released (per-pass mode leaving early: a BUSY stall, the count
+        // reached, a throw; either mode: a negative callback result): releases what it consumed.
         ring.publishConsumerPos(consPos);
       }
       counters.records += count;
