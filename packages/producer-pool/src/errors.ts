@@ -1,7 +1,7 @@
 /**
- * The pool's typed error. Its own module (no dependencies) so that the per-record helpers
- * (pattern.ts, prng.ts), which producer threads load, can throw it without pulling in the options
- * module.
+ * The pool's typed error. Its own module (it imports only @ringbuf/instrument, which producer threads
+ * load anyway) so that the per-record helpers (pattern.ts, prng.ts) can throw it without pulling in
+ * the options module.
  */
 
 /** Error codes of the producer pool. */
@@ -30,24 +30,7 @@ export class PoolError extends Error {
 }
 
 /**
- * A bad value as an error message names it: never throws (BigInt, Symbol, objects without a
- * toString), and tells 1n from 1 and '1' from 1.
+ * A bad value as an error message names it (never throws on a BigInt, a Symbol or an object without
+ * a toString; tells 1n from 1 and '1' from 1): the one quoting every layer's typed errors share.
  */
-export function describe(v: unknown): string {
-  switch (typeof v) {
-    case 'bigint':
-      return `${v}n (a BigInt)`;
-    case 'string':
-      return JSON.stringify(v);
-    case 'symbol':
-      return v.toString();
-    case 'function':
-      return 'a function';
-    case 'object':
-      if (v === null) return 'null';
-      if (Array.isArray(v)) return 'an array';
-      return `an object (${Object.prototype.toString.call(v)})`;
-    default:
-      return String(v);
-  }
-}
+export { describeValue as describe } from '@ringbuf/instrument';
