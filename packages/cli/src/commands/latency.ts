@@ -12,7 +12,7 @@ import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
 import { oneOf, parseOptions } from '../cli-errors.js';
 import { checkFits, integer, largestPayload, logLevel, nonNegativeNumber, payloadSize, positiveNumber, ringSize, COMMON_OPTIONS } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, runPassed } from '../report/load-report.js';
-import { runOnce, describeNotDrained, type LatencyPercentiles, type RunOutcome } from '../run/engine.js';
+import { runOnce, describeNotDrained, percentiles, type LatencyPercentiles, type RunOutcome } from '../run/engine.js';
 import { ProgressLine } from '../run/progress.js';
 import { interrupts } from '../run/signals.js';
 
@@ -159,12 +159,10 @@ export async function run(argv: string[]): Promise<number> {
       await measureFloor(floorSamples - half);
       progress.end();
     }
-    const f = summarize(floor);
-    const floorUs: LatencyPercentiles = { p50: f.p50Us, p90: f.p90Us, p99: f.p99Us, p999: f.p999Us, max: f.maxUs, count: f.count };
+    const floorUs = percentiles(summarize(floor));
     // The floor is closed-loop (one notify at a time): corrected for coordinated omission at its own
     // mean sample interval it weighs the machine's stalls as the paced policies feel them.
-    const fc = summarize(floorCorrected);
-    const floorCorrectedUs: LatencyPercentiles = { p50: fc.p50Us, p90: fc.p90Us, p99: fc.p99Us, p999: fc.p999Us, max: fc.maxUs, count: fc.count };
+    const floorCorrectedUs = percentiles(summarize(floorCorrected));
     const correctedIntervalUs = intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length);
     const hiccups = mergeHiccups(hiccupRuns);
     // Producers spin the last SPIN_BEFORE_SEND_US before each send time (all of it at short
@@ -263,7 +261,7 @@ export async function run(argv: string[]): Promise<number> {
         ...distribution('Send lag: intended send time -> commit (what the producer and the machine cost)', (o) => o.sendLagUs, false),
         textTable(['policy', 'wakeups', 'records', 'lost/dup/order', 'rate/producer', 'what'], summaryRows),
         '',
-        `The floor: raw Atomics.notify -> Atomics.wait one-way between two workers, no ring, ${f.count} samples. It sends one`,
+        `The floor: raw Atomics.notify -> Atomics.wait one-way between two workers, no ring, ${floorUs.count} samples. It sends one`,
         `notify at a time, so a stall of the machine costs it one sample; "CO-corrected" adds what a sender on a fixed`,
         `schedule would have seen behind each late sample (HdrHistogram's correction at its ${correctedIntervalUs.toFixed(1)} µs sample interval).`,
         ...(hiccupRuns.length > 0
@@ -304,9 +302,8 @@ function mergeHiccups(runs: readonly HiccupResult[]): { latencyUs: LatencyPercen
     h.add(r.histogram);
     stalled += r.stalledFraction;
   }
-  const m = summarize(h);
   return {
-    latencyUs: { p50: m.p50Us, p90: m.p90Us, p99: m.p99Us, p999: m.p999Us, max: m.maxUs, count: m.count },
+    latencyUs: percentiles(summarize(h)),
     stalledFraction: runs.length > 0 ? stalled / runs.length : 0,
   };
 }

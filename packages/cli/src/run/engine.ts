@@ -146,7 +146,8 @@ export function describeNotDrained(): string {
   return `${committed} committed records (${busy} still reserved), ${bytes(avail)} of ring data (AVAIL_DATA); ${delivered} records had been delivered`;
 }
 
-function percentiles(s: LatencySummary | undefined): LatencyPercentiles {
+/** A latency summary (µs fields) as the percentiles the reports print; zeros for none. */
+export function percentiles(s: LatencySummary | undefined): LatencyPercentiles {
   if (s === undefined) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, count: 0 };
   return { p50: s.p50Us, p90: s.p90Us, p99: s.p99Us, p999: s.p999Us, max: s.maxUs, count: s.count };
 }
