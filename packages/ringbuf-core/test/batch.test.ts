@@ -44,6 +44,27 @@ test('a batch of 64 16-byte records is accounted as the kernel accounts 64 recor
   t.throws(() => ring.batchOffset(first, 0), { code: 'ERR_RINGBUF_OFFSET' }, 'a committed batch is no longer this handle\'s');
 });
 
+test('batchOffset answers for the batch still held, and refuses once its records are committed one by one or the batch was another', (t) => {
+  const ring = RingBuffer.create({ size: SIZE, producerId: ID });
+  const a = ring.reserveBatch(16, 4);
+  const b = ring.reserveBatch(32, 3);
+  // Both batches are held: the last one (batchOffset's fast case) and the one before it.
+  t.deepEqual([0, 1, 2].map((i) => ring.batchOffset(b, i)), [b, b + 40, b + 80]);
+  t.deepEqual([0, 1, 2, 3].map((i) => ring.batchOffset(a, i)), [a, a + 24, a + 48, a + 72]);
+  t.throws(() => ring.batchOffset(b, 3), { code: 'ERR_RINGBUF_OFFSET' }, 'a record index past the batch');
+  t.throws(() => ring.batchOffset(String(b) as never, 0), { code: 'ERR_RINGBUF_OFFSET' }, 'a numeric string is not an offset');
+  // b's records committed one by one: b is no longer held, and neither answer comes from memory.
+  for (let i = 0; i < 3; i++) ring.submit(b + i * 40);
+  t.throws(() => ring.batchOffset(b, 0), { code: 'ERR_RINGBUF_OFFSET' });
+  t.is(ring.batchOffset(a, 3), a + 72);
+  ring.submitBatch(a, 4);
+  t.throws(() => ring.batchOffset(a, 0), { code: 'ERR_RINGBUF_OFFSET' });
+  // A batch that does not fit leaves the answer for the one still held.
+  const c = ring.reserveBatch(16, 2);
+  t.is(ring.reserveBatch(16, 170), -1);
+  t.is(ring.batchOffset(c, 1), c + 24);
+});
+
 test('a batch that does not fit returns -1 and changes nothing', (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: ID });
   ring.reserve(2000);
