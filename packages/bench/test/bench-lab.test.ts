@@ -1,8 +1,10 @@
 /** The lab without a full run: statistics, the shared layouts, formatting, stopping a run, the hiccup meter. */
 import test from 'ava';
 import { readdirSync } from 'node:fs';
-import { LINE_BYTES, WORD_BYTES } from '@ringbuf/core';
+import { LINE_BYTES, RingBuffer, WORD_BYTES } from '@ringbuf/core';
+import { Consumer } from '@ringbuf/consumer';
 import { childLogger } from '@ringbuf/instrument/log';
+import { payloadFiller } from '../src/harness/fill.js';
 import * as L from '../src/harness/layout.js';
 import { bytes, clock, defaultTiming, meanStd, measureHiccups, micros, rate, runBench, threadedScenarios } from '../src/index.js';
 
@@ -89,4 +91,34 @@ test('the hiccup meter records one lateness per tick of every thread, and leaves
   // The workers were terminated once they reported (threads wind down asynchronously: bounded poll).
   for (let i = 0; i < 200 && readdirSync('/proc/self/task').length > before; i++) await new Promise((res) => setTimeout(res, 10));
   t.true(readdirSync('/proc/self/task').length <= before, 'hiccup threads left running');
+});
+
+test('payload fillers: set and words put the same bytes in each record, across the wrap into the mirror tail', (t) => {
+  for (const mode of ['set', 'words'] as const) {
+    const ring = RingBuffer.create({ size: 4096 });
+    const payload = Uint8Array.from({ length: 16 }, (_, i) => (i * 37 + 11) & 0xff);
+    const fill = payloadFiller(ring.data, payload, mode);
+    const seen: string[] = [];
+    const consumer = new Consumer(ring, (data, off, len) => {
+      seen.push(Buffer.from(data.subarray(off, off + len)).toString('hex'));
+    });
+    // 24-byte records: 200 of them lap the 4096-byte ring, and one of them straddles its end.
+    for (let i = 0; i < 200; i++) {
+      const off = ring.reserve(16);
+      t.true(off > 0, `${mode}: record ${i} reserved`);
+      payload[0] = i;
+      fill(off);
+      ring.submit(off);
+      if (i % 50 === 49) consumer.consume();
+    }
+    consumer.consume();
+    t.is(seen.length, 200, `${mode}: every record delivered`);
+    t.true(seen.every((hex, i) => hex.startsWith(i.toString(16).padStart(2, '0')) && hex.slice(2) === Buffer.from(payload.subarray(1)).toString('hex')), `${mode}: each record holds its payload`);
+  }
+  // Words need whole, aligned words.
+  const ring = RingBuffer.create({ size: 4096 });
+  for (const bad of [new Uint8Array(15), new Uint8Array(new ArrayBuffer(20), 2, 16)]) {
+    const err = t.throws(() => payloadFiller(ring.data, bad, 'words'));
+    t.is((err as { code?: string }).code, 'ERR_BENCH_COUNT');
+  }
 });

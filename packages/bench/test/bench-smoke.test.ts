@@ -57,7 +57,7 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
     t.true(latency !== undefined && latency !== null && latency.p50Us <= latency.p99Us && latency.p99Us <= latency.maxUs);
   }
   // The batched scenarios ran and delivered records through reserveBatch/submitBatch.
-  for (const name of ['rb-parallel-claim64', 'rb-peer-claim64', 'rb-b2b-claim64']) {
+  for (const name of ['rb-parallel-claim64', 'rb-peer-claim64', 'rb-b2b-claim64', 'rb-peer-words', 'rb-peer-output', 'rb-peer-claim64-words', 'rb-peer-claim64-pass-words']) {
     const s = report.scenarios.find((x) => x.name === name);
     t.truthy(s, `${name} ran`);
     t.true((s?.windows.reduce((b, w) => b + w.hits, 0) ?? 0) > 0, `${name} consumed records`);
@@ -78,10 +78,14 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
       'vs-ringbufjs',
       'vs-postmessage',
       'vs-postmessage-unbounded',
+      'vs-ringbufjs-words',
+      'vs-ringbufjs-output',
       'vs-ringbufjs-exclusive',
       'vs-postmessage-exclusive',
       'batch-vs-ringbufjs',
       'batch-pass-vs-ringbufjs',
+      'batch-words-vs-ringbufjs',
+      'batch-pass-words-vs-ringbufjs',
       'wakeup-b2b',
       'wakeup-parallel',
       'bandwidth-4k',

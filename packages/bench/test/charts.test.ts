@@ -70,9 +70,13 @@ test('peers.svg and the producers chart: labels in words, integer producer ticks
   t.deepEqual(
     [...names].sort(),
     [
+      'ours (@ringbuf/core), 1 record per output',
       'ours (@ringbuf/core), 1 record per reserve + submit',
-      ...(names.some((n) => n.includes('reserveBatch')) ? ['ours (@ringbuf/core), 64 records per reserveBatch + submitBatch'] : []),
-      ...(names.some((n) => n.includes('per pass')) ? ['ours (@ringbuf/core), consumer_pos per pass, 64 records per reserveBatch + submitBatch'] : []),
+      'ours (@ringbuf/core), 1 record per reserve + submit, payload copied as words',
+      'ours (@ringbuf/core), 64 records per reserveBatch + submitBatch',
+      'ours (@ringbuf/core), 64 records per reserveBatch + submitBatch, payload copied as words',
+      'ours (@ringbuf/core), consumer_pos per pass, 64 records per reserveBatch + submitBatch',
+      'ours (@ringbuf/core), consumer_pos per pass, 64 records per reserveBatch + submitBatch, payload copied as words',
       'ours (@ringbuf/core), exclusive producer, 1 record per output',
       'postMessage, 1 record per message',
       'postMessage, 1 record per message, unbounded',
@@ -116,5 +120,9 @@ test('labels in words', (t) => {
   const s = syntheticReport().scenarios;
   t.is(peerLabel(s.find((x) => x.name === 'ringbufjs-64')!), 'ringbuf.js, 64 items per push');
   t.is(peerLabel(s.find((x) => x.name === 'postmessage-1')!), 'postMessage, 1 record per message');
+  // Every run among the peers of one round has its own bar: no two share a label.
+  const round = s.filter((x) => x.group === 'peers' && !/-[2-9]$/.test(x.name));
+  t.true(round.length >= 10, `${round.length} runs in a round`);
+  t.is(new Set(round.map(peerLabel)).size, round.length, round.map(peerLabel).join(' | '));
   t.is(plotAreas('<svg></svg>').length, 0);
 });

@@ -175,9 +175,11 @@ export function peerLabel(s: ScenarioResult): string {
       return 'ours, one ring per producer';
     default: {
       // Read loosely: the batched API (api 'batch', claim) is newer than some reports.
-      const p = s.params as { api: string; claim?: number; exclusive?: boolean; consumerPublish?: string };
+      const p = s.params as { api: string; claim?: number; exclusive?: boolean; consumerPublish?: string; fill?: string };
       const who = `ours (@ringbuf/core)${p.exclusive === true ? ', exclusive producer' : ''}${p.consumerPublish === 'pass' ? ', consumer_pos per pass' : ''}`;
-      if (p.api === 'batch') return `${who}, ${p.claim ?? 'N'} records per reserveBatch + submitBatch`;
+      const words = p.fill === 'words' ? ', payload copied as words' : '';
+      if (p.api === 'batch') return `${who}, ${p.claim ?? 'N'} records per reserveBatch + submitBatch${words}`;
+      if (p.api !== 'output' && words !== '') return `${who}, 1 record per reserve + submit${words}`;
       if (p.api === 'output') return `${who}, 1 record per output`;
       return `${who}, 1 record per reserve + submit`;
     }

@@ -54,7 +54,7 @@ function pairedDetail(p: PairedRatio, oursName: string, peerName: string): strin
 export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
   const out: Ratio[] = [];
   const claimName = `rb-peer-claim${CLAIM}`;
-  for (const ours of ['rb-peer-ref', 'rb-peer-excl-output', claimName, `${claimName}-pass`]) {
+  for (const ours of ['rb-peer-ref', 'rb-peer-words', 'rb-peer-output', 'rb-peer-excl-output', claimName, `${claimName}-pass`, `${claimName}-words`, `${claimName}-pass-words`]) {
     for (const peer of ['ringbufjs-1', 'postmessage-1', 'postmessage-1-unbounded']) {
       out.push({ name: `${ours} / ${peer}`, ours, peer, value: pairedRatio(scenarios, ours, peer).value });
     }
@@ -119,6 +119,20 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     'postmessage-1-unbounded',
   );
   peerGoal(
+    'vs-ringbufjs-words',
+    '1 producer, 16 B, one record per reserve + copy as four 32-bit words + submit >= 1.0 x ringbuf.js one-item push/pop',
+    1.0,
+    'rb-peer-words',
+    'ringbufjs-1',
+  );
+  peerGoal(
+    'vs-ringbufjs-output',
+    '1 producer, 16 B, one output() per record under the lock (the kernel\'s bpf_ringbuf_output, multi-producer safe) >= 1.0 x ringbuf.js one-item push/pop',
+    1.0,
+    'rb-peer-output',
+    'ringbufjs-1',
+  );
+  peerGoal(
     'vs-ringbufjs-exclusive',
     '1 producer holding the ring exclusively (claimExclusive), 16 B, one output() per record >= 1.0 x ringbuf.js one-item push/pop',
     1.0,
@@ -132,6 +146,20 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     `reserveBatch(16, ${CLAIM}) + submitBatch, consumer_pos published once per pass (rb-custom), per record >= 2.0 x ringbuf.js one-item push/pop`,
     2.0,
     `rb-peer-claim${CLAIM}-pass`,
+    'ringbufjs-1',
+  );
+  peerGoal(
+    'batch-words-vs-ringbufjs',
+    `reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, per record >= 2.0 x ringbuf.js one-item push/pop`,
+    2.0,
+    `rb-peer-claim${CLAIM}-words`,
+    'ringbufjs-1',
+  );
+  peerGoal(
+    'batch-pass-words-vs-ringbufjs',
+    `reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, consumer_pos once per pass, per record >= 2.0 x ringbuf.js one-item push/pop`,
+    2.0,
+    `rb-peer-claim${CLAIM}-pass-words`,
     'ringbufjs-1',
   );
   for (const mode of ['b2b', 'parallel'] as const) {

@@ -34,9 +34,17 @@ const MISSED_NOTES: Record<string, string> = {
   'vs-postmessage-exclusive':
     'as vs-postmessage: the ratio moves with how fast postMessage runs in that run (1-3 µs per message here).',
   'batch-pass-vs-ringbufjs':
-    "with consumer_pos stored once per pass (the kernel bench's rb-custom consumer) the consumer's walk costs about 25 ns a record instead of 40-65 on one thread; what remains is the producer's 16-byte Uint8Array.set and batchOffset per record and the cache lines the two threads share.",
+    "with consumer_pos stored once per pass (the kernel bench's rb-custom consumer) the consumer's walk costs about 25 ns a record instead of 40-65 on one thread; what remains is the producer's 16-byte Uint8Array.set per record (20-40 ns a call; the batch-pass-words row copies the payload as four word stores instead) and the cache lines the two threads share.",
   'batch-vs-ringbufjs':
-    "one lock round and one producer_pos store per 64 records and one locked instruction to commit them leave the consumer as the limit: libbpf's walk publishes consumer_pos after every record (40-65 ns a record for the walk alone on one thread, in this machine's slow and fast periods), and the producer's 16-byte Uint8Array.set plus batchOffset cost about 40 ns per record; the batch-pass row publishes once per pass; on 2 shared vCPUs the two threads also compete with the main thread and other VMs, so the ratio swings between rounds.",
+    "one lock round and one producer_pos store per 64 records and one locked instruction to commit them leave the consumer as the limit: libbpf's walk publishes consumer_pos after every record (40-65 ns a record for the walk alone on one thread, in this machine's slow and fast periods), and the producer's 16-byte Uint8Array.set costs 20-40 ns per record (the batch-words row copies it as four word stores); the batch-pass row publishes once per pass; on 2 shared vCPUs the two threads also compete with the main thread and other VMs, so the ratio swings between rounds.",
+  'vs-ringbufjs-words':
+    "the record copied in as four 32-bit word stores, not one Uint8Array.set call (20-40 ns a call on Node 20), leaves the kernel's multi-producer path itself: the lock's compare-exchange and releasing exchange, the producer_pos store and the commit's compare-exchange, each a full barrier on x86-64 that waits for the cache lines the consumer is reading, against ringbuf.js's one store (its consumer busy-polls a core). The single-producer comparison is the vs-ringbufjs-exclusive row.",
+  'vs-ringbufjs-output':
+    "output() copies a short payload under the lock and publishes it finished, so a record costs the lock's compare-exchange and releasing exchange and the producer_pos store (three full barriers on x86-64) against ringbuf.js's one store; the exclusive row, without the lock's two, is the single-producer comparison.",
+  'batch-words-vs-ringbufjs':
+    "with the payloads copied as word stores the producer costs about 25-35 ns a record on one thread (the 64 headers written and walked, the commit loops, the fresh cache lines); libbpf's walk, which publishes consumer_pos after every record, is then the limit (the batch-pass-words row publishes once per pass).",
+  'batch-pass-words-vs-ringbufjs':
+    "batching on both sides leaves the cache lines: every 64-byte line of headers and payloads moves from the producer's core to the consumer's, and on 2 shared vCPUs the two threads also compete with the main thread and other VMs, so the ratio swings between rounds.",
   'wakeup-b2b':
     'in back-to-back mode the consumer is awake while the batch is produced, so FORCE_WAKEUP costs one load of the wake word; a shortfall means that load or the AVAIL_DATA query dominates.',
   'wakeup-parallel':

@@ -123,6 +123,8 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
     const sfx = peerRoundSuffix(r);
     const again = r === 1 ? '' : ` (round ${r})`;
     add('peers', `rb-peer-ref${sfx}`, `ours, as rb-parallel (reserve + copy + submit), among the peers${again}`, {});
+    add('peers', `rb-peer-words${sfx}`, `ours, reserve + copy as four 32-bit words + submit (no Uint8Array.set call), among the peers${again}`, { fill: 'words' });
+    add('peers', `rb-peer-output${sfx}`, `ours, output() per record under the lock (multi-producer safe): a copy in, as ringbuf.js push${again}`, { api: 'output' });
     add('peers', `rb-peer-excl-output${sfx}`, `ours, the one producer holding the ring exclusively (claimExclusive), output() per record: a copy in, as ringbuf.js push${again}`, {
       api: 'output',
       exclusive: true,
@@ -138,6 +140,19 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
       claim: CLAIM,
       batchCnt: BATCH_CNT_CLAIM,
       consumerPublish: 'pass',
+    });
+    add('peers', `rb-peer-claim${CLAIM}-words${sfx}`, `ours, reserveBatch(16, ${CLAIM}), each payload copied as four 32-bit words, + submitBatch${again}`, {
+      api: 'batch',
+      claim: CLAIM,
+      batchCnt: BATCH_CNT_CLAIM,
+      fill: 'words',
+    });
+    add('peers', `rb-peer-claim${CLAIM}-pass-words${sfx}`, `ours, reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, the consumer publishing once per pass${again}`, {
+      api: 'batch',
+      claim: CLAIM,
+      batchCnt: BATCH_CNT_CLAIM,
+      consumerPublish: 'pass',
+      fill: 'words',
     });
     add('peers', `postmessage-1${sfx}`, `postMessage, one 16-byte record per message, 4096 in flight at most${again}`, { impl: 'postMessage', peerBatch: 1 });
     add('peers', `postmessage-1-unbounded${sfx}`, `postMessage, one 16-byte record per message, unbounded in flight (fire and forget)${again}`, {

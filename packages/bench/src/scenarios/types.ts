@@ -62,6 +62,13 @@ export interface ScenarioParams {
   api: 'reserve' | 'output' | 'batch';
   /** api 'batch': records per reserveBatch/submitBatch. */
   claim?: number;
+  /**
+   * How a reserve or batch producer copies the staged payload into its reservation: with one
+   * `Uint8Array.prototype.set` call (the default), or as 32-bit words through an Int32Array view of
+   * the data area, the way a producer writes a record's fields in place (the kernel bench's BPF
+   * program stores its sample, `*sample = 0`, it calls no memcpy). Payloads a multiple of 4 bytes.
+   */
+  fill?: 'set' | 'words';
   /** The producer holds the ring exclusively (RingBuffer.claimExclusive): no lock per reservation. */
   exclusive?: boolean;
   /**

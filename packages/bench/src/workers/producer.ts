@@ -15,6 +15,7 @@ import { workerData } from 'node:worker_threads';
 import { BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingBuffer, recordFootprint, type RingShare } from '@ringbuf/core';
 import { clockMicros } from '@ringbuf/instrument';
 import { publish, stopRequested, waitChange } from '../harness/control.js';
+import { payloadFiller } from '../harness/fill.js';
 import { BATCH_DONE_INDEX, BATCH_SLEEPER_INDEX, TRIGGER_INDEX, TRIGGER_SLEEPER_INDEX, dropsIndex } from '../harness/layout.js';
 import type { ScenarioParams } from '../scenarios/types.js';
 import { Probe, awaitStart, ctl } from './common.js';
@@ -42,6 +43,8 @@ function flags(): number {
 }
 
 const claim = params.claim ?? 64;
+/** Copies the staged payload into a reservation (fill 'set' or 'words'). */
+const fill = payloadFiller(data, payload, params.fill ?? 'set');
 
 /** The batched claim/publish: `batchCnt` records as reserveBatch(size, claim) + submitBatch. */
 function claimBatches(): void {
@@ -51,7 +54,7 @@ function claimBatches(): void {
       drops = (drops + claim) | 0;
       continue;
     }
-    for (let i = 0; i < claim; i++) data.set(payload, ring.batchOffset(first, i));
+    for (let i = 0; i < claim; i++) fill(ring.batchOffset(first, i));
     ring.submitBatch(first, claim, flags());
   }
 }
@@ -70,7 +73,7 @@ function batch(): void {
         drops = (drops + 1) | 0;
         continue;
       }
-      data.set(payload, off);
+      fill(off);
       ring.submit(off, flags());
     }
   }
