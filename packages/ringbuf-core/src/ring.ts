@@ -1146,8 +1146,10 @@ function mayGrow(payload: Uint8Array): boolean {
 /**
  * `payload` (of `length` bytes) as a view of 32-bit words, or null when it cannot be copied so: a
  * length not a multiple of 4, an unaligned byteOffset, or a view of `ringBuffer` (a word copy could
- * overlap its destination, where set() copies as memmove). Intrinsic getters, not the object's own
- * properties, which a caller can redefine.
+ * overlap its destination, where set() copies as memmove; an alias of the same memory received
+ * through postMessage is another object, but its bytes in the record's space are free space copied
+ * into itself, never another record's). Intrinsic getters, not the object's own properties, which a
+ * caller can redefine.
  */
 function wordsOf(payload: Uint8Array, length: number, ringBuffer: SharedArrayBuffer): Int32Array | null {
   const buffer = TYPED_ARRAY_BUFFER.call(payload);
