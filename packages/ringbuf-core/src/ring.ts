@@ -82,6 +82,9 @@ export const MAX_PRODUCER_ID = 2 ** 30 - 1;
  */
 export const OUTPUT_UNDER_LOCK_MAX = 128;
 
+/** output() makes a words view of its payload (see copyPayload) at most once per this many calls. */
+const WORDS_VIEW_EVERY = 1024;
+
 export interface RingBufferCreateOptions {
   /** Data area bytes (`max_entries`): a power of two, a multiple of 4096, at most 2^30. */
   size: number;
@@ -179,6 +182,12 @@ export class RingBuffer {
    */
   private lastPayloadWords: Int32Array | null | undefined = undefined;
   private lastPayloadWordsLength = 0;
+  /**
+   * output() calls since the last words view was made, counted up to WORDS_VIEW_EVERY: a view is
+   * made at most that often, so a producer that keeps changing its payload object (A, A, B, B, ...)
+   * allocates at most one view per WORDS_VIEW_EVERY calls instead of one every other call.
+   */
+  private outputsSinceView = WORDS_VIEW_EVERY;
   /**
    * The last batch reserveBatch returned, while none of this handle's records has been committed
    * since: its first header's offset (-1 when none), record count and footprint. batchOffset answers
@@ -653,11 +662,13 @@ export class RingBuffer {
       this.lastPayloadGrows = mayGrow(payload);
       this.lastPayload = payload;
       this.lastPayloadWords = undefined;
-    } else if (this.lastPayloadWords === undefined && length <= OUTPUT_UNDER_LOCK_MAX) {
+    } else if (this.lastPayloadWords === undefined && length <= OUTPUT_UNDER_LOCK_MAX && this.outputsSinceView >= WORDS_VIEW_EVERY) {
       // The same small payload again: copy it as words from now on, if it can be.
       this.lastPayloadWords = this.lastPayloadGrows ? null : wordsOf(payload, length, this.buffer);
       this.lastPayloadWordsLength = length;
+      if (this.lastPayloadWords !== null) this.outputsSinceView = 0;
     }
+    if (this.outputsSinceView < WORDS_VIEW_EVERY) this.outputsSinceView++;
     if (length <= OUTPUT_UNDER_LOCK_MAX) {
       // Small records: validated as reserve() validates them, then copied under the lock.
       if (length > this.maxPayload) throw this.recordSizeError(length);
