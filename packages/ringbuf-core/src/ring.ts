@@ -178,10 +178,9 @@ export class RingBuffer {
    * The last payload as 32-bit words, made the second time output() sees the same small payload
    * object (so a fresh array per call never pays for a view); null when it cannot be (unaligned, a
    * length not a multiple of 4, a growable buffer, or the ring's own buffer, where the copy could
-   * overlap its destination); undefined until decided. `lastPayloadWordsLength` is the length it covers.
+   * overlap its destination); undefined until decided.
    */
   private lastPayloadWords: Int32Array | null | undefined = undefined;
-  private lastPayloadWordsLength = 0;
   /**
    * output() calls since the last words view was made, counted up to WORDS_VIEW_EVERY: a view is
    * made at most that often, so a producer that keeps changing its payload object (A, A, B, B, ...)
@@ -665,7 +664,6 @@ export class RingBuffer {
     } else if (this.lastPayloadWords === undefined && length <= OUTPUT_UNDER_LOCK_MAX && this.outputsSinceView >= WORDS_VIEW_EVERY) {
       // The same small payload again: copy it as words from now on, if it can be.
       this.lastPayloadWords = this.lastPayloadGrows ? null : wordsOf(payload, length, this.buffer);
-      this.lastPayloadWordsLength = length;
       if (this.lastPayloadWords !== null) this.outputsSinceView = 0;
     }
     if (this.outputsSinceView < WORDS_VIEW_EVERY) this.outputsSinceView++;
@@ -700,9 +698,10 @@ export class RingBuffer {
    */
   private copyPayload(payload: Uint8Array, offset: number, length: number): void {
     const words = this.lastPayloadWords;
-    if (words != null && length === this.lastPayloadWordsLength) {
+    if (words != null && length === words.length << 2) {
       // Word stores (payload offsets are 8-aligned): a set() call costs 20-40 ns however short.
-      // The length checked equal, the view lies in bounds of the payload's own bytes.
+      // The lengths equal (a view of a detached or shrunk buffer has none), the view covers exactly
+      // the payload's bytes.
       const i32 = this.i32;
       const at = headerIndex(offset);
       for (let k = 0, n = length >> 2; k < n; k++) i32[at + k] = words[k]!;
