@@ -35,6 +35,14 @@ export class Reservations {
   private singleFootprint = 0;
   /** Set by find(): the index of the record found within its extent. */
   foundIndex = 0;
+  /**
+   * The batch noted last (noteBatch), until any record of this handle is committed: its first
+   * header's offset and footprint, and its record count (0 when there is none, so no index matches).
+   * batchHeader answers from it without find()'s scan and division.
+   */
+  private lastBatch = 0;
+  private lastBatchCount = 0;
+  private lastBatchFootprint = 0;
 
   constructor(private readonly mask: number) {}
 
@@ -69,6 +77,23 @@ export class Reservations {
     t[at + COUNT] = count;
     t[at + LEFT] = count;
     this.extents++;
+  }
+
+  /** Notes the batch just reserved (already added) for batchHeader. */
+  noteBatch(hdrOffset: number, count: number, footprint: number): void {
+    this.lastBatch = hdrOffset;
+    this.lastBatchCount = count;
+    this.lastBatchFootprint = footprint;
+  }
+
+  /**
+   * The header offset of record `i` (a non-negative integer) of the batch noted last, if its first
+   * header is at `hdrOffset` and none of this handle's records has been committed since; else
+   * NOT_HELD, and the caller asks find().
+   */
+  batchHeader(hdrOffset: number, i: number): number {
+    if (hdrOffset !== this.lastBatch || i >= this.lastBatchCount) return NOT_HELD;
+    return (hdrOffset + i * this.lastBatchFootprint) & this.mask;
   }
 
   /**
@@ -107,6 +132,8 @@ export class Reservations {
 
   /** `n` records of extent `e` were committed; the extent goes when none is left. */
   committed(e: number, n: number): void {
+    // Any commit may take a record of the noted batch: batchHeader defers to find() from now on.
+    this.lastBatchCount = 0;
     if (e === SINGLE) {
       this.single = 0;
       return;

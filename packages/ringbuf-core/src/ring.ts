@@ -187,14 +187,6 @@ export class RingBuffer {
    * allocates at most one view per WORDS_VIEW_EVERY calls instead of one every other call.
    */
   private outputsSinceView = WORDS_VIEW_EVERY;
-  /**
-   * The last batch reserveBatch returned, while none of this handle's records has been committed
-   * since: its first header's offset (-1 when none), record count and footprint. batchOffset answers
-   * from it without the reservations lookup (a division and a table walk, about half its cost).
-   */
-  private batchHdr = -1;
-  private batchCount = 0;
-  private batchFootprint = 0;
 
   private constructor(buffer: SharedArrayBuffer, wakeGroup: WakeGroup | undefined, producerId: number, lockTimeoutMs: number) {
     const i32 = new Int32Array(buffer);
@@ -361,11 +353,7 @@ export class RingBuffer {
     }
     if (!this.exclusive && !lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
     const first = this.reserveLocked(footprint, size, count, undefined);
-    if (first >= 0) {
-      this.batchHdr = first - BPF_RINGBUF_HDR_SZ;
-      this.batchCount = count;
-      this.batchFootprint = footprint;
-    }
+    if (first >= 0) this.reservations.noteBatch(first - BPF_RINGBUF_HDR_SZ, count, footprint);
     return first;
   }
 
@@ -379,9 +367,10 @@ export class RingBuffer {
    *   this handle holds, or `i` is not a record index of it.
    */
   batchOffset(first: number, i: number): number {
-    // The batch just reserved, none of its records committed yet: the common case, from the cache.
-    if (typeof first === 'number' && first - BPF_RINGBUF_HDR_SZ === this.batchHdr && typeof i === 'number' && (i >>> 0) === i && i < this.batchCount) {
-      return ((this.batchHdr + i * this.batchFootprint) & this.mask) + BPF_RINGBUF_HDR_SZ;
+    // The batch just reserved, none of its records committed yet: the common case, without a lookup.
+    if (typeof first === 'number' && typeof i === 'number' && (i >>> 0) === i) {
+      const hdr = this.reservations.batchHeader(first - BPF_RINGBUF_HDR_SZ, i);
+      if (hdr !== NOT_HELD) return hdr + BPF_RINGBUF_HDR_SZ;
     }
     const hdrOffset = this.checkedOffset(first) - BPF_RINGBUF_HDR_SZ;
     const e = this.reservations.find(hdrOffset, 1);
@@ -570,8 +559,6 @@ export class RingBuffer {
   private commitOne(offset: number, flags: number, discardBit: number): void {
     const hdrOffset = this.checkedOffset(offset) - BPF_RINGBUF_HDR_SZ;
     checkCommitFlags(flags);
-    // Any commit may take a record of the cached batch: batchOffset asks the reservations again.
-    this.batchHdr = -1;
     const i32 = this.i32;
     const hdrIndex = headerIndex(hdrOffset);
     // Plain read: our own reservation's header, written by reserveLocked in this thread; the
@@ -604,7 +591,6 @@ export class RingBuffer {
     const reservations = this.reservations;
     const e = reservations.find(hdrOffset, count);
     if (e === NOT_HELD) throw this.notBusyError(offset);
-    this.batchHdr = -1;
     const i32 = this.i32;
     const mask = this.mask;
     const footprint = reservations.footprint(e);

@@ -59,6 +59,9 @@ test('batchOffset answers for the batch still held, and refuses once its records
   t.is(ring.batchOffset(a, 3), a + 72);
   ring.submitBatch(a, 4);
   t.throws(() => ring.batchOffset(a, 0), { code: 'ERR_RINGBUF_OFFSET' });
+  // Nothing held: an offset just below a header offset is no batch's either.
+  t.throws(() => ring.batchOffset(7, 0), { code: 'ERR_RINGBUF_OFFSET' });
+  t.throws(() => ring.batchOffset(a - 1, 0), { code: 'ERR_RINGBUF_OFFSET' });
   // A batch that does not fit leaves the answer for the one still held.
   const c = ring.reserveBatch(16, 2);
   t.is(ring.reserveBatch(16, 170), -1);
