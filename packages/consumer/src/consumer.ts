@@ -503,6 +503,10 @@ export class Consumer {
           const size = hdr & HDR_LEN_MASK;
           const len = recordFootprint(size);
           if ((hdr & BPF_RINGBUF_DISCARD_BIT) !== 0) {
+            // As for a delivered record: a header read from bytes a producer is overwriting (payload
+            // that looks like a discarded record) must not move us; the producer moved overwrite_pos
+            // past this record before writing into it.
+            if (posDiff(ring.overwritePos(), consPos) > 0) continue outer;
             consPos = (consPos + len) | 0;
             counters.discarded++;
             // Releases the discarded record.

@@ -72,3 +72,35 @@ test('discards_properly_ignored: discarded tokens fill the ring, the consumer sk
   t.true(ring.reserve(8) >= 0, 'a new reserve succeeds once the consumer has moved past the discards');
   consumer.close();
 });
+
+test('overwrite mode: payload bytes that look like a discarded header, over a record overwritten while the walk runs, are skipped, not followed', (t) => {
+  // X (0), A (24), C (48), D (256), F (1264) fill 4096 bytes exactly; the last reservation overwrote X.
+  const size = PAGE_SIZE;
+  const ring = RingBuffer.create({ size, overwrite: true, producerId: 1 });
+  for (const len of [16, 16, 200, 1000, 2824]) {
+    const off = ring.reserve(len);
+    ring.data.fill(0, off, off + len);
+    ring.submit(off, 0);
+  }
+  t.is(ring.query(BPF_RB_PROD_POS), size);
+  t.is(ring.overwritePos(), 24);
+  // While A is being delivered, another producer outputs E (64 B at position 4096: data offsets 0..72),
+  // overwriting A and C; its payload puts, where C's header was, the word of a discarded 400-byte
+  // record from producer 1. overwrite_pos moves to D (256) before E's bytes are written.
+  const other = RingBuffer.attach(ring.buffer, { producerId: 2 });
+  const e = new Uint8Array(64);
+  const words = new DataView(e.buffer);
+  words.setUint32(40, (0x40000000 | 400) >>> 0, true);
+  words.setUint32(44, 1, true);
+  const seen: number[] = [];
+  const consumer = new Consumer(ring, (_data, _off, len) => {
+    seen.push(len);
+    if (seen.length === 1) t.true(other.output(e, 0));
+  });
+  // Following that word would land inside D's zeroed payload (456), past overwrite_pos, and report
+  // corruption; the walk must see overwrite_pos passed C and resume there.
+  consumer.consume();
+  t.is(ring.overwritePos(), 256);
+  t.deepEqual(seen, [16, 1000, 2824, 64], 'A, then D, F and E: C was overwritten');
+  t.is(consumer.ringCounters(0)!.lost, 2, 'X and C lost (A was delivered before it was overwritten)');
+});
