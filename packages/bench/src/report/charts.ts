@@ -179,9 +179,8 @@ export function peerLabel(s: ScenarioResult): string {
       const who = `ours (@ringbuf/core)${p.exclusive === true ? ', exclusive producer' : ''}${p.consumerPublish === 'pass' ? ', consumer_pos per pass' : ''}`;
       const words = p.fill === 'words' ? ', payload copied as words' : '';
       if (p.api === 'batch') return `${who}, ${p.claim ?? 'N'} records per reserveBatch + submitBatch${words}`;
-      if (p.api !== 'output' && words !== '') return `${who}, 1 record per reserve + submit${words}`;
       if (p.api === 'output') return `${who}, 1 record per output`;
-      return `${who}, 1 record per reserve + submit`;
+      return `${who}, 1 record per reserve + submit${words}`;
     }
   }
 }
