@@ -361,10 +361,14 @@ export class RingBuffer {
    * The payload offset of record `i` of the batch whose first payload is at `first`: `first + i *
    * recordFootprint(size)` until the batch crosses the end of the data area, where the headers wrap
    * to the start as the kernel's positions do (each payload stays contiguous in `data`/`view`,
-   * running into the mirror tail). Allocation-free: a lookup in this handle's reservations.
+   * running into the mirror tail). Allocation-free: for the batch just reserved, three fields; else a
+   * scan of this handle's reservations. It answers while any record of the batch is still held (so a
+   * loop may fill and submit record by record), for the newest such batch of this handle whose first
+   * record is at `first`: once a batch's first record is committed and consumed, a newer reservation
+   * may start at the same offset, so take an older batch's offsets before that can happen.
    * Thread: the reserving producer.
    * @throws RingBufRangeError `ERR_RINGBUF_OFFSET` when `first` is not the first record of a batch
-   *   this handle holds, or `i` is not a record index of it.
+   *   this handle still holds a record of, or `i` is not a record index of it.
    */
   batchOffset(first: number, i: number): number {
     // The batch just reserved, none of its records committed yet: the common case, without a lookup.
@@ -373,11 +377,11 @@ export class RingBuffer {
       if (hdr !== NOT_HELD) return hdr + BPF_RINGBUF_HDR_SZ;
     }
     const hdrOffset = this.checkedOffset(first) - BPF_RINGBUF_HDR_SZ;
-    const e = this.reservations.find(hdrOffset, 1);
-    if (e === NOT_HELD || this.reservations.foundIndex !== 0 || typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= this.reservations.count(e)) {
+    const hdr = typeof i === 'number' && Number.isInteger(i) && i >= 0 ? this.reservations.reservationHeader(hdrOffset, i) : NOT_HELD;
+    if (hdr === NOT_HELD) {
       throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `${String(first)} is not the first record of a batch of this handle with a record ${String(i)}`);
     }
-    return ((hdrOffset + i * this.reservations.footprint(e)) & this.mask) + BPF_RINGBUF_HDR_SZ;
+    return hdr + BPF_RINGBUF_HDR_SZ;
   }
 
   /**
@@ -591,6 +595,7 @@ export class RingBuffer {
     const reservations = this.reservations;
     const e = reservations.find(hdrOffset, count);
     if (e === NOT_HELD) throw this.notBusyError(offset);
+    const index = reservations.foundIndex;
     const i32 = this.i32;
     const mask = this.mask;
     const footprint = reservations.footprint(e);
@@ -613,7 +618,7 @@ export class RingBuffer {
     // Commits the batch: clears the first record's BUSY bit and publishes every payload and plain
     // commit before it; pairs with the consumer's header load. Fails only if recovery discarded it.
     const committed = Atomics.compareExchange(i32, first, old, (old & ~BUSY_BIT_I32) | discardBit) === old;
-    reservations.committed(e, count);
+    reservations.committed(e, index, count);
     if (!committed) throw this.notBusyError(offset);
     this.afterCommit(hdrOffset, flags);
   }
@@ -639,8 +644,11 @@ export class RingBuffer {
     if (length < 0) {
       throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'output needs a Uint8Array payload');
     }
-    if (length === 0 && isDetached(payload)) {
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'output was given a Uint8Array whose buffer is detached (transferred away)');
+    if (length === 0 && isOutOfBounds(payload)) {
+      throw new RingBufError(
+        'ERR_RINGBUF_ARGUMENT',
+        'output was given a Uint8Array whose buffer is detached (transferred away) or was resized to end before the view',
+      );
     }
     if (payload !== this.lastPayload) {
       // A typed array's buffer, and whether that buffer can grow, never change: once per object.
@@ -1083,7 +1091,6 @@ export class RingBuffer {
   }
 }
 
-/** Whether `size` is a valid data area size: power of two, multiple of 4096, at most 2^30. */
 /** A logical position or counter: a 32-bit integer (signed or unsigned form). */
 function checkPosition(pos: number, what: string): void {
   if (typeof pos !== 'number' || !Number.isInteger(pos) || pos < -(2 ** 31) || pos > 2 ** 32 - 1) throw positionError(what);
@@ -1107,7 +1114,6 @@ function checkCommitFlags(flags: number): void {
   }
 }
 
-/** Whether an empty Uint8Array's buffer was detached (Node 20 has no ArrayBuffer#detached). */
 /**
  * The typed-array intrinsics output() reads a payload through: a subclass or an own property can
  * redefine `length` or `buffer`, but `TypedArray.prototype.set` copies the array's real length, so
@@ -1154,17 +1160,27 @@ function wordsOf(payload: Uint8Array, length: number, ringBuffer: SharedArrayBuf
   return new Int32Array(buffer, byteOffset, length >> 2);
 }
 
-function isDetached(array: Uint8Array): boolean {
-  const buffer = TYPED_ARRAY_BUFFER.call(array);
-  if (buffer.byteLength !== 0) return false;
+/** A zero-length array: the target isOutOfBounds copies into. */
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Whether a Uint8Array that reports no elements is really unreadable: its buffer was detached, or
+ * it is a fixed-length view of a resizable ArrayBuffer shrunk to end before the view (such a view
+ * reads as length 0, and so does its words view, so a 0-byte record would be published). Both are
+ * refused by `TypedArray.prototype.set`, which throws for an out-of-bounds source (ECMA-262
+ * IsTypedArrayOutOfBounds); an empty array in bounds copies nothing. Node 20 has no
+ * ArrayBuffer#detached. Asked only for length 0, before anything in shared memory changes.
+ */
+function isOutOfBounds(array: Uint8Array): boolean {
   try {
-    new Uint8Array(buffer, 0, 0);
+    EMPTY.set(array);
     return false;
   } catch {
     return true;
   }
 }
 
+/** Whether `size` is a valid data area size: power of two, multiple of 4096, at most 2^30. */
 export function isValidRingSize(size: number): boolean {
   return Number.isInteger(size) && size >= PAGE_SIZE && size <= MAX_RING_SIZE && (size & (size - 1)) === 0;
 }

@@ -223,6 +223,20 @@ R('output of a detached Uint8Array view over an offset', (ring) => {
   structuredClone(buffer, { transfer: [buffer] });
   return ring.output(payload);
 }, RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R('output of a fixed-length view of a resizable ArrayBuffer shrunk to end before it', (ring) => {
+  const resizable = new ArrayBuffer(32, { maxByteLength: 64 });
+  const payload = new Uint8Array(resizable, 8, 16);
+  resizable.resize(16);
+  return ring.output(payload);
+}, RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R('output of a shrunk fixed-length view after the word copy was set up for it', (ring, value) => ring.output(value as Uint8Array), RingBufError, 'ERR_RINGBUF_ARGUMENT', (ring) => {
+  const resizable = new ArrayBuffer(16, { maxByteLength: 64 });
+  const payload = new Uint8Array(resizable, 0, 16);
+  ring.output(payload);
+  ring.output(payload); // the second time sets up the word copy
+  resizable.resize(8);
+  return { value: payload };
+});
 R('output of a payload larger than maxPayload', (ring) => ring.output(new Uint8Array(4081)), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE');
 
 // ---- query ----

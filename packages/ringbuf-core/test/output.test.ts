@@ -177,6 +177,32 @@ test('a payload output again is copied at its length of this call: shrunk, regro
   t.true(before.equals(bytes(a)));
 });
 
+for (const [when, outputsBefore] of [
+  ['on a fresh handle', 0],
+  ['once the word copy is set up for it', 2],
+] as const) {
+  for (const length of [16, 400]) {
+    test(`a fixed-length ${length}-byte view of a resizable ArrayBuffer shrunk under it is refused ${when}, before pending_pos or anything else moves`, (t) => {
+      const ring = RingBuffer.create({ size: SIZE, producerId: ID });
+      const resizable = new ArrayBuffer(length, { maxByteLength: 2 * length });
+      const payload = new Uint8Array(resizable, 0, length); // fixed length: out of bounds once shrunk
+      for (let k = 0; k < outputsBefore; k++) t.true(ring.output(payload, 0));
+      // A committed record pending_pos has not passed yet: a reservation would advance it first.
+      ring.submit(ring.reserve(8));
+      resizable.resize(length / 2);
+      t.is(payload.length, 0, 'an out-of-bounds view reads as empty');
+      const before = bytes(ring);
+      t.throws(() => ring.output(payload, 0), { code: 'ERR_RINGBUF_ARGUMENT' });
+      t.true(before.equals(bytes(ring)), 'the ring is byte-identical');
+      // Grown back, the same view is in bounds again and is copied whole.
+      resizable.resize(length);
+      payload.fill(0x5a);
+      t.true(ring.output(payload, 0));
+      consumeAll(ring);
+    });
+  }
+}
+
 test('a small output is published finished: its header is never BUSY and names this producer', (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: ID });
   t.true(ring.output(new Uint8Array([1, 2, 3, 4, 5]), 0));
