@@ -30,7 +30,9 @@ export type RingBufErrorCode =
   /** Use of a closed consumer. */
   | 'ERR_RINGBUF_CLOSED'
   /** A blocking wait on a thread that may not block (a browser's main thread): use pollAsync. */
-  | 'ERR_RINGBUF_CANNOT_BLOCK';
+  | 'ERR_RINGBUF_CANNOT_BLOCK'
+  /** A user ring drain while another drain runs (the kernel's `bpf_user_ringbuf_drain` -EBUSY). */
+  | 'ERR_RINGBUF_BUSY';
 
 /** Errors about the state of a ring or its use. */
 export class RingBufError extends Error {

@@ -32,3 +32,11 @@ export { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SPINS } from './lock.js';
 export type { LockStats } from './lock.js';
 export { posDiff, posAdd, posMax, posToUnsigned } from './positions.js';
 export { monotonicMs, waitTimeoutMs } from './clock.js';
+export {
+  UserRingBuffer,
+  BPF_MAX_USER_RINGBUF_SAMPLES,
+  MAX_USER_RING_ID,
+  USER_RINGBUF_CONTINUE,
+  USER_RINGBUF_STOP,
+} from './user-ring.js';
+export type { UserRingBufferCreateOptions, UserRingBufferAttachOptions, UserRingShare, UserRingDrainCallback } from './user-ring.js';

@@ -204,3 +204,100 @@ export const BPF_RB_OVERWRITE_POS = 4;
 
 /** What `reserve` returns when the record does not fit now: the kernel's NULL. */
 export const RESERVE_FAILED = -1;
+
+// ---- The user ring's SharedArrayBuffer (BPF_MAP_TYPE_USER_RINGBUF: producers in user space, one drainer) ----
+//
+// ```text
+//  byte 0 ┌──────────────────────────────────────────────┐  control area: CONTROL_BYTES
+//         │ META      magic "RBUR", version, size,       │
+//         │           mirror                 read-only   │
+//     128 ├──────────────────────────────────────────────┤
+//         │ CONSUMER  consumer_pos (the drainer writes)  │  producers sleep on this word in
+//         │                                              │  reserveBlocking (waiting for progress)
+//     256 ├──────────────────────────────────────────────┤
+//         │ PRODUCER  producer_pos (under the lock)      │
+//     384 ├──────────────────────────────────────────────┤  same offset as the kernel ring's LOCK,
+//         │ LOCK      lock word (lock.ts)                │  so lock.ts works on this buffer as is
+//     512 ├──────────────────────────────────────────────┤  same offsets as the ring's WAKE line,
+//         │ WAKE      drainer's wake word, notifies      │  so wake.ts works on this buffer as is
+//     640 ├──────────────────────────────────────────────┤
+//         │ SPACE     producers asleep for space         │  producers add/subtract
+//     768 ├──────────────────────────────────────────────┤
+//         │ DRAIN     busy word (drainer id, 0 = free),  │  the kernel's rb->busy; the drainer
+//         │           space notifications sent           │  writes both while it holds busy
+//     896 ├──────────────────────────────────────────────┤
+//         │ RECOVERY  recovered records, drains          │
+//    4096 ├──────────────────────────────────────────────┤
+//         │ DATA      records, 8-byte aligned            │  same 8-byte headers, BUSY/DISCARD bits
+//  4096 + ├──────────────────────────────────────────────┤
+//    size │ MIRROR    tail of the record that wraps      │
+//         └──────────────────────────────────────────────┘
+// ```
+
+/** Identifies a user ring's buffer: ASCII "RBUR" read as a little-endian u32. */
+export const USER_RING_MAGIC = 0x52554252;
+
+const userRing = new SharedLayout();
+
+// ---- META line (written once by create, read-only afterwards); magic and version where the ring has them ----
+export const USER_MAGIC_INDEX = userRing.int32();
+export const USER_VERSION_INDEX = userRing.int32();
+export const USER_SIZE_INDEX = userRing.int32();
+export const USER_MIRROR_INDEX = userRing.int32();
+
+// ---- CONSUMER line (the drainer holding the busy word is the only writer) ----
+/** consumer_pos: where the drainer reads next; published after every record it consumes. */
+export const USER_CONS_POS_INDEX = userRing.line().int32();
+
+// ---- PRODUCER line (written only by the lock holder) ----
+/** producer_pos: end of the newest reservation; published after its header is written. */
+export const USER_PROD_POS_INDEX = userRing.line().int32();
+
+// ---- LOCK line: at the kernel ring's LOCK offset, so lock.ts (which indexes LOCK_INDEX) serves both ----
+export const USER_LOCK_INDEX = userRing.line().at(LOCK_INDEX * 4).int32();
+
+// ---- WAKE line: at the ring's WAKE offsets, so wake.ts (WAKE_WORD_INDEX, WAKE_NOTIFIES_INDEX) serves both ----
+/** The drainer's wake word (WAKE_AWAKE / WAKE_SLEEPING): a drainer waiting for records sleeps on it. */
+export const USER_WAKE_WORD_INDEX = userRing.line().at(WAKE_WORD_INDEX * 4).int32();
+/** Notifications sent to a sleeping drainer. */
+export const USER_WAKE_NOTIFIES_INDEX = userRing.int32();
+
+// ---- SPACE line (producers announce themselves here before sleeping for space) ----
+/** Producers asleep (or about to sleep) in reserveBlocking; the drainer notifies only when non-zero. */
+export const USER_SPACE_SLEEPERS_INDEX = userRing.line().int32();
+
+// ---- DRAIN line (the drainer) ----
+/** The kernel's `rb->busy`: 0 when no drain runs, else the draining handle's id. */
+export const USER_DRAIN_BUSY_INDEX = userRing.line().int32();
+/** Notifications sent to producers sleeping for space. */
+export const USER_SPACE_NOTIFIES_INDEX = userRing.int32();
+
+// ---- RECOVERY line ----
+export const USER_RECOVERED_RECORDS_INDEX = userRing.line().int32();
+export const USER_RECOVERED_DRAINS_INDEX = userRing.int32();
+
+/** Byte offset of the user ring's data area: the same page as the kernel ring's. */
+export const USER_DATA_OFFSET = userRing.line().at(CONTROL_BYTES).here();
+
+if (USER_LOCK_INDEX !== LOCK_INDEX || USER_WAKE_WORD_INDEX !== WAKE_WORD_INDEX || USER_WAKE_NOTIFIES_INDEX !== WAKE_NOTIFIES_INDEX || USER_DATA_OFFSET !== DATA_OFFSET) {
+  throw new Error('layout.ts: the user ring must keep the lock and wake lines and the data area at the kernel ring\'s offsets');
+}
+if (USER_MAGIC_INDEX !== MAGIC_INDEX || USER_VERSION_INDEX !== VERSION_INDEX) {
+  throw new Error('layout.ts: the user ring keeps its magic and version where the kernel ring has them');
+}
+
+/** Total bytes of a user ring's buffer: control page, data area, mirror tail (as {@link ringBufferBytes}). */
+export function userRingBufferBytes(size: number): number {
+  return USER_DATA_OFFSET + size + mirrorBytes(size);
+}
+
+/**
+ * Largest payload of a user ring record: `size - 8`, so that one record can fill the ring exactly
+ * (libbpf's `user_ring_buffer__reserve` allows `avail == total`, where the kernel ring keeps 8 bytes).
+ */
+export function userMaxPayloadOf(size: number): number {
+  return size - BPF_RINGBUF_HDR_SZ;
+}
+
+/** `BPF_MAX_USER_RINGBUF_SAMPLES` (include/linux/bpf.h): most records one drain call visits. */
+export const BPF_MAX_USER_RINGBUF_SAMPLES = 128 * 1024;
