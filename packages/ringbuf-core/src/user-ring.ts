@@ -178,9 +178,10 @@ export class UserRingBuffer {
     this.id = id;
     this.tag = lockTag(id);
     this.lockTimeoutMs = lockTimeoutMs;
-    // Observes the positions to seed the cache; a stale value only makes the first check reload.
-    this.consCache = Atomics.load(i32, USER_CONS_POS_INDEX);
-    this.consCacheProd = Atomics.load(i32, USER_PROD_POS_INDEX);
+    // No snapshot yet: a cache "loaded" half the position space away makes the first reserve load
+    // consumer_pos and check it against producer_pos (a cache seeded here would skip that check).
+    this.consCache = 0;
+    this.consCacheProd = (Atomics.load(i32, USER_PROD_POS_INDEX) + 0x80000000) | 0;
   }
 
   /**
