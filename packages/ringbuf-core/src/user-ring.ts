@@ -161,7 +161,12 @@ export class UserRingBuffer {
   /** Cached consumer_pos and the producer_pos at which it was loaded (see reserve). */
   private consCache: number;
   private consCacheProd: number;
-  /** Header offsets this handle reserved and has not committed: what submit/discard accept. */
+  /**
+   * Header offsets this handle reserved and has not committed: what submit/discard accept. The
+   * commonest case, one record held at a time, lives in `single` (header offset + 1, 0 when empty);
+   * more spill into the table, which doubles when full (steady state allocates nothing).
+   */
+  private single = 0;
   private held = new Int32Array(8);
   private heldCount = 0;
 
@@ -460,10 +465,15 @@ export class UserRingBuffer {
     try {
       // Observes the previous drainer's last consumer_pos store (ordered before its busy release).
       let cons = Atomics.load(i32, USER_CONS_POS_INDEX);
+      // producer_pos only moves forward, so one load serves until the drain reaches it (the kernel
+      // loads it per record; this spares the line the producers write on every reservation).
+      let prod = cons;
       while (visited < BPF_MAX_USER_RINGBUF_SAMPLES) {
-        // Observes the producers' latest reservation; every header before it is framed.
-        const prod = Atomics.load(i32, USER_PROD_POS_INDEX);
-        if ((prod & 7) !== 0) throw this.corruption(cons, `producer_pos ${prod >>> 0} is not 8-byte aligned`);
+        if (prod === cons) {
+          // Observes the producers' latest reservation; every header before it is framed.
+          prod = Atomics.load(i32, USER_PROD_POS_INDEX);
+          if ((prod & 7) !== 0) throw this.corruption(cons, `producer_pos ${prod >>> 0} is not 8-byte aligned`);
+        }
         const avail = (prod - cons) | 0;
         if (avail === 0) break;
         if (avail < 0) throw this.corruption(cons, `producer_pos ${prod >>> 0} is behind consumer_pos ${cons >>> 0}`);
@@ -702,6 +712,10 @@ export class UserRingBuffer {
 
   /** Records a held reservation (allocation-free once the table has grown to the peak). */
   private hold(hdrOffset: number): void {
+    if (this.single === 0) {
+      this.single = hdrOffset + 1;
+      return;
+    }
     if (this.heldCount === this.held.length) {
       const bigger = new Int32Array(this.held.length * 2);
       bigger.set(this.held);
@@ -712,10 +726,14 @@ export class UserRingBuffer {
 
   /** Forgets a held reservation; false when this handle holds none at `hdrOffset`. Newest first. */
   private release(hdrOffset: number): boolean {
+    if (this.single === hdrOffset + 1) {
+      this.single = 0;
+      return true;
+    }
     const held = this.held;
     for (let i = this.heldCount - 1; i >= 0; i--) {
       if (held[i] === hdrOffset) {
-        held.copyWithin(i, i + 1, this.heldCount);
+        if (i < this.heldCount - 1) held.copyWithin(i, i + 1, this.heldCount);
         this.heldCount--;
         return true;
       }
