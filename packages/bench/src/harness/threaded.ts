@@ -25,6 +25,7 @@ import {
   dropsIndex,
 } from './layout.js';
 import { meanStd } from './stats.js';
+import { runMainProducer } from './main-producer.js';
 import type { ScenarioResult, ThreadedScenario, Timing, WindowSample, WorkerReport } from '../scenarios/types.js';
 import { PACED_WARMUP_MS } from '../scenarios/descriptors.js';
 
@@ -81,6 +82,8 @@ function spawn(s: ThreadedScenario, ctl: SharedArrayBuffer, logLevel: LogLevel):
 
 /** Runs one scenario. Thread: main. Never throws for a failing run: the result carries `error`. */
 export async function runThreaded(s: ThreadedScenario, timing: Timing, log: Logger, logLevel: LogLevel): Promise<ScenarioResult> {
+  // The user-ring group: the main thread is the producer (harness/main-producer.ts).
+  if (s.params.producer === 'main') return runMainProducer(s, timing, log, logLevel);
   const sab = createControl();
   const ctl = new Int32Array(sab);
   const { workers, wake, messageStop } = spawn(s, sab, logLevel);

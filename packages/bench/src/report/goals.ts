@@ -83,6 +83,11 @@ export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
       value: ratio(hits(scenarios, `rb-mpsc-p${n}`), hits(scenarios, `spsc-rings-p${n}`)),
     });
   }
+  for (const ours of ['ur-main', 'ur-main-blocking']) {
+    for (const peer of ['ur-postmessage-main', 'ur-ringbufjs-main']) {
+      out.push({ name: `${ours} / ${peer}`, ours, peer, value: pairedRatio(scenarios, ours, peer).value });
+    }
+  }
   out.push({
     name: 'rb-b2b-output / rb-b2b (output vs reserve)',
     ours: 'rb-b2b-output',
@@ -224,6 +229,7 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     met: coValue !== null && coValue <= 4,
     detail: self && corrected ? `p99 ${fmt(self.p99Us, 1)} µs vs corrected floor ${fmt(corrected.p99Us, 1)} µs (raw floor ${fmt(floor?.p99Us ?? null, 1)} µs)` : 'not run',
   });
+  userRingGoals(scenarios, out, peerGoal);
   // Every run of ours counts, the latency runs included.
   const ourRuns = scenarios.filter((s) => (s.params.impl === 'ringbuf' || s.params.impl === 'spsc-rings') && !s.error);
   const gc = ourRuns.reduce((a, s) => a + s.gc.events, 0);
@@ -243,4 +249,43 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
 function machineNote(wake: WakeResult | null, key: 'p50Us' | 'p99Us'): string {
   const m = wake?.machine;
   return m ? `; the machine with no ring (threads keeping the schedule) ${fmt(m.lateness[key], 1)} µs` : '';
+}
+
+/**
+ * The user ring's goals (BPF_MAP_TYPE_USER_RINGBUF, the main thread feeding one draining worker
+ * 16-byte commands): >= 10 x postMessage and >= 1.0 x ringbuf.js from the main thread (median of the
+ * interleaved rounds), 0 GC in the windows of its runs, and the main thread blocked on a full ring
+ * woken within 2 x the raw wait/notify floor between the same two threads (p50).
+ */
+function userRingGoals(
+  scenarios: readonly ScenarioResult[],
+  out: Goal[],
+  peerGoal: (id: string, goal: string, target: number, oursBase: string, peerBase: string) => void,
+): void {
+  peerGoal('user-ring-vs-postmessage', 'user ring, main thread -> worker, 16 B commands, reserve + submit >= 10 x postMessage main -> worker (4096 in flight)', 10, 'ur-main', 'ur-postmessage-main');
+  peerGoal('user-ring-vs-ringbufjs', 'user ring, main thread -> worker, 16 B commands, reserve + submit >= 1.0 x ringbuf.js push from main', 1.0, 'ur-main', 'ur-ringbufjs-main');
+  peerGoal('user-ring-blocking-vs-postmessage', 'user ring, main thread -> worker, reserveBlocking + submit >= 10 x postMessage main -> worker', 10, 'ur-main-blocking', 'ur-postmessage-main');
+  peerGoal('user-ring-blocking-vs-ringbufjs', 'user ring, main thread -> worker, reserveBlocking + submit >= 1.0 x ringbuf.js push from main', 1.0, 'ur-main-blocking', 'ur-ringbufjs-main');
+  const runs = scenarios.filter((s) => s.group === 'user-ring' && s.params.impl === 'user-ring' && s.params.measure !== 'blocked-wake' && !s.error);
+  const gc = runs.reduce((a, s) => a + s.gc.events, 0);
+  const withGc = runs.filter((s) => s.gc.events > 0).map((s) => `${s.name} (${s.gc.events})`);
+  out.push({
+    id: 'user-ring-zero-gc',
+    goal: 'zero GC events in the windows of the user ring runs (main thread and drainer)',
+    target: 0,
+    value: runs.length > 0 ? gc : null,
+    met: runs.length > 0 && gc === 0,
+    detail: runs.length === 0 ? 'not run' : withGc.length === 0 ? `0 events over ${runs.length} runs` : `in ${withGc.join(', ')}`,
+  });
+  const wake = scenarios.find((s) => s.name === 'ur-blocked-wake' && !s.error)?.blockedWake ?? null;
+  out.push({
+    id: 'user-ring-blocked-wake',
+    goal: 'user ring: the main thread blocked in reserveBlocking on a full ring wakes within 2 x the wait/notify floor between the same threads (p50)',
+    target: 2,
+    value: wake ? wake.ratioP50 : null,
+    met: wake !== null && wake.ratioP50 <= 2,
+    detail: wake
+      ? `p50 ${fmt(wake.blocked.p50Us, 1)} µs vs floor ${fmt(wake.floor.p50Us, 1)} µs; p99 ${fmt(wake.blocked.p99Us, 1)} µs vs ${fmt(wake.floor.p99Us, 1)} µs (${wake.samples} samples each)`
+      : 'not run',
+  });
 }

@@ -34,6 +34,9 @@ export const PACED_INTERVAL_US = 20;
  */
 export const PACED_WARMUP_MS = 1000;
 
+/** The user-ring group's ring: 64 KiB, as a command queue would be (2730 records of 16 bytes). */
+export const USER_RING_SIZE = 64 * 1024;
+
 /** Rounds of the peers group (ours and each one-record peer once per round). */
 export const PEER_ROUNDS = 3;
 
@@ -49,6 +52,7 @@ export const PAYLOAD = 16;
 export const GROUPS = [
   'parallel',
   'peers',
+  'user-ring',
   'b2b',
   'sample-rate',
   'reserve-vs-output',
@@ -163,6 +167,37 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   }
   add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', { impl: 'ringbuf.js', peerBatch: 64 });
   add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });
+  // The user ring (BPF_MAP_TYPE_USER_RINGBUF): the main thread feeds one draining worker 16-byte
+  // commands, against postMessage and ringbuf.js from the main thread too, in PEER_ROUNDS
+  // interleaved rounds as the peers; then the wake of the main thread blocked on a full ring.
+  const fromMain = { producer: 'main', ringSize: USER_RING_SIZE } as const;
+  for (let r = 1; r <= PEER_ROUNDS; r++) {
+    const sfx = peerRoundSuffix(r);
+    const again = r === 1 ? '' : ` (round ${r})`;
+    add('user-ring', `ur-main${sfx}`, `user ring: the main thread reserve + submit (16 B commands), one worker draining${again}`, { ...fromMain, impl: 'user-ring' });
+    add('user-ring', `ur-main-blocking${sfx}`, `user ring: the main thread reserveBlocking + submit, sleeping on the drainer's progress when full${again}`, {
+      ...fromMain,
+      impl: 'user-ring',
+      blocking: true,
+    });
+    add('user-ring', `ur-postmessage-main${sfx}`, `postMessage from the main thread to a worker, one 16-byte command per message, 4096 in flight at most${again}`, {
+      ...fromMain,
+      impl: 'postMessage',
+      peerBatch: 1,
+    });
+    add('user-ring', `ur-ringbufjs-main${sfx}`, `ringbuf.js 0.4.0 from the main thread, one 16-byte item per push, the worker busy-polling${again}`, {
+      ...fromMain,
+      impl: 'ringbuf.js',
+      peerBatch: 1,
+    });
+  }
+  add('user-ring', 'ur-blocked-wake', 'user ring: the main thread blocked in reserveBlocking on a full ring, woken by a worker\'s drain, beside the raw wait/notify floor', {
+    ...fromMain,
+    impl: 'user-ring',
+    blocking: true,
+    measure: 'blocked-wake',
+    ringSize: 4096,
+  });
   add('b2b', 'rb-b2b', 'back-to-back, reserve+submit, plain flags (self-paced)', { mode: 'b2b' });
   add('b2b', 'rb-custom-b2b', "back-to-back, reserve+submit, the kernel bench's rb-custom consumer (consumer_pos stored once per pass)", { mode: 'b2b', consumerPublish: 'pass' });
   add('b2b', 'rb-b2b-sampled', `back-to-back, sampled (rate ${SAMPLE_RATE})`, { mode: 'b2b', sampleRate: SAMPLE_RATE });

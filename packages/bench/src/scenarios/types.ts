@@ -47,7 +47,7 @@ export interface WindowSample {
 }
 
 /** Which implementation a threaded scenario runs. */
-export type Impl = 'ringbuf' | 'spsc-rings' | 'postMessage' | 'ringbuf.js';
+export type Impl = 'ringbuf' | 'spsc-rings' | 'postMessage' | 'ringbuf.js' | 'user-ring';
 
 /** A threaded scenario's parameters (the kernel bench's command-line flags). */
 export interface ScenarioParams {
@@ -89,6 +89,15 @@ export interface ScenarioParams {
   peerWindow?: number | null;
   /** Paced mode: µs between records. */
   intervalUs?: number;
+  /**
+   * Who produces: worker threads (the default), or the main thread itself (the user-ring group: the
+   * main thread feeding one draining worker; postMessage and ringbuf.js likewise from main).
+   */
+  producer?: 'worker' | 'main';
+  /** user-ring: reserve with reserveBlocking (sleeping on the drainer's progress) instead of reserve. */
+  blocking?: boolean;
+  /** user-ring: instead of throughput, the wake latency of the main thread blocked on a full ring. */
+  measure?: 'throughput' | 'blocked-wake';
 }
 
 /** The result of one threaded scenario. */
@@ -111,7 +120,28 @@ export interface ScenarioResult {
   latency: LatencySummary | null;
   /** The machine's 1-minute load average when the run ended (other work skews the numbers). */
   loadAvg1m: number;
+  /**
+   * user-ring's blocked-wake run: the main thread asleep in reserveBlocking on a full ring, woken by
+   * a worker's drain, beside the raw Atomics wait/notify floor between the same two threads,
+   * sample by sample alternately (so both see the same machine state).
+   */
+  blockedWake?: BlockedWake;
   error?: string;
+}
+
+/** The user-ring group's blocked-producer wake measurement (see ScenarioResult.blockedWake). */
+export interface BlockedWake {
+  /** Samples of each kind. */
+  samples: number;
+  /** The waker's spin after the sleeper announced itself, before it stamps and wakes (µs). */
+  settleUs: number;
+  /** From just before the worker's drain to the main thread's return from reserveBlocking. */
+  blocked: LatencySummary;
+  /** From just before the worker's notify to the main thread's return from Atomics.wait. */
+  floor: LatencySummary;
+  /** blocked p50 / floor p50, and the same at p99. */
+  ratioP50: number;
+  ratioP99: number;
 }
 
 export interface MemcpyResult {

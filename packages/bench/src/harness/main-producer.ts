@@ -1,0 +1,323 @@
+/**
+ * The user-ring group's runs: the main thread produces, one worker consumes. The threaded harness
+ * (threaded.ts) samples its counters from main's event loop while workers produce; here main is the
+ * producer, so it measures its own windows: it produces in a tight loop, reading the clock every
+ * CLOCK_EVERY records, and reads the consumer's hit count at each window's edges. Warm-up, the
+ * settle phase (each thread collects its start-up garbage once) and GC counting are as in
+ * threaded.ts; main's own GC events are counted too (role 'producer-main').
+ *
+ * - impl 'user-ring': a UserRingBuffer; main reserve (or reserveBlocking) + 16-byte fill + submit,
+ *   workers/user-ring.ts drains.
+ * - impl 'postMessage': main posts one 16-byte Uint8Array per message to the peers' postMessage
+ *   consumer, at most 4096 in flight (flow control through its hit count).
+ * - impl 'ringbuf.js': main pushes one 16-byte item per push to the peers' busy-polling consumer.
+ * - measure 'blocked-wake': main fills the ring and blocks in reserveBlocking; the worker wakes it
+ *   with a drain; alternately the raw wait/notify floor between the same two threads.
+ * Thread: main.
+ */
+import os from 'node:os';
+import { PerformanceObserver, constants as perfConstants, createHistogram, type PerformanceEntry } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { UserRingBuffer, monotonicMs } from '@ringbuf/core';
+import { summarize } from '@ringbuf/consumer';
+import { clockMicros } from '@ringbuf/instrument';
+import type { Logger, LogLevel } from '@ringbuf/instrument/log';
+import { RingBuffer as RbjsRing } from 'ringbuf.js';
+import { createControl } from './control.js';
+import { payloadFiller } from './fill.js';
+import {
+  FLOOR_BYTES,
+  FLOOR_FLAG_INDEX,
+  FLOOR_READY_INDEX,
+  FLOOR_SEND_F64,
+  HITS_INDEX,
+  PHASE_DONE,
+  PHASE_INDEX,
+  PHASE_MEASURE,
+  PHASE_SETTLE,
+  READY_INDEX,
+  START_INDEX,
+  STOP_INDEX,
+} from './layout.js';
+import { meanStd } from './stats.js';
+import { FLOOR_SETTLE_US } from './wake-floor.js';
+import type { BlockedWake, ScenarioResult, ThreadedScenario, Timing, WindowSample, WorkerReport } from '../scenarios/types.js';
+
+const USER_RING_URL = new URL('../workers/user-ring.js', import.meta.url);
+const POSTMESSAGE_URL = new URL('../peers/postmessage.js', import.meta.url);
+const RINGBUFJS_URL = new URL('../peers/ringbufjs.js', import.meta.url);
+/** Bound on starting and on stopping the worker. */
+const SETUP_TIMEOUT_MS = 15_000;
+/** Records between two clock reads of the producing loop. */
+const CLOCK_EVERY = 256;
+/** postMessage: records in flight at most (the peers' default). */
+const WINDOW_RECORDS = 4096;
+/** How long the settle phase lasts (as threaded.ts's). */
+const SETTLE_MS = 30;
+/** reserveBlocking's timeout in the throughput runs: a drainer that died must not hang the bench. */
+const BLOCKING_TIMEOUT_MS = 1000;
+
+setFlagsFromString('--expose-gc');
+const forceGc = runInNewContext('gc') as () => void;
+
+/** Main's GC events: [start on the process-wide clock in µs, duration in ms], forced ones left out. */
+class MainGc {
+  readonly events: Array<[number, number]> = [];
+  private readonly offsetUs = clockMicros() - performance.now() * 1000;
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (!forced(e)) this.events.push([e.startTime * 1000 + this.offsetUs, e.duration]);
+  });
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+  /** Lets pending entries arrive (they are delivered on the event loop), then stops observing. */
+  async close(): Promise<void> {
+    await delay(30);
+    this.observer.disconnect();
+  }
+}
+
+function forced(entry: PerformanceEntry): boolean {
+  const flags = (entry as PerformanceEntry & { detail?: { flags?: number } }).detail?.flags ?? 0;
+  return (flags & perfConstants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0;
+}
+
+/** One record of the producing loop: true when it went in, false for a drop. */
+type Produce = () => boolean;
+
+/**
+ * Runs one user-ring group scenario. Never throws for a failing run: the result carries `error`.
+ * Thread: main.
+ */
+export async function runMainProducer(s: ThreadedScenario, timing: Timing, log: Logger, logLevel: LogLevel): Promise<ScenarioResult> {
+  const p = s.params;
+  const sab = createControl();
+  const ctl = new Int32Array(sab);
+  const base = { ctl: sab, logLevel, params: p };
+  const errors: string[] = [];
+  const reports: WorkerReport[] = [];
+  const gc = new MainGc();
+  const payload = new Uint8Array(p.payload);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + 7) & 0xff;
+  let worker: Worker;
+  let produce: Produce;
+  let wakeWorker: () => void = () => {};
+  let stopByMessage = false;
+  let ring: UserRingBuffer | null = null;
+  let floorBuffer: SharedArrayBuffer | null = null;
+  const samples = Math.max(100, Math.min(4000, timing.windows * timing.windowMs * 2));
+  if (p.impl === 'user-ring') {
+    ring = UserRingBuffer.create({ size: p.ringSize, id: 1 });
+    const r = ring;
+    if (p.measure === 'blocked-wake') {
+      floorBuffer = new SharedArrayBuffer(FLOOR_BYTES);
+      worker = new Worker(USER_RING_URL, { workerData: { ...base, role: 'waker', buffer: r.buffer, floor: floorBuffer, samples, settleUs: FLOOR_SETTLE_US } });
+    } else {
+      worker = new Worker(USER_RING_URL, { workerData: { ...base, role: 'drainer', buffer: r.buffer } });
+    }
+    wakeWorker = () => void r.wakeDrainerNow();
+    const fill = payloadFiller(r.data, payload, p.fill ?? 'set');
+    const size = p.payload;
+    produce = p.blocking
+      ? () => {
+          const at = r.reserveBlocking(size, BLOCKING_TIMEOUT_MS);
+          if (at < 0) return false;
+          fill(at);
+          r.submit(at);
+          return true;
+        }
+      : () => {
+          const at = r.reserve(size);
+          if (at < 0) return false;
+          fill(at);
+          r.submit(at);
+          return true;
+        };
+  } else if (p.impl === 'postMessage') {
+    const { port1, port2 } = new MessageChannel();
+    worker = new Worker(POSTMESSAGE_URL, { workerData: { ...base, role: 'consumer', port: port2 }, transferList: [port2] });
+    stopByMessage = true;
+    let sent = 0;
+    produce = () => {
+      // Observes the consumer's hit count (flow control).
+      if (sent - Atomics.load(ctl, HITS_INDEX) >= WINDOW_RECORDS) return true;
+      port1.postMessage(payload);
+      sent++;
+      return true;
+    };
+  } else if (p.impl === 'ringbuf.js') {
+    const storage = RbjsRing.getStorageForCapacity(p.ringSize, Uint8Array);
+    const rb = new RbjsRing(storage, Uint8Array);
+    worker = new Worker(RINGBUFJS_URL, { workerData: { ...base, role: 'consumer', sab: storage } });
+    const bytes = p.payload;
+    produce = () => rb.push(payload, bytes) === bytes;
+  } else {
+    throw new Error(`the user-ring group runs impl user-ring, postMessage or ringbuf.js from main, not ${p.impl}`);
+  }
+  worker.on('message', (m: WorkerReport) => {
+    if (m?.type === 'report') reports.push(m);
+  });
+  worker.on('error', (e) => errors.push(e.message));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => worker.on('exit', () => resolve()));
+  void exit.then(() => (exited = true));
+
+  const windows: WindowSample[] = [];
+  let measureStartUs = 0;
+  let measureEndUs = 0;
+  let heapAtMeasure = 0;
+  let blockedWake: BlockedWake | undefined;
+  let wakeElapsedMs = 0;
+  try {
+    const deadline = performance.now() + SETUP_TIMEOUT_MS;
+    if (p.measure !== 'blocked-wake') {
+      // Observes the worker's barrier count.
+      while (Atomics.load(ctl, READY_INDEX) < 1 && errors.length === 0) {
+        if (performance.now() > deadline) throw new Error(`the worker was not ready after ${SETUP_TIMEOUT_MS} ms`);
+        await delay(2);
+      }
+    }
+    if (errors.length > 0) throw new Error(errors.join('; '));
+    // Opens the barrier; pairs with awaitStart()'s load and wait.
+    Atomics.store(ctl, START_INDEX, 1);
+    // Wakes the worker sleeping at the barrier.
+    Atomics.notify(ctl, START_INDEX);
+    if (p.measure === 'blocked-wake') {
+      const t0 = monotonicMs();
+      blockedWake = measureBlockedWake(ring!, floorBuffer!, samples, () => errors.length > 0 || exited);
+      wakeElapsedMs = monotonicMs() - t0;
+    } else {
+      let drops = 0;
+      const produceFor = (ms: number): void => {
+        const end = monotonicMs() + ms;
+        do {
+          for (let i = 0; i < CLOCK_EVERY; i++) if (!produce()) drops++;
+        } while (monotonicMs() < end && !exited);
+      };
+      produceFor(timing.warmupMs);
+      // Publishes the settle phase: the worker collects its start-up garbage; main does the same.
+      Atomics.store(ctl, PHASE_INDEX, PHASE_SETTLE);
+      produceFor(SETTLE_MS);
+      forceGc();
+      produceFor(SETTLE_MS);
+      // Publishes the measure phase; pairs with the worker's Probe.check().
+      Atomics.store(ctl, PHASE_INDEX, PHASE_MEASURE);
+      heapAtMeasure = getHeapStatistics().used_heap_size;
+      measureStartUs = clockMicros();
+      for (let w = 0; w < timing.windows && !exited; w++) {
+        // Observes the consumer's hit count.
+        const h0 = Atomics.load(ctl, HITS_INDEX);
+        const d0 = drops;
+        const t0 = performance.now();
+        produceFor(timing.windowMs);
+        // Observes the consumer's hit count.
+        const h1 = Atomics.load(ctl, HITS_INDEX);
+        const t1 = performance.now();
+        windows.push({ ms: t1 - t0, hits: (h1 - h0) >>> 0, drops: drops - d0 });
+      }
+      measureEndUs = clockMicros();
+      // Publishes the end of measurement.
+      Atomics.store(ctl, PHASE_INDEX, PHASE_DONE);
+    }
+  } catch (e) {
+    errors.push((e as Error).message);
+  } finally {
+    // Ends the worker's loop; pairs with stopRequested().
+    Atomics.store(ctl, STOP_INDEX, 1);
+    // Wakes the worker if it is still at the barrier.
+    Atomics.notify(ctl, START_INDEX);
+    if (stopByMessage) worker.postMessage({ type: 'stop' });
+    const deadline = performance.now() + SETUP_TIMEOUT_MS;
+    while (!exited && performance.now() < deadline) {
+      wakeWorker();
+      await delay(5);
+    }
+    if (!exited) {
+      errors.push(`the worker did not stop within ${SETUP_TIMEOUT_MS} ms`);
+      await worker.terminate();
+    }
+  }
+  const heapAtEnd = getHeapStatistics().used_heap_size;
+  await gc.close();
+  const inWindow = (events: Array<[number, number]>): Array<[number, number]> =>
+    p.measure === 'blocked-wake' ? [] : events.filter(([t]) => t >= measureStartUs && t <= measureEndUs);
+  const mainGc = inWindow(gc.events);
+  let gcEvents = mainGc.length;
+  let gcMs = mainGc.reduce((a, [, d]) => a + d, 0);
+  let heapGrowth = heapAtEnd - heapAtMeasure;
+  const byRole: Record<string, number> = { 'producer-main': mainGc.length };
+  let wakeups: number | null = null;
+  for (const r of reports) {
+    const events = inWindow(r.gc);
+    gcEvents += events.length;
+    gcMs += events.reduce((a, [, d]) => a + d, 0);
+    byRole[r.role] = events.length;
+    heapGrowth += r.heapAtEnd - r.heapAtMeasure;
+    if (r.wakeups !== undefined) wakeups = r.wakeups;
+  }
+  const rate = (pick: (w: WindowSample) => number) => meanStd(windows.map((w) => (pick(w) * 1000) / w.ms));
+  const hits = blockedWake ? { mean: (2 * samples * 1000) / Math.max(1, wakeElapsedMs), stddev: 0 } : rate((w) => w.hits);
+  const result: ScenarioResult = {
+    name: s.name,
+    group: s.group,
+    description: s.description,
+    params: p,
+    hits,
+    drops: blockedWake ? { mean: 0, stddev: 0 } : rate((w) => w.drops),
+    bytesPerSec: hits.mean * p.payload,
+    windows,
+    gc: { events: gcEvents, durationMs: gcMs, byRole },
+    heapGrowthBytes: blockedWake ? 0 : heapGrowth,
+    wakeups,
+    latency: blockedWake ? blockedWake.blocked : null,
+    loadAvg1m: Math.round(os.loadavg()[0]! * 100) / 100,
+  };
+  if (blockedWake) result.blockedWake = blockedWake;
+  if (errors.length > 0) result.error = errors.join('; ');
+  if (result.error) log.error({ scenario: s.name, error: result.error }, 'scenario failed');
+  else log.info({ scenario: s.name, hitsM: hits.mean / 1e6, gc: gcEvents }, 'scenario done');
+  return result;
+}
+
+/**
+ * The blocked-wake samples (see workers/user-ring.ts waker): per sample, main fills the ring with one
+ * record of all the space left, blocks in reserveBlocking(16, 1000) until the worker's drain frees
+ * it, and records now - SEND; then waits on the floor pair's FLAG for the raw notify and records the
+ * same. Histograms in ns. Thread: main.
+ * @throws Error when a wake times out or the worker failed.
+ */
+function measureBlockedWake(ring: UserRingBuffer, floorBuffer: SharedArrayBuffer, samples: number, failed: () => boolean): BlockedWake {
+  const i32 = new Int32Array(floorBuffer);
+  const f64 = new Float64Array(floorBuffer);
+  const blocked = createHistogram();
+  const floor = createHistogram();
+  for (let i = 1; i <= samples; i++) {
+    if (failed()) throw new Error(`the waker failed before sample ${i}`);
+    // Fill exactly what is left: one record, whatever the previous sample's token left behind.
+    const left = ring.size - ring.availData();
+    const at = ring.reserve(left - 8);
+    if (at < 0) throw new Error(`sample ${i}: could not fill the ring (${left} bytes left)`);
+    ring.submit(at);
+    const token = ring.reserveBlocking(16, BLOCKING_TIMEOUT_MS);
+    const now = clockMicros();
+    if (token < 0) throw new Error(`sample ${i}: reserveBlocking was not woken within ${BLOCKING_TIMEOUT_MS} ms`);
+    // Plain read: SEND was written before the drain whose consumer_pos store and notify woke us.
+    blocked.record(Math.max(1, Math.round((now - f64[FLOOR_SEND_F64]!) * 1000)));
+    ring.discard(token);
+    // Publishes "about to wait for floor sample i"; pairs with the waker's spin on READY.
+    Atomics.store(i32, FLOOR_READY_INDEX, i);
+    // Sleeps until the waker's FLAG store + notify; bounded.
+    if (Atomics.wait(i32, FLOOR_FLAG_INDEX, 0, BLOCKING_TIMEOUT_MS) === 'timed-out') throw new Error(`floor sample ${i} was not notified within ${BLOCKING_TIMEOUT_MS} ms`);
+    const t = clockMicros();
+    // Plain read: SEND was written before the FLAG store that ended the wait.
+    floor.record(Math.max(1, Math.round((t - f64[FLOOR_SEND_F64]!) * 1000)));
+    // Re-arms the flag; the waker does not touch it before it sees READY = i + 1.
+    Atomics.store(i32, FLOOR_FLAG_INDEX, 0);
+  }
+  const b = summarize(blocked);
+  const f = summarize(floor);
+  return { samples, settleUs: FLOOR_SETTLE_US, blocked: b, floor: f, ratioP50: b.p50Us / f.p50Us, ratioP99: b.p99Us / f.p99Us };
+}
