@@ -10,6 +10,7 @@
  * - producer_pos: the holder of the reservation lock (lock.ts, the same lock as the kernel ring's).
  *   libbpf's producer takes no lock and is single-threaded; ours takes it, so any number of producer
  *   threads may share one user ring (the kernel's cover letter: a lock around reserve gives many).
+ *   A producer alone may keep the lock (`claimExclusive`) and skip it, as libbpf's producer does.
  * - record headers: the reserving producer (plain stores under the lock, published by the
  *   producer_pos store), then one atomic exchange by the committing producer (libbpf's
  *   `__atomic_exchange_n`), then nothing until the drainer has passed it. Recovery may discard a
@@ -73,7 +74,7 @@ import {
   userMaxPayloadOf,
   userRingBufferBytes,
 } from './layout.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, lockTag, unlock, type LockStats } from './lock.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, lockTag, markExclusive, unlock, type LockStats } from './lock.js';
 import { monotonicMs, waitTimeoutMs } from './clock.js';
 import { CAN_BLOCK, announceSleep, cancelSleep, isSleeping, rescueSleeper, sleep, wakeConsumer, wakeNotifies } from './wake.js';
 
@@ -167,6 +168,8 @@ export class UserRingBuffer {
    * more spill into the table, which doubles when full (steady state allocates nothing).
    */
   private single = 0;
+  /** Whether this handle holds the reservation lock for good (claimExclusive). */
+  private exclusive = false;
   private held = new Int32Array(8);
   private heldCount = 0;
 
@@ -278,7 +281,7 @@ export class UserRingBuffer {
   reserve(size: number): number {
     if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
     const i32 = this.i32;
-    if (!lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
+    if (!this.exclusive && !lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
     // producer_pos is written only under the lock we hold: a plain read suffices.
     const prodPos = i32[USER_PROD_POS_INDEX]!;
     const footprint = recordFootprint(size);
@@ -291,7 +294,7 @@ export class UserRingBuffer {
       const cons = Atomics.load(i32, USER_CONS_POS_INDEX);
       const used = (prodPos - cons) | 0;
       if (used < 0 || used > this.size) {
-        unlock(i32);
+        this.unlockUnlessExclusive();
         throw new RingBufCorruptionError(
           cons >>> 0,
           `corrupt positions: producer_pos ${prodPos >>> 0} is ${used < 0 ? 'behind' : 'more than a ring ahead of'} consumer_pos ${cons >>> 0}`,
@@ -300,7 +303,7 @@ export class UserRingBuffer {
       this.consCache = cons;
       this.consCacheProd = prodPos;
       if ((newProdPos - cons) >>> 0 > this.size) {
-        unlock(i32);
+        this.unlockUnlessExclusive();
         return RESERVE_FAILED;
       }
     }
@@ -312,8 +315,8 @@ export class UserRingBuffer {
     i32[hdrIndex + HDR_OWNER_WORD] = this.id;
     // Publishes the BUSY header; pairs with the drainer's producer_pos load (libbpf's smp_store_release).
     Atomics.store(i32, USER_PROD_POS_INDEX, newProdPos);
-    unlock(i32);
-    this.hold(hdrOffset);
+    this.unlockUnlessExclusive();
+    this.holdRecord(hdrOffset);
     return hdrOffset + BPF_RINGBUF_HDR_SZ;
   }
 
@@ -394,7 +397,7 @@ export class UserRingBuffer {
     const hdrIndex = headerIndex(hdrOffset);
     // Plain reads: our own reservation's header, written by reserve() in this thread.
     const old = i32[hdrIndex]!;
-    if ((old & BUSY_BIT_I32) === 0 || i32[hdrIndex + HDR_OWNER_WORD] !== this.id || !this.release(hdrOffset)) {
+    if ((old & BUSY_BIT_I32) === 0 || i32[hdrIndex + HDR_OWNER_WORD] !== this.id || !this.dropRecord(hdrOffset)) {
       throw new RingBufError(
         'ERR_RINGBUF_NOT_BUSY',
         `the record at offset ${offset} is not reserved by this handle (id ${this.id}) and uncommitted: already committed, never reserved, another handle's, or inside a payload`,
@@ -416,6 +419,40 @@ export class UserRingBuffer {
     // Observes the sleeping drainer's position; pairs with its consumer_pos store.
     if ((Atomics.load(i32, USER_CONS_POS_INDEX) & this.mask) !== hdrOffset) return;
     wakeConsumer(i32);
+  }
+
+  /**
+   * libbpf's own producer model, made safe: this handle becomes the user ring's only producer by
+   * taking the reservation lock and keeping it (LOCK_EXCLUSIVE_BIT, as the kernel ring's
+   * claimExclusive, section 5.1 of docs/DESIGN.md). Its reservations then skip the lock's two
+   * atomic operations, as libbpf's lock-free `user_ring_buffer__reserve` does; every other handle's
+   * reservation fails at once (-1) until `releaseExclusive`, or until this thread dies and
+   * `recoverProducer(its id)` frees the lock. Returns false when the lock could not be taken within
+   * `lockTimeoutMs`. Thread: the producer.
+   */
+  claimExclusive(): boolean {
+    if (this.exclusive) return true;
+    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return false;
+    markExclusive(this.i32);
+    this.exclusive = true;
+    return true;
+  }
+
+  /** Gives the lock back after `claimExclusive` (no-op otherwise). Thread: the producer. */
+  releaseExclusive(): void {
+    if (!this.exclusive) return;
+    this.exclusive = false;
+    unlock(this.i32);
+  }
+
+  /** Whether this handle holds the user ring exclusively (claimExclusive). */
+  get isExclusive(): boolean {
+    return this.exclusive;
+  }
+
+  /** Releases the lock after a reservation, unless this handle holds it for good. */
+  private unlockUnlessExclusive(): void {
+    if (!this.exclusive) unlock(this.i32);
   }
 
   // ---- Drain side (the kernel's bpf_user_ringbuf_drain) ----
@@ -596,7 +633,7 @@ export class UserRingBuffer {
     if (deadId === this.id) throw new RingBufError('ERR_RINGBUF_PRODUCER_ID', 'a handle cannot recover its own id');
     const i32 = this.i32;
     const lockRecovered = forceUnlock(i32, deadId);
-    if (!lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) {
+    if (!this.exclusive && !lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) {
       rescueSleeper(i32);
       return { lockRecovered, recordsDiscarded: -1 };
     }
@@ -625,7 +662,7 @@ export class UserRingBuffer {
       // Counts recovered records for stats.
       Atomics.add(i32, USER_RECOVERED_RECORDS_INDEX, discarded);
     } finally {
-      unlock(i32);
+      this.unlockUnlessExclusive();
     }
     // Ends a drainer's sleep whatever the wake word says (the dead producer may have claimed a
     // wakeup and died before its notify); a spurious wakeup is harmless.
@@ -711,7 +748,7 @@ export class UserRingBuffer {
   // ---- Private helpers ----
 
   /** Records a held reservation (allocation-free once the table has grown to the peak). */
-  private hold(hdrOffset: number): void {
+  private holdRecord(hdrOffset: number): void {
     if (this.single === 0) {
       this.single = hdrOffset + 1;
       return;
@@ -725,7 +762,7 @@ export class UserRingBuffer {
   }
 
   /** Forgets a held reservation; false when this handle holds none at `hdrOffset`. Newest first. */
-  private release(hdrOffset: number): boolean {
+  private dropRecord(hdrOffset: number): boolean {
     if (this.single === hdrOffset + 1) {
       this.single = 0;
       return true;

@@ -315,3 +315,37 @@ test('recoverDrainer frees the busy word only for the id that holds it, and wake
   t.is(r.drain(() => 0), 1);
   t.deepEqual(r.recoveryCounts(), { records: 0, drains: 1 });
 });
+
+test('claimExclusive: the holder reserves without the lock, every other handle fails at once, releaseExclusive gives it back', (t) => {
+  const r = ring(1);
+  const other = UserRingBuffer.attach(r.buffer, { id: 2, lockTimeoutMs: 10_000 });
+  t.true(r.claimExclusive());
+  t.true(r.isExclusive);
+  t.is(r.lockHolder(), 1);
+  const a = r.reserve(8);
+  r.view.setUint32(a, 41, true);
+  r.submit(a);
+  t.is(other.reserve(8), -1, 'another handle fails at once');
+  t.is(other.reserveBlocking(8, 0), -1);
+  t.is(other.lockStats.waits, 0, 'without waiting for a release that would never come');
+  t.is(other.lockStats.timeouts, 0);
+  t.deepEqual(collect(r).values, [41]);
+  t.is(r.lockHolder(), 1, 'the holder keeps the lock across its reservations');
+  r.releaseExclusive();
+  t.false(r.isExclusive);
+  t.is(r.lockHolder(), 0);
+  put(other, 42);
+  t.deepEqual(collect(r).values, [42]);
+});
+
+test('a dead exclusive holder is recovered as any: its lock freed, its BUSY record discarded', (t) => {
+  const r = ring(1);
+  const dead = UserRingBuffer.attach(r.buffer, { id: 5 });
+  t.true(dead.claimExclusive());
+  put(dead, 1);
+  dead.reserve(8); // dies holding the ring and a reservation
+  t.deepEqual(r.recoverProducer(5), { lockRecovered: true, recordsDiscarded: 1 });
+  t.deepEqual(collect(r).values, [1]);
+  put(r, 2);
+  t.deepEqual(collect(r).values, [2]);
+});
