@@ -6,8 +6,8 @@
  * settle phase (each thread collects its start-up garbage once) and GC counting are as in
  * threaded.ts; main's own GC events are counted too (role 'producer-main').
  *
- * - impl 'user-ring': a UserRingBuffer; main reserve (or reserveBlocking) + 16-byte fill + submit,
- *   workers/user-ring.ts drains.
+ * - impl 'user-ring': a UserRingBuffer; main reserve (or reserveBlocking) + 16-byte fill + submit
+ *   (with `exclusive`, holding the ring: no lock round), workers/user-ring.ts drains.
  * - impl 'postMessage': main posts one 16-byte Uint8Array per message to the peers' postMessage
  *   consumer, at most 4096 in flight (flow control through its hit count).
  * - impl 'ringbuf.js': main pushes one 16-byte item per push to the peers' busy-polling consumer.
@@ -118,6 +118,7 @@ export async function runMainProducer(s: ThreadedScenario, timing: Timing, log: 
     } else {
       worker = new Worker(USER_RING_URL, { workerData: { ...base, role: 'drainer', buffer: r.buffer } });
     }
+    if (p.exclusive === true && !r.claimExclusive()) throw new Error('the main thread could not claim the user ring exclusively');
     wakeWorker = () => void r.wakeDrainerNow();
     const fill = payloadFiller(r.data, payload, p.fill ?? 'set');
     const size = p.payload;

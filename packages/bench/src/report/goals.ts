@@ -83,7 +83,7 @@ export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
       value: ratio(hits(scenarios, `rb-mpsc-p${n}`), hits(scenarios, `spsc-rings-p${n}`)),
     });
   }
-  for (const ours of ['ur-main', 'ur-main-blocking']) {
+  for (const ours of ['ur-main', 'ur-main-blocking', 'ur-main-excl']) {
     for (const peer of ['ur-postmessage-main', 'ur-ringbufjs-main']) {
       out.push({ name: `${ours} / ${peer}`, ours, peer, value: pairedRatio(scenarios, ours, peer).value });
     }
@@ -265,6 +265,7 @@ function userRingGoals(
   peerGoal('user-ring-vs-postmessage', 'user ring, main thread -> worker, 16 B commands, reserve + submit >= 10 x postMessage main -> worker (4096 in flight)', 10, 'ur-main', 'ur-postmessage-main');
   peerGoal('user-ring-vs-ringbufjs', 'user ring, main thread -> worker, 16 B commands, reserve + submit >= 1.0 x ringbuf.js push from main', 1.0, 'ur-main', 'ur-ringbufjs-main');
   peerGoal('user-ring-blocking-vs-postmessage', 'user ring, main thread -> worker, reserveBlocking + submit >= 10 x postMessage main -> worker', 10, 'ur-main-blocking', 'ur-postmessage-main');
+  peerGoal('user-ring-excl-vs-ringbufjs', 'user ring, main thread holding it exclusively (no lock round, as libbpf\'s producer), reserve + submit >= 1.0 x ringbuf.js push from main', 1.0, 'ur-main-excl', 'ur-ringbufjs-main');
   peerGoal('user-ring-blocking-vs-ringbufjs', 'user ring, main thread -> worker, reserveBlocking + submit >= 1.0 x ringbuf.js push from main', 1.0, 'ur-main-blocking', 'ur-ringbufjs-main');
   const runs = scenarios.filter((s) => s.group === 'user-ring' && s.params.impl === 'user-ring' && s.params.measure !== 'blocked-wake' && !s.error);
   const gc = runs.reduce((a, s) => a + s.gc.events, 0);

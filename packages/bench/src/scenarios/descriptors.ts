@@ -174,11 +174,22 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   for (let r = 1; r <= PEER_ROUNDS; r++) {
     const sfx = peerRoundSuffix(r);
     const again = r === 1 ? '' : ` (round ${r})`;
-    add('user-ring', `ur-main${sfx}`, `user ring: the main thread reserve + submit (16 B commands), one worker draining${again}`, { ...fromMain, impl: 'user-ring' });
-    add('user-ring', `ur-main-blocking${sfx}`, `user ring: the main thread reserveBlocking + submit, sleeping on the drainer's progress when full${again}`, {
+    add('user-ring', `ur-main${sfx}`, `user ring: the main thread reserve + submit, each 16-byte command stored in place as four 32-bit words, one worker draining${again}`, {
       ...fromMain,
       impl: 'user-ring',
+      fill: 'words',
+    });
+    add('user-ring', `ur-main-blocking${sfx}`, `user ring: the main thread reserveBlocking + submit (commands stored as words), sleeping on the drainer's progress when full${again}`, {
+      ...fromMain,
+      impl: 'user-ring',
+      fill: 'words',
       blocking: true,
+    });
+    add('user-ring', `ur-main-excl${sfx}`, `user ring: the main thread holding the ring exclusively (claimExclusive: no lock round, as libbpf's producer), reserve + submit (commands stored as words)${again}`, {
+      ...fromMain,
+      impl: 'user-ring',
+      fill: 'words',
+      exclusive: true,
     });
     add('user-ring', `ur-postmessage-main${sfx}`, `postMessage from the main thread to a worker, one 16-byte command per message, 4096 in flight at most${again}`, {
       ...fromMain,
