@@ -2,8 +2,9 @@
  * The consumer side: libbpf's `ring_buffer__*` (tools/lib/bpf/ringbuf.c) over one or more rings.
  *
  * Who writes what: the consumer is the only writer of each ring's consumer_pos (and, in overwrite
- * mode, of its delivered-records word) and of the CLAIM word it took; it flips the wake word to
- * SLEEPING before it sleeps and back to AWAKE after. Everything else it only reads.
+ * mode, of its delivered-records word), of its heartbeat word (core's heartbeat.ts) and of the CLAIM
+ * word it took; it flips the wake word to SLEEPING before it sleeps and back to AWAKE after.
+ * Everything else it only reads.
  *
  * The walk is libbpf's `ringbuf_process_ring`: records in position order, stop at the first BUSY
  * one, skip discarded ones without counting them, publish consumer_pos after every record (so a
@@ -13,7 +14,7 @@
  *
  * Thread: a `Consumer` is used from one thread only, and at most one live consumer exists per ring.
  */
-import { RingBuffer, RingBufError, RingBufRangeError, layout, posDiff, type WakeWord } from '@ringbuf/core';
+import { HEARTBEAT_STAMP_MS, RingBuffer, RingBufCorruptionError, RingBufError, RingBufRangeError, layout, monotonicMs, posDiff, type WakeWord } from '@ringbuf/core';
 import { BUSY_HEAD_WAIT_MS, WAIT_NOW, WAITED_EXPIRED, WAITED_READY, WAITED_WOKEN, waitForWork, waitForWorkAsync, type WorkCheck } from './wait.js';
 
 const { BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, BUSY_BIT_I32, HDR_LEN_MASK, recordFootprint } = layout;
@@ -102,10 +103,30 @@ let nextToken = 1;
 
 /**
  * A libbpf-style consumer over one or more rings (`ring_buffer__new` / `ring_buffer__add`).
+ *
+ * **Callbacks may not call back into their consumer.** `poll`, `pollAsync`, `consume`, `consumeN`,
+ * `consumeRing` and `close` called from inside one of this consumer's callbacks throw (or, for
+ * `pollAsync`, reject with) RingBufError `ERR_RINGBUF_REENTRANT` and change nothing: the record
+ * being delivered is not consumed until its callback returns, so a nested walk would deliver it,
+ * and the records after it, a second time (libbpf leaves this undefined). The walk in progress
+ * carries on if the callback catches the error; if it lets it propagate, the outer call throws it
+ * as any callback error (the records before it consumed, that record delivered again next time).
+ * To stop from a callback, return a negative number; close after the call returns.
+ *
+ * **Heartbeat** (beyond libbpf, see core's heartbeat.ts): the consumer stamps every ring's
+ * heartbeat word (`RingBuffer.stampConsumerHeartbeat`) when it is created, when a call starts (one
+ * clock read per call, a store at most every HEARTBEAT_STAMP_MS, nothing per record), before it
+ * sleeps and every HEARTBEAT_IDLE_MS while it sleeps; `close` clears it. Producers read
+ * `ring.consumerHeartbeatAgeMs()`.
+ *
  * Thread: the consumer thread only.
  */
 export class Consumer {
   private readonly entries: Entry[] = [];
+  /** Set while a walk runs (a callback may be on the stack): re-entry is refused. */
+  private walking = false;
+  /** The clock reading of the last heartbeat stamp (monotonicMs), -Infinity before the first. */
+  private lastBeatMs = -Infinity;
   /** Set by processReady(): whether any ring had producer_pos != consumer_pos. */
   private sawReady = false;
   /** Set by the walk when a pass stopped at a BUSY record. */
@@ -127,6 +148,7 @@ export class Consumer {
     onSleep: () => {
       this.counters.sleeps++;
     },
+    beat: () => this.heartbeat(),
   };
   /**
    * pollAsync's re-check: as poll's, except that a pass that stopped at a BUSY head with nothing
@@ -141,6 +163,7 @@ export class Consumer {
     onSleep: () => {
       this.counters.sleeps++;
     },
+    beat: () => this.heartbeat(),
   };
 
   /**
@@ -165,7 +188,8 @@ export class Consumer {
    * @throws RingBufError `ERR_RINGBUF_CONSUMER_EXISTS`, `ERR_RINGBUF_WAKE_GROUP`, `ERR_RINGBUF_CLOSED`.
    */
   add(ring: RingBuffer, callback: SampleCallback): void {
-    this.checkOpen();
+    // Not refused inside a callback: adding a ring re-delivers nothing.
+    if (this.closed) throw new RingBufError('ERR_RINGBUF_CLOSED', 'this consumer is closed');
     if (!(ring instanceof RingBuffer)) throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'add needs a RingBuffer');
     if (typeof callback !== 'function') throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'add needs a callback function');
     if (this.wake !== undefined && ring.wake.buffer !== this.wake.buffer) {
@@ -194,6 +218,9 @@ export class Consumer {
       dataWords: overwrite ? new Int32Array(ring.buffer, ring.data.byteOffset, ring.data.byteLength >> 2) : undefined,
     });
     this.wake = ring.wake;
+    // A consumer exists from now on: its first stamp (HEARTBEAT_STAMP_MS does not hold it back).
+    this.lastBeatMs = monotonicMs();
+    ring.stampConsumerHeartbeat(this.lastBeatMs);
   }
 
   /** `ring_buffer__ring`: the ring at `index`, or undefined when out of range (libbpf: NULL, ERANGE). */
@@ -218,8 +245,9 @@ export class Consumer {
    * @throws RingBufCorruptionError when a header cannot be right.
    */
   poll(timeoutMs: number): number {
-    this.checkOpen();
+    this.checkOpen('poll()');
     checkTimeout(timeoutMs);
+    this.heartbeat();
     this.counters.polls++;
     const total = this.processReady();
     if (this.sawReady) {
@@ -250,8 +278,9 @@ export class Consumer {
    * BPF_RB_NO_WAKEUP is still picked up.
    */
   async pollAsync(timeoutMs: number): Promise<number> {
-    this.checkOpen();
+    this.checkOpen('pollAsync()');
     checkTimeout(timeoutMs);
+    this.heartbeat();
     this.counters.polls++;
     const total = this.processReady();
     if (this.sawReady && !(this.stalled && total === 0)) return total;
@@ -265,7 +294,8 @@ export class Consumer {
 
   /** `ring_buffer__consume`: process every ring without waiting. Returns as `poll`. */
   consume(): number {
-    this.checkOpen();
+    this.checkOpen('consume()');
+    this.heartbeat();
     let total = 0;
     for (const entry of this.entries) {
       const res = this.processRing(entry, INT_MAX);
@@ -280,10 +310,11 @@ export class Consumer {
    * nothing (libbpf's size_t arithmetic would wrap there).
    */
   consumeN(n: number): number {
-    this.checkOpen();
+    this.checkOpen('consumeN()');
     if (!Number.isInteger(n) || n < 0) {
       throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `consumeN needs a non-negative integer, got ${String(n)}`);
     }
+    this.heartbeat();
     let left = n > INT_MAX ? INT_MAX : n;
     let total = 0;
     for (const entry of this.entries) {
@@ -298,13 +329,14 @@ export class Consumer {
 
   /** `ring__consume_n` for the ring at `index`. */
   consumeRing(index: number, n = INT_MAX): number {
-    this.checkOpen();
+    this.checkOpen('consumeRing()');
     // An integer first: a BigInt or string index would otherwise find entries[0] as a property.
     const entry = Number.isInteger(index) ? this.entries[index] : undefined;
     if (entry === undefined) throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `no ring at index ${String(index)}`);
     if (!Number.isInteger(n) || n < 0) {
       throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `consumeRing needs a non-negative integer count, got ${String(n)}`);
     }
+    this.heartbeat();
     // As consumeN: n = 0 processes nothing; counts are capped at INT_MAX like libbpf's.
     if (n === 0) return 0;
     return this.processRing(entry, n > INT_MAX ? INT_MAX : n);
@@ -312,15 +344,38 @@ export class Consumer {
 
   /** `ring_buffer__free`: release every ring's consumer slot. Idempotent. */
   close(): void {
+    if (this.walking) throw reentrantError('close');
     if (this.closed) return;
     this.closed = true;
-    // Releases the consumer slots taken in add().
-    for (const entry of this.entries) entry.ring.releaseConsumer(entry.token);
+    for (const entry of this.entries) {
+      // No consumer stamps any more: producers read "never stamped", not a stall.
+      entry.ring.clearConsumerHeartbeat();
+      // Releases the consumer slots taken in add().
+      entry.ring.releaseConsumer(entry.token);
+    }
+  }
+
+  /**
+   * Stamps every ring's heartbeat with the time now, unless the last stamp is less than
+   * HEARTBEAT_STAMP_MS old (one clock read, about 30 ns; a store per ring at most that often).
+   * Every call of this consumer and its waits do it; a loop that drives the consumer in another way
+   * (the runtime's, the iterator's) calls it before it sleeps. Thread: the consumer's.
+   */
+  heartbeat(): void {
+    // A closed consumer no longer stamps (a wait that ends after close() calls this once more).
+    if (this.closed) return;
+    const now = monotonicMs();
+    if (now - this.lastBeatMs < HEARTBEAT_STAMP_MS) return;
+    this.lastBeatMs = now;
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) (entries[i] as Entry).ring.stampConsumerHeartbeat(now);
   }
 
   /**
    * Frees a ring's consumer slot held by a consumer that can no longer close it (its thread died).
-   * Thread: any; only when that consumer is known to be gone.
+   * The heartbeat word is left as the dead consumer stamped it: its age keeps saying how long ago
+   * that consumer last ran, until a new consumer stamps. Thread: any; only when that consumer is
+   * known to be gone.
    */
   static releaseDeadConsumer(ring: RingBuffer): void {
     ring.forceReleaseConsumer();
@@ -390,10 +445,12 @@ export class Consumer {
     let bytes = 0;
     let discarded = 0;
     let result = 0;
+    this.walking = true;
     // try/finally: a callback that throws leaves the records before it consumed and counted; the
     // throwing record is not consumed (consumer_pos stays before it) and will be delivered again.
     try {
       outer: for (;;) {
+        // Once per pass: both positions record boundaries, the distance within a ring (isSpan).
         if (!ring.isSpan(consPos, prodPos)) throw ring.spanError(consPos, prodPos);
         let gotNewData = false;
         while (posDiff(prodPos, consPos) > 0) {
@@ -442,6 +499,7 @@ export class Consumer {
         prodPos = ring.producerPos();
       }
     } finally {
+      this.walking = false;
       if (consPos !== published) {
         // Leaving with records not yet released (per-pass mode leaving early: a BUSY stall, the count
         // reached, a throw; either mode: a negative callback result): releases what it consumed.
@@ -475,6 +533,7 @@ export class Consumer {
     let delivered = ring.consumedRecords();
     let count = 0;
     let result = 0;
+    this.walking = true;
     // try/finally: records delivered before a throw (a callback's, or a corruption found) stay counted.
     try {
       outer: for (;;) {
@@ -538,23 +597,57 @@ export class Consumer {
         if (!gotNewData) break;
       }
     } finally {
+      this.walking = false;
       counters.records += count;
     }
     return result < 0 ? result : count;
   }
 
-  /** Jump to overwrite_pos; every committed record before it that we did not deliver is lost. */
+  /**
+   * Jump to overwrite_pos; every committed record before it that we did not deliver is lost. First
+   * checks that overwrite_pos can be right, against a producer_pos read after it (producers move
+   * overwrite_pos before producer_pos, and only up to the old producer_pos): a record boundary, not
+   * ahead of producer_pos, within a ring of it. A read that fails is retried while overwrite_pos
+   * keeps moving (producers lapping us between the two loads); one that fails with overwrite_pos
+   * unchanged is corruption, and consumer_pos stays where it was.
+   * @throws RingBufCorruptionError when overwrite_pos cannot be right.
+   */
   private skipOverwritten(entry: Entry, delivered: number): number {
-    const { pos, overwritten } = entry.ring.readOverwrite();
-    entry.counters.lost = (overwritten - delivered) >>> 0;
-    // Moves past the overwritten records.
-    entry.ring.publishConsumerPos(pos);
-    return pos;
+    const ring = entry.ring;
+    for (;;) {
+      const { pos, overwritten } = ring.readOverwrite();
+      // Observes reservations published after that overwrite_pos (its store precedes theirs).
+      const prodPos = ring.producerPos();
+      if (!ring.isSpan(pos, prodPos)) {
+        if (ring.overwritePos() !== pos) continue;
+        throw new RingBufCorruptionError(
+          pos >>> 0,
+          posDiff(prodPos, pos) < 0
+            ? `corrupt positions: overwrite_pos ${pos >>> 0} is ahead of producer_pos ${prodPos >>> 0}`
+            : (pos & 7) !== 0
+              ? `corrupt positions: overwrite_pos ${pos >>> 0} is not a record boundary (records start 8-byte aligned)`
+              : `corrupt positions: overwrite_pos ${pos >>> 0} is more than a ring behind producer_pos ${prodPos >>> 0}`,
+        );
+      }
+      entry.counters.lost = (overwritten - delivered) >>> 0;
+      // Moves past the overwritten records.
+      ring.publishConsumerPos(pos);
+      return pos;
+    }
   }
 
-  private checkOpen(): void {
+  /** Every public call: refuses a closed consumer, and a call from inside one of its callbacks. */
+  private checkOpen(what = 'this call'): void {
+    if (this.walking) throw reentrantError(what);
     if (this.closed) throw new RingBufError('ERR_RINGBUF_CLOSED', 'this consumer is closed');
   }
+}
+
+function reentrantError(what: string): RingBufError {
+  return new RingBufError(
+    'ERR_RINGBUF_REENTRANT',
+    `${what} was called from inside a callback of the same consumer: it would deliver the records of the walk in progress again (return a negative number from the callback to stop the pass)`,
+  );
 }
 
 function checkTimeout(timeoutMs: number): void {

@@ -15,8 +15,16 @@
  * sleep) or the longest the sleep may last, e.g. {@link BUSY_HEAD_WAIT_MS} while a ring's head
  * record is BUSY: its committer wakes us by the kernel's rule (consumer_pos == its offset), and the
  * bound is the safety net that still picks up a head committed with BPF_RB_NO_WAKEUP.
+ *
+ * The consumer heartbeat (core's heartbeat.ts): the caller's {@link WorkCheck.beat} stamps it before
+ * the sleep and after every HEARTBEAT_IDLE_MS of it. A longer sleep is cut into slices of that
+ * length that all wait on the same SLEEPING word, without a re-check in between: a producer's
+ * notify, or its flip of the word to AWAKE between two slices (the next slice then returns
+ * 'not-equal' at once), ends it exactly as it ends one long wait, and a BPF_RB_NO_WAKEUP commit
+ * leaves it asleep, as the kernel's rule says. A live consumer asleep on an empty ring therefore
+ * stamps every HEARTBEAT_IDLE_MS (a wakeup of some microseconds four times a second).
  */
-import { announceSleep, cancelSleep, layout, monotonicMs, posDiff, type RingBuffer, sleep, sleepAsync, type WakeWord } from '@ringbuf/core';
+import { HEARTBEAT_IDLE_MS, announceSleep, cancelSleep, layout, monotonicMs, posDiff, type RingBuffer, sleep, sleepAsync, type WakeWord } from '@ringbuf/core';
 
 const { BUSY_BIT_I32 } = layout;
 
@@ -40,6 +48,8 @@ export interface WorkCheck {
   recheck(): number;
   /** Called just before the sleep starts (counters that readers see while it lasts). */
   onSleep(): void;
+  /** Stamps the consumer heartbeat (Consumer.heartbeat): before the sleep and every HEARTBEAT_IDLE_MS of it. */
+  beat(): void;
 }
 
 /** Results of {@link waitForWork}. */
@@ -62,7 +72,16 @@ export function waitForWork(wake: WakeWord, check: WorkCheck, timeoutMs: number)
   const remaining = announceAndRecheck(wake, check, timeoutMs);
   if (remaining < 0) return remaining === WAIT_NOW ? WAITED_READY : WAITED_EXPIRED;
   check.onSleep();
-  const result = sleep(wake, remaining);
+  check.beat();
+  let result = sleep(wake, remaining < HEARTBEAT_IDLE_MS ? remaining : HEARTBEAT_IDLE_MS);
+  if (result === 'timed-out' && remaining > HEARTBEAT_IDLE_MS) {
+    // Slices of one sleep (see the module comment); bounded by `remaining`, unless it is Infinity.
+    const end = monotonicMs() - HEARTBEAT_IDLE_MS + remaining;
+    for (let left = end - monotonicMs(); result === 'timed-out' && left > 0; left = end - monotonicMs()) {
+      check.beat();
+      result = sleep(wake, left < HEARTBEAT_IDLE_MS ? left : HEARTBEAT_IDLE_MS);
+    }
+  }
   cancelSleep(wake);
   return result === 'timed-out' ? WAITED_TIMED_OUT : WAITED_WOKEN;
 }
@@ -75,7 +94,16 @@ export async function waitForWorkAsync(wake: WakeWord, check: WorkCheck, timeout
   const remaining = announceAndRecheck(wake, check, timeoutMs);
   if (remaining < 0) return remaining === WAIT_NOW ? WAITED_READY : WAITED_EXPIRED;
   check.onSleep();
-  const result = await sleepAsync(wake, remaining);
+  check.beat();
+  let result = await sleepAsync(wake, remaining < HEARTBEAT_IDLE_MS ? remaining : HEARTBEAT_IDLE_MS);
+  if (result === 'timed-out' && remaining > HEARTBEAT_IDLE_MS) {
+    // Slices of one sleep, as waitForWork's.
+    const end = monotonicMs() - HEARTBEAT_IDLE_MS + remaining;
+    for (let left = end - monotonicMs(); result === 'timed-out' && left > 0; left = end - monotonicMs()) {
+      check.beat();
+      result = await sleepAsync(wake, left < HEARTBEAT_IDLE_MS ? left : HEARTBEAT_IDLE_MS);
+    }
+  }
   cancelSleep(wake);
   return result === 'timed-out' ? WAITED_TIMED_OUT : WAITED_WOKEN;
 }
@@ -119,6 +147,8 @@ export function headState(ring: RingBuffer): number {
   const cons = ring.consumerPos();
   const prod = ring.producerPos();
   if (prod === cons) return HEAD_EMPTY;
+  // Positions that cannot be right (off a record boundary, out of span): the walk reports them.
+  if (!ring.isSpan(cons, prod)) return HEAD_READY;
   if (ring.overwrite && posDiff(ring.overwritePos(), cons) > 0) return HEAD_READY;
   return (ring.headerAt(cons & ring.mask) & BUSY_BIT_I32) !== 0 ? HEAD_BUSY : HEAD_READY;
 }

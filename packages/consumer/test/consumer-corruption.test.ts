@@ -9,9 +9,9 @@
  */
 import test from 'ava';
 import { RingBufCorruptionError, RingBuffer, layout, wakeConsumer } from '@ringbuf/core';
-import { Consumer, ConsumerRuntime, RuntimeCorruptionError, iterateRecords } from '../src/index.js';
+import { Consumer, ConsumerRuntime, RuntimeCorruptionError, countLeftBehind, iterateRecords } from '../src/index.js';
 
-const { CONS_POS_INDEX, PROD_POS_INDEX, HDR_OWNER_WORD, headerIndex, recordFootprint } = layout;
+const { CONS_POS_INDEX, PROD_POS_INDEX, HDR_OWNER_WORD, OVERWRITE_GEN_INDEX, OVERWRITE_SLOTS_INDEX, OVERWRITE_SLOT_WORDS, headerIndex, recordFootprint } = layout;
 const SIZE = 4096;
 const REC = 24;
 const FOOT = recordFootprint(REC);
@@ -28,6 +28,17 @@ interface Case {
   message: RegExp;
   /** Detectable only once core's isSpan refuses a distance of exactly the ring size (see below). */
   needsStrictSpan?: boolean;
+  /**
+   * The Consumer's publish mode for the Consumer and pollAsync tests; iterateRecords and the
+   * runtime have no such option, so a 'pass' row runs on those two only.
+   */
+  publish?: 'pass';
+}
+
+/** Writes overwrite_pos into the current overwrite slot, as a stray store would. */
+function setOverwritePos(w: Int32Array, pos: number): void {
+  const gen = w[OVERWRITE_GEN_INDEX]!;
+  w[OVERWRITE_SLOTS_INDEX + (gen & 1) * OVERWRITE_SLOT_WORDS] = pos;
 }
 
 /**
@@ -79,7 +90,52 @@ for (const overwrite of [false, true]) {
     message: /corrupt record header at position 32: length 100000 exceeds the largest payload 4080/,
   });
 }
+// Positions off a record boundary (records start 8-byte aligned): corruption, found once per pass,
+// before any header is read at them (they used to reach headerAt() and throw ERR_RINGBUF_OFFSET).
+for (const [overwrite, publish] of [
+  [false, undefined],
+  [false, 'pass'],
+  [true, undefined],
+] as const) {
+  cases.push({
+    name: `consumer_pos off a record boundary${overwrite ? ' (overwrite walk)' : publish ? " (publish: 'pass')" : ''}`,
+    overwrite,
+    ...(publish ? { publish } : {}),
+    corrupt: (_r, w) => {
+      w[CONS_POS_INDEX] = 4;
+    },
+    before: 0,
+    position: () => 4,
+    message: /corrupt positions: consumer_pos 4 is not a record boundary/,
+  });
+}
 cases.push(
+  {
+    name: 'producer_pos off a record boundary',
+    overwrite: false,
+    corrupt: (_r, w) => {
+      w[PROD_POS_INDEX] = 3 * FOOT + 4;
+    },
+    before: 0,
+    position: () => 0,
+    message: /corrupt positions: producer_pos 100 is not a record boundary/,
+  },
+  {
+    name: 'overwrite_pos off a record boundary, ahead of consumer_pos (overwrite walk)',
+    overwrite: true,
+    corrupt: (_r, w) => setOverwritePos(w, FOOT + 4),
+    before: 0,
+    position: () => FOOT + 4,
+    message: /corrupt positions: overwrite_pos 36 is not a record boundary/,
+  },
+  {
+    name: 'overwrite_pos ahead of producer_pos (overwrite walk)',
+    overwrite: true,
+    corrupt: (_r, w) => setOverwritePos(w, 3 * FOOT + 8),
+    before: 0,
+    position: () => 3 * FOOT + 8,
+    message: /corrupt positions: overwrite_pos 104 is ahead of producer_pos 96/,
+  },
   {
     name: 'producer_pos behind consumer_pos',
     overwrite: false,
@@ -171,16 +227,22 @@ function checkError(t: import('ava').ExecutionContext, err: unknown, c: Case, ri
 
 for (const c of cases) {
   testCase(c)(`Consumer: ${c.name} throws RingBufCorruptionError from every call, delivering only the records before it`, (t) => {
-    const { ring } = corrupted(c);
+    const { ring, cons } = corrupted(c);
     const sizes: number[] = [];
-    const consumer = new Consumer(ring, (_d, _o, size) => {
-      sizes.push(size);
-    });
+    const consumer = new Consumer(
+      ring,
+      (_d, _o, size) => {
+        sizes.push(size);
+      },
+      c.publish ? { publish: c.publish } : {},
+    );
     t.teardown(() => consumer.close());
     checkError(t, t.throws(() => consumer.consume()), c, ring);
     t.is(sizes.length, c.before, 'only the records before the bad spot were delivered');
     t.true(sizes.every((s) => s === REC));
     const stuck = ring.consumerPos();
+    // Nothing delivered, nothing skipped: consumer_pos is where the corruption left it.
+    if (c.before === 0) t.is(stuck, cons);
     // consumer_pos stays at the bad spot: every later call throws again, nothing is skipped.
     checkError(t, t.throws(() => consumer.consumeN(10)), c, ring);
     checkError(t, t.throws(() => consumer.consumeRing(0)), c, ring);
@@ -195,15 +257,21 @@ for (const c of cases) {
   testCase(c)(`pollAsync: ${c.name} rejects with RingBufCorruptionError`, async (t) => {
     const { ring } = corrupted(c);
     let delivered = 0;
-    const consumer = new Consumer(ring, () => {
-      delivered++;
-    });
+    const consumer = new Consumer(
+      ring,
+      () => {
+        delivered++;
+      },
+      c.publish ? { publish: c.publish } : {},
+    );
     t.teardown(() => consumer.close());
     checkError(t, await t.throwsAsync(within(consumer.pollAsync(-1), 5000, 'pollAsync(-1)')), c, ring);
     checkError(t, await t.throwsAsync(consumer.pollAsync(50)), c, ring);
     t.is(delivered, c.before);
     consumer.close();
   });
+
+  if (c.publish !== undefined) continue;
 
   testCase(c)(`iterateRecords: ${c.name} rejects next() after the good records; a timer still fires`, async (t) => {
     const { ring } = corrupted(c);
@@ -271,6 +339,34 @@ test('iterateRecords: a pending next() lets timers fire, and a corruption found 
   t.true(err instanceof RingBufCorruptionError);
   t.regex(err?.message ?? '', /producer_pos 0 is behind consumer_pos 64/);
 });
+
+test('iterateRecords: consumer_pos moved off a record boundary while next() sleeps rejects it with RingBufCorruptionError, not ERR_RINGBUF_OFFSET', async (t) => {
+  const ring = RingBuffer.create({ size: SIZE, producerId: 5 });
+  const words = new Int32Array(ring.buffer);
+  const it = iterateRecords(ring);
+  t.teardown(() => it.stop());
+  const pending = it.next();
+  // One record committed with NO_WAKEUP: the iterator stays asleep; then the stray store and a wakeup.
+  ring.output(new Uint8Array(REC), 1);
+  words[CONS_POS_INDEX] = 4;
+  wakeConsumer(ring.wake);
+  const err = await t.throwsAsync(within(pending, 5000, 'next()'));
+  t.true(err instanceof RingBufCorruptionError, String(err));
+  t.regex(err?.message ?? '', /consumer_pos 4 is not a record boundary/);
+});
+
+for (const [label, overwrite, corrupt] of [
+  ['consumer_pos off a record boundary', false, (w: Int32Array) => (w[CONS_POS_INDEX] = 4)],
+  ['overwrite_pos off a record boundary', true, (w: Int32Array) => setOverwritePos(w, FOOT + 4)],
+] as const) {
+  test(`countLeftBehind: ${label} stops the count and reports corrupt (not ERR_RINGBUF_OFFSET)`, (t) => {
+    const { ring, words } = prepared(overwrite);
+    corrupt(words);
+    const left = countLeftBehind(ring);
+    t.true(left.corrupt);
+    t.is(left.total, 0);
+  });
+}
 
 test('a ring whose consumer_pos was moved ahead, as the kernel selftest ringbuf_write does, still reserves; the consumer reports it', (t) => {
   // progs/test_ringbuf_write.c writes consumer_pos = 0x30000 before the producer runs: reserve and

@@ -12,6 +12,8 @@ interface Fixture {
   ring: RingBuffer;
   consumer: Consumer;
   delivered: number[];
+  /** Called once, from the first callback, before it records anything: a re-entering call. */
+  reenter?: (consumer: Consumer) => unknown;
 }
 
 interface Row {
@@ -29,10 +31,16 @@ function fixture(): Fixture {
   ring.output(new Uint8Array(24).fill(2));
   ring.reserve(8);
   const delivered: number[] = [];
-  const consumer = new Consumer(ring, (_d, _o, size) => {
+  const f: Partial<Fixture> = { ring, delivered };
+  f.consumer = new Consumer(ring, (_d, _o, size) => {
+    const reenter = f.reenter;
+    if (reenter !== undefined) {
+      f.reenter = undefined;
+      reenter(f.consumer as Consumer);
+    }
     delivered.push(size);
   });
-  return { ring, consumer, delivered };
+  return f as Fixture;
 }
 
 const rows: Row[] = [];
@@ -123,6 +131,30 @@ R('consume() after close', (f) => f.consumer.consume(), RingBufError, 'ERR_RINGB
 R('consumeN(1) after close', (f) => f.consumer.consumeN(1), RingBufError, 'ERR_RINGBUF_CLOSED', closed);
 R('consumeRing(0) after close', (f) => f.consumer.consumeRing(0), RingBufError, 'ERR_RINGBUF_CLOSED', closed);
 R('add after close', (f) => f.consumer.add(RingBuffer.create({ size: 4096 }), () => 0), RingBufError, 'ERR_RINGBUF_CLOSED', closed);
+
+// Re-entry: a callback that calls back into its own consumer. The inner call throws
+// ERR_RINGBUF_REENTRANT before it changes anything; here the callback lets it propagate, so the outer
+// consume() throws it too, with the record that was being delivered left unconsumed (delivered
+// again by the next call). consumer-reentry.test.ts has the callbacks that catch it.
+for (const [label, inner] of [
+  ['consume()', (c: Consumer) => c.consume()],
+  ['consumeN(1)', (c: Consumer) => c.consumeN(1)],
+  ['consumeRing(0)', (c: Consumer) => c.consumeRing(0)],
+  ['consumeRing(0, 1)', (c: Consumer) => c.consumeRing(0, 1)],
+  ['poll(0)', (c: Consumer) => c.poll(0)],
+  ['poll(-1)', (c: Consumer) => c.poll(-1)],
+  ['close()', (c: Consumer) => c.close()],
+] as Array<[string, (c: Consumer) => unknown]>) {
+  R(
+    `${label} from inside a callback of consume() (re-entry)`,
+    (f) => {
+      f.reenter = inner;
+      return f.consumer.consume();
+    },
+    RingBufError,
+    'ERR_RINGBUF_REENTRANT',
+  );
+}
 
 function snapshot(ring: RingBuffer): Buffer {
   return Buffer.from(new Uint8Array(ring.buffer).slice());

@@ -21,6 +21,11 @@ export type RingBufErrorCode =
   | 'ERR_RINGBUF_CORRUPT'
   /** A second live consumer for one ring. */
   | 'ERR_RINGBUF_CONSUMER_EXISTS'
+  /**
+   * A consumer call (poll, pollAsync, consume, consumeN, consumeRing, close) made from inside one of
+   * the same consumer's callbacks: it would deliver the records of the walk in progress again.
+   */
+  | 'ERR_RINGBUF_REENTRANT'
   /** A ring created with a wake group was attached without it, or rings of different wake words were combined. */
   | 'ERR_RINGBUF_WAKE_GROUP'
   /** A producer id outside 1 .. 2^30 - 1. */

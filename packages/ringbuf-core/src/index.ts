@@ -32,6 +32,7 @@ export { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SPINS } from './lock.js';
 export type { LockStats } from './lock.js';
 export { posDiff, posAdd, posMax, posToUnsigned } from './positions.js';
 export { monotonicMs, waitTimeoutMs } from './clock.js';
+export { HEARTBEAT_STAMP_MS, HEARTBEAT_IDLE_MS, HEARTBEAT_STALL_MS } from './heartbeat.js';
 export {
   UserRingBuffer,
   BPF_MAX_USER_RINGBUF_SAMPLES,

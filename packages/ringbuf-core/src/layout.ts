@@ -26,6 +26,11 @@
  *         │ CLAIM     live consumer's token (0 = none)   │
  *     768 ├──────────────────────────────────────────────┤
  *         │ RECOVERY  recovered locks, recovered records │
+ *     896 ├──────────────────────────────────────────────┤  beyond the kernel (Agrona's consumer
+ *         │ HEARTBEAT consumer's last stamp: ms mod 2^32 │  heartbeat time); 0 = never stamped.
+ *         │           (consumer thread writes)           │  Its own line pair: a stamp never
+ *    1024 ├──────────────────────────────────────────────┤  invalidates a producer's line
+ *         │ (free)                                       │
  *    4096 ├──────────────────────────────────────────────┤  data area: `size` bytes (max_entries)
  *         │ DATA      records, 8-byte aligned            │
  *  4096 + ├──────────────────────────────────────────────┤  mirror tail: `size` bytes. The part of a
@@ -130,6 +135,20 @@ export const CLAIM_INDEX = ring.line().int32();
 // ---- RECOVERY line (crash recovery bookkeeping, written under the lock) ----
 export const RECOVERED_LOCKS_INDEX = ring.line().int32();
 export const RECOVERED_RECORDS_INDEX = ring.int32();
+
+// ---- HEARTBEAT line (the consumer thread is the only writer; beyond the kernel) ----
+/**
+ * The consumer's heartbeat: the low 32 bits of a whole-millisecond reading of core's `monotonicMs()`
+ * (clock.ts: `process.hrtime` in Node, one clock for every thread of the process; in a browser
+ * `performance.timeOrigin + performance.now()`, the time origin every realm shares), stamped by the
+ * consumer at most every HEARTBEAT_STAMP_MS while it runs and every HEARTBEAT_IDLE_MS while it
+ * sleeps (heartbeat.ts). Not Date.now(): the wall clock jumps when it is set, which would fake a
+ * stall or hide one. Compared by signed 32-bit difference, so ages up to 2^31 ms (24 days) read
+ * right. 0 = never stamped (a stamp that falls on 0 is written as 1). It follows every word of
+ * layout version 1 without moving any, so the version stays 1 (a ring made before it was added
+ * reads 0 there: never stamped).
+ */
+export const CONSUMER_HEARTBEAT_INDEX = ring.line().int32();
 
 /** The control area: one 4 KiB page, as the kernel keeps its positions on their own pages. */
 export const CONTROL_BYTES = 4096;

@@ -38,6 +38,7 @@ import {
   BUSY_BIT_I32,
   CONS_POS_INDEX,
   CONSUMED_RECORDS_INDEX,
+  CONSUMER_HEARTBEAT_INDEX,
   CLAIM_INDEX,
   DATA_OFFSET,
   FLAG_EXTERNAL_WAKE,
@@ -72,6 +73,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, markExclusive, l
 import { posDiff, posMax } from './positions.js';
 import { WakeGroup, isSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
 import { NOT_HELD, Reservations } from './reservations.js';
+import { HEARTBEAT_NEVER, heartbeatNowMs, heartbeatWord } from './heartbeat.js';
 
 /** Largest producer id: ids are stored shifted left by one in the lock word. */
 export const MAX_PRODUCER_ID = 2 ** 30 - 1;
@@ -97,7 +99,8 @@ export interface RingBufferCreateOptions {
   /** Share a wake word with other rings so one consumer can sleep on all of them. */
   wakeGroup?: WakeGroup;
   /**
-   * Position every counter starts from. Lets tests run across the 2^32 wrap; the kernel starts at 0.
+   * Position every counter starts from, a multiple of 8 (a record boundary). Lets tests run across
+   * the 2^32 wrap; the kernel starts at 0.
    * @default 0
    */
   startPos?: number;
@@ -224,8 +227,8 @@ export class RingBuffer {
     if (typeof overwrite !== 'boolean') {
       throw new RingBufError('ERR_RINGBUF_ARGUMENT', `overwrite must be a boolean, got ${String(overwrite)}`);
     }
-    if (!Number.isSafeInteger(startPos)) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `startPos must be an integer, got ${String(startPos)}`);
+    if (!Number.isSafeInteger(startPos) || startPos % 8 !== 0) {
+      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `startPos must be an integer multiple of 8 (a record boundary), got ${String(startPos)}`);
     }
     if (wakeGroup !== undefined && !(wakeGroup instanceof WakeGroup)) {
       throw new RingBufError('ERR_RINGBUF_WAKE_GROUP', 'wakeGroup must be a WakeGroup');
@@ -501,6 +504,11 @@ export class RingBuffer {
     const gen = i32[OVERWRITE_GEN_INDEX]!;
     const cur = OVERWRITE_SLOTS_INDEX + (gen & 1) * OVERWRITE_SLOT_WORDS;
     let overPos = i32[cur]!;
+    // overwrite_pos is a record boundary at or behind producer_pos, on every reservation (one signed
+    // difference and one mask on values already loaded): one ahead of producer_pos would pass the
+    // fit check below when it lies within the new record, and the consumer would later jump to it
+    // over committed records without counting them lost.
+    if (((prodPos - overPos) | 0) < 0 || (overPos & 7) !== 0) return false;
     if ((newProdPos - overPos) >>> 0 <= mask) return true;
     if (!this.isSpan(overPos, prodPos)) return false;
     let overwritten = i32[cur + 1]!;
@@ -857,6 +865,48 @@ export class RingBuffer {
   }
 
   /**
+   * Beyond the kernel (Agrona's consumer heartbeat time): stamps the consumer's heartbeat word with
+   * `nowMs`, a reading of the heartbeat clock (core's `monotonicMs()`; by default, read now). One
+   * store; the caller rate-limits (the consumer package's `Consumer` stores at most every
+   * HEARTBEAT_STAMP_MS while it runs and every HEARTBEAT_IDLE_MS while it sleeps; see heartbeat.ts).
+   * Thread: the ring's consumer only.
+   * @throws RingBufRangeError `ERR_RINGBUF_ARGUMENT` when `nowMs` is not a number from 0 to 2^53 - 1
+   *   (the word is left as it was).
+   */
+  stampConsumerHeartbeat(nowMs: number = heartbeatNowMs()): void {
+    if (typeof nowMs !== 'number' || !(nowMs >= 0 && nowMs <= Number.MAX_SAFE_INTEGER)) {
+      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `stampConsumerHeartbeat needs a clock reading in ms from 0 to 2^53 - 1 (monotonicMs()), got ${String(nowMs)}`);
+    }
+    // Publishes "the consumer ran at nowMs"; pairs with consumerHeartbeatAgeMs()'s load.
+    Atomics.store(this.i32, CONSUMER_HEARTBEAT_INDEX, heartbeatWord(nowMs));
+  }
+
+  /**
+   * Clears the consumer's heartbeat (back to "never stamped"): a consumer that closes says that no
+   * consumer runs any more, so its age is not read as a stall. Thread: the ring's consumer only.
+   */
+  clearConsumerHeartbeat(): void {
+    // Publishes "no consumer stamps"; pairs with consumerHeartbeatAgeMs()'s load.
+    Atomics.store(this.i32, CONSUMER_HEARTBEAT_INDEX, HEARTBEAT_NEVER);
+  }
+
+  /**
+   * Milliseconds since the consumer last stamped its heartbeat, or -1 when no consumer has stamped
+   * yet (or the last one closed). A live consumer's stamp is at most about HEARTBEAT_IDLE_MS old, or
+   * one call of its callbacks, whichever is longer; an age above a threshold (HEARTBEAT_STALL_MS)
+   * while the ring holds unread data says the consumer is dead or stuck rather than slow. A hint
+   * only: a consumer stopped in a debugger or descheduled looks the same (heartbeat.ts). A stamp a
+   * little ahead of this thread's clock reads as 0. Thread: any.
+   */
+  consumerHeartbeatAgeMs(): number {
+    // Observes the consumer's last stamp; pairs with stampConsumerHeartbeat()'s store.
+    const stamp = Atomics.load(this.i32, CONSUMER_HEARTBEAT_INDEX);
+    if (stamp === HEARTBEAT_NEVER) return -1;
+    const age = (heartbeatWord(heartbeatNowMs()) - stamp) | 0;
+    return age < 0 ? 0 : age;
+  }
+
+  /**
    * The header word (len | BUSY | DISCARD) of the record at data offset `offset` (`pos & mask`).
    * Thread: any.
    */
@@ -906,9 +956,11 @@ export class RingBuffer {
   }
 
   /**
-   * Whether [from, prodPos) can be the unread part of this ring: prodPos is not behind `from`, and
-   * the distance fits the ring. Outside overwrite mode `from` is consumer_pos; in overwrite mode it
-   * is max(consumer_pos, overwrite_pos). Thread: any.
+   * Whether [from, prodPos) can be the unread part of this ring: prodPos is not behind `from`, the
+   * distance fits the ring, and both are record boundaries (8-byte aligned: records start aligned
+   * and footprints are multiples of 8, so a walk that starts aligned stays aligned; one check per
+   * span instead of one per header). Outside overwrite mode `from` is consumer_pos; in overwrite
+   * mode it is max(consumer_pos, overwrite_pos). Thread: any.
    */
   isSpan(from: number, prodPos: number): boolean {
     if (typeof from !== 'number' || typeof prodPos !== 'number') throw positionError('isSpan');
@@ -917,12 +969,16 @@ export class RingBuffer {
     // at most size - 8 (overwrite mode keeps new_prod_pos - overwrite_pos <= mask likewise). A
     // distance of a whole ring is a consumer_pos moved back a lap: re-delivery, refused.
     const d = (prodPos - from) | 0;
-    return d >= 0 && d < this.size;
+    return d >= 0 && d < this.size && ((from | prodPos) & 7) === 0;
   }
 
   /** The error for a span that {@link isSpan} refused. */
   spanError(from: number, prodPos: number): RingBufCorruptionError {
     const d = (prodPos - from) | 0;
+    if (((from | prodPos) & 7) !== 0) {
+      const [what, pos] = (from & 7) !== 0 ? ['consumer_pos', from] : ['producer_pos', prodPos];
+      return new RingBufCorruptionError(from >>> 0, `corrupt positions: ${what} ${pos >>> 0} is not a record boundary (records start 8-byte aligned)`);
+    }
     return new RingBufCorruptionError(
       from >>> 0,
       d < 0

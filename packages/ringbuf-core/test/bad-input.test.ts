@@ -337,6 +337,18 @@ for (const [label, v] of BAD_NUMBERS) {
   R(`posToUnsigned(${label})`, () => posToUnsigned(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 }
 R('forEachRecord without a visit function', (ring) => ring.forEachRecord(0, 0, 'x' as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+// The consumer heartbeat's stamp takes a clock reading in ms (monotonicMs()), 0 .. 2^53 - 1; undefined means now.
+for (const [label, v] of [
+  ...BAD_NUMBERS.filter(([, x]) => x !== undefined),
+  ['NaN', NaN],
+  ['-1', -1],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+  ['2^53', 2 ** 53],
+  ['a Symbol', Symbol('now')],
+] as Array<[string, unknown]>) {
+  R(`stampConsumerHeartbeat(${label})`, (ring) => ring.stampConsumerHeartbeat(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+}
 
 // ---- wake words ----
 for (const [label, w] of [
@@ -390,6 +402,8 @@ R('recoverProducer of its own id', (ring) => ring.recoverProducer(PRODUCER_ID), 
 R('create(null)', () => RingBuffer.create(null as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
 R("create with overwrite 'yes'", () => RingBuffer.create({ size: SIZE, overwrite: 'yes' as never }), RingBufError, 'ERR_RINGBUF_ARGUMENT');
 for (const [label, startPos] of [
+  ['4 (not a record boundary)', 4],
+  ['2^32 - 12 (not a record boundary)', 2 ** 32 - 12],
   ['1.5', 1.5],
   ['NaN', NaN],
   ["'x'", 'x'],

@@ -22,6 +22,12 @@ const history = (ring: RingBuffer): void => {
   for (let i = 0; i < 5; i++) ring.output(new Uint8Array(40).fill(i));
 };
 
+/** Writes overwrite_pos into the current slot, as a stray store would. */
+const setOverwritePos = (i32: Int32Array, pos: number): void => {
+  const gen = i32[layout.OVERWRITE_GEN_INDEX]!;
+  i32[layout.OVERWRITE_SLOTS_INDEX + (gen & 1) * layout.OVERWRITE_SLOT_WORDS] = pos;
+};
+
 const cases: Case[] = [
   {
     name: 'pending_pos ahead of producer_pos',
@@ -96,6 +102,66 @@ const cases: Case[] = [
       for (let i = 0; i < 200; i++) ring.output(new Uint8Array(40));
     },
     message: /overwrite_pos or header/,
+  },
+  // overwrite_pos ahead of producer_pos by less than the next record's footprint: the new record's
+  // end passes it, so no overwrite is needed and the fit check alone let the reservation through.
+  ...(
+    [
+      ['reserve', (ring: RingBuffer) => ring.reserve(40)],
+      ['tryReserve', (ring: RingBuffer) => ring.tryReserve(40)],
+      ['reserveBatch', (ring: RingBuffer) => ring.reserveBatch(16, 2)],
+      ['output of a short payload (copied under the lock)', (ring: RingBuffer) => ring.output(new Uint8Array(40))],
+      ['output of a long payload (reserved, copied, committed)', (ring: RingBuffer) => ring.output(new Uint8Array(200))],
+    ] as const
+  ).flatMap(([path, call]): Case[] => [
+    {
+      name: `overwrite mode: overwrite_pos 8 bytes ahead of producer_pos, no overwrite needed (${path})`,
+      overwrite: true,
+      corrupt: (ring, i32) => {
+        history(ring);
+        setOverwritePos(i32, ring.producerPos() + 8);
+      },
+      call,
+      message: /corrupt overwrite_pos/,
+    },
+    {
+      name: `overwrite mode: overwrite_pos off a record boundary, no overwrite needed (${path})`,
+      overwrite: true,
+      corrupt: (ring, i32) => {
+        history(ring);
+        setOverwritePos(i32, 4);
+      },
+      call,
+      message: /corrupt overwrite_pos/,
+    },
+  ]),
+  {
+    name: 'recovery with consumer_pos off a record boundary',
+    corrupt: (ring, i32) => {
+      history(ring);
+      i32[layout.CONS_POS_INDEX] = 4;
+    },
+    call: (ring) => ring.recoverProducer(99),
+    message: /consumer_pos 4 is not a record boundary/,
+  },
+  {
+    name: 'recovery with producer_pos off a record boundary',
+    corrupt: (ring, i32) => {
+      history(ring);
+      i32[layout.PROD_POS_INDEX] = ring.producerPos() + 4;
+    },
+    call: (ring) => ring.recoverProducer(99),
+    message: /producer_pos \d+ is not a record boundary/,
+  },
+  {
+    name: 'overwrite mode: recovery with overwrite_pos off a record boundary',
+    overwrite: true,
+    corrupt: (ring, i32) => {
+      history(ring);
+      setOverwritePos(i32, 4);
+    },
+    call: (ring) => ring.recoverProducer(99),
+    message: /4 is not a record boundary/,
   },
   {
     name: 'recovery over a header with a length above maxPayload',

@@ -43,6 +43,7 @@ test('the ring layout keeps the byte offsets of layout version 1', (t) => {
       claim: bytes(layout.CLAIM_INDEX),
       recoveredLocks: bytes(layout.RECOVERED_LOCKS_INDEX),
       recoveredRecords: bytes(layout.RECOVERED_RECORDS_INDEX),
+      heartbeat: bytes(layout.CONSUMER_HEARTBEAT_INDEX),
       data: layout.DATA_OFFSET,
       wakeGroupBytes: layout.WAKE_GROUP_BYTES,
     },
@@ -54,6 +55,9 @@ test('the ring layout keeps the byte offsets of layout version 1', (t) => {
       wake: 512, notifies: 516,
       claim: 640,
       recoveredLocks: 768, recoveredRecords: 772,
+      // Added after every version-1 word, none moved: still version 1 (a version-1 ring made
+      // before it reads 0 there, "never stamped").
+      heartbeat: 896,
       data: 4096, wakeGroupBytes: 640,
     },
   );

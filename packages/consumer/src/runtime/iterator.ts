@@ -66,6 +66,8 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
   private readonly waitCheck: WorkCheck = {
     recheck: () => (this.stopped ? WAIT_NOW : ringsBound(this.rings, BUSY_HEAD_WAIT_MS)),
     onSleep: () => undefined,
+    // The consumer heartbeat while the loop waits (its consumeRing calls stamp while it runs).
+    beat: () => this.consumer.heartbeat(),
   };
 
   /**

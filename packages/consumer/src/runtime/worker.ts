@@ -28,8 +28,9 @@
  *   corrupt: a walk that throws RingBufCorruptionError ends the loop (reason 'corrupt'); the report
  *          says which ring and where, and the main thread rejects `done` with it.
  *
- * Who writes what: this worker writes consumer_pos of each ring (through Consumer), the wake word
- * (announce/cancel), the STATE word and the whole stats block. The main thread writes STOP and the
+ * Who writes what: this worker writes consumer_pos and the consumer heartbeat of each ring (through
+ * Consumer: every pass, and every HEARTBEAT_IDLE_MS of a sleep), the wake word (announce/cancel),
+ * the STATE word and the whole stats block. The main thread writes STOP and the
  * drain timeout.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -204,7 +205,8 @@ async function setup(): Promise<Setup | undefined> {
   } catch (err) {
     // Frees the consumer slots already taken (a later ring failed).
     consumer?.close();
-    log.error({ err }, 'consumer runtime failed to start');
+    // Not 'error': start() rejects with it, and its caller reports it (once).
+    log.info({ err }, 'consumer runtime failed to start');
     post({ type: 'start-failed', error: serializeError(err) });
     return undefined;
   }
@@ -344,6 +346,11 @@ class ConsumerLoop implements WorkCheck {
     this.sleeps++;
     // Readers see the sleep while it lasts (the counters are otherwise published once per pass).
     this.publishStats(this.backlog());
+  }
+
+  /** The heartbeat while asleep: before the sleep and every HEARTBEAT_IDLE_MS of it (wait.ts). */
+  beat(): void {
+    this.consumer.heartbeat();
   }
 
   /** stop() seen: for a drain, the targets (every reservation made before it) and the deadline. */
