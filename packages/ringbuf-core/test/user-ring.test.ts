@@ -349,3 +349,28 @@ test('a dead exclusive holder is recovered as any: its lock freed, its BUSY reco
   put(r, 2);
   t.deepEqual(collect(r).values, [2]);
 });
+
+test('the user ring layout: its own magic, the lock and wake lines at the kernel ring\'s offsets, every writer on its own line pair, data on the second page', (t) => {
+  t.is(layout.USER_RING_MAGIC, 0x52554252);
+  t.not(layout.USER_RING_MAGIC, layout.RING_MAGIC);
+  const bytes = (index: number): number => index * 4;
+  t.deepEqual(
+    {
+      magic: bytes(layout.USER_MAGIC_INDEX),
+      cons: bytes(layout.USER_CONS_POS_INDEX),
+      prod: bytes(layout.USER_PROD_POS_INDEX),
+      lock: bytes(layout.USER_LOCK_INDEX),
+      wake: bytes(layout.USER_WAKE_WORD_INDEX),
+      sleepers: bytes(layout.USER_SPACE_SLEEPERS_INDEX),
+      busy: bytes(layout.USER_DRAIN_BUSY_INDEX),
+      recovered: bytes(layout.USER_RECOVERED_RECORDS_INDEX),
+      data: layout.USER_DATA_OFFSET,
+    },
+    { magic: 0, cons: 128, prod: 256, lock: 384, wake: 512, sleepers: 640, busy: 768, recovered: 896, data: 4096 },
+  );
+  t.is(layout.USER_LOCK_INDEX, layout.LOCK_INDEX);
+  t.is(layout.USER_WAKE_WORD_INDEX, layout.WAKE_WORD_INDEX);
+  t.is(layout.USER_WAKE_NOTIFIES_INDEX, layout.WAKE_NOTIFIES_INDEX);
+  t.is(layout.userRingBufferBytes(4096), 4096 + 2 * 4096);
+  t.is(layout.userMaxPayloadOf(4096), 4088);
+});
