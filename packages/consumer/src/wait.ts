@@ -73,10 +73,11 @@ export function waitForWork(wake: WakeWord, check: WorkCheck, timeoutMs: number)
   if (remaining < 0) return remaining === WAIT_NOW ? WAITED_READY : WAITED_EXPIRED;
   check.onSleep();
   check.beat();
+  // Where a sliced sleep ends (see the module comment): `remaining` from now, Infinity for no bound.
+  const end = remaining > HEARTBEAT_IDLE_MS && remaining !== Infinity ? monotonicMs() + remaining : Infinity;
   let result = sleep(wake, remaining < HEARTBEAT_IDLE_MS ? remaining : HEARTBEAT_IDLE_MS);
   if (result === 'timed-out' && remaining > HEARTBEAT_IDLE_MS) {
-    // Slices of one sleep (see the module comment); bounded by `remaining`, unless it is Infinity.
-    const end = monotonicMs() - HEARTBEAT_IDLE_MS + remaining;
+    // The other slices of the same sleep.
     for (let left = end - monotonicMs(); result === 'timed-out' && left > 0; left = end - monotonicMs()) {
       check.beat();
       result = sleep(wake, left < HEARTBEAT_IDLE_MS ? left : HEARTBEAT_IDLE_MS);
@@ -95,10 +96,10 @@ export async function waitForWorkAsync(wake: WakeWord, check: WorkCheck, timeout
   if (remaining < 0) return remaining === WAIT_NOW ? WAITED_READY : WAITED_EXPIRED;
   check.onSleep();
   check.beat();
+  // Slices of one sleep, as waitForWork's.
+  const end = remaining > HEARTBEAT_IDLE_MS && remaining !== Infinity ? monotonicMs() + remaining : Infinity;
   let result = await sleepAsync(wake, remaining < HEARTBEAT_IDLE_MS ? remaining : HEARTBEAT_IDLE_MS);
   if (result === 'timed-out' && remaining > HEARTBEAT_IDLE_MS) {
-    // Slices of one sleep, as waitForWork's.
-    const end = monotonicMs() - HEARTBEAT_IDLE_MS + remaining;
     for (let left = end - monotonicMs(); result === 'timed-out' && left > 0; left = end - monotonicMs()) {
       check.beat();
       result = await sleepAsync(wake, left < HEARTBEAT_IDLE_MS ? left : HEARTBEAT_IDLE_MS);

@@ -119,6 +119,19 @@ test('pollAsync(-1) asleep on an empty ring re-stamps every HEARTBEAT_IDLE_MS wi
   t.is(consumer.counters.wakeups, 1);
 });
 
+test('a timed pollAsync longer than a heartbeat slice still times out once, after its whole timeout', async (t) => {
+  const ring = RingBuffer.create({ size: SIZE, producerId: 2 });
+  const consumer = new Consumer(ring, () => undefined);
+  t.teardown(() => consumer.close());
+  const timeout = 2 * HEARTBEAT_IDLE_MS + 100;
+  const started = monotonicMs();
+  t.is(await consumer.pollAsync(timeout), 0);
+  const waited = monotonicMs() - started;
+  t.true(waited >= timeout - 1, `returned after ${waited.toFixed(1)} ms`);
+  t.is(consumer.counters.sleeps, 1);
+  t.is(consumer.counters.wakeups, 0);
+});
+
 test('a NO_WAKEUP commit leaves a sleeping pollAsync(-1) asleep across heartbeat slices (the kernel wake rule)', async (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: 2 });
   const consumer = new Consumer(ring, () => undefined);
