@@ -83,6 +83,9 @@ export { BPF_MAX_USER_RINGBUF_SAMPLES };
 /** Largest handle id: ids are stored shifted left by one in the lock word (as the kernel ring's). */
 export const MAX_USER_RING_ID = 2 ** 30 - 1;
 
+/** How long waitForData re-checks before it sleeps: 4 µs (some 100 clock reads). */
+const WAIT_RECHECK_MS = 0.004;
+
 /** What a drain callback returns to go on to the next record. */
 export const USER_RINGBUF_CONTINUE = 0;
 /** What a drain callback returns to stop after this record (the kernel's callback returning 1). */
@@ -589,7 +592,8 @@ export class UserRingBuffer {
 
   /**
    * Beyond the kernel (whose drainer runs when an event fires): sleeps until a record is committed
-   * at consumer_pos or `timeoutMs` passes (-1 or Infinity: forever; 0: no wait). Returns whether a
+   * at consumer_pos or `timeoutMs` passes (-1 or Infinity: forever; 0: no wait), after re-checking
+   * for a few microseconds (a producer in the middle of a record commits it soon). Returns whether a
    * drain would find something. The wake word admits one sleeper: one thread waits for a ring.
    * Thread: the drainer.
    * @throws RingBufRangeError `ERR_RINGBUF_ARGUMENT` for a bad timeout; RingBufError
@@ -601,6 +605,11 @@ export class UserRingBuffer {
     }
     const ready = this.hasData();
     if (ready || timeoutMs === 0) return ready;
+    // A drainer that has caught up usually finds its producer in the middle of a record (BUSY at
+    // consumer_pos, committed some 100 ns later): look again for a few microseconds before paying
+    // for a sleep (and the producer for a notify). Bounded by the clock and by the timeout.
+    const until = monotonicMs() + Math.min(WAIT_RECHECK_MS, timeoutMs === -1 ? WAIT_RECHECK_MS : timeoutMs);
+    while (monotonicMs() < until) if (this.hasData()) return true;
     const i32 = this.i32;
     // Store SLEEPING, then re-check: pairs with wakeDrainer()'s header exchange + wake word load.
     announceSleep(i32);
