@@ -192,6 +192,7 @@ export class UserRingBuffer {
     // No snapshot yet: a cache "loaded" half the position space away makes the first reserve load
     // consumer_pos and check it against producer_pos (a cache seeded here would skip that check).
     this.consCache = 0;
+    // Observes producer_pos only to place that fake snapshot far from it; any value there works.
     this.consCacheProd = (Atomics.load(i32, USER_PROD_POS_INDEX) + 0x80000000) | 0;
   }
 
