@@ -232,7 +232,7 @@ test.serial('a target that throws: an error on the main thread\'s transport, and
   const elapsed = Date.now() - started;
   t.true(elapsed < 3000, `10000 lines into a dead transport took ${elapsed} ms`);
   t.is(tr.stats().thread.dropped, 5000);
-  t.is(lines(file)[0]!.includes('"fine"'), true);
+  t.false(lines(file).some((l) => l.includes('boom')), 'the refused line is not in the file');
 });
 
 test.serial('bad input gets typed errors', (t) => {
