@@ -20,6 +20,7 @@ const expected: Record<string, RegExp> = {
   'backoff.mjs': /^back-off {5}: 100000 records delivered, \d+ retries \(\d+\.\d per 1000 records\), 0 given up/m,
   'event-producer.mjs': /^wrote 3 events into a 72-byte payload, padded with spaces$/m,
   'event-handler.mjs': /^handler counted [1-9]\d* events from 2 producers \(buy \d+, click \d+, view \d+\), 0 bad, 0 out of order\nringbuf load: OK; thresholds errors==0 pass, lost==0 pass$/m,
+  'pino-workers.mjs': /^3 workers and the main thread logged 15002 lines through 1 log thread: 0 out of order, 0 missing, 0 dropped$/m,
   'crash-recovery.mjs': /^recoverProducer\(1\): lock recovered false, records discarded 1; the consumer now has 8 records: 100, 101, 102, 200, 201, 202, 203, 204$/m,
   'user-ring.mjs': /^fed 20000 commands in order through a 4096-byte user ring: the worker applied 20000, 0 out of order, total 199990000; its drains woke the blocked main thread \d+ times$/m,
 };

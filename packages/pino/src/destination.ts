@@ -390,21 +390,18 @@ export class RingDestination extends EventEmitter {
 }
 
 /**
- * Milliseconds since the consumer's last heartbeat: the younger of the ring's own consumer
- * heartbeat (`RingBuffer.consumerHeartbeatAgeMs()`, when this version of @ringbuf/core has it) and
- * the transport's (stamped by the consumer thread's timer), so a consumer waiting on a slow target
- * still counts as alive. -1 before the first stamp.
+ * Milliseconds since the consumer's last heartbeat: the younger of the ring's own consumer heartbeat
+ * (`RingBuffer.consumerHeartbeatAgeMs()`, stamped by the Consumer while it polls) and the
+ * transport's (stamped by the consumer thread's timer, so a consumer waiting on a slow target's
+ * 'drain' still counts as alive). -1 before the first stamp.
  */
 export function heartbeatAgeMs(ctl: Int32Array, ring: RingBuffer): number {
   // Observes the consumer thread's heartbeat store.
   const stamp = Atomics.load(ctl, HEARTBEAT_INDEX);
-  let age = stamp === 0 ? -1 : ((monotonicMs() | 0) - stamp) | 0;
-  const ringAge = (ring as { consumerHeartbeatAgeMs?: () => number }).consumerHeartbeatAgeMs;
-  if (typeof ringAge === 'function') {
-    const other = ringAge.call(ring);
-    if (other >= 0 && (age < 0 || other < age)) age = other;
-  }
-  return age;
+  const own = stamp === 0 ? -1 : ((monotonicMs() | 0) - stamp) | 0;
+  const other = ring.consumerHeartbeatAgeMs();
+  if (other < 0) return own;
+  return own < 0 ? other : Math.min(own, other);
 }
 
 /** Rejects a share that is not one (a typed error: a worker may post anything). */

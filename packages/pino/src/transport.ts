@@ -4,7 +4,7 @@
  * also ends the transport (on end(), or flushing at process exit, as pino's own transports do).
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { RingBuffer, RingBufError, isValidRingSize, monotonicMs, rescueSleeper } from '@ringbuf/core';
+import { HEARTBEAT_STALL_MS, RingBuffer, RingBufError, isValidRingSize, monotonicMs, rescueSleeper } from '@ringbuf/core';
 import { RingDestination, type OnFull, type PinoShare } from './destination.js';
 import { CONTROL_BYTES, STATE_CLOSED, STATE_DEAD, STATE_ENDING, STATE_INDEX, STATE_RUNNING, STATE_STARTING, WAITERS_INDEX, WRITTEN_POS_INDEX } from './layout.js';
 import { getCallers, pinoSymbols, resolveTargets, type PinoTransportOptions } from './targets.js';
@@ -24,7 +24,7 @@ export interface TransportOptions extends PinoTransportOptions {
   blockMs?: number;
   /** The longest flushSync(), and the flush at process exit, wait for the consumer thread (ms). @default 10000 */
   flushMs?: number;
-  /** The consumer thread counts as dead when its heartbeat is older than this (ms). @default 2000 */
+  /** The consumer thread counts as gone when its heartbeats are older than this (ms). @default HEARTBEAT_STALL_MS (2000) */
   deadAfterMs?: number;
   /** Lines longer than this many UTF-8 bytes go in pieces the consumer joins. @default a quarter of ringSize, less 16 */
   partBytes?: number;
@@ -163,7 +163,7 @@ export function transport(options: TransportOptions): TransportStream {
   // Called here, directly: pino's getCallers() skips itself and its caller (this function).
   const callers = getCallers();
   if (options === null || typeof options !== 'object') throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'transport() needs an options object');
-  const { ringSize = DEFAULT_RING_SIZE, onFull = 'block', blockMs = 1000, flushMs = 10_000, deadAfterMs = 2000, worker = {} } = options;
+  const { ringSize = DEFAULT_RING_SIZE, onFull = 'block', blockMs = 1000, flushMs = 10_000, deadAfterMs = HEARTBEAT_STALL_MS, worker = {} } = options;
   if (!isValidRingSize(ringSize)) {
     throw new RingBufError('ERR_RINGBUF_SIZE', `ringSize must be a power of two, a multiple of 4096, at most 2^30; got ${String(ringSize)}`);
   }
