@@ -11,6 +11,28 @@ export class UsageError extends Error {
 }
 
 /**
+ * A user module given on the command line (`--handler`, `--producer`) that cannot be used: it fails to
+ * import, exports no function to call, or its init() throws. The command prints the message as one
+ * line and exits 2, before any report.
+ */
+export class UserModuleError extends Error {
+  readonly code = 'ERR_RINGBUF_USER_MODULE';
+  /**
+   * @param option the option that named the module, e.g. '--handler'
+   * @param file the module's path as the user should recognise it
+   * @param reason what failed, e.g. "init() threw Error: no config"
+   */
+  constructor(
+    readonly option: string,
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${option} ${file}: ${reason}`);
+    this.name = 'UserModuleError';
+  }
+}
+
+/**
  * Parses an integer option within [min, max], or returns `fallback` when absent.
  * @throws UsageError naming the option and the accepted values.
  */

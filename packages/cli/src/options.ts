@@ -3,8 +3,8 @@
  * value or throws a {@link UsageError} whose one-line message names the option and what it accepts
  * (the dispatcher prints it and exits 2). Thread: main (the CLI's), called once per option.
  */
-import { existsSync, statSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { dirname, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isValidRingSize, maxPayloadOf } from '@ringbuf/core';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
@@ -221,4 +221,33 @@ export function moduleFile(name: string, raw: string): string {
   }
   if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`${name}: '${raw}' is not a file (resolved to ${path})`);
   return pathToFileURL(path).href;
+}
+
+/** A module's file URL as reports name it: its path, relative to the working directory when inside it. */
+export function modulePath(url: string): string {
+  const path = fileURLToPath(url);
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
+}
+
+/**
+ * `--out <dir>`: checked before the run, so that a run is never wasted on a directory that cannot be
+ * written. The directory must be writable if it exists; if not, its nearest existing ancestor must
+ * be a writable directory (the run creates the rest). Returns `raw` unchanged.
+ * @throws UsageError naming the option, the path and why it cannot be written.
+ */
+export function outDirectory(name: string, raw: string): string {
+  if (raw.trim() === '') throw new UsageError(`${name}: '' is not a directory path`);
+  let path = resolvePath(raw);
+  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
+  const where = path === resolvePath(raw) ? '' : ` (its ancestor ${path})`;
+  let kind: string;
+  try {
+    kind = statSync(path).isDirectory() ? 'dir' : 'file';
+    if (kind === 'dir') accessSync(path, fsConstants.W_OK | fsConstants.X_OK);
+  } catch (e) {
+    throw new UsageError(`${name}: '${raw}' cannot be written${where}: ${(e as Error).message}`);
+  }
+  if (kind !== 'dir') throw new UsageError(`${name}: '${raw}' cannot be a directory: ${path} is not a directory`);
+  return raw;
 }

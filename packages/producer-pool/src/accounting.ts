@@ -25,6 +25,7 @@ import {
   STATE_DEAD,
   STATE_FINISHED,
   STATE_INDEX,
+  STATE_SETUP_FAILED,
   STATE_STARTING,
 } from './stats-layout.js';
 
@@ -71,8 +72,12 @@ export interface ProducerReport {
 export interface DeathReport {
   producerId: number;
   slot: number;
-  /** 'injected' by fault injection, or 'crashed' on its own. */
-  cause: 'injected' | 'crashed';
+  /**
+   * 'injected' by fault injection, 'crashed' on its own (a bug, or a producer module that threw),
+   * 'watchdog' terminated by `ProducerPool.terminateProducer` (a producer stuck in its record
+   * in hand: `error` says why).
+   */
+  cause: 'injected' | 'crashed' | 'watchdog';
   method: DeathMethod | 'unknown';
   point: DiePointName | 'unknown';
   error: string;
@@ -121,7 +126,8 @@ export interface RateTarget {
 function stateName(word: number): ProducerReport['state'] {
   if (word === STATE_DEAD) return 'dead';
   if (word === STATE_FINISHED) return 'finished';
-  return word === STATE_STARTING ? 'starting' : 'running';
+  // SETUP_FAILED: it never ran a record (its death is being handled).
+  return word === STATE_STARTING || word === STATE_SETUP_FAILED ? 'starting' : 'running';
 }
 
 /** One incarnation's report: a momentary snapshot while it runs, exact once it is done. */

@@ -16,7 +16,12 @@ export type PoolErrorCode =
    * An argument of a helper (`fillerByte`, `writeFiller`, `checkFiller`, `new Prng`) is of the
    * wrong type or out of range: for the filler, a range `[offset, offset + size)` not inside `data`.
    */
-  | 'ERR_POOL_ARGUMENT';
+  | 'ERR_POOL_ARGUMENT'
+  /**
+   * The scenario's producer module could not be used: its import or `init()` failed, or it exports
+   * no `write` function. `run()` rejects with it after stopping every producer.
+   */
+  | 'ERR_POOL_PRODUCER_MODULE';
 
 /** A refused call of this package: nothing was started and no shared memory was written. */
 export class PoolError extends Error {
@@ -26,6 +31,21 @@ export class PoolError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * `run()` ended because the scenario's producer module failed to load or initialise in a producer:
+ * `module` is its URL, `reason` what failed (e.g. "init() threw Error: no config"). Nothing was
+ * left reserved: the producer died before its first record.
+ */
+export class ProducerModuleError extends PoolError {
+  override readonly name: string = 'ProducerModuleError';
+  constructor(
+    readonly module: string,
+    readonly reason: string,
+  ) {
+    super('ERR_POOL_PRODUCER_MODULE', `producer module ${module}: ${reason}`);
   }
 }
 

@@ -54,6 +54,8 @@ export class Incarnation {
   settled = false;
   /** Set when the kill scheduler chose this producer. */
   kill: KillRequest | undefined = undefined;
+  /** Set when a watchdog terminated this producer (`ProducerPool.terminateProducer`): why. */
+  watchdog: string | undefined = undefined;
 
   constructor(
     readonly producerId: number,

@@ -3,6 +3,7 @@ export type { RunOptions } from './pool.js';
 export type { ProducerReport, DeathReport, PoolTotals, PoolResult } from './accounting.js';
 export type { InHandOutcome } from './incarnation.js';
 export { PoolError, RECOVERY_PRODUCER_ID } from './options.js';
+export { ProducerModuleError } from './errors.js';
 export type {
   PoolErrorCode,
   PayloadSize,

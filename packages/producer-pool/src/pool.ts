@@ -23,13 +23,32 @@ import { threadLogger, type LogLevel } from '@ringbuf/instrument/log';
 import { producerReport, rateOf, totalsOf, type DeathReport, type PoolResult, type ProducerReport, type RateTarget } from './accounting.js';
 import { KillScheduler } from './faults.js';
 import { Incarnation } from './incarnation.js';
+import { ProducerModuleError } from './errors.js';
 import { PoolError, checkRunOptions, fillPoolOptions, type FilledPoolOptions, type ProducerPoolOptions } from './options.js';
 import type { ProducerOutcome, ProducerTask } from './producer-task.js';
 import { deriveSeed } from './prng.js';
 import { recover } from './recovery.js';
-import { FIRST_TOKEN, POOL_CONTROL_BYTES, START_US_F64, STOP_INDEX, STOP_SLEEPERS_INDEX, TOKEN_INDEX, TOKEN_WAITERS_INDEX } from './stats-layout.js';
+import {
+  FIRST_TOKEN,
+  POOL_CONTROL_BYTES,
+  START_US_F64,
+  STATE_INDEX,
+  STATE_SETUP_FAILED,
+  STOP_INDEX,
+  STOP_SLEEPERS_INDEX,
+  THREAD_ID_INDEX,
+  TOKEN_INDEX,
+  TOKEN_WAITERS_INDEX,
+} from './stats-layout.js';
 
 export type { ProducerReport, DeathReport, PoolTotals, PoolResult } from './accounting.js';
+
+/**
+ * A slot whose producers die this many times in a row without committing a record is not refilled:
+ * a producer module whose write() always throws would otherwise be replaced thousands of times a
+ * second, each death logged.
+ */
+export const MAX_STARTUP_DEATHS = 3;
 
 /** Options of one run. */
 export interface RunOptions {
@@ -44,6 +63,8 @@ interface Slot {
   endAtUs: number;
   /** Records attempted by this slot's finished or dead incarnations. */
   attemptedBefore: number;
+  /** Deaths in a row of this slot's producers that had committed nothing (see MAX_STARTUP_DEATHS). */
+  startupDeaths: number;
   current: Incarnation;
   done: boolean;
 }
@@ -63,6 +84,10 @@ class Run {
   stopping = false;
   aborted = false;
   openSlots = 0;
+  /** The first producer whose module failed to load or initialise: run() rejects with it. */
+  moduleFailure: ProducerModuleError | undefined;
+  /** Crash messages already logged at 'error' (repeats go to 'debug'). */
+  readonly loggedCrashes = new Set<string>();
   constructor(
     readonly piscina: Piscina,
     readonly finish: () => void,
@@ -108,8 +133,11 @@ export class ProducerPool {
 
   /**
    * Runs the scenario on every producer slot until each slot finishes its records or duration, or
-   * the signal aborts. Dead producers are recovered and replaced (new ids) while the run lasts.
+   * the signal aborts. Dead producers are recovered and replaced (new ids) while the run lasts,
+   * except after MAX_STARTUP_DEATHS deaths in a row of a slot's producers that committed nothing.
    * @throws PoolError `ERR_POOL_STATE` when a run is already in progress.
+   * @throws ProducerModuleError (`ERR_POOL_PRODUCER_MODULE`) when the scenario's producer module
+   *   failed to import or initialise in a producer: the run is stopped first.
    */
   async run(options: RunOptions = {}): Promise<PoolResult> {
     if (this.run_ !== undefined) throw new PoolError('ERR_POOL_STATE', 'this pool is already running');
@@ -140,6 +168,7 @@ export class ProducerPool {
       await run.piscina.destroy();
       this.run_ = undefined;
     }
+    if (run.moduleFailure !== undefined) throw run.moduleFailure;
     const result = this.result(run, performance.now() - startedAt);
     this.log.info({ elapsedMs: result.elapsedMs, totals: result.totals, deaths: result.deaths.length }, 'pool run finished');
     if (result.rate !== undefined && !result.rate.met && !result.aborted) {
@@ -178,6 +207,28 @@ export class ProducerPool {
     }
   }
 
+  /**
+   * Terminates the thread of live producer `producerId` (a watchdog's decision: a producer stuck in
+   * its record in hand, e.g. a producer module whose write() never returns). Its death is then
+   * handled as any other (recovery discards its BUSY record: abandoned) and reported with cause
+   * 'watchdog' and `reason` as its error; it is not replaced. Returns false when no live producer
+   * has that id or its thread is unknown. Thread: the pool's.
+   */
+  terminateProducer(producerId: number, reason: string): boolean {
+    const run = this.run_;
+    const inc = run?.slots.find((s) => s.current.producerId === producerId && !s.current.settled)?.current;
+    if (run === undefined || inc === undefined) return false;
+    // Observes the thread id the producer published first thing.
+    const tid = Atomics.load(inc.i32, THREAD_ID_INDEX);
+    const worker = tid === 0 ? undefined : run.piscina.threads.find((w) => w.threadId === tid);
+    if (worker === undefined) return false;
+    inc.watchdog = reason;
+    this.log.warn({ producerId, slot: inc.slot, reason }, 'terminating a stuck producer');
+    // piscina sees the exit and rejects the task: onDeath recovers the ring.
+    void worker.terminate();
+    return true;
+  }
+
   private startPiscina(): Piscina {
     const { producers } = this.opts;
     return new Piscina({
@@ -193,7 +244,7 @@ export class ProducerPool {
     run.openSlots = producers;
     for (let s = 0; s < producers; s++) {
       const inc = this.newIncarnation(run, s);
-      const slot: Slot = { index: s, endAtUs: Infinity, attemptedBefore: 0, current: inc, done: false };
+      const slot: Slot = { index: s, endAtUs: Infinity, attemptedBefore: 0, startupDeaths: 0, current: inc, done: false };
       run.slots.push(slot);
       this.startProducer(run, slot, records);
     }
@@ -267,6 +318,8 @@ export class ProducerPool {
    * replace it.
    */
   private async onDeath(run: Run, slot: Slot, inc: Incarnation, err: unknown): Promise<void> {
+    // Observes SETUP_FAILED, stored by the producer before its task rejected.
+    const setupFailed = Atomics.load(inc.i32, STATE_INDEX) === STATE_SETUP_FAILED;
     inc.markDead();
     this.fixSlotDeadline(slot, inc);
     const handle = pickRing(this.opts.handles, slot.index);
@@ -276,10 +329,10 @@ export class ProducerPool {
     const report: DeathReport = {
       producerId: inc.producerId,
       slot: slot.index,
-      cause: inc.kill !== undefined ? 'injected' : 'crashed',
+      cause: inc.kill !== undefined ? 'injected' : inc.watchdog !== undefined ? 'watchdog' : 'crashed',
       method: inc.kill?.method ?? 'unknown',
       point: inc.kill?.point ?? 'unknown',
-      error: err instanceof Error ? err.message : String(err),
+      error: inc.watchdog ?? (err instanceof Error ? err.message : String(err)),
       lastCommittedSeq: final.lastCommittedSeq,
       lockRecovered,
       recordsDiscarded,
@@ -287,22 +340,49 @@ export class ProducerPool {
       replacedBy: undefined,
     };
     run.deaths.push(report);
-    const level = report.cause === 'injected' ? 'debug' : 'error';
-    if (this.log.isLevelEnabled(level)) this.log[level]({ ...report }, 'producer died and was recovered');
-    // Replace it unless the run is ending, the slot's work is done, or it crashed on its own before
-    // attempting anything (a crash loop would only repeat).
+    // A module that failed to load is reported once, by run()'s rejection.
+    if (!setupFailed) this.logDeath(run, report);
     slot.attemptedBefore += inc.attempted();
-    const remaining = this.opts.scenario.records - slot.attemptedBefore;
-    const timeLeft = slot.endAtUs - clockMicros();
-    const uselessCrash = report.cause === 'crashed' && inc.attempted() === 0;
-    if (run.stopping || remaining <= 0 || timeLeft <= 0 || uselessCrash) {
+    if (setupFailed && this.opts.scenario.producerModule !== undefined) {
+      // Every producer loads the same module: end the run, run() rejects with it.
+      run.moduleFailure ??= new ProducerModuleError(this.opts.scenario.producerModule, report.error);
+      this.stop();
+    }
+    if (!this.replaces(run, slot, report)) {
       this.slotDone(run, slot);
       return;
     }
+    const remaining = this.opts.scenario.records - slot.attemptedBefore;
     slot.current = this.newIncarnation(run, slot.index);
     report.replacedBy = slot.current.producerId;
     this.startProducer(run, slot, remaining);
     this.log.debug({ producerId: slot.current.producerId, replaces: inc.producerId }, 'replacement producer started');
+  }
+
+  /**
+   * Whether a dead producer is replaced: not when the run is ending, the slot's work is done, a
+   * watchdog ended it, or the slot's producers died MAX_STARTUP_DEATHS times in a row without
+   * committing a record (a crash loop would only repeat).
+   */
+  private replaces(run: Run, slot: Slot, report: DeathReport): boolean {
+    slot.startupDeaths = report.cause === 'crashed' && report.lastCommittedSeq < 0 ? slot.startupDeaths + 1 : 0;
+    if (slot.startupDeaths >= MAX_STARTUP_DEATHS) {
+      this.log.warn({ slot: slot.index, deaths: slot.startupDeaths }, 'producer slot not refilled: its producers die before their first record');
+      return false;
+    }
+    const remaining = this.opts.scenario.records - slot.attemptedBefore;
+    const timeLeft = slot.endAtUs - clockMicros();
+    return !run.stopping && remaining > 0 && timeLeft > 0 && report.cause !== 'watchdog';
+  }
+
+  /** Logs a death: injected ones at 'debug', a crash at 'error' the first time its message is seen. */
+  private logDeath(run: Run, report: DeathReport): void {
+    let level: 'debug' | 'warn' | 'error' = report.cause === 'injected' ? 'debug' : report.cause === 'watchdog' ? 'warn' : 'error';
+    if (level === 'error') {
+      if (run.loggedCrashes.has(report.error)) level = 'debug';
+      else run.loggedCrashes.add(report.error);
+    }
+    if (this.log.isLevelEnabled(level)) this.log[level]({ ...report }, 'producer died and was recovered');
   }
 
   /** A duration slot's deadline is its first incarnation's start + duration, shared by replacements. */

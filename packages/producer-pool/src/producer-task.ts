@@ -61,6 +61,7 @@ import {
   STATE_INDEX,
   STATE_PARKED,
   STATE_RUNNING,
+  STATE_SETUP_FAILED,
   STOP_INDEX,
   STOP_SLEEPERS_INDEX,
   TARGET_F64,
@@ -137,9 +138,32 @@ const HOOK_LOCK_SPINS = 1_000_000;
  */
 export default function producerTask(task: ProducerTask): ProducerOutcome | Promise<ProducerOutcome> | Promise<never> {
   const log = threadLogger(task.logLevel as LogLevel);
+  // Publishes the thread id before anything else (a module's init may never return): the main
+  // thread's watchdog and kill scheduler observe it to find this Worker.
+  Atomics.store(new Int32Array(task.stats), THREAD_ID_INDEX, threadId);
   log.info({ producerId: task.producerId, slot: task.slot, threadId }, 'producer started');
-  if (task.scenario.producerModule !== undefined) return loadUserWrite(task).then((write) => runLoop(task, log, write));
+  if (task.scenario.producerModule !== undefined) {
+    return loadUserWrite(task).then(
+      (write) => runLoop(task, log, write),
+      (err: unknown) => setupFailed(task, err),
+    );
+  }
   return runLoop(task, log, undefined);
+}
+
+/**
+ * The producer module could not be used: publish SETUP_FAILED, then reject with what failed (the
+ * pool ends the run with a ProducerModuleError naming it).
+ */
+function setupFailed(task: ProducerTask, err: unknown): never {
+  // Publishes SETUP_FAILED before the task rejects; the pool observes it in its death handling.
+  Atomics.store(new Int32Array(task.stats), STATE_INDEX, STATE_SETUP_FAILED);
+  throw err instanceof Error ? err : new Error(String(err));
+}
+
+/** An error as one line: `Name: message`. */
+function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 /** The user producer module's `write` (see Scenario.producerModule). */
@@ -151,26 +175,43 @@ export const USER_INIT_TIMEOUT_MS = 10_000;
 /**
  * Imports the scenario's producer module (once per thread: the import is cached) and awaits its
  * optional `init(options, { producerId, slot })`, at most USER_INIT_TIMEOUT_MS.
- * @throws Error when the module has no `write` function, or `init` throws or takes too long: the
- *   producer then dies before its first record (the pool reports it as crashed).
+ * @throws Error saying what failed ("import failed: ...", "init() threw ...", no `write`, an init
+ *   that takes too long): the producer then dies before its first record and the pool ends the run
+ *   with a ProducerModuleError.
  */
 async function loadUserWrite(task: ProducerTask): Promise<UserWrite> {
   const spec = task.scenario.producerModule ?? '';
-  const mod = (await import(spec)) as { write?: unknown; default?: unknown; init?: unknown };
+  let mod: { write?: unknown; default?: unknown; init?: unknown };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (err) {
+    throw new Error(`import failed: ${describeError(err)}`);
+  }
   const write = typeof mod.write === 'function' ? mod.write : typeof mod.default === 'function' ? mod.default : undefined;
-  if (write === undefined) throw new Error(`producer module ${spec} exports no 'write' (or default) function`);
+  if (write === undefined) throw new Error("exports no 'write' (or default) function");
   if (typeof mod.init === 'function') {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`producer module ${spec}: init() did not settle within ${USER_INIT_TIMEOUT_MS} ms`)), USER_INIT_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`init() did not settle within ${USER_INIT_TIMEOUT_MS} ms`)), USER_INIT_TIMEOUT_MS);
     });
     try {
-      await Promise.race([(mod.init as (o: unknown, who: { producerId: number; slot: number }) => unknown)(task.scenario.producerOptions, { producerId: task.producerId, slot: task.slot }), late]);
+      await Promise.race([callInit(mod.init as UserInit, task), late]);
     } finally {
       clearTimeout(timer);
     }
   }
   return write as UserWrite;
+}
+
+type UserInit = (o: unknown, who: { producerId: number; slot: number }) => unknown;
+
+/** The module's init(), its throw or rejection named as such. */
+async function callInit(init: UserInit, task: ProducerTask): Promise<void> {
+  try {
+    await init(task.scenario.producerOptions, { producerId: task.producerId, slot: task.slot });
+  } catch (err) {
+    throw new Error(`init() threw ${describeError(err)}`);
+  }
 }
 
 /** Runs the record loop to its end and logs the outcome. */

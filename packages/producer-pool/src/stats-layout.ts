@@ -17,8 +17,10 @@
  *     128 ├──────────────────────────────────────────────────────────────┤ Int32 words, lifecycle
  *         │ STATE            producer: STARTING→RUNNING→FINISHED;        │
  *         │                  PARKED (a test hook waits to be terminated);│
+ *         │                  SETUP_FAILED (its producer module's import  │
+ *         │                  or init() failed: the task rejects next);   │
  *         │                  main: DEAD, only after the thread is gone   │
- *         │ THREAD_ID        producer, at start (main finds the Worker)  │
+ *         │ THREAD_ID        producer, first thing (main finds the Worker)│
  *     256 ├──────────────────────────────────────────────────────────────┤ the record loop's words,
  *         │ LAST_SEQ_PLUS1   producer: Atomics.store after each commit;  │ written by the producer
  *         │                  0 = nothing committed yet                   │ (main, after DEAD, when
@@ -109,6 +111,11 @@ export const STATE_FINISHED = 2;
 export const STATE_PARKED = 3;
 /** Written by the main thread once the producer's thread is known to run none of its code. */
 export const STATE_DEAD = 4;
+/**
+ * The producer module's import or `init()` failed before the first record: the producer stores it
+ * just before its task rejects, and the pool then ends the run (every producer loads the same module).
+ */
+export const STATE_SETUP_FAILED = 5;
 
 // ---- STAGE values: where the record in hand is ----
 /** No record in hand (or its outcome is already counted). */

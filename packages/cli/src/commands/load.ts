@@ -3,18 +3,19 @@
  * and latency histograms on; a progress line a second on stderr, then a table (or one JSON object
  * with `--json`) on stdout. Exit 1 when anything was lost, duplicated or reordered.
  */
-import { fileURLToPath } from 'node:url';
-import { relative } from 'node:path';
-import type { Scenario } from '@ringbuf/producer-pool';
+import type { PayloadSize, Scenario } from '@ringbuf/producer-pool';
+import { HEARTBEAT_STALL_MS } from '@ringbuf/core';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
-import { UsageError, oneOf, parseOptions } from '../cli-errors.js';
+import { UsageError, UserModuleError, oneOf, parseOptions } from '../cli-errors.js';
 import {
   checkFits,
   integer,
   jsonValue,
   logLevel,
   moduleFile,
+  modulePath,
+  outDirectory,
   payloadSize,
   positiveNumber,
   ratio,
@@ -25,6 +26,7 @@ import {
   COMMON_OPTIONS,
 } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, loadFailures, loadJson, renderLoad, type LoadExtras } from '../report/load-report.js';
+import type { RunOutcome } from '../run/engine.js';
 import { evaluateThresholds, parseThreshold } from '../run/thresholds.js';
 import { writeTimeline, type StageSpan } from '../run/timeline.js';
 import { runOnce, describeNotDrained } from '../run/engine.js';
@@ -64,7 +66,9 @@ Options:
   --handler <module>       run your handler module on the consumer: handle(data, offset, size) (or a default
                            export) gets each whole record, the ${INSTRUMENTED_HEADER_BYTES}-byte instrumented header first, your bytes
                            after it; optional init(options) and close() (its result is in the report).
-                           Latency then runs to the handler's return; its throws are counted (exit 1)
+                           Latency then runs to the handler's return; its throws are counted (exit 1).
+                           handle must be synchronous: an async function is refused at start (exit 2),
+                           a returned promise counts as an error
   --handler-options <json> passed to the handler's init()
   --producer <module>      fill each record with your producer module: write(payload, seq, producerId) gets
                            the bytes after the instrumented header, in place (record size - ${INSTRUMENTED_HEADER_BYTES} bytes);
@@ -75,20 +79,31 @@ Options:
   --out <dir>              write timeline.csv, timeline.json (one row a second: records/s, drops/s, backlog,
                            p50/p99 of that second, wakeups, kills), timeline.svg and report.json there
   --drain-timeout <sec>    how long the final drain may take before the consumer is stopped (and, with a
-                           handler that never returns, terminated 1 s later) (default 10)
+                           handler that never returns, terminated 1 s later); also how long a handler's
+                           close() may take (default 10)
+  --stall-after <sec>      report the consumer as stalled when its heartbeat is older than this while
+                           the ring holds unread data (a hint: a dead or stuck consumer) (default 2)
   --seed <n>               seed of every random choice (sizes, discards, kills); printed in the report
   --quiet                  no progress line
   --json                   print exactly one JSON object on stdout instead of the table
   --log-level <level>      ${LOG_LEVELS.join(', ')} (default: RINGBUF_LOG_LEVEL or warn); logs go to stderr
   -h, --help               this text
 
-Ctrl-C (or SIGTERM) stops the producers, drains the consumer and prints the final report with the
-loss count; a second Ctrl-C exits at once (status 130) and says what was not drained.
+The run always ends and reports: a producer that makes no progress for 1 s (or --drain-timeout if
+shorter) after the end of its run or a stop request (a --producer write() that never returns) is
+terminated by the watchdog and named in the report with the record it was stuck on. Ctrl-C (or
+SIGTERM) stops the producers, drains the consumer and prints the final report with the loss count,
+within the same bounds; a second Ctrl-C exits at once (status 130) and says what was not drained.
 Exit status: 0 all delivered once and in order (and every threshold held), 1 something lost,
-duplicated, reordered or left undelivered, a handler error, a failed threshold; 2 bad options.
+duplicated, reordered or left undelivered, a handler error, a stuck or crashed producer, a failed
+threshold, --out files not written; 2 bad options, or a --handler / --producer module that fails to
+import or init() (or an async handle()).
 `;
 
 const MODES = ['reserve', 'output'] as const;
+
+/** Exit status for bad options and unusable user modules (what the dispatcher returns for a UsageError). */
+const EXIT_USAGE = 2;
 
 /**
  * Runs the command. Returns the exit code. Thread: main.
@@ -115,6 +130,7 @@ export async function run(argv: string[]): Promise<number> {
     threshold: { type: 'string', multiple: true },
     out: { type: 'string' },
     'drain-timeout': { type: 'string' },
+    'stall-after': { type: 'string' },
     ...COMMON_OPTIONS,
   });
   if (values.help) {
@@ -148,9 +164,10 @@ export async function run(argv: string[]): Promise<number> {
   const producerOptions = jsonValue('--producer-options', values['producer-options']);
   if (producer === undefined && values['producer-options'] !== undefined) throw new UsageError('--producer-options: needs --producer <module>');
   const thresholds = (values.threshold ?? []).map(parseThreshold);
-  const outDir = values.out;
-  if (outDir !== undefined && outDir.trim() === '') throw new UsageError("--out: '' is not a directory path");
+  // Checked now: a run is never wasted on a directory that cannot be written.
+  const outDir = values.out === undefined ? undefined : outDirectory('--out', values.out);
   const drainTimeoutSec = positiveNumber('--drain-timeout', values['drain-timeout'], 10, 3600);
+  const stallAfterSec = positiveNumber('--stall-after', values['stall-after'], HEARTBEAT_STALL_MS / 1000, 3600);
   threadLogger(level);
   const log = childLogger({ component: 'cli', command: 'load' });
 
@@ -165,31 +182,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(stageList === undefined ? {} : { stages: stageList.map((st) => ({ durationMs: st.durationSec * 1000, target: st.targetRate })) }),
     ...(producer === undefined ? {} : { producerModule: producer, producerOptions }),
   };
-  /** A module as the report names it: relative to the working directory when inside it. */
-  const shortName = (url: string): string => {
-    const path = fileURLToPath(url);
-    const rel = relative(process.cwd(), path);
-    return rel === '' || rel.startsWith('..') ? path : rel;
-  };
-  const shown: Record<string, string> = {
-    producers: String(producers),
-    ...(durationSec === undefined ? {} : { duration: `${durationSec} s` }),
-    ...(records === undefined ? {} : { records: `${records} per producer` }),
-    size: typeof size === 'number' ? `${size} B` : 'min' in size ? `${size.min}-${size.max} B` : 'weighted',
-    ring: `${ring} B`,
-    mode,
-    wakeup: wakeupName(wake),
-    ...(stageList !== undefined
-      ? { stages: values.stages ?? '' }
-      : ratePerProducer === undefined
-        ? { loop: 'closed' }
-        : { rate: `${ratePerProducer}/s per producer` }),
-    ...(handler === undefined ? {} : { handler: shortName(handler) }),
-    ...(producer === undefined ? {} : { producer: shortName(producer) }),
-    ...(discardRatio > 0 ? { discard: String(discardRatio) } : {}),
-    ...(values.overwrite ? { overwrite: 'on' } : {}),
-    ...(killEveryMs === undefined ? {} : { 'kill every': `${killEveryMs} ms` }),
-  };
+  const shown = shownOptions({ producers, durationSec, records, size, ring, mode, wake, stages: values.stages, ratePerProducer, handler, producer, discardRatio, overwrite: values.overwrite === true, killEveryMs });
   const progress = new ProgressLine(process.stderr, !values.quiet);
   const signal = interrupts.begin({ stopping: 'stopping the producers and draining the consumer', notDrained: describeNotDrained, say: (line) => progress.message(line) });
   log.info({ options: shown, seed }, 'load starting');
@@ -205,6 +198,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(handler === undefined ? {} : { handler: { module: handler, options: handlerOptions } }),
       ...(stageList === undefined ? {} : { stages: stageList }),
       drainTimeoutMs: drainTimeoutSec * 1000,
+      stallAfterMs: stallAfterSec * 1000,
       seed,
       logLevel: level,
       log,
@@ -231,33 +225,14 @@ export async function run(argv: string[]): Promise<number> {
       thresholds: thresholds.map((t) => t.expr),
       out: outDir ?? null,
       drainTimeoutSec,
+      stallAfterSec,
     };
     const extras: LoadExtras = {
-      ...(handler === undefined ? {} : { handler: shortName(handler) }),
-      ...(producer === undefined ? {} : { producer: shortName(producer) }),
-      thresholds: evaluateThresholds(thresholds, {
-        latencyUs: outcome.latencyUs,
-        throughputPerSec: outcome.throughput.recordsPerSec,
-        attempted: outcome.records.attempted,
-        dropped: outcome.records.dropped,
-        lost: outcome.lost,
-        duplicates: outcome.duplicates,
-        orderViolations: outcome.orderViolations,
-        malformed: outcome.malformed,
-        handlerErrors: outcome.handlerErrors,
-        crashed: outcome.crashed,
-        leftBehind: outcome.leftBehind,
-        maxBacklogBytes: outcome.consumer.maxBacklogBytes,
-      }),
+      ...(handler === undefined ? {} : { handler: modulePath(handler) }),
+      ...(producer === undefined ? {} : { producer: modulePath(producer) }),
+      thresholds: evaluateThresholds(thresholds, thresholdFigures(outcome)),
     };
-    if (outDir !== undefined) {
-      const names = ['timeline.csv', 'timeline.json', 'timeline.svg', 'report.json'];
-      extras.files = names.map((n) => `${outDir.replace(/\/+$/, '')}/${n}`);
-      let at = 0;
-      const spans: StageSpan[] = (stageList ?? []).map((st) => ({ startSec: at, endSec: (at += st.durationSec), targetRate: st.targetRate }));
-      const title = `ringbuf load — ${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}`;
-      extras.files = await writeTimeline(outDir, outcome.timeline, spans, title.length > 110 ? `${title.slice(0, 109)}…` : title, loadJson(outcome, options, extras));
-    }
+    if (outDir !== undefined) await writeOut(outDir, outcome, stageList, shown, extras, (x) => loadJson(outcome, options, x));
     if (values.json) process.stdout.write(JSON.stringify(loadJson(outcome, options, extras)) + '\n');
     else process.stdout.write(renderLoad(outcome, shown, values.overwrite === true, extras));
     const failures = loadFailures(outcome, extras);
@@ -265,10 +240,100 @@ export async function run(argv: string[]): Promise<number> {
     return failures.length === 0 ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
     progress.end();
+    if (err instanceof UserModuleError) {
+      // One line, no stack: the user's module is named, with what failed.
+      process.stderr.write(`ringbuf load: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
     log.error({ err }, 'load run failed');
     process.stderr.write(`ringbuf load: ${(err as Error).message}\n`);
     return EXIT_FAILED;
   } finally {
     interrupts.end();
+  }
+}
+
+/** What the options line of the report shows. */
+interface Shown {
+  producers: number;
+  durationSec: number | undefined;
+  records: number | undefined;
+  size: PayloadSize;
+  ring: number;
+  mode: string;
+  wake: Parameters<typeof wakeupName>[0];
+  stages: string | undefined;
+  ratePerProducer: number | undefined;
+  handler: string | undefined;
+  producer: string | undefined;
+  discardRatio: number;
+  overwrite: boolean;
+  killEveryMs: number | undefined;
+}
+
+/** The options as the report's first line (and the SVG title) show them. */
+function shownOptions(o: Shown): Record<string, string> {
+  return {
+    producers: String(o.producers),
+    ...(o.durationSec === undefined ? {} : { duration: `${o.durationSec} s` }),
+    ...(o.records === undefined ? {} : { records: `${o.records} per producer` }),
+    size: typeof o.size === 'number' ? `${o.size} B` : 'min' in o.size ? `${o.size.min}-${o.size.max} B` : 'weighted',
+    ring: `${o.ring} B`,
+    mode: o.mode,
+    wakeup: wakeupName(o.wake),
+    ...(o.stages !== undefined
+      ? { stages: o.stages }
+      : o.ratePerProducer === undefined
+        ? { loop: 'closed' }
+        : { rate: `${o.ratePerProducer}/s per producer` }),
+    ...(o.handler === undefined ? {} : { handler: modulePath(o.handler) }),
+    ...(o.producer === undefined ? {} : { producer: modulePath(o.producer) }),
+    ...(o.discardRatio > 0 ? { discard: String(o.discardRatio) } : {}),
+    ...(o.overwrite ? { overwrite: 'on' } : {}),
+    ...(o.killEveryMs === undefined ? {} : { 'kill every': `${o.killEveryMs} ms` }),
+  };
+}
+
+/** The final figures --threshold checks. */
+function thresholdFigures(outcome: RunOutcome): Parameters<typeof evaluateThresholds>[1] {
+  return {
+    latencyUs: outcome.latencyUs,
+    throughputPerSec: outcome.throughput.recordsPerSec,
+    attempted: outcome.records.attempted,
+    dropped: outcome.records.dropped,
+    lost: outcome.lost,
+    duplicates: outcome.duplicates,
+    orderViolations: outcome.orderViolations,
+    malformed: outcome.malformed,
+    handlerErrors: outcome.handlerErrors,
+    crashed: outcome.crashed,
+    leftBehind: outcome.leftBehind,
+    maxBacklogBytes: outcome.consumer.maxBacklogBytes,
+  };
+}
+
+/**
+ * --out: the timeline files and report.json. Sets `extras.files` to what was written; when writing
+ * fails (the directory was checked before the run, but may have changed since), sets
+ * `extras.outError` instead: the report is printed anyway and the run fails.
+ */
+async function writeOut(
+  outDir: string,
+  outcome: RunOutcome,
+  stageList: readonly { durationSec: number; targetRate: number }[] | undefined,
+  shown: Record<string, string>,
+  extras: LoadExtras,
+  json: (x: LoadExtras) => unknown,
+): Promise<void> {
+  const names = ['timeline.csv', 'timeline.json', 'timeline.svg', 'report.json'];
+  extras.files = names.map((n) => `${outDir.replace(/\/+$/, '')}/${n}`);
+  let at = 0;
+  const spans: StageSpan[] = (stageList ?? []).map((st) => ({ startSec: at, endSec: (at += st.durationSec), targetRate: st.targetRate }));
+  const title = `ringbuf load — ${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+  try {
+    extras.files = await writeTimeline(outDir, outcome.timeline, spans, title.length > 110 ? `${title.slice(0, 109)}…` : title, json(extras));
+  } catch (err) {
+    extras.files = [];
+    extras.outError = `${outDir}: ${(err as Error).message}`;
   }
 }

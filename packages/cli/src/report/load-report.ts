@@ -7,6 +7,7 @@ import type { Violation } from '@ringbuf/consumer';
 import { causalKind } from '@ringbuf/instrument';
 import { clean } from '../run/accounting.js';
 import type { RunOutcome } from '../run/engine.js';
+import { describeStall } from '../run/consumer-stall.js';
 import type { ThresholdResult } from '../run/thresholds.js';
 
 /** Exit statuses of the commands (EXIT_INTERRUPTED, 130, is in run/signals.ts). */
@@ -19,7 +20,7 @@ export const EXIT_FAILED = 1;
  * every death recovered.
  */
 export function runPassed(r: RunOutcome): boolean {
-  return clean(r) && r.leftBehind === 0 && r.recovered === r.killed + r.crashed;
+  return clean(r) && r.leftBehind === 0 && r.recovered === r.killed + r.crashed + r.stuck;
 }
 
 /** What `load` adds to a run for its verdict and report. */
@@ -32,6 +33,8 @@ export interface LoadExtras {
   thresholds: ThresholdResult[];
   /** --out: the files written. */
   files?: string[];
+  /** --out: why the files could not be written (the report is printed anyway). */
+  outError?: string;
 }
 
 function figure(value: number, unit: string): string {
@@ -59,7 +62,8 @@ export function loadFailures(r: RunOutcome, x: LoadExtras): string[] {
   if (r.orderViolations > 0) out.push(`${r.orderViolations} records arrived out of order`);
   if (r.malformed > 0) out.push(`${r.malformed} records were malformed (short, torn, or from an unknown producer)`);
   if (r.drain.reason === 'terminated') {
-    out.push(`the consumer did not stop within the drain deadline and was terminated (a handler that never returns?); ${r.records.consumed} records had been delivered`);
+    const stall = r.consumerStall === undefined ? '' : ` (${describeStall(r.consumerStall.maxAgeMs)})`;
+    out.push(`the consumer did not stop within the drain deadline and was terminated (a handler that never returns?)${stall}; ${r.records.consumed} records had been delivered`);
   } else if (r.drain.reason === 'handler-stop') {
     out.push('the handler returned a negative number: the consumer stopped early');
   }
@@ -68,9 +72,14 @@ export function loadFailures(r: RunOutcome, x: LoadExtras): string[] {
     const e = r.firstHandlerError;
     out.push(`the handler threw ${r.handlerErrors} times${e === undefined ? '' : ` (first: ${e.name}: ${e.message}, on the record at position ${e.position} of ring ${e.ring})`}`);
   }
-  if (r.handlerClose?.userCloseError !== undefined) out.push(`the handler's close() threw: ${r.handlerClose.userCloseError}`);
+  const closed = r.handlerClose;
+  if (closed?.userCloseError !== undefined) out.push(`the handler's close() failed: ${closed.userCloseError}`);
+  const dropped = closed?.unhandledRejections;
+  if (dropped !== undefined) out.push(`the handler left ${dropped.count} promise rejections unhandled (first: ${dropped.first})`);
   if (r.crashed > 0) out.push(`${r.crashed} producers died on their own${x.producer === undefined ? '' : ' (the producer module threw?)'}${r.firstCrash === undefined ? '' : `; first: ${r.firstCrash}`}`);
-  if (r.recovered !== r.killed + r.crashed) out.push(`${r.killed + r.crashed - r.recovered} producer deaths were not recovered`);
+  for (const s of r.stuckProducers) out.push(`the watchdog terminated ${s}; its reservation was discarded by recovery (abandoned)`);
+  if (r.recovered !== r.killed + r.crashed + r.stuck) out.push(`${r.killed + r.crashed + r.stuck - r.recovered} producer deaths were not recovered`);
+  if (x.outError !== undefined) out.push(`the --out files were not written: ${x.outError}`);
   for (const t of x.thresholds) if (!t.ok) out.push(`threshold '${t.expr}' failed: the value is ${figure(t.value, t.unit)}`);
   return out;
 }
@@ -104,6 +113,12 @@ export function describeViolation(v: Violation, producers: number): string {
   }
 }
 
+/** The handler's close() as the table shows it. */
+function describeClose(c: RunOutcome['handlerClose']): string {
+  if (c === undefined) return '(not reached)';
+  return c.userCloseError ?? c.userCloseNote ?? JSON.stringify(c.userClose ?? null);
+}
+
 /** The `load` report as a table. */
 export function renderLoad(r: RunOutcome, options: Record<string, string>, overwrite: boolean, x: LoadExtras = { thresholds: [] }): string {
   const failures = loadFailures(r, x);
@@ -132,17 +147,19 @@ export function renderLoad(r: RunOutcome, options: Record<string, string>, overw
       : [
           ['handler', x.handler],
           ['handler errors', String(r.handlerErrors)],
-          ['handler close()', r.handlerClose === undefined ? '(not reached)' : r.handlerClose.userCloseError ?? JSON.stringify(r.handlerClose.userClose ?? null)],
+          ['handler close()', describeClose(r.handlerClose)],
         ]),
     ...(x.producer === undefined ? [] : [['producer', x.producer]]),
     [`latency p50 / p90${closedLoop ? ' (queueing)' : ''}`, `${micros(r.latencyUs.p50)} / ${micros(r.latencyUs.p90)}`],
     [`latency p99 / p99.9${closedLoop ? ' (queueing)' : ''}`, `${micros(r.latencyUs.p99)} / ${micros(r.latencyUs.p999)}`],
     [`latency max${closedLoop ? ' (queueing)' : ''}`, micros(r.latencyUs.max)],
     ['consumer sleeps / wakeups', `${r.consumer.sleeps} / ${r.consumer.wakeups}`],
-    ['killed / recovered', `${r.killed} / ${r.recovered}${r.crashed > 0 ? ` (${r.crashed} crashed on their own)` : ''}`],
+    ['killed / recovered', `${r.killed} / ${r.recovered}${r.crashed > 0 ? ` (${r.crashed} crashed on their own)` : ''}${r.stuck > 0 ? ` (${r.stuck} stuck, ended by the watchdog)` : ''}`],
     ['drain', `${r.drain.reason}, ${r.drain.leftBehind} left behind`],
     ['largest backlog', bytes(r.consumer.maxBacklogBytes)],
   );
+  const st = r.consumerStall;
+  if (st !== undefined) rows.push(['consumer heartbeat', `${describeStall(st.maxAgeMs)} (from ${st.firstAtSec.toFixed(1)} s, ${bytes(st.backlogBytes)} unread)`]);
   if (x.handler !== undefined) rows.push(['latency measured', r.latencySource === 'handler-return' ? "to the handler's return" : 'estimate (live buckets, within 12.5 %)']);
   if (r.rate !== undefined) rows.push(['open-loop rate', `${rate(r.rate.slowestAchieved)} per producer (target ${rate(r.rate.targetPerProducer)}${r.rate.met ? ', met' : ', NOT met'})`]);
   const lines = [`ringbuf load — ${opt}, seed ${r.seed}`, '', textTable(['', 'value'], rows), ''];
@@ -205,12 +222,17 @@ export function loadJson(r: RunOutcome, options: Record<string, unknown>, x: Loa
             firstError: r.firstHandlerError ?? null,
             close: r.handlerClose === undefined ? null : (r.handlerClose.userClose ?? null),
             closeError: r.handlerClose?.userCloseError ?? null,
+            closeNote: r.handlerClose?.userCloseNote ?? null,
+            unhandledRejections: r.handlerClose?.unhandledRejections ?? null,
           },
     producer: x.producer === undefined ? null : { module: x.producer, crashed: r.crashed, firstCrash: r.firstCrash ?? null },
+    stuckProducers: r.stuckProducers,
+    consumerStall: r.consumerStall ?? null,
     latencySource: r.latencySource,
     stages: r.stages,
     thresholds: x.thresholds,
     files: x.files ?? [],
+    outError: x.outError ?? null,
     seed: r.seed,
     options,
     examples: r.examples,

@@ -70,6 +70,8 @@ export interface Accounting {
   killed: number;
   /** Producers that died on their own (a bug, or an exception in a producer). */
   crashed: number;
+  /** Producers the watchdog terminated, stuck in their record in hand (watchdog.ts). */
+  stuck: number;
   /** Deaths whose recovery completed (lock freed if held, BUSY records discarded). */
   recovered: number;
   /** The verifier's first examples (delivery order). */
@@ -142,7 +144,8 @@ export function account(
     // A terminated consumer's rings have no counts (NaN): its last published stats then.
     consumedBytes: runtime.rings.every((r) => Number.isFinite(r.bytes)) ? runtime.rings.reduce((s, r) => s + r.bytes, 0) : runtime.stats.bytes,
     killed,
-    crashed: deaths.length - killed,
+    crashed: deaths.filter((d) => d.cause === 'crashed').length,
+    stuck: deaths.filter((d) => d.cause === 'watchdog').length,
     recovered: deaths.filter(recoveredDeath).length,
     examples: verifier?.examples ?? [],
   };

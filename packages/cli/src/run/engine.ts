@@ -11,18 +11,21 @@
  * here runs per record: the record paths are the producers', the consumer worker's and the handler's.
  * Thread: main.
  */
-import { RingBuffer, WakeGroup, BPF_RB_AVAIL_DATA, wakeConsumer } from '@ringbuf/core';
-import { ConsumerRuntime, countLeftBehind, type LatencySummary, type RuntimeReport, type WaitPolicy } from '@ringbuf/consumer';
-import { ProducerPool, type PoolResult, type Scenario } from '@ringbuf/producer-pool';
+import { RingBuffer, WakeGroup, BPF_RB_AVAIL_DATA, HEARTBEAT_STALL_MS, wakeConsumer } from '@ringbuf/core';
+import { ConsumerRuntime, RuntimeError, countLeftBehind, type LatencySummary, type RuntimeReport, type WaitPolicy } from '@ringbuf/consumer';
+import { ProducerModuleError, ProducerPool, type PoolResult, type Scenario } from '@ringbuf/producer-pool';
 import { bytes, micros, rate } from '@ringbuf/bench';
 import type { LogLevel, Logger } from '@ringbuf/instrument/log';
 import { account, type Accounting } from './accounting.js';
 import { LiveWindow, liveSamples, newLiveBlock, livePercentileUs } from './live-latency.js';
-import type { LiveHandlerClose, LiveHandlerOptions } from './live-handler.js';
+import { USER_MODULE_ERROR, type LiveHandlerClose, type LiveHandlerOptions } from './live-handler.js';
 import type { ProgressLine } from './progress.js';
 import { StageMonitor, type StageResult } from './stage-monitor.js';
 import type { TimelineRow } from './timeline.js';
-import type { StageSpec } from '../options.js';
+import { modulePath, type StageSpec } from '../options.js';
+import { UserModuleError } from '../cli-errors.js';
+import { ProducerWatchdog, STUCK_AFTER_MS } from './watchdog.js';
+import { StallWatch, describeStall, type ConsumerStall } from './consumer-stall.js';
 
 /** What one run does. */
 export interface RunConfig {
@@ -54,6 +57,8 @@ export interface RunConfig {
   signal?: AbortSignal;
   /** How long the final drain may take. @default 10000 */
   drainTimeoutMs?: number;
+  /** A consumer heartbeat older than this (ms) while data waits is reported as a stall. @default HEARTBEAT_STALL_MS */
+  stallAfterMs?: number;
   /** Live p99: sample one record in this many. @default 8 */
   sampleEvery?: number;
   /** Violation examples to keep. @default 16 */
@@ -119,6 +124,10 @@ export interface RunOutcome extends Accounting {
   latencySource: 'runtime' | 'handler-return' | 'live-estimate';
   /** Producer deaths not injected: the first one's error (e.g. a producer module that threw). */
   firstCrash: string | undefined;
+  /** Producers the watchdog terminated: who, and the record each was stuck on (watchdog.ts). */
+  stuckProducers: string[];
+  /** The longest consumer stall seen (a heartbeat too old while data waited), if any. */
+  consumerStall: ConsumerStall | undefined;
 }
 
 /** Test-only environment variable: milliseconds to wait between the producers' end and the drain. */
@@ -164,10 +173,11 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     RingBuffer.create({ size: ringSize, overwrite, ...(group === undefined ? {} : { wakeGroup: group }) }),
   );
   const live = newLiveBlock();
+  const drainTimeoutMs = cfg.drainTimeoutMs ?? 10_000;
   const handlerOptions: LiveHandlerOptions = {
     live,
     sampleEvery: cfg.sampleEvery ?? 8,
-    ...(cfg.handler === undefined ? {} : { user: cfg.handler }),
+    ...(cfg.handler === undefined ? {} : { user: cfg.handler, closeTimeoutMs: drainTimeoutMs }),
   };
   const pool = new ProducerPool({
     ring: rings.map((r) => r.share()),
@@ -177,7 +187,7 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     logLevel: cfg.logLevel,
     ...(cfg.killEveryMs === undefined ? {} : { killEveryMs: cfg.killEveryMs }),
   });
-  const runtime = await ConsumerRuntime.start({
+  const runtime = await startConsumer(cfg, {
     rings,
     handler: new URL('./live-handler.js', import.meta.url),
     handlerOptions,
@@ -189,6 +199,7 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     // A user handler's throws are counted and reported; the run goes on.
     onHandlerError: cfg.handler === undefined ? 'stop' : 'count',
   });
+  const watchdog = new ProducerWatchdog(pool, scheduledMs(cfg.scenario), Math.min(STUCK_AFTER_MS, drainTimeoutMs));
   active = { rings, runtime };
   // The pool stops on Ctrl-C, or when the consumer fails (nothing would drain the ring any more).
   const stopPool = new AbortController();
@@ -200,8 +211,11 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     consumerFailed = err;
     stopPool.abort();
   });
+  stopPool.signal.addEventListener('abort', () => watchdog.stopRequested(), { once: true });
 
   const startedAt = performance.now();
+  const stalls = new StallWatch(rings, cfg.stallAfterMs ?? HEARTBEAT_STALL_MS, startedAt);
+  stalls.start();
   let lastAt = startedAt;
   let lastRecords = 0;
   let lastDropped = 0;
@@ -262,6 +276,8 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     if (cfg.handler !== undefined) fields.push(['errors', String(lastErrors), 0]);
     if (cfg.killEveryMs !== undefined) fields.push(['killed', String(lastKilled), 0]);
     if (stopPool.signal.aborted) fields.push(['(stopping)', '', 0]);
+    // First after the label: the line is cut to the terminal's width, and this matters most.
+    if (stalls.current >= 0) fields.splice(1, 0, [describeStall(stalls.current), '', 0]);
     // Aligned columns when they fit the terminal, else tight ones (the line is cut, never wrapped).
     const aligned = fields.map(([name, value, width]) => `${name} ${value.padStart(width)}`.trimEnd()).join('  ');
     progress.update([...aligned].length < progress.columns ? aligned : fields.map(([name, value]) => `${name} ${value}`.trimEnd()).join(' '));
@@ -276,11 +292,13 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
   let report: RuntimeReport;
   try {
     try {
+      watchdog.start();
       pool_ = await pool.run({ signal: stopPool.signal });
     } catch (err) {
       await runtime.stop({ drain: false }).catch(() => undefined);
-      throw err;
+      throw err instanceof ProducerModuleError ? new UserModuleError('--producer', modulePath(err.module), err.reason) : err;
     } finally {
+      watchdog.stop();
       monitor?.stop();
     }
     log.info({ label: cfg.label, elapsedMs: pool_.elapsedMs, totals: pool_.totals, deaths: pool_.deaths.length }, 'producers finished; draining');
@@ -288,10 +306,12 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     // deliver a second Ctrl-C in it deterministically. Unset in normal use.
     const holdMs = Number(process.env[HOLD_ENV] ?? 0);
     if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
-    // Bounded: a handler that never returns is terminated after the deadline plus the stop grace.
-    report = await runtime.stop({ drain: true, timeoutMs: cfg.drainTimeoutMs ?? 10_000 });
+    // Bounded: a handler that never returns is terminated after the deadline plus the stop grace
+    // (plus, with a user handler, the time its close() may take: the drain timeout again).
+    report = await runtime.stop({ drain: true, timeoutMs: drainTimeoutMs, stopGraceMs: 1000 + (cfg.handler === undefined ? 0 : drainTimeoutMs) });
   } finally {
     clearInterval(ticker);
+    stalls.stop();
     // The last partial second (so the rows account for every record delivered).
     if (performance.now() - lastAt >= 10) sampleRow(performance.now());
     if (pollTimer !== undefined) clearInterval(pollTimer);
@@ -315,6 +335,7 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
         ? handlerClose.latencyUs
         : liveEstimate(live);
   const crash = pool_.deaths.find((d) => d.cause === 'crashed');
+  const stuckProducers = pool_.deaths.filter((d) => d.cause === 'watchdog').map((d) => `producer ${d.producerId} (slot ${d.slot}) ${d.error}`);
   log.info({ label: cfg.label, reason: report.reason, delivered: report.delivered, lost: acc.lost }, 'run accounted');
   return {
     label: cfg.label,
@@ -339,15 +360,38 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     consumer: { sleeps: stats.sleeps, wakeups: stats.wakeups, polls: stats.polls, maxBacklogBytes: Math.max(stats.maxBacklog, ...timeline.map((r) => r.backlogBytes)) },
     timeline,
     stages: monitor?.results() ?? [],
-    handlerErrors: stats.handlerErrors,
+    // Rejections the handler dropped are its errors too (`--threshold errors==0` fails on them).
+    handlerErrors: stats.handlerErrors + (handlerClose?.unhandledRejections?.count ?? 0),
     firstHandlerError:
       report.firstHandlerError === undefined
         ? undefined
         : (({ ring, position, size, name, message }) => ({ ring, position, size, name, message }))(report.firstHandlerError),
     handlerClose,
     latencySource,
-    firstCrash: crash === undefined ? undefined : `producer ${crash.producerId}: ${crash.error}`,
+    firstCrash: crash === undefined ? undefined : `producer ${crash.producerId} (slot ${crash.slot}), on record seq ${crash.lastCommittedSeq + 1}: ${crash.error}`,
+    stuckProducers,
+    consumerStall: stalls.longest,
   };
+}
+
+/** How long each producer runs by the scenario (ms): its duration or its stages' total; Infinity for records alone. */
+function scheduledMs(sc: Scenario): number {
+  const stagesMs = sc.stages === undefined ? Infinity : sc.stages.reduce((sum, st) => sum + st.durationMs, 0);
+  return Math.min(sc.durationMs ?? Infinity, stagesMs);
+}
+
+/**
+ * ConsumerRuntime.start; a user handler module that cannot be used (live-handler.ts names its errors
+ * USER_MODULE_ERROR) becomes a UserModuleError naming --handler and the file.
+ */
+async function startConsumer(cfg: RunConfig, options: Parameters<typeof ConsumerRuntime.start>[0]): Promise<ConsumerRuntime> {
+  try {
+    return await ConsumerRuntime.start(options);
+  } catch (err) {
+    const cause = err instanceof RuntimeError ? (err.cause as { name?: unknown; message?: unknown } | undefined) : undefined;
+    if (cfg.handler === undefined || cause?.name !== USER_MODULE_ERROR) throw err;
+    throw new UserModuleError('--handler', modulePath(cfg.handler.module), String(cause.message));
+  }
 }
 
 /** Percentiles from the live buckets (12.5 % resolution): when no exact histogram came back. */
