@@ -26,6 +26,7 @@ const PROMISE_HANDLER = fixture('promise-handler');
 const CLOSE_HANGING = fixture('close-hanging-handler');
 const CLOSE_UNCLONEABLE = fixture('close-uncloneable-handler');
 const HANGING = fixture('hanging-handler');
+const DROPPING = fixture('dropping-handler');
 
 interface LoadJson {
   records: { attempted: number; committed: number; abandoned: number; consumed: number };
@@ -133,6 +134,23 @@ test.serial('a handle() that returns promises: every call counted as an error, e
   t.deepEqual(r.handler?.close, { seen: r.records.consumed });
   t.deepEqual(r.thresholds.map((x) => [x.expr, x.ok]), [['errors==0', false]]);
   t.is(r.lost, 0);
+});
+
+test.serial('a handler that drops rejected promises: each rejection counted as an error and the first named, the report kept, exit 1', async (t) => {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  const { code, stdout, stderr } = await runCli([
+    'load', '--handler', DROPPING, '--rate', '300', '--duration', '0.5', '--threshold', 'errors==0', '--seed', String(seed), '--quiet', '--json',
+  ], 20_000);
+  t.is(code, 1, stderr);
+  const r = parseOne(stdout) as LoadJson & { handler: { unhandledRejections: { count: number; first: string } | null } };
+  const dropped = Math.floor(r.records.consumed / 10);
+  t.true(dropped > 0);
+  t.deepEqual(r.handler.unhandledRejections, { count: dropped, first: 'Error: dropped 10' });
+  t.is(r.handler.errors, dropped);
+  t.deepEqual(r.handler.close, { seen: r.records.consumed });
+  t.deepEqual(r.thresholds.map((x) => [x.expr, x.ok]), [['errors==0', false]]);
+  t.true(r.failures.includes(`the handler left ${dropped} promise rejections unhandled (first: Error: dropped 10)`), r.failures.join('; '));
 });
 
 test.serial("a handler close() that never settles: bounded by the drain timeout, the report printed with the failure, exit 1", async (t) => {
