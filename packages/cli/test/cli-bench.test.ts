@@ -80,7 +80,7 @@ test.serial('a second Ctrl-C during a bench exits at once with status 130 and sa
 });
 
 const bad: Array<[string[], RegExp]> = [
-  [['bench', '--scenario', 'warp'], /--scenario: 'warp' is not one of parallel, peers, b2b, .*micro/],
+  [['bench', '--scenario', 'warp'], /--scenario: 'warp' is not one of parallel, peers, user-ring, b2b, .*micro/],
   [['bench', '--out', ' '], /--out needs a directory path/],
 ];
 for (const [args, pattern] of bad) {

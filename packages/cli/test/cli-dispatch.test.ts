@@ -30,7 +30,7 @@ const bad: Array<[string[], RegExp]> = [
   [['bench', '--windows', 'x'], /--windows: 'x' is not an integer from 1 to/],
   [['bench', '--windows', '0'], /--windows: '0' is not an integer from 1 to/],
   [['bench', '--window-ms', '1.5'], /--window-ms: '1.5'/],
-  [['bench', '--scenario', 'warp'], /--scenario: 'warp' is not one of parallel, peers, b2b, .*micro/],
+  [['bench', '--scenario', 'warp'], /--scenario: 'warp' is not one of parallel, peers, user-ring, b2b, .*micro/],
   [['bench', '--log-level', 'loud'], /--log-level: 'loud' is not one of fatal, error, warn/],
   [['bench', '--windows'], /--windows/],
   [['bench', 'extra'], /unexpected argument 'extra'/],
