@@ -40,6 +40,8 @@ interface RunResult {
   peakRssMB: number;
   p50us: number;
   p99us: number;
+  /** (b) log calls that found the ring full and waited for space. */
+  waited: number;
   /** Bytes in the file (file runs): every line reached it. */
   fileBytes: number;
 }
@@ -60,6 +62,7 @@ async function workerMain(job: WorkerJob): Promise<void> {
   subscribe('worker_threads', () => started++);
   let log: pino.Logger;
   let finish: () => Promise<void>;
+  let waits = (): number => 0;
   if (job.mode === 'a') {
     const t = pino.transport({ target: 'pino/file', options: { destination: job.path, append: true } });
     await once(t, 'ready');
@@ -74,6 +77,7 @@ async function workerMain(job: WorkerJob): Promise<void> {
   } else if (job.mode === 'b') {
     const d = destination(job.share!);
     log = pino(d);
+    waits = () => d.stats().thread.waited;
     finish = async () => d.flushSync();
   } else {
     const d = pino.destination({ dest: job.path, sync: true, append: true });
@@ -91,7 +95,7 @@ async function workerMain(job: WorkerJob): Promise<void> {
     times[i] = performance.now() - t0;
   }
   await finish();
-  parentPort!.postMessage({ times, started }, [times.buffer]);
+  parentPort!.postMessage({ times, started, waited: waits() }, [times.buffer]);
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -109,7 +113,7 @@ async function childRun(mode: Mode, workers: number, lines: number, dest: 'null'
   const ws = Array.from({ length: workers }, () => new Worker(new URL(import.meta.url), { workerData: { mode, lines, path, share: t?.share, go } satisfies WorkerJob }));
   const exited = ws.map((w) => once(w, 'exit'));
   await Promise.all(ws.map((w) => once(w, 'message')));
-  const results = ws.map((w) => once(w, 'message') as Promise<[{ times: Float64Array; started: number }]>);
+  const results = ws.map((w) => once(w, 'message') as Promise<[{ times: Float64Array; started: number; waited: number }]>);
   const t0 = performance.now();
   // Publishes the start signal to every worker.
   Atomics.store(new Int32Array(go), 0, 1);
@@ -137,6 +141,7 @@ async function childRun(mode: Mode, workers: number, lines: number, dest: 'null'
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     p50us: Math.round(percentile(all, 0.5) * 1000 * 10) / 10,
     p99us: Math.round(percentile(all, 0.99) * 1000 * 10) / 10,
+    waited: done.reduce((s, [r]) => s + r.waited, 0),
     fileBytes: dest === 'file' ? statSync(path).size : 0,
   };
 }
@@ -184,7 +189,7 @@ async function parentMain(): Promise<void> {
         const r = JSON.parse(stdout) as RunResult;
         if (d === 'file' && r.fileBytes === 0) throw new Error(`run ${m} W=${w} wrote nothing`);
         runs.push(r);
-        console.error(`round ${round + 1}/${rounds} ${m} W=${w} ${d}: ${r.linesPerSec} lines/s, ${r.threads} threads, ${r.peakRssMB} MB, p50 ${r.p50us} us, p99 ${r.p99us} us`);
+        console.error(`round ${round + 1}/${rounds} ${m} W=${w} ${d}: ${r.linesPerSec} lines/s, ${r.threads} threads, ${r.peakRssMB} MB, p50 ${r.p50us} us, p99 ${r.p99us} us${m === 'b' ? `, ${r.waited} waits for space` : ''}`);
         rmSync(join(dir, `${m}-${w}.log`), { force: true });
       }
     }

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { threadId } from 'node:worker_threads';
-import { RingBuffer, RingBufError, posDiff, monotonicMs, recordFootprint, type RingShare } from '@ringbuf/core';
+import { BPF_RB_NO_WAKEUP, RingBuffer, RingBufError, consumerSleeping, posDiff, monotonicMs, recordFootprint, wakeConsumer, type RingShare } from '@ringbuf/core';
 import {
   CONTROL_BYTES,
   DROPPED_INDEX,
@@ -128,8 +128,16 @@ export class RingDestination extends EventEmitter {
   private readonly flushMs: number;
   private readonly deadAfterMs: number;
   private readonly partBytes: number;
+  /** Bytes waiting in the ring that wake a sleeping consumer at once (afterSubmit). */
+  private readonly wakeBytes: number;
   private readonly counts: ThreadStats = { lines: 0, split: 0, dropped: 0, unreported: 0, waited: 0 };
   private ended = false;
+  /** A deferred wakeup is scheduled (afterSubmit). */
+  private wakeScheduled = false;
+  private readonly wakeNow = (): void => {
+    this.wakeScheduled = false;
+    wakeConsumer(this.ring.wake);
+  };
 
   /** @internal Use `destination(share)` (any thread) or `transport(options)` (the main thread). */
   constructor(share: PinoShare) {
@@ -145,6 +153,7 @@ export class RingDestination extends EventEmitter {
     this.flushMs = share.flushMs;
     this.deadAfterMs = share.deadAfterMs;
     this.partBytes = Math.min(share.partBytes, this.ring.maxPayload - 1);
+    this.wakeBytes = Math.min(this.ring.size >> 2, 1 << 16);
     // Counts writers for stats; no other thread reads it for a decision.
     Atomics.add(this.ctl, WRITERS_INDEX, 1);
   }
@@ -184,14 +193,37 @@ export class RingDestination extends EventEmitter {
     }
     try {
       this.bytes[offset] = KIND_LINE;
-      this.bytes.write(chunk, offset + 1, length, 'utf8');
+      // As many UTF-8 bytes as characters: every one is ASCII (any other takes 2 or more bytes), so
+      // the latin1 encoder (a plain byte copy, twice as fast) writes the same bytes.
+      this.bytes.write(chunk, offset + 1, length, length === chunk.length ? 'latin1' : 'utf8');
     } catch (err) {
       ring.discard(offset);
       throw err;
     }
-    ring.submit(offset);
+    ring.submit(offset, BPF_RB_NO_WAKEUP);
+    this.afterSubmit();
     counts.lines++;
     return true;
+  }
+
+  /**
+   * The wakeup, beyond the kernel's rule (wake a sleeping consumer when the record is at its head):
+   * a log call must not pay for a futex wake. A sleeping consumer is woken once per turn of this
+   * thread's event loop (setImmediate, as thread-stream defers its writes), or at once when
+   * `wakeBytes` are waiting (64 KiB, or a quarter of a smaller ring: a few hundred lines, so that
+   * under 1% of log calls pay for a wakeup); it also wakes on its own every POLL_MS (50 ms). submit() used
+   * BPF_RB_NO_WAKEUP, so this is the only wakeup. The consumer announces its sleep before its last
+   * re-check: either it sees the record just committed, or this load sees it asleep.
+   */
+  private afterSubmit(): void {
+    const ring = this.ring;
+    if (!consumerSleeping(ring.wake)) return;
+    if (posDiff(ring.producerPos(), ring.consumerPos()) >= this.wakeBytes) {
+      wakeConsumer(ring.wake);
+    } else if (!this.wakeScheduled) {
+      this.wakeScheduled = true;
+      setImmediate(this.wakeNow);
+    }
   }
 
   /**
@@ -214,6 +246,7 @@ export class RingDestination extends EventEmitter {
     // Observes the latest reservation, as flushSync.
     const target = this.ring.producerPos();
     const deadline = monotonicMs() + this.flushMs;
+    wakeConsumer(this.ring.wake);
     const step = (): void => {
       if (this.isWritten(target) || this.consumerGone() || monotonicMs() >= deadline) {
         cb?.();
@@ -294,7 +327,8 @@ export class RingDestination extends EventEmitter {
       }
       this.bytes[offset] = pieces === 1 ? KIND_LINE : i === pieces - 1 ? KIND_LAST : KIND_PART;
       this.bytes.set(line.subarray(from, to), offset + 1);
-      ring.submit(offset);
+      ring.submit(offset, BPF_RB_NO_WAKEUP);
+      this.afterSubmit();
     }
     this.counts.lines++;
     if (pieces > 1) {
@@ -327,7 +361,8 @@ export class RingDestination extends EventEmitter {
     if (offset < 0) return;
     this.bytes[offset] = KIND_DROPPED;
     this.bytes.writeUInt32LE(Math.min(this.counts.unreported, 0xffffffff), offset + 1);
-    ring.submit(offset);
+    ring.submit(offset, BPF_RB_NO_WAKEUP);
+    this.afterSubmit();
     this.counts.unreported = 0;
   }
 
@@ -371,6 +406,8 @@ export class RingDestination extends EventEmitter {
   /** Sleeps until WRITTEN_POS reaches `target`, the consumer is gone, or `deadline`. */
   protected waitWritten(target: number, deadline: number): boolean {
     const ctl = this.ctl;
+    // A deferred wakeup may be pending: the consumer must run now.
+    wakeConsumer(this.ring.wake);
     Atomics.add(ctl, WAITERS_INDEX, 1);
     try {
       for (;;) {

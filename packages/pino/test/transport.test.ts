@@ -235,6 +235,43 @@ test.serial('a target that throws: an error on the main thread\'s transport, and
   t.false(lines(file).some((l) => l.includes('boom')), 'the refused line is not in the file');
 });
 
+test.serial('flushSync() in a worker returns once its lines are handed to the target', async (t) => {
+  const file = tmpFile('flush.log');
+  // The gated target (no gate) appends each chunk synchronously in its write().
+  const tr = transport({ target: fileURLToPath(GATED_TARGET), options: { destination: file } });
+  const counts = [0, 1].map((i) => startWriter({ share: tr.share, tag: `f${i}`, count: 3000, countIn: file }));
+  const seen = await Promise.all(counts.map(({ worker }) => once(worker, 'message') as Promise<[number]>));
+  t.deepEqual(seen.map(([n]) => n), [3000, 3000]);
+  await Promise.all(counts.map((w) => w.exited));
+  await endAndClose(tr);
+});
+
+test.serial('a consumer thread stuck in a target: writers stop waiting once its heartbeat is stale, long before blockMs', async (t) => {
+  const file = tmpFile('stuck.log');
+  const tr = transport({
+    target: fileURLToPath(GATED_TARGET),
+    options: { destination: file, hangOn: 'stuck' },
+    ringSize: 4096,
+    blockMs: 20_000,
+    deadAfterMs: 500,
+    flushMs: 500,
+  });
+  await once(tr, 'ready');
+  const log = pino(tr);
+  log.info('stuck');
+  const started = Date.now();
+  for (let seq = 0; seq < 200; seq++) log.info({ tag: 's', seq });
+  const elapsed = Date.now() - started;
+  t.log(`200 lines in ${elapsed} ms, ${tr.stats().thread.dropped} dropped, ${tr.stats().thread.waited} waits`);
+  t.true(tr.stats().thread.dropped > 0, 'the ring filled and lines were dropped');
+  t.true(elapsed < 5000, `no write waited for blockMs (20 s): ${elapsed} ms`);
+  const errors: Error[] = [];
+  tr.on('error', (err: Error) => errors.push(err));
+  await tr.worker.terminate();
+  t.regex(errors[0]?.message ?? '', /consumer thread exited before the transport ended/);
+  t.is(tr.stats().all.state, 'dead');
+});
+
 test.serial('bad input gets typed errors', (t) => {
   for (const bad of [undefined, null, 1, {}, { ring: {}, control: new SharedArrayBuffer(8) }]) {
     t.throws(() => destination(bad as never), { code: 'ERR_RINGBUF_ARGUMENT' }, String(bad));
