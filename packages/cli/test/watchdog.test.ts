@@ -23,7 +23,7 @@ function fakePool(reports: ProducerReport[]) {
   return {
     reports,
     terminated,
-    stats: () => reports,
+    liveStats: () => reports,
     terminateProducer: (id: number, reason: string) => {
       terminated.push([id, reason]);
       return true;
@@ -93,7 +93,7 @@ test('a refused termination (no thread yet) is tried again at the next look', (t
   const p = report(7, 0, { attempted: 1, inFlight: 1, lastCommittedSeq: -1 });
   let accept = false;
   const calls: number[] = [];
-  const dog = new ProducerWatchdog({ stats: () => [p], terminateProducer: (id) => (calls.push(id), accept) }, 0, 100);
+  const dog = new ProducerWatchdog({ liveStats: () => [p], terminateProducer: (id) => (calls.push(id), accept) }, 0, 100);
   dog.start(0);
   dog.stop();
   dog.check(0);

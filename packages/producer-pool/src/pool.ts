@@ -182,6 +182,17 @@ export class ProducerPool {
     return reportsOf(this.last, this.rate);
   }
 
+  /**
+   * A live snapshot of the producers running now (each slot's current incarnation, unless it has
+   * settled): what a watchdog looks at often, without the reports of every settled incarnation of a
+   * long run with kills. Thread: the pool's.
+   */
+  liveStats(): ProducerReport[] {
+    const run = this.run_;
+    if (run === undefined) return [];
+    return run.slots.filter((s) => !s.current.settled).map((s) => producerReport(s.current, this.rate));
+  }
+
   /** Deaths recovered so far in the current (or last) run. */
   deathsSoFar(): readonly DeathReport[] {
     return this.last?.deaths ?? [];

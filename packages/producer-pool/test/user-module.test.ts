@@ -61,8 +61,10 @@ test('terminateProducer ends a producer stuck in write(): its reservation discar
   });
   t.false(p.terminateProducer(999, 'no such producer'));
   const id = p.stats()[0]?.producerId ?? -1;
+  t.deepEqual(p.liveStats().map((r) => [r.producerId, r.state, r.inFlight, r.lastCommittedSeq]), [[id, 'running', 1, 4]]);
   t.true(p.terminateProducer(id, 'stuck on record seq 5'));
   const result = await running;
+  t.deepEqual(p.liveStats(), []);
   t.is(result.deaths.length, 1);
   const d = result.deaths[0];
   t.is(d?.cause, 'watchdog');

@@ -3,7 +3,7 @@
  * producer thread stuck in user code (blocked in `Atomics.wait`, a busy loop) never reaches its next
  * look at the stop word or its deadline, so the pool would wait for it forever. Every
  * {@link WATCH_EVERY_MS} this reads each producer's published progress (its stats block's ATTEMPTED
- * counter, through `pool.stats()`: plain loads, nothing per record) and, once the run is over for
+ * counter, through `pool.liveStats()`: plain loads, nothing per record) and, once the run is over for
  * that producer, terminates one that has made no progress for the patience:
  *
  *   over     = the stop request (Ctrl-C, SIGTERM, a failed consumer), or the producer's scheduled end:
@@ -36,7 +36,7 @@ export const STARTING_PATIENCE_MS = 5000;
 
 /** What the watchdog needs from the pool (ProducerPool). */
 export interface WatchedPool {
-  stats(): readonly ProducerReport[];
+  liveStats(): readonly ProducerReport[];
   terminateProducer(producerId: number, reason: string): boolean;
 }
 
@@ -44,6 +44,8 @@ export interface WatchedPool {
 export class ProducerWatchdog {
   private readonly progress = new Map<number, { attempted: number; sinceUs: number }>();
   private readonly ended = new Set<number>();
+  /** Each slot's earliest start seen (its first incarnation's, looked at from the run's start). */
+  private readonly slotStart = new Map<number, number>();
   private startUs = 0;
   private stopAtUs = Infinity;
   private timer: NodeJS.Timeout | undefined;
@@ -78,8 +80,8 @@ export class ProducerWatchdog {
 
   /** One look at every live producer; terminates the stuck ones (public for tests). */
   check(nowUs = clockMicros()): void {
-    const reports = this.pool.stats();
-    const slotStart = new Map<number, number>();
+    const reports = this.pool.liveStats();
+    const slotStart = this.slotStart;
     for (const p of reports) if (p.startUs > 0 && p.startUs < (slotStart.get(p.slot) ?? Infinity)) slotStart.set(p.slot, p.startUs);
     for (const p of reports) {
       if ((p.state !== 'running' && p.state !== 'starting') || this.ended.has(p.producerId)) continue;
