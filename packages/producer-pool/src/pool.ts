@@ -137,7 +137,8 @@ export class ProducerPool {
    * except after MAX_STARTUP_DEATHS deaths in a row of a slot's producers that committed nothing.
    * @throws PoolError `ERR_POOL_STATE` when a run is already in progress.
    * @throws ProducerModuleError (`ERR_POOL_PRODUCER_MODULE`) when the scenario's producer module
-   *   failed to import or initialise in a producer: the run is stopped first.
+   *   failed to import or initialise in a producer before any producer started its records: the
+   *   run is stopped first. (Later, in a replacement, it is a crash like any other.)
    */
   async run(options: RunOptions = {}): Promise<PoolResult> {
     if (this.run_ !== undefined) throw new PoolError('ERR_POOL_STATE', 'this pool is already running');
@@ -351,11 +352,12 @@ export class ProducerPool {
       replacedBy: undefined,
     };
     run.deaths.push(report);
-    // A module that failed to load is reported once, by run()'s rejection.
-    if (!setupFailed) this.logDeath(run, report);
+    // A module that failed before any producer ran is reported once, by run()'s rejection.
+    if (!setupFailed || anyStarted(run)) this.logDeath(run, report);
     slot.attemptedBefore += inc.attempted();
-    if (setupFailed && this.opts.scenario.producerModule !== undefined) {
-      // Every producer loads the same module: end the run, run() rejects with it.
+    if (setupFailed && this.opts.scenario.producerModule !== undefined && !anyStarted(run)) {
+      // Every producer loads the same module: end the run, run() rejects with it. (A replacement
+      // whose module fails once others ran is a crash like any other: the run has results to report.)
       run.moduleFailure ??= new ProducerModuleError(this.opts.scenario.producerModule, report.error);
       this.stop();
     }
@@ -429,6 +431,11 @@ export class ProducerPool {
 function reportsOf(run: Run | undefined, rate: RateTarget): ProducerReport[] {
   if (run === undefined) return [];
   return run.producers.map((p) => (p instanceof Incarnation ? producerReport(p, rate) : p));
+}
+
+/** Whether any producer of the run has started its record loop (published its start time). */
+function anyStarted(run: Run): boolean {
+  return run.producers.some((p) => (p instanceof Incarnation ? p.counter(START_US_F64) : p.startUs) > 0);
 }
 
 /** Slot i's ring: ring i % rings.length (the options guarantee a non-empty list). */
