@@ -1,10 +1,14 @@
 /**
  * The user-ring group's worker (harness/main-producer.ts starts it; the main thread produces).
  *
- * drainer: the kernel's BPF program as a thread: `drain` (flags 0) until nothing is left, counting
- *          records in its callback and publishing the count every 1024 records and after each
- *          drain, then `waitForData` (the user ring's drainer-side wake word) until the next
- *          record; ends at STOP once the ring is empty.
+ * drainer: the kernel's BPF program as a thread, paced as the kernel ring's bench consumer
+ *          (workers/consumer.ts, Consumer.poll(-1)): `drain` (flags 0), counting records in its
+ *          callback and publishing the count every 1024 records and after each drain; after a
+ *          drain that delivered, a pause of about 1 µs on a private word before the next (poll's
+ *          pass pause: draining again at once reads each record while main still writes it and
+ *          pulls its cache lines away mid-record); after an empty one, `waitForData` (some 4 µs of
+ *          re-checks, then a sleep on the wake word until main commits the record at
+ *          consumer_pos); ends at STOP once the ring is empty.
  * waker:   the blocked-wake measurement, `samples` of each kind alternately. Ring sample: wait until
  *          the main thread sleeps in reserveBlocking (the SPACE word), spin SETTLE_US so that it is
  *          really asleep in the futex, stamp SEND = clockMicros() and drain (which frees the ring
@@ -37,10 +41,21 @@ export interface UserRingWakerJob {
 
 /** How long the waker waits for the main thread's next sleep before it gives up (ms). */
 const SAMPLE_TIMEOUT_MS = 5000;
+/** The drainer's pause after a drain that delivered: about 1 µs, Consumer.poll's PASS_PAUSE_LOADS. */
+const PASS_PAUSE_LOADS = 140;
+/** The pause's private word (never shared: no cache traffic). */
+const pauseWord = new Int32Array(1);
 
 const job = workerData as UserRingDrainerJob | UserRingWakerJob;
 /** The main thread's handle has id 1. */
 const ring = UserRingBuffer.attach(job.buffer, { id: 2 });
+
+/** Pauses for `loads` loads of a private word (a few ns each), touching no shared memory. */
+function pause(loads: number): void {
+  // Observes nothing and pairs with nothing: a private word, so each load costs a few ns, touches no
+  // shared line, and cannot be optimised away.
+  for (let i = 0; i < loads; i++) Atomics.load(pauseWord, 0);
+}
 
 function spinMicros(us: number): void {
   const end = clockMicros() + us;
@@ -63,6 +78,7 @@ async function drainer(): Promise<void> {
     if (ring.drain(onRecord, 0) > 0) {
       // Publishes the exact hit count after the drain.
       Atomics.store(ctl, HITS_INDEX, hits);
+      pause(PASS_PAUSE_LOADS);
     } else {
       if (stopRequested(ctl) && !ring.hasData()) break;
       ring.waitForData(WAIT_SLICE_MS);
