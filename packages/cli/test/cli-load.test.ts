@@ -178,6 +178,7 @@ const bad: Array<[string[], RegExp]> = [
   [['load', '--producer-options', '[1]'], /--producer-options: needs --producer <module>/],
   [['load', '--handler', 'package.json', '--handler-options', '{bad'], /--handler-options: '\{bad' is not JSON/],
   [['load', '--drain-timeout', '0'], /--drain-timeout: '0' is not a number greater than 0/],
+  [['load', '--stall-after', 'soon'], /--stall-after: 'soon' is not a number greater than 0/],
   [['load', '--bogus'], /unknown option '--bogus': accepted options are .*--producers/],
   [['load', 'now'], /unexpected argument 'now'/],
 ];
@@ -186,7 +187,7 @@ badOptionTests(test, bad);
 test.serial('load --help lists every option and runs nothing', async (t) => {
   const { code, stdout } = await runCli(['load', '--help']);
   t.is(code, 0);
-  for (const opt of ['--producers', '--duration', '--records', '--size', '--ring-size', '--mode', '--discard-ratio', '--wakeup', '--rate', '--overwrite', '--kill-producer-every', '--stages', '--handler', '--handler-options', '--producer', '--producer-options', '--threshold', '--out', '--drain-timeout', '--json', '--log-level']) {
+  for (const opt of ['--producers', '--duration', '--records', '--size', '--ring-size', '--mode', '--discard-ratio', '--wakeup', '--rate', '--overwrite', '--kill-producer-every', '--stages', '--handler', '--handler-options', '--producer', '--producer-options', '--threshold', '--out', '--drain-timeout', '--stall-after', '--json', '--log-level']) {
     t.true(stdout.includes(opt), opt);
   }
   t.regex(stdout, /NOT counted as lost/);
