@@ -368,7 +368,10 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
         : (({ ring, position, size, name, message }) => ({ ring, position, size, name, message }))(report.firstHandlerError),
     handlerClose,
     latencySource,
-    firstCrash: crash === undefined ? undefined : `producer ${crash.producerId} (slot ${crash.slot}), on record seq ${crash.lastCommittedSeq + 1}: ${crash.error}`,
+    firstCrash:
+      crash === undefined
+        ? undefined
+        : `producer ${crash.producerId} (slot ${crash.slot}), ${crash.inHand === 'none' ? `between records (after seq ${crash.lastCommittedSeq})` : `on record seq ${crash.lastCommittedSeq + 1}`}: ${crash.error}`,
     stuckProducers,
     consumerStall: stalls.longest,
   };
