@@ -89,6 +89,15 @@ test.serial('targets with two levels: a custom pino-abstract-transport target ta
   t.deepEqual(records(all).map((r) => r.msg), ['i', 'w', 'e', 'from this thread again']);
 });
 
+test.serial("pino's configuration reaches a target that asks for it (expectPinoConfig), as through pino.transport()", async (t) => {
+  const file = tmpFile('config.log');
+  const tr = transport({ target: fileURLToPath(ABSTRACT_TARGET), options: { destination: file, expectConfig: true } });
+  const log = pino({ messageKey: 'message' }, tr);
+  log.info('configured');
+  await endAndClose(tr);
+  t.deepEqual(lines(file), ['30 configured']);
+});
+
 test.serial('a worker terminated mid-log: the file holds a gap-free prefix of its lines, and later lines still arrive', async (t) => {
   const file = tmpFile('terminated.log');
   const tr = transport({ target: 'pino/file', options: { destination: file }, ringSize: 1 << 14 });
