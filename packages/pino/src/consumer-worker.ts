@@ -172,7 +172,7 @@ function notice(level: number, msg: string, fields: string): string {
 /** The consumer's callback: one record, in ring order. */
 function onRecord(view: Uint8Array, offset: number, size: number): number {
   const kind = view[offset];
-  if (kind === KIND_LINE && size > 1) return batchLine(offset + 1, offset + size);
+  if (kind === KIND_LINE) return size > 1 ? batchLine(offset + 1, offset + size) : 0;
   const owner = ring.headerOwnerAt(offset - BPF_RINGBUF_HDR_SZ);
   if (kind === KIND_PART || kind === KIND_LAST) {
     let pieces = partial.get(owner);

@@ -35,6 +35,16 @@ export interface TransportOptions extends PinoTransportOptions {
 const DEFAULT_RING_SIZE = 1 << 20;
 
 /**
+ * The transports to end at process exit: one 'exit' listener for all of them (pino registers its
+ * transports with on-exit-leak-free for the same reason: no listener per stream). Held strongly:
+ * threads that got the share may still log into a transport whose stream this thread dropped.
+ */
+const live = new Set<TransportStream>();
+function endAllAtExit(): void {
+  for (const t of live) t.endSync();
+}
+
+/**
  * The main thread's destination stream: what `transport()` returns. Besides writing like any
  * destination, it owns the consumer thread: `end()` drains the ring into the targets and closes
  * them; at process exit (normal end, process.exit(), an uncaught exception) the same happens
@@ -47,7 +57,6 @@ export class TransportStream extends RingDestination {
    * unref'd: it does not keep the process alive on its own (end() refs it until the targets close).
    */
   readonly worker: Worker;
-  private readonly onExit = (): void => this.endSync();
   private errored = false;
   private ending = false;
   private closed = false;
@@ -69,7 +78,7 @@ export class TransportStream extends RingDestination {
     this.worker.on('exit', () => {
       if (Atomics.load(this.ctl, STATE_INDEX) !== STATE_CLOSED) this.fail(new RingBufError('ERR_RINGBUF_CLOSED', '@ringbuf/pino: the consumer thread exited before the transport ended'));
       this.closed = true;
-      process.removeListener('exit', this.onExit);
+      this.unregister();
       this.emit('close');
     });
     // pino emits its config (levels, messageKey, errorKey) on the stream; the consumer thread's
@@ -77,7 +86,15 @@ export class TransportStream extends RingDestination {
     this.on('message', (message: unknown) => {
       if (!this.closed) this.worker.postMessage(message);
     });
-    if (autoEnd) process.on('exit', this.onExit);
+    if (autoEnd) {
+      if (live.size === 0) process.on('exit', endAllAtExit);
+      live.add(this);
+    }
+  }
+
+  /** No flush at exit for this transport any more (closed, or failed). */
+  private unregister(): void {
+    if (live.delete(this) && live.size === 0) process.removeListener('exit', endAllAtExit);
   }
 
   /** Whether the consumer thread is gone. */
@@ -145,7 +162,7 @@ export class TransportStream extends RingDestination {
     if (Atomics.load(ctl, WAITERS_INDEX) > 0) Atomics.notify(ctl, WRITTEN_POS_INDEX);
     if (this.errored || before === STATE_CLOSED) return;
     this.errored = true;
-    process.removeListener('exit', this.onExit);
+    this.unregister();
     this.emit('error', err instanceof Error ? err : new Error(String(err)));
   }
 }

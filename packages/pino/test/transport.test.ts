@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { transport, destination } from '../src/index.js';
-import { ABSTRACT_TARGET, GATED_TARGET, endAndClose, lines, prng, range, records, seqsByTag, startWriter, testSeed, tmpFile, until } from './helpers.js';
+import { ABSTRACT_TARGET, GATED_TARGET, UPPER_TRANSFORM, endAndClose, lines, prng, range, records, seqsByTag, startWriter, testSeed, tmpFile, until } from './helpers.js';
 
 test.serial('pino/file: the main thread and three workers, every line once, each thread in its own order', async (t) => {
   const seed = testSeed();
@@ -87,6 +87,16 @@ test.serial('targets with two levels: a custom pino-abstract-transport target ta
   await endAndClose(tr);
   t.deepEqual(lines(custom), ['40 w', '50 e', '40 from this thread again']);
   t.deepEqual(records(all).map((r) => r.msg), ['i', 'w', 'e', 'from this thread again']);
+});
+
+test.serial('pipeline: a transform step then pino/file, as pino.transport({ pipeline })', async (t) => {
+  const file = tmpFile('pipeline.log');
+  const tr = transport({ pipeline: [{ target: fileURLToPath(UPPER_TRANSFORM) }, { target: 'pino/file', options: { destination: file } }] });
+  const log = pino(tr);
+  log.info('one');
+  pino(destination(tr.share)).info('two');
+  await endAndClose(tr);
+  t.deepEqual(records(file).map((r) => r.msg), ['ONE', 'TWO']);
 });
 
 test.serial("pino's configuration reaches a target that asks for it (expectPinoConfig), as through pino.transport()", async (t) => {
@@ -279,6 +289,17 @@ test.serial('a consumer thread stuck in a target: writers stop waiting once its 
   await tr.worker.terminate();
   t.regex(errors[0]?.message ?? '', /consumer thread exited before the transport ended/);
   t.is(tr.stats().all.state, 'dead');
+});
+
+test.serial('write() of an empty string writes nothing; a Uint8Array chunk goes in as its bytes', async (t) => {
+  const file = tmpFile('raw.log');
+  const tr = transport({ target: 'pino/file', options: { destination: file } });
+  tr.write('');
+  tr.write(new TextEncoder().encode('{"raw":"bytes é"}\n'));
+  t.throws(() => tr.write(42 as never), { code: 'ERR_RINGBUF_ARGUMENT' });
+  await endAndClose(tr);
+  t.deepEqual(lines(file), ['{"raw":"bytes é"}']);
+  t.is(tr.stats().all.linesOut, 1);
 });
 
 test.serial('bad input gets typed errors', (t) => {
