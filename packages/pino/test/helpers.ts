@@ -9,6 +9,7 @@ import type { TransportStream } from '../src/index.js';
 export const WRITER = new URL('./fixtures/writer.js', import.meta.url);
 export const ABSTRACT_TARGET = new URL('./fixtures/abstract-target.js', import.meta.url);
 export const GATED_TARGET = new URL('./fixtures/gated-target.js', import.meta.url);
+export const PISCINA_TASK = new URL('./fixtures/piscina-task.js', import.meta.url);
 export const UPPER_TRANSFORM = new URL('./fixtures/upper-transform.js', import.meta.url);
 
 const dir = mkdtempSync(join(tmpdir(), 'ringbuf-pino-'));

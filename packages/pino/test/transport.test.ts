@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { transport, destination } from '../src/index.js';
-import { ABSTRACT_TARGET, GATED_TARGET, UPPER_TRANSFORM, endAndClose, lines, prng, range, records, seqsByTag, startWriter, testSeed, tmpFile, until } from './helpers.js';
+import { ABSTRACT_TARGET, GATED_TARGET, PISCINA_TASK, UPPER_TRANSFORM, endAndClose, lines, prng, range, records, seqsByTag, startWriter, testSeed, tmpFile, until } from './helpers.js';
 
 test.serial('pino/file: the main thread and three workers, every line once, each thread in its own order', async (t) => {
   const seed = testSeed();
@@ -289,6 +289,20 @@ test.serial('a consumer thread stuck in a target: writers stop waiting once its 
   await tr.worker.terminate();
   t.regex(errors[0]?.message ?? '', /consumer thread exited before the transport ended/);
   t.is(tr.stats().all.state, 'dead');
+});
+
+test.serial('a piscina pool: every task logs through the one transport thread, each task in order', async (t) => {
+  const { Piscina } = await import('piscina');
+  const file = tmpFile('piscina.log');
+  const tr = transport({ target: 'pino/file', options: { destination: file } });
+  const pool = new Piscina({ filename: fileURLToPath(PISCINA_TASK), minThreads: 3, maxThreads: 3, workerData: { log: tr.share } });
+  const done = await Promise.all(range(30).map((task) => pool.run({ task, lines: 200 }) as Promise<number>));
+  await pool.destroy();
+  await endAndClose(tr);
+  t.is(done.reduce((a, b) => a + b, 0), 6000);
+  const bySeq = seqsByTag(records(file));
+  for (const task of range(30)) t.deepEqual(bySeq.get(`task${task}`), range(200), `task ${task}`);
+  t.is(tr.stats().all.dropped, 0);
 });
 
 test.serial('write() of an empty string writes nothing; a Uint8Array chunk goes in as its bytes', async (t) => {
