@@ -120,6 +120,7 @@ async function childRun(mode: Mode, workers: number, lines: number, dest: 'null'
   const t0 = performance.now();
   // Publishes the start signal to every worker.
   Atomics.store(new Int32Array(go), 0, 1);
+  // Wakes the workers sleeping on the start word.
   Atomics.notify(new Int32Array(go), 0);
   const done = await Promise.all(results);
   await Promise.all(exited);

@@ -255,6 +255,7 @@ export class RingDestination extends EventEmitter {
       // Observes the consumer's WRITTEN_POS store; its notify ends the wait (WAITERS is not raised
       // here: an async wait slice is short and needs no notify).
       const current = Atomics.load(this.ctl, WRITTEN_POS_INDEX);
+      // Sleeps (asynchronously) until the consumer's WRITTEN_POS notify or a slice passes.
       const res = Atomics.waitAsync(this.ctl, WRITTEN_POS_INDEX, current, WAIT_SLICE_MS);
       if (res.async) void res.value.then(step);
       else setImmediate(step);
@@ -408,6 +409,7 @@ export class RingDestination extends EventEmitter {
     const ctl = this.ctl;
     // A deferred wakeup may be pending: the consumer must run now.
     wakeConsumer(this.ring.wake);
+    // Registers as a sleeper before reading WRITTEN_POS; pairs with the consumer's WAITERS load.
     Atomics.add(ctl, WAITERS_INDEX, 1);
     try {
       for (;;) {

@@ -76,6 +76,7 @@ export class TransportStream extends RingDestination {
     });
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', () => {
+      // Observes the consumer thread's last state store (CLOSED when it ended as asked).
       if (Atomics.load(this.ctl, STATE_INDEX) !== STATE_CLOSED) this.fail(new RingBufError('ERR_RINGBUF_CLOSED', '@ringbuf/pino: the consumer thread exited before the transport ended'));
       this.closed = true;
       this.unregister();
@@ -121,6 +122,7 @@ export class TransportStream extends RingDestination {
     if (!this.requestEnd()) return;
     const deadline = monotonicMs() + this.share.flushMs;
     const ctl = this.ctl;
+    // Registers as a sleeper before reading STATE; pairs with the consumer's WAITERS load.
     Atomics.add(ctl, WAITERS_INDEX, 1);
     try {
       for (;;) {
@@ -131,6 +133,7 @@ export class TransportStream extends RingDestination {
         if (left <= 0) return;
         // Observes WRITTEN_POS; the consumer notifies it after every pass and when it closes.
         const written = Atomics.load(ctl, WRITTEN_POS_INDEX);
+        // Sleeps until the consumer's notify on WRITTEN_POS (its passes and its close) or 10 ms.
         Atomics.wait(ctl, WRITTEN_POS_INDEX, written, Math.min(10, Math.ceil(left)));
       }
     } finally {
@@ -149,6 +152,7 @@ export class TransportStream extends RingDestination {
         return true;
       }
     }
+    // Observes the state another end() or the consumer thread stored.
     return Atomics.load(ctl, STATE_INDEX) === STATE_ENDING;
   }
 
@@ -157,6 +161,7 @@ export class TransportStream extends RingDestination {
     const ctl = this.ctl;
     // Publishes the death to every writer; they stop waiting for space or flushes.
     const before = Atomics.exchange(ctl, STATE_INDEX, STATE_DEAD);
+    // A consumer that had closed properly stays closed (its exit is not a failure).
     if (before === STATE_CLOSED) Atomics.store(ctl, STATE_INDEX, STATE_CLOSED);
     // Ends flushSync/space waits at once (they re-check STATE after every wake).
     if (Atomics.load(ctl, WAITERS_INDEX) > 0) Atomics.notify(ctl, WRITTEN_POS_INDEX);
