@@ -75,8 +75,13 @@ let linesOut = 0;
 let failed = false;
 let ending = false;
 let lastWritten = ring.consumerPos();
-/** Pieces of long lines, by producer id, until their last piece (or a drop report) arrives. */
-const partial = new Map<number, Buffer[]>();
+/**
+ * Pieces of long lines, by producer id, until their last piece (or a drop report) arrives; `bytes`
+ * -1 once the line passed MAX_LINE_BYTES (its pieces are let go).
+ */
+const partial = new Map<number, { bytes: number; list: Buffer[] }>();
+/** The longest line the consumer joins (64 MiB); a longer one is left out and reported. */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 function stamp(): void {
   // Publishes this thread's liveness to writers (RingDestination.consumerGone reads it).
@@ -176,11 +181,23 @@ function onRecord(view: Uint8Array, offset: number, size: number): number {
   const owner = ring.headerOwnerAt(offset - BPF_RINGBUF_HDR_SZ);
   if (kind === KIND_PART || kind === KIND_LAST) {
     let pieces = partial.get(owner);
-    if (pieces === undefined) partial.set(owner, (pieces = []));
-    pieces.push(Buffer.from(bytes.subarray(offset + 1, offset + size)));
+    if (pieces === undefined) partial.set(owner, (pieces = { bytes: 0, list: [] }));
+    if (pieces.bytes >= 0) {
+      pieces.list.push(Buffer.from(bytes.subarray(offset + 1, offset + size)));
+      pieces.bytes += size - 1;
+      if (pieces.bytes > MAX_LINE_BYTES) {
+        // Beyond any real log line (and a bound on this thread's memory against a writer that
+        // never ends its line): the pieces are let go and the line is reported at its end.
+        pieces.list = [];
+        pieces.bytes = -1;
+      }
+    }
     if (kind === KIND_PART) return 0;
     partial.delete(owner);
-    return out(Buffer.concat(pieces).toString('utf8'));
+    if (pieces.bytes < 0) {
+      return out(notice(50, `@ringbuf/pino: a line of more than ${MAX_LINE_BYTES} bytes from thread ${owner - 1} was left out`, `,"ringbufSkipped":1`));
+    }
+    return out(Buffer.concat(pieces.list).toString('utf8'));
   }
   if (kind === KIND_DROPPED && size >= 5) {
     partial.delete(owner);
