@@ -16,8 +16,10 @@ const LINES = 5_000; // per worker
 if (isMainThread) {
   const dir = mkdtempSync(join(tmpdir(), 'pino-workers-'));
   const file = join(dir, 'app.log');
-  // The same options as pino.transport(), plus the ring's own (ringSize, onFull, blockMs...).
-  const t = transport({ target: 'pino/file', options: { destination: file } });
+  // The same options as pino.transport(), plus the ring's own (ringSize, onFull, blockMs...): here a
+  // full ring makes a log call wait up to 10 s for space (default 1 s), so that even a slow machine
+  // drops nothing.
+  const t = transport({ target: 'pino/file', options: { destination: file }, blockMs: 10_000 });
   const log = pino(t);
   log.info('main thread: starting %d workers', WORKERS);
   const workers = Array.from({ length: WORKERS }, (_, i) =>
