@@ -51,8 +51,13 @@ const POSTMESSAGE_URL = new URL('../peers/postmessage.js', import.meta.url);
 const RINGBUFJS_URL = new URL('../peers/ringbufjs.js', import.meta.url);
 /** Bound on starting and on stopping the worker. */
 const SETUP_TIMEOUT_MS = 15_000;
-/** Records between two clock reads of the producing loop (one batch call). */
-const CLOCK_EVERY = 256;
+/**
+ * Records between two clock reads of the producing loop (one batch call): some 0.1-0.5 ms of
+ * producing, so that a window of 200 ms ends within 0.5 % of its length, and a clock read the JIT
+ * did not inline whole (64 bytes: process.hrtime's array) costs at most some 0.5 MB/s even when
+ * every record is a 30 ns drop, well under what the young generation holds over the windows.
+ */
+const CLOCK_EVERY = 4096;
 /** postMessage: records in flight at most (the peers' default). */
 const WINDOW_RECORDS = 4096;
 /** How long the settle phase lasts (as threaded.ts's). */
@@ -89,8 +94,9 @@ function forced(entry: PerformanceEntry): boolean {
  * `n` records of the producing loop, in a loop of each impl's own (never a shared per-record
  * callback); returns how many were drops. Why a batch: the loop that calls it reads the clock, and
  * that read allocates unless the JIT inlines the whole clock (process.hrtime and its array) into
- * that loop, which it does not once a record's reserve + fill + submit has used its inlining
- * budget (measured: 2 to 8 MB/s of garbage on main, scavenges in the windows). A per-record
+ * that loop, which it did not once a record's reserve + fill + submit had used its inlining budget
+ * (measured: 2 to 8 MB/s of garbage on main with a clock read every 256 records, scavenges in the
+ * windows); kept apart, and read every CLOCK_EVERY records, it costs little even when it is not. A per-record
  * `produce()` called from one shared loop also made that call site see every impl's callback in
  * turn (the closures of one literal share their feedback across runs), so after the first rows no
  * impl's record was inlined into it: each peer's loop is now its own function, optimized alone.
