@@ -42,6 +42,13 @@ export interface ConsumerOptions {
 
 /** libbpf caps record counts at INT_MAX. */
 const INT_MAX = 0x7fffffff;
+/**
+ * At most this many calls between two clock reads of the heartbeat (tick): a consumer whose calls
+ * slow down abruptly stamps again within this many of its new, slower calls (64 calls 20 ms apart:
+ * 1.3 s, under HEARTBEAT_STALL_MS), while one called a million times a second reads the clock
+ * 16 thousand times a second instead of a million.
+ */
+const MAX_BEAT_CALLS = 64;
 
 /**
  * Pauses without touching shared memory, so that producers can finish the cache lines they are
@@ -114,9 +121,10 @@ let nextToken = 1;
  * To stop from a callback, return a negative number; close after the call returns.
  *
  * **Heartbeat** (beyond libbpf, see core's heartbeat.ts): the consumer stamps every ring's
- * heartbeat word (`RingBuffer.stampConsumerHeartbeat`) when it is created, when a call starts (one
- * clock read per call, a store at most every HEARTBEAT_STAMP_MS, nothing per record), before it
- * sleeps and every HEARTBEAT_IDLE_MS while it sleeps; `close` clears it. Producers read
+ * heartbeat word (`RingBuffer.stampConsumerHeartbeat`) when it is created, when calls start (a
+ * clock read about every HEARTBEAT_STAMP_MS at the rate calls arrive, counted down per call, a
+ * store at most that often, nothing per record), before it sleeps and every HEARTBEAT_IDLE_MS while
+ * it sleeps; `close` clears it. Producers read
  * `ring.consumerHeartbeatAgeMs()`.
  *
  * Thread: the consumer thread only.
@@ -127,6 +135,11 @@ export class Consumer {
   private walking = false;
   /** The clock reading of the last heartbeat stamp (monotonicMs), -Infinity before the first. */
   private lastBeatMs = -Infinity;
+  /** The clock reading tick() took last, and the calls since: what the next budget is sized from. */
+  private lastReadMs = -Infinity;
+  /** Calls tick() lets pass before it reads the clock again (see tick). */
+  private beatBudget = 1;
+  private beatCountdown = 0;
   /** Set by processReady(): whether any ring had producer_pos != consumer_pos. */
   private sawReady = false;
   /** Set by the walk when a pass stopped at a BUSY record. */
@@ -247,7 +260,7 @@ export class Consumer {
   poll(timeoutMs: number): number {
     this.checkOpen('poll()');
     checkTimeout(timeoutMs);
-    this.heartbeat();
+    this.tick();
     this.counters.polls++;
     const total = this.processReady();
     if (this.sawReady) {
@@ -280,7 +293,7 @@ export class Consumer {
   async pollAsync(timeoutMs: number): Promise<number> {
     this.checkOpen('pollAsync()');
     checkTimeout(timeoutMs);
-    this.heartbeat();
+    this.tick();
     this.counters.polls++;
     const total = this.processReady();
     if (this.sawReady && !(this.stalled && total === 0)) return total;
@@ -295,7 +308,7 @@ export class Consumer {
   /** `ring_buffer__consume`: process every ring without waiting. Returns as `poll`. */
   consume(): number {
     this.checkOpen('consume()');
-    this.heartbeat();
+    this.tick();
     let total = 0;
     for (const entry of this.entries) {
       const res = this.processRing(entry, INT_MAX);
@@ -314,7 +327,7 @@ export class Consumer {
     if (!Number.isInteger(n) || n < 0) {
       throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `consumeN needs a non-negative integer, got ${String(n)}`);
     }
-    this.heartbeat();
+    this.tick();
     let left = n > INT_MAX ? INT_MAX : n;
     let total = 0;
     for (const entry of this.entries) {
@@ -336,7 +349,7 @@ export class Consumer {
     if (!Number.isInteger(n) || n < 0) {
       throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `consumeRing needs a non-negative integer count, got ${String(n)}`);
     }
-    this.heartbeat();
+    this.tick();
     // As consumeN: n = 0 processes nothing; counts are capped at INT_MAX like libbpf's.
     if (n === 0) return 0;
     return this.processRing(entry, n > INT_MAX ? INT_MAX : n);
@@ -356,19 +369,41 @@ export class Consumer {
   }
 
   /**
-   * Stamps every ring's heartbeat with the time now, unless the last stamp is less than
-   * HEARTBEAT_STAMP_MS old (one clock read, about 30 ns; a store per ring at most that often).
-   * Every call of this consumer and its waits do it; a loop that drives the consumer in another way
-   * (the runtime's, the iterator's) calls it before it sleeps. Thread: the consumer's.
+   * The heartbeat at the start of a call: a countdown, and a clock read only when it runs out. The
+   * budget is sized at every read so that reads come about every HEARTBEAT_STAMP_MS at the rate
+   * calls arrive (calls * HEARTBEAT_STAMP_MS / elapsed), from 1 (a consumer called less often than
+   * that reads the clock on every call) to MAX_BEAT_CALLS, and shrinks at the first read after calls
+   * slow down. A clock read costs about 30 ns and, where V8 does not inline all of it, a small
+   * allocation: a consumer called millions of times a second (a busy-poll loop, one poll per pass)
+   * read it per call and ran scavenges in the peers bench's windows. Waits stamp on their own.
    */
-  heartbeat(): void {
-    // A closed consumer no longer stamps (a wait that ends after close() calls this once more).
-    if (this.closed) return;
+  private tick(): void {
+    if (--this.beatCountdown > 0) return;
+    const now = this.heartbeat();
+    const elapsed = now - this.lastReadMs;
+    const calls = this.beatBudget;
+    this.lastReadMs = now;
+    const next = elapsed > 0 ? Math.floor((calls * HEARTBEAT_STAMP_MS) / elapsed) : calls * 2;
+    this.beatBudget = next < 1 ? 1 : next > MAX_BEAT_CALLS ? MAX_BEAT_CALLS : next;
+    this.beatCountdown = this.beatBudget;
+  }
+
+  /**
+   * Stamps every ring's heartbeat with the time now, unless the last stamp is less than
+   * HEARTBEAT_STAMP_MS old (one clock read, about 30 ns; a store per ring at most that often), and
+   * returns the clock reading. Every call of this consumer (through a countdown, see tick) and its
+   * waits (before they sleep and every HEARTBEAT_IDLE_MS of a sleep) do it; a loop that drives the
+   * consumer in another way (the runtime's, the iterator's) calls it before it sleeps.
+   * Thread: the consumer's.
+   */
+  heartbeat(): number {
     const now = monotonicMs();
-    if (now - this.lastBeatMs < HEARTBEAT_STAMP_MS) return;
+    // A closed consumer no longer stamps (a wait that ends after close() calls this once more).
+    if (this.closed || now - this.lastBeatMs < HEARTBEAT_STAMP_MS) return now;
     this.lastBeatMs = now;
     const entries = this.entries;
     for (let i = 0; i < entries.length; i++) (entries[i] as Entry).ring.stampConsumerHeartbeat(now);
+    return now;
   }
 
   /**
