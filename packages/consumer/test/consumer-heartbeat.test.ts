@@ -85,6 +85,34 @@ test('a pass over 100k records stamps at most once: the walk itself never stamps
   t.true(stamps.count - before <= 1, `${stamps.count - before} stamps`);
 });
 
+test('calls that slow down abruptly after a busy phase stamp again within 64 of them; calls spaced out from the start stamp on every call', (t) => {
+  const ring = RingBuffer.create({ size: SIZE, producerId: 2 });
+  const consumer = new Consumer(ring, () => undefined);
+  t.teardown(() => consumer.close());
+  const idle = new Int32Array(new SharedArrayBuffer(4)); // never notified: a timed pause between calls
+  const gapMs = HEARTBEAT_STAMP_MS + 3;
+  // Spaced out from the start: every call reads the clock and stamps.
+  for (let i = 0; i < 5; i++) {
+    Atomics.wait(idle, 0, 0, gapMs);
+    consumer.consume();
+    t.true(ring.consumerHeartbeatAgeMs() < gapMs, `call ${i}: age ${ring.consumerHeartbeatAgeMs()}`);
+  }
+  // A busy phase sizes the countdown to its largest, then the calls slow down.
+  for (let i = 0; i < 200_000; i++) consumer.consume();
+  const lastBusyStamp = stampWord(ring);
+  let calls = 0;
+  let restamped = -1;
+  while (calls < 70 && restamped < 0) {
+    Atomics.wait(idle, 0, 0, gapMs);
+    consumer.consume();
+    calls++;
+    // Every call is more than HEARTBEAT_STAMP_MS after the last stamp: a clock read stamps.
+    if (stampWord(ring) !== lastBusyStamp) restamped = calls;
+  }
+  t.log(`re-stamped after ${restamped} slow calls`);
+  t.true(restamped > 0 && restamped <= 65, `re-stamped after ${restamped} slow calls`);
+});
+
 test('the age grows while the consumer does not run and drops back when it runs', async (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: 2 });
   const consumer = new Consumer(ring, () => undefined);

@@ -9,7 +9,8 @@
  * (Node: `process.hrtime`, CLOCK_MONOTONIC; a browser: `performance.timeOrigin +
  * performance.now()`), in whole milliseconds reduced modulo 2^32 and compared by signed 32-bit
  * difference. The consumer package's `Consumer` stamps it (see its doc comment):
- * - while it runs: when a call (poll, consume, ...) starts, one clock read per call and one store
+ * - while it runs: when calls (poll, consume, ...) start, a clock read about every HEARTBEAT_STAMP_MS
+ *   at the rate calls arrive (a countdown of 1 to 64 calls between reads), and one store
  *   per HEARTBEAT_STAMP_MS at most, never per record;
  * - while it sleeps: before the sleep and every HEARTBEAT_IDLE_MS of it (the wait is cut into
  *   slices of that length; the wake word stays SLEEPING throughout, so producers and the kernel's
