@@ -48,7 +48,9 @@ async function run(mode) {
   const started = performance.now();
   const cpu0 = process.cpuUsage();
   const producers = Array.from({ length: PRODUCERS }, (_, i) => {
-    const w = new Worker(new URL(import.meta.url), { workerData: { role: 'producer', mode, share: ring.share(), producerId: i + 1 } });
+    const w = new Worker(new URL(import.meta.url), {
+      workerData: { role: 'producer', mode, share: ring.share(), producerId: i + 1 },
+    });
     return new Promise((resolve) => w.once('message', resolve));
   });
   const results = await Promise.all(producers);

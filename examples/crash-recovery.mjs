@@ -17,11 +17,17 @@ if (isMainThread) {
   const exited = (w) => new Promise((resolve) => w.once('exit', resolve));
 
   // Producer 1 commits 3 records, reserves a 4th and dies before submitting it.
-  const code = await exited(new Worker(new URL(import.meta.url), { workerData: { share: ring.share(), producerId: 1, role: 'dies' } }));
+  const code = await exited(
+    new Worker(new URL(import.meta.url), { workerData: { share: ring.share(), producerId: 1, role: 'dies' } }),
+  );
   // Producer 2, alive, commits 5 records after it: they sit behind the dead producer's BUSY record.
-  await exited(new Worker(new URL(import.meta.url), { workerData: { share: ring.share(), producerId: 2, role: 'lives' } }));
+  await exited(
+    new Worker(new URL(import.meta.url), { workerData: { share: ring.share(), producerId: 2, role: 'lives' } }),
+  );
   consumer.poll(0);
-  console.log(`producer 1 exited with code ${code}; the consumer got ${values.length} records and is stuck behind its BUSY record`);
+  console.log(
+    `producer 1 exited with code ${code}; the consumer got ${values.length} records and is stuck behind its BUSY record`,
+  );
 
   // Recovery, from a handle with an id no producer has. Only for a producer known to be dead: ids are
   // never reused, so nothing else can ever commit that record.
@@ -29,8 +35,10 @@ if (isMainThread) {
   const { lockRecovered, recordsDiscarded } = recoverer.recoverProducer(1);
   consumer.poll(0);
   consumer.close();
-  console.log(`recoverProducer(1): lock recovered ${lockRecovered}, records discarded ${recordsDiscarded}; ` +
-    `the consumer now has ${values.length} records: ${values.join(', ')}`);
+  console.log(
+    `recoverProducer(1): lock recovered ${lockRecovered}, records discarded ${recordsDiscarded}; ` +
+      `the consumer now has ${values.length} records: ${values.join(', ')}`,
+  );
   process.exitCode = values.length === 8 && recordsDiscarded === 1 ? 0 : 1;
 } else {
   const rb = RingBuffer.attach(workerData.share, { producerId: workerData.producerId });

@@ -60,15 +60,38 @@ export function close() {
 if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const cli = fileURLToPath(new URL('../packages/cli/dist/src/cli.js', import.meta.url));
   const producer = fileURLToPath(new URL('./event-producer.mjs', import.meta.url));
-  const args = [cli, 'load', '--producer', producer, '--handler', fileURLToPath(import.meta.url), '--size', '128',
-    '--stages', '0.5s:2000,1s:2000', '--threshold', 'errors==0', '--threshold', 'lost==0', '--json', '--quiet'];
+  const args = [
+    cli,
+    'load',
+    '--producer',
+    producer,
+    '--handler',
+    fileURLToPath(import.meta.url),
+    '--size',
+    '128',
+    '--stages',
+    '0.5s:2000,1s:2000',
+    '--threshold',
+    'errors==0',
+    '--threshold',
+    'lost==0',
+    '--json',
+    '--quiet',
+  ];
   execFile(process.execPath, args, { timeout: 60_000 }, (err, stdout, stderr) => {
     if (err && typeof err.code !== 'number') throw err;
     const r = JSON.parse(stdout);
     const c = r.handler.close;
-    const kinds = Object.entries(c.byKind).sort().map(([k, n]) => `${k} ${n}`).join(', ');
-    console.log(`handler counted ${c.events} events from ${c.producers} producers (${kinds}), ${c.bad} bad, ${c.outOfOrder} out of order`);
-    console.log(`ringbuf load: ${r.ok ? 'OK' : `FAILED: ${r.failures.join('; ')}`}; thresholds ${r.thresholds.map((t) => `${t.expr} ${t.ok ? 'pass' : 'FAIL'}`).join(', ')}`);
+    const kinds = Object.entries(c.byKind)
+      .sort()
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    console.log(
+      `handler counted ${c.events} events from ${c.producers} producers (${kinds}), ${c.bad} bad, ${c.outOfOrder} out of order`,
+    );
+    console.log(
+      `ringbuf load: ${r.ok ? 'OK' : `FAILED: ${r.failures.join('; ')}`}; thresholds ${r.thresholds.map((t) => `${t.expr} ${t.ok ? 'pass' : 'FAIL'}`).join(', ')}`,
+    );
     if (stderr.trim() !== '') process.stderr.write(stderr);
     process.exitCode = r.ok ? 0 : 1;
   });

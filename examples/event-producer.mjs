@@ -25,7 +25,8 @@ export function write(payload, seq, producerId) {
   const kind = kinds[(seq * 7 + producerId) % kinds.length];
   const text = `{"kind":"${kind}","producer":${producerId},"seq":${seq},"amount":${(seq % 100) + 1}}`;
   const { written } = encoder.encodeInto(text, payload);
-  if (written < text.length) throw new RangeError(`event of ${text.length} bytes does not fit a ${payload.length}-byte payload: raise --size`);
+  if (written < text.length)
+    throw new RangeError(`event of ${text.length} bytes does not fit a ${payload.length}-byte payload: raise --size`);
   payload.fill(SPACE, written);
 }
 

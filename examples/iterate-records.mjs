@@ -25,11 +25,13 @@ if (isMainThread) {
   }
   clearInterval(timer);
   await new Promise((resolve) => producer.once('exit', resolve));
-  console.log(`iterated ${count} records (sum of their numbers ${sum}); the event loop ran ${ticks > 0 ? 'meanwhile' : 'not at all'}`);
+  console.log(
+    `iterated ${count} records (sum of their numbers ${sum}); the event loop ran ${ticks > 0 ? 'meanwhile' : 'not at all'}`,
+  );
   process.exitCode = count === RECORDS && sum === (RECORDS * (RECORDS - 1)) / 2 ? 0 : 1;
 } else {
   const rb = RingBuffer.attach(workerData);
-  for (let i = 0; i < RECORDS; ) {
+  for (let i = 0; i < RECORDS;) {
     const off = rb.reserve(4);
     if (off < 0) {
       Atomics.wait(idle, 0, 0, 0.1); // ring full: let the consumer catch up

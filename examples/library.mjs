@@ -27,7 +27,7 @@ if (isMainThread) {
 } else {
   // any producer thread
   const rb = RingBuffer.attach(workerData, { producerId: 7 });
-  for (let i = 0; i < RECORDS; ) {
+  for (let i = 0; i < RECORDS;) {
     const off = rb.reserve(16); // payload offset, or -1 when the ring is full
     if (off < 0) continue; // a 1 MiB ring does not fill here; see backoff.mjs for what to do when it does
     rb.view.setUint32(off, 42, true); // write the payload in place
@@ -37,5 +37,5 @@ if (isMainThread) {
   // reserve + copy + submit; flags as the kernel's. NO_WAKEUP on all but the last, which forces one
   // wakeup (flags 0 would wake a sleeping consumer only if it had caught up to exactly that record).
   const bytes = new Uint8Array([1, 2, 3]);
-  for (let i = 0; i < RECORDS; ) if (rb.output(bytes, i === RECORDS - 1 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)) i++;
+  for (let i = 0; i < RECORDS;) if (rb.output(bytes, i === RECORDS - 1 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)) i++;
 }

@@ -13,7 +13,9 @@ for (let seq = 0; seq < WRITTEN; seq++) {
   ring.view.setUint32(off, seq, true); // in overwrite mode reserve fails only behind an uncommitted record
   ring.submit(off);
 }
-console.log(`wrote ${WRITTEN} records; available ${ring.query(BPF_RB_AVAIL_DATA)} bytes, overwrite_pos ${ring.query(BPF_RB_OVERWRITE_POS)}`);
+console.log(
+  `wrote ${WRITTEN} records; available ${ring.query(BPF_RB_AVAIL_DATA)} bytes, overwrite_pos ${ring.query(BPF_RB_OVERWRITE_POS)}`,
+);
 
 const seqs = [];
 // In overwrite mode the callback gets a private copy (offset 0): a record overwritten while it was
@@ -24,5 +26,7 @@ const consumer = new Consumer(RingBuffer.attach(ring.buffer), (data, offset) => 
 const delivered = consumer.consume();
 const { lost } = consumer.ringCounters(0);
 consumer.close();
-console.log(`delivered ${delivered} records (seq ${seqs[0]} to ${seqs.at(-1)}), lost ${lost} to overwriting: ${delivered} + ${lost} = ${delivered + lost}`);
+console.log(
+  `delivered ${delivered} records (seq ${seqs[0]} to ${seqs.at(-1)}), lost ${lost} to overwriting: ${delivered} + ${lost} = ${delivered + lost}`,
+);
 process.exitCode = delivered + lost === WRITTEN && seqs.at(-1) === WRITTEN - 1 ? 0 : 1;

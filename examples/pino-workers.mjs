@@ -22,8 +22,9 @@ if (isMainThread) {
   const t = transport({ target: 'pino/file', options: { destination: file }, blockMs: 10_000 });
   const log = pino(t);
   log.info('main thread: starting %d workers', WORKERS);
-  const workers = Array.from({ length: WORKERS }, (_, i) =>
-    new Worker(new URL(import.meta.url), { workerData: { log: t.share, name: `w${i}` } }),
+  const workers = Array.from(
+    { length: WORKERS },
+    (_, i) => new Worker(new URL(import.meta.url), { workerData: { log: t.share, name: `w${i}` } }),
   );
   await Promise.all(workers.map((w) => once(w, 'exit')));
   log.info('main thread: workers done');
@@ -31,7 +32,10 @@ if (isMainThread) {
   t.end(); // drains the ring into the file and closes it (at process exit this happens on its own)
   await closed;
 
-  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const next = new Map();
   let outOfOrder = 0;
   for (const { name, seq } of lines) {
@@ -40,8 +44,10 @@ if (isMainThread) {
     next.set(name, seq + 1);
   }
   const { all } = t.stats();
-  console.log(`${WORKERS} workers and the main thread logged ${lines.length} lines through 1 log thread: ` +
-    `${outOfOrder} out of order, ${WORKERS * LINES + 2 - lines.length} missing, ${all.dropped} dropped`);
+  console.log(
+    `${WORKERS} workers and the main thread logged ${lines.length} lines through 1 log thread: ` +
+      `${outOfOrder} out of order, ${WORKERS * LINES + 2 - lines.length} missing, ${all.dropped} dropped`,
+  );
   rmSync(dir, { recursive: true, force: true });
   process.exitCode = outOfOrder === 0 && lines.length === WORKERS * LINES + 2 ? 0 : 1;
 } else {

@@ -36,7 +36,7 @@ if (isMainThread) {
   const rb = RingBuffer.attach(workerData);
   const payload = new Uint8Array(32);
   for (let burst = 0; burst < BURSTS; burst++) {
-    for (let i = 0; i < PER_BURST; ) if (rb.output(payload)) i++;
+    for (let i = 0; i < PER_BURST;) if (rb.output(payload)) i++;
     await delay(20); // idle between bursts: the consumer goes to sleep, the first commit after wakes it
   }
 }

@@ -12,21 +12,26 @@ const idle = new Int32Array(new SharedArrayBuffer(4)); // a private word to slee
 if (isMainThread) {
   const ring = RingBuffer.create({ size: 1 << 16 }); // 64 KiB: small enough to fill now and then
   const share = ring.share();
-  const consumer = new Worker(new URL(import.meta.url), { workerData: { role: 'consumer', share, producers: PRODUCERS } });
+  const consumer = new Worker(new URL(import.meta.url), {
+    workerData: { role: 'consumer', share, producers: PRODUCERS },
+  });
   const result = new Promise((resolve, reject) => consumer.once('message', resolve).once('error', reject));
-  const producers = Array.from({ length: PRODUCERS }, (_, i) =>
-    new Worker(new URL(import.meta.url), { workerData: { role: 'producer', share, producerId: i + 1 } }),
+  const producers = Array.from(
+    { length: PRODUCERS },
+    (_, i) => new Worker(new URL(import.meta.url), { workerData: { role: 'producer', share, producerId: i + 1 } }),
   );
   const full = await Promise.all(producers.map((w) => new Promise((resolve) => w.once('message', resolve))));
   const { received, outOfOrder } = await result;
-  console.log(`${PRODUCERS} producers, ${received} records received, ${outOfOrder} out of order, ` +
-    `${PRODUCERS * RECORDS - received} lost; the ring was full ${full.reduce((a, b) => a + b, 0)} times`);
+  console.log(
+    `${PRODUCERS} producers, ${received} records received, ${outOfOrder} out of order, ` +
+      `${PRODUCERS * RECORDS - received} lost; the ring was full ${full.reduce((a, b) => a + b, 0)} times`,
+  );
   process.exitCode = received === PRODUCERS * RECORDS && outOfOrder === 0 ? 0 : 1;
 } else if (workerData.role === 'producer') {
   // Each producer has its own handle and id; the record is (producer id, sequence number).
   const rb = RingBuffer.attach(workerData.share, { producerId: workerData.producerId });
   let full = 0;
-  for (let seq = 0; seq < RECORDS; ) {
+  for (let seq = 0; seq < RECORDS;) {
     const off = rb.reserve(8);
     if (off < 0) {
       full++;

@@ -35,7 +35,7 @@ if (isMainThread) {
   process.exitCode = counts[0] === RECORDS && counts[1] === RECORDS ? 0 : 1;
 } else {
   const rb = RingBuffer.attach(workerData.share, { producerId: workerData.producerId });
-  for (let i = 0; i < RECORDS; ) {
+  for (let i = 0; i < RECORDS;) {
     const off = rb.reserve(16);
     if (off < 0) {
       Atomics.wait(idle, 0, 0, 0.1);

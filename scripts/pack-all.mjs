@@ -25,7 +25,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let args;
 try {
   args = parseArgs({
-    options: { out: { type: 'string' }, 'no-build': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      out: { type: 'string' },
+      'no-build': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   }).values;
 } catch (err) {
   console.error(`pack-all: ${err.message}`);
@@ -71,7 +76,10 @@ const log = (line) => process.stderr.write(`pack-all: ${line}\n`);
 
 if (!args['no-build']) {
   log('building (turbo)');
-  execFileSync('npx', [...PNPM, 'run', 'build', '--output-logs=errors-only'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npx', [...PNPM, 'run', 'build', '--output-logs=errors-only'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 mkdirSync(out, { recursive: true });
 for (const f of readdirSync(out)) if (f.endsWith('.tgz')) rmSync(join(out, f));
@@ -86,7 +94,10 @@ for (const { dir, manifest } of publishablePackages()) {
     log(`${manifest.name}: ${stale.length} compiled files without a source would ship: ${shown}`);
   }
   const before = new Set(readdirSync(out));
-  execFileSync('npx', [...PNPM, 'pack', '--pack-destination', out], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npx', [...PNPM, 'pack', '--pack-destination', out], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const made = readdirSync(out).filter((f) => f.endsWith('.tgz') && !before.has(f));
   if (made.length !== 1) throw new Error(`pnpm pack in ${dir} made ${made.length} tarballs: ${made.join(', ')}`);
   const tarball = join(out, made[0]);

@@ -29,9 +29,19 @@ function percentile(p, count) {
   }
   return NaN;
 }
-const fmtUs = (us) => (Number.isFinite(us) ? (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(0)} us`) : '-');
+const fmtUs = (us) =>
+  Number.isFinite(us) ? (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(0)} us`) : '-';
 
-window.demoStats = { state: 'loading', seconds: 0, recordsPerSecond: 0, total: 0, p50Us: NaN, p99Us: NaN, violations: 0, lost: null };
+window.demoStats = {
+  state: 'loading',
+  seconds: 0,
+  recordsPerSecond: 0,
+  total: 0,
+  p50Us: NaN,
+  p99Us: NaN,
+  violations: 0,
+  lost: null,
+};
 
 let run;
 
@@ -111,11 +121,17 @@ function start() {
     const report = verifier.report(Object.fromEntries(counts.map((c) => [c.producerId, c.committed])));
     consumer.close();
     workers.forEach((w) => w.terminate());
-    Object.assign(window.demoStats, { state: 'stopped', total: delivered, lost: committed - delivered, violations: report.violations });
+    Object.assign(window.demoStats, {
+      state: 'stopped',
+      total: delivered,
+      lost: committed - delivered,
+      violations: report.violations,
+    });
     $('total').textContent = delivered.toLocaleString('en');
     $('lost').textContent = String(committed - delivered);
     $('violations').textContent = String(report.violations);
-    $('state').textContent = `stopped: ${committed.toLocaleString('en')} committed, ${delivered.toLocaleString('en')} delivered`;
+    $('state').textContent =
+      `stopped: ${committed.toLocaleString('en')} committed, ${delivered.toLocaleString('en')} delivered`;
     run = undefined;
   })();
 }

@@ -55,13 +55,21 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** `value` as an object, else a BenchError with `code`. */
-export function needRecord(what: string, value: unknown, code: BenchErrorCode = 'ERR_BENCH_ARGUMENT'): Record<string, unknown> {
+export function needRecord(
+  what: string,
+  value: unknown,
+  code: BenchErrorCode = 'ERR_BENCH_ARGUMENT',
+): Record<string, unknown> {
   if (!isRecord(value)) throw new BenchError(code, `${what} must be an object, got ${describe(value)}`);
   return value;
 }
 
 /** `value` as an array, else a BenchError with `code`. */
-export function needArray(what: string, value: unknown, code: BenchErrorCode = 'ERR_BENCH_ARGUMENT'): readonly unknown[] {
+export function needArray(
+  what: string,
+  value: unknown,
+  code: BenchErrorCode = 'ERR_BENCH_ARGUMENT',
+): readonly unknown[] {
   if (!Array.isArray(value)) throw new BenchError(code, `${what} must be an array, got ${describe(value)}`);
   return value;
 }
@@ -79,7 +87,13 @@ export function needNumber(what: string, value: unknown, code: BenchErrorCode = 
 }
 
 /** `value` as a finite number in [min, max], else a BenchRangeError. */
-export function needFinite(what: string, value: unknown, min: number, max: number, code: BenchErrorCode = 'ERR_BENCH_ARGUMENT'): number {
+export function needFinite(
+  what: string,
+  value: unknown,
+  min: number,
+  max: number,
+  code: BenchErrorCode = 'ERR_BENCH_ARGUMENT',
+): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw new BenchRangeError(code, `${what} must be a finite number from ${min} to ${max}, got ${describe(value)}`);
   }
@@ -87,7 +101,13 @@ export function needFinite(what: string, value: unknown, min: number, max: numbe
 }
 
 /** `value` as an integer in [min, max], else a BenchRangeError. */
-export function needInteger(what: string, value: unknown, min: number, max: number, code: BenchErrorCode = 'ERR_BENCH_ARGUMENT'): number {
+export function needInteger(
+  what: string,
+  value: unknown,
+  min: number,
+  max: number,
+  code: BenchErrorCode = 'ERR_BENCH_ARGUMENT',
+): number {
   if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
     throw new BenchRangeError(code, `${what} must be an integer from ${min} to ${max}, got ${describe(value)}`);
   }

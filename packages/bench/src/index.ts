@@ -10,10 +10,31 @@ export { runBench, writeReport, defaultTiming, defaultOutDir, repoRoot, TIMING_L
 export type { BenchOptions, BenchStep } from './run.js';
 export { GROUPS, threadedScenarios } from './scenarios/descriptors.js';
 export type { Group } from './scenarios/descriptors.js';
-export type { MemcpyResult, MicroResult, ScenarioParams, ScenarioResult, ThreadedScenario, Timing } from './scenarios/types.js';
-export { FLOOR_SETTLE_US, MAX_WAKE_ROUNDS, MAX_WAKE_SAMPLES, measureWake, measureWakeFloor, measureWakeFloorCorrected, measureConsumerWake } from './harness/wake-floor.js';
+export type {
+  MemcpyResult,
+  MicroResult,
+  ScenarioParams,
+  ScenarioResult,
+  ThreadedScenario,
+  Timing,
+} from './scenarios/types.js';
+export {
+  FLOOR_SETTLE_US,
+  MAX_WAKE_ROUNDS,
+  MAX_WAKE_SAMPLES,
+  measureWake,
+  measureWakeFloor,
+  measureWakeFloorCorrected,
+  measureConsumerWake,
+} from './harness/wake-floor.js';
 export type { WakeResult } from './harness/wake-floor.js';
-export { HICCUP_INTERVAL_US, HICCUP_STALL_GAP_US, MAX_HICCUP_MS, MAX_HICCUP_THREADS, measureHiccups } from './harness/hiccups.js';
+export {
+  HICCUP_INTERVAL_US,
+  HICCUP_STALL_GAP_US,
+  MAX_HICCUP_MS,
+  MAX_HICCUP_THREADS,
+  measureHiccups,
+} from './harness/hiccups.js';
 export type { HiccupResult } from './harness/hiccups.js';
 export { meanStd } from './harness/stats.js';
 export { machineInfo } from './machine.js';
@@ -22,6 +43,17 @@ export { renderText, QUICK_GOAL } from './report/table.js';
 export { renderMarkdown } from './report/markdown.js';
 export { renderCharts, renderSvg, latencyDistributionSpec, latencySeries, summaryPoints } from './report/charts.js';
 export type { Chart, LatencySeries } from './report/charts.js';
-export { CHART_CONFIG, MAX_PERCENTILE_X, PERCENTILE_LABEL_EXPR, VEGA_LITE_SCHEMA, chartSpec, chartTitle, logDomain, logTicks, percentileTicks, percentileX } from './report/chart-style.js';
+export {
+  CHART_CONFIG,
+  MAX_PERCENTILE_X,
+  PERCENTILE_LABEL_EXPR,
+  VEGA_LITE_SCHEMA,
+  chartSpec,
+  chartTitle,
+  logDomain,
+  logTicks,
+  percentileTicks,
+  percentileX,
+} from './report/chart-style.js';
 export { MICROS, bytes, clock, micros, rate, textTable } from './report/format.js';
 export type { BenchReport, Goal, Ratio } from './report/types.js';

@@ -57,7 +57,8 @@ function gitRev(cwd: string): string | null {
  * @throws BenchError `ERR_BENCH_ARGUMENT` when `cwd` is not a non-empty string.
  */
 export function machineInfo(cwd = process.cwd()): MachineInfo {
-  if (typeof cwd !== 'string' || cwd === '') throw new BenchError('ERR_BENCH_ARGUMENT', `cwd must be a directory path, got ${describe(cwd)}`);
+  if (typeof cwd !== 'string' || cwd === '')
+    throw new BenchError('ERR_BENCH_ARGUMENT', `cwd must be a directory path, got ${describe(cwd)}`);
   return {
     cpuModel: cpuModel(),
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,

@@ -82,7 +82,8 @@ const valid = (): BenchOptions => ({
   log,
 });
 const withOption = (key: string, value: unknown): BenchOptions => ({ ...valid(), [key]: value }) as BenchOptions;
-const withTiming = (key: string, value: unknown): BenchOptions => ({ ...valid(), timing: { ...valid().timing, [key]: value } }) as BenchOptions;
+const withTiming = (key: string, value: unknown): BenchOptions =>
+  ({ ...valid(), timing: { ...valid().timing, [key]: value } }) as BenchOptions;
 
 // ---- runBench: options refused before a thread, a git process or a measurement starts ----
 for (const [label, options] of [
@@ -105,7 +106,13 @@ for (const [label, groups] of [
   ['{1}', new Set([1])],
   ["a Map of 'batch'", new Map([['batch', 1]])],
 ] as Array<[string, unknown]>) {
-  R(`runBench with groups ${label}`, () => runBench(withOption('groups', groups)), BenchError, 'ERR_BENCH_SCENARIO', true);
+  R(
+    `runBench with groups ${label}`,
+    () => runBench(withOption('groups', groups)),
+    BenchError,
+    'ERR_BENCH_SCENARIO',
+    true,
+  );
 }
 for (const [label, quick] of [
   ["'yes'", 'yes'],
@@ -123,7 +130,13 @@ for (const [key, values] of [
 ] as Array<[string, unknown[]]>) {
   for (const v of values) {
     const label = typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? `'${v}'` : String(v);
-    R(`runBench with timing.${key} ${label}`, () => runBench(withTiming(key, v)), BenchRangeError, 'ERR_BENCH_OPTIONS', true);
+    R(
+      `runBench with timing.${key} ${label}`,
+      () => runBench(withTiming(key, v)),
+      BenchRangeError,
+      'ERR_BENCH_OPTIONS',
+      true,
+    );
   }
 }
 for (const [label, level] of [
@@ -131,7 +144,13 @@ for (const [label, level] of [
   ['undefined', undefined],
   ['40', 40],
 ] as Array<[string, unknown]>) {
-  R(`runBench with logLevel ${label}`, () => runBench(withOption('logLevel', level)), BenchError, 'ERR_BENCH_OPTIONS', true);
+  R(
+    `runBench with logLevel ${label}`,
+    () => runBench(withOption('logLevel', level)),
+    BenchError,
+    'ERR_BENCH_OPTIONS',
+    true,
+  );
 }
 for (const [label, value] of [
   ['null', null],
@@ -146,13 +165,25 @@ for (const [label, value] of [
   ['an EventTarget', new EventTarget()],
   ['an AbortController (not its signal)', new AbortController()],
 ] as Array<[string, unknown]>) {
-  R(`runBench with signal ${label}`, () => runBench(withOption('signal', value)), BenchError, 'ERR_BENCH_OPTIONS', true);
+  R(
+    `runBench with signal ${label}`,
+    () => runBench(withOption('signal', value)),
+    BenchError,
+    'ERR_BENCH_OPTIONS',
+    true,
+  );
 }
 R("runBench with onStep 'x'", () => runBench(withOption('onStep', 'x')), BenchError, 'ERR_BENCH_OPTIONS', true);
 R('runBench with onStep {}', () => runBench(withOption('onStep', {})), BenchError, 'ERR_BENCH_OPTIONS', true);
 R("runBench with cwd ''", () => runBench(withOption('cwd', '')), BenchError, 'ERR_BENCH_OPTIONS', true);
 R('runBench with cwd 5', () => runBench(withOption('cwd', 5)), BenchError, 'ERR_BENCH_OPTIONS', true);
-R('runBench with cwd a directory that does not exist', (c) => runBench(withOption('cwd', path.join(c.dir, 'missing'))), BenchError, 'ERR_BENCH_OPTIONS', true);
+R(
+  'runBench with cwd a directory that does not exist',
+  (c) => runBench(withOption('cwd', path.join(c.dir, 'missing'))),
+  BenchError,
+  'ERR_BENCH_OPTIONS',
+  true,
+);
 R('runBench with cwd a file', (c) => runBench(withOption('cwd', c.file)), BenchError, 'ERR_BENCH_OPTIONS', true);
 
 // ---- the wake measurements: counts refused before the SharedArrayBuffer, the ring or a worker ----
@@ -170,7 +201,13 @@ const BAD_COUNTS: Array<[string, unknown]> = [
 ];
 for (const [label, n] of BAD_COUNTS) {
   R(`measureWakeFloor(${label})`, () => measureWakeFloor(n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
-  R(`measureWakeFloorCorrected(${label})`, () => measureWakeFloorCorrected(n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
+  R(
+    `measureWakeFloorCorrected(${label})`,
+    () => measureWakeFloorCorrected(n as number),
+    BenchRangeError,
+    'ERR_BENCH_COUNT',
+    true,
+  );
   R(`measureConsumerWake(${label})`, () => measureConsumerWake(n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
   R(`measureWake(${label}, 1)`, () => measureWake(n as number, 1), BenchRangeError, 'ERR_BENCH_COUNT', true);
 }
@@ -199,10 +236,28 @@ for (const [label, n] of [
 ] as Array<[string, unknown]>) {
   R(`measureHiccups(${label})`, () => measureHiccups(n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
   R(`measureHiccups(10, ${label})`, () => measureHiccups(10, n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
-  R(`measureHiccups(10, 1, ${label})`, () => measureHiccups(10, 1, n as number), BenchRangeError, 'ERR_BENCH_COUNT', true);
+  R(
+    `measureHiccups(10, 1, ${label})`,
+    () => measureHiccups(10, 1, n as number),
+    BenchRangeError,
+    'ERR_BENCH_COUNT',
+    true,
+  );
 }
-R('measureHiccups(600001) (above MAX_HICCUP_MS)', () => measureHiccups(600_001), BenchRangeError, 'ERR_BENCH_COUNT', true);
-R('measureHiccups(10, 65) (above MAX_HICCUP_THREADS)', () => measureHiccups(10, 65), BenchRangeError, 'ERR_BENCH_COUNT', true);
+R(
+  'measureHiccups(600001) (above MAX_HICCUP_MS)',
+  () => measureHiccups(600_001),
+  BenchRangeError,
+  'ERR_BENCH_COUNT',
+  true,
+);
+R(
+  'measureHiccups(10, 65) (above MAX_HICCUP_THREADS)',
+  () => measureHiccups(10, 65),
+  BenchRangeError,
+  'ERR_BENCH_COUNT',
+  true,
+);
 R('measureHiccups(10, 1, 1000001)', () => measureHiccups(10, 1, 1_000_001), BenchRangeError, 'ERR_BENCH_COUNT', true);
 
 // ---- defaultTiming, threadedScenarios, machineInfo ----
@@ -349,7 +404,12 @@ for (const [label, s, error] of [
   ['no maxUs', { ...S, maxUs: undefined }, BenchRangeError],
 ] as Array<[string, unknown, ErrorClass]>) {
   R(`summaryPoints(${label})`, () => summaryPoints(s as never), error, 'ERR_BENCH_ARGUMENT');
-  R(`latencyDistributionSpec with a series whose summary is ${label}`, () => latencyDistributionSpec({}, [{ label: 'a', summary: s as never }]), error, 'ERR_BENCH_ARGUMENT');
+  R(
+    `latencyDistributionSpec with a series whose summary is ${label}`,
+    () => latencyDistributionSpec({}, [{ label: 'a', summary: s as never }]),
+    error,
+    'ERR_BENCH_ARGUMENT',
+  );
 }
 for (const [label, title, series] of [
   ['title null', null, []],
@@ -358,7 +418,12 @@ for (const [label, title, series] of [
   ['a label 5', {}, [{ label: 5, summary: S }]],
   ["reference 'yes'", {}, [{ label: 'a', summary: S, reference: 'yes' }]],
 ] as Array<[string, unknown, unknown]>) {
-  R(`latencyDistributionSpec with ${label}`, () => latencyDistributionSpec(title as object, series as never), BenchError, 'ERR_BENCH_ARGUMENT');
+  R(
+    `latencyDistributionSpec with ${label}`,
+    () => latencyDistributionSpec(title as object, series as never),
+    BenchError,
+    'ERR_BENCH_ARGUMENT',
+  );
 }
 for (const [label, scenarios, wake] of [
   ['scenarios null', null, null],
@@ -368,7 +433,12 @@ for (const [label, scenarios, wake] of [
   ["wake 'x'", [], 'x'],
   ['a wake without its floor', [], { consumer: S }],
 ] as Array<[string, unknown, unknown]>) {
-  R(`latencySeries with ${label}`, () => latencySeries(scenarios as never, wake as never), BenchError, 'ERR_BENCH_ARGUMENT');
+  R(
+    `latencySeries with ${label}`,
+    () => latencySeries(scenarios as never, wake as never),
+    BenchError,
+    'ERR_BENCH_ARGUMENT',
+  );
 }
 for (const [label, scenarios, memcpy, cores, wake, error] of [
   ['scenarios null', null, [], 2, null, BenchError],
@@ -379,7 +449,12 @@ for (const [label, scenarios, memcpy, cores, wake, error] of [
   ["cores '2'", [], [], '2', null, BenchRangeError],
   ["wake 'x'", [], [], 2, 'x', BenchError],
 ] as Array<[string, unknown, unknown, unknown, unknown, ErrorClass]>) {
-  R(`renderCharts with ${label}`, () => renderCharts(scenarios as never, memcpy as never, cores as number, wake as never), error, 'ERR_BENCH_ARGUMENT');
+  R(
+    `renderCharts with ${label}`,
+    () => renderCharts(scenarios as never, memcpy as never, cores as number, wake as never),
+    error,
+    'ERR_BENCH_ARGUMENT',
+  );
 }
 
 // ---- reports: renderText, renderMarkdown, writeReport ----
@@ -396,10 +471,20 @@ const NOT_REPORTS: Array<[string, (c: Ctx) => unknown]> = [
 for (const [label, make] of NOT_REPORTS) {
   R(`renderText of ${label}`, (c) => renderText(make(c) as BenchReport), BenchError, 'ERR_BENCH_REPORT');
   R(`renderMarkdown of ${label}`, (c) => renderMarkdown(make(c) as BenchReport, []), BenchError, 'ERR_BENCH_REPORT');
-  R(`writeReport of ${label}`, (c) => writeReport(make(c) as BenchReport, path.join(c.dir, 'out')), BenchError, 'ERR_BENCH_REPORT');
+  R(
+    `writeReport of ${label}`,
+    (c) => writeReport(make(c) as BenchReport, path.join(c.dir, 'out')),
+    BenchError,
+    'ERR_BENCH_REPORT',
+  );
 }
 R('renderMarkdown with charts null', (c) => renderMarkdown(c.report, null as never), BenchError, 'ERR_BENCH_ARGUMENT');
-R("renderMarkdown with charts [{ file: 'a' }]", (c) => renderMarkdown(c.report, [{ file: 'a' }] as never), BenchError, 'ERR_BENCH_ARGUMENT');
+R(
+  "renderMarkdown with charts [{ file: 'a' }]",
+  (c) => renderMarkdown(c.report, [{ file: 'a' }] as never),
+  BenchError,
+  'ERR_BENCH_ARGUMENT',
+);
 for (const [label, dir] of [
   ["''", () => ''],
   ["'   '", () => '   '],
@@ -430,36 +515,39 @@ test.after.always(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 // Serial: a thread started by one row must not be counted against another.
 for (const row of rows) {
-  test.serial(`${row.name} ${row.threads ? 'rejects with' : 'throws'} ${row.error.name} ${row.code} and changes nothing`, async (t) => {
-    const dir = path.join(root, String(n++));
-    mkdirSync(dir);
-    const file = path.join(dir, 'a-file');
-    writeFileSync(file, 'not a directory\n');
-    const c: Ctx = { dir, file, report: structuredClone(REPORT) };
-    const reportBefore = structuredClone(c.report);
-    const filesBefore = listing(dir);
-    const threadsBefore = threads();
-    let result: unknown;
-    let err: unknown;
-    try {
-      result = row.call(c);
-      // The async exports refuse through the promise they return, never by throwing synchronously.
-      if (row.threads) t.true(result instanceof Promise, 'an async export returns a promise');
-      await result;
-    } catch (e) {
-      err = e;
-    }
-    t.true(err instanceof row.error, `threw ${String(err)}, not a ${row.error.name}`);
-    t.is((err as { code?: string }).code, row.code);
-    t.true((err as Error).message.length > 0);
-    t.deepEqual(listing(dir), filesBefore, 'no file or directory was written');
-    t.deepEqual(c.report, reportBefore, 'the report is unchanged');
-    if (row.threads) {
-      t.true(threads() <= threadsBefore, `threads: ${threadsBefore} before, ${threads()} after`);
-      await new Promise((resolve) => setImmediate(resolve));
-      t.is((process.report.getReport() as { workers: unknown[] }).workers.length, 0, 'no worker thread is running');
-    }
-  });
+  test.serial(
+    `${row.name} ${row.threads ? 'rejects with' : 'throws'} ${row.error.name} ${row.code} and changes nothing`,
+    async (t) => {
+      const dir = path.join(root, String(n++));
+      mkdirSync(dir);
+      const file = path.join(dir, 'a-file');
+      writeFileSync(file, 'not a directory\n');
+      const c: Ctx = { dir, file, report: structuredClone(REPORT) };
+      const reportBefore = structuredClone(c.report);
+      const filesBefore = listing(dir);
+      const threadsBefore = threads();
+      let result: unknown;
+      let err: unknown;
+      try {
+        result = row.call(c);
+        // The async exports refuse through the promise they return, never by throwing synchronously.
+        if (row.threads) t.true(result instanceof Promise, 'an async export returns a promise');
+        await result;
+      } catch (e) {
+        err = e;
+      }
+      t.true(err instanceof row.error, `threw ${String(err)}, not a ${row.error.name}`);
+      t.is((err as { code?: string }).code, row.code);
+      t.true((err as Error).message.length > 0);
+      t.deepEqual(listing(dir), filesBefore, 'no file or directory was written');
+      t.deepEqual(c.report, reportBefore, 'the report is unchanged');
+      if (row.threads) {
+        t.true(threads() <= threadsBefore, `threads: ${threadsBefore} before, ${threads()} after`);
+        await new Promise((resolve) => setImmediate(resolve));
+        t.is((process.report.getReport() as { workers: unknown[] }).workers.length, 0, 'no worker thread is running');
+      }
+    },
+  );
 }
 
 test.serial('the checks are not tighter than the callers: the edge values work', async (t) => {

@@ -6,7 +6,17 @@ import { Consumer } from '@ringbuf/consumer';
 import { childLogger } from '@ringbuf/instrument/log';
 import { payloadFiller } from '../src/harness/fill.js';
 import * as L from '../src/harness/layout.js';
-import { bytes, clock, defaultTiming, meanStd, measureHiccups, micros, rate, runBench, threadedScenarios } from '../src/index.js';
+import {
+  bytes,
+  clock,
+  defaultTiming,
+  meanStd,
+  measureHiccups,
+  micros,
+  rate,
+  runBench,
+  threadedScenarios,
+} from '../src/index.js';
 
 test('meanStd gives the mean and the sample standard deviation', (t) => {
   t.deepEqual(meanStd([]), { mean: 0, stddev: 0 });
@@ -18,12 +28,19 @@ test('meanStd gives the mean and the sample standard deviation', (t) => {
 
 const linePair = (index: number): number => Math.floor((index * WORD_BYTES) / LINE_BYTES);
 
-test('control block: each writer\'s words on a line pair of their own, inside the block', (t) => {
+test("control block: each writer's words on a line pair of their own, inside the block", (t) => {
   const drops = Array.from({ length: L.MAX_PRODUCERS }, (_, p) => L.dropsIndex(p));
   // One entry per writer: main; the workers' barrier counters; the consumer; each b2b side; each producer.
-  const writers = [[L.START_INDEX, L.STOP_INDEX, L.PHASE_INDEX], [L.READY_INDEX, L.EXITED_INDEX], [L.HITS_INDEX], [L.TRIGGER_INDEX, L.TRIGGER_SLEEPER_INDEX], [L.BATCH_DONE_INDEX, L.BATCH_SLEEPER_INDEX], ...drops.map((d) => [d])];
+  const writers = [
+    [L.START_INDEX, L.STOP_INDEX, L.PHASE_INDEX],
+    [L.READY_INDEX, L.EXITED_INDEX],
+    [L.HITS_INDEX],
+    [L.TRIGGER_INDEX, L.TRIGGER_SLEEPER_INDEX],
+    [L.BATCH_DONE_INDEX, L.BATCH_SLEEPER_INDEX],
+    ...drops.map((d) => [d]),
+  ];
   const lines = writers.map((words) => new Set(words.map(linePair)));
-  for (const l of lines) t.is(l.size, 1, 'a writer\'s words share one line pair');
+  for (const l of lines) t.is(l.size, 1, "a writer's words share one line pair");
   t.is(new Set(lines.map((l) => [...l][0])).size, writers.length, 'no two writers share a line pair');
   const last = Math.max(...writers.flat());
   t.true((last + 1) * WORD_BYTES <= L.CONTROL_BYTES);
@@ -72,7 +89,10 @@ test('an aborted run stops before the next step and lists what it did not run', 
   t.is(seen[0]?.total, names.length);
   t.true((seen[0]?.etaMs ?? 0) > 0);
   t.true(report.interrupted);
-  t.deepEqual(report.scenarios.map((s) => s.name), names.slice(0, 1));
+  t.deepEqual(
+    report.scenarios.map((s) => s.name),
+    names.slice(0, 1),
+  );
   t.deepEqual(report.notRun, names.slice(1));
 });
 
@@ -85,11 +105,15 @@ test('the hiccup meter records one lateness per tick of every thread, and leaves
   t.is(r.lateness.count, 2 * 500);
   t.is(r.histogram.count, 2 * 500);
   const l = r.lateness;
-  t.true(l.minUs > 0 && l.p50Us <= l.p90Us && l.p90Us <= l.p99Us && l.p99Us <= l.p999Us && l.p999Us <= l.maxUs, JSON.stringify(l));
+  t.true(
+    l.minUs > 0 && l.p50Us <= l.p90Us && l.p90Us <= l.p99Us && l.p99Us <= l.p999Us && l.p999Us <= l.maxUs,
+    JSON.stringify(l),
+  );
   t.true(r.stalledFraction >= 0 && r.stalledFraction < 1, String(r.stalledFraction));
   t.true(Number.isInteger(r.stalls) && r.stalls >= 0);
   // The workers were terminated once they reported (threads wind down asynchronously: bounded poll).
-  for (let i = 0; i < 200 && readdirSync('/proc/self/task').length > before; i++) await new Promise((res) => setTimeout(res, 10));
+  for (let i = 0; i < 200 && readdirSync('/proc/self/task').length > before; i++)
+    await new Promise((res) => setTimeout(res, 10));
   t.true(readdirSync('/proc/self/task').length <= before, 'hiccup threads left running');
 });
 
@@ -113,7 +137,14 @@ test('payload fillers: set and words put the same bytes in each record, across t
     }
     consumer.consume();
     t.is(seen.length, 200, `${mode}: every record delivered`);
-    t.true(seen.every((hex, i) => hex.startsWith(i.toString(16).padStart(2, '0')) && hex.slice(2) === Buffer.from(payload.subarray(1)).toString('hex')), `${mode}: each record holds its payload`);
+    t.true(
+      seen.every(
+        (hex, i) =>
+          hex.startsWith(i.toString(16).padStart(2, '0')) &&
+          hex.slice(2) === Buffer.from(payload.subarray(1)).toString('hex'),
+      ),
+      `${mode}: each record holds its payload`,
+    );
   }
   // Words need whole, aligned words.
   const ring = RingBuffer.create({ size: 4096 });

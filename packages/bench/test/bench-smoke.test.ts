@@ -8,7 +8,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { childLogger } from '@ringbuf/instrument/log';
-import { GROUPS, QUICK_GOAL, defaultTiming, renderText, runBench, threadedScenarios, writeReport } from '../src/index.js';
+import {
+  GROUPS,
+  QUICK_GOAL,
+  defaultTiming,
+  renderText,
+  runBench,
+  threadedScenarios,
+  writeReport,
+} from '../src/index.js';
 import { axisLabels, checkRender } from '../src/report/render-check.js';
 
 test('a quick run of every scenario writes report.json, report.md and SVG charts', async (t) => {
@@ -39,17 +47,29 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
   t.true(steps.includes(`${steps.length}/${steps.length} micro`));
   for (const s of report.scenarios) {
     t.is(s.error, undefined, `${s.name} ran`);
-    for (const v of [s.hits.mean, s.hits.stddev, s.drops.mean, s.drops.stddev, s.bytesPerSec, s.gc.events, s.heapGrowthBytes]) {
+    for (const v of [
+      s.hits.mean,
+      s.hits.stddev,
+      s.drops.mean,
+      s.drops.stddev,
+      s.bytesPerSec,
+      s.gc.events,
+      s.heapGrowthBytes,
+    ]) {
       t.true(Number.isFinite(v), `${s.name}: finite numbers`);
     }
     t.true(s.hits.mean >= 0 && s.drops.mean >= 0, `${s.name}: rates are not negative`);
     // ur-blocked-wake times wakeups sample by sample (its latency), not records per window.
-    if (s.name !== 'ur-blocked-wake') t.is(s.windows.length, report.options.windows, `${s.name}: one sample per window`);
+    if (s.name !== 'ur-blocked-wake')
+      t.is(s.windows.length, report.options.windows, `${s.name}: one sample per window`);
   }
   const blocked = report.scenarios.find((s) => s.name === 'ur-blocked-wake');
-  t.truthy(blocked?.latency, 'the blocked user-ring producer\'s wakeups were timed');
+  t.truthy(blocked?.latency, "the blocked user-ring producer's wakeups were timed");
   // On a loaded 2-core machine a 25 ms window may see nothing from one run; all of them cannot.
-  t.true(report.scenarios.reduce((a, s) => a + s.windows.reduce((b, w) => b + w.hits, 0), 0) > 0, 'records were consumed');
+  t.true(
+    report.scenarios.reduce((a, s) => a + s.windows.reduce((b, w) => b + w.hits, 0), 0) > 0,
+    'records were consumed',
+  );
   for (const name of ['rb-latency', 'rb-latency-busy']) {
     const run = report.scenarios.find((s) => s.name === name);
     t.truthy(run, `${name} ran`);
@@ -57,10 +77,20 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
     if (run === undefined || run.windows.every((w) => w.hits === 0)) continue;
     const latency = run.latency;
     t.truthy(latency, `${name} delivered records and reports their distribution`);
-    t.true(latency !== undefined && latency !== null && latency.p50Us <= latency.p99Us && latency.p99Us <= latency.maxUs);
+    t.true(
+      latency !== undefined && latency !== null && latency.p50Us <= latency.p99Us && latency.p99Us <= latency.maxUs,
+    );
   }
   // The batched scenarios ran and delivered records through reserveBatch/submitBatch.
-  for (const name of ['rb-parallel-claim64', 'rb-peer-claim64', 'rb-b2b-claim64', 'rb-peer-words', 'rb-peer-output', 'rb-peer-claim64-words', 'rb-peer-claim64-pass-words']) {
+  for (const name of [
+    'rb-parallel-claim64',
+    'rb-peer-claim64',
+    'rb-b2b-claim64',
+    'rb-peer-words',
+    'rb-peer-output',
+    'rb-peer-claim64-words',
+    'rb-peer-claim64-pass-words',
+  ]) {
     const s = report.scenarios.find((x) => x.name === name);
     t.truthy(s, `${name} ran`);
     t.true((s?.windows.reduce((b, w) => b + w.hits, 0) ?? 0) > 0, `${name} consumed records`);
@@ -123,7 +153,13 @@ test('a quick run of every scenario writes report.json, report.md and SVG charts
   t.true(md.includes(QUICK_GOAL));
   t.notRegex(md, /\*\*missed\*\*/);
   const svgs = report.files.filter((f) => f.endsWith('.svg'));
-  t.deepEqual(svgs.sort(), ['latency.svg', 'peers.svg', 'record-sizes.svg', 'sample-rate.svg', 'throughput-vs-producers.svg']);
+  t.deepEqual(svgs.sort(), [
+    'latency.svg',
+    'peers.svg',
+    'record-sizes.svg',
+    'sample-rate.svg',
+    'throughput-vs-producers.svg',
+  ]);
   for (const f of svgs) {
     const svg = readFileSync(path.join(out, f), 'utf8');
     t.true(svg.startsWith('<svg'), `${f} is an SVG`);

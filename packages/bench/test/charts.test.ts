@@ -29,7 +29,10 @@ async function assertDrawn(t: import('ava').ExecutionContext, name: string, svg:
   }
   // No wide empty margins: the plot areas take a good share of the image.
   const plotted = r.areas.reduce((s, a) => s + a.area.width * a.area.height, 0);
-  t.true(plotted / (r.width * r.height) > 0.3, `${name}: plot areas cover ${((100 * plotted) / (r.width * r.height)).toFixed(0)}% of ${r.width}x${r.height}`);
+  t.true(
+    plotted / (r.width * r.height) > 0.3,
+    `${name}: plot areas cover ${((100 * plotted) / (r.width * r.height)).toFixed(0)}% of ${r.width}x${r.height}`,
+  );
   return r;
 }
 
@@ -53,7 +56,8 @@ test('latency.svg: a log y axis with several tick labels, percentile ticks 50% .
   t.truthy(y && x);
   t.true(new Set(y!.labels).size > 1, `y labels: ${y!.labels.join(' ')}`);
   t.regex(y!.description, /log scale/);
-  for (const l of ['0%', '50%', '90%', '99%', '99.9%', '99.99%']) t.true(x!.labels.includes(l), `x has ${l}: ${x!.labels.join(' ')}`);
+  for (const l of ['0%', '50%', '90%', '99%', '99.9%', '99.99%'])
+    t.true(x!.labels.includes(l), `x has ${l}: ${x!.labels.join(' ')}`);
   // Three series: the ring's poll(-1) consumer, the sleeping ConsumerRuntime, the floor (dashed).
   t.regex(svg, /poll\(-1\)/);
   t.regex(svg, /ConsumerRuntime asleep/);
@@ -67,24 +71,21 @@ test('peers.svg and the producers chart: labels in words, integer producer ticks
   await writeReport(syntheticReport(), out);
   const peers = readFileSync(path.join(out, 'peers.svg'), 'utf8');
   const names = axisLabels(peers).find((a) => a.axis === 'Y')!.labels;
-  t.deepEqual(
-    [...names].sort(),
-    [
-      'ours (@ringbuf/core), 1 record per output',
-      'ours (@ringbuf/core), 1 record per reserve + submit',
-      'ours (@ringbuf/core), 1 record per reserve + submit, payload copied as words',
-      'ours (@ringbuf/core), 64 records per reserveBatch + submitBatch',
-      'ours (@ringbuf/core), 64 records per reserveBatch + submitBatch, payload copied as words',
-      'ours (@ringbuf/core), consumer_pos per pass, 64 records per reserveBatch + submitBatch',
-      'ours (@ringbuf/core), consumer_pos per pass, 64 records per reserveBatch + submitBatch, payload copied as words',
-      'ours (@ringbuf/core), exclusive producer, 1 record per output',
-      'postMessage, 1 record per message',
-      'postMessage, 1 record per message, unbounded',
-      'postMessage, 64 records per message',
-      'ringbuf.js, 1 item per push',
-      'ringbuf.js, 64 items per push',
-    ],
-  );
+  t.deepEqual([...names].sort(), [
+    'ours (@ringbuf/core), 1 record per output',
+    'ours (@ringbuf/core), 1 record per reserve + submit',
+    'ours (@ringbuf/core), 1 record per reserve + submit, payload copied as words',
+    'ours (@ringbuf/core), 64 records per reserveBatch + submitBatch',
+    'ours (@ringbuf/core), 64 records per reserveBatch + submitBatch, payload copied as words',
+    'ours (@ringbuf/core), consumer_pos per pass, 64 records per reserveBatch + submitBatch',
+    'ours (@ringbuf/core), consumer_pos per pass, 64 records per reserveBatch + submitBatch, payload copied as words',
+    'ours (@ringbuf/core), exclusive producer, 1 record per output',
+    'postMessage, 1 record per message',
+    'postMessage, 1 record per message, unbounded',
+    'postMessage, 64 records per message',
+    'ringbuf.js, 1 item per push',
+    'ringbuf.js, 64 items per push',
+  ]);
   t.notRegex(peers, />(rb-|ringbufjs-|postmessage-)/, 'no scenario ids');
   const producers = readFileSync(path.join(out, 'throughput-vs-producers.svg'), 'utf8');
   const xl = axisLabels(producers).find((a) => a.axis === 'X')!.labels;
@@ -104,11 +105,17 @@ test('the percentile axis and the summary points', (t) => {
   t.is(percentileTicks(4.6).length, 7);
   // 200 samples resolve p99 but not p99.9: the max sits at the last sample's percentile.
   const pts = summaryPoints(summary(200, 10));
-  t.deepEqual(pts.map((p) => p.p), [0, 0.5, 0.9, 0.99, 1 - 1 / 200]);
+  t.deepEqual(
+    pts.map((p) => p.p),
+    [0, 0.5, 0.9, 0.99, 1 - 1 / 200],
+  );
   t.is(pts[pts.length - 1]!.us, 400);
   for (let i = 1; i < pts.length; i++) t.true(pts[i]!.x > pts[i - 1]!.x && pts[i]!.us >= pts[i - 1]!.us);
   t.deepEqual(summaryPoints(summary(0, 10)), []);
-  t.deepEqual(summaryPoints(summary(1, 10)).map((p) => p.p), [0]);
+  t.deepEqual(
+    summaryPoints(summary(1, 10)).map((p) => p.p),
+    [0],
+  );
   t.deepEqual(logTicks(4, 120), [5, 10, 20, 50, 100]);
   t.true(logTicks(12, 14).length >= 2, 'a narrow range still has two labels');
 });

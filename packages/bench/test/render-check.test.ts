@@ -13,8 +13,14 @@ const line = (values: object[], extra: object = {}): TopLevelSpec =>
     encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative', ...extra } },
   }) as TopLevelSpec;
 
-test('a line chart: one plot area of the spec\'s size, coloured marks in it, numeric tick labels', async (t) => {
-  const svg = await renderSvg(line([{ a: 1, b: 2 }, { a: 2, b: 5 }, { a: 3, b: 3 }]));
+test("a line chart: one plot area of the spec's size, coloured marks in it, numeric tick labels", async (t) => {
+  const svg = await renderSvg(
+    line([
+      { a: 1, b: 2 },
+      { a: 2, b: 5 },
+      { a: 3, b: 3 },
+    ]),
+  );
   const areas = plotAreas(svg);
   t.is(areas.length, 1);
   t.like(areas[0], { width: 200, height: 100 });
@@ -38,7 +44,12 @@ test('the old latency bars: a log scale over a zero baseline draws nothing and h
   const svg = await renderSvg({
     width: 200,
     height: 100,
-    data: { values: [{ p: 'p50', v: 12 }, { p: 'p99', v: 80 }] },
+    data: {
+      values: [
+        { p: 'p50', v: 12 },
+        { p: 'p99', v: 80 },
+      ],
+    },
     mark: 'bar',
     encoding: { x: { field: 'p', type: 'ordinal' }, y: { field: 'v', type: 'quantitative', scale: { type: 'log' } } },
   } as TopLevelSpec);
@@ -49,7 +60,10 @@ test('the old latency bars: a log scale over a zero baseline draws nothing and h
 });
 
 test('a vertical concat: one plot area per cell, each counted on its own, scale applies', async (t) => {
-  const drawn = line([{ a: 1, b: 2 }, { a: 2, b: 5 }]);
+  const drawn = line([
+    { a: 1, b: 2 },
+    { a: 2, b: 5 },
+  ]);
   const svg = await renderSvg({ vconcat: [drawn, line([])] } as TopLevelSpec);
   const areas = plotAreas(svg);
   t.is(areas.length, 2);
@@ -64,9 +78,20 @@ test('a line with a detail channel draws in groups of its own: still one plot ar
   const svg = await renderSvg({
     width: 200,
     height: 100,
-    data: { values: [{ a: 1, b: 2, k: 'x' }, { a: 2, b: 5, k: 'x' }, { a: 1, b: 3, k: 'y' }, { a: 2, b: 1, k: 'y' }] },
+    data: {
+      values: [
+        { a: 1, b: 2, k: 'x' },
+        { a: 2, b: 5, k: 'x' },
+        { a: 1, b: 3, k: 'y' },
+        { a: 2, b: 1, k: 'y' },
+      ],
+    },
     mark: 'line',
-    encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' }, detail: { field: 'k' } },
+    encoding: {
+      x: { field: 'a', type: 'quantitative' },
+      y: { field: 'b', type: 'quantitative' },
+      detail: { field: 'k' },
+    },
   } as TopLevelSpec);
   t.regex(svg, /pathgroup/);
   t.is(plotAreas(svg).length, 1);

@@ -51,7 +51,17 @@ export function syntheticReport(): BenchReport {
     scenarios,
     memcpy: [16, 64, 1024, 4096, 65536].map((size) => ({ size, bytesPerSec: size >= 1024 ? 14e9 : size * 0.05e9 })),
     micro: [],
-    wake: { settleUs: 30, samples: 4000, rounds: 3, floor: summary(12_000, 6), floorCorrected: summary(12_400, 7), correctIntervalUs: 20, consumer: summary(12_000, 14), ratioP50: 14 / 6, ratioP99: 14 / 6 },
+    wake: {
+      settleUs: 30,
+      samples: 4000,
+      rounds: 3,
+      floor: summary(12_000, 6),
+      floorCorrected: summary(12_400, 7),
+      correctIntervalUs: 20,
+      consumer: summary(12_000, 14),
+      ratioP50: 14 / 6,
+      ratioP99: 14 / 6,
+    },
     ratios: [],
     goals: [],
     notes: [],
@@ -59,4 +69,3 @@ export function syntheticReport(): BenchReport {
     outDir: null,
   };
 }
-

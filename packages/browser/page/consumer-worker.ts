@@ -47,7 +47,9 @@ function consume(job: ConsumerJob): ConsumerResult {
   }
   const result: ConsumerResult = {
     report: verifier.report(),
-    rings: rings.map((_, i) => ({ ...(consumer.ringCounters(i) as NonNullable<ReturnType<Consumer['ringCounters']>>) })),
+    rings: rings.map((_, i) => ({
+      ...(consumer.ringCounters(i) as NonNullable<ReturnType<Consumer['ringCounters']>>),
+    })),
     counters: { ...consumer.counters },
     ms: performance.now() - start,
     timedOut,

@@ -4,9 +4,22 @@
  * Every scenario is bounded by its `timeoutMs`; a timed-out part says so in its result.
  */
 import { RingBuffer, WakeGroup, CAN_BLOCK, consumerSleeping, type RingShare } from '@ringbuf/core';
-import { Consumer, OrderingVerifier, iterateRecords, type VerifierReport, type RingCounters, type ConsumerCounters } from '@ringbuf/consumer';
+import {
+  Consumer,
+  OrderingVerifier,
+  iterateRecords,
+  type VerifierReport,
+  type RingCounters,
+  type ConsumerCounters,
+} from '@ringbuf/consumer';
 import { runWorker } from './workers.js';
-import { checkFiller, type ConsumerJob, type ConsumerResult, type ProducerJob, type ProducerResult } from './protocol.js';
+import {
+  checkFiller,
+  type ConsumerJob,
+  type ConsumerResult,
+  type ProducerJob,
+  type ProducerResult,
+} from './protocol.js';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 
 const PRODUCER_WORKER = '/dist/page/producer-worker.js';
@@ -53,7 +66,10 @@ function startProducers(shares: RingShare[], o: LoadOptions): Producers {
         gate,
         timeoutMs: o.timeoutMs,
       };
-      void run.ready.then(() => run.send(job), () => undefined);
+      void run.ready.then(
+        () => run.send(job),
+        () => undefined,
+      );
       runs.push(run);
     }
   }

@@ -65,7 +65,8 @@ export function fillerByte(producerId: number, seq: number, i: number): number {
 
 /** The verifier's filler check for {@link fillerByte} (allocation-free). */
 export function checkFiller(bytes: Uint8Array, offset: number, size: number, producerId: number, seq: number): boolean {
-  for (let i = INSTRUMENTED_HEADER_BYTES; i < size; i++) if (bytes[offset + i] !== fillerByte(producerId, seq, i)) return false;
+  for (let i = INSTRUMENTED_HEADER_BYTES; i < size; i++)
+    if (bytes[offset + i] !== fillerByte(producerId, seq, i)) return false;
   return true;
 }
 
@@ -98,7 +99,11 @@ export function serveOneJob<J, R>(scope: WorkerScope, work: (job: J) => R | Prom
           const e = err as { name?: string; message?: string; code?: string };
           scope.postMessage({
             type: 'error',
-            error: { name: String(e?.name ?? 'Error'), message: String(e?.message ?? err), ...(e?.code ? { code: e.code } : {}) },
+            error: {
+              name: String(e?.name ?? 'Error'),
+              message: String(e?.message ?? err),
+              ...(e?.code ? { code: e.code } : {}),
+            },
           } satisfies FromWorker<R>);
         },
       );

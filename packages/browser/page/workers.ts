@@ -68,7 +68,8 @@ export function runWorker<J, R>(moduleUrl: string): WorkerRun<J, R> {
     const msg = event.data;
     if (msg.type === 'ready') readyOk();
     else if (msg.type === 'result') done(msg.result);
-    else fail(Object.assign(new Error(`${moduleUrl}: ${msg.error.name}: ${msg.error.message}`), { code: msg.error.code }));
+    else
+      fail(Object.assign(new Error(`${moduleUrl}: ${msg.error.name}: ${msg.error.message}`), { code: msg.error.code }));
   };
   worker.onerror = (event: ErrorEvent) => fail(new Error(`${moduleUrl}: ${event.message || 'worker failed to load'}`));
   return {

@@ -143,7 +143,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, root: string, mounts: readonly Mount[]): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  root: string,
+  mounts: readonly Mount[],
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
   const urlPath = new URL(req.url ?? '/', 'http://localhost').pathname;
   let file = resolvePath(urlPath.endsWith('/') ? `${urlPath}index.html` : urlPath, root, mounts);
@@ -179,7 +184,11 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { port: { type: 'string', default: '8000' }, host: { type: 'string', default: '127.0.0.1' }, help: { type: 'boolean' } },
+      options: {
+        port: { type: 'string', default: '8000' },
+        host: { type: 'string', default: '127.0.0.1' },
+        help: { type: 'boolean' },
+      },
     });
   } catch (err) {
     process.stderr.write(`serve: ${(err as Error).message}\n`);

@@ -43,7 +43,10 @@ type Scenario = keyof RingbufTestApi;
 
 async function run<R>(page: Page, name: Scenario, options?: unknown): Promise<R> {
   return (await page.evaluate(
-    ([n, o]) => (window as unknown as { ringbufTest: Record<string, (o: unknown) => Promise<unknown>> }).ringbufTest[n as string]!(o),
+    ([n, o]) =>
+      (window as unknown as { ringbufTest: Record<string, (o: unknown) => Promise<unknown>> }).ringbufTest[
+        n as string
+      ]!(o),
     [name, options] as const,
   )) as R;
 }
@@ -62,7 +65,10 @@ function assertLossless(t: import('ava').ExecutionContext, r: LoadResult, produc
       (r.counters ? `; consumer sleeps ${r.counters.sleeps}, wakeups ${r.counters.wakeups}` : ''),
   );
   t.is(r.producers.length, producers);
-  t.false(r.producers.some((p) => p.timedOut), 'a producer timed out');
+  t.false(
+    r.producers.some((p) => p.timedOut),
+    'a producer timed out',
+  );
   t.false(r.consumerTimedOut, 'the consumer timed out');
   t.is(r.committed, producers * records, 'every producer committed all its records');
   t.is(r.delivered, r.committed, 'delivered = committed');
@@ -73,7 +79,8 @@ function assertLossless(t: import('ava').ExecutionContext, r: LoadResult, produc
   t.is(r.report.torn, 0, 'torn payloads');
   t.is(r.report.ownerMismatches, 0, 'owner word mismatches');
   t.is(r.report.violations, 0, JSON.stringify(r.report.examples.slice(0, 4)));
-  for (const p of r.report.producers) t.is(p.nextSeq, records, `producer ${p.producerId} delivered up to its last record`);
+  for (const p of r.report.producers)
+    t.is(p.nextSeq, records, `producer ${p.producerId} delivered up to its last record`);
 }
 
 test.serial('the page is cross-origin isolated: SharedArrayBuffer and Atomics.waitAsync exist', async (t) => {
@@ -91,7 +98,14 @@ test.serial('4 producer workers -> 1 ring -> a consumer worker (poll): 0 lost, d
   t.timeout(SCENARIO_MS + 10_000);
   const errors: string[] = [];
   const page = await openPage(errors);
-  const options: LoadOptions = { seed: seedOf(), producers: 4, records: 50_000, ringSize: 1 << 16, discardRatio: 0.05, timeoutMs: SCENARIO_MS };
+  const options: LoadOptions = {
+    seed: seedOf(),
+    producers: 4,
+    records: 50_000,
+    ringSize: 1 << 16,
+    discardRatio: 0.05,
+    timeoutMs: SCENARIO_MS,
+  };
   t.log(`seed ${options.seed} (rerun: RINGBUF_SEED=${options.seed})`);
   const r = await run<LoadResult>(page, 'inWorker', options);
   assertLossless(t, r, 4, options.records);
@@ -100,23 +114,39 @@ test.serial('4 producer workers -> 1 ring -> a consumer worker (poll): 0 lost, d
   await page.close();
 });
 
-test.serial('4 producer workers -> 1 ring -> the main thread (iterateRecords): 0 lost, duplicated or reordered', async (t) => {
-  t.timeout(SCENARIO_MS + 10_000);
-  const errors: string[] = [];
-  const page = await openPage(errors);
-  const options: LoadOptions = { seed: seedOf(), producers: 4, records: 20_000, ringSize: 1 << 16, discardRatio: 0.05, timeoutMs: SCENARIO_MS };
-  t.log(`seed ${options.seed} (rerun: RINGBUF_SEED=${options.seed})`);
-  const r = await run<LoadResult>(page, 'mainIterate', options);
-  assertLossless(t, r, 4, options.records);
-  t.deepEqual(errors, []);
-  await page.close();
-});
+test.serial(
+  '4 producer workers -> 1 ring -> the main thread (iterateRecords): 0 lost, duplicated or reordered',
+  async (t) => {
+    t.timeout(SCENARIO_MS + 10_000);
+    const errors: string[] = [];
+    const page = await openPage(errors);
+    const options: LoadOptions = {
+      seed: seedOf(),
+      producers: 4,
+      records: 20_000,
+      ringSize: 1 << 16,
+      discardRatio: 0.05,
+      timeoutMs: SCENARIO_MS,
+    };
+    t.log(`seed ${options.seed} (rerun: RINGBUF_SEED=${options.seed})`);
+    const r = await run<LoadResult>(page, 'mainIterate', options);
+    assertLossless(t, r, 4, options.records);
+    t.deepEqual(errors, []);
+    await page.close();
+  },
+);
 
 test.serial('WakeGroup: one main-thread consumer (pollAsync) over two rings, 2 producer workers each', async (t) => {
   t.timeout(SCENARIO_MS + 10_000);
   const errors: string[] = [];
   const page = await openPage(errors);
-  const options: LoadOptions = { seed: seedOf(), producers: 2, records: 30_000, ringSize: 1 << 14, timeoutMs: SCENARIO_MS };
+  const options: LoadOptions = {
+    seed: seedOf(),
+    producers: 2,
+    records: 30_000,
+    ringSize: 1 << 14,
+    timeoutMs: SCENARIO_MS,
+  };
   t.log(`seed ${options.seed} (rerun: RINGBUF_SEED=${options.seed})`);
   const r = await run<LoadResult>(page, 'wakeGroupMain', options);
   assertLossless(t, r, 4, options.records);
@@ -127,44 +157,61 @@ test.serial('WakeGroup: one main-thread consumer (pollAsync) over two rings, 2 p
   await page.close();
 });
 
-test.serial('overwrite mode: 4 producer workers lap a consumer worker; delivered + overwritten = committed, nothing torn, duplicated or reordered', async (t) => {
-  t.timeout(SCENARIO_MS + 10_000);
-  const errors: string[] = [];
-  const page = await openPage(errors);
-  const options: LoadOptions = { seed: seedOf(), producers: 4, records: 50_000, ringSize: 4096, timeoutMs: SCENARIO_MS };
-  t.log(`seed ${options.seed} (rerun: RINGBUF_SEED=${options.seed})`);
-  const r = await run<LoadResult>(page, 'overwrite', options);
-  const lost = r.rings[0]?.lost ?? -1;
-  t.log(`seed ${r.seed}: committed ${r.committed}, delivered ${r.delivered}, overwritten ${lost}, gaps accepted ${r.report.skippedGaps}, ${r.ms.toFixed(0)} ms`);
-  t.false(r.producers.some((p) => p.timedOut), 'a producer timed out');
-  t.false(r.consumerTimedOut, 'the consumer timed out');
-  t.is(r.committed, 4 * options.records);
-  t.true(lost > 0, 'the producers lapped the consumer (else this case tests nothing)');
-  t.is(r.delivered + lost, r.committed, 'delivered + overwritten = committed');
-  t.is(r.report.records, r.delivered);
-  t.is(r.report.duplicates, 0, 'duplicated');
-  t.is(r.report.reorders, 0, 'reordered');
-  t.is(r.report.torn, 0, 'torn (a record overwritten while copied was delivered)');
-  t.is(r.report.violations, 0, JSON.stringify(r.report.examples.slice(0, 4)));
-  t.deepEqual(errors, []);
-  await page.close();
-});
+test.serial(
+  'overwrite mode: 4 producer workers lap a consumer worker; delivered + overwritten = committed, nothing torn, duplicated or reordered',
+  async (t) => {
+    t.timeout(SCENARIO_MS + 10_000);
+    const errors: string[] = [];
+    const page = await openPage(errors);
+    const options: LoadOptions = {
+      seed: seedOf(),
+      producers: 4,
+      records: 50_000,
+      ringSize: 4096,
+      timeoutMs: SCENARIO_MS,
+    };
+    t.log(`seed ${options.seed} (rerun: RINGBUF_SEED=${options.seed})`);
+    const r = await run<LoadResult>(page, 'overwrite', options);
+    const lost = r.rings[0]?.lost ?? -1;
+    t.log(
+      `seed ${r.seed}: committed ${r.committed}, delivered ${r.delivered}, overwritten ${lost}, gaps accepted ${r.report.skippedGaps}, ${r.ms.toFixed(0)} ms`,
+    );
+    t.false(
+      r.producers.some((p) => p.timedOut),
+      'a producer timed out',
+    );
+    t.false(r.consumerTimedOut, 'the consumer timed out');
+    t.is(r.committed, 4 * options.records);
+    t.true(lost > 0, 'the producers lapped the consumer (else this case tests nothing)');
+    t.is(r.delivered + lost, r.committed, 'delivered + overwritten = committed');
+    t.is(r.report.records, r.delivered);
+    t.is(r.report.duplicates, 0, 'duplicated');
+    t.is(r.report.reorders, 0, 'reordered');
+    t.is(r.report.torn, 0, 'torn (a record overwritten while copied was delivered)');
+    t.is(r.report.violations, 0, JSON.stringify(r.report.examples.slice(0, 4)));
+    t.deepEqual(errors, []);
+    await page.close();
+  },
+);
 
-test.serial('main thread: poll(-1) throws ERR_RINGBUF_CANNOT_BLOCK naming pollAsync; poll(0), a poll that finds a record, and pollAsync work', async (t) => {
-  const errors: string[] = [];
-  const page = await openPage(errors);
-  const r = await run<MainPollResult>(page, 'mainPoll');
-  t.log(JSON.stringify(r));
-  t.false(r.canBlock, 'Atomics.wait is forbidden on the main thread');
-  t.is(r.pollZero, 0);
-  t.is(r.error?.code, 'ERR_RINGBUF_CANNOT_BLOCK');
-  t.regex(r.error?.message ?? '', /pollAsync/);
-  t.is(r.pollWithData, 1);
-  t.is(r.pollAsyncGot, 0);
-  t.true(r.pollAsyncTimedOutMs >= 25, `pollAsync(30) waited ${r.pollAsyncTimedOutMs} ms`);
-  t.deepEqual(errors, []);
-  await page.close();
-});
+test.serial(
+  'main thread: poll(-1) throws ERR_RINGBUF_CANNOT_BLOCK naming pollAsync; poll(0), a poll that finds a record, and pollAsync work',
+  async (t) => {
+    const errors: string[] = [];
+    const page = await openPage(errors);
+    const r = await run<MainPollResult>(page, 'mainPoll');
+    t.log(JSON.stringify(r));
+    t.false(r.canBlock, 'Atomics.wait is forbidden on the main thread');
+    t.is(r.pollZero, 0);
+    t.is(r.error?.code, 'ERR_RINGBUF_CANNOT_BLOCK');
+    t.regex(r.error?.message ?? '', /pollAsync/);
+    t.is(r.pollWithData, 1);
+    t.is(r.pollAsyncGot, 0);
+    t.true(r.pollAsyncTimedOutMs >= 25, `pollAsync(30) waited ${r.pollAsyncTimedOutMs} ms`);
+    t.deepEqual(errors, []);
+    await page.close();
+  },
+);
 
 // The consumer's waitForWork announced the sleep before core's sleep() refused to block: sleep()
 // withdraws the announcement before it throws, so producers stop paying for wake decisions.

@@ -35,8 +35,14 @@ for (const path of outside) {
 test('resolvePath maps the root and the package mounts', (t) => {
   const mounts = defaultMounts();
   t.is(resolvePath('/static/test.html', PACKAGE_DIR, mounts), join(PACKAGE_DIR, 'static', 'test.html'));
-  t.regex(resolvePath('/@ringbuf/core/dist/src/index.js', PACKAGE_DIR, mounts) ?? '', /ringbuf-core[/\\]dist[/\\]src[/\\]index\.js$/);
-  t.regex(resolvePath('/es-module-shims/es-module-shims.wasm.js', PACKAGE_DIR, mounts) ?? '', /es-module-shims\.wasm\.js$/);
+  t.regex(
+    resolvePath('/@ringbuf/core/dist/src/index.js', PACKAGE_DIR, mounts) ?? '',
+    /ringbuf-core[/\\]dist[/\\]src[/\\]index\.js$/,
+  );
+  t.regex(
+    resolvePath('/es-module-shims/es-module-shims.wasm.js', PACKAGE_DIR, mounts) ?? '',
+    /es-module-shims\.wasm\.js$/,
+  );
 });
 
 test('every response carries COOP/COEP; missing files are 404, other methods 405, escapes 404', async (t) => {

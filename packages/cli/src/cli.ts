@@ -26,10 +26,34 @@ interface CommandEntry {
 
 /** The command table: names, one-line descriptions, and the module each loads. */
 export const COMMANDS: ReadonlyMap<string, CommandEntry> = new Map<string, CommandEntry>([
-  ['bench', { description: "benchmarks modelled on the kernel's bench_ringbufs, with the JS peers side by side", load: () => import('./commands/bench.js') }],
-  ['load', { description: 'N producer workers into one ring, one consumer, ordering verified; throughput, drops, latency', load: () => import('./commands/load.js') }],
-  ['order', { description: 'a causal chain of events through one shared ring vs per-producer rings: causal violations of each', load: () => import('./commands/order.js') }],
-  ['latency', { description: 'open-loop latency percentiles per wake policy side by side, with the raw Atomics wait/notify floor', load: () => import('./commands/latency.js') }],
+  [
+    'bench',
+    {
+      description: "benchmarks modelled on the kernel's bench_ringbufs, with the JS peers side by side",
+      load: () => import('./commands/bench.js'),
+    },
+  ],
+  [
+    'load',
+    {
+      description: 'N producer workers into one ring, one consumer, ordering verified; throughput, drops, latency',
+      load: () => import('./commands/load.js'),
+    },
+  ],
+  [
+    'order',
+    {
+      description: 'a causal chain of events through one shared ring vs per-producer rings: causal violations of each',
+      load: () => import('./commands/order.js'),
+    },
+  ],
+  [
+    'latency',
+    {
+      description: 'open-loop latency percentiles per wake policy side by side, with the raw Atomics wait/notify floor',
+      load: () => import('./commands/latency.js'),
+    },
+  ],
 ]);
 
 function usage(): string {
@@ -65,7 +89,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { childLogger } = await import('@ringbuf/instrument/log');
-  childLogger({ component: 'cli' }).debug({ command: name, signals: ['SIGINT', 'SIGTERM'] }, 'signal handlers installed; loading the command');
+  childLogger({ component: 'cli' }).debug(
+    { command: name, signals: ['SIGINT', 'SIGTERM'] },
+    'signal handlers installed; loading the command',
+  );
   const command = await entry.load();
   try {
     return await command.run(rest);

@@ -27,7 +27,8 @@ const INTEGER = /^\s*\d+\s*$/;
 export function positiveNumber(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (!DECIMAL.test(raw) || !(v > 0) || v > max) throw new UsageError(`${name}: '${raw}' is not a number greater than 0 and at most ${max}`);
+  if (!DECIMAL.test(raw) || !(v > 0) || v > max)
+    throw new UsageError(`${name}: '${raw}' is not a number greater than 0 and at most ${max}`);
   return v;
 }
 
@@ -38,7 +39,8 @@ export function positiveNumber(name: string, raw: string | undefined, fallback: 
 export function nonNegativeNumber(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (!DECIMAL.test(raw) || !(v >= 0) || v > max) throw new UsageError(`${name}: '${raw}' is not a number from 0 to ${max}`);
+  if (!DECIMAL.test(raw) || !(v >= 0) || v > max)
+    throw new UsageError(`${name}: '${raw}' is not a number from 0 to ${max}`);
   return v;
 }
 
@@ -65,7 +67,8 @@ export function payloadSize(name: string, raw: string | undefined, fallback: num
   if (m === null) throw new UsageError(`${name}: '${raw}' is not ${accepted}`);
   const min = Number(m[1]);
   const max = m[2] === undefined ? min : Number(m[2]);
-  if (min < INSTRUMENTED_HEADER_BYTES || max > MAX_PAYLOAD_BYTES || min > max) throw new UsageError(`${name}: '${raw}' is not ${accepted}`);
+  if (min < INSTRUMENTED_HEADER_BYTES || max > MAX_PAYLOAD_BYTES || min > max)
+    throw new UsageError(`${name}: '${raw}' is not ${accepted}`);
   return min === max ? min : { min, max };
 }
 
@@ -82,7 +85,8 @@ export function largestPayload(size: PayloadSize): number {
  */
 export function checkFits(size: PayloadSize, raw: string | undefined, ring: number): void {
   const max = maxPayloadOf(ring);
-  if (largestPayload(size) > max) throw new UsageError(`--size: '${raw}' does not fit a ${ring}-byte ring (--ring-size): at most ${max} bytes`);
+  if (largestPayload(size) > max)
+    throw new UsageError(`--size: '${raw}' does not fit a ${ring}-byte ring (--ring-size): at most ${max} bytes`);
 }
 
 /**
@@ -94,8 +98,12 @@ export function ringSize(name: string, raw: string | undefined, fallback: number
   if (raw === undefined) return fallback;
   const m = /^\s*(\d+)\s*([kKmMgG])?(?:i?[bB])?\s*$/.exec(raw);
   const unit = m?.[2]?.toLowerCase();
-  const v = m === null ? NaN : Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
-  if (!isValidRingSize(v)) throw new UsageError(`${name}: '${raw}' is not a power of two from 4096 to ${MAX_RING_BYTES} bytes (e.g. 65536, 1M)`);
+  const v =
+    m === null ? NaN : Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
+  if (!isValidRingSize(v))
+    throw new UsageError(
+      `${name}: '${raw}' is not a power of two from 4096 to ${MAX_RING_BYTES} bytes (e.g. 65536, 1M)`,
+    );
   return v;
 }
 
@@ -128,7 +136,8 @@ export function wakeupName(w: WakeupPolicy): string {
 export function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (!INTEGER.test(raw) || !Number.isSafeInteger(v) || v < min || v > max) throw new UsageError(`${name}: '${raw}' is not an integer from ${min} to ${max}`);
+  if (!INTEGER.test(raw) || !Number.isSafeInteger(v) || v < min || v > max)
+    throw new UsageError(`${name}: '${raw}' is not an integer from ${min} to ${max}`);
   return v;
 }
 
@@ -140,7 +149,8 @@ export function logLevel(raw: string | undefined): LogLevel {
   if (raw !== undefined) return oneOf('--log-level', raw, LOG_LEVELS);
   const env = process.env['RINGBUF_LOG_LEVEL'];
   if (env === undefined || env === '') return 'warn';
-  if (!(LOG_LEVELS as readonly string[]).includes(env)) throw new UsageError(`RINGBUF_LOG_LEVEL: '${env}' is not one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(env))
+    throw new UsageError(`RINGBUF_LOG_LEVEL: '${env}' is not one of ${LOG_LEVELS.join(', ')}`);
   return env as LogLevel;
 }
 
@@ -177,7 +187,8 @@ export function scaledNumber(raw: string): number {
  * @throws UsageError naming the option, the bad stage and the accepted form.
  */
 export function stages(name: string, raw: string): StageSpec[] {
-  const accepted = 'DURATION:RATE[,DURATION:RATE...] with DURATION like 500ms, 5s or 1m and RATE records/s per producer (e.g. 5s:1000,10s:50k,5s:0)';
+  const accepted =
+    'DURATION:RATE[,DURATION:RATE...] with DURATION like 500ms, 5s or 1m and RATE records/s per producer (e.g. 5s:1000,10s:50k,5s:0)';
   const parts = raw.split(',');
   const out: StageSpec[] = [];
   for (const part of parts) {
@@ -185,12 +196,14 @@ export function stages(name: string, raw: string): StageSpec[] {
     const d = m === null ? null : DURATION.exec(m[1] ?? '');
     const rate = m === null ? NaN : scaledNumber(m[2] ?? '');
     const sec = d === null ? NaN : Number(d[1]) * (d[2] === 'ms' ? 0.001 : d[2] === 'm' ? 60 : 1);
-    if (!(sec > 0 && sec <= 86_400) || !(rate >= 0 && rate <= 1e9)) throw new UsageError(`${name}: '${part.trim()}' in '${raw}' is not ${accepted}`);
+    if (!(sec > 0 && sec <= 86_400) || !(rate >= 0 && rate <= 1e9))
+      throw new UsageError(`${name}: '${part.trim()}' in '${raw}' is not ${accepted}`);
     out.push({ durationSec: sec, targetRate: rate });
   }
   const total = out.reduce((s, st) => s + st.durationSec, 0);
   if (total > 86_400) throw new UsageError(`${name}: '${raw}' lasts ${total} s, more than 86400`);
-  if (!out.some((st) => st.targetRate > 0)) throw new UsageError(`${name}: '${raw}' never sends a record: give at least one stage a rate above 0`);
+  if (!out.some((st) => st.targetRate > 0))
+    throw new UsageError(`${name}: '${raw}' never sends a record: give at least one stage a rate above 0`);
   return out;
 }
 
@@ -219,7 +232,8 @@ export function moduleFile(name: string, raw: string): string {
   } catch {
     throw new UsageError(`${name}: '${raw}' is not a file path or file: URL`);
   }
-  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`${name}: '${raw}' is not a file (resolved to ${path})`);
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new UsageError(`${name}: '${raw}' is not a file (resolved to ${path})`);
   return pathToFileURL(path).href;
 }
 

@@ -32,7 +32,9 @@ test.serial('bench --quick: progress "k/n" with an ETA within 80 columns, goals 
   t.is(code, 0, stderr);
   const progress = stderr.split('\n').filter((l) => l.startsWith('bench '));
   t.deepEqual(
-    progress.map((l) => /^bench (\d+)\/(\d+) {2}(\S+) {2}elapsed \d+:\d\d {2}ETA \d+:\d\d$/.exec(l)?.slice(1, 4).join(' ')),
+    progress.map((l) =>
+      /^bench (\d+)\/(\d+) {2}(\S+) {2}elapsed \d+:\d\d {2}ETA \d+:\d\d$/.exec(l)?.slice(1, 4).join(' '),
+    ),
     BATCH.map((name, i) => `${i + 1} 5 ${name}`),
   );
   for (const l of stderr.split('\n')) t.true([...l].length < 80, `stderr line wider than 79 columns: ${l}`);
@@ -42,32 +44,62 @@ test.serial('bench --quick: progress "k/n" with an ETA within 80 columns, goals 
   t.regex(md, /goals are not meaningful/);
 });
 
-test.serial('Ctrl-C during a bench stops after the step in progress and prints and writes the partial report', async (t) => {
-  const out = outDir(t);
-  // Windows of 1.5 s: the signal surely lands while the first scenario runs.
-  const cli = startCli(['bench', '--quick', '--scenario', 'batch', '--windows', '1', '--window-ms', '1500', '--json', '--out', out]);
-  t.teardown(() => cli.child.kill('SIGKILL'));
-  await cli.waitForStderr(/^bench 1\/5 /, 60_000);
-  cli.child.kill('SIGINT');
-  const { code, stdout, stderr } = await cli.done;
-  t.is(code, 0, stderr);
-  t.regex(stderr, /^ringbuf: SIGINT: stopping after the step in progress, then writing the partial report/m);
-  t.regex(stderr, /^ringbuf bench: interrupted; partial report in /m);
-  const lines = stdout.trim().split('\n');
-  t.is(lines.length, 1, 'exactly one JSON object on stdout');
-  const r = JSON.parse(lines[0] ?? '') as BenchJson;
-  t.true(r.interrupted);
-  t.deepEqual(r.scenarios.map((s) => s.name), BATCH.slice(0, 1));
-  t.deepEqual(r.notRun, BATCH.slice(1));
-  t.is(r.scenarios[0]?.error, undefined);
-  const written = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as BenchJson;
-  t.true(written.interrupted);
-  t.regex(readFileSync(path.join(out, 'report.md'), 'utf8'), /\*\*Interrupted\*\*/);
-});
+test.serial(
+  'Ctrl-C during a bench stops after the step in progress and prints and writes the partial report',
+  async (t) => {
+    const out = outDir(t);
+    // Windows of 1.5 s: the signal surely lands while the first scenario runs.
+    const cli = startCli([
+      'bench',
+      '--quick',
+      '--scenario',
+      'batch',
+      '--windows',
+      '1',
+      '--window-ms',
+      '1500',
+      '--json',
+      '--out',
+      out,
+    ]);
+    t.teardown(() => cli.child.kill('SIGKILL'));
+    await cli.waitForStderr(/^bench 1\/5 /, 60_000);
+    cli.child.kill('SIGINT');
+    const { code, stdout, stderr } = await cli.done;
+    t.is(code, 0, stderr);
+    t.regex(stderr, /^ringbuf: SIGINT: stopping after the step in progress, then writing the partial report/m);
+    t.regex(stderr, /^ringbuf bench: interrupted; partial report in /m);
+    const lines = stdout.trim().split('\n');
+    t.is(lines.length, 1, 'exactly one JSON object on stdout');
+    const r = JSON.parse(lines[0] ?? '') as BenchJson;
+    t.true(r.interrupted);
+    t.deepEqual(
+      r.scenarios.map((s) => s.name),
+      BATCH.slice(0, 1),
+    );
+    t.deepEqual(r.notRun, BATCH.slice(1));
+    t.is(r.scenarios[0]?.error, undefined);
+    const written = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as BenchJson;
+    t.true(written.interrupted);
+    t.regex(readFileSync(path.join(out, 'report.md'), 'utf8'), /\*\*Interrupted\*\*/);
+  },
+);
 
 test.serial('a second Ctrl-C during a bench exits at once with status 130 and says what was not run', async (t) => {
   const out = outDir(t);
-  const cli = startCli(['bench', '--quick', '--scenario', 'batch', '--windows', '1', '--window-ms', '5000', '--json', '--out', out]);
+  const cli = startCli([
+    'bench',
+    '--quick',
+    '--scenario',
+    'batch',
+    '--windows',
+    '1',
+    '--window-ms',
+    '5000',
+    '--json',
+    '--out',
+    out,
+  ]);
   t.teardown(() => cli.child.kill('SIGKILL'));
   await cli.waitForStderr(/^bench 1\/5 /, 60_000);
   cli.child.kill('SIGINT');
@@ -76,7 +108,10 @@ test.serial('a second Ctrl-C during a bench exits at once with status 130 and sa
   const { code, stdout, stderr } = await cli.done;
   t.is(code, 130, stderr);
   t.is(stdout, '', 'no report after the second signal');
-  t.regex(stderr, /SIGINT again: exiting without draining; not drained: the report \(step 1 of 5, rb-b2b-batch-1, was running; 4 more not run\)/);
+  t.regex(
+    stderr,
+    /SIGINT again: exiting without draining; not drained: the report \(step 1 of 5, rb-b2b-batch-1, was running; 4 more not run\)/,
+  );
 });
 
 const bad: Array<[string[], RegExp]> = [

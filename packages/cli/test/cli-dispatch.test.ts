@@ -17,15 +17,27 @@ test('--help lists the commands with their descriptions', async (t) => {
 test('bench --help prints the options and runs nothing', async (t) => {
   const { code, stdout } = await runCli(['bench', '--help']);
   t.is(code, 0);
-  for (const opt of ['--quick', '--scenario', '--windows', '--window-ms', '--json', '--out', '--log-level']) t.true(stdout.includes(opt), opt);
+  for (const opt of ['--quick', '--scenario', '--windows', '--window-ms', '--json', '--out', '--log-level'])
+    t.true(stdout.includes(opt), opt);
 });
 
 const bad: Array<[string[], RegExp]> = [
   [['nope'], /unknown command 'nope'.*bench/],
   // Names an object literal lookup would find on Object.prototype.
-  ...['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__', 'prototype', ''].map(
-    (name): [string[], RegExp] => [[name], new RegExp(`^ringbuf: unknown command '${name}': accepted values: bench, load, order, latency$`)],
-  ),
+  ...[
+    'constructor',
+    '__proto__',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'isPrototypeOf',
+    '__defineGetter__',
+    'prototype',
+    '',
+  ].map((name): [string[], RegExp] => [
+    [name],
+    new RegExp(`^ringbuf: unknown command '${name}': accepted values: bench, load, order, latency$`),
+  ]),
   [['bench', '--bogus'], /unknown option '--bogus'.*--quick/],
   [['bench', '--windows', 'x'], /--windows: 'x' is not an integer from 1 to/],
   [['bench', '--windows', '0'], /--windows: '0' is not an integer from 1 to/],

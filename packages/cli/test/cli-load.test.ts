@@ -11,7 +11,14 @@ import { badOptionTests, runCli, startCli, testSeed } from './cli-run.js';
 interface LoadJson {
   producers: number;
   durationSec: number;
-  records: { attempted: number; committed: number; discarded: number; dropped: number; abandoned: number; consumed: number };
+  records: {
+    attempted: number;
+    committed: number;
+    discarded: number;
+    dropped: number;
+    abandoned: number;
+    consumed: number;
+  };
   lost: number;
   duplicates: number;
   orderViolations: number;
@@ -35,7 +42,22 @@ function parseOne(stdout: string): LoadJson {
 test.serial('a closed-loop run with a record count delivers every committed record once, in order', async (t) => {
   const seed = testSeed();
   t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['load', '--producers', '2', '--records', '20000', '--size', `${INSTRUMENTED_HEADER_BYTES}-200`, '--ring-size', '64K', '--discard-ratio', '0.1', '--seed', String(seed), '--json']);
+  const { code, stdout, stderr } = await runCli([
+    'load',
+    '--producers',
+    '2',
+    '--records',
+    '20000',
+    '--size',
+    `${INSTRUMENTED_HEADER_BYTES}-200`,
+    '--ring-size',
+    '64K',
+    '--discard-ratio',
+    '0.1',
+    '--seed',
+    String(seed),
+    '--json',
+  ]);
   t.is(code, 0, stderr);
   const r = parseOne(stdout);
   t.is(r.seed, seed);
@@ -59,7 +81,19 @@ test.serial('a closed-loop run with a record count delivers every committed reco
 test.serial('output mode, open loop and FORCE wakeups: the table on stdout says OK', async (t) => {
   const seed = testSeed();
   t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['load', '--mode', 'output', '--rate', '5000', '--duration', '0.5', '--wakeup', 'force', '--seed', String(seed)]);
+  const { code, stdout, stderr } = await runCli([
+    'load',
+    '--mode',
+    'output',
+    '--rate',
+    '5000',
+    '--duration',
+    '0.5',
+    '--wakeup',
+    'force',
+    '--seed',
+    String(seed),
+  ]);
   t.is(code, 0, stderr);
   t.regex(stdout, /^ringbuf load — producers 2, duration 0\.5 s/);
   t.regex(stdout, /^lost\s+0$/m);
@@ -73,7 +107,15 @@ test.serial('output mode, open loop and FORCE wakeups: the table on stdout says 
 test.serial('a closed-loop table labels its latency as queueing and says how to get open-loop figures', async (t) => {
   const seed = testSeed();
   t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['load', '--producers', '1', '--records', '5000', '--seed', String(seed)]);
+  const { code, stdout, stderr } = await runCli([
+    'load',
+    '--producers',
+    '1',
+    '--records',
+    '5000',
+    '--seed',
+    String(seed),
+  ]);
   t.is(code, 0, stderr);
   t.regex(stdout, /^latency p50 \/ p90 \(queueing\)\s+\S+ (µs|ms) \/ \S+ (µs|ms)$/m);
   t.regex(stdout, /^Latency is closed-loop: /m);
@@ -81,28 +123,54 @@ test.serial('a closed-loop table labels its latency as queueing and says how to 
   t.notRegex(stdout, /\d us\b/);
 });
 
-test.serial('fault injection: producers killed every 100 ms are all recovered and nothing committed is lost', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['load', '--kill-producer-every', '100', '--duration', '2', '--ring-size', '256K', '--seed', String(seed), '--json']);
-  t.is(code, 0, stderr);
-  const r = parseOne(stdout);
-  t.true(r.killed > 0, 'some producers were killed');
-  t.is(r.recovered, r.killed);
-  // Exact accounting under kills: every attempted record is committed, discarded, dropped or abandoned.
-  t.is(r.records.committed + r.records.discarded + r.records.dropped + r.records.abandoned, r.records.attempted);
-  t.true(r.records.abandoned <= r.killed, 'at most one record abandoned per death');
-  t.is(r.lost, 0);
-  t.is(r.duplicates, 0);
-  t.is(r.orderViolations, 0);
-  t.true(r.records.consumed > 0);
-  t.is(r.records.consumed, r.records.committed);
-});
+test.serial(
+  'fault injection: producers killed every 100 ms are all recovered and nothing committed is lost',
+  async (t) => {
+    const seed = testSeed();
+    t.log(`seed ${seed}`);
+    const { code, stdout, stderr } = await runCli([
+      'load',
+      '--kill-producer-every',
+      '100',
+      '--duration',
+      '2',
+      '--ring-size',
+      '256K',
+      '--seed',
+      String(seed),
+      '--json',
+    ]);
+    t.is(code, 0, stderr);
+    const r = parseOne(stdout);
+    t.true(r.killed > 0, 'some producers were killed');
+    t.is(r.recovered, r.killed);
+    // Exact accounting under kills: every attempted record is committed, discarded, dropped or abandoned.
+    t.is(r.records.committed + r.records.discarded + r.records.dropped + r.records.abandoned, r.records.attempted);
+    t.true(r.records.abandoned <= r.killed, 'at most one record abandoned per death');
+    t.is(r.lost, 0);
+    t.is(r.duplicates, 0);
+    t.is(r.orderViolations, 0);
+    t.true(r.records.consumed > 0);
+    t.is(r.records.consumed, r.records.committed);
+  },
+);
 
 test.serial('overwrite mode: overwritten records are reported apart and nothing else is lost', async (t) => {
   const seed = testSeed();
   t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['load', '--overwrite', '--ring-size', '4096', '--producers', '2', '--records', '20000', '--seed', String(seed), '--json']);
+  const { code, stdout, stderr } = await runCli([
+    'load',
+    '--overwrite',
+    '--ring-size',
+    '4096',
+    '--producers',
+    '2',
+    '--records',
+    '20000',
+    '--seed',
+    String(seed),
+    '--json',
+  ]);
   t.is(code, 0, stderr);
   const r = parseOne(stdout);
   // (Reservations may still fail: a record is never overwritten while it is uncommitted.)
@@ -142,14 +210,20 @@ test.serial('a second Ctrl-C exits at once with status 130 and says what was not
   const { code, stdout, stderr } = await cli.done;
   t.is(code, 130);
   t.is(stdout, '', 'no report after the second signal');
-  t.regex(stderr, /SIGINT again: exiting without draining; not drained: \d+ committed records \(\d+ still reserved\), .* \(AVAIL_DATA\); \d+ records had been delivered/);
+  t.regex(
+    stderr,
+    /SIGINT again: exiting without draining; not drained: \d+ committed records \(\d+ still reserved\), .* \(AVAIL_DATA\); \d+ records had been delivered/,
+  );
 });
 
 const bad: Array<[string[], RegExp]> = [
   [['load', '--producers', '0'], /--producers: '0' is not an integer from 1 to 256/],
   [['load', '--duration', 'soon'], /--duration: 'soon' is not a number greater than 0/],
   [['load', '--records', '1.5'], /--records: '1.5' is not an integer/],
-  [['load', '--size', '10'], new RegExp(`--size: '10' is not an integer number of bytes or MIN-MAX, from ${INSTRUMENTED_HEADER_BYTES} to`)],
+  [
+    ['load', '--size', '10'],
+    new RegExp(`--size: '10' is not an integer number of bytes or MIN-MAX, from ${INSTRUMENTED_HEADER_BYTES} to`),
+  ],
   [['load', '--size', '200-100'], /--size: '200-100'/],
   [['load', '--size', '8192', '--ring-size', '8192'], /--size: '8192' does not fit a 8192-byte ring/],
   [['load', '--ring-size', '5000'], /--ring-size: '5000' is not a power of two from 4096 to/],
@@ -167,7 +241,10 @@ const bad: Array<[string[], RegExp]> = [
   [['load', '--stages', '1s:0,2s:0'], /--stages: '1s:0,2s:0' never sends a record/],
   [['load', '--stages', '1s:100', '--rate', '5'], /--stages: sets the rate stage by stage; not with --rate/],
   [['load', '--stages', '1s:100', '--duration', '5'], /--stages: the stages set the duration; not with --duration/],
-  [['load', '--threshold', 'p99<fast'], /--threshold: 'p99<fast' is not METRIC OP VALUE: accepted METRIC OP VALUE with METRIC one of p50, /],
+  [
+    ['load', '--threshold', 'p99<fast'],
+    /--threshold: 'p99<fast' is not METRIC OP VALUE: accepted METRIC OP VALUE with METRIC one of p50, /,
+  ],
   [['load', '--threshold', 'latency<1ms'], /--threshold: 'latency<1ms' names no metric 'latency'/],
   [['load', '--threshold', 'p99<5kg'], /--threshold: 'p99<5kg' has unit 'kg' where a latency takes us, µs, ms or s/],
   [['load', '--threshold', 'lost==0', '--threshold', 'lost=0'], /--threshold: 'lost=0' is not METRIC OP VALUE/],
@@ -187,7 +264,30 @@ badOptionTests(test, bad);
 test.serial('load --help lists every option and runs nothing', async (t) => {
   const { code, stdout } = await runCli(['load', '--help']);
   t.is(code, 0);
-  for (const opt of ['--producers', '--duration', '--records', '--size', '--ring-size', '--mode', '--discard-ratio', '--wakeup', '--rate', '--overwrite', '--kill-producer-every', '--stages', '--handler', '--handler-options', '--producer', '--producer-options', '--threshold', '--out', '--drain-timeout', '--stall-after', '--json', '--log-level']) {
+  for (const opt of [
+    '--producers',
+    '--duration',
+    '--records',
+    '--size',
+    '--ring-size',
+    '--mode',
+    '--discard-ratio',
+    '--wakeup',
+    '--rate',
+    '--overwrite',
+    '--kill-producer-every',
+    '--stages',
+    '--handler',
+    '--handler-options',
+    '--producer',
+    '--producer-options',
+    '--threshold',
+    '--out',
+    '--drain-timeout',
+    '--stall-after',
+    '--json',
+    '--log-level',
+  ]) {
     t.true(stdout.includes(opt), opt);
   }
   t.regex(stdout, /NOT counted as lost/);

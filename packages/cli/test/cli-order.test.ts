@@ -20,41 +20,55 @@ interface OrderJson {
   ok: boolean;
 }
 
-test.serial('order --json: zero causal violations through the shared ring, some through per-producer rings', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['order', '--events', '6000', '--seed', String(seed), '--json']);
-  t.is(code, 0, stderr);
-  const lines = stdout.trim().split('\n');
-  t.is(lines.length, 1, 'exactly one JSON object on stdout');
-  const r = JSON.parse(lines[0] ?? '') as OrderJson;
-  t.is(r.seed, seed);
-  t.is(r.producers, 3);
-  t.is(r.ring.events, 6000);
-  t.is(r.ring.violations, 0);
-  t.is(r.ring.lost, 0);
-  t.is(r.ring.duplicates, 0);
-  t.is(r.perProducerRings.events, 6000);
-  t.true(r.perProducerRings.violations > 0, `per-producer rings showed ${r.perProducerRings.violations} violations`);
-  t.is(r.perProducerRings.lost, 0);
-  t.is(r.perProducerRings.duplicates, 0);
-  // Every example is an event delivered after a later one.
-  t.true(r.perProducerRings.examples.length > 0);
-  for (const v of r.perProducerRings.examples) {
-    t.is(v.kind, 'causal');
-    t.true(v.got < v.expected);
-  }
-  t.true(r.ok);
-});
+test.serial(
+  'order --json: zero causal violations through the shared ring, some through per-producer rings',
+  async (t) => {
+    const seed = testSeed();
+    t.log(`seed ${seed}`);
+    const { code, stdout, stderr } = await runCli(['order', '--events', '6000', '--seed', String(seed), '--json']);
+    t.is(code, 0, stderr);
+    const lines = stdout.trim().split('\n');
+    t.is(lines.length, 1, 'exactly one JSON object on stdout');
+    const r = JSON.parse(lines[0] ?? '') as OrderJson;
+    t.is(r.seed, seed);
+    t.is(r.producers, 3);
+    t.is(r.ring.events, 6000);
+    t.is(r.ring.violations, 0);
+    t.is(r.ring.lost, 0);
+    t.is(r.ring.duplicates, 0);
+    t.is(r.perProducerRings.events, 6000);
+    t.true(r.perProducerRings.violations > 0, `per-producer rings showed ${r.perProducerRings.violations} violations`);
+    t.is(r.perProducerRings.lost, 0);
+    t.is(r.perProducerRings.duplicates, 0);
+    // Every example is an event delivered after a later one.
+    t.true(r.perProducerRings.examples.length > 0);
+    for (const v of r.perProducerRings.examples) {
+      t.is(v.kind, 'causal');
+      t.true(v.got < v.expected);
+    }
+    t.true(r.ok);
+  },
+);
 
 test.serial('order prints both designs side by side with examples of reordered events', async (t) => {
   const seed = testSeed();
   t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli(['order', '--events', '3000', '--producers', '4', '--seed', String(seed)]);
+  const { code, stdout, stderr } = await runCli([
+    'order',
+    '--events',
+    '3000',
+    '--producers',
+    '4',
+    '--seed',
+    String(seed),
+  ]);
   t.is(code, 0, stderr);
   t.regex(stdout, /^one shared MPSC ring \(BPF ringbuf\)\s+3000\s+0\s+0 \/ 0/m);
   t.regex(stdout, /^per-producer rings, drained in turn \(perf buffer\)\s+3000\s+[1-9]\d*\s+0 \/ 0/m);
-  t.regex(stdout, /^ {2}#\d+: (fork|exec|exit) of task \d+ on cpu \d \(token \d+\) delivered from ring \d at position \d+ after (fork|exec|exit) of task \d+ on cpu \d \(token \d+\)$/m);
+  t.regex(
+    stdout,
+    /^ {2}#\d+: (fork|exec|exit) of task \d+ on cpu \d \(token \d+\) delivered from ring \d at position \d+ after (fork|exec|exit) of task \d+ on cpu \d \(token \d+\)$/m,
+  );
   t.regex(stdout, /OK: the shared ring delivered every event in causal order\./);
 });
 

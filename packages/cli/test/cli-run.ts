@@ -39,7 +39,10 @@ export interface LiveCli {
 
 /** Starts `ringbuf ...args` and lets the test watch its stderr. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): LiveCli {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, RINGBUF_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, RINGBUF_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
@@ -55,7 +58,9 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): LiveCli {
     }
   });
   const done = new Promise<CliResult>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal === null ? -1 : 128), stdout, stderr, signal }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal === null ? -1 : 128), stdout, stderr, signal }),
+    );
   });
   return {
     child,
@@ -64,7 +69,10 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): LiveCli {
       const line = stderr.split('\n').find((l) => re.test(l));
       if (line !== undefined) return Promise.resolve(line);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no stderr line matching ${re} within ${timeoutMs} ms; stderr so far:\n${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no stderr line matching ${re} within ${timeoutMs} ms; stderr so far:\n${stderr}`)),
+          timeoutMs,
+        );
         waiters.push({
           re,
           resolve: (l) => {

@@ -12,7 +12,15 @@ import { startCli, testSeed, type CliResult } from './cli-run.js';
 const READY = /signal handlers installed/;
 
 /** Either outcome the convention allows: 130 with one line before the run, a drained report after. */
-function handled(t: { true(v: boolean, m?: string): void; is(a: unknown, b: unknown, m?: string): void; regex(s: string, r: RegExp, m?: string): void }, r: CliResult, what: string): 'before' | 'drained' {
+function handled(
+  t: {
+    true(v: boolean, m?: string): void;
+    is(a: unknown, b: unknown, m?: string): void;
+    regex(s: string, r: RegExp, m?: string): void;
+  },
+  r: CliResult,
+  what: string,
+): 'before' | 'drained' {
   if (r.code === 130) {
     t.regex(r.stderr, /^ringbuf: SIG(INT|TERM) before a run started: exiting \(nothing to drain\)$/m, what);
     t.is(r.stdout, '', `${what}: no report before a run`);
@@ -27,16 +35,22 @@ function handled(t: { true(v: boolean, m?: string): void; is(a: unknown, b: unkn
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  test.serial(`${signal} right after the handlers are in, before the command is loaded: one line, exit 130`, async (t) => {
-    const cli = startCli(['load', '--duration', '30', '--json'], { RINGBUF_LOG_LEVEL: 'debug', RINGBUF_LOG_PRETTY: '0' });
-    t.teardown(() => cli.child.kill('SIGKILL'));
-    await cli.waitForStderr(READY);
-    cli.child.kill(signal);
-    const r = await cli.done;
-    t.is(r.code, 130, r.stderr);
-    t.regex(r.stderr, new RegExp(`^ringbuf: ${signal} before a run started: exiting \\(nothing to drain\\)$`, 'm'));
-    t.is(r.stdout, '');
-  });
+  test.serial(
+    `${signal} right after the handlers are in, before the command is loaded: one line, exit 130`,
+    async (t) => {
+      const cli = startCli(['load', '--duration', '30', '--json'], {
+        RINGBUF_LOG_LEVEL: 'debug',
+        RINGBUF_LOG_PRETTY: '0',
+      });
+      t.teardown(() => cli.child.kill('SIGKILL'));
+      await cli.waitForStderr(READY);
+      cli.child.kill(signal);
+      const r = await cli.done;
+      t.is(r.code, 130, r.stderr);
+      t.regex(r.stderr, new RegExp(`^ringbuf: ${signal} before a run started: exiting \\(nothing to drain\\)$`, 'm'));
+      t.is(r.stdout, '');
+    },
+  );
 }
 
 test.serial('a signal at any moment of the start-up is handled: never a death by the signal', async (t) => {
@@ -44,7 +58,10 @@ test.serial('a signal at any moment of the start-up is handled: never a death by
   t.log(`seed ${seed}`);
   const outcomes: string[] = [];
   for (const afterMs of [0, 20, 60, 150, 300, 600]) {
-    const cli = startCli(['load', '--duration', '30', '--ring-size', '64K', '--seed', String(seed), '--json'], { RINGBUF_LOG_LEVEL: 'debug', RINGBUF_LOG_PRETTY: '0' });
+    const cli = startCli(['load', '--duration', '30', '--ring-size', '64K', '--seed', String(seed), '--json'], {
+      RINGBUF_LOG_LEVEL: 'debug',
+      RINGBUF_LOG_PRETTY: '0',
+    });
     t.teardown(() => cli.child.kill('SIGKILL'));
     await cli.waitForStderr(READY);
     await delay(afterMs);

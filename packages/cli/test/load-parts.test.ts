@@ -15,7 +15,11 @@ test('--stages: DURATION:RATE lists, units and suffixes; bad ones refused naming
     { durationSec: 60, targetRate: 1.5e6 },
   ]);
   for (const bad of ['5s', '5:100', '0s:100', '5s:-1', '5s:abc', '5s:100,', 's:1', '5s:1:2', '1s:2G']) {
-    t.throws(() => stages('--stages', bad), { instanceOf: UsageError, message: /^--stages: '.*' in '.*' is not DURATION:RATE/ }, bad);
+    t.throws(
+      () => stages('--stages', bad),
+      { instanceOf: UsageError, message: /^--stages: '.*' in '.*' is not DURATION:RATE/ },
+      bad,
+    );
   }
   t.throws(() => stages('--stages', '1s:0'), { instanceOf: UsageError, message: /never sends a record/ });
   t.throws(() => stages('--stages', '1440m:1,1s:1'), { instanceOf: UsageError, message: /more than 86400/ });
@@ -55,14 +59,36 @@ test('--threshold: each metric with its units, evaluated against the figures', (
     ['backlog<512K', 600 * 1024, 'bytes', false],
     ['backlog<1MiB', 600 * 1024, 'bytes', true],
   ];
-  const results = evaluateThresholds(rows.map(([e]) => parseThreshold(e)), figures);
-  t.deepEqual(results.map((r) => [r.expr, r.value, r.unit, r.ok]), rows);
+  const results = evaluateThresholds(
+    rows.map(([e]) => parseThreshold(e)),
+    figures,
+  );
+  t.deepEqual(
+    results.map((r) => [r.expr, r.value, r.unit, r.ok]),
+    rows,
+  );
   // A figure that is not a number (no latency sample) fails the check.
-  t.false(evaluateThresholds([parseThreshold('p99<1s')], { ...figures, latencyUs: { ...figures.latencyUs, p99: NaN } })[0]?.ok);
+  t.false(
+    evaluateThresholds([parseThreshold('p99<1s')], { ...figures, latencyUs: { ...figures.latencyUs, p99: NaN } })[0]
+      ?.ok,
+  );
 });
 
 test('--threshold: bad expressions are one-line usage errors naming the expression', (t) => {
-  for (const bad of ['p99', 'p99<', '<5', 'p99<<5', 'p99=5', 'p99<5kg', 'lost==0%', 'throughput>1T', 'drops<1x', 'speed>1', 'p99<-5', 'backlog<1T']) {
+  for (const bad of [
+    'p99',
+    'p99<',
+    '<5',
+    'p99<<5',
+    'p99=5',
+    'p99<5kg',
+    'lost==0%',
+    'throughput>1T',
+    'drops<1x',
+    'speed>1',
+    'p99<-5',
+    'backlog<1T',
+  ]) {
     const err = t.throws(() => parseThreshold(bad), { instanceOf: UsageError }, bad);
     t.true(err?.message.startsWith(`--threshold: '${bad}' `), err?.message);
     t.false(err?.message.includes('\n'));
@@ -93,8 +119,30 @@ test('LiveWindow: per-second percentiles are the difference of the cumulative bu
 
 test('timelineCsv: the header, one line per row, empty cells for missing percentiles', (t) => {
   const csv = timelineCsv([
-    { tSec: 1.0004, recordsPerSec: 1000.5, dropsPerSec: 0, backlogBytes: 72, p50Us: 12.3456, p99Us: null, wakeups: 3, kills: 0, handlerErrors: 0, stage: 0 },
-    { tSec: 2, recordsPerSec: 0, dropsPerSec: 5, backlogBytes: 0, p50Us: null, p99Us: null, wakeups: 0, kills: 1, handlerErrors: 2, stage: null },
+    {
+      tSec: 1.0004,
+      recordsPerSec: 1000.5,
+      dropsPerSec: 0,
+      backlogBytes: 72,
+      p50Us: 12.3456,
+      p99Us: null,
+      wakeups: 3,
+      kills: 0,
+      handlerErrors: 0,
+      stage: 0,
+    },
+    {
+      tSec: 2,
+      recordsPerSec: 0,
+      dropsPerSec: 5,
+      backlogBytes: 0,
+      p50Us: null,
+      p99Us: null,
+      wakeups: 0,
+      kills: 1,
+      handlerErrors: 2,
+      stage: null,
+    },
   ]);
   t.is(csv, `${TIMELINE_COLUMNS.join(',')}\n1,1000.5,0,72,12.346,,3,0,0,0\n2,0,5,0,,,0,1,2,\n`);
 });

@@ -11,7 +11,14 @@ import { INSTRUMENTED_HEADER_BYTES, RECORD_PRODUCER_ID, RECORD_TOKEN } from '@ri
 import { axisLabels, checkRender } from '@ringbuf/bench/render-check';
 import * as capture from '../src/report/order-capture.js';
 import type { OrderCapture } from '../src/report/order-capture.js';
-import { chooseTasks, firstViolation, highestBefore, renderOrderTimeline, timelineEvents, tokenTask } from '../src/report/order-timeline.js';
+import {
+  chooseTasks,
+  firstViolation,
+  highestBefore,
+  renderOrderTimeline,
+  timelineEvents,
+  tokenTask,
+} from '../src/report/order-timeline.js';
 import { runCli, testSeed } from './cli-run.js';
 
 /** A capture from a delivery order of tokens, token k written by producer ((k - 1) % 3) + 1. */
@@ -73,8 +80,14 @@ test('violations: the highest token delivered before each one, the first violati
   t.deepEqual(chooseTasks(turned, 30), { first: 1, last: 4 });
   const events = timelineEvents(turned, 1, 4);
   t.is(events.length, 12);
-  t.deepEqual(events.map((e) => e.token), [1, 4, 7, 10, 2, 5, 8, 11, 3, 6, 9, 12]);
-  t.deepEqual(events.map((e) => e.rank), inOrder(12).map((i) => i - 1));
+  t.deepEqual(
+    events.map((e) => e.token),
+    [1, 4, 7, 10, 2, 5, 8, 11, 3, 6, 9, 12],
+  );
+  t.deepEqual(
+    events.map((e) => e.rank),
+    inOrder(12).map((i) => i - 1),
+  );
   t.deepEqual(events.find((e) => e.token === 2)?.after, 19);
   t.is(events.find((e) => e.token === 1)?.after, null);
   t.is(events.find((e) => e.token === 4)?.after, null);
@@ -97,7 +110,10 @@ async function assertTimeline(t: import('ava').ExecutionContext, svg: string, na
   t.is(r.areas.length, 2, 'two panels: the shared ring and the per-producer rings');
   for (const [i, a] of r.areas.entries()) t.true(a.colored > 400, `panel ${i}: ${a.colored} coloured pixels`);
   const lanes = axisLabels(svg).filter((a) => a.axis === 'Y');
-  t.true(lanes.length >= 1 && lanes.every((a) => a.labels.every((l) => /^producer \d+$/.test(l))), JSON.stringify(lanes));
+  t.true(
+    lanes.length >= 1 && lanes.every((a) => a.labels.every((l) => /^producer \d+$/.test(l))),
+    JSON.stringify(lanes),
+  );
 }
 
 test('the timeline renders both panels with marks; violations ringed and labelled only where they are', async (t) => {
@@ -119,7 +135,16 @@ test.serial('order --out writes order-timeline.svg with marks in both panels', a
   t.log(`seed ${seed}`);
   const out = mkdtempSync(path.join(os.tmpdir(), 'ringbuf-order-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
-  const { code, stdout, stderr } = await runCli(['order', '--events', '3000', '--seed', String(seed), '--json', '--out', out]);
+  const { code, stdout, stderr } = await runCli([
+    'order',
+    '--events',
+    '3000',
+    '--seed',
+    String(seed),
+    '--json',
+    '--out',
+    out,
+  ]);
   t.is(code, 0, stderr);
   const r = JSON.parse(stdout.trim()) as { files: string[]; outDir: string; ring: { violations: number } };
   t.deepEqual(r.files, ['order-timeline.svg']);

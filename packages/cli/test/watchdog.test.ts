@@ -11,9 +11,26 @@ import { StallWatch } from '../src/run/consumer-stall.js';
 /** A live producer's report, as pool.stats() gives it. */
 function report(producerId: number, slot: number, fields: Partial<ProducerReport> = {}): ProducerReport {
   return {
-    producerId, slot, state: 'running', attempted: 0, committed: 0, discarded: 0, dropped: 0, abandoned: 0, inFlight: 0,
-    lockContended: 0, lockWaits: 0, lockTimeouts: 0, lastCommittedSeq: -1, startUs: 1_000, elapsedUs: 0,
-    targetRate: 0, achievedRate: 0, rateMet: true, maxLagUs: 0, ...fields,
+    producerId,
+    slot,
+    state: 'running',
+    attempted: 0,
+    committed: 0,
+    discarded: 0,
+    dropped: 0,
+    abandoned: 0,
+    inFlight: 0,
+    lockContended: 0,
+    lockWaits: 0,
+    lockTimeouts: 0,
+    lastCommittedSeq: -1,
+    startUs: 1_000,
+    elapsedUs: 0,
+    targetRate: 0,
+    achievedRate: 0,
+    rateMet: true,
+    maxLagUs: 0,
+    ...fields,
   };
 }
 
@@ -48,8 +65,14 @@ test('a producer that makes no progress for the patience after the end of its ru
   t.deepEqual(pool.terminated, []);
   moving.attempted++;
   dog.check(1_000 + 1_500 * MS);
-  t.deepEqual(pool.terminated.map(([id]) => id), [1]);
-  t.is(pool.terminated[0]?.[1], 'stuck on record seq 40 (in hand, not committed): no progress for 1500 ms after the end of its run');
+  t.deepEqual(
+    pool.terminated.map(([id]) => id),
+    [1],
+  );
+  t.is(
+    pool.terminated[0]?.[1],
+    'stuck on record seq 40 (in hand, not committed): no progress for 1500 ms after the end of its run',
+  );
   // Once terminated, not again (its death is being handled).
   dog.check(1_000 + 1_600 * MS);
   t.is(pool.terminated.length, 1);
@@ -85,15 +108,25 @@ test('a producer still starting gets STARTING_PATIENCE_MS; finished and dead one
   dog.check((10 + STARTING_PATIENCE_MS - 1) * MS);
   t.deepEqual(pool.terminated, []);
   dog.check((10 + STARTING_PATIENCE_MS) * MS);
-  t.deepEqual(pool.terminated.map(([id]) => id), [4]);
-  t.regex(pool.terminated[0]?.[1] ?? '', /^stuck before its first record \(its module's init\(\)\?\): no progress for \d+ ms after the stop request$/);
+  t.deepEqual(
+    pool.terminated.map(([id]) => id),
+    [4],
+  );
+  t.regex(
+    pool.terminated[0]?.[1] ?? '',
+    /^stuck before its first record \(its module's init\(\)\?\): no progress for \d+ ms after the stop request$/,
+  );
 });
 
 test('a refused termination (no thread yet) is tried again at the next look', (t) => {
   const p = report(7, 0, { attempted: 1, inFlight: 1, lastCommittedSeq: -1 });
   let accept = false;
   const calls: number[] = [];
-  const dog = new ProducerWatchdog({ liveStats: () => [p], terminateProducer: (id) => (calls.push(id), accept) }, 0, 100);
+  const dog = new ProducerWatchdog(
+    { liveStats: () => [p], terminateProducer: (id) => (calls.push(id), accept) },
+    0,
+    100,
+  );
   dog.start(0);
   dog.stop();
   dog.check(0);

@@ -22,4 +22,11 @@ export type { RuntimeErrorCode } from './runtime/errors.js';
 export { countLeftBehind } from './runtime/left-behind.js';
 export type { LeftBehind } from './runtime/left-behind.js';
 export { OrderingVerifier, formatVerifierReport } from './verifier.js';
-export type { VerifierOptions, VerifierReport, Violation, ViolationKind, ProducerSummary, FillerCheck } from './verifier.js';
+export type {
+  VerifierOptions,
+  VerifierReport,
+  Violation,
+  ViolationKind,
+  ProducerSummary,
+  FillerCheck,
+} from './verifier.js';

@@ -14,8 +14,27 @@
  *
  * Thread: a `Consumer` is used from one thread only, and at most one live consumer exists per ring.
  */
-import { HEARTBEAT_STAMP_MS, RingBuffer, RingBufCorruptionError, RingBufError, RingBufRangeError, layout, monotonicMs, posDiff, type WakeWord } from '@ringbuf/core';
-import { BUSY_HEAD_WAIT_MS, WAIT_NOW, WAITED_EXPIRED, WAITED_READY, WAITED_WOKEN, waitForWork, waitForWorkAsync, type WorkCheck } from './wait.js';
+import {
+  HEARTBEAT_STAMP_MS,
+  RingBuffer,
+  RingBufCorruptionError,
+  RingBufError,
+  RingBufRangeError,
+  layout,
+  monotonicMs,
+  posDiff,
+  type WakeWord,
+} from '@ringbuf/core';
+import {
+  BUSY_HEAD_WAIT_MS,
+  WAIT_NOW,
+  WAITED_EXPIRED,
+  WAITED_READY,
+  WAITED_WOKEN,
+  waitForWork,
+  waitForWorkAsync,
+  type WorkCheck,
+} from './wait.js';
 
 const { BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, BUSY_BIT_I32, HDR_LEN_MASK, recordFootprint } = layout;
 
@@ -185,11 +204,17 @@ export class Consumer {
    */
   constructor(ring: RingBuffer, callback: SampleCallback, options: ConsumerOptions = {}) {
     if (options === null || typeof options !== 'object') {
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `Consumer options must be an object, got ${options === null ? 'null' : typeof options}`);
+      throw new RingBufError(
+        'ERR_RINGBUF_ARGUMENT',
+        `Consumer options must be an object, got ${options === null ? 'null' : typeof options}`,
+      );
     }
     const { publish = 'record' } = options;
     if (publish !== 'record' && publish !== 'pass') {
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `Consumer options.publish must be 'record' or 'pass', got ${typeof publish === 'string' ? `'${publish}'` : typeof publish}`);
+      throw new RingBufError(
+        'ERR_RINGBUF_ARGUMENT',
+        `Consumer options.publish must be 'record' or 'pass', got ${typeof publish === 'string' ? `'${publish}'` : typeof publish}`,
+      );
     }
     this.perPass = publish === 'pass';
     this.add(ring, callback);
@@ -215,7 +240,10 @@ export class Consumer {
     const token = nextToken;
     // Takes the ring's single consumer slot; close() releases it.
     if (!ring.claimConsumer(token)) {
-      throw new RingBufError('ERR_RINGBUF_CONSUMER_EXISTS', 'this ring already has a live consumer (only one is allowed)');
+      throw new RingBufError(
+        'ERR_RINGBUF_CONSUMER_EXISTS',
+        'this ring already has a live consumer (only one is allowed)',
+      );
     }
     const overwrite = ring.overwrite;
     const scratchBuffer = overwrite ? new ArrayBuffer(ring.maxPayload + 8) : undefined;
@@ -347,7 +375,10 @@ export class Consumer {
     const entry = Number.isInteger(index) ? this.entries[index] : undefined;
     if (entry === undefined) throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `no ring at index ${String(index)}`);
     if (!Number.isInteger(n) || n < 0) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `consumeRing needs a non-negative integer count, got ${String(n)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `consumeRing needs a non-negative integer count, got ${String(n)}`,
+      );
     }
     this.tick();
     // As consumeN: n = 0 processes nothing; counts are capped at INT_MAX like libbpf's.
@@ -687,6 +718,9 @@ function reentrantError(what: string): RingBufError {
 
 function checkTimeout(timeoutMs: number): void {
   if (typeof timeoutMs !== 'number' || timeoutMs !== timeoutMs) {
-    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `poll timeout must be a number of milliseconds, got ${String(timeoutMs)}`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_ARGUMENT',
+      `poll timeout must be a number of milliseconds, got ${String(timeoutMs)}`,
+    );
   }
 }

@@ -21,6 +21,20 @@ export { readStats } from './runtime/stats.js';
 export { RecordIterator, iterateRecords } from './runtime/iterator.js';
 export type { IteratedRecord, IterateOptions } from './runtime/iterator.js';
 export { OrderingVerifier, formatVerifierReport } from './verifier.js';
-export type { VerifierOptions, VerifierReport, Violation, ViolationKind, ProducerSummary, FillerCheck } from './verifier.js';
-export { LatencyRecorder, MAX_PRODUCER_HISTOGRAMS, OTHER_PRODUCERS, summarize, mergeHistograms, mergeLatencyReports } from './latency.js';
+export type {
+  VerifierOptions,
+  VerifierReport,
+  Violation,
+  ViolationKind,
+  ProducerSummary,
+  FillerCheck,
+} from './verifier.js';
+export {
+  LatencyRecorder,
+  MAX_PRODUCER_HISTOGRAMS,
+  OTHER_PRODUCERS,
+  summarize,
+  mergeHistograms,
+  mergeLatencyReports,
+} from './latency.js';
 export type { LatencySummary, LatencyReport } from './latency.js';

@@ -25,7 +25,13 @@
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { RingBufRangeError } from '@ringbuf/core';
-import { clockMicros, RECORD_COMMIT_TIME, RECORD_PRODUCER_ID, RECORD_SEND_TIME, INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
+import {
+  clockMicros,
+  RECORD_COMMIT_TIME,
+  RECORD_PRODUCER_ID,
+  RECORD_SEND_TIME,
+  INSTRUMENTED_HEADER_BYTES,
+} from '@ringbuf/instrument';
 
 /** Percentiles of one histogram, in microseconds. */
 export interface LatencySummary {
@@ -123,7 +129,10 @@ export class LatencyRecorder {
    */
   constructor(warmupUs = 0) {
     if (typeof warmupUs !== 'number' || !Number.isFinite(warmupUs) || warmupUs < 0) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `a latency warm-up must be a finite number of µs from 0, got ${typeof warmupUs === 'bigint' ? `${warmupUs}n` : String(warmupUs)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `a latency warm-up must be a finite number of µs from 0, got ${typeof warmupUs === 'bigint' ? `${warmupUs}n` : String(warmupUs)}`,
+      );
     }
     this.warmupUs = warmupUs;
   }

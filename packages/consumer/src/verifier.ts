@@ -34,7 +34,14 @@
  * by producer id, grown outside the per-record path only when a larger id first appears).
  * Thread: one verifier is used from one thread (the consumer's).
  */
-import { INSTRUMENTED_HEADER_BYTES, RECORD_KIND, RECORD_PRODUCER_ID, RECORD_SEQ, RECORD_TOKEN, causalKind } from '@ringbuf/instrument';
+import {
+  INSTRUMENTED_HEADER_BYTES,
+  RECORD_KIND,
+  RECORD_PRODUCER_ID,
+  RECORD_SEQ,
+  RECORD_TOKEN,
+  causalKind,
+} from '@ringbuf/instrument';
 
 /** What went wrong with one record. */
 export type ViolationKind = 'gap' | 'duplicate' | 'reorder' | 'causal' | 'producer' | 'torn' | 'owner';
@@ -188,7 +195,15 @@ export class OrderingVerifier {
    *   `expectFrom` is not one of the accepted forms.
    */
   constructor(options: VerifierOptions = {}) {
-    const { expectFrom = 'zero', allowGaps = false, maxExamples = 16, maxProducerId = 65535, positionOf, tokens = 'monotonic', filler } = options;
+    const {
+      expectFrom = 'zero',
+      allowGaps = false,
+      maxExamples = 16,
+      maxProducerId = 65535,
+      positionOf,
+      tokens = 'monotonic',
+      filler,
+    } = options;
     if (!Number.isInteger(maxExamples) || maxExamples < 0) {
       throw new RangeError(`maxExamples must be a non-negative integer, got ${String(maxExamples)}`);
     }
@@ -203,7 +218,8 @@ export class OrderingVerifier {
     ) {
       throw new RangeError(`expectFrom must be 'zero', 'first', a record of first sequence numbers or a function`);
     }
-    if (tokens !== 'monotonic' && tokens !== 'chain') throw new RangeError(`tokens must be 'monotonic' or 'chain', got ${String(tokens)}`);
+    if (tokens !== 'monotonic' && tokens !== 'chain')
+      throw new RangeError(`tokens must be 'monotonic' or 'chain', got ${String(tokens)}`);
     if (filler !== undefined && typeof filler !== 'function') throw new RangeError('filler must be a function');
     this.chain = tokens === 'chain';
     this.filler = filler;
@@ -278,7 +294,14 @@ export class OrderingVerifier {
   }
 
   /** Runs the writer's filler rule over the record's bytes (a byte view made once per buffer). */
-  private checkFiller(filler: FillerCheck, view: DataView, offset: number, size: number, id: number, seq: number): boolean {
+  private checkFiller(
+    filler: FillerCheck,
+    view: DataView,
+    offset: number,
+    size: number,
+    id: number,
+    seq: number,
+  ): boolean {
     if (view !== this.fillerView) {
       this.fillerView = view;
       this.fillerBytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
@@ -345,7 +368,14 @@ export class OrderingVerifier {
     }
   }
 
-  private example(kind: ViolationKind, producerId: number, expected: number, got: number, ring: number, index: number): void {
+  private example(
+    kind: ViolationKind,
+    producerId: number,
+    expected: number,
+    got: number,
+    ring: number,
+    index: number,
+  ): void {
     if (this.examples.length >= this.maxExamples) return;
     const position = this.positionOf === undefined ? -1 : this.positionOf(ring);
     this.examples.push({ kind, producerId, expected, got, ring, position, index });
@@ -369,7 +399,9 @@ export class OrderingVerifier {
 
   /** Violations found so far (cheap; for live stats). */
   get violations(): number {
-    return this.gaps + this.duplicates + this.reorders + this.causal + this.producerErrors + this.torn + this.ownerMismatches;
+    return (
+      this.gaps + this.duplicates + this.reorders + this.causal + this.producerErrors + this.torn + this.ownerMismatches
+    );
   }
 
   /**
@@ -385,7 +417,11 @@ export class OrderingVerifier {
     let gaps = this.gaps;
     const examples = this.examples.slice();
     const committedOf = (id: number): number | undefined =>
-      committed === undefined ? undefined : committed instanceof Map ? committed.get(id) : (committed as Record<number, number>)[id];
+      committed === undefined
+        ? undefined
+        : committed instanceof Map
+          ? committed.get(id)
+          : (committed as Record<number, number>)[id];
     const ids = new Set<number>();
     for (let id = 0; id < this.seen.length; id++) if (this.seen[id] === 1) ids.add(id);
     if (committed !== undefined) {
@@ -402,7 +438,15 @@ export class OrderingVerifier {
           missing += tail;
           gaps++;
           if (examples.length < this.maxExamples) {
-            examples.push({ kind: 'gap', producerId: id, expected: nextSeq, got: total, ring: -1, position: -1, index: this.records });
+            examples.push({
+              kind: 'gap',
+              producerId: id,
+              expected: nextSeq,
+              got: total,
+              ring: -1,
+              position: -1,
+              index: this.records,
+            });
           }
           nextSeq = total;
         }
@@ -410,7 +454,8 @@ export class OrderingVerifier {
       missingTotal += missing;
       producers.push({ producerId: id, records: seen ? this.counts[id]! : 0, nextSeq, missing });
     }
-    const violations = gaps + this.duplicates + this.reorders + this.causal + this.producerErrors + this.torn + this.ownerMismatches;
+    const violations =
+      gaps + this.duplicates + this.reorders + this.causal + this.producerErrors + this.torn + this.ownerMismatches;
     return {
       records: this.records,
       tokenRecords: this.tokenRecords,
@@ -443,7 +488,10 @@ export function formatVerifierReport(report: VerifierReport): string {
   }
   const first = report.examples
     .slice(0, 3)
-    .map((v) => `${v.kind} producer ${v.producerId} expected ${v.expected} got ${v.got} (ring ${v.ring} pos ${v.position})`)
+    .map(
+      (v) =>
+        `${v.kind} producer ${v.producerId} expected ${v.expected} got ${v.got} (ring ${v.ring} pos ${v.position})`,
+    )
     .join('; ');
   return (
     `ordering VIOLATED: ${report.violations} violations (gaps ${report.gaps}, missing ${report.missing}, duplicates ` +

@@ -24,7 +24,18 @@
  * leaves it asleep, as the kernel's rule says. A live consumer asleep on an empty ring therefore
  * stamps every HEARTBEAT_IDLE_MS (a wakeup of some microseconds four times a second).
  */
-import { HEARTBEAT_IDLE_MS, announceSleep, cancelSleep, layout, monotonicMs, posDiff, type RingBuffer, sleep, sleepAsync, type WakeWord } from '@ringbuf/core';
+import {
+  HEARTBEAT_IDLE_MS,
+  announceSleep,
+  cancelSleep,
+  layout,
+  monotonicMs,
+  posDiff,
+  type RingBuffer,
+  sleep,
+  sleepAsync,
+  type WakeWord,
+} from '@ringbuf/core';
 
 const { BUSY_BIT_I32 } = layout;
 

@@ -11,7 +11,16 @@ import test from 'ava';
 import { RingBufCorruptionError, RingBuffer, layout, wakeConsumer } from '@ringbuf/core';
 import { Consumer, ConsumerRuntime, RuntimeCorruptionError, countLeftBehind, iterateRecords } from '../src/index.js';
 
-const { CONS_POS_INDEX, PROD_POS_INDEX, HDR_OWNER_WORD, OVERWRITE_GEN_INDEX, OVERWRITE_SLOTS_INDEX, OVERWRITE_SLOT_WORDS, headerIndex, recordFootprint } = layout;
+const {
+  CONS_POS_INDEX,
+  PROD_POS_INDEX,
+  HDR_OWNER_WORD,
+  OVERWRITE_GEN_INDEX,
+  OVERWRITE_SLOTS_INDEX,
+  OVERWRITE_SLOT_WORDS,
+  headerIndex,
+  recordFootprint,
+} = layout;
 const SIZE = 4096;
 const REC = 24;
 const FOOT = recordFootprint(REC);
@@ -154,7 +163,8 @@ cases.push(
     },
     before: 0,
     position: () => 0,
-    message: /corrupt positions: producer_pos 2147483640 is 2147483640 bytes ahead of consumer_pos 0, at least the ring's 4096/,
+    message:
+      /corrupt positions: producer_pos 2147483640 is 2147483640 bytes ahead of consumer_pos 0, at least the ring's 4096/,
   },
   {
     name: 'a zeroed header (length 0, owner word 0) read as a record',
@@ -226,33 +236,61 @@ function checkError(t: import('ava').ExecutionContext, err: unknown, c: Case, ri
 }
 
 for (const c of cases) {
-  testCase(c)(`Consumer: ${c.name} throws RingBufCorruptionError from every call, delivering only the records before it`, (t) => {
-    const { ring, cons } = corrupted(c);
-    const sizes: number[] = [];
-    const consumer = new Consumer(
-      ring,
-      (_d, _o, size) => {
-        sizes.push(size);
-      },
-      c.publish ? { publish: c.publish } : {},
-    );
-    t.teardown(() => consumer.close());
-    checkError(t, t.throws(() => consumer.consume()), c, ring);
-    t.is(sizes.length, c.before, 'only the records before the bad spot were delivered');
-    t.true(sizes.every((s) => s === REC));
-    const stuck = ring.consumerPos();
-    // Nothing delivered, nothing skipped: consumer_pos is where the corruption left it.
-    if (c.before === 0) t.is(stuck, cons);
-    // consumer_pos stays at the bad spot: every later call throws again, nothing is skipped.
-    checkError(t, t.throws(() => consumer.consumeN(10)), c, ring);
-    checkError(t, t.throws(() => consumer.consumeRing(0)), c, ring);
-    checkError(t, t.throws(() => consumer.poll(0)), c, ring);
-    // poll(-1) neither returns at once nor sleeps: it throws.
-    checkError(t, t.throws(() => consumer.poll(-1)), c, ring);
-    t.is(ring.consumerPos(), stuck);
-    t.is(sizes.length, c.before);
-    consumer.close();
-  });
+  testCase(c)(
+    `Consumer: ${c.name} throws RingBufCorruptionError from every call, delivering only the records before it`,
+    (t) => {
+      const { ring, cons } = corrupted(c);
+      const sizes: number[] = [];
+      const consumer = new Consumer(
+        ring,
+        (_d, _o, size) => {
+          sizes.push(size);
+        },
+        c.publish ? { publish: c.publish } : {},
+      );
+      t.teardown(() => consumer.close());
+      checkError(
+        t,
+        t.throws(() => consumer.consume()),
+        c,
+        ring,
+      );
+      t.is(sizes.length, c.before, 'only the records before the bad spot were delivered');
+      t.true(sizes.every((s) => s === REC));
+      const stuck = ring.consumerPos();
+      // Nothing delivered, nothing skipped: consumer_pos is where the corruption left it.
+      if (c.before === 0) t.is(stuck, cons);
+      // consumer_pos stays at the bad spot: every later call throws again, nothing is skipped.
+      checkError(
+        t,
+        t.throws(() => consumer.consumeN(10)),
+        c,
+        ring,
+      );
+      checkError(
+        t,
+        t.throws(() => consumer.consumeRing(0)),
+        c,
+        ring,
+      );
+      checkError(
+        t,
+        t.throws(() => consumer.poll(0)),
+        c,
+        ring,
+      );
+      // poll(-1) neither returns at once nor sleeps: it throws.
+      checkError(
+        t,
+        t.throws(() => consumer.poll(-1)),
+        c,
+        ring,
+      );
+      t.is(ring.consumerPos(), stuck);
+      t.is(sizes.length, c.before);
+      consumer.close();
+    },
+  );
 
   testCase(c)(`pollAsync: ${c.name} rejects with RingBufCorruptionError`, async (t) => {
     const { ring } = corrupted(c);
@@ -297,26 +335,31 @@ for (const c of cases) {
     t.true(fired);
   });
 
-  testCase(c)(`ConsumerRuntime: ${c.name} rejects done with RuntimeCorruptionError (ERR_RUNTIME_CORRUPT) and the report`, async (t) => {
-    const { ring } = corrupted(c);
-    const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
-    // A failed assertion ends the test: stop the worker whatever happens (a no-op once it ended).
-    t.teardown(() => rt.stop({ drain: false, timeoutMs: 100 }).then(
-      () => undefined,
-      () => undefined,
-    ));
-    const err = await t.throwsAsync(within(rt.done, 5000, 'done'), { instanceOf: RuntimeCorruptionError });
-    t.is(err?.code, 'ERR_RUNTIME_CORRUPT');
-    t.regex(err?.message ?? '', c.message);
-    t.is(err?.ring, 0);
-    t.is(err?.position, c.position(ring) >>> 0);
-    t.true(err?.cause instanceof RingBufCorruptionError);
-    t.is(err?.report?.reason, 'corrupt');
-    t.is(err?.report?.delivered, c.before);
-    t.is(rt.state, 'exited');
-    // The worker freed its consumer slot.
-    new Consumer(ring, () => undefined).close();
-  });
+  testCase(c)(
+    `ConsumerRuntime: ${c.name} rejects done with RuntimeCorruptionError (ERR_RUNTIME_CORRUPT) and the report`,
+    async (t) => {
+      const { ring } = corrupted(c);
+      const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
+      // A failed assertion ends the test: stop the worker whatever happens (a no-op once it ended).
+      t.teardown(() =>
+        rt.stop({ drain: false, timeoutMs: 100 }).then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+      const err = await t.throwsAsync(within(rt.done, 5000, 'done'), { instanceOf: RuntimeCorruptionError });
+      t.is(err?.code, 'ERR_RUNTIME_CORRUPT');
+      t.regex(err?.message ?? '', c.message);
+      t.is(err?.ring, 0);
+      t.is(err?.position, c.position(ring) >>> 0);
+      t.true(err?.cause instanceof RingBufCorruptionError);
+      t.is(err?.report?.reason, 'corrupt');
+      t.is(err?.report?.delivered, c.before);
+      t.is(rt.state, 'exited');
+      // The worker freed its consumer slot.
+      new Consumer(ring, () => undefined).close();
+    },
+  );
 }
 
 test('iterateRecords: a pending next() lets timers fire, and a corruption found after a wakeup rejects it', async (t) => {

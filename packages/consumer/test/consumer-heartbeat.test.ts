@@ -194,10 +194,12 @@ test('iterateRecords: a pending next() re-stamps while it waits', async (t) => {
 test('ConsumerRuntime: the worker stamps while it sleeps on an empty ring, and its stop clears the heartbeat', async (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: 2 });
   const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
-  t.teardown(() => rt.stop({ drain: false, timeoutMs: 1000 }).then(
-    () => undefined,
-    () => undefined,
-  ));
+  t.teardown(() =>
+    rt.stop({ drain: false, timeoutMs: 1000 }).then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
   t.true(ring.consumerHeartbeatAgeMs() >= 0);
   const first = stampWord(ring);
   await until(() => stampWord(ring) !== first, 10 * HEARTBEAT_IDLE_MS, 'a stamp from the idle worker');

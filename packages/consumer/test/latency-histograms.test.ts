@@ -2,7 +2,14 @@ import test from 'ava';
 import { MessageChannel } from 'node:worker_threads';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { RingBuffer } from '@ringbuf/core';
-import { ConsumerRuntime, LatencyRecorder, MAX_PRODUCER_HISTOGRAMS, OTHER_PRODUCERS, mergeLatencyReports, summarize } from '../src/index.js';
+import {
+  ConsumerRuntime,
+  LatencyRecorder,
+  MAX_PRODUCER_HISTOGRAMS,
+  OTHER_PRODUCERS,
+  mergeLatencyReports,
+  summarize,
+} from '../src/index.js';
 import { INSTRUMENTED_HEADER_BYTES, clockMicros, writeInstrumented } from '@ringbuf/instrument';
 import { prng, runProducer, testSeed } from './fixtures/runtime-helpers.js';
 
@@ -49,7 +56,16 @@ test('per-producer histograms merge, also after crossing a thread boundary (stru
   t.is(merged.perProducer[4]!.count, 50);
   t.is(merged.total.count, 450);
   t.true(close(merged.total.maxUs, 1000));
-  t.deepEqual(summarize(createHistogram()), { count: 0, minUs: 0, meanUs: 0, p50Us: 0, p90Us: 0, p99Us: 0, p999Us: 0, maxUs: 0 });
+  t.deepEqual(summarize(createHistogram()), {
+    count: 0,
+    minUs: 0,
+    meanUs: 0,
+    p50Us: 0,
+    p90Us: 0,
+    p99Us: 0,
+    p999Us: 0,
+    maxUs: 0,
+  });
 });
 
 test('the runtime times every instrumented record end to end with the cross-thread clock', async (t) => {
@@ -110,7 +126,7 @@ test('stamped commits split latency into send lag (intended -> commit) and ring 
   t.is(merged.sendLag.count, 2);
 });
 
-test('a warm-up leaves each producer\'s first records out, counted, from that producer\'s own first send time', (t) => {
+test("a warm-up leaves each producer's first records out, counted, from that producer's own first send time", (t) => {
   // Warm-up 100 µs. Producer 1 starts at 0 and producer 2 at 1000 µs (a late starter): each one's own
   // first 100 µs are left out, whatever the other did.
   const rec = new LatencyRecorder(100);
@@ -118,8 +134,14 @@ test('a warm-up leaves each producer\'s first records out, counted, from that pr
   const now = clockMicros();
   const base = now - 10_000;
   const sends: Array<[number, number, boolean]> = [
-    [1, 0, false], [1, 50, false], [1, 99.9, false], [1, 100, true], [1, 500, true],
-    [2, 1000, false], [2, 1099, false], [2, 1100, true],
+    [1, 0, false],
+    [1, 50, false],
+    [1, 99.9, false],
+    [1, 100, true],
+    [1, 500, true],
+    [2, 1000, false],
+    [2, 1099, false],
+    [2, 1100, true],
   ];
   let seq = 0;
   for (const [id, at] of sends) {

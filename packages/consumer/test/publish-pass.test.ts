@@ -21,12 +21,19 @@ for (const publish of ['record', 'pass'] as const) {
   test(`publish '${publish}': every record delivered, consumer_pos at producer_pos afterwards`, (t) => {
     const ring = filled(SIZES);
     const seen: Array<[number, number]> = [];
-    const c = new Consumer(ring, (_d, _o, size) => {
-      seen.push([size, ring.consumerPos()]);
-    }, { publish });
+    const c = new Consumer(
+      ring,
+      (_d, _o, size) => {
+        seen.push([size, ring.consumerPos()]);
+      },
+      { publish },
+    );
     t.is(c.consume(), SIZES.length);
     t.is(ring.consumerPos(), total);
-    t.deepEqual(seen.map(([size]) => size), SIZES);
+    t.deepEqual(
+      seen.map(([size]) => size),
+      SIZES,
+    );
     // What a callback sees of consumer_pos: advancing per record, or the pass's start.
     let at = 0;
     const expected = SIZES.map((size) => {
@@ -34,7 +41,10 @@ for (const publish of ['record', 'pass'] as const) {
       at += recordFootprint(size);
       return publish === 'record' ? before : 0;
     });
-    t.deepEqual(seen.map(([, pos]) => pos), expected);
+    t.deepEqual(
+      seen.map(([, pos]) => pos),
+      expected,
+    );
   });
 
   test(`publish '${publish}': a BUSY record stops the pass with consumer_pos at it`, (t) => {
@@ -68,10 +78,14 @@ for (const publish of ['record', 'pass'] as const) {
     const ring = filled(SIZES);
     let calls = 0;
     const got: number[] = [];
-    const c = new Consumer(ring, (_d, _o, size) => {
-      if (++calls === 3) throw new Error('handler failed');
-      got.push(size);
-    }, { publish });
+    const c = new Consumer(
+      ring,
+      (_d, _o, size) => {
+        if (++calls === 3) throw new Error('handler failed');
+        got.push(size);
+      },
+      { publish },
+    );
     t.throws(() => c.consume(), { message: 'handler failed' });
     t.is(ring.consumerPos(), recordFootprint(8) + recordFootprint(16));
     t.is(c.consume(), SIZES.length - 2);

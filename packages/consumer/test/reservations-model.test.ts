@@ -110,7 +110,8 @@ function expectRefused(r: Real, call: () => unknown, what: string): void {
   } catch (err) {
     code = (err as { code?: string }).code;
   }
-  if (code !== 'ERR_RINGBUF_NOT_BUSY' && code !== 'ERR_RINGBUF_OFFSET') throw new Error(`${what}: expected a refusal, got ${code ?? 'success'}`);
+  if (code !== 'ERR_RINGBUF_NOT_BUSY' && code !== 'ERR_RINGBUF_OFFSET')
+    throw new Error(`${what}: expected a refusal, got ${code ?? 'success'}`);
   if (!before.equals(snapshot(r))) throw new Error(`${what}: refused, but the ring changed`);
 }
 
@@ -119,12 +120,18 @@ function checkPositions(m: Model, r: Real, what: string): void {
   const prod = (m.start + m.prod) >>> 0;
   const cons = (m.start + m.cons) >>> 0;
   if (ring.query(BPF_RB_PROD_POS) !== prod || ring.query(BPF_RB_CONS_POS) !== cons) {
-    throw new Error(`${what}: positions ${ring.query(BPF_RB_PROD_POS)}/${ring.query(BPF_RB_CONS_POS)}, model ${prod}/${cons}`);
+    throw new Error(
+      `${what}: positions ${ring.query(BPF_RB_PROD_POS)}/${ring.query(BPF_RB_CONS_POS)}, model ${prod}/${cons}`,
+    );
   }
 }
 
 class ReserveCmd implements Cmd {
-  constructor(readonly handle: number, readonly size: number, readonly count: number) {}
+  constructor(
+    readonly handle: number,
+    readonly size: number,
+    readonly count: number,
+  ) {}
   check = (): boolean => true;
   run(m: Model, r: Real): void {
     const ring = r.handles[this.handle]!;
@@ -138,7 +145,15 @@ class ReserveCmd implements Cmd {
     if (off !== m.offsetOf(m.prod)) throw new Error(`${this.toString()}: offset ${off}, model ${m.offsetOf(m.prod)}`);
     const res: MReservation = { handle: this.handle, records: [] };
     for (let k = 0; k < this.count; k++) {
-      const rec: MRecord = { pos: m.prod, fp, size: this.size, owner: this.handle, res, state: 'busy', tag: m.nextTag++ };
+      const rec: MRecord = {
+        pos: m.prod,
+        fp,
+        size: this.size,
+        owner: this.handle,
+        res,
+        state: 'busy',
+        tag: m.nextTag++,
+      };
       // Tag the payload through the model's offset (batchOffset is checked on its own).
       ring.view.setUint32(m.offsetOf(rec.pos), rec.tag, true);
       res.records.push(rec);
@@ -148,12 +163,19 @@ class ReserveCmd implements Cmd {
     m.reservations[this.handle]!.push(res);
     checkPositions(m, r, this.toString());
   }
-  toString = (): string => `h${this.handle}.${this.count === 1 ? `reserve(${this.size})` : `reserveBatch(${this.size}, ${this.count})`}`;
+  toString = (): string =>
+    `h${this.handle}.${this.count === 1 ? `reserve(${this.size})` : `reserveBatch(${this.size}, ${this.count})`}`;
 }
 
 /** Commits `n` records from the `pick`-th record the handle holds (in position order). */
 class CommitCmd implements Cmd {
-  constructor(readonly handle: number, readonly pick: number, readonly n: number, readonly discard: boolean, readonly single: boolean) {}
+  constructor(
+    readonly handle: number,
+    readonly pick: number,
+    readonly n: number,
+    readonly discard: boolean,
+    readonly single: boolean,
+  ) {}
   check = (m: Model): boolean => m.held(this.handle).length > 0;
   run(m: Model, r: Real): void {
     const ring = r.handles[this.handle]!;
@@ -186,7 +208,12 @@ class CommitCmd implements Cmd {
 
 /** Commits an offset the handle may not hold: another handle's record, a consumed one, any 8-aligned offset. */
 class ForeignCommitCmd implements Cmd {
-  constructor(readonly handle: number, readonly kind: 'other' | 'stale' | 'any', readonly pick: number, readonly n: number) {}
+  constructor(
+    readonly handle: number,
+    readonly kind: 'other' | 'stale' | 'any',
+    readonly pick: number,
+    readonly n: number,
+  ) {}
   check = (): boolean => true;
   run(m: Model, r: Real): void {
     let off: number;
@@ -201,7 +228,9 @@ class ForeignCommitCmd implements Cmd {
     }
     const ring = r.handles[this.handle]!;
     const mine = m.heldAt(this.handle, off);
-    const recs = mine ? mine.res.records.slice(mine.res.records.indexOf(mine), mine.res.records.indexOf(mine) + this.n) : [];
+    const recs = mine
+      ? mine.res.records.slice(mine.res.records.indexOf(mine), mine.res.records.indexOf(mine) + this.n)
+      : [];
     const valid = mine !== undefined && recs.length === this.n && recs.every((x) => x.state === 'busy');
     const call = (): void => (this.n === 1 ? ring.submit(off) : ring.submitBatch(off, this.n));
     if (!valid) {
@@ -216,7 +245,11 @@ class ForeignCommitCmd implements Cmd {
 
 /** batchOffset on any reservation the handle ever made (live or stale), any index. */
 class BatchOffsetCmd implements Cmd {
-  constructor(readonly handle: number, readonly pick: number, readonly i: number) {}
+  constructor(
+    readonly handle: number,
+    readonly pick: number,
+    readonly i: number,
+  ) {}
   check = (m: Model): boolean => m.reservations[this.handle]!.length > 0;
   run(m: Model, r: Real): void {
     const all = m.reservations[this.handle]!;
@@ -230,7 +263,9 @@ class BatchOffsetCmd implements Cmd {
       got = String((err as { code?: string }).code);
     }
     if (got !== (expected ?? 'ERR_RINGBUF_OFFSET')) {
-      throw new Error(`${this.toString()}: batchOffset(${first}, ${this.i}) = ${got}, model ${expected ?? 'ERR_RINGBUF_OFFSET'}`);
+      throw new Error(
+        `${this.toString()}: batchOffset(${first}, ${this.i}) = ${got}, model ${expected ?? 'ERR_RINGBUF_OFFSET'}`,
+      );
     }
   }
   toString = (): string => `h${this.handle}.batchOffset(reservation -${this.pick}, ${this.i})`;
@@ -247,7 +282,8 @@ class ConsumeCmd implements Cmd {
       if (rec.state === 'committed') expected.push(rec.tag);
       m.cons = rec.pos + rec.fp;
     }
-    if (r.delivered.join() !== expected.join()) throw new Error(`consume delivered [${r.delivered.join()}], model [${expected.join()}]`);
+    if (r.delivered.join() !== expected.join())
+      throw new Error(`consume delivered [${r.delivered.join()}], model [${expected.join()}]`);
     checkPositions(m, r, 'consume');
   }
   toString = (): string => 'consume';
@@ -257,14 +293,25 @@ const handleArb = fc.nat(HANDLES - 1);
 /** Batches, single commits and consumes twice as likely as the rest: held batches, partly committed, over reused space. */
 const commandArbs = [
   fc.tuple(handleArb, fc.constantFrom(...SIZES)).map(([h, s]) => new ReserveCmd(h, s, 1)),
-  fc.tuple(handleArb, fc.constantFrom(...SIZES.slice(0, 4)), fc.integer({ min: 1, max: 6 })).map(([h, s, n]) => new ReserveCmd(h, s, n)),
-  fc.tuple(handleArb, fc.constantFrom(...SIZES.slice(0, 4)), fc.integer({ min: 2, max: 6 })).map(([h, s, n]) => new ReserveCmd(h, s, n)),
+  fc
+    .tuple(handleArb, fc.constantFrom(...SIZES.slice(0, 4)), fc.integer({ min: 1, max: 6 }))
+    .map(([h, s, n]) => new ReserveCmd(h, s, n)),
+  fc
+    .tuple(handleArb, fc.constantFrom(...SIZES.slice(0, 4)), fc.integer({ min: 2, max: 6 }))
+    .map(([h, s, n]) => new ReserveCmd(h, s, n)),
   fc.tuple(handleArb, fc.nat(20), fc.boolean()).map(([h, p, d]) => new CommitCmd(h, p, 1, d, true)),
   fc.tuple(handleArb, fc.nat(20), fc.boolean()).map(([h, p, d]) => new CommitCmd(h, p, 1, d, true)),
-  fc.tuple(handleArb, fc.nat(20), fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([h, p, n, d]) => new CommitCmd(h, p, n, d, false)),
-  fc.tuple(handleArb, fc.constantFrom('other', 'stale', 'any') as fc.Arbitrary<'other' | 'stale' | 'any'>, fc.nat(600), fc.integer({ min: 1, max: 3 })).map(
-    ([h, k, p, n]) => new ForeignCommitCmd(h, k, p, n),
-  ),
+  fc
+    .tuple(handleArb, fc.nat(20), fc.integer({ min: 1, max: 4 }), fc.boolean())
+    .map(([h, p, n, d]) => new CommitCmd(h, p, n, d, false)),
+  fc
+    .tuple(
+      handleArb,
+      fc.constantFrom('other', 'stale', 'any') as fc.Arbitrary<'other' | 'stale' | 'any'>,
+      fc.nat(600),
+      fc.integer({ min: 1, max: 3 }),
+    )
+    .map(([h, k, p, n]) => new ForeignCommitCmd(h, k, p, n)),
   fc.tuple(handleArb, fc.nat(8), fc.nat(7)).map(([h, p, i]) => new BatchOffsetCmd(h, p, i)),
   fc.constant(new ConsumeCmd()),
   fc.constant(new ConsumeCmd()),
@@ -282,7 +329,10 @@ for (const publish of ['record', 'pass'] as const) {
       fc.property(startArb, fc.commands(commandArbs, { maxCommands: 120, size: 'max' }), (start, cmds) => {
         runs++;
         const first = RingBuffer.create({ size: SIZE, producerId: 1, startPos: start });
-        const handles = [first, ...Array.from({ length: HANDLES - 1 }, (_, k) => RingBuffer.attach(first.share(), { producerId: k + 2 }))];
+        const handles = [
+          first,
+          ...Array.from({ length: HANDLES - 1 }, (_, k) => RingBuffer.attach(first.share(), { producerId: k + 2 })),
+        ];
         const delivered: number[] = [];
         const consumer = new Consumer(
           RingBuffer.attach(first.share(), { producerId: 99 }),
@@ -321,7 +371,7 @@ test('the reproduction of the aliasing defect: a new batch on a consumed record 
   A.submit(A.batchOffset(N, 0));
   A.submit(o[4]!);
   A.submit(o[5]!); // was ERR_RINGBUF_NOT_BUSY: the ring wedged behind O's last record
-  t.is(c.consume(), 7, 'Y (2), the 472-byte record, N (2) and O\'s last two');
+  t.is(c.consume(), 7, "Y (2), the 472-byte record, N (2) and O's last two");
   t.is(A.query(BPF_RB_CONS_POS), A.query(BPF_RB_PROD_POS), 'nothing left behind a BUSY record');
   // submitBatch over two separate single reservations is refused, and both stay committable.
   const s1 = A.reserve(8);

@@ -17,7 +17,12 @@ test('stop({ drain: true }) delivers every record that producers stopping at ran
   t.log(`seed ${seed}`);
   const rand = prng(seed);
   const ring = RingBuffer.create({ size: 16384, startPos: 2 ** 32 - 8192 });
-  const rt = await ConsumerRuntime.start({ rings: [ring], handler, handlerOptions: { checkPattern: true }, verify: true });
+  const rt = await ConsumerRuntime.start({
+    rings: [ring],
+    handler,
+    handlerOptions: { checkPattern: true },
+    verify: true,
+  });
   const jobs = [1, 2, 3].map((producerId) => ({
     share: ring.share(),
     producerId,
@@ -37,13 +42,17 @@ test('stop({ drain: true }) delivers every record that producers stopping at ran
   t.is(report.delivered, committed);
   t.is(report.leftBehind, 0);
   t.deepEqual(report.handlerClose, { count: committed, torn: 0, bytes: report.rings[0]!.bytes });
-  t.is(report.rings[0]!.discarded, results.reduce((s, r) => s + r.discarded, 0));
+  t.is(
+    report.rings[0]!.discarded,
+    results.reduce((s, r) => s + r.discarded, 0),
+  );
   t.true(report.verifier!.ok);
   t.is(report.verifier!.records, committed);
   // Checked against the producers' own counts: each producer's next expected seq is its count, so
   // no tail is missing either.
   const expected = committedBy(results);
-  for (const p of report.verifier!.producers) t.is(p.nextSeq, expected[p.producerId] ?? -1, `producer ${p.producerId} is one of ours`);
+  for (const p of report.verifier!.producers)
+    t.is(p.nextSeq, expected[p.producerId] ?? -1, `producer ${p.producerId} is one of ours`);
   t.is(report.verifier!.producers.length, 3);
   t.is(report.stats.records, committed);
 });
@@ -125,7 +134,13 @@ test('drain with a stalled BUSY record stops at the deadline and counts exactly 
 
 test('stop({ drain: false }) stops after the current pass and still accounts for every record', async (t) => {
   const ring = RingBuffer.create({ size: 4096 });
-  const rt = await ConsumerRuntime.start({ rings: [ring], handler, handlerOptions: { slowUs: 2000 }, batch: 1, logLevel: 'silent' });
+  const rt = await ConsumerRuntime.start({
+    rings: [ring],
+    handler,
+    handlerOptions: { slowUs: 2000 },
+    batch: 1,
+    logLevel: 'silent',
+  });
   const payload = new Uint8Array(40);
   let committed = 0;
   while (ring.output(payload, 0)) committed++;

@@ -13,7 +13,12 @@ function fill(ring: RingBuffer, n: number): void {
 test("a handler that throws under 'stop' rejects done and stop() with the record's ring and position", async (t) => {
   const ring = RingBuffer.create({ size: 4096 });
   fill(ring, 10);
-  const rt = await ConsumerRuntime.start({ rings: [ring], handler, handlerOptions: { throwAt: 4 }, logLevel: 'silent' });
+  const rt = await ConsumerRuntime.start({
+    rings: [ring],
+    handler,
+    handlerOptions: { throwAt: 4 },
+    logLevel: 'silent',
+  });
   const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeHandlerError });
   t.is(err!.code, 'ERR_RUNTIME_HANDLER');
   t.is(err!.ring, 0);
@@ -31,7 +36,12 @@ test("a handler that throws under 'stop' rejects done and stop() with the record
 test("a handler that throws under 'count' is counted and the runtime goes on", async (t) => {
   const ring = RingBuffer.create({ size: 4096 });
   fill(ring, 10);
-  const rt = await ConsumerRuntime.start({ rings: [ring], handler, handlerOptions: { throwAt: 4 }, onHandlerError: 'count' });
+  const rt = await ConsumerRuntime.start({
+    rings: [ring],
+    handler,
+    handlerOptions: { throwAt: 4 },
+    onHandlerError: 'count',
+  });
   const report = await rt.stop({ drain: true, timeoutMs: 1000 });
   t.is(report.delivered, 10);
   t.is(report.stats.handlerErrors, 1);
@@ -107,7 +117,11 @@ test('invalid options are refused with ERR_RUNTIME_OPTIONS before any thread sta
   ];
   for (const options of bad) {
     const err = await t.throwsAsync(ConsumerRuntime.start(options as never), { instanceOf: RuntimeError });
-    t.is(err!.code, 'ERR_RUNTIME_OPTIONS', String(options && JSON.stringify(options, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))));
+    t.is(
+      err!.code,
+      'ERR_RUNTIME_OPTIONS',
+      String(options && JSON.stringify(options, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))),
+    );
   }
   // Nothing claimed the ring.
   const c = new Consumer(ring, () => undefined);
@@ -117,7 +131,11 @@ test('invalid options are refused with ERR_RUNTIME_OPTIONS before any thread sta
 test('a handler module without a handler function is refused with ERR_RUNTIME_HANDLER_MODULE', async (t) => {
   const ring = RingBuffer.create({ size: 4096 });
   const err = await t.throwsAsync(
-    ConsumerRuntime.start({ rings: [ring], handler: new URL('./fixtures/runtime-handler-empty.js', import.meta.url), logLevel: 'silent' }),
+    ConsumerRuntime.start({
+      rings: [ring],
+      handler: new URL('./fixtures/runtime-handler-empty.js', import.meta.url),
+      logLevel: 'silent',
+    }),
     { instanceOf: RuntimeError },
   );
   t.is(err!.code, 'ERR_RUNTIME_HANDLER_MODULE');
@@ -127,7 +145,11 @@ test('a handler module without a handler function is refused with ERR_RUNTIME_HA
   );
   t.is(missing!.code, 'ERR_RUNTIME_HANDLER_MODULE');
   // A relative path is resolved against the starting thread's working directory.
-  const fromPath = await ConsumerRuntime.start({ rings: [ring], handler: 'dist/test/fixtures/runtime-handler.js', handlerOptions: { stopAt: 1 } });
+  const fromPath = await ConsumerRuntime.start({
+    rings: [ring],
+    handler: 'dist/test/fixtures/runtime-handler.js',
+    handlerOptions: { stopAt: 1 },
+  });
   ring.output(payload, 0);
   t.is((await fromPath.done).reason, 'handler-stop');
   // The failed starts released the ring.
@@ -189,6 +211,8 @@ test('a corrupt record header ends the worker and rejects done with ERR_RUNTIME_
 
 test('an invalid logLevel is refused', async (t) => {
   const ring = RingBuffer.create({ size: 4096 });
-  const err = await t.throwsAsync(ConsumerRuntime.start({ rings: [ring], logLevel: 'loud' as never }), { instanceOf: RuntimeError });
+  const err = await t.throwsAsync(ConsumerRuntime.start({ rings: [ring], logLevel: 'loud' as never }), {
+    instanceOf: RuntimeError,
+  });
   t.is(err!.code, 'ERR_RUNTIME_OPTIONS');
 });

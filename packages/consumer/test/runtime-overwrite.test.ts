@@ -48,7 +48,8 @@ test('overwrite mode under a slow consumer: no torn record is delivered and deli
   t.is(v.duplicates + v.reorders + v.causal + v.producerErrors, 0);
   t.is(v.records, report.delivered);
   // No producer's sequence ran past what it committed (nothing invented or duplicated).
-  for (const r of results) t.true((v.producers.find((p) => p.producerId === r.producerId)?.nextSeq ?? 0) <= r.committed);
+  for (const r of results)
+    t.true((v.producers.find((p) => p.producerId === r.producerId)?.nextSeq ?? 0) <= r.committed);
 });
 
 test('overwrite mode: a consumer that starts late resumes at overwrite_pos and gets the newest records', async (t) => {

@@ -48,8 +48,18 @@ const R = (name: string, call: Row['call'], error: ErrorClass, code: string, pre
   rows.push({ name, call, error, code, ...(prepare ? { prepare } : {}) });
 };
 
-R('new Consumer of something that is not a RingBuffer', () => new Consumer({} as RingBuffer, () => 0), RingBufError, 'ERR_RINGBUF_ARGUMENT');
-R('new Consumer with a callback that is not a function', (f) => new Consumer(RingBuffer.attach(f.ring.buffer), 'cb' as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R(
+  'new Consumer of something that is not a RingBuffer',
+  () => new Consumer({} as RingBuffer, () => 0),
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
+R(
+  'new Consumer with a callback that is not a function',
+  (f) => new Consumer(RingBuffer.attach(f.ring.buffer), 'cb' as never),
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
 for (const [label, options] of [
   ['null', null],
   ["'pass' (not an object)", 'pass'],
@@ -58,14 +68,39 @@ for (const [label, options] of [
   ['{ publish: 1 }', { publish: 1 }],
   ['{ publish: null }', { publish: null }],
 ] as Array<[string, unknown]>) {
-  R(`new Consumer with options ${label}`, (f) => new Consumer(f.ring, () => 0, options as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(
+    `new Consumer with options ${label}`,
+    (f) => new Consumer(f.ring, () => 0, options as never),
+    RingBufError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
 }
-R('a second Consumer of the same ring', (f) => new Consumer(f.ring, () => 0), RingBufError, 'ERR_RINGBUF_CONSUMER_EXISTS');
+R(
+  'a second Consumer of the same ring',
+  (f) => new Consumer(f.ring, () => 0),
+  RingBufError,
+  'ERR_RINGBUF_CONSUMER_EXISTS',
+);
 R('add of the same ring again', (f) => f.consumer.add(f.ring, () => 0), RingBufError, 'ERR_RINGBUF_CONSUMER_EXISTS');
 R('add with a null callback', (f) => f.consumer.add(f.ring, null as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
-R('add of a BigInt instead of a ring', (f) => f.consumer.add(1n as never, () => 0), RingBufError, 'ERR_RINGBUF_ARGUMENT');
-R('add of a ring share instead of a ring', (f) => f.consumer.add(f.ring.share() as never, () => 0), RingBufError, 'ERR_RINGBUF_ARGUMENT');
-R('add with a BigInt callback', (f) => f.consumer.add(RingBuffer.create({ size: 4096 }), 1n as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R(
+  'add of a BigInt instead of a ring',
+  (f) => f.consumer.add(1n as never, () => 0),
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
+R(
+  'add of a ring share instead of a ring',
+  (f) => f.consumer.add(f.ring.share() as never, () => 0),
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
+R(
+  'add with a BigInt callback',
+  (f) => f.consumer.add(RingBuffer.create({ size: 4096 }), 1n as never),
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
 R(
   'add of a ring in a wake group to a consumer of a ring with its own wake word',
   (f) => f.consumer.add(RingBuffer.create({ size: 4096, wakeGroup: WakeGroup.create() }), () => 0),
@@ -113,7 +148,12 @@ for (const [label, n] of [
   ["'x'", 'x'],
   ['1n (a BigInt)', 1n],
 ] as Array<[string, unknown]>) {
-  R(`consumeRing(0, ${label})`, (f) => f.consumer.consumeRing(0, n as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(
+    `consumeRing(0, ${label})`,
+    (f) => f.consumer.consumeRing(0, n as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
 }
 for (const [label, us] of [
   ['-1', -1],
@@ -123,14 +163,25 @@ for (const [label, us] of [
   ['1000n (a BigInt)', 1000n],
   ['null', null],
 ] as Array<[string, unknown]>) {
-  R(`new LatencyRecorder(${label})`, () => new LatencyRecorder(us as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(
+    `new LatencyRecorder(${label})`,
+    () => new LatencyRecorder(us as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
 }
 const closed = (f: Fixture): void => f.consumer.close();
 R('poll(0) after close', (f) => f.consumer.poll(0), RingBufError, 'ERR_RINGBUF_CLOSED', closed);
 R('consume() after close', (f) => f.consumer.consume(), RingBufError, 'ERR_RINGBUF_CLOSED', closed);
 R('consumeN(1) after close', (f) => f.consumer.consumeN(1), RingBufError, 'ERR_RINGBUF_CLOSED', closed);
 R('consumeRing(0) after close', (f) => f.consumer.consumeRing(0), RingBufError, 'ERR_RINGBUF_CLOSED', closed);
-R('add after close', (f) => f.consumer.add(RingBuffer.create({ size: 4096 }), () => 0), RingBufError, 'ERR_RINGBUF_CLOSED', closed);
+R(
+  'add after close',
+  (f) => f.consumer.add(RingBuffer.create({ size: 4096 }), () => 0),
+  RingBufError,
+  'ERR_RINGBUF_CLOSED',
+  closed,
+);
 
 // Re-entry: a callback that calls back into its own consumer. The inner call throws
 // ERR_RINGBUF_REENTRANT before it changes anything; here the callback lets it propagate, so the outer

@@ -111,7 +111,9 @@ class Harness {
   }
 
   private fail(msg: string): never {
-    throw new ModelError(`step ${this.stats.steps}: ${msg} (model prod ${this.prod}, cons ${this.cons}, pend ${this.pend})`);
+    throw new ModelError(
+      `step ${this.stats.steps}: ${msg} (model prod ${this.prod}, cons ${this.cons}, pend ${this.pend})`,
+    );
   }
 
   private recordAt(pos: number): ModelRecord | undefined {
@@ -156,7 +158,8 @@ class Harness {
       } catch (e) {
         if (e instanceof RingBufRangeError) code = e.code;
       }
-      if (code !== 'ERR_RINGBUF_RECORD_SIZE') this.fail(`oversize ${size} was not refused with ERR_RINGBUF_RECORD_SIZE`);
+      if (code !== 'ERR_RINGBUF_RECORD_SIZE')
+        this.fail(`oversize ${size} was not refused with ERR_RINGBUF_RECORD_SIZE`);
       this.check();
       return;
     }
@@ -240,7 +243,8 @@ class Harness {
     this.expected = expected;
     this.nextExpected = 0;
     const got = n === undefined ? this.consumer.consume() : this.consumer.consumeN(n);
-    if (this.nextExpected !== expected.length) this.fail(`delivered ${this.nextExpected} records, the model expects ${expected.length}`);
+    if (this.nextExpected !== expected.length)
+      this.fail(`delivered ${this.nextExpected} records, the model expects ${expected.length}`);
     if (got !== expected.length) this.fail(`consume returned ${got}, the model expects ${expected.length}`);
     this.stats.delivered += expected.length;
     this.cons = pos;
@@ -250,9 +254,11 @@ class Harness {
   private onSample(data: Uint8Array, off: number, size: number): void {
     const r = this.expected[this.nextExpected++];
     if (r === undefined) this.fail(`unexpected delivery of ${size} bytes at ${off}`);
-    if (off !== r.off || size !== r.size) this.fail(`delivered (${off}, ${size}), the model expects (${r.off}, ${r.size}) at position ${r.pos}`);
+    if (off !== r.off || size !== r.size)
+      this.fail(`delivered (${off}, ${size}), the model expects (${r.off}, ${r.size}) at position ${r.pos}`);
     for (let i = 0; i < size; i++) {
-      if (data[off + i] !== r.bytes[i]) this.fail(`record at position ${r.pos} delivered with byte ${i} = ${data[off + i]}, written ${r.bytes[i]}`);
+      if (data[off + i] !== r.bytes[i])
+        this.fail(`record at position ${r.pos} delivered with byte ${i} = ${data[off + i]}, written ${r.bytes[i]}`);
     }
   }
 
@@ -261,20 +267,26 @@ class Harness {
     const ring = this.ring;
     if (ring.query(BPF_RB_PROD_POS) !== this.prod) this.fail(`query(PROD_POS) = ${ring.query(BPF_RB_PROD_POS)}`);
     if (ring.query(BPF_RB_CONS_POS) !== this.cons) this.fail(`query(CONS_POS) = ${ring.query(BPF_RB_CONS_POS)}`);
-    if (ring.query(BPF_RB_AVAIL_DATA) !== u32(this.prod - this.cons)) this.fail(`query(AVAIL_DATA) = ${ring.query(BPF_RB_AVAIL_DATA)}`);
+    if (ring.query(BPF_RB_AVAIL_DATA) !== u32(this.prod - this.cons))
+      this.fail(`query(AVAIL_DATA) = ${ring.query(BPF_RB_AVAIL_DATA)}`);
     if (ring.query(BPF_RB_RING_SIZE) !== this.size) this.fail(`query(RING_SIZE) = ${ring.query(BPF_RB_RING_SIZE)}`);
-    if (u32(this.i32[layout.PENDING_POS_INDEX]!) !== this.pend) this.fail(`pending_pos = ${u32(this.i32[layout.PENDING_POS_INDEX]!)}`);
+    if (u32(this.i32[layout.PENDING_POS_INDEX]!) !== this.pend)
+      this.fail(`pending_pos = ${u32(this.i32[layout.PENDING_POS_INDEX]!)}`);
     this.trim();
     const data = ring.data;
     for (const r of this.window) {
       // Only records the consumer has not passed are guaranteed intact.
       if (u32(r.pos - this.cons) >= this.size) continue;
       const hdrIndex = layout.headerIndex(r.pos & this.mask);
-      const flags = r.state === 'busy' ? layout.BPF_RINGBUF_BUSY_BIT : r.state === 'discarded' ? layout.BPF_RINGBUF_DISCARD_BIT : 0;
-      if (u32(this.i32[hdrIndex]!) !== u32(r.size | flags)) this.fail(`header at position ${r.pos} is ${u32(this.i32[hdrIndex]!).toString(16)}`);
-      if (this.i32[hdrIndex + layout.HDR_OWNER_WORD] !== PRODUCER_ID) this.fail(`owner word at position ${r.pos} is wrong`);
+      const flags =
+        r.state === 'busy' ? layout.BPF_RINGBUF_BUSY_BIT : r.state === 'discarded' ? layout.BPF_RINGBUF_DISCARD_BIT : 0;
+      if (u32(this.i32[hdrIndex]!) !== u32(r.size | flags))
+        this.fail(`header at position ${r.pos} is ${u32(this.i32[hdrIndex]!).toString(16)}`);
+      if (this.i32[hdrIndex + layout.HDR_OWNER_WORD] !== PRODUCER_ID)
+        this.fail(`owner word at position ${r.pos} is wrong`);
       for (let i = 0; i < r.size; i++) {
-        if (data[r.off + i] !== r.bytes[i]) this.fail(`payload byte ${i} of the record at position ${r.pos} was overwritten`);
+        if (data[r.off + i] !== r.bytes[i])
+          this.fail(`payload byte ${i} of the record at position ${r.pos} was overwritten`);
       }
       for (let i = r.off + r.size; i < r.off - 8 + r.len; i++) {
         if (data[i] !== CANARY) this.fail(`canary after the record at position ${r.pos} was overwritten (byte ${i})`);

@@ -29,7 +29,7 @@ function put(ring: RingBuffer, id: number, seq: number): number {
   return off;
 }
 
-test('the consumer stops at a dead producer\'s BUSY record and moves on after recoverProducer discards it', (t) => {
+test("the consumer stops at a dead producer's BUSY record and moves on after recoverProducer discards it", (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: LIVE, lockTimeoutMs: 20 });
   const dead = RingBuffer.attach(ring.buffer, { producerId: DEAD });
   const { got, cb } = collector();

@@ -79,7 +79,10 @@ test('ringbuf_multi: two rings in one wake group deliver seq 0 (333) from ring 1
 
   t.is(rb.poll(-1), 2);
   t.true(rb.poll(0) >= 0);
-  t.deepEqual({ dropped: prog.dropped, skipped: prog.skipped, total: prog.total }, { dropped: 0, skipped: 1, total: 2 });
+  t.deepEqual(
+    { dropped: prog.dropped, skipped: prog.skipped, total: prog.total },
+    { dropped: 0, skipped: 1, total: 2 },
+  );
   t.deepEqual(problems, []);
   t.is(rb.ringCounters(0)?.records, 1);
   t.is(rb.ringCounters(1)?.records, 1);
@@ -94,7 +97,10 @@ test('ringbuf_multi: a second consumer of the same ring throws ERR_RINGBUF_CONSU
   t.is(err?.code, 'ERR_RINGBUF_CONSUMER_EXISTS');
   // Another thread's handle on the same buffer is the same ring.
   const attached = RingBuffer.attach(ringbuf1.share());
-  t.is(t.throws(() => new Consumer(attached, () => 0), { instanceOf: RingBufError })?.code, 'ERR_RINGBUF_CONSUMER_EXISTS');
+  t.is(
+    t.throws(() => new Consumer(attached, () => 0), { instanceOf: RingBufError })?.code,
+    'ERR_RINGBUF_CONSUMER_EXISTS',
+  );
   rb.close();
   const again = new Consumer(attached, () => 0);
   t.is(again.ring(0), attached, 'after close the ring can be consumed again');

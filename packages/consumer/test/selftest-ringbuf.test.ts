@@ -28,7 +28,12 @@ import {
 const PAGE_SIZE = 4096;
 
 /** prog_tests/ringbuf.c's process_sample(): counts samples, checks seq 0 and 1. */
-function makeProcessSample(): { cb: (data: Uint8Array, off: number) => number; count: () => number; reset: () => void; bad: string[] } {
+function makeProcessSample(): {
+  cb: (data: Uint8Array, off: number) => number;
+  count: () => number;
+  reset: () => void;
+  bad: string[];
+} {
   let count = 0;
   const bad: string[] = [];
   return {
@@ -130,7 +135,10 @@ test('ringbuf: NO_WAKEUP and a consumer that is behind keep the polling worker a
   t.is(wakeNotifies(i32), notifies0, 'NO_WAKEUP: no notification sent');
   t.is(Atomics.load(ctl, CTL_RETURNED), 0, 'NO_WAKEUP: poll has not returned');
   t.is(Atomics.load(ctl, CTL_COUNT), 0);
-  t.deepEqual({ dropped: prog.dropped, total: prog.total, discarded: prog.discarded }, { dropped: 0, total: 2, discarded: 1 });
+  t.deepEqual(
+    { dropped: prog.dropped, total: prog.total, discarded: prog.discarded },
+    { dropped: 0, total: 2, discarded: 1 },
+  );
 
   // Step 7: no notification should be triggered, because the consumer is now behind.
   prog.flags = 0;
@@ -140,7 +148,10 @@ test('ringbuf: NO_WAKEUP and a consumer that is behind keep the polling worker a
   t.is(wakeNotifies(i32), notifies0, 'flags 0 while behind: no notification sent');
   t.is(Atomics.load(ctl, CTL_RETURNED), 0, 'flags 0 while behind: poll has not returned');
   t.is(Atomics.load(ctl, CTL_COUNT), 0);
-  t.deepEqual({ dropped: prog.dropped, total: prog.total, discarded: prog.discarded }, { dropped: 0, total: 2, discarded: 1 });
+  t.deepEqual(
+    { dropped: prog.dropped, total: prog.total, discarded: prog.discarded },
+    { dropped: 0, total: 2, discarded: 1 },
+  );
 
   // Step 8: reset counters; 333 with flags 0, then 777 with FORCE_WAKEUP.
   prog.dropped = prog.total = prog.discarded = 0;
@@ -152,7 +163,10 @@ test('ringbuf: NO_WAKEUP and a consumer that is behind keep the polling worker a
   await done;
   t.is(Atomics.load(ctl, CTL_RETURNED), 1);
   t.true(Atomics.load(ctl, CTL_RESULT) > 0, 'the woken poll returns > 0');
-  t.deepEqual({ dropped: prog.dropped, total: prog.total, discarded: prog.discarded }, { dropped: 0, total: 2, discarded: 1 });
+  t.deepEqual(
+    { dropped: prog.dropped, total: prog.total, discarded: prog.discarded },
+    { dropped: 0, total: 2, discarded: 1 },
+  );
 
   // Step 9: consume whatever the woken poll left behind.
   const ps = makeProcessSample();

@@ -64,7 +64,8 @@ const scenarios: Scenario[] = [
     producers: 2,
     ringSize: BOUNDED_RING,
     tries: 2,
-    exists: (o) => (o.dropped === 0 && o.px === 2 && oneOf(o.cx, [1, 2])) || (o.dropped === 1 && o.px === 1 && oneOf(o.cx, [0, 1])),
+    exists: (o) =>
+      (o.dropped === 0 && o.px === 2 && oneOf(o.cx, [1, 2])) || (o.dropped === 1 && o.px === 1 && oneOf(o.cx, [0, 1])),
     clause: 'len1=1 /\\ ((dropped=0 /\\ px=2 /\\ cx in {1,2}) \\/ (dropped=1 /\\ px=1 /\\ cx in {0,1}))',
   },
   {
@@ -128,8 +129,12 @@ for (const [scenarioIndex, scenario] of scenarios.entries()) {
       const accepted = scenario.producers - outcome.dropped;
       const consumed = consumerReport.consumed[r]!;
       const problems: string[] = [];
-      if (!Number.isInteger(outcome.px) || !Number.isInteger(outcome.cx)) problems.push(`positions off the record grid (prod +${prodBytes}, cons +${consBytes})`);
-      if (outcome.px !== accepted) problems.push(`px=${outcome.px} but ${accepted} reservation(s) accepted (dropped + accepted must equal attempts)`);
+      if (!Number.isInteger(outcome.px) || !Number.isInteger(outcome.cx))
+        problems.push(`positions off the record grid (prod +${prodBytes}, cons +${consBytes})`);
+      if (outcome.px !== accepted)
+        problems.push(
+          `px=${outcome.px} but ${accepted} reservation(s) accepted (dropped + accepted must equal attempts)`,
+        );
       if (consumed > accepted) problems.push(`consumed ${consumed} > committed ${accepted}`);
       if (consumed !== outcome.cx) problems.push(`delivered ${consumed} but cx=${outcome.cx}`);
       // len_k = 1. Slots below cx were checked when delivered (exact length, every byte); their
@@ -137,7 +142,8 @@ for (const [scenarioIndex, scenario] of scenarios.entries()) {
       // committed, with the exact length and no flag bits.
       for (let k = outcome.cx; k < outcome.px; k++) {
         const header = ring.view.getUint32((startPos + k * FOOTPRINT) & ring.mask, true);
-        if (header !== PAYLOAD) problems.push(`len${k + 1} header 0x${header.toString(16)}, expected committed length ${PAYLOAD}`);
+        if (header !== PAYLOAD)
+          problems.push(`len${k + 1} header 0x${header.toString(16)}, expected committed length ${PAYLOAD}`);
       }
       if (!scenario.exists(outcome)) problems.push(`exists clause "${scenario.clause}" false`);
       const key = `dropped=${outcome.dropped} px=${outcome.px} cx=${outcome.cx}`;

@@ -23,9 +23,21 @@ const MIN_SIZE = 8;
 const MAX_SIZE = 600;
 const RING_SIZE = 16 * 1024;
 
-async function runMpsc(t: ExecutionContext, seed: number, startPos: number, attempts: number): Promise<{ ring: RingBuffer; totalBytes: number }> {
+async function runMpsc(
+  t: ExecutionContext,
+  seed: number,
+  startPos: number,
+  attempts: number,
+): Promise<{ ring: RingBuffer; totalBytes: number }> {
   const ring = RingBuffer.create({ size: RING_SIZE, startPos, producerId: 100 });
-  const run: StressRun = { share: ring.share(), control: createControl(), producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
+  const run: StressRun = {
+    share: ring.share(),
+    control: createControl(),
+    producers: PRODUCERS,
+    seed,
+    minSize: MIN_SIZE,
+    maxSize: MAX_SIZE,
+  };
   const { consumer, producers } = startStress(run, {}, () => ({
     attempts,
     discardRate: 0.1,
@@ -45,18 +57,27 @@ async function runMpsc(t: ExecutionContext, seed: number, startPos: number, atte
   t.is(c.violationCount, 0, `${c.violationCount} bad record(s), first ones:\n  ${firstFew(c.violations)}`);
   const problems: string[] = [];
   for (const p of ps) {
-    if (p.attempts !== attempts) problems.push(`producer ${p.index}: made ${p.attempts} attempts, expected ${attempts}`);
+    if (p.attempts !== attempts)
+      problems.push(`producer ${p.index}: made ${p.attempts} attempts, expected ${attempts}`);
     if (p.committed + p.discarded + p.dropped !== p.attempts) {
-      problems.push(`producer ${p.index}: committed ${p.committed} + discarded ${p.discarded} + dropped ${p.dropped} != attempted ${p.attempts}`);
+      problems.push(
+        `producer ${p.index}: committed ${p.committed} + discarded ${p.discarded} + dropped ${p.dropped} != attempted ${p.attempts}`,
+      );
     }
-    if (c.delivered[p.index] !== p.committed) problems.push(`producer ${p.index}: committed ${p.committed}, delivered ${c.delivered[p.index]}`);
-    if (c.doneSeq[p.index] !== p.committed) problems.push(`producer ${p.index}: DONE record says ${c.doneSeq[p.index]}, committed ${p.committed}`);
+    if (c.delivered[p.index] !== p.committed)
+      problems.push(`producer ${p.index}: committed ${p.committed}, delivered ${c.delivered[p.index]}`);
+    if (c.doneSeq[p.index] !== p.committed)
+      problems.push(`producer ${p.index}: DONE record says ${c.doneSeq[p.index]}, committed ${p.committed}`);
   }
   t.is(problems.length, 0, `accounting violations:\n  ${firstFew(problems)}`);
   const committed = sum(ps, (p) => p.committed);
   t.true(committed > 0, 'no record was committed: the run proves nothing');
   // The consumer skips every discarded record and delivers every committed one plus the DONEs.
-  t.is(c.ring.discarded, sum(ps, (p) => p.discarded), 'discarded records skipped by the consumer');
+  t.is(
+    c.ring.discarded,
+    sum(ps, (p) => p.discarded),
+    'discarded records skipped by the consumer',
+  );
   t.is(c.ring.records, committed + PRODUCERS, 'records delivered (data + one DONE per producer)');
   t.is(c.finalConsPos, c.finalProdPos, 'consumer drained the ring');
   t.is(ring.lockHolder(), 0, 'reservation lock free at the end');
@@ -69,11 +90,14 @@ async function runMpsc(t: ExecutionContext, seed: number, startPos: number, atte
   return { ring, totalBytes };
 }
 
-test.serial('4 producers, random sizes/discards/flags, reserve+submit and output: no loss, no duplicate, FIFO, intact', async (t) => {
-  const seed = seedFromEnv();
-  t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
-  await runMpsc(t, seed, 0, 40_000);
-});
+test.serial(
+  '4 producers, random sizes/discards/flags, reserve+submit and output: no loss, no duplicate, FIFO, intact',
+  async (t) => {
+    const seed = seedFromEnv();
+    t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
+    await runMpsc(t, seed, 0, 40_000);
+  },
+);
 
 test.serial('same, started at 2^32 - 64 KiB: positions cross the 32-bit wrap mid-run', async (t) => {
   const seed = seedFromEnv();

@@ -24,45 +24,66 @@ const ATTEMPTS = 40_000;
 const RUNS = 3;
 
 for (let run = 1; run <= RUNS; run++) {
-  test.serial(`run ${run}/${RUNS}: overwrite ring, 2 producers, slow consumer: intact records, increasing seqs, delivered + lost == committed`, async (t) => {
-    const seed = seedFromEnv();
-    t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
-    const ring = RingBuffer.create({ size: 8192, overwrite: true, producerId: 100 });
-    const run: StressRun = { share: ring.share(), control: createControl(), producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
-    const { consumer, producers } = startStress(run, { mode: 'overwrite', slow: { batch: 2, pauseMs: 0.1 } }, () => ({
-      attempts: ATTEMPTS,
-      discardRate: 0,
-      outputRate: 0.5,
-      flags: 'zero',
-      kickOnFull: false,
-      backoffMs: 0,
-      countDone: true,
-    }));
-    const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>([consumer, ...producers], 45_000, 'overwrite run')) as [
-      ConsumerReport,
-      ...ProducerReport[],
-    ];
-    t.is(c.error, undefined, c.error);
-    for (const p of ps) t.is(p.error, undefined, p.error);
-    t.is(c.violationCount, 0, `${c.violationCount} bad record(s), first ones:\n  ${firstFew(c.violations)}`);
-    const committed = sum(ps, (p) => p.committed);
-    const delivered = sum(c.delivered, (n) => n);
-    for (const p of ps) {
-      // In overwrite mode a reservation fails only when it would overrun the other producer's BUSY record.
-      t.is(p.committed + p.dropped, p.attempts, `producer ${p.index}: committed + dropped != attempted`);
-      t.true(c.delivered[p.index]! <= p.committed, `producer ${p.index}: delivered ${c.delivered[p.index]} > committed ${p.committed}`);
-      t.true(c.lastSeq[p.index]! < p.committed, `producer ${p.index}: last seq ${c.lastSeq[p.index]} was never committed`);
-    }
-    t.log(
-      `committed ${committed}, delivered ${delivered}, lost ${c.ring.lost}, dropped ${sum(ps, (p) => p.dropped)}, ` +
-        `overwrite_pos ${ring.query(BPF_RB_OVERWRITE_POS)}, consumer busy stalls ${c.ring.busyStalls}`,
-    );
-    t.is(delivered, c.ring.records, 'records counted by the consumer');
-    t.is(delivered + c.ring.lost, committed, `delivered ${delivered} + lost ${c.ring.lost} != committed ${committed}`);
-    // Otherwise the run never exercised overwriting (or reading) and proves nothing.
-    t.true(c.ring.lost > 0, 'no record was overwritten: the consumer was not slow enough');
-    t.true(delivered > 0, 'nothing was delivered');
-    t.is(c.finalConsPos, c.finalProdPos, 'consumer drained the ring');
-    t.is(ring.lockHolder(), 0, 'reservation lock free at the end');
-  });
+  test.serial(
+    `run ${run}/${RUNS}: overwrite ring, 2 producers, slow consumer: intact records, increasing seqs, delivered + lost == committed`,
+    async (t) => {
+      const seed = seedFromEnv();
+      t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
+      const ring = RingBuffer.create({ size: 8192, overwrite: true, producerId: 100 });
+      const run: StressRun = {
+        share: ring.share(),
+        control: createControl(),
+        producers: PRODUCERS,
+        seed,
+        minSize: MIN_SIZE,
+        maxSize: MAX_SIZE,
+      };
+      const { consumer, producers } = startStress(run, { mode: 'overwrite', slow: { batch: 2, pauseMs: 0.1 } }, () => ({
+        attempts: ATTEMPTS,
+        discardRate: 0,
+        outputRate: 0.5,
+        flags: 'zero',
+        kickOnFull: false,
+        backoffMs: 0,
+        countDone: true,
+      }));
+      const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>(
+        [consumer, ...producers],
+        45_000,
+        'overwrite run',
+      )) as [ConsumerReport, ...ProducerReport[]];
+      t.is(c.error, undefined, c.error);
+      for (const p of ps) t.is(p.error, undefined, p.error);
+      t.is(c.violationCount, 0, `${c.violationCount} bad record(s), first ones:\n  ${firstFew(c.violations)}`);
+      const committed = sum(ps, (p) => p.committed);
+      const delivered = sum(c.delivered, (n) => n);
+      for (const p of ps) {
+        // In overwrite mode a reservation fails only when it would overrun the other producer's BUSY record.
+        t.is(p.committed + p.dropped, p.attempts, `producer ${p.index}: committed + dropped != attempted`);
+        t.true(
+          c.delivered[p.index]! <= p.committed,
+          `producer ${p.index}: delivered ${c.delivered[p.index]} > committed ${p.committed}`,
+        );
+        t.true(
+          c.lastSeq[p.index]! < p.committed,
+          `producer ${p.index}: last seq ${c.lastSeq[p.index]} was never committed`,
+        );
+      }
+      t.log(
+        `committed ${committed}, delivered ${delivered}, lost ${c.ring.lost}, dropped ${sum(ps, (p) => p.dropped)}, ` +
+          `overwrite_pos ${ring.query(BPF_RB_OVERWRITE_POS)}, consumer busy stalls ${c.ring.busyStalls}`,
+      );
+      t.is(delivered, c.ring.records, 'records counted by the consumer');
+      t.is(
+        delivered + c.ring.lost,
+        committed,
+        `delivered ${delivered} + lost ${c.ring.lost} != committed ${committed}`,
+      );
+      // Otherwise the run never exercised overwriting (or reading) and proves nothing.
+      t.true(c.ring.lost > 0, 'no record was overwritten: the consumer was not slow enough');
+      t.true(delivered > 0, 'nothing was delivered');
+      t.is(c.finalConsPos, c.finalProdPos, 'consumer drained the ring');
+      t.is(ring.lockHolder(), 0, 'reservation lock free at the end');
+    },
+  );
 }

@@ -35,7 +35,14 @@ test.serial('flags 0 everywhere, consumer in poll(-1), producers self-paced in b
   const seed = seedFromEnv();
   t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
   const ring = RingBuffer.create({ size: 64 * 1024, producerId: 100 });
-  const run: StressRun = { share: ring.share(), control: createControl(), producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
+  const run: StressRun = {
+    share: ring.share(),
+    control: createControl(),
+    producers: PRODUCERS,
+    seed,
+    minSize: MIN_SIZE,
+    maxSize: MAX_SIZE,
+  };
   // Mean burst 4.5 records: this many attempts give about BURSTS_PER_PRODUCER bursts per producer.
   const attempts = Math.round(BURSTS_PER_PRODUCER * ((BURST.min + BURST.max) / 2));
   const { consumer, producers } = startStress(run, { publishDelivered: true }, () => ({
@@ -50,10 +57,11 @@ test.serial('flags 0 everywhere, consumer in poll(-1), producers self-paced in b
     doneRecord: { flags: 0, timeoutMs: 10_000 },
     countDone: false,
   }));
-  const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>([consumer, ...producers], 50_000, 'wakeup run')) as [
-    ConsumerReport,
-    ...ProducerReport[],
-  ];
+  const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>(
+    [consumer, ...producers],
+    50_000,
+    'wakeup run',
+  )) as [ConsumerReport, ...ProducerReport[]];
   for (const p of ps) t.is(p.error, undefined, p.error);
   t.is(c.error, undefined, c.error);
   t.is(c.violationCount, 0, `${c.violationCount} bad record(s), first ones:\n  ${firstFew(c.violations)}`);
@@ -80,39 +88,54 @@ test.serial('flags 0 everywhere, consumer in poll(-1), producers self-paced in b
 const EPISODES = 15_000;
 const EPISODE_TIMEOUT_MS = 5_000;
 
-test.serial('flags 0 everywhere, consumer in poll(-1), bursts released by a barrier as the consumer goes to sleep: no lost wakeup', async (t) => {
-  const seed = seedFromEnv();
-  t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
-  const ring = RingBuffer.create({ size: 64 * 1024, producerId: 100 });
-  const run: StressRun = { share: ring.share(), control: createControl(), producers: PRODUCERS, seed, minSize: MIN_SIZE, maxSize: MAX_SIZE };
-  const { consumer, producers } = startStress(run, { episodes: { count: EPISODES, timeoutMs: EPISODE_TIMEOUT_MS } }, (p) => ({
-    streamSeed: derive(seed, 77, p),
-    attempts: 0,
-    discardRate: 0.1,
-    outputRate: 0.4,
-    flags: 'zero',
-    kickOnFull: false,
-    backoffMs: 0,
-    episodes: { count: EPISODES, min: 1, max: 4, timeoutMs: EPISODE_TIMEOUT_MS, jitterSpins: 4000 },
-    countDone: false,
-  }));
-  const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>([consumer, ...producers], 50_000, 'episode run')) as [
-    ConsumerReport,
-    ...ProducerReport[],
-  ];
-  t.is(c.violationCount, 0, `${c.violationCount} bad record(s), first ones:\n  ${firstFew(c.violations)}`);
-  for (const p of ps) {
-    t.is(p.dropped, 0, `producer ${p.index}: ${p.dropped} drops`);
-    t.is(p.committed + p.discarded, p.attempts, `producer ${p.index}: committed + discarded != attempted`);
-    t.is(c.delivered[p.index], p.committed, `producer ${p.index}: delivered != committed`);
-  }
-  t.is(c.finalConsPos, c.finalProdPos, 'consumer drained the ring');
-  t.log(
-    `${EPISODES} episodes, ${sum(ps, (p) => p.committed)} records; consumer polls ${c.counters.polls}, ` +
-      `sleeps ${c.counters.sleeps}, wakeups ${c.counters.wakeups}, notifications sent ${c.wakeNotifies}`,
-  );
-  // Measured: the consumer sleeps in about half the episodes on 2 cores; a twentieth leaves a wide margin.
-  const minimum = Math.floor(EPISODES / 20);
-  t.true(c.counters.sleeps >= minimum, `consumer slept only ${c.counters.sleeps} times (< ${minimum})`);
-  t.true(c.wakeNotifies >= minimum, `producers woke the consumer only ${c.wakeNotifies} times (< ${minimum})`);
-});
+test.serial(
+  'flags 0 everywhere, consumer in poll(-1), bursts released by a barrier as the consumer goes to sleep: no lost wakeup',
+  async (t) => {
+    const seed = seedFromEnv();
+    t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
+    const ring = RingBuffer.create({ size: 64 * 1024, producerId: 100 });
+    const run: StressRun = {
+      share: ring.share(),
+      control: createControl(),
+      producers: PRODUCERS,
+      seed,
+      minSize: MIN_SIZE,
+      maxSize: MAX_SIZE,
+    };
+    const { consumer, producers } = startStress(
+      run,
+      { episodes: { count: EPISODES, timeoutMs: EPISODE_TIMEOUT_MS } },
+      (p) => ({
+        streamSeed: derive(seed, 77, p),
+        attempts: 0,
+        discardRate: 0.1,
+        outputRate: 0.4,
+        flags: 'zero',
+        kickOnFull: false,
+        backoffMs: 0,
+        episodes: { count: EPISODES, min: 1, max: 4, timeoutMs: EPISODE_TIMEOUT_MS, jitterSpins: 4000 },
+        countDone: false,
+      }),
+    );
+    const [c, ...ps] = (await reports<ConsumerReport | ProducerReport>(
+      [consumer, ...producers],
+      50_000,
+      'episode run',
+    )) as [ConsumerReport, ...ProducerReport[]];
+    t.is(c.violationCount, 0, `${c.violationCount} bad record(s), first ones:\n  ${firstFew(c.violations)}`);
+    for (const p of ps) {
+      t.is(p.dropped, 0, `producer ${p.index}: ${p.dropped} drops`);
+      t.is(p.committed + p.discarded, p.attempts, `producer ${p.index}: committed + discarded != attempted`);
+      t.is(c.delivered[p.index], p.committed, `producer ${p.index}: delivered != committed`);
+    }
+    t.is(c.finalConsPos, c.finalProdPos, 'consumer drained the ring');
+    t.log(
+      `${EPISODES} episodes, ${sum(ps, (p) => p.committed)} records; consumer polls ${c.counters.polls}, ` +
+        `sleeps ${c.counters.sleeps}, wakeups ${c.counters.wakeups}, notifications sent ${c.wakeNotifies}`,
+    );
+    // Measured: the consumer sleeps in about half the episodes on 2 cores; a twentieth leaves a wide margin.
+    const minimum = Math.floor(EPISODES / 20);
+    t.true(c.counters.sleeps >= minimum, `consumer slept only ${c.counters.sleeps} times (< ${minimum})`);
+    t.true(c.wakeNotifies >= minimum, `producers woke the consumer only ${c.wakeNotifies} times (< ${minimum})`);
+  },
+);

@@ -27,7 +27,10 @@ function verifyRing(ring: RingBuffer, verifier: OrderingVerifier): number {
   return n;
 }
 
-function positionsVerifier(ring: RingBuffer, extra: ConstructorParameters<typeof OrderingVerifier>[0] = {}): OrderingVerifier {
+function positionsVerifier(
+  ring: RingBuffer,
+  extra: ConstructorParameters<typeof OrderingVerifier>[0] = {},
+): OrderingVerifier {
   return new OrderingVerifier({ ...extra, positionOf: () => ring.query(2) });
 }
 
@@ -70,7 +73,9 @@ test('a planted gap is reported with the producer, expected and received seq, an
   t.false(r.ok);
   t.is(r.gaps, 1);
   t.is(r.missing, 2);
-  t.deepEqual(r.examples, [{ kind: 'gap', producerId: 7, expected: 2, got: 4, ring: 0, position: 2 * FOOTPRINT, index: 2 }]);
+  t.deepEqual(r.examples, [
+    { kind: 'gap', producerId: 7, expected: 2, got: 4, ring: 0, position: 2 * FOOTPRINT, index: 2 },
+  ]);
   t.regex(formatVerifierReport(r), /VIOLATED.*gap producer 7 expected 2 got 4/);
 });
 
@@ -119,7 +124,9 @@ test('a token lower than one already delivered is a causal violation; equal toke
   t.is(r.causal, 1);
   t.is(r.tokenRecords, 6);
   t.is(r.maxToken, 5);
-  t.deepEqual(r.examples, [{ kind: 'causal', producerId: 3, expected: 4, got: 3, ring: 0, position: 4 * FOOTPRINT, index: 4 }]);
+  t.deepEqual(r.examples, [
+    { kind: 'causal', producerId: 3, expected: 4, got: 3, ring: 0, position: 4 * FOOTPRINT, index: 4 },
+  ]);
 });
 
 test('expectFrom, a lost tail against the producers’ counts, short records, and maxExamples', (t) => {
@@ -139,7 +146,10 @@ test('expectFrom, a lost tail against the producers’ counts, short records, an
   t.is(r.gaps, 2);
   t.is(r.examples.length, 2);
   t.is(r.examples[0]!.kind, 'producer');
-  t.deepEqual(r.producers.find((p) => p.producerId === 9), { producerId: 9, records: 0, nextSeq: 2, missing: 2 });
+  t.deepEqual(
+    r.producers.find((p) => p.producerId === 9),
+    { producerId: 9, records: 0, nextSeq: 2, missing: 2 },
+  );
   t.throws(() => new OrderingVerifier({ maxExamples: -1 }), { instanceOf: RangeError });
 });
 
@@ -181,7 +191,9 @@ test('the runtime verifies forged records in its worker and reports ring positio
   const report = await rt.stop({ drain: true, timeoutMs: 1000 });
   const v = report.verifier!;
   t.is(v.gaps, 1);
-  t.deepEqual(v.examples, [{ kind: 'gap', producerId: 1, expected: 1, got: 2, ring: 0, position: (2 ** 32 - 64 + FOOTPRINT) >>> 0, index: 1 }]);
+  t.deepEqual(v.examples, [
+    { kind: 'gap', producerId: 1, expected: 1, got: 2, ring: 0, position: (2 ** 32 - 64 + FOOTPRINT) >>> 0, index: 1 },
+  ]);
   t.is(report.stats.violations, 1);
 });
 
@@ -242,7 +254,10 @@ test('with the writer’s filler rule, a torn payload is a violation and intact 
   const r = v.report();
   t.is(r.torn, 1);
   t.is(r.violations, 1);
-  t.deepEqual(r.examples.map((e) => [e.kind, e.producerId, e.expected, e.got, e.index]), [['torn', 4, 1, 1, 1]]);
+  t.deepEqual(
+    r.examples.map((e) => [e.kind, e.producerId, e.expected, e.got, e.index]),
+    [['torn', 4, 1, 1, 1]],
+  );
   t.regex(formatVerifierReport(r), /torn 1/);
   t.throws(() => new OrderingVerifier({ filler: 42 as never }), { instanceOf: RangeError });
 });
@@ -263,7 +278,10 @@ test('a header owner word naming another producer than the payload is a violatio
   const r = v.report();
   t.is(r.ownerMismatches, 1);
   t.is(r.violations, 1);
-  t.deepEqual(r.examples.map((e) => [e.kind, e.producerId, e.expected, e.got]), [['owner', 2, 2, 9]]);
+  t.deepEqual(
+    r.examples.map((e) => [e.kind, e.producerId, e.expected, e.got]),
+    [['owner', 2, 2, 9]],
+  );
   // Without the owner argument the same records pass: the check is the caller's to enable.
   const plain = new OrderingVerifier();
   const view = new DataView(new ArrayBuffer(REC));

@@ -4,5 +4,10 @@
  * imports here; the pino logger is the separate entry `@ringbuf/instrument/log`.
  */
 export * from './record.js';
-export { InstrumentError, InstrumentRangeError, type InstrumentErrorCode, describe as describeValue } from './errors.js';
+export {
+  InstrumentError,
+  InstrumentRangeError,
+  type InstrumentErrorCode,
+  describe as describeValue,
+} from './errors.js';
 export { clockMicros, recalibrateClock } from './clock.js';

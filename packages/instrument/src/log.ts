@@ -32,7 +32,10 @@ const LEVELS: ReadonlySet<string> = new Set(LOG_LEVELS);
 const OWN_FIELDS = ['level', 'time', 'pid', 'thread', 'name', 'msg'] as const;
 
 function levelRefusal(level: unknown): InstrumentRangeError {
-  return new InstrumentRangeError('ERR_INSTRUMENT_LOG_LEVEL', `log level must be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`);
+  return new InstrumentRangeError(
+    'ERR_INSTRUMENT_LOG_LEVEL',
+    `log level must be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`,
+  );
 }
 
 let root: Logger | undefined;
@@ -58,7 +61,11 @@ export function threadLogger(level?: LogLevel): Logger {
         ? PinoPretty({ destination: 2, sync: true, colorize: true })
         : pino.destination({ fd: 2, sync: true });
     root = pino(
-      { name: 'ringbuf', level: level ?? defaultLogLevel(), base: { pid: process.pid, thread: isMainThread ? 'main' : threadId } },
+      {
+        name: 'ringbuf',
+        level: level ?? defaultLogLevel(),
+        base: { pid: process.pid, thread: isMainThread ? 'main' : threadId },
+      },
       destination,
     );
   } else if (level !== undefined) {

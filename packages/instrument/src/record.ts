@@ -40,7 +40,10 @@ export type EventKind = (typeof EventKind)[keyof typeof EventKind];
  */
 export function causalKind(token: number): EventKind {
   if (!isU32(token) || token === 0) {
-    throw new InstrumentRangeError('ERR_INSTRUMENT_FIELD', `token must be an integer from 1 to 2^32 - 1, got ${describe(token)}`);
+    throw new InstrumentRangeError(
+      'ERR_INSTRUMENT_FIELD',
+      `token must be an integer from 1 to 2^32 - 1, got ${describe(token)}`,
+    );
   }
   return (EventKind.Fork + ((token - 1) % 3)) as EventKind;
 }
@@ -164,10 +167,16 @@ function viewRefusal(view: unknown, offset: unknown): InstrumentError | Instrume
   try {
     length = view.byteLength;
   } catch {
-    return new InstrumentError('ERR_INSTRUMENT_VIEW', 'view is detached, outside its resizable buffer, or not a real DataView (its byteLength cannot be read)');
+    return new InstrumentError(
+      'ERR_INSTRUMENT_VIEW',
+      'view is detached, outside its resizable buffer, or not a real DataView (its byteLength cannot be read)',
+    );
   }
   if (length < INSTRUMENTED_HEADER_BYTES) {
-    return new InstrumentRangeError('ERR_INSTRUMENT_OFFSET', `a view of ${length} bytes cannot hold the ${INSTRUMENTED_HEADER_BYTES}-byte header at any offset`);
+    return new InstrumentRangeError(
+      'ERR_INSTRUMENT_OFFSET',
+      `a view of ${length} bytes cannot hold the ${INSTRUMENTED_HEADER_BYTES}-byte header at any offset`,
+    );
   }
   if (!isU32(offset as number) || (offset as number) > length - INSTRUMENTED_HEADER_BYTES) {
     return new InstrumentRangeError(
@@ -193,7 +202,8 @@ function writeRefusal(
   const bad = viewRefusal(view, offset);
   if (bad !== undefined) return bad;
   if (!isU32(producerId as number)) return field('producerId', 'an integer from 0 to 2^32 - 1', producerId);
-  if (!(Number.isSafeInteger(seq) && (seq as number) >= 0)) return field('seq', 'a non-negative safe integer (written mod 2^32)', seq);
+  if (!(Number.isSafeInteger(seq) && (seq as number) >= 0))
+    return field('seq', 'a non-negative safe integer (written mod 2^32)', seq);
   if (!Number.isFinite(sendTimeUs)) return field('sendTimeUs', 'a finite number', sendTimeUs);
   if (!isU32(token as number)) return field('token', 'an integer from 0 to 2^32 - 1', token);
   if (!isU32(kind as number)) return field('kind', 'an integer from 0 to 2^32 - 1', kind);

@@ -77,7 +77,8 @@ const R = (name: string, call: Row['call'], error: ErrorClass, code: string): vo
 };
 
 // Valid field values, distinct from the fill patterns, for the rows that test the view or offset.
-const write = (view: DataView, offset: number): void => writeInstrumented(view, offset, PRODUCER_ID, 9, 1234.5, 7, 2, 1240.25);
+const write = (view: DataView, offset: number): void =>
+  writeInstrumented(view, offset, PRODUCER_ID, 9, 1234.5, 7, 2, 1240.25);
 
 // ---- views that are not a live DataView ----
 const BAD_VIEWS: Array<[string, (f: Fixture) => unknown]> = [
@@ -87,14 +88,27 @@ const BAD_VIEWS: Array<[string, (f: Fixture) => unknown]> = [
   ["the ring's Uint8Array (data)", (f) => f.ring.data],
   ["the ring's SharedArrayBuffer itself", (f) => f.ring.buffer],
   ['an ArrayBuffer', (f) => f.scratch],
-  ['a look-alike object with setUint32, setFloat64 and byteLength', () => ({ byteLength: 1 << 16, setUint32() {}, setFloat64() {}, getUint32: () => 0, getFloat64: () => 0 })],
+  [
+    'a look-alike object with setUint32, setFloat64 and byteLength',
+    () => ({ byteLength: 1 << 16, setUint32() {}, setFloat64() {}, getUint32: () => 0, getFloat64: () => 0 }),
+  ],
   ['an object that only inherits from DataView.prototype', () => Object.create(DataView.prototype)],
   ['a DataView whose ArrayBuffer was transferred away (detached)', () => detachedView()],
 ];
 for (const [label, make] of BAD_VIEWS) {
   R(`writeInstrumented on ${label}`, (f) => write(make(f) as DataView, 0), InstrumentError, 'ERR_INSTRUMENT_VIEW');
-  R(`stampCommit on ${label}`, (f) => stampCommit(make(f) as DataView, 0, 99.5), InstrumentError, 'ERR_INSTRUMENT_VIEW');
-  R(`readInstrumented of ${label}`, (f) => readInstrumented(make(f) as DataView, 0), InstrumentError, 'ERR_INSTRUMENT_VIEW');
+  R(
+    `stampCommit on ${label}`,
+    (f) => stampCommit(make(f) as DataView, 0, 99.5),
+    InstrumentError,
+    'ERR_INSTRUMENT_VIEW',
+  );
+  R(
+    `readInstrumented of ${label}`,
+    (f) => readInstrumented(make(f) as DataView, 0),
+    InstrumentError,
+    'ERR_INSTRUMENT_VIEW',
+  );
 }
 
 // ---- offsets that do not put the whole header inside the ring's view ----
@@ -114,25 +128,68 @@ const BAD_OFFSETS: Array<[string, (f: Fixture) => unknown]> = [
   ['undefined', () => undefined],
   ['2^32 + the record offset (wraps to it as a u32)', (f) => 2 ** 32 + f.off],
   ['2^53', () => 2 ** 53],
-  ['byteLength - 16 (producer id, seq and send time fit; token, kind and commit time do not)', (f) => f.ring.view.byteLength - 16],
+  [
+    'byteLength - 16 (producer id, seq and send time fit; token, kind and commit time do not)',
+    (f) => f.ring.view.byteLength - 16,
+  ],
   ['byteLength - 31 (all but the last byte fit)', (f) => f.ring.view.byteLength - 31],
   ['byteLength (the end of the view)', (f) => f.ring.view.byteLength],
   ['byteLength + 8 (beyond the view)', (f) => f.ring.view.byteLength + 8],
 ];
 for (const [label, make] of BAD_OFFSETS) {
-  R(`writeInstrumented at offset ${label}`, (f) => write(f.ring.view, make(f) as number), InstrumentRangeError, 'ERR_INSTRUMENT_OFFSET');
-  R(`stampCommit at offset ${label}`, (f) => stampCommit(f.ring.view, make(f) as number, 99.5), InstrumentRangeError, 'ERR_INSTRUMENT_OFFSET');
-  R(`readInstrumented at offset ${label}`, (f) => readInstrumented(f.ring.view, make(f) as number), InstrumentRangeError, 'ERR_INSTRUMENT_OFFSET');
+  R(
+    `writeInstrumented at offset ${label}`,
+    (f) => write(f.ring.view, make(f) as number),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_OFFSET',
+  );
+  R(
+    `stampCommit at offset ${label}`,
+    (f) => stampCommit(f.ring.view, make(f) as number, 99.5),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_OFFSET',
+  );
+  R(
+    `readInstrumented at offset ${label}`,
+    (f) => readInstrumented(f.ring.view, make(f) as number),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_OFFSET',
+  );
 }
 // Views shorter than the header: a DataView over part of the ring's shared memory, and the scratch
 // buffer (40 bytes) at offsets whose header would run past its end.
 const shortRingView = (f: Fixture): DataView => new DataView(f.ring.buffer, f.ring.view.byteOffset + f.off, 16);
-R('writeInstrumented on a 16-byte DataView over the record in the ring', (f) => write(shortRingView(f), 0), InstrumentRangeError, 'ERR_INSTRUMENT_OFFSET');
-R('stampCommit on a 16-byte DataView over the record in the ring', (f) => stampCommit(shortRingView(f), 0, 99.5), InstrumentRangeError, 'ERR_INSTRUMENT_OFFSET');
-R('readInstrumented of a 16-byte DataView over the record in the ring', (f) => readInstrumented(shortRingView(f), 0), InstrumentRangeError, 'ERR_INSTRUMENT_OFFSET');
+R(
+  'writeInstrumented on a 16-byte DataView over the record in the ring',
+  (f) => write(shortRingView(f), 0),
+  InstrumentRangeError,
+  'ERR_INSTRUMENT_OFFSET',
+);
+R(
+  'stampCommit on a 16-byte DataView over the record in the ring',
+  (f) => stampCommit(shortRingView(f), 0, 99.5),
+  InstrumentRangeError,
+  'ERR_INSTRUMENT_OFFSET',
+);
+R(
+  'readInstrumented of a 16-byte DataView over the record in the ring',
+  (f) => readInstrumented(shortRingView(f), 0),
+  InstrumentRangeError,
+  'ERR_INSTRUMENT_OFFSET',
+);
 for (const offset of [9, 16, 40]) {
-  R(`writeInstrumented at ${offset} of a 40-byte scratch view`, (f) => write(f.scratchView, offset), InstrumentRangeError, 'ERR_INSTRUMENT_OFFSET');
-  R(`stampCommit at ${offset} of a 40-byte scratch view`, (f) => stampCommit(f.scratchView, offset, 99.5), InstrumentRangeError, 'ERR_INSTRUMENT_OFFSET');
+  R(
+    `writeInstrumented at ${offset} of a 40-byte scratch view`,
+    (f) => write(f.scratchView, offset),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_OFFSET',
+  );
+  R(
+    `stampCommit at ${offset} of a 40-byte scratch view`,
+    (f) => stampCommit(f.scratchView, offset, 99.5),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_OFFSET',
+  );
 }
 
 // ---- field values the format cannot hold (at the reserved record: a valid view and offset) ----
@@ -162,9 +219,24 @@ const VALID: Fields = [PRODUCER_ID, 9, 1234.5, 7, 2, 1240.25];
 const withField = (i: number, v: unknown): Fields => VALID.map((x, j) => (j === i ? v : x)) as Fields;
 const writeFields = (f: Fixture, fields: Fields): void => writeInstrumented(f.ring.view, f.off, ...fields);
 for (const [label, v] of U32_BAD) {
-  R(`writeInstrumented with producerId ${label}`, (f) => writeFields(f, withField(0, v)), InstrumentRangeError, 'ERR_INSTRUMENT_FIELD');
-  R(`writeInstrumented with token ${label}`, (f) => writeFields(f, withField(3, v)), InstrumentRangeError, 'ERR_INSTRUMENT_FIELD');
-  R(`writeInstrumented with kind ${label}`, (f) => writeFields(f, withField(4, v)), InstrumentRangeError, 'ERR_INSTRUMENT_FIELD');
+  R(
+    `writeInstrumented with producerId ${label}`,
+    (f) => writeFields(f, withField(0, v)),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_FIELD',
+  );
+  R(
+    `writeInstrumented with token ${label}`,
+    (f) => writeFields(f, withField(3, v)),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_FIELD',
+  );
+  R(
+    `writeInstrumented with kind ${label}`,
+    (f) => writeFields(f, withField(4, v)),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_FIELD',
+  );
 }
 for (const [label, v] of [
   ['-1', -1],
@@ -177,16 +249,41 @@ for (const [label, v] of [
   ['null', null],
   ['undefined', undefined],
 ] as Array<[string, unknown]>) {
-  R(`writeInstrumented with seq ${label}`, (f) => writeFields(f, withField(1, v)), InstrumentRangeError, 'ERR_INSTRUMENT_FIELD');
+  R(
+    `writeInstrumented with seq ${label}`,
+    (f) => writeFields(f, withField(1, v)),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_FIELD',
+  );
 }
 for (const [label, v] of [...TIME_BAD, ['undefined', undefined]] as Array<[string, unknown]>) {
-  R(`writeInstrumented with sendTimeUs ${label}`, (f) => writeFields(f, withField(2, v)), InstrumentRangeError, 'ERR_INSTRUMENT_FIELD');
+  R(
+    `writeInstrumented with sendTimeUs ${label}`,
+    (f) => writeFields(f, withField(2, v)),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_FIELD',
+  );
 }
 for (const [label, v] of TIME_BAD) {
-  R(`writeInstrumented with commitTimeUs ${label}`, (f) => writeFields(f, withField(5, v)), InstrumentRangeError, 'ERR_INSTRUMENT_FIELD');
-  R(`stampCommit with commitTimeUs ${label}`, (f) => stampCommit(f.ring.view, f.off, v as number), InstrumentRangeError, 'ERR_INSTRUMENT_FIELD');
+  R(
+    `writeInstrumented with commitTimeUs ${label}`,
+    (f) => writeFields(f, withField(5, v)),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_FIELD',
+  );
+  R(
+    `stampCommit with commitTimeUs ${label}`,
+    (f) => stampCommit(f.ring.view, f.off, v as number),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_FIELD',
+  );
 }
-R('stampCommit with commitTimeUs undefined', (f) => stampCommit(f.ring.view, f.off, undefined as never), InstrumentRangeError, 'ERR_INSTRUMENT_FIELD');
+R(
+  'stampCommit with commitTimeUs undefined',
+  (f) => stampCommit(f.ring.view, f.off, undefined as never),
+  InstrumentRangeError,
+  'ERR_INSTRUMENT_FIELD',
+);
 R(
   'writeInstrumented with a bad kind at an offset straddling the view end (the view is reported first)',
   (f) => writeInstrumented(f.ring.view, f.ring.view.byteLength - 16, 1, 1, 1, 1, -1),
@@ -212,7 +309,12 @@ const BAD_LEVELS: Array<[string, unknown]> = [
 ];
 for (const [label, level] of BAD_LEVELS) {
   R(`threadLogger(${label})`, () => threadLogger(level as never), InstrumentRangeError, 'ERR_INSTRUMENT_LOG_LEVEL');
-  R(`childLogger({ component }, ${label})`, () => childLogger({ component: 'bad-input' }, level as never), InstrumentRangeError, 'ERR_INSTRUMENT_LOG_LEVEL');
+  R(
+    `childLogger({ component }, ${label})`,
+    () => childLogger({ component: 'bad-input' }, level as never),
+    InstrumentRangeError,
+    'ERR_INSTRUMENT_LOG_LEVEL',
+  );
 }
 for (const [label, bindings] of [
   ['null', null],
@@ -257,7 +359,14 @@ for (const row of rows) {
     // The record in hand still takes its header, reads back, and commits; the ring takes another.
     writeInstrumented(f.ring.view, f.off, PRODUCER_ID, 1, 10.5, 0, 0);
     stampCommit(f.ring.view, f.off, 11.5);
-    t.deepEqual(readInstrumented(f.ring.view, f.off), { producerId: PRODUCER_ID, seq: 1, sendTimeUs: 10.5, token: 0, kind: 0, commitTimeUs: 11.5 });
+    t.deepEqual(readInstrumented(f.ring.view, f.off), {
+      producerId: PRODUCER_ID,
+      seq: 1,
+      sendTimeUs: 10.5,
+      token: 0,
+      kind: 0,
+      commitTimeUs: 11.5,
+    });
     f.ring.submit(f.off);
     t.true(f.ring.reserve(8) >= 0);
   });
@@ -282,7 +391,11 @@ test('the checks are not tighter than the format: the edge values are written', 
   // seq is a counter written mod 2^32 (the verifier compares mod 2^32); -0 is offset 0.
   writeInstrumented(f.scratchView, -0, 1, 2 ** 32 + 5, 0, 0, 0);
   t.is(readInstrumented(f.scratchView, 0).seq, 5);
-  t.deepEqual([...new Uint8Array(f.scratch, INSTRUMENTED_HEADER_BYTES)], new Array(8).fill(0x3c), 'nothing past the header');
+  t.deepEqual(
+    [...new Uint8Array(f.scratch, INSTRUMENTED_HEADER_BYTES)],
+    new Array(8).fill(0x3c),
+    'nothing past the header',
+  );
   t.is(readInstrumented(f.scratchView, 8).producerId, 0, 'a 40-byte view reads a header at 8 (its last offset)');
   // The commit time defaults to 0 ("not stamped") when left out or given as undefined.
   writeInstrumented(view, f.off, 1, 0, 5, 0, 0, undefined);

@@ -16,7 +16,14 @@ import { LOG_LEVELS, childLogger, defaultLogLevel, threadLogger } from '../src/l
 test('an instrumented header written at an offset reads back field for field', (t) => {
   const view = new DataView(new ArrayBuffer(64));
   writeInstrumented(view, 8, 7, 0xfffffffe, 123456.75, 42, EventKind.Exec);
-  t.deepEqual(readInstrumented(view, 8), { producerId: 7, seq: 0xfffffffe, sendTimeUs: 123456.75, token: 42, kind: EventKind.Exec, commitTimeUs: 0 });
+  t.deepEqual(readInstrumented(view, 8), {
+    producerId: 7,
+    seq: 0xfffffffe,
+    sendTimeUs: 123456.75,
+    token: 42,
+    kind: EventKind.Exec,
+    commitTimeUs: 0,
+  });
   t.is(view.getUint32(8 + RECORD_KIND, true), EventKind.Exec);
   stampCommit(view, 8, 123460.5);
   t.is(readInstrumented(view, 8).commitTimeUs, 123460.5);
@@ -27,7 +34,13 @@ test('an instrumented header written at an offset reads back field for field', (
 });
 
 test('the causal rule maps tokens 1, 2, 3, 4 to fork, exec, exit, fork', (t) => {
-  t.deepEqual([1, 2, 3, 4, 299].map(causalKind), [EventKind.Fork, EventKind.Exec, EventKind.Exit, EventKind.Fork, EventKind.Exec]);
+  t.deepEqual([1, 2, 3, 4, 299].map(causalKind), [
+    EventKind.Fork,
+    EventKind.Exec,
+    EventKind.Exit,
+    EventKind.Fork,
+    EventKind.Exec,
+  ]);
 });
 
 test('clockMicros is monotonic and comparable across worker threads within a few hundred microseconds', async (t) => {

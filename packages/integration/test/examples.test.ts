@@ -12,20 +12,28 @@ const EXAMPLES = join(ROOT, 'examples');
 const expected: Record<string, RegExp> = {
   'library.mjs': /^consumed 1000 reserved records and 1000 output records$/m,
   'producer-workers.mjs': /^3 producers, 60000 records received, 0 out of order, 0 lost; the ring was full \d+ times$/m,
-  'consumer-runtime.mjs': /^committed (\d+), delivered \1, left behind 0, order violations 0, handler saw \d+ bytes \(largest 128\)/m,
+  'consumer-runtime.mjs':
+    /^committed (\d+), delivered \1, left behind 0, order violations 0, handler saw \d+ bytes \(largest 128\)/m,
   'iterate-records.mjs': /^iterated 10000 records \(sum of their numbers 49995000\); the event loop ran meanwhile$/m,
   'poll-async.mjs': /^received 5000 records in \d+ pollAsync calls; the timer ticked [1-9]\d* times meanwhile$/m,
-  'wake-group.mjs': /^one consumer, two rings: 10000 records from ring 0, 10000 from ring 1, \d+ sleeps on the shared wake word$/m,
+  'wake-group.mjs':
+    /^one consumer, two rings: 10000 records from ring 0, 10000 from ring 1, \d+ sleeps on the shared wake word$/m,
   'overwrite.mjs': /^delivered 63 records \(seq 137 to 199\), lost 137 to overwriting: 63 \+ 137 = 200$/m,
   'backoff.mjs': /^back-off {5}: 100000 records delivered, \d+ retries \(\d+\.\d per 1000 records\), 0 given up/m,
   'event-producer.mjs': /^wrote 3 events into a 72-byte payload, padded with spaces$/m,
-  'event-handler.mjs': /^handler counted [1-9]\d* events from 2 producers \(buy \d+, click \d+, view \d+\), 0 bad, 0 out of order\nringbuf load: OK; thresholds errors==0 pass, lost==0 pass$/m,
-  'pino-workers.mjs': /^3 workers and the main thread logged 15002 lines through 1 log thread: 0 out of order, 0 missing, 0 dropped$/m,
-  'crash-recovery.mjs': /^recoverProducer\(1\): lock recovered false, records discarded 1; the consumer now has 8 records: 100, 101, 102, 200, 201, 202, 203, 204$/m,
-  'user-ring.mjs': /^fed 20000 commands in order through a 4096-byte user ring: the worker applied 20000, 0 out of order, total 199990000; its drains woke the blocked main thread \d+ times$/m,
+  'event-handler.mjs':
+    /^handler counted [1-9]\d* events from 2 producers \(buy \d+, click \d+, view \d+\), 0 bad, 0 out of order\nringbuf load: OK; thresholds errors==0 pass, lost==0 pass$/m,
+  'pino-workers.mjs':
+    /^3 workers and the main thread logged 15002 lines through 1 log thread: 0 out of order, 0 missing, 0 dropped$/m,
+  'crash-recovery.mjs':
+    /^recoverProducer\(1\): lock recovered false, records discarded 1; the consumer now has 8 records: 100, 101, 102, 200, 201, 202, 203, 204$/m,
+  'user-ring.mjs':
+    /^fed 20000 commands in order through a 4096-byte user ring: the worker applied 20000, 0 out of order, total 199990000; its drains woke the blocked main thread \d+ times$/m,
 };
 
-const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.mjs')).sort();
+const files = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith('.mjs'))
+  .sort();
 
 test('every example in examples/ has an expected line here, and the README links each one', (t) => {
   t.deepEqual(files, Object.keys(expected).sort());
@@ -43,7 +51,9 @@ for (const file of files) {
       timeout: 60_000,
       env: { ...process.env, RINGBUF_LOG_LEVEL: 'warn' },
     }).catch((err: { code?: unknown; signal?: unknown; stdout?: string; stderr?: string }) => {
-      t.fail(`examples/${file} failed (exit ${String(err.code)}, signal ${String(err.signal)})\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`);
+      t.fail(
+        `examples/${file} failed (exit ${String(err.code)}, signal ${String(err.signal)})\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`,
+      );
       return { stdout: '', stderr: '' };
     });
     if (stdout === '' && stderr === '') return;
@@ -76,7 +86,9 @@ for (const pkg of SNIPPET_PACKAGES) {
       writeFileSync(file, code);
       const { stdout } = await run(process.execPath, [file], { cwd: ROOT, timeout: 60_000 }).catch(
         (err: { code?: unknown; stdout?: string; stderr?: string }) => {
-          t.fail(`packages/${pkg}/README.md js block ${i + 1} failed (exit ${String(err.code)})\n${code}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`);
+          t.fail(
+            `packages/${pkg}/README.md js block ${i + 1} failed (exit ${String(err.code)})\n${code}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`,
+          );
           return { stdout: '' };
         },
       );

@@ -8,9 +8,14 @@ import { ROOT, markdownFiles } from './lib/repo.js';
 test('every relative link and image in every Markdown file of the repository resolves', (t) => {
   const files = markdownFiles().filter((f) => existsSync(f));
   t.true(files.length >= 5, `found only ${files.length} Markdown files under ${ROOT}`);
-  t.true(files.some((f) => relative(ROOT, f) === 'README.md'), 'the root README is among them');
+  t.true(
+    files.some((f) => relative(ROOT, f) === 'README.md'),
+    'the root README is among them',
+  );
   const broken = files.flatMap((f) => brokenLinks(ROOT, f));
-  const lines = broken.map((b) => `${relative(ROOT, b.file)}:${b.line}: ${b.image ? 'image' : 'link'} ${b.target}: ${b.problem}`);
+  const lines = broken.map(
+    (b) => `${relative(ROOT, b.file)}:${b.line}: ${b.image ? 'image' : 'link'} ${b.target}: ${b.problem}`,
+  );
   t.deepEqual(lines, [], `broken links:\n${lines.join('\n')}`);
 });
 

@@ -48,7 +48,9 @@ async function step(what: string, file: string, args: string[], cwd: string, tim
     return { stdout, stderr, ms: Date.now() - started };
   } catch (err) {
     const e = err as { code?: unknown; signal?: unknown; killed?: boolean; stdout?: string; stderr?: string };
-    const why = e.killed ? `timed out after ${timeoutMs} ms` : `exit ${String(e.code)}${e.signal ? `, signal ${String(e.signal)}` : ''}`;
+    const why = e.killed
+      ? `timed out after ${timeoutMs} ms`
+      : `exit ${String(e.code)}${e.signal ? `, signal ${String(e.signal)}` : ''}`;
     throw new Error(
       `${what} failed (${why}): ${file} ${args.join(' ')}\n  in ${cwd}\n--- stdout ---\n${e.stdout ?? ''}\n--- stderr ---\n${e.stderr ?? ''}`,
     );
@@ -67,22 +69,38 @@ test.after.always(() => {
 });
 
 test.serial('pnpm packs every publishable package, with workspace and catalog ranges rewritten', async (t) => {
-  const r = await step('pack', process.execPath, [join(ROOT, 'scripts', 'pack-all.mjs'), '--no-build', '--json', '--out', packs], ROOT, 180_000);
+  const r = await step(
+    'pack',
+    process.execPath,
+    [join(ROOT, 'scripts', 'pack-all.mjs'), '--no-build', '--json', '--out', packs],
+    ROOT,
+    180_000,
+  );
   packed = (JSON.parse(r.stdout) as { packages: Packed[] }).packages;
   t.log(`packed ${packed.length} packages in ${r.ms} ms: ${packed.map((p) => p.name).join(', ')}`);
   const names = packed.map((p) => p.name);
-  for (const required of ['@ringbuf/core', '@ringbuf/instrument', '@ringbuf/consumer', '@ringbuf/producer-pool', '@ringbuf/cli']) {
+  for (const required of [
+    '@ringbuf/core',
+    '@ringbuf/instrument',
+    '@ringbuf/consumer',
+    '@ringbuf/producer-pool',
+    '@ringbuf/cli',
+  ]) {
     t.true(names.includes(required), `${required} is packed (not private)`);
   }
   for (const p of packed) {
     const manifest = await tarText(p.tarball, 'package/package.json');
-    t.false(/"(workspace|catalog):/.test(manifest), `${p.name}: the packed package.json has no workspace:/catalog: range`);
+    t.false(
+      /"(workspace|catalog):/.test(manifest),
+      `${p.name}: the packed package.json has no workspace:/catalog: range`,
+    );
     const m = JSON.parse(manifest) as Record<string, unknown>;
     t.is(m.license, 'MIT', `${p.name}: license`);
     t.truthy(m.repository, `${p.name}: repository`);
     t.truthy((m.engines as Record<string, string> | undefined)?.node, `${p.name}: engines.node`);
     if (process.env.CI) t.deepEqual(p.stale, [], `${p.name}: no compiled file without a source ships`);
-    else if (p.stale.length > 0) t.log(`${p.name}: ${p.stale.length} stale compiled files in dist (a local build leftover; CI fails on them)`);
+    else if (p.stale.length > 0)
+      t.log(`${p.name}: ${p.stale.length} stale compiled files in dist (a local build leftover; CI fails on them)`);
   }
 });
 
@@ -100,52 +118,75 @@ async function tarText(tarball: string, member: string): Promise<string> {
   return (await step('tar', 'tar', ['-xzOf', tarball, member], work, 30_000)).stdout;
 }
 
-test.serial('each tarball holds the compiled JS, declarations, README and LICENSE, every worker file it loads, and no tests', async (t) => {
-  t.true(packed.length > 0, 'packed in the previous step');
-  let workerRefs = 0;
-  for (const p of packed) {
-    const files = new Set((await step('tar', 'tar', ['-tzf', p.tarball], work, 30_000)).stdout.split('\n').filter(Boolean));
-    const m = JSON.parse(await tarText(p.tarball, 'package/package.json')) as {
-      exports?: Record<string, ExportTarget>;
-      bin?: Record<string, string>;
-    };
-    for (const f of ['package/package.json', 'package/README.md', 'package/LICENSE']) t.true(files.has(f), `${p.name} ships ${f}`);
-    for (const [subpath, target] of Object.entries(m.exports ?? {})) {
-      for (const file of exportTargets(target)) {
-        t.true(files.has(posix.join('package', file)), `${p.name} export ${subpath} -> ${file} is in the tarball`);
+test.serial(
+  'each tarball holds the compiled JS, declarations, README and LICENSE, every worker file it loads, and no tests',
+  async (t) => {
+    t.true(packed.length > 0, 'packed in the previous step');
+    let workerRefs = 0;
+    for (const p of packed) {
+      const files = new Set(
+        (await step('tar', 'tar', ['-tzf', p.tarball], work, 30_000)).stdout.split('\n').filter(Boolean),
+      );
+      const m = JSON.parse(await tarText(p.tarball, 'package/package.json')) as {
+        exports?: Record<string, ExportTarget>;
+        bin?: Record<string, string>;
+      };
+      for (const f of ['package/package.json', 'package/README.md', 'package/LICENSE'])
+        t.true(files.has(f), `${p.name} ships ${f}`);
+      for (const [subpath, target] of Object.entries(m.exports ?? {})) {
+        for (const file of exportTargets(target)) {
+          t.true(files.has(posix.join('package', file)), `${p.name} export ${subpath} -> ${file} is in the tarball`);
+        }
+      }
+      for (const [bin, file] of Object.entries(m.bin ?? {})) {
+        const path = posix.join('package', file);
+        t.true(files.has(path), `${p.name} bin ${bin} -> ${file} is in the tarball`);
+        if (files.has(path))
+          t.true(
+            (await tarText(p.tarball, path)).startsWith('#!/usr/bin/env node'),
+            `${p.name} bin ${bin} has a node shebang`,
+          );
+      }
+      const leaked = [...files].filter(
+        (f) => /^package\/(test|dist\/test|fixtures)\//.test(f) || /tsconfig|\.tsbuildinfo$|\.test\./.test(f),
+      );
+      t.deepEqual(leaked, [], `${p.name}: no tests, fixtures or build configuration in the tarball`);
+      // Workers and piscina tasks are loaded by URL relative to the module: each must ship.
+      for (const js of [...files].filter((f) => f.startsWith('package/dist/src/') && f.endsWith('.js'))) {
+        // Comments dropped: a doc comment's example URL is not a file the module loads.
+        const text = (await tarText(p.tarball, js)).replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+        for (const ref of text.matchAll(/new URL\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g)) {
+          workerRefs++;
+          const target = posix.normalize(posix.join(posix.dirname(js), ref[1]!));
+          t.true(files.has(target), `${p.name}: ${js.slice(8)} loads ${ref[1]}, which ships (${target.slice(8)})`);
+        }
       }
     }
-    for (const [bin, file] of Object.entries(m.bin ?? {})) {
-      const path = posix.join('package', file);
-      t.true(files.has(path), `${p.name} bin ${bin} -> ${file} is in the tarball`);
-      if (files.has(path)) t.true((await tarText(p.tarball, path)).startsWith('#!/usr/bin/env node'), `${p.name} bin ${bin} has a node shebang`);
-    }
-    const leaked = [...files].filter((f) => /^package\/(test|dist\/test|fixtures)\//.test(f) || /tsconfig|\.tsbuildinfo$|\.test\./.test(f));
-    t.deepEqual(leaked, [], `${p.name}: no tests, fixtures or build configuration in the tarball`);
-    // Workers and piscina tasks are loaded by URL relative to the module: each must ship.
-    for (const js of [...files].filter((f) => f.startsWith('package/dist/src/') && f.endsWith('.js'))) {
-      // Comments dropped: a doc comment's example URL is not a file the module loads.
-      const text = (await tarText(p.tarball, js)).replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-      for (const ref of text.matchAll(/new URL\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g)) {
-        workerRefs++;
-        const target = posix.normalize(posix.join(posix.dirname(js), ref[1]!));
-        t.true(files.has(target), `${p.name}: ${js.slice(8)} loads ${ref[1]}, which ships (${target.slice(8)})`);
-      }
-    }
-  }
-  // The consumer runtime's worker, the pool's piscina task, the bench's workers: at least these.
-  t.true(workerRefs >= 3, `found ${workerRefs} modules loaded by URL; the scan must see the worker files`);
-});
+    // The consumer runtime's worker, the pool's piscina task, the bench's workers: at least these.
+    t.true(workerRefs >= 3, `found ${workerRefs} modules loaded by URL; the scan must see the worker files`);
+  },
+);
 
 test.serial('npm installs the tarballs into a fresh project outside the workspace', async (t) => {
   t.true(packed.length > 0, 'packed in the first step');
   mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'ringbuf-user', private: true, type: 'module' }, null, 2) + '\n');
-  const typesNode = (JSON.parse(readFileSync(here.resolve('@types/node/package.json'), 'utf8')) as { version: string }).version;
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'ringbuf-user', private: true, type: 'module' }, null, 2) + '\n',
+  );
+  const typesNode = (JSON.parse(readFileSync(here.resolve('@types/node/package.json'), 'utf8')) as { version: string })
+    .version;
   const r = await step(
     'npm install',
     'npm',
-    ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((p) => p.tarball), `@types/node@${typesNode}`],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      ...packed.map((p) => p.tarball),
+      `@types/node@${typesNode}`,
+    ],
     project,
     300_000,
   );
@@ -170,42 +211,57 @@ test.serial('installed: 3 producer worker threads and one consumer, 0 lost, in o
   t.is(result.duplicates, 0);
 });
 
-test.serial('installed: a strict TypeScript file type-checks against the installed .d.ts (and wrong uses do not)', async (t) => {
-  t.true(installed, 'installed in an earlier step');
-  copyFileSync(join(FIXTURES, 'typed.ts'), join(project, 'typed.ts'));
-  writeFileSync(
-    join(project, 'tsconfig.json'),
-    JSON.stringify(
-      {
-        compilerOptions: {
-          target: 'ES2022',
-          lib: ['ES2024'],
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: ['node'],
+test.serial(
+  'installed: a strict TypeScript file type-checks against the installed .d.ts (and wrong uses do not)',
+  async (t) => {
+    t.true(installed, 'installed in an earlier step');
+    copyFileSync(join(FIXTURES, 'typed.ts'), join(project, 'typed.ts'));
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify(
+        {
+          compilerOptions: {
+            target: 'ES2022',
+            lib: ['ES2024'],
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+            types: ['node'],
+          },
+          files: ['typed.ts'],
         },
-        files: ['typed.ts'],
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  const tsc = join(here.resolve('typescript/package.json'), '..', 'bin', 'tsc');
-  const r = await step('tsc --noEmit', process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], project, 120_000);
-  t.log(`tsc --noEmit in ${r.ms} ms`);
-  t.is(r.stdout.trim(), '');
-});
+        null,
+        2,
+      ) + '\n',
+    );
+    const tsc = join(here.resolve('typescript/package.json'), '..', 'bin', 'tsc');
+    const r = await step('tsc --noEmit', process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], project, 120_000);
+    t.log(`tsc --noEmit in ${r.ms} ms`);
+    t.is(r.stdout.trim(), '');
+  },
+);
 
 test.serial('installed: `npx ringbuf load --duration 1 --json` through the installed bin loses nothing', async (t) => {
   t.true(installed, 'installed in an earlier step');
   t.true(existsSync(join(project, 'node_modules', '.bin', 'ringbuf')), 'npm linked the ringbuf bin');
-  const r = await step('npx ringbuf load', 'npx', ['--no-install', 'ringbuf', 'load', '--duration', '1', '--json', '--quiet'], project, 120_000);
+  const r = await step(
+    'npx ringbuf load',
+    'npx',
+    ['--no-install', 'ringbuf', 'load', '--duration', '1', '--json', '--quiet'],
+    project,
+    120_000,
+  );
   const lines = r.stdout.trim().split('\n');
   t.is(lines.length, 1, `--json prints exactly one line on stdout, got:\n${r.stdout}`);
-  const report = JSON.parse(lines[0]!) as { lost: number; duplicates: number; orderViolations: number; ok: boolean; records: { consumed: number } };
+  const report = JSON.parse(lines[0]!) as {
+    lost: number;
+    duplicates: number;
+    orderViolations: number;
+    ok: boolean;
+    records: { consumed: number };
+  };
   t.log(`ringbuf load in ${r.ms} ms: consumed ${report.records.consumed}, lost ${report.lost}`);
   t.is(report.lost, 0);
   t.is(report.duplicates, 0);

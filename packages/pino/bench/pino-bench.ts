@@ -26,7 +26,11 @@ import pino from 'pino';
 import { transport, destination, type PinoShare } from '../src/index.js';
 
 type Mode = 'a' | 'b' | 'c';
-const MODES: Record<Mode, string> = { a: 'pino.transport() per worker', b: 'one @ringbuf/pino transport', c: 'pino.destination({ sync: true }) per worker' };
+const MODES: Record<Mode, string> = {
+  a: 'pino.transport() per worker',
+  b: 'one @ringbuf/pino transport',
+  c: 'pino.destination({ sync: true }) per worker',
+};
 
 interface RunResult {
   mode: Mode;
@@ -106,17 +110,31 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** One run in this (child) process. */
-async function childRun(mode: Mode, workers: number, lines: number, dest: 'null' | 'file', dir: string): Promise<RunResult> {
+async function childRun(
+  mode: Mode,
+  workers: number,
+  lines: number,
+  dest: 'null' | 'file',
+  dir: string,
+): Promise<RunResult> {
   const path = dest === 'null' ? '/dev/null' : join(dir, `${mode}-${workers}.log`);
   let mainStarted = 0;
   subscribe('worker_threads', () => mainStarted++);
   const t = mode === 'b' ? transport({ target: 'pino/file', options: { destination: path, append: true } }) : undefined;
   if (t) await once(t, 'ready');
   const go = new SharedArrayBuffer(4);
-  const ws = Array.from({ length: workers }, () => new Worker(new URL(import.meta.url), { workerData: { mode, lines, path, share: t?.share, go } satisfies WorkerJob }));
+  const ws = Array.from(
+    { length: workers },
+    () =>
+      new Worker(new URL(import.meta.url), {
+        workerData: { mode, lines, path, share: t?.share, go } satisfies WorkerJob,
+      }),
+  );
   const exited = ws.map((w) => once(w, 'exit'));
   await Promise.all(ws.map((w) => once(w, 'message')));
-  const results = ws.map((w) => once(w, 'message') as Promise<[{ times: Float64Array; started: number; waited: number }]>);
+  const results = ws.map(
+    (w) => once(w, 'message') as Promise<[{ times: Float64Array; started: number; waited: number }]>,
+  );
   const t0 = performance.now();
   // Publishes the start signal to every worker.
   Atomics.store(new Int32Array(go), 0, 1);
@@ -164,7 +182,11 @@ function arg(name: string, fallback: string): string {
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length === 0
+    ? 0
+    : s.length % 2 === 1
+      ? s[(s.length - 1) / 2]!
+      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 async function parentMain(): Promise<void> {
@@ -182,7 +204,9 @@ async function parentMain(): Promise<void> {
     z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
     return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
   };
-  console.error(`pino bench: workers ${workers.join(',')}, ${lines} lines each, ${rounds} rounds, dest ${dests.join(',')}, seed ${seed}`);
+  console.error(
+    `pino bench: workers ${workers.join(',')}, ${lines} lines each, ${rounds} rounds, dest ${dests.join(',')}, seed ${seed}`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'ringbuf-pino-bench-'));
   const run = promisify(execFile);
   const self = fileURLToPath(import.meta.url);
@@ -196,11 +220,16 @@ async function parentMain(): Promise<void> {
         [cells[i], cells[j]] = [cells[j]!, cells[i]!];
       }
       for (const [m, w, d] of cells) {
-        const { stdout } = await run(process.execPath, [self, '--child', m, String(w), String(lines), d, dir], { timeout: 600_000, maxBuffer: 1 << 20 });
+        const { stdout } = await run(process.execPath, [self, '--child', m, String(w), String(lines), d, dir], {
+          timeout: 600_000,
+          maxBuffer: 1 << 20,
+        });
         const r = JSON.parse(stdout) as RunResult;
         if (d === 'file' && r.fileBytes === 0) throw new Error(`run ${m} W=${w} wrote nothing`);
         runs.push(r);
-        console.error(`round ${round + 1}/${rounds} ${m} W=${w} ${d}: ${r.linesPerSec} lines/s, ${r.threads} threads, ${r.peakRssMB} MB, p50 ${r.p50us} us, p99 ${r.p99us} us (second half ${r.p99SteadyUs} us)${m === 'b' ? `, ${r.waited} waits for space` : ''}`);
+        console.error(
+          `round ${round + 1}/${rounds} ${m} W=${w} ${d}: ${r.linesPerSec} lines/s, ${r.threads} threads, ${r.peakRssMB} MB, p50 ${r.p50us} us, p99 ${r.p99us} us (second half ${r.p99SteadyUs} us)${m === 'b' ? `, ${r.waited} waits for space` : ''}`,
+        );
         rmSync(join(dir, `${m}-${w}.log`), { force: true });
       }
     }
@@ -231,11 +260,15 @@ async function parentMain(): Promise<void> {
     return;
   }
   console.log(`medians of ${rounds} rounds, ${lines} lines per worker; (a) ${MODES.a}, (b) ${MODES.b}, (c) ${MODES.c}`);
-  console.log('dest  W  lines/s a / b / c            b/a   threads a/b/c  peak RSS MB a/b/c (b/a)  log.info p50 us a/b/c   p99 us a/b/c          p99 second half a/b/c');
+  console.log(
+    'dest  W  lines/s a / b / c            b/a   threads a/b/c  peak RSS MB a/b/c (b/a)  log.info p50 us a/b/c   p99 us a/b/c          p99 second half a/b/c',
+  );
   for (const r of rows) {
     console.log(
       `${String(r.dest).padEnd(5)} ${String(r.workers).padStart(2)}  ${[r.a_linesPerSec, r.b_linesPerSec, r.c_linesPerSec].join(' / ').padEnd(27)} ${String(r.b_over_a).padEnd(5)} ` +
-        `${[r.a_threads, r.b_threads, r.c_threads].join('/').padEnd(14)} ${[r.a_peakRssMB, r.b_peakRssMB, r.c_peakRssMB].join('/')} (${r.rss_b_over_a})`.padEnd(26) +
+        `${[r.a_threads, r.b_threads, r.c_threads].join('/').padEnd(14)} ${[r.a_peakRssMB, r.b_peakRssMB, r.c_peakRssMB].join('/')} (${r.rss_b_over_a})`.padEnd(
+          26,
+        ) +
         `  ${[r.a_p50us, r.b_p50us, r.c_p50us].join('/').padEnd(22)} ${[r.a_p99us, r.b_p99us, r.c_p99us].join('/').padEnd(22)} ${[r.a_p99SteadyUs, r.b_p99SteadyUs, r.c_p99SteadyUs].join('/')}`,
     );
   }

@@ -56,9 +56,9 @@ const POLL_MS = 50;
 const HEARTBEAT_MS = 100;
 
 const require = createRequire(import.meta.url);
-const loadTransportStreamBuilder = require(join(dirname(require.resolve('pino/package.json')), 'lib', 'transport-stream.js')) as (
-  target: string,
-) => Promise<(options: unknown) => TargetStream | Promise<TargetStream>>;
+const loadTransportStreamBuilder = require(
+  join(dirname(require.resolve('pino/package.json')), 'lib', 'transport-stream.js'),
+) as (target: string) => Promise<(options: unknown) => TargetStream | Promise<TargetStream>>;
 
 const data = workerData as ConsumerWorkerData;
 const share = data.share;
@@ -195,7 +195,13 @@ function onRecord(view: Uint8Array, offset: number, size: number): number {
     if (kind === KIND_PART) return 0;
     partial.delete(owner);
     if (pieces.bytes < 0) {
-      return out(notice(50, `@ringbuf/pino: a line of more than ${MAX_LINE_BYTES} bytes from thread ${owner - 1} was left out`, `,"ringbufSkipped":1`));
+      return out(
+        notice(
+          50,
+          `@ringbuf/pino: a line of more than ${MAX_LINE_BYTES} bytes from thread ${owner - 1} was left out`,
+          `,"ringbufSkipped":1`,
+        ),
+      );
     }
     return out(Buffer.concat(pieces.list).toString('utf8'));
   }
@@ -203,11 +209,21 @@ function onRecord(view: Uint8Array, offset: number, size: number): number {
     partial.delete(owner);
     const n = bytes.readUInt32LE(offset + 1);
     return out(
-      notice(40, `@ringbuf/pino: ${n} line${n === 1 ? '' : 's'} dropped by thread ${owner - 1} (the ring was full, or the consumer thread gone)`, `,"ringbufDropped":${n},"threadId":${owner - 1}`),
+      notice(
+        40,
+        `@ringbuf/pino: ${n} line${n === 1 ? '' : 's'} dropped by thread ${owner - 1} (the ring was full, or the consumer thread gone)`,
+        `,"ringbufDropped":${n},"threadId":${owner - 1}`,
+      ),
     );
   }
   // Any thread can write any byte: a record that is none of ours is reported, never written out.
-  return out(notice(50, `@ringbuf/pino: skipped a record of unknown kind ${String(kind)} (${size} bytes) from producer ${owner}`, `,"ringbufSkipped":1`));
+  return out(
+    notice(
+      50,
+      `@ringbuf/pino: skipped a record of unknown kind ${String(kind)} (${size} bytes) from producer ${owner}`,
+      `,"ringbufSkipped":1`,
+    ),
+  );
 }
 
 /** Marks this thread dead for every writer and tells the main thread (once). */

@@ -5,7 +5,17 @@
  */
 import { EventEmitter } from 'node:events';
 import { threadId } from 'node:worker_threads';
-import { BPF_RB_NO_WAKEUP, RingBuffer, RingBufError, consumerSleeping, posDiff, monotonicMs, recordFootprint, wakeConsumer, type RingShare } from '@ringbuf/core';
+import {
+  BPF_RB_NO_WAKEUP,
+  RingBuffer,
+  RingBufError,
+  consumerSleeping,
+  posDiff,
+  monotonicMs,
+  recordFootprint,
+  wakeConsumer,
+  type RingShare,
+} from '@ringbuf/core';
 import {
   CONTROL_BYTES,
   DROPPED_INDEX,
@@ -177,7 +187,11 @@ export class RingDestination extends EventEmitter {
       return true;
     }
     if (typeof chunk !== 'string') {
-      if (!(chunk instanceof Uint8Array)) throw new RingBufError('ERR_RINGBUF_ARGUMENT', `write needs a string or a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`);
+      if (!(chunk instanceof Uint8Array))
+        throw new RingBufError(
+          'ERR_RINGBUF_ARGUMENT',
+          `write needs a string or a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`,
+        );
       if (counts.unreported > 0) this.reportDropped(chunk.length);
       return this.writeBytes(chunk);
     }
@@ -453,10 +467,16 @@ function checkShare(share: PinoShare): void {
     share.ring !== null &&
     typeof share.ring === 'object' &&
     (share.onFull === 'block' || share.onFull === 'drop') &&
-    [share.blockMs, share.flushMs, share.deadAfterMs].every((ms) => typeof ms === 'number' && ms >= 0 && ms <= 2 ** 31 - 1) &&
+    [share.blockMs, share.flushMs, share.deadAfterMs].every(
+      (ms) => typeof ms === 'number' && ms >= 0 && ms <= 2 ** 31 - 1,
+    ) &&
     Number.isInteger(share.partBytes) &&
     share.partBytes >= 1;
-  if (!ok) throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'destination() needs the share of a @ringbuf/pino transport (transport(...).share)');
+  if (!ok)
+    throw new RingBufError(
+      'ERR_RINGBUF_ARGUMENT',
+      'destination() needs the share of a @ringbuf/pino transport (transport(...).share)',
+    );
 }
 
 /**

@@ -61,9 +61,14 @@ export interface ResolvedTargets {
 }
 
 /** Resolves pino.transport() options; `callers` come from getCallers() in the public entry point. */
-export function resolveTargets(opts: PinoTransportOptions, callers: Array<string | undefined> | undefined): ResolvedTargets {
+export function resolveTargets(
+  opts: PinoTransportOptions,
+  callers: Array<string | undefined> | undefined,
+): ResolvedTargets {
   const { pipeline, targets, levels, dedupe } = opts;
-  const from = (typeof opts.caller === 'string' ? [opts.caller] : opts.caller ?? callers ?? []).filter((f): f is string => typeof f === 'string');
+  const from = (typeof opts.caller === 'string' ? [opts.caller] : (opts.caller ?? callers ?? [])).filter(
+    (f): f is string => typeof f === 'string',
+  );
   const overrides = bundlerOverrides();
   const fix = (origin: string): string => fixTarget(origin, from, overrides);
   const options: Record<string, unknown> = { ...opts.options };
@@ -76,7 +81,9 @@ export function resolveTargets(opts: PinoTransportOptions, callers: Array<string
     if (!Array.isArray(targets)) throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'targets must be an array');
     module = overrides['pino-worker'] ?? join(PINO_DIR, 'lib', 'worker.js');
     const single = targets.filter((t): t is TargetOptions => typeof (t as TargetOptions).target === 'string');
-    const pipes = targets.filter((t): t is { pipeline: TargetOptions[]; level?: string | number } => Array.isArray((t as { pipeline?: unknown }).pipeline));
+    const pipes = targets.filter((t): t is { pipeline: TargetOptions[]; level?: string | number } =>
+      Array.isArray((t as { pipeline?: unknown }).pipeline),
+    );
     options.targets = single.map((t) => ({ ...t, target: fix(t.target) }));
     options.pipelines = pipes.map((p) => p.pipeline.map((t) => ({ ...t, level: p.level, target: fix(t.target) })));
     const withLevel = single.some((t) => t.level != null) || pipes.some((p) => p.level != null);
@@ -86,7 +93,8 @@ export function resolveTargets(opts: PinoTransportOptions, callers: Array<string
     module = overrides['pino-worker'] ?? join(PINO_DIR, 'lib', 'worker.js');
     options.pipelines = [pipeline.map((t) => ({ ...t, target: fix(t.target) }))];
   }
-  if (typeof module !== 'string') throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'transport() needs a target, targets or pipeline');
+  if (typeof module !== 'string')
+    throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'transport() needs a target, targets or pipeline');
   if (levels) options.levels = levels;
   if (dedupe) options.dedupe = dedupe;
   // As pino.transport(): pino-abstract-transport waits for PINO_CONFIG when a transport asks for it.
@@ -112,7 +120,9 @@ function fixTarget(origin: string, callers: string[], overrides: Record<string, 
 /** Bundlers' path overrides (globalThis.__bundlerPathsOverrides), as pino reads them. */
 function bundlerOverrides(): Record<string, string> {
   const g = globalThis as { __bundlerPathsOverrides?: unknown };
-  return Object.prototype.hasOwnProperty.call(globalThis, '__bundlerPathsOverrides') && g.__bundlerPathsOverrides && typeof g.__bundlerPathsOverrides === 'object'
+  return Object.prototype.hasOwnProperty.call(globalThis, '__bundlerPathsOverrides') &&
+    g.__bundlerPathsOverrides &&
+    typeof g.__bundlerPathsOverrides === 'object'
     ? (g.__bundlerPathsOverrides as Record<string, string>)
     : Object.create(null);
 }

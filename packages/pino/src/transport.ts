@@ -4,9 +4,26 @@
  * also ends the transport (on end(), or flushing at process exit, as pino's own transports do).
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { HEARTBEAT_STALL_MS, RingBuffer, RingBufError, isValidRingSize, monotonicMs, rescueSleeper } from '@ringbuf/core';
+import {
+  HEARTBEAT_STALL_MS,
+  RingBuffer,
+  RingBufError,
+  isValidRingSize,
+  monotonicMs,
+  rescueSleeper,
+} from '@ringbuf/core';
 import { RingDestination, type OnFull, type PinoShare } from './destination.js';
-import { CONTROL_BYTES, STATE_CLOSED, STATE_DEAD, STATE_ENDING, STATE_INDEX, STATE_RUNNING, STATE_STARTING, WAITERS_INDEX, WRITTEN_POS_INDEX } from './layout.js';
+import {
+  CONTROL_BYTES,
+  STATE_CLOSED,
+  STATE_DEAD,
+  STATE_ENDING,
+  STATE_INDEX,
+  STATE_RUNNING,
+  STATE_STARTING,
+  WAITERS_INDEX,
+  WRITTEN_POS_INDEX,
+} from './layout.js';
 import { getCallers, pinoSymbols, resolveTargets, type PinoTransportOptions } from './targets.js';
 import type { ConsumerWorkerData, WorkerMessage } from './consumer-worker.js';
 
@@ -65,19 +82,28 @@ export class TransportStream extends RingDestination {
   constructor(share: PinoShare, data: ConsumerWorkerData, workerOptions: WorkerOptions & { autoEnd?: boolean }) {
     super(share);
     const { autoEnd = true, ...rest } = workerOptions;
-    this.worker = new Worker(new URL('./consumer-worker.js', import.meta.url), { ...rest, name: 'ringbuf.pino', workerData: data });
+    this.worker = new Worker(new URL('./consumer-worker.js', import.meta.url), {
+      ...rest,
+      name: 'ringbuf.pino',
+      workerData: data,
+    });
     this.worker.on('message', (msg: WorkerMessage) => {
       if (msg.code === 'READY') {
         // From now on the consumer thread does not hold the process (pino's onReady: stream.unref()).
         if (!this.ending) this.worker.unref();
         this.emit('ready');
-      }
-      else if (msg.code === 'ERROR') this.fail(msg.err);
+      } else if (msg.code === 'ERROR') this.fail(msg.err);
     });
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', () => {
       // Observes the consumer thread's last state store (CLOSED when it ended as asked).
-      if (Atomics.load(this.ctl, STATE_INDEX) !== STATE_CLOSED) this.fail(new RingBufError('ERR_RINGBUF_CLOSED', '@ringbuf/pino: the consumer thread exited before the transport ended'));
+      if (Atomics.load(this.ctl, STATE_INDEX) !== STATE_CLOSED)
+        this.fail(
+          new RingBufError(
+            'ERR_RINGBUF_CLOSED',
+            '@ringbuf/pino: the consumer thread exited before the transport ended',
+          ),
+        );
       this.closed = true;
       this.unregister();
       this.emit('close');
@@ -184,21 +210,51 @@ export class TransportStream extends RingDestination {
 export function transport(options: TransportOptions): TransportStream {
   // Called here, directly: pino's getCallers() skips itself and its caller (this function).
   const callers = getCallers();
-  if (options === null || typeof options !== 'object') throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'transport() needs an options object');
-  const { ringSize = DEFAULT_RING_SIZE, onFull = 'block', blockMs = 1000, flushMs = 10_000, deadAfterMs = HEARTBEAT_STALL_MS, worker = {} } = options;
+  if (options === null || typeof options !== 'object')
+    throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'transport() needs an options object');
+  const {
+    ringSize = DEFAULT_RING_SIZE,
+    onFull = 'block',
+    blockMs = 1000,
+    flushMs = 10_000,
+    deadAfterMs = HEARTBEAT_STALL_MS,
+    worker = {},
+  } = options;
   if (!isValidRingSize(ringSize)) {
-    throw new RingBufError('ERR_RINGBUF_SIZE', `ringSize must be a power of two, a multiple of 4096, at most 2^30; got ${String(ringSize)}`);
+    throw new RingBufError(
+      'ERR_RINGBUF_SIZE',
+      `ringSize must be a power of two, a multiple of 4096, at most 2^30; got ${String(ringSize)}`,
+    );
   }
-  if (onFull !== 'block' && onFull !== 'drop') throw new RingBufError('ERR_RINGBUF_ARGUMENT', `onFull must be 'block' or 'drop', got ${String(onFull)}`);
-  for (const [name, ms] of [['blockMs', blockMs], ['flushMs', flushMs], ['deadAfterMs', deadAfterMs]] as const) {
-    if (typeof ms !== 'number' || !(ms >= 0) || ms > 2 ** 31 - 1) throw new RingBufError('ERR_RINGBUF_ARGUMENT', `${name} must be a number of ms from 0 to 2^31 - 1, got ${String(ms)}`);
+  if (onFull !== 'block' && onFull !== 'drop')
+    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `onFull must be 'block' or 'drop', got ${String(onFull)}`);
+  for (const [name, ms] of [
+    ['blockMs', blockMs],
+    ['flushMs', flushMs],
+    ['deadAfterMs', deadAfterMs],
+  ] as const) {
+    if (typeof ms !== 'number' || !(ms >= 0) || ms > 2 ** 31 - 1)
+      throw new RingBufError(
+        'ERR_RINGBUF_ARGUMENT',
+        `${name} must be a number of ms from 0 to 2^31 - 1, got ${String(ms)}`,
+      );
   }
   const partBytes = options.partBytes ?? (ringSize >> 2) - 16;
-  if (!Number.isInteger(partBytes) || partBytes < 1) throw new RingBufError('ERR_RINGBUF_ARGUMENT', `partBytes must be a positive integer, got ${String(partBytes)}`);
+  if (!Number.isInteger(partBytes) || partBytes < 1)
+    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `partBytes must be a positive integer, got ${String(partBytes)}`);
   const resolved = resolveTargets(options, callers);
   const ring = RingBuffer.create({ size: ringSize });
-  const share: PinoShare = { ring: ring.share(), control: new SharedArrayBuffer(CONTROL_BYTES), onFull, blockMs, flushMs, deadAfterMs, partBytes };
+  const share: PinoShare = {
+    ring: ring.share(),
+    control: new SharedArrayBuffer(CONTROL_BYTES),
+    onFull,
+    blockMs,
+    flushMs,
+    deadAfterMs,
+    partBytes,
+  };
   const stream = new TransportStream(share, { share, module: resolved.module, workerData: resolved.options }, worker);
-  if (resolved.usesMultistream) (stream as unknown as Record<symbol, boolean>)[pinoSymbols.transportUsesMultistreamSym] = true;
+  if (resolved.usesMultistream)
+    (stream as unknown as Record<symbol, boolean>)[pinoSymbols.transportUsesMultistreamSym] = true;
   return stream;
 }

@@ -61,7 +61,9 @@ export async function endAndClose(t: TransportStream): Promise<void> {
 /** The lines of a file (none when it does not exist). */
 export function lines(file: string): string[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 /** The lines of a file as JSON (throws on a line that is not: garbage in the file). */

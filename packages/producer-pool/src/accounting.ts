@@ -96,7 +96,15 @@ export interface DeathReport {
 /** The pool's totals: the producers' counters summed (their `abandoned`: records in the hands of producers that died). */
 export type PoolTotals = Pick<
   ProducerReport,
-  'attempted' | 'committed' | 'discarded' | 'dropped' | 'abandoned' | 'inFlight' | 'lockContended' | 'lockWaits' | 'lockTimeouts'
+  | 'attempted'
+  | 'committed'
+  | 'discarded'
+  | 'dropped'
+  | 'abandoned'
+  | 'inFlight'
+  | 'lockContended'
+  | 'lockWaits'
+  | 'lockTimeouts'
 >;
 
 /** The outcome of `run()`. */

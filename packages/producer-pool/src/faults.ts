@@ -94,7 +94,9 @@ export class KillScheduler {
       return;
     }
     // Observes each producer's published state.
-    const live = this.targets.candidates().filter((inc) => !inc.settled && inc.kill === undefined && Atomics.load(inc.i32, STATE_INDEX) === STATE_RUNNING);
+    const live = this.targets
+      .candidates()
+      .filter((inc) => !inc.settled && inc.kill === undefined && Atomics.load(inc.i32, STATE_INDEX) === STATE_RUNNING);
     if (live.length === 0) return;
     const prng = this.prng;
     const inc = pick(prng, live);

@@ -99,7 +99,8 @@ export class Incarnation {
    */
   settleRecordInHand(recordsDiscarded: number): InHandOutcome {
     const f = this.f64;
-    const inHand = this.attempted() - this.counter(COMMITTED_F64) - this.counter(DISCARDED_F64) - this.counter(DROPPED_F64);
+    const inHand =
+      this.attempted() - this.counter(COMMITTED_F64) - this.counter(DISCARDED_F64) - this.counter(DROPPED_F64);
     let outcome: InHandOutcome = 'none';
     if (inHand > 0) {
       // Plain read: the dead producer's last STAGE store, ordered before its exit by the thread's end.

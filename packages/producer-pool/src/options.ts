@@ -25,7 +25,8 @@ export const RECOVERY_PRODUCER_ID = MAX_PRODUCER_ID;
 const RECOVERY_LOCK_TIMEOUT_MS = 10;
 
 /** Payload size of each record: fixed, uniform in [min, max], or a weighted list (at most 1024 entries). */
-export type PayloadSize = number | { min: number; max: number } | { weighted: ReadonlyArray<{ size: number; weight: number }> };
+export type PayloadSize =
+  number | { min: number; max: number } | { weighted: ReadonlyArray<{ size: number; weight: number }> };
 
 /**
  * How a producer asks for wakeups on commit:
@@ -184,9 +185,15 @@ function isBag(v: unknown): v is Record<string, unknown> {
 }
 
 /** Refuses a key the bag's shape does not have (a typo would otherwise be ignored in silence). */
-function checkKeys(bag: object, known: Readonly<Record<string, true>>, what: string, error: (message: string) => PoolError): void {
+function checkKeys(
+  bag: object,
+  known: Readonly<Record<string, true>>,
+  what: string,
+  error: (message: string) => PoolError,
+): void {
   for (const key of Object.keys(bag)) {
-    if (!Object.hasOwn(known, key)) throw error(`${what} has no option ${JSON.stringify(key)} (known: ${Object.keys(known).join(', ')})`);
+    if (!Object.hasOwn(known, key))
+      throw error(`${what} has no option ${JSON.stringify(key)} (known: ${Object.keys(known).join(', ')})`);
   }
 }
 
@@ -235,15 +242,26 @@ interface FilledSize {
 /** The `payload` option: a size, { min, max } or { weighted: [{ size, weight }, ...] }. */
 function fillPayload(payload: unknown): FilledSize {
   if (typeof payload === 'number') {
-    if (!isSize(payload)) throw scenarioError(`payload size must be an integer from 0 to ${MAX_PAYLOAD}, got ${describe(payload)}`);
-    return { sizeKind: 'fixed', sizeMin: payload, sizeMax: payload, meanSize: payload, weightedSizes: [], weightedCum: [] };
+    if (!isSize(payload))
+      throw scenarioError(`payload size must be an integer from 0 to ${MAX_PAYLOAD}, got ${describe(payload)}`);
+    return {
+      sizeKind: 'fixed',
+      sizeMin: payload,
+      sizeMax: payload,
+      meanSize: payload,
+      weightedSizes: [],
+      weightedCum: [],
+    };
   }
-  if (!isBag(payload)) throw scenarioError(`payload must be a number, { min, max } or { weighted: [...] }, got ${describe(payload)}`);
+  if (!isBag(payload))
+    throw scenarioError(`payload must be a number, { min, max } or { weighted: [...] }, got ${describe(payload)}`);
   if ('weighted' in payload) {
     checkKeys(payload, { weighted: true }, 'payload { weighted }', scenarioError);
     const list: unknown = payload['weighted'];
     if (!Array.isArray(list) || list.length === 0 || list.length > MAX_WEIGHTED_SIZES) {
-      throw scenarioError(`payload.weighted must be an array of 1 to ${MAX_WEIGHTED_SIZES} { size, weight }, got ${describe(list)}${Array.isArray(list) ? ` of ${list.length}` : ''}`);
+      throw scenarioError(
+        `payload.weighted must be an array of 1 to ${MAX_WEIGHTED_SIZES} { size, weight }, got ${describe(list)}${Array.isArray(list) ? ` of ${list.length}` : ''}`,
+      );
     }
     let total = 0;
     let sizeMin = Infinity;
@@ -252,8 +270,12 @@ function fillPayload(payload: unknown): FilledSize {
       if (!isBag(entry)) throw scenarioError(`payload.weighted[${i}] must be { size, weight }, got ${describe(entry)}`);
       checkKeys(entry, { size: true, weight: true }, `payload.weighted[${i}]`, scenarioError);
       const { size, weight } = entry;
-      if (!isSize(size)) throw scenarioError(`payload.weighted[${i}].size must be an integer from 0 to ${MAX_PAYLOAD}, got ${describe(size)}`);
-      if (!isPosFinite(weight)) throw scenarioError(`payload.weighted[${i}].weight must be a positive finite number, got ${describe(weight)}`);
+      if (!isSize(size))
+        throw scenarioError(
+          `payload.weighted[${i}].size must be an integer from 0 to ${MAX_PAYLOAD}, got ${describe(size)}`,
+        );
+      if (!isPosFinite(weight))
+        throw scenarioError(`payload.weighted[${i}].weight must be a positive finite number, got ${describe(weight)}`);
       total += weight;
       sizeMin = Math.min(sizeMin, size);
       sizeMax = Math.max(sizeMax, size);
@@ -276,9 +298,18 @@ function fillPayload(payload: unknown): FilledSize {
   checkKeys(payload, { min: true, max: true }, 'payload { min, max }', scenarioError);
   const { min, max } = payload;
   if (!isSize(min) || !isSize(max) || min > max) {
-    throw scenarioError(`payload range must be integers 0 <= min <= max <= ${MAX_PAYLOAD}, got ${describe(min)}..${describe(max)}`);
+    throw scenarioError(
+      `payload range must be integers 0 <= min <= max <= ${MAX_PAYLOAD}, got ${describe(min)}..${describe(max)}`,
+    );
   }
-  return { sizeKind: 'uniform', sizeMin: min, sizeMax: max, meanSize: (min + max) / 2, weightedSizes: [], weightedCum: [] };
+  return {
+    sizeKind: 'uniform',
+    sizeMin: min,
+    sizeMax: max,
+    meanSize: (min + max) / 2,
+    weightedSizes: [],
+    weightedCum: [],
+  };
 }
 
 /** The `wakeup` option. */
@@ -288,12 +319,15 @@ function fillWakeup(w: unknown): { wakeup: FilledScenario['wakeup']; sampledReco
     checkKeys(w, { sampled: true }, 'wakeup { sampled }', scenarioError);
     if (isPosInt(w['sampled'])) return { wakeup: 'sampled', sampledRecords: w['sampled'] };
   }
-  throw scenarioError(`wakeup must be 'self', 'none', 'force' or { sampled: N } with N a positive integer, got ${describe(isBag(w) ? w['sampled'] : w)}`);
+  throw scenarioError(
+    `wakeup must be 'self', 'none', 'force' or { sampled: N } with N a positive integer, got ${describe(isBag(w) ? w['sampled'] : w)}`,
+  );
 }
 
 /** The `stages` option: its durations (µs), targets and total duration (ms). */
 function fillStages(stages: unknown): { stageDurationsUs: number[]; stageTargets: number[]; stagesMs: number } {
-  if (!Array.isArray(stages) || stages.length === 0) throw scenarioError(`stages must be a non-empty array of { durationMs, target }, got ${describe(stages)}`);
+  if (!Array.isArray(stages) || stages.length === 0)
+    throw scenarioError(`stages must be a non-empty array of { durationMs, target }, got ${describe(stages)}`);
   const stageDurationsUs: number[] = [];
   const stageTargets: number[] = [];
   let stagesMs = 0;
@@ -302,8 +336,12 @@ function fillStages(stages: unknown): { stageDurationsUs: number[]; stageTargets
     checkKeys(st, { durationMs: true, target: true }, `stages[${i}]`, scenarioError);
     const d = st['durationMs'];
     const t = st['target'];
-    if (!isPosFinite(d)) throw scenarioError(`stages[${i}].durationMs must be a positive finite number, got ${describe(d)}`);
-    if (!isNonNegFinite(t)) throw scenarioError(`stages[${i}].target must be a non-negative finite number of records per second, got ${describe(t)}`);
+    if (!isPosFinite(d))
+      throw scenarioError(`stages[${i}].durationMs must be a positive finite number, got ${describe(d)}`);
+    if (!isNonNegFinite(t))
+      throw scenarioError(
+        `stages[${i}].target must be a non-negative finite number of records per second, got ${describe(t)}`,
+      );
     stageDurationsUs.push(d * 1000);
     stageTargets.push(t);
     stagesMs += d;
@@ -313,8 +351,10 @@ function fillStages(stages: unknown): { stageDurationsUs: number[]; stageTargets
 
 /** The `producerModule` option as a URL; a file that does not exist is refused here, not in every producer. */
 function moduleUrl(spec: unknown): string {
-  if (typeof spec !== 'string' || spec.length === 0) throw scenarioError(`producerModule must be a module URL or path, got ${describe(spec)}`);
-  const url = /^[a-z][a-z0-9+.-]*:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec) ? spec : pathToFileURL(resolve(spec)).href;
+  if (typeof spec !== 'string' || spec.length === 0)
+    throw scenarioError(`producerModule must be a module URL or path, got ${describe(spec)}`);
+  const url =
+    /^[a-z][a-z0-9+.-]*:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec) ? spec : pathToFileURL(resolve(spec)).href;
   if (url.startsWith('file:')) {
     let path: string;
     try {
@@ -336,37 +376,50 @@ export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledS
   if (!isBag(s)) throw scenarioError(`scenario must be an object, got ${describe(s)}`);
   checkKeys(s, SCENARIO_KEYS, 'scenario', scenarioError);
   const { records, durationMs } = s;
-  if (records === undefined && durationMs === undefined && s.stages === undefined) throw scenarioError('scenario needs records, durationMs or stages');
-  if (records !== undefined && !isPosInt(records)) throw scenarioError(`records must be a positive integer, got ${describe(records)}`);
-  if (durationMs !== undefined && !isPosFinite(durationMs)) throw scenarioError(`durationMs must be a positive finite number, got ${describe(durationMs)}`);
-  const { sizeKind, sizeMin, sizeMax, meanSize, weightedSizes, weightedCum } = fillPayload(s.payload === undefined ? 64 : s.payload);
+  if (records === undefined && durationMs === undefined && s.stages === undefined)
+    throw scenarioError('scenario needs records, durationMs or stages');
+  if (records !== undefined && !isPosInt(records))
+    throw scenarioError(`records must be a positive integer, got ${describe(records)}`);
+  if (durationMs !== undefined && !isPosFinite(durationMs))
+    throw scenarioError(`durationMs must be a positive finite number, got ${describe(durationMs)}`);
+  const { sizeKind, sizeMin, sizeMax, meanSize, weightedSizes, weightedCum } = fillPayload(
+    s.payload === undefined ? 64 : s.payload,
+  );
   const smallestRing = Math.min(...ringSizes);
   if (sizeMax > smallestRing - 2 * layout.BPF_RINGBUF_HDR_SZ) {
     throw scenarioError(`payload size ${sizeMax} can never fit a ${smallestRing}-byte ring (max ${smallestRing - 16})`);
   }
   const instrumented = s.instrumented === undefined ? true : s.instrumented;
-  if (typeof instrumented !== 'boolean') throw scenarioError(`instrumented must be a boolean, got ${describe(instrumented)}`);
+  if (typeof instrumented !== 'boolean')
+    throw scenarioError(`instrumented must be a boolean, got ${describe(instrumented)}`);
   if (instrumented && sizeMin < INSTRUMENTED_HEADER_BYTES) {
-    throw scenarioError(`instrumented payloads need at least ${INSTRUMENTED_HEADER_BYTES} bytes, got payload size ${sizeMin}; set instrumented: false`);
+    throw scenarioError(
+      `instrumented payloads need at least ${INSTRUMENTED_HEADER_BYTES} bytes, got payload size ${sizeMin}; set instrumented: false`,
+    );
   }
   const api = s.api === undefined ? 'reserve' : s.api;
-  if (api !== 'reserve' && api !== 'output') throw scenarioError(`api must be 'reserve' or 'output', got ${describe(api)}`);
+  if (api !== 'reserve' && api !== 'output')
+    throw scenarioError(`api must be 'reserve' or 'output', got ${describe(api)}`);
   const discardRatio = s.discardRatio === undefined ? 0 : s.discardRatio;
   if (!(typeof discardRatio === 'number' && discardRatio >= 0 && discardRatio <= 1)) {
     throw scenarioError(`discardRatio must be a number from 0 to 1, got ${describe(discardRatio)}`);
   }
-  if (api === 'output' && discardRatio > 0) throw scenarioError('bpf_ringbuf_output cannot discard: use api "reserve" with a discardRatio');
+  if (api === 'output' && discardRatio > 0)
+    throw scenarioError('bpf_ringbuf_output cannot discard: use api "reserve" with a discardRatio');
   const { wakeup, sampledRecords } = fillWakeup(s.wakeup === undefined ? 'self' : s.wakeup);
   const batch = s.batch === undefined ? 1 : s.batch;
   if (!isPosInt(batch)) throw scenarioError(`batch must be a positive integer, got ${describe(batch)}`);
   const rate = s.ratePerProducer;
-  if (rate !== undefined && !isPosFinite(rate)) throw scenarioError(`ratePerProducer must be a positive finite number, got ${describe(rate)}`);
+  if (rate !== undefined && !isPosFinite(rate))
+    throw scenarioError(`ratePerProducer must be a positive finite number, got ${describe(rate)}`);
   const dropBackoffUs = s.dropBackoffUs === undefined ? 0 : s.dropBackoffUs;
-  if (!isNonNegFinite(dropBackoffUs)) throw scenarioError(`dropBackoffUs must be a non-negative number of microseconds, got ${describe(dropBackoffUs)}`);
+  if (!isNonNegFinite(dropBackoffUs))
+    throw scenarioError(`dropBackoffUs must be a non-negative number of microseconds, got ${describe(dropBackoffUs)}`);
   const causal = s.causal === undefined ? false : s.causal;
   if (typeof causal !== 'boolean') throw scenarioError(`causal must be a boolean, got ${describe(causal)}`);
   if (causal) {
-    if (!instrumented) throw scenarioError('causal scenarios carry the token in instrumented records: instrumented must be true');
+    if (!instrumented)
+      throw scenarioError('causal scenarios carry the token in instrumented records: instrumented must be true');
     if (discardRatio > 0) throw scenarioError('causal events are never discarded: discardRatio must be 0');
     if (batch !== 1) throw scenarioError('a causal token carries one event: batch must be 1');
     if (rate !== undefined) throw scenarioError('causal scenarios are closed-loop: ratePerProducer is not allowed');
@@ -375,18 +428,21 @@ export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledS
   let stageTargets: number[] = [];
   let stagesMs = 0;
   if (s.stages !== undefined) {
-    if (rate !== undefined) throw scenarioError('stages set the open-loop rate: ratePerProducer is not allowed with them');
+    if (rate !== undefined)
+      throw scenarioError('stages set the open-loop rate: ratePerProducer is not allowed with them');
     if (causal) throw scenarioError('causal scenarios are closed-loop: stages are not allowed');
     ({ stageDurationsUs, stageTargets, stagesMs } = fillStages(s.stages));
   }
   let producerModule: string | undefined;
   if (s.producerModule !== undefined) {
-    if (!instrumented) throw scenarioError('a producer module writes after the instrumented header: instrumented must be true');
+    if (!instrumented)
+      throw scenarioError('a producer module writes after the instrumented header: instrumented must be true');
     if (causal) throw scenarioError('causal scenarios write their own events: producerModule is not allowed');
     producerModule = moduleUrl(s.producerModule);
   }
   if (s.producerOptions !== undefined) {
-    if (producerModule === undefined) throw scenarioError('producerOptions are passed to the producer module: they need producerModule');
+    if (producerModule === undefined)
+      throw scenarioError('producerOptions are passed to the producer module: they need producerModule');
     try {
       // The producers receive it by structured clone: a value that cannot be cloned is refused here.
       structuredClone(s.producerOptions);
@@ -451,7 +507,10 @@ const POOL_KEYS = {
   rateTolerance: true,
 } as const satisfies Record<keyof ProducerPoolOptions, true>;
 
-const FAULT_KEYS = { everyMs: true, methods: true, points: true, maxKills: true } as const satisfies Record<keyof FaultOptions, true>;
+const FAULT_KEYS = { everyMs: true, methods: true, points: true, maxKills: true } as const satisfies Record<
+  keyof FaultOptions,
+  true
+>;
 
 const RUN_KEYS = { signal: true } as const satisfies Record<keyof RunOptions, true>;
 
@@ -459,7 +518,9 @@ const RUN_KEYS = { signal: true } as const satisfies Record<keyof RunOptions, tr
 function nameList<T extends string>(list: unknown, all: readonly T[], what: string): T[] {
   if (!Array.isArray(list) || list.length === 0 || !list.every((m) => (all as readonly unknown[]).includes(m))) {
     const bad = Array.isArray(list) ? list.find((m) => !(all as readonly unknown[]).includes(m)) : list;
-    throw optionsError(`${what} must be a non-empty list of ${all.join(', ')}, got ${Array.isArray(list) && list.length === 0 ? 'an empty list' : describe(bad)}`);
+    throw optionsError(
+      `${what} must be a non-empty list of ${all.join(', ')}, got ${Array.isArray(list) && list.length === 0 ? 'an empty list' : describe(bad)}`,
+    );
   }
   return [...(list as T[])];
 }
@@ -467,17 +528,22 @@ function nameList<T extends string>(list: unknown, all: readonly T[], what: stri
 /** The fault options (`killEveryMs` or `faults`). */
 function fillFaults(o: ProducerPoolOptions, causal: boolean): Required<FaultOptions> | undefined {
   if (o.faults === undefined && o.killEveryMs === undefined) return undefined;
-  if (o.faults !== undefined && o.killEveryMs !== undefined) throw optionsError('give killEveryMs (the shorthand) or faults, not both');
+  if (o.faults !== undefined && o.killEveryMs !== undefined)
+    throw optionsError('give killEveryMs (the shorthand) or faults, not both');
   let everyMs: unknown = o.killEveryMs;
   let f: Record<string, unknown> = {};
   if (o.faults !== undefined) {
-    if (!isBag(o.faults)) throw optionsError(`faults must be an object { everyMs, methods?, points?, maxKills? }, got ${describe(o.faults)}`);
+    if (!isBag(o.faults))
+      throw optionsError(
+        `faults must be an object { everyMs, methods?, points?, maxKills? }, got ${describe(o.faults)}`,
+      );
     checkKeys(o.faults, FAULT_KEYS, 'faults', optionsError);
     f = o.faults;
     everyMs = f['everyMs'];
   }
   const which = o.faults !== undefined ? 'faults.everyMs' : 'killEveryMs';
-  if (!isPosFinite(everyMs)) throw optionsError(`${which} must be a positive finite number of milliseconds, got ${describe(everyMs)}`);
+  if (!isPosFinite(everyMs))
+    throw optionsError(`${which} must be a positive finite number of milliseconds, got ${describe(everyMs)}`);
   const methods = f['methods'] === undefined ? [...ALL_METHODS] : nameList(f['methods'], ALL_METHODS, 'faults.methods');
   const points = f['points'] === undefined ? [...ALL_POINTS] : nameList(f['points'], ALL_POINTS, 'faults.points');
   if (points.length === 1 && points[0] === 'anywhere' && !methods.includes('terminate')) {
@@ -488,7 +554,9 @@ function fillFaults(o: ProducerPoolOptions, causal: boolean): Required<FaultOpti
     throw optionsError(`faults.maxKills must be a non-negative integer or Infinity, got ${describe(maxKills)}`);
   }
   if (causal) {
-    throw optionsError('causal scenarios cannot run with fault injection: a token held by a dead producer has no defined owner');
+    throw optionsError(
+      'causal scenarios cannot run with fault injection: a token held by a dead producer has no defined owner',
+    );
   }
   return { everyMs, methods, points, maxKills };
 }
@@ -501,37 +569,57 @@ function fillFaults(o: ProducerPoolOptions, causal: boolean): Required<FaultOpti
 export function fillPoolOptions(o: ProducerPoolOptions): FilledPoolOptions {
   if (!isBag(o)) throw optionsError(`ProducerPool needs an options object, got ${describe(o)}`);
   checkKeys(o, POOL_KEYS, 'ProducerPool options', optionsError);
-  if (o.ring === undefined) throw optionsError('ring is required: a RingShare (ring.share()) or a non-empty array of them');
+  if (o.ring === undefined)
+    throw optionsError('ring is required: a RingShare (ring.share()) or a non-empty array of them');
   const rings = (Array.isArray(o.ring) ? [...(o.ring as unknown[])] : [o.ring]) as RingShare[];
-  if (rings.length === 0) throw optionsError('ring must be a RingShare or a non-empty array of them, got an empty array');
+  if (rings.length === 0)
+    throw optionsError('ring must be a RingShare or a non-empty array of them, got an empty array');
   const handles = rings.map((share, i) => {
     try {
       // Attaching only reads the ring's control words.
       return RingBuffer.attach(share, { producerId: RECOVERY_PRODUCER_ID, lockTimeoutMs: RECOVERY_LOCK_TIMEOUT_MS });
     } catch (err) {
-      throw optionsError(`ring[${i}] is not a usable RingShare (ring.share()): ${err instanceof Error ? err.message : describe(err)}`);
+      throw optionsError(
+        `ring[${i}] is not a usable RingShare (ring.share()): ${err instanceof Error ? err.message : describe(err)}`,
+      );
     }
   });
   const ringSizes = handles.map((h) => h.size);
-  if (!isPosInt(o.producers) || o.producers > 1024) throw optionsError(`producers must be an integer from 1 to 1024, got ${describe(o.producers)}`);
+  if (!isPosInt(o.producers) || o.producers > 1024)
+    throw optionsError(`producers must be an integer from 1 to 1024, got ${describe(o.producers)}`);
   const scenario = fillScenario(o.scenario, ringSizes);
   const faults = fillFaults(o, scenario.causal);
   const seed = o.seed === undefined ? Date.now() & 0x7fffffff : o.seed;
   if (!isSeed(seed)) throw optionsError(`seed must be an integer from -2^31 to 2^32 - 1, got ${describe(seed)}`);
   const logLevel = o.logLevel === undefined ? defaultLogLevel() : o.logLevel;
-  if (!(LOG_LEVELS as readonly unknown[]).includes(logLevel)) throw optionsError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describe(logLevel)}`);
+  if (!(LOG_LEVELS as readonly unknown[]).includes(logLevel))
+    throw optionsError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describe(logLevel)}`);
   const lockTimeoutMs = o.lockTimeoutMs === undefined ? 250 : o.lockTimeoutMs;
   // As core's own check of lockTimeoutMs (Infinity: wait for ever).
-  if (!(typeof lockTimeoutMs === 'number' && lockTimeoutMs >= 0)) throw optionsError(`lockTimeoutMs must be a non-negative number, got ${describe(lockTimeoutMs)}`);
+  if (!(typeof lockTimeoutMs === 'number' && lockTimeoutMs >= 0))
+    throw optionsError(`lockTimeoutMs must be a non-negative number, got ${describe(lockTimeoutMs)}`);
   const firstProducerId = o.firstProducerId === undefined ? 1 : o.firstProducerId;
   if (!isPosInt(firstProducerId) || firstProducerId >= MAX_PRODUCER_ID - 1_000_000) {
-    throw optionsError(`firstProducerId must be a positive integer below ${MAX_PRODUCER_ID - 1_000_000}, got ${describe(firstProducerId)}`);
+    throw optionsError(
+      `firstProducerId must be a positive integer below ${MAX_PRODUCER_ID - 1_000_000}, got ${describe(firstProducerId)}`,
+    );
   }
   const rateTolerance = o.rateTolerance === undefined ? 0.05 : o.rateTolerance;
   if (!(typeof rateTolerance === 'number' && rateTolerance >= 0 && rateTolerance <= 1)) {
     throw optionsError(`rateTolerance must be a number from 0 to 1, got ${describe(rateTolerance)}`);
   }
-  return { rings, handles, producers: o.producers, scenario, faults, seed: seed | 0, logLevel, lockTimeoutMs, firstProducerId, rateTolerance };
+  return {
+    rings,
+    handles,
+    producers: o.producers,
+    scenario,
+    faults,
+    seed: seed | 0,
+    logLevel,
+    lockTimeoutMs,
+    firstProducerId,
+    rateTolerance,
+  };
 }
 
 /**
@@ -545,5 +633,6 @@ export function checkRunOptions(options: unknown): asserts options is RunOptions
   if (!isBag(options)) throw optionsError(`run() options must be an object { signal? }, got ${describe(options)}`);
   checkKeys(options, RUN_KEYS, 'run() options', optionsError);
   const signal = options['signal'];
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw optionsError(`run() options.signal must be an AbortSignal, got ${describe(signal)}`);
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw optionsError(`run() options.signal must be an AbortSignal, got ${describe(signal)}`);
 }

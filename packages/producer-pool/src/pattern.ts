@@ -23,7 +23,8 @@ function isU32(n: unknown): n is number {
 
 /** The filler byte at payload index `i` (i >= INSTRUMENTED_HEADER_BYTES) of record `seq` of `producerId`. */
 export function fillerByte(producerId: number, seq: number, i: number): number {
-  if (!isCount(producerId) || !isCount(seq) || !isU32(i)) throw argumentError('fillerByte', undefined, 0, 0, producerId, seq, i);
+  if (!isCount(producerId) || !isCount(seq) || !isU32(i))
+    throw argumentError('fillerByte', undefined, 0, 0, producerId, seq, i);
   return (Math.imul(seq, 31) + Math.imul(producerId, 17) + i) & 0xff;
 }
 
@@ -34,7 +35,14 @@ export function fillerByte(producerId: number, seq: number, i: number): number {
  *   is not inside it, or the id or seq is not a non-negative integer; nothing is written then.
  */
 export function writeFiller(data: Uint8Array, offset: number, size: number, producerId: number, seq: number): void {
-  if (!(data instanceof Uint8Array) || !isU32(offset) || !isU32(size) || offset + size > data.length || !isCount(producerId) || !isCount(seq)) {
+  if (
+    !(data instanceof Uint8Array) ||
+    !isU32(offset) ||
+    !isU32(size) ||
+    offset + size > data.length ||
+    !isCount(producerId) ||
+    !isCount(seq)
+  ) {
     throw argumentError('writeFiller', data, offset, size, producerId, seq, 0);
   }
   const base = (Math.imul(seq, 31) + Math.imul(producerId, 17)) | 0;
@@ -46,7 +54,14 @@ export function writeFiller(data: Uint8Array, offset: number, size: number, prod
  * @throws PoolError `ERR_POOL_ARGUMENT` for the arguments `writeFiller` refuses.
  */
 export function checkFiller(data: Uint8Array, offset: number, size: number, producerId: number, seq: number): boolean {
-  if (!(data instanceof Uint8Array) || !isU32(offset) || !isU32(size) || offset + size > data.length || !isCount(producerId) || !isCount(seq)) {
+  if (
+    !(data instanceof Uint8Array) ||
+    !isU32(offset) ||
+    !isU32(size) ||
+    offset + size > data.length ||
+    !isCount(producerId) ||
+    !isCount(seq)
+  ) {
     throw argumentError('checkFiller', data, offset, size, producerId, seq, 0);
   }
   const base = (Math.imul(seq, 31) + Math.imul(producerId, 17)) | 0;
@@ -57,16 +72,36 @@ export function checkFiller(data: Uint8Array, offset: number, size: number, prod
 }
 
 /** The refusal of a bad call, naming the first bad argument (cold path). */
-function argumentError(fn: string, data: unknown, offset: unknown, size: unknown, producerId: unknown, seq: unknown, i: unknown): PoolError {
-  return new PoolError('ERR_POOL_ARGUMENT', `${fn}: ${firstBad(fn !== 'fillerByte', data, offset, size, producerId, seq, i)}`);
+function argumentError(
+  fn: string,
+  data: unknown,
+  offset: unknown,
+  size: unknown,
+  producerId: unknown,
+  seq: unknown,
+  i: unknown,
+): PoolError {
+  return new PoolError(
+    'ERR_POOL_ARGUMENT',
+    `${fn}: ${firstBad(fn !== 'fillerByte', data, offset, size, producerId, seq, i)}`,
+  );
 }
 
-function firstBad(ranged: boolean, data: unknown, offset: unknown, size: unknown, producerId: unknown, seq: unknown, i: unknown): string {
+function firstBad(
+  ranged: boolean,
+  data: unknown,
+  offset: unknown,
+  size: unknown,
+  producerId: unknown,
+  seq: unknown,
+  i: unknown,
+): string {
   if (ranged) {
     if (!(data instanceof Uint8Array)) return `data must be a Uint8Array, got ${describe(data)}`;
     if (!isU32(offset)) return `offset must be an integer from 0 to 2^32 - 1, got ${describe(offset)}`;
     if (!isU32(size)) return `size must be an integer from 0 to 2^32 - 1, got ${describe(size)}`;
-    if (offset + size > data.length) return `bytes [${offset}, ${offset + size}) are not inside data of ${data.length} bytes`;
+    if (offset + size > data.length)
+      return `bytes [${offset}, ${offset + size}) are not inside data of ${data.length} bytes`;
   }
   if (!isCount(producerId)) return `producerId must be a non-negative integer, got ${describe(producerId)}`;
   if (!isCount(seq)) return `seq must be a non-negative integer, got ${describe(seq)}`;

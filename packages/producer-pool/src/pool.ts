@@ -20,11 +20,25 @@ import { clockMicros } from '@ringbuf/instrument';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { threadLogger, type LogLevel } from '@ringbuf/instrument/log';
-import { producerReport, rateOf, totalsOf, type DeathReport, type PoolResult, type ProducerReport, type RateTarget } from './accounting.js';
+import {
+  producerReport,
+  rateOf,
+  totalsOf,
+  type DeathReport,
+  type PoolResult,
+  type ProducerReport,
+  type RateTarget,
+} from './accounting.js';
 import { KillScheduler } from './faults.js';
 import { Incarnation } from './incarnation.js';
 import { ProducerModuleError } from './errors.js';
-import { PoolError, checkRunOptions, fillPoolOptions, type FilledPoolOptions, type ProducerPoolOptions } from './options.js';
+import {
+  PoolError,
+  checkRunOptions,
+  fillPoolOptions,
+  type FilledPoolOptions,
+  type ProducerPoolOptions,
+} from './options.js';
 import type { ProducerOutcome, ProducerTask } from './producer-task.js';
 import { deriveSeed } from './prng.js';
 import { recover } from './recovery.js';
@@ -171,7 +185,10 @@ export class ProducerPool {
     }
     if (run.moduleFailure !== undefined) throw run.moduleFailure;
     const result = this.result(run, performance.now() - startedAt);
-    this.log.info({ elapsedMs: result.elapsedMs, totals: result.totals, deaths: result.deaths.length }, 'pool run finished');
+    this.log.info(
+      { elapsedMs: result.elapsedMs, totals: result.totals, deaths: result.deaths.length },
+      'pool run finished',
+    );
     if (result.rate !== undefined && !result.rate.met && !result.aborted) {
       this.log.warn(result.rate, 'open-loop rate not met');
     }
@@ -256,7 +273,14 @@ export class ProducerPool {
     run.openSlots = producers;
     for (let s = 0; s < producers; s++) {
       const inc = this.newIncarnation(run, s);
-      const slot: Slot = { index: s, endAtUs: Infinity, attemptedBefore: 0, startupDeaths: 0, current: inc, done: false };
+      const slot: Slot = {
+        index: s,
+        endAtUs: Infinity,
+        attemptedBefore: 0,
+        startupDeaths: 0,
+        current: inc,
+        done: false,
+      };
       run.slots.push(slot);
       this.startProducer(run, slot, records);
     }
@@ -380,7 +404,10 @@ export class ProducerPool {
   private replaces(run: Run, slot: Slot, report: DeathReport): boolean {
     slot.startupDeaths = report.cause === 'crashed' && report.lastCommittedSeq < 0 ? slot.startupDeaths + 1 : 0;
     if (slot.startupDeaths >= MAX_STARTUP_DEATHS) {
-      this.log.warn({ slot: slot.index, deaths: slot.startupDeaths }, 'producer slot not refilled: its producers die before their first record');
+      this.log.warn(
+        { slot: slot.index, deaths: slot.startupDeaths },
+        'producer slot not refilled: its producers die before their first record',
+      );
       return false;
     }
     const remaining = this.opts.scenario.records - slot.attemptedBefore;
@@ -390,7 +417,8 @@ export class ProducerPool {
 
   /** Logs a death: injected ones at 'debug', a crash at 'error' the first time its message is seen. */
   private logDeath(run: Run, report: DeathReport): void {
-    let level: 'debug' | 'warn' | 'error' = report.cause === 'injected' ? 'debug' : report.cause === 'watchdog' ? 'warn' : 'error';
+    let level: 'debug' | 'warn' | 'error' =
+      report.cause === 'injected' ? 'debug' : report.cause === 'watchdog' ? 'warn' : 'error';
     if (level === 'error') {
       if (run.loggedCrashes.has(report.error)) level = 'debug';
       else run.loggedCrashes.add(report.error);

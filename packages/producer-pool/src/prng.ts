@@ -19,7 +19,11 @@ export class Prng {
    *   seed of more than 32 bits that would silently alias another).
    */
   constructor(seed: number) {
-    if (!isSeed(seed)) throw new PoolError('ERR_POOL_ARGUMENT', `Prng seed must be an integer from -2^31 to 2^32 - 1, got ${describe(seed)}`);
+    if (!isSeed(seed))
+      throw new PoolError(
+        'ERR_POOL_ARGUMENT',
+        `Prng seed must be an integer from -2^31 to 2^32 - 1, got ${describe(seed)}`,
+      );
     this.state = seed | 0;
   }
 

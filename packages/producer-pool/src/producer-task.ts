@@ -14,7 +14,14 @@
  * logs nothing and calls only this class's own methods and the ring's (monomorphic calls).
  * Thread: a piscina worker.
  */
-import { causalKind, clockMicros, EventKind, INSTRUMENTED_HEADER_BYTES, stampCommit, writeInstrumented } from '@ringbuf/instrument';
+import {
+  causalKind,
+  clockMicros,
+  EventKind,
+  INSTRUMENTED_HEADER_BYTES,
+  stampCommit,
+  writeInstrumented,
+} from '@ringbuf/instrument';
 import {
   BPF_RB_AVAIL_DATA,
   BPF_RB_FORCE_WAKEUP,
@@ -187,12 +194,16 @@ async function loadUserWrite(task: ProducerTask): Promise<UserWrite> {
   } catch (err) {
     throw new Error(`import failed: ${describeError(err)}`);
   }
-  const write = typeof mod.write === 'function' ? mod.write : typeof mod.default === 'function' ? mod.default : undefined;
+  const write =
+    typeof mod.write === 'function' ? mod.write : typeof mod.default === 'function' ? mod.default : undefined;
   if (write === undefined) throw new Error("exports no 'write' (or default) function");
   if (typeof mod.init === 'function') {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`init() did not settle within ${USER_INIT_TIMEOUT_MS} ms`)), USER_INIT_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`init() did not settle within ${USER_INIT_TIMEOUT_MS} ms`)),
+        USER_INIT_TIMEOUT_MS,
+      );
     });
     try {
       await Promise.race([callInit(mod.init as UserInit, task), late]);
@@ -215,7 +226,11 @@ async function callInit(init: UserInit, task: ProducerTask): Promise<void> {
 }
 
 /** Runs the record loop to its end and logs the outcome. */
-function runLoop(task: ProducerTask, log: ReturnType<typeof threadLogger>, write: UserWrite | undefined): ProducerOutcome | Promise<never> {
+function runLoop(
+  task: ProducerTask,
+  log: ReturnType<typeof threadLogger>,
+  write: UserWrite | undefined,
+): ProducerOutcome | Promise<never> {
   const code = new RecordLoop(task, write).run();
   if (code === DYING_ASYNC) return new Promise<never>(() => {});
   const f = new Float64Array(task.stats);
@@ -338,7 +353,7 @@ class RecordLoop {
     const batch = this.batch;
     main: for (;;) {
       if (this.targetReached() || !this.awaitTrigger()) break;
-      for (let b = 0; b < batch; ) {
+      for (let b = 0; b < batch;) {
         const r = this.record();
         if (r === NEXT) b++;
         else if (r === END) break main;
@@ -453,7 +468,11 @@ class RecordLoop {
       const durationUs = durations[this.stage] ?? 0;
       const from = this.stage === 0 ? 0 : (targets[this.stage - 1] ?? 0);
       const to = targets[this.stage] ?? 0;
-      const t = rampTimeOf(this.stageTriggers, from / 1e6 / this.batch, (to - from) / 1e6 / this.batch / (2 * durationUs));
+      const t = rampTimeOf(
+        this.stageTriggers,
+        from / 1e6 / this.batch,
+        (to - from) / 1e6 / this.batch / (2 * durationUs),
+      );
       if (t < durationUs) {
         this.stageTriggers++;
         return this.stageStartUs + t;
@@ -473,7 +492,13 @@ class RecordLoop {
       this.stopped = true;
       return END;
     }
-    if (!this.openLoop && (this.attempted & (CLOCK_EVERY - 1)) === 0 && this.endAt !== Infinity && clockMicros() >= this.endAt) return END;
+    if (
+      !this.openLoop &&
+      (this.attempted & (CLOCK_EVERY - 1)) === 0 &&
+      this.endAt !== Infinity &&
+      clockMicros() >= this.endAt
+    )
+      return END;
     let diePoint = 0;
     if (this.hooks) {
       // Observes a death request; DIE_METHOD was stored before it.
@@ -520,7 +545,15 @@ class RecordLoop {
   }
 
   /** bpf_ringbuf_reserve, write in place, then bpf_ringbuf_submit or bpf_ringbuf_discard. */
-  private reserveRecord(size: number, flags: number, recordTime: number, token: number, kind: number, diePoint: number, discard: boolean): number {
+  private reserveRecord(
+    size: number,
+    flags: number,
+    recordTime: number,
+    token: number,
+    kind: number,
+    diePoint: number,
+    discard: boolean,
+  ): number {
     const off = this.ring.reserve(size);
     if (off < 0) return this.dropped();
     const st = this.st;
@@ -555,11 +588,23 @@ class RecordLoop {
   }
 
   /** bpf_ringbuf_output from the scratch buffer. */
-  private outputRecord(size: number, flags: number, recordTime: number, token: number, kind: number, diePoint: number): number {
+  private outputRecord(
+    size: number,
+    flags: number,
+    recordTime: number,
+    token: number,
+    kind: number,
+    diePoint: number,
+  ): number {
     if (this.instrumented) {
       writeInstrumented(this.scratchView, 0, this.producerId, this.seq, recordTime, token, kind);
       if (this.userWrite === undefined) writeFiller(this.scratch, 0, size, this.producerId, this.seq);
-      else this.userWrite(this.userViews[size] ?? (this.userViews[size] = this.scratch.subarray(INSTRUMENTED_HEADER_BYTES, size)), this.seq, this.producerId);
+      else
+        this.userWrite(
+          this.userViews[size] ?? (this.userViews[size] = this.scratch.subarray(INSTRUMENTED_HEADER_BYTES, size)),
+          this.seq,
+          this.producerId,
+        );
       // As in reserveRecord: output commits right after this copy.
       stampCommit(this.scratchView, 0, this.openLoop ? clockMicros() : recordTime);
     }

@@ -44,11 +44,17 @@ test.serial('open-loop producers sleeping on their schedule stop promptly on abo
   const ring = RingBuffer.create({ size: 1 << 16 });
   const consumer = await startVerifiedConsumer(ring);
   // 2 records per second: without the stop word's notify a producer would sleep ~500 ms.
-  const pool = new ProducerPool({ ring: ring.share(), producers: 2, scenario: { records: 100, ratePerProducer: 2, payload: 32 }, logLevel: 'warn' });
+  const pool = new ProducerPool({
+    ring: ring.share(),
+    producers: 2,
+    scenario: { records: 100, ratePerProducer: 2, payload: 32 },
+    logLevel: 'warn',
+  });
   const controller = new AbortController();
   const running = pool.run({ signal: controller.signal });
   await new Promise<void>((resolve) => {
-    const check = (): void => (pool.stats().every((s) => s.committed >= 1) && pool.stats().length === 2 ? resolve() : void setTimeout(check, 5));
+    const check = (): void =>
+      pool.stats().every((s) => s.committed >= 1) && pool.stats().length === 2 ? resolve() : void setTimeout(check, 5);
     check();
   });
   controller.abort();

@@ -21,12 +21,22 @@ async function killMany(
   t.log(`seed ${seed}`);
   const ring = RingBuffer.create({ size: 1 << 16 });
   const consumer = await startVerifiedConsumer(ring);
-  const pool = new ProducerPool({ ring: ring.share(), producers: 4, scenario, faults: { everyMs, methods, points, maxKills: deaths }, seed, logLevel: 'warn' });
+  const pool = new ProducerPool({
+    ring: ring.share(),
+    producers: 4,
+    scenario,
+    faults: { everyMs, methods, points, maxKills: deaths },
+    seed,
+    logLevel: 'warn',
+  });
   const controller = new AbortController();
   const running = pool.run({ signal: controller.signal });
   const started = performance.now();
   await new Promise<void>((resolve) => {
-    const check = (): void => (pool.deathsSoFar().length >= deaths || performance.now() - started > SAFETY_MS ? resolve() : void setTimeout(check, 10));
+    const check = (): void =>
+      pool.deathsSoFar().length >= deaths || performance.now() - started > SAFETY_MS
+        ? resolve()
+        : void setTimeout(check, 10);
     check();
   });
   controller.abort();
@@ -34,7 +44,9 @@ async function killMany(
   const report = await consumer.stop();
   const inHand = new Map<string, number>();
   for (const d of result.deaths) inHand.set(d.inHand, (inHand.get(d.inHand) ?? 0) + 1);
-  t.log(`${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; in hand ${JSON.stringify(Object.fromEntries(inHand))}; totals ${JSON.stringify(result.totals)}`);
+  t.log(
+    `${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; in hand ${JSON.stringify(Object.fromEntries(inHand))}; totals ${JSON.stringify(result.totals)}`,
+  );
   t.true(result.deaths.length >= deaths, `${result.deaths.length} deaths`);
   // Per producer and in total: attempted = committed + discarded + dropped + abandoned, exactly,
   // and the consumer received exactly the committed records (helpers.endToEndProblems).
@@ -47,13 +59,25 @@ async function killMany(
   return result;
 }
 
-const SOAK: Scenario = { records: Number.MAX_SAFE_INTEGER, payload: { min: 32, max: 4000 }, discardRatio: 0.2, wakeup: { sampled: 8 } };
+const SOAK: Scenario = {
+  records: Number.MAX_SAFE_INTEGER,
+  payload: { min: 32, max: 4000 },
+  discardRatio: 0.2,
+  wakeup: { sampled: 8 },
+};
 
 test.serial('a thousand simulated deaths at every hook point: the accounting identity holds exactly', async (t) => {
   const result = await killMany(t, 1000, 1, ['throw'], ['between', 'in-lock', 'after-reserve', 'after-submit'], SOAK);
   // Every kind of record in hand was met: committed-but-uncounted, a discard or submit cut short.
-  for (const kind of ['none', 'committed', 'abandoned'] as const) t.true(result.deaths.some((d) => d.inHand === kind), `some deaths with ${kind} in hand`);
-  t.false(result.deaths.some((d) => d.inHand === 'undecided'), 'reserve/submit never leaves the pool undecided');
+  for (const kind of ['none', 'committed', 'abandoned'] as const)
+    t.true(
+      result.deaths.some((d) => d.inHand === kind),
+      `some deaths with ${kind} in hand`,
+    );
+  t.false(
+    result.deaths.some((d) => d.inHand === 'undecided'),
+    'reserve/submit never leaves the pool undecided',
+  );
 });
 
 test.serial('terminate at any instruction: the record in hand is still reconciled exactly', async (t) => {

@@ -7,7 +7,11 @@ import { RingBuffer, endToEndProblems, startVerifiedConsumer, testSeed } from '.
  * must account for every record it attempted, and the consumer must receive exactly the committed
  * ones, per producer, in sequence and intact.
  */
-async function exactAccounting(t: import('ava').ExecutionContext, scenario: Scenario, producers: number): Promise<void> {
+async function exactAccounting(
+  t: import('ava').ExecutionContext,
+  scenario: Scenario,
+  producers: number,
+): Promise<void> {
   const seed = testSeed();
   t.log(`seed ${seed}`);
   const ring = RingBuffer.create({ size: 4096 });
@@ -37,7 +41,11 @@ async function exactAccounting(t: import('ava').ExecutionContext, scenario: Scen
 }
 
 test.serial('reserve+submit/discard: accounting is exact under a small ring that drops often', async (t) => {
-  await exactAccounting(t, { records: 200_000, payload: { min: 32, max: 400 }, discardRatio: 0.2, batch: 8, dropBackoffUs: 20 }, 3);
+  await exactAccounting(
+    t,
+    { records: 200_000, payload: { min: 32, max: 400 }, discardRatio: 0.2, batch: 8, dropBackoffUs: 20 },
+    3,
+  );
 });
 
 test.serial('output with weighted sizes and sampled wakeups: accounting is exact', async (t) => {
@@ -46,7 +54,13 @@ test.serial('output with weighted sizes and sampled wakeups: accounting is exact
     {
       records: 100_000,
       api: 'output',
-      payload: { weighted: [{ size: 32, weight: 5 }, { size: 200, weight: 2 }, { size: 1000, weight: 1 }] },
+      payload: {
+        weighted: [
+          { size: 32, weight: 5 },
+          { size: 200, weight: 2 },
+          { size: 1000, weight: 1 },
+        ],
+      },
       wakeup: { sampled: 16 },
     },
     2,
@@ -62,13 +76,23 @@ test.serial('two rings: slot i writes ring i % 2, each ring drained and verified
   t.log(`seed ${seed}`);
   const rings = [RingBuffer.create({ size: 8192 }), RingBuffer.create({ size: 16384 })];
   const consumers = await Promise.all(rings.map((r) => startVerifiedConsumer(r)));
-  const pool = new ProducerPool({ ring: rings.map((r) => r.share()), producers: 4, scenario: { records: 20_000, payload: { min: 32, max: 300 } }, seed, logLevel: 'warn' });
+  const pool = new ProducerPool({
+    ring: rings.map((r) => r.share()),
+    producers: 4,
+    scenario: { records: 20_000, payload: { min: 32, max: 300 } },
+    seed,
+    logLevel: 'warn',
+  });
   const result = await pool.run();
   const reports = await Promise.all(consumers.map((c) => c.stop()));
   reports.forEach((report, r) => {
     const mine = result.producers.filter((p) => p.slot % 2 === r);
     const delivered = report.delivered;
-    t.deepEqual([...delivered.keys()].sort(), mine.map((p) => p.producerId).sort(), `ring ${r} got records from its slots only`);
+    t.deepEqual(
+      [...delivered.keys()].sort(),
+      mine.map((p) => p.producerId).sort(),
+      `ring ${r} got records from its slots only`,
+    );
     for (const p of mine) t.is(delivered.get(p.producerId) ?? 0, p.committed);
     t.true(report.verifier.ok, JSON.stringify(report.verifier.examples));
     t.is(report.verifier.records, report.runtime.delivered);

@@ -12,7 +12,16 @@
 import test, { type ExecutionContext } from 'ava';
 import { BPF_RB_AVAIL_DATA, MAX_PRODUCER_ID, RingBuffer, WakeGroup, layout, recordFootprint } from '@ringbuf/core';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
-import { PoolError, Prng, ProducerPool, checkFiller, fillerByte, writeFiller, type PoolErrorCode, type ProducerPoolOptions } from '../src/index.js';
+import {
+  PoolError,
+  Prng,
+  ProducerPool,
+  checkFiller,
+  fillerByte,
+  writeFiller,
+  type PoolErrorCode,
+  type ProducerPoolOptions,
+} from '../src/index.js';
 
 const SIZE = 4096;
 const PRODUCER_ID = 5;
@@ -115,17 +124,16 @@ const NOT_NON_NEGATIVE_FINITE: Values = [
   ['-Infinity', -Infinity],
   ...NOT_NUMBERS,
 ];
-const NOT_RATIOS: Values = [
-  ['-0.1', -0.1],
-  ['1.5', 1.5],
-  ['NaN', NaN],
-  ['Infinity', Infinity],
-  ...NOT_NUMBERS,
-];
+const NOT_RATIOS: Values = [['-0.1', -0.1], ['1.5', 1.5], ['NaN', NaN], ['Infinity', Infinity], ...NOT_NUMBERS];
 
 // ---- new ProducerPool(options) ----
 
-const base = (f: Fixture): ProducerPoolOptions => ({ ring: f.ring.share(), producers: 2, scenario: { records: 10 }, logLevel: 'silent' });
+const base = (f: Fixture): ProducerPoolOptions => ({
+  ring: f.ring.share(),
+  producers: 2,
+  scenario: { records: 10 },
+  logLevel: 'silent',
+});
 /** new ProducerPool with the base options patched (a key set to undefined is absent). */
 const pool =
   (patch: Record<string, unknown> | ((f: Fixture, value: unknown) => Record<string, unknown>)) =>
@@ -139,14 +147,25 @@ const S = (name: string, s: Record<string, unknown>, mentions: string): void =>
   R(`new ProducerPool with a scenario of ${name}`, scenario(s), 'ERR_POOL_SCENARIO', mentions);
 
 R('new ProducerPool() without options', () => new ProducerPool(undefined as never), 'ERR_POOL_OPTIONS', 'options');
-for (const [label, v] of NOT_OBJECTS) R(`new ProducerPool(${label})`, () => new ProducerPool(v as never), 'ERR_POOL_OPTIONS', 'options');
-R('new ProducerPool(ring.share()) (the share instead of the options)', (f) => new ProducerPool(f.ring.share() as never), 'ERR_POOL_OPTIONS', 'buffer');
+for (const [label, v] of NOT_OBJECTS)
+  R(`new ProducerPool(${label})`, () => new ProducerPool(v as never), 'ERR_POOL_OPTIONS', 'options');
+R(
+  'new ProducerPool(ring.share()) (the share instead of the options)',
+  (f) => new ProducerPool(f.ring.share() as never),
+  'ERR_POOL_OPTIONS',
+  'buffer',
+);
 O('an unknown option (producer, a typo of producers)', { producer: 2 }, 'producer');
 O('an unknown option (killEvery)', { killEvery: 5 }, 'killEvery');
 
 // ring
 O('no ring', { ring: undefined }, 'ring');
-for (const [label, v] of [...NOT_STRINGS, ["the string 'x'", 'x'], ['a function', () => 0], ['an empty object', {}]] as Values) {
+for (const [label, v] of [
+  ...NOT_STRINGS,
+  ["the string 'x'", 'x'],
+  ['a function', () => 0],
+  ['an empty object', {}],
+] as Values) {
   if (label === 'an array') continue;
   O(`ring ${label}`, { ring: v }, 'ring');
 }
@@ -172,11 +191,24 @@ for (const [label, make] of [
   ['a 100-byte SharedArrayBuffer', () => new SharedArrayBuffer(100)],
   ['an 8192-byte zeroed SharedArrayBuffer', () => new SharedArrayBuffer(8192)],
   ["a zeroed SharedArrayBuffer of a ring's length", (f: Fixture) => new SharedArrayBuffer(f.ring.buffer.byteLength)],
-  ['a ring buffer with the wrong magic', (f: Fixture) => forged(f, f.ring.buffer.byteLength, (i32) => (i32[layout.MAGIC_INDEX] = layout.WAKE_GROUP_MAGIC))],
-  ['a ring buffer of another layout version', (f: Fixture) => forged(f, f.ring.buffer.byteLength, (i32) => (i32[layout.VERSION_INDEX] = layout.LAYOUT_VERSION + 1))],
+  [
+    'a ring buffer with the wrong magic',
+    (f: Fixture) => forged(f, f.ring.buffer.byteLength, (i32) => (i32[layout.MAGIC_INDEX] = layout.WAKE_GROUP_MAGIC)),
+  ],
+  [
+    'a ring buffer of another layout version',
+    (f: Fixture) =>
+      forged(f, f.ring.buffer.byteLength, (i32) => (i32[layout.VERSION_INDEX] = layout.LAYOUT_VERSION + 1)),
+  ],
   ['a truncated ring buffer (no mirror tail)', (f: Fixture) => forged(f, f.ring.buffer.byteLength - SIZE)],
-  ['a ring buffer whose size word is not a ring size', (f: Fixture) => forged(f, f.ring.buffer.byteLength, (i32) => (i32[layout.SIZE_INDEX] = 3000))],
-  ['a ring buffer whose mirror word disagrees with its size', (f: Fixture) => forged(f, f.ring.buffer.byteLength, (i32) => (i32[layout.MIRROR_INDEX] = 8))],
+  [
+    'a ring buffer whose size word is not a ring size',
+    (f: Fixture) => forged(f, f.ring.buffer.byteLength, (i32) => (i32[layout.SIZE_INDEX] = 3000)),
+  ],
+  [
+    'a ring buffer whose mirror word disagrees with its size',
+    (f: Fixture) => forged(f, f.ring.buffer.byteLength, (i32) => (i32[layout.MIRROR_INDEX] = 8)),
+  ],
 ] as ReadonlyArray<readonly [string, (f: Fixture) => SharedArrayBuffer]>) {
   O(`a ring share whose buffer is ${label}`, withRing, 'ring[0]', shareOf(make));
 }
@@ -185,7 +217,12 @@ const grouped = () => {
   const other = RingBuffer.create({ size: SIZE, wakeGroup: group });
   return { buffers: [other.buffer, group.buffer], value: other };
 };
-O('a wake-group ring shared without its wake buffer', (_f, other) => ({ ring: { buffer: (other as RingBuffer).buffer } }), 'wake group', grouped);
+O(
+  'a wake-group ring shared without its wake buffer',
+  (_f, other) => ({ ring: { buffer: (other as RingBuffer).buffer } }),
+  'wake group',
+  grouped,
+);
 O(
   "a wake-group ring shared with another group's wake buffer",
   (_f, other) => ({ ring: { buffer: (other as RingBuffer).buffer, wakeBuffer: WakeGroup.create().buffer } }),
@@ -201,7 +238,8 @@ O(
 
 // producers
 O('no producers', { producers: undefined }, 'producers');
-for (const [label, v] of [...NOT_POSITIVE_INTEGERS, ['1025', 1025]] as Values) O(`producers ${label}`, { producers: v }, 'producers');
+for (const [label, v] of [...NOT_POSITIVE_INTEGERS, ['1025', 1025]] as Values)
+  O(`producers ${label}`, { producers: v }, 'producers');
 
 // seed, logLevel, lockTimeoutMs, firstProducerId, rateTolerance
 for (const [label, v] of [
@@ -216,10 +254,18 @@ for (const [label, v] of [
 ] as Values) {
   O(`seed ${label}`, { seed: v }, 'seed');
 }
-for (const [label, v] of [["'loud'", 'loud'], ["''", ''], ["'WARN'", 'WARN'], ["'warn '", 'warn '], ...NOT_STRINGS, ['true', true]] as Values) {
+for (const [label, v] of [
+  ["'loud'", 'loud'],
+  ["''", ''],
+  ["'WARN'", 'WARN'],
+  ["'warn '", 'warn '],
+  ...NOT_STRINGS,
+  ['true', true],
+] as Values) {
   O(`logLevel ${label}`, { logLevel: v }, 'logLevel');
 }
-for (const [label, v] of [['-1', -1], ['NaN', NaN], ['-Infinity', -Infinity], ...NOT_NUMBERS] as Values) O(`lockTimeoutMs ${label}`, { lockTimeoutMs: v }, 'lockTimeoutMs');
+for (const [label, v] of [['-1', -1], ['NaN', NaN], ['-Infinity', -Infinity], ...NOT_NUMBERS] as Values)
+  O(`lockTimeoutMs ${label}`, { lockTimeoutMs: v }, 'lockTimeoutMs');
 for (const [label, v] of [
   ...NOT_POSITIVE_INTEGERS,
   ['MAX_PRODUCER_ID (the recovery id)', MAX_PRODUCER_ID],
@@ -235,7 +281,8 @@ for (const [label, v] of NOT_OBJECTS) O(`faults ${label}`, { faults: v }, 'fault
 O('faults {} (no everyMs)', { faults: {} }, 'faults.everyMs');
 O('both killEveryMs and faults', { killEveryMs: 5, faults: { everyMs: 10 } }, 'killEveryMs');
 O('faults with an unknown option (every)', { faults: { everyMs: 5, every: 1 } }, 'every');
-for (const [label, v] of NOT_POSITIVE_FINITE) O(`faults.everyMs ${label}`, { faults: { everyMs: v } }, 'faults.everyMs');
+for (const [label, v] of NOT_POSITIVE_FINITE)
+  O(`faults.everyMs ${label}`, { faults: { everyMs: v } }, 'faults.everyMs');
 for (const [key, good] of [
   ['methods', 'throw'],
   ['points', 'between'],
@@ -256,22 +303,41 @@ for (const [key, good] of [
     O(`faults.${key} ${label}`, { faults: { everyMs: 5, [key]: v } }, `faults.${key}`);
   }
 }
-O("faults.points ['anywhere'] without the terminate method", { faults: { everyMs: 5, methods: ['throw'], points: ['anywhere'] } }, 'terminate');
+O(
+  "faults.points ['anywhere'] without the terminate method",
+  { faults: { everyMs: 5, methods: ['throw'], points: ['anywhere'] } },
+  'terminate',
+);
 for (const [label, v] of [['-1', -1], ['1.5', 1.5], ['NaN', NaN], ['-Infinity', -Infinity], ...NOT_NUMBERS] as Values) {
   O(`faults.maxKills ${label}`, { faults: { everyMs: 5, maxKills: v } }, 'faults.maxKills');
 }
-O('fault injection (killEveryMs) in a causal scenario', { scenario: { records: 1, causal: true }, killEveryMs: 10 }, 'causal');
-O('fault injection (faults) in a causal scenario', { scenario: { records: 1, causal: true }, faults: { everyMs: 10 } }, 'causal');
+O(
+  'fault injection (killEveryMs) in a causal scenario',
+  { scenario: { records: 1, causal: true }, killEveryMs: 10 },
+  'causal',
+);
+O(
+  'fault injection (faults) in a causal scenario',
+  { scenario: { records: 1, causal: true }, faults: { everyMs: 10 } },
+  'causal',
+);
 
 // ---- the scenario ----
 
 R('new ProducerPool without a scenario', pool({ scenario: undefined }), 'ERR_POOL_SCENARIO', 'scenario');
-for (const [label, v] of NOT_OBJECTS) R(`new ProducerPool with scenario ${label}`, pool({ scenario: v }), 'ERR_POOL_SCENARIO', 'scenario');
-R('new ProducerPool with an empty scenario (no records, durationMs or stages)', pool({ scenario: {} }), 'ERR_POOL_SCENARIO', 'records');
+for (const [label, v] of NOT_OBJECTS)
+  R(`new ProducerPool with scenario ${label}`, pool({ scenario: v }), 'ERR_POOL_SCENARIO', 'scenario');
+R(
+  'new ProducerPool with an empty scenario (no records, durationMs or stages)',
+  pool({ scenario: {} }),
+  'ERR_POOL_SCENARIO',
+  'records',
+);
 S('an unknown option (record, a typo of records)', { records: undefined, record: 10 }, 'record');
 S('an unknown option (discardratio)', { discardratio: 0.5 }, 'discardratio');
 for (const [label, v] of NOT_POSITIVE_INTEGERS) S(`records ${label}`, { records: v }, 'records');
-for (const [label, v] of NOT_POSITIVE_FINITE) S(`durationMs ${label}`, { records: undefined, durationMs: v }, 'durationMs');
+for (const [label, v] of NOT_POSITIVE_FINITE)
+  S(`durationMs ${label}`, { records: undefined, durationMs: v }, 'durationMs');
 
 // payload
 for (const [label, v] of [
@@ -317,21 +383,52 @@ for (const [label, v] of [
   ['a weighted size 64n', { weighted: [{ size: 64n, weight: 1 }] }],
   ["a weighted size '64'", { weighted: [{ size: '64', weight: 1 }] }],
   ['a weighted size that is a Symbol', { weighted: [{ size: Symbol('s'), weight: 1 }] }],
-  ['a weighted size 4088 (can never fit)', { weighted: [{ size: 64, weight: 1 }, { size: 4088, weight: 1 }] }],
-  ['a weighted size 16 (shorter than the instrumented header)', { weighted: [{ size: 16, weight: 1 }, { size: 64, weight: 1 }] }],
+  [
+    'a weighted size 4088 (can never fit)',
+    {
+      weighted: [
+        { size: 64, weight: 1 },
+        { size: 4088, weight: 1 },
+      ],
+    },
+  ],
+  [
+    'a weighted size 16 (shorter than the instrumented header)',
+    {
+      weighted: [
+        { size: 16, weight: 1 },
+        { size: 64, weight: 1 },
+      ],
+    },
+  ],
   ['a weighted list with a zero weight', { weighted: [{ size: 32, weight: 0 }] }],
   ['a weighted weight -1', { weighted: [{ size: 64, weight: -1 }] }],
   ['a weighted weight NaN', { weighted: [{ size: 64, weight: NaN }] }],
   ['a weighted weight Infinity', { weighted: [{ size: 64, weight: Infinity }] }],
   ['a weighted weight 1n', { weighted: [{ size: 64, weight: 1n }] }],
   ["a weighted weight '1'", { weighted: [{ size: 64, weight: '1' }] }],
-  ['weights that add up to Infinity', { weighted: [{ size: 64, weight: 1e308 }, { size: 128, weight: 1e308 }] }],
+  [
+    'weights that add up to Infinity',
+    {
+      weighted: [
+        { size: 64, weight: 1e308 },
+        { size: 128, weight: 1e308 },
+      ],
+    },
+  ],
 ] as Values) {
   S(`payload ${label}`, { payload: v }, 'payload');
 }
 
 // api, discardRatio, wakeup, batch, ratePerProducer, dropBackoffUs, instrumented, causal
-for (const [label, v] of [["'write'", 'write'], ["''", ''], ["'RESERVE'", 'RESERVE'], ["'output '", 'output '], ...NOT_STRINGS, ['true', true]] as Values) {
+for (const [label, v] of [
+  ["'write'", 'write'],
+  ["''", ''],
+  ["'RESERVE'", 'RESERVE'],
+  ["'output '", 'output '],
+  ...NOT_STRINGS,
+  ['true', true],
+] as Values) {
   S(`api ${label}`, { api: v }, 'api');
 }
 for (const [label, v] of NOT_RATIOS) S(`discardRatio ${label}`, { discardRatio: v }, 'discardRatio');
@@ -363,10 +460,19 @@ for (const [label, v] of [
   S(`wakeup ${label}`, { wakeup: v }, 'wakeup');
 }
 for (const [label, v] of NOT_POSITIVE_INTEGERS) S(`batch ${label}`, { batch: v }, 'batch');
-for (const [label, v] of [...NOT_POSITIVE_FINITE, ['-5', -5]] as Values) S(`ratePerProducer ${label}`, { ratePerProducer: v }, 'ratePerProducer');
+for (const [label, v] of [...NOT_POSITIVE_FINITE, ['-5', -5]] as Values)
+  S(`ratePerProducer ${label}`, { ratePerProducer: v }, 'ratePerProducer');
 for (const [label, v] of NOT_NON_NEGATIVE_FINITE) S(`dropBackoffUs ${label}`, { dropBackoffUs: v }, 'dropBackoffUs');
 for (const key of ['instrumented', 'causal'] as const) {
-  for (const [label, v] of [["'yes'", 'yes'], ['1', 1], ['0', 0], ['the BigInt 1n', 1n], ['a Symbol', Symbol('b')], ['null', null], ['an object', {}]] as Values) {
+  for (const [label, v] of [
+    ["'yes'", 'yes'],
+    ['1', 1],
+    ['0', 0],
+    ['the BigInt 1n', 1n],
+    ['a Symbol', Symbol('b')],
+    ['null', null],
+    ['an object', {}],
+  ] as Values) {
     S(`${key} ${label}`, { [key]: v }, key);
   }
 }
@@ -392,11 +498,30 @@ for (const [label, v] of [
 ] as Values) {
   S(`stages ${label}`, { records: undefined, stages: v }, 'stages');
 }
-for (const [label, v] of NOT_POSITIVE_FINITE) S(`a stage durationMs ${label}`, { records: undefined, stages: [{ durationMs: v, target: 1 }] }, 'stages[0].durationMs');
+for (const [label, v] of NOT_POSITIVE_FINITE)
+  S(
+    `a stage durationMs ${label}`,
+    { records: undefined, stages: [{ durationMs: v, target: 1 }] },
+    'stages[0].durationMs',
+  );
 for (const [label, v] of NOT_NON_NEGATIVE_FINITE) {
-  S(`a second stage target ${label}`, { records: undefined, stages: [{ durationMs: 10, target: 1 }, { durationMs: 10, target: v }] }, 'stages[1].target');
+  S(
+    `a second stage target ${label}`,
+    {
+      records: undefined,
+      stages: [
+        { durationMs: 10, target: 1 },
+        { durationMs: 10, target: v },
+      ],
+    },
+    'stages[1].target',
+  );
 }
-S('stages and ratePerProducer', { records: undefined, stages: [{ durationMs: 10, target: 1 }], ratePerProducer: 5 }, 'ratePerProducer');
+S(
+  'stages and ratePerProducer',
+  { records: undefined, stages: [{ durationMs: 10, target: 1 }], ratePerProducer: 5 },
+  'ratePerProducer',
+);
 
 // producerModule, producerOptions
 const EXISTING_MODULE = new URL('./fixtures/verify-handler.js', import.meta.url).href;
@@ -421,24 +546,43 @@ for (const [label, v] of [
   ['an object holding a function', { write: () => 0 }],
   ['a WeakMap', new WeakMap()],
 ] as Values) {
-  S(`producerOptions ${label} (not structured-cloneable)`, { producerModule: EXISTING_MODULE, producerOptions: v }, 'producerOptions');
+  S(
+    `producerOptions ${label} (not structured-cloneable)`,
+    { producerModule: EXISTING_MODULE, producerOptions: v },
+    'producerOptions',
+  );
 }
 
 // ---- pool.run(options) on a pool that never ran ----
 
-const idle = (f: Fixture): ProducerPool => new ProducerPool({ ring: f.ring.share(), producers: 1, scenario: { records: 1 }, logLevel: 'silent' });
-for (const [label, v] of NOT_OBJECTS) R(`pool.run(${label})`, (f) => idle(f).run(v as never), 'ERR_POOL_OPTIONS', 'run()');
-R('pool.run(signal) (the AbortSignal itself)', (f) => idle(f).run(new AbortController().signal as never), 'ERR_POOL_OPTIONS', 'signal');
+const idle = (f: Fixture): ProducerPool =>
+  new ProducerPool({ ring: f.ring.share(), producers: 1, scenario: { records: 1 }, logLevel: 'silent' });
+for (const [label, v] of NOT_OBJECTS)
+  R(`pool.run(${label})`, (f) => idle(f).run(v as never), 'ERR_POOL_OPTIONS', 'run()');
+R(
+  'pool.run(signal) (the AbortSignal itself)',
+  (f) => idle(f).run(new AbortController().signal as never),
+  'ERR_POOL_OPTIONS',
+  'signal',
+);
 for (const [label, v] of [
   ["the string 'x'", 'x'],
   ['null', null],
   ['the BigInt 1n', 1n],
   ['an AbortController', new AbortController()],
-  ['an object that looks like a signal', { aborted: false, addEventListener: () => undefined, removeEventListener: () => undefined }],
+  [
+    'an object that looks like a signal',
+    { aborted: false, addEventListener: () => undefined, removeEventListener: () => undefined },
+  ],
 ] as Values) {
   R(`pool.run({ signal: ${label} })`, (f) => idle(f).run({ signal: v } as never), 'ERR_POOL_OPTIONS', 'signal');
 }
-R('pool.run({ sigal }) (an unknown key)', (f) => idle(f).run({ sigal: new AbortController().signal } as never), 'ERR_POOL_OPTIONS', 'sigal');
+R(
+  'pool.run({ sigal }) (an unknown key)',
+  (f) => idle(f).run({ sigal: new AbortController().signal } as never),
+  'ERR_POOL_OPTIONS',
+  'sigal',
+);
 
 // ---- fillerByte, writeFiller, checkFiller: they read and write ring memory ----
 
@@ -471,7 +615,8 @@ for (const [label, v] of NOT_COUNTS) {
   R(`fillerByte(producerId ${label})`, () => fillerByte(v as number, 0, 40), 'ERR_POOL_ARGUMENT', 'producerId');
   R(`fillerByte(seq ${label})`, () => fillerByte(1, v as number, 40), 'ERR_POOL_ARGUMENT', 'seq');
 }
-for (const [label, v] of NOT_U32) R(`fillerByte(i ${label})`, () => fillerByte(1, 0, v as number), 'ERR_POOL_ARGUMENT', 'fillerByte: i');
+for (const [label, v] of NOT_U32)
+  R(`fillerByte(i ${label})`, () => fillerByte(1, 0, v as number), 'ERR_POOL_ARGUMENT', 'fillerByte: i');
 
 type Filler = (data: Uint8Array, offset: number, size: number, producerId: number, seq: number) => unknown;
 for (const [fname, fn] of [
@@ -479,8 +624,11 @@ for (const [fname, fn] of [
   ['checkFiller', checkFiller],
 ] as ReadonlyArray<readonly [string, Filler]>) {
   /** fn over the outstanding reservation, with one argument replaced. */
-  const F = (label: string, args: (f: Fixture) => [unknown, unknown, unknown, unknown, unknown], mentions: string): void =>
-    R(`${fname} with ${label}`, (f) => fn(...(args(f) as Parameters<Filler>)), 'ERR_POOL_ARGUMENT', mentions);
+  const F = (
+    label: string,
+    args: (f: Fixture) => [unknown, unknown, unknown, unknown, unknown],
+    mentions: string,
+  ): void => R(`${fname} with ${label}`, (f) => fn(...(args(f) as Parameters<Filler>)), 'ERR_POOL_ARGUMENT', mentions);
   for (const [label, v] of [
     ['null', null],
     ['undefined', undefined],
@@ -505,19 +653,34 @@ for (const [fname, fn] of [
     };
     F(`data ${label}`, (f) => [data(f), f.outstanding, OUTSTANDING, PRODUCER_ID, 1], 'data');
   }
-  for (const [label, v] of NOT_U32) F(`offset ${label}`, (f) => [f.ring.data, v, OUTSTANDING, PRODUCER_ID, 1], 'offset');
-  F('offset data.length (past the end)', (f) => [f.ring.data, f.ring.data.length, OUTSTANDING, PRODUCER_ID, 1], 'not inside');
-  F('offset data.length - 40 (the range runs past the end)', (f) => [f.ring.data, f.ring.data.length - 40, OUTSTANDING, PRODUCER_ID, 1], 'not inside');
+  for (const [label, v] of NOT_U32)
+    F(`offset ${label}`, (f) => [f.ring.data, v, OUTSTANDING, PRODUCER_ID, 1], 'offset');
+  F(
+    'offset data.length (past the end)',
+    (f) => [f.ring.data, f.ring.data.length, OUTSTANDING, PRODUCER_ID, 1],
+    'not inside',
+  );
+  F(
+    'offset data.length - 40 (the range runs past the end)',
+    (f) => [f.ring.data, f.ring.data.length - 40, OUTSTANDING, PRODUCER_ID, 1],
+    'not inside',
+  );
   for (const [label, v] of NOT_U32) F(`size ${label}`, (f) => [f.ring.data, f.outstanding, v, PRODUCER_ID, 1], 'size');
-  F('size data.length (the range runs past the end)', (f) => [f.ring.data, f.outstanding, f.ring.data.length, PRODUCER_ID, 1], 'not inside');
+  F(
+    'size data.length (the range runs past the end)',
+    (f) => [f.ring.data, f.outstanding, f.ring.data.length, PRODUCER_ID, 1],
+    'not inside',
+  );
   F('size 2^32 - 1', (f) => [f.ring.data, f.outstanding, 2 ** 32 - 1, PRODUCER_ID, 1], 'not inside');
   F(
     'a 50-byte subarray of the ring and size 96 (past the view, inside the buffer)',
     (f) => [f.ring.data.subarray(f.outstanding, f.outstanding + 50), 0, OUTSTANDING, PRODUCER_ID, 1],
     'not inside',
   );
-  for (const [label, v] of NOT_COUNTS) F(`producerId ${label}`, (f) => [f.ring.data, f.outstanding, OUTSTANDING, v, 1], 'producerId');
-  for (const [label, v] of NOT_COUNTS) F(`seq ${label}`, (f) => [f.ring.data, f.outstanding, OUTSTANDING, PRODUCER_ID, v], 'seq');
+  for (const [label, v] of NOT_COUNTS)
+    F(`producerId ${label}`, (f) => [f.ring.data, f.outstanding, OUTSTANDING, v, 1], 'producerId');
+  for (const [label, v] of NOT_COUNTS)
+    F(`seq ${label}`, (f) => [f.ring.data, f.outstanding, OUTSTANDING, PRODUCER_ID, v], 'seq');
 }
 
 // ---- new Prng(seed) ----
@@ -565,7 +728,10 @@ function assertRingWorks(t: ExecutionContext, f: Fixture): void {
   ring.forEachRecord(ring.consumerPos(), ring.producerPos(), (_pos, hdr) => headers.push(hdr));
   // Each header is its bare length: committed, neither BUSY nor discarded.
   t.deepEqual(headers, [FIRST, SECOND, OUTSTANDING, LAST]);
-  t.is(ring.query(BPF_RB_AVAIL_DATA), [FIRST, SECOND, OUTSTANDING, LAST].reduce((sum, s) => sum + recordFootprint(s), 0));
+  t.is(
+    ring.query(BPF_RB_AVAIL_DATA),
+    [FIRST, SECOND, OUTSTANDING, LAST].reduce((sum, s) => sum + recordFootprint(s), 0),
+  );
   t.true(checkFiller(ring.data, f.first, FIRST, PRODUCER_ID, 0), "the first record's filler is intact");
 }
 
@@ -627,17 +793,32 @@ test('the base options and the boundary values of each option are accepted, and 
     { scenario: { records: 1, payload: SIZE - 16 } },
     { scenario: { records: 1, payload: 0, instrumented: false } },
     { scenario: { records: 1, payload: { min: 32, max: 32 } } },
-    { scenario: { records: 1, payload: { weighted: Array.from({ length: 1024 }, (_, i) => ({ size: 32 + i, weight: 1 })) } } },
+    {
+      scenario: {
+        records: 1,
+        payload: { weighted: Array.from({ length: 1024 }, (_, i) => ({ size: 32 + i, weight: 1 })) },
+      },
+    },
     { scenario: { records: 1, discardRatio: 1 } },
     { scenario: { records: 1, api: 'output', discardRatio: 0 } },
     { scenario: { records: 1, wakeup: { sampled: 1 } } },
     { scenario: { records: 1, dropBackoffUs: 0 } },
     { scenario: { records: undefined, stages: [{ durationMs: 1, target: 0 }] } },
-    { scenario: { records: 1, producerModule: EXISTING_MODULE, producerOptions: { n: 1n, b: new SharedArrayBuffer(8) } } },
+    {
+      scenario: {
+        records: 1,
+        producerModule: EXISTING_MODULE,
+        producerOptions: { n: 1n, b: new SharedArrayBuffer(8) },
+      },
+    },
   ];
   for (const patch of accepted) {
     const p = pool(patch)(f, undefined);
-    t.deepEqual(p.stats(), [], JSON.stringify(patch, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
+    t.deepEqual(
+      p.stats(),
+      [],
+      JSON.stringify(patch, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)),
+    );
   }
   t.is(firstDifference(before[0]!, snapshot([f.ring.buffer])[0]!), -1);
   assertRingWorks(t, f);

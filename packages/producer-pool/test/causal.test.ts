@@ -14,7 +14,13 @@ test.serial('causal tokens are emitted in token order across producers', async (
   const consumer = await startVerifiedConsumer(ring, { causal: true });
   const producers = 3;
   const records = 1500;
-  const pool = new ProducerPool({ ring: ring.share(), producers, scenario: { records, causal: true, payload: { min: 32, max: 600 } }, seed, logLevel: 'warn' });
+  const pool = new ProducerPool({
+    ring: ring.share(),
+    producers,
+    scenario: { records, causal: true, payload: { min: 32, max: 600 } },
+    seed,
+    logLevel: 'warn',
+  });
   const result = await pool.run();
   const report = await consumer.stop();
   t.deepEqual(endToEndProblems(result, report), []);

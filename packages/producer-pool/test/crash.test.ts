@@ -7,7 +7,14 @@ const SAFETY_MS = 40_000;
 
 async function crashRun(
   t: ExecutionContext,
-  opts: { deaths: number; everyMs: number; methods: DeathMethod[]; points: DiePointName[]; producers: number; api?: 'reserve' | 'output' },
+  opts: {
+    deaths: number;
+    everyMs: number;
+    methods: DeathMethod[];
+    points: DiePointName[];
+    producers: number;
+    api?: 'reserve' | 'output';
+  },
 ): Promise<{ result: PoolResult; report: ConsumerReport }> {
   const seed = testSeed();
   t.log(`seed ${seed}`);
@@ -38,11 +45,19 @@ async function crashRun(
   controller.abort();
   const result = await running;
   const report = await consumer.stop();
-  t.log(`${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; totals ${JSON.stringify(result.totals)}; consumer ${report.runtime.delivered} records`);
+  t.log(
+    `${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; totals ${JSON.stringify(result.totals)}; consumer ${report.runtime.delivered} records`,
+  );
   return { result, report };
 }
 
-function checkRecovery(t: ExecutionContext, result: PoolResult, report: ConsumerReport, wanted: number, api: 'reserve' | 'output' = 'reserve'): void {
+function checkRecovery(
+  t: ExecutionContext,
+  result: PoolResult,
+  report: ConsumerReport,
+  wanted: number,
+  api: 'reserve' | 'output' = 'reserve',
+): void {
   const delivered = report.delivered;
   t.true(result.deaths.length >= wanted, `${result.deaths.length} deaths`);
   const byPoint = new Map<string, number>();
@@ -118,7 +133,10 @@ test.serial('hundreds of simulated deaths at the lock, reserve and submit: nothi
   });
   checkRecovery(t, result, report, deaths);
   for (const point of ['between', 'in-lock', 'after-reserve', 'after-submit']) {
-    t.true(result.deaths.some((d) => d.point === point), `some deaths at ${point}`);
+    t.true(
+      result.deaths.some((d) => d.point === point),
+      `some deaths at ${point}`,
+    );
   }
 });
 
@@ -136,7 +154,10 @@ test.serial('dozens of real thread deaths (exit, uncaught, terminate anywhere): 
   });
   checkRecovery(t, result, report, deaths);
   for (const method of ['exit', 'uncaught', 'terminate']) {
-    t.true(result.deaths.some((d) => d.method === method), `some deaths by ${method}`);
+    t.true(
+      result.deaths.some((d) => d.method === method),
+      `some deaths by ${method}`,
+    );
   }
 });
 

@@ -30,7 +30,10 @@ export interface VerifiedConsumer {
 const HANDLER = new URL('./fixtures/verify-handler.js', import.meta.url);
 
 /** Starts a ConsumerRuntime on `ring` whose handler verifies every record (see fixtures/verify-handler.ts). */
-export async function startVerifiedConsumer(ring: RingBuffer, options: { causal?: boolean } = {}): Promise<VerifiedConsumer> {
+export async function startVerifiedConsumer(
+  ring: RingBuffer,
+  options: { causal?: boolean } = {},
+): Promise<VerifiedConsumer> {
   const handlerOptions: VerifyHandlerOptions = { ring: ring.share(), causal: options.causal ?? false };
   const rt = await ConsumerRuntime.start({ rings: [ring], handler: HANDLER, handlerOptions });
   return {
@@ -75,18 +78,24 @@ export function endToEndProblems(result: PoolResult, report: ConsumerReport): st
     const death = deaths.get(p.producerId);
     const who = `producer ${p.producerId} (${p.state}${death ? `, ${death.method}/${death.point}, in hand ${death.inHand}` : ''})`;
     if (p.attempted !== p.committed + p.discarded + p.dropped + p.abandoned) {
-      problems.push(`${who}: attempted ${p.attempted} != ${p.committed} + ${p.discarded} + ${p.dropped} + ${p.abandoned}`);
+      problems.push(
+        `${who}: attempted ${p.attempted} != ${p.committed} + ${p.discarded} + ${p.dropped} + ${p.abandoned}`,
+      );
     }
     if (p.inFlight !== 0) problems.push(`${who}: inFlight ${p.inFlight}`);
-    if (p.lastCommittedSeq !== p.committed - 1) problems.push(`${who}: lastCommittedSeq ${p.lastCommittedSeq}, committed ${p.committed}`);
-    if (p.abandoned < 0 || p.abandoned > (p.state === 'dead' ? 1 : 0)) problems.push(`${who}: abandoned ${p.abandoned}`);
-    if (death !== undefined && death.recordsDiscarded > 0 && p.abandoned !== 1) problems.push(`${who}: recovery discarded its record but abandoned ${p.abandoned}`);
+    if (p.lastCommittedSeq !== p.committed - 1)
+      problems.push(`${who}: lastCommittedSeq ${p.lastCommittedSeq}, committed ${p.committed}`);
+    if (p.abandoned < 0 || p.abandoned > (p.state === 'dead' ? 1 : 0))
+      problems.push(`${who}: abandoned ${p.abandoned}`);
+    if (death !== undefined && death.recordsDiscarded > 0 && p.abandoned !== 1)
+      problems.push(`${who}: recovery discarded its record but abandoned ${p.abandoned}`);
     const oneMore = death?.inHand === 'undecided' && d === p.committed + 1;
     if (d !== p.committed && !oneMore) problems.push(`${who}: delivered ${d}, committed ${p.committed}`);
     committedTotal += oneMore ? d : p.committed;
   }
   for (const id of report.delivered.keys()) if (!known.has(id)) problems.push(`records from unknown producer ${id}`);
-  if (report.runtime.delivered !== committedTotal) problems.push(`consumer delivered ${report.runtime.delivered}, producers committed ${committedTotal}`);
+  if (report.runtime.delivered !== committedTotal)
+    problems.push(`consumer delivered ${report.runtime.delivered}, producers committed ${committedTotal}`);
   if (report.backlog !== 0) problems.push(`${report.backlog} bytes left between consumer_pos and producer_pos`);
   if (report.lockHolder !== 0) problems.push(`the ring's lock is held by ${report.lockHolder}`);
   return problems;

@@ -8,8 +8,14 @@ test('the stats block matches its diagram: three line pairs, the record loop’s
     [L.PRODUCER_ID_INDEX, L.SLOT_INDEX, L.DIE_METHOD_INDEX, L.DIE_POINT_INDEX].map((i) => i * 4),
     [0, 4, 8, 12],
   );
-  t.deepEqual([L.STATE_INDEX, L.THREAD_ID_INDEX].map((i) => i * 4), [LINE_BYTES, LINE_BYTES + 4]);
-  t.deepEqual([L.LAST_SEQ_PLUS1_INDEX, L.STAGE_INDEX].map((i) => i * 4), [2 * LINE_BYTES, 2 * LINE_BYTES + 4]);
+  t.deepEqual(
+    [L.STATE_INDEX, L.THREAD_ID_INDEX].map((i) => i * 4),
+    [LINE_BYTES, LINE_BYTES + 4],
+  );
+  t.deepEqual(
+    [L.LAST_SEQ_PLUS1_INDEX, L.STAGE_INDEX].map((i) => i * 4),
+    [2 * LINE_BYTES, 2 * LINE_BYTES + 4],
+  );
   const counters = [
     L.ATTEMPTED_F64,
     L.COMMITTED_F64,
@@ -29,7 +35,10 @@ test('the stats block matches its diagram: three line pairs, the record loop’s
     counters.map((_, k) => 2 * LINE_BYTES + 8 + 8 * k),
     'Float64 counters follow the two Int32 words of the record loop’s line pair',
   );
-  t.true(counters.every((i) => (i + 1) * 8 <= 3 * LINE_BYTES), 'every counter inside its line pair');
+  t.true(
+    counters.every((i) => (i + 1) * 8 <= 3 * LINE_BYTES),
+    'every counter inside its line pair',
+  );
   t.is(L.STATS_BYTES, 3 * LINE_BYTES);
 });
 

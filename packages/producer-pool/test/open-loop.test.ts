@@ -26,13 +26,18 @@ test.serial('open loop meets a modest rate and reports what it achieved', async 
   t.deepEqual(endToEndProblems(result, report), []);
   t.truthy(result.rate);
   for (const p of result.producers) {
-    t.log(`producer ${p.producerId}: ${p.achievedRate.toFixed(1)}/s over ${(p.elapsedUs / 1000).toFixed(1)} ms, max lag ${p.maxLagUs.toFixed(0)} us`);
+    t.log(
+      `producer ${p.producerId}: ${p.achievedRate.toFixed(1)}/s over ${(p.elapsedUs / 1000).toFixed(1)} ms, max lag ${p.maxLagUs.toFixed(0)} us`,
+    );
     t.is(p.targetRate, 2000);
     t.is(p.attempted, 2000);
     t.true(Math.abs(p.achievedRate - 2000) <= 200, `achieved ${p.achievedRate}`);
   }
   t.is(result.rate?.targetPerProducer, 2000);
-  t.is(result.rate?.met, result.producers.every((p) => p.rateMet));
+  t.is(
+    result.rate?.met,
+    result.producers.every((p) => p.rateMet),
+  );
 });
 
 test.serial('open loop records carry their intended send times, one interval apart', async (t) => {
@@ -46,7 +51,12 @@ test.serial('open loop records carry their intended send times, one interval apa
     if (last >= 0) intervals.push(ts - last);
     last = ts;
   });
-  const pool = new ProducerPool({ ring: ring.share(), producers: 1, scenario: { records: 200, ratePerProducer: 1000, payload: INSTRUMENTED_HEADER_BYTES }, logLevel: 'warn' });
+  const pool = new ProducerPool({
+    ring: ring.share(),
+    producers: 1,
+    scenario: { records: 200, ratePerProducer: 1000, payload: INSTRUMENTED_HEADER_BYTES },
+    logLevel: 'warn',
+  });
   await pool.run();
   consumer.consume();
   consumer.close();

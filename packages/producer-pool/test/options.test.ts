@@ -11,7 +11,17 @@ test('accepts a full scenario and reports its seed', (t) => {
   const pool = new ProducerPool({
     ...base,
     seed: 1234,
-    scenario: { records: 5, payload: { weighted: [{ size: 32, weight: 3 }, { size: 100, weight: 1 }] }, wakeup: { sampled: 8 }, batch: 4 },
+    scenario: {
+      records: 5,
+      payload: {
+        weighted: [
+          { size: 32, weight: 3 },
+          { size: 100, weight: 1 },
+        ],
+      },
+      wakeup: { sampled: 8 },
+      batch: 4,
+    },
   });
   t.is(pool.seed, 1234);
   t.deepEqual(pool.stats(), []);

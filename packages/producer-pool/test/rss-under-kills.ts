@@ -42,8 +42,18 @@ const consumer = await ConsumerRuntime.start({ rings: [ring] });
 const pool = new ProducerPool({
   ring: ring.share(),
   producers: Number(values.producers),
-  scenario: { records: Number.MAX_SAFE_INTEGER, payload: { min: 32, max: 4000 }, discardRatio: 0.2, wakeup: { sampled: 8 } },
-  faults: { everyMs: Number(values['every-ms']), methods, points: methods.includes('terminate') ? undefined : ['between', 'in-lock', 'after-reserve', 'after-submit'], maxKills: kills },
+  scenario: {
+    records: Number.MAX_SAFE_INTEGER,
+    payload: { min: 32, max: 4000 },
+    discardRatio: 0.2,
+    wakeup: { sampled: 8 },
+  },
+  faults: {
+    everyMs: Number(values['every-ms']),
+    methods,
+    points: methods.includes('terminate') ? undefined : ['between', 'in-lock', 'after-reserve', 'after-submit'],
+    maxKills: kills,
+  },
   logLevel: 'error',
 });
 const controller = new AbortController();
@@ -57,7 +67,11 @@ await new Promise<void>((resolve) => {
     const n = pool.deathsSoFar().length;
     if (n >= nextSample) {
       const rss = rssMiB();
-      samples.push({ kills: n, rssMiB: Math.round(rss * 10) / 10, seconds: Math.round((performance.now() - started) / 100) / 10 });
+      samples.push({
+        kills: n,
+        rssMiB: Math.round(rss * 10) / 10,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+      });
       base ??= rss;
       nextSample += Math.max(1, Math.floor((kills - warmup) / 10));
     }

@@ -13,12 +13,22 @@ import { RingBuffer, testSeed } from './helpers.js';
 
 const MODULE = fileURLToPath(new URL('./fixtures/user-modules.js', import.meta.url));
 
-function pool(mode: string, scenario: { records?: number; durationMs?: number }, producers = 2): { pool: ProducerPool; ring: RingBuffer } {
+function pool(
+  mode: string,
+  scenario: { records?: number; durationMs?: number },
+  producers = 2,
+): { pool: ProducerPool; ring: RingBuffer } {
   const ring = RingBuffer.create({ size: 16384 });
   const seed = testSeed();
   return {
     ring,
-    pool: new ProducerPool({ ring: ring.share(), producers, scenario: { ...scenario, producerModule: MODULE, producerOptions: { mode } }, seed, logLevel: 'silent' }),
+    pool: new ProducerPool({
+      ring: ring.share(),
+      producers,
+      scenario: { ...scenario, producerModule: MODULE, producerOptions: { mode } },
+      seed,
+      logLevel: 'silent',
+    }),
   };
 }
 
@@ -44,7 +54,10 @@ test('a write() that always throws: each slot is refilled until MAX_STARTUP_DEAT
     t.is(d.error, 'no encoding for 0');
     t.is(d.lastCommittedSeq, -1);
   }
-  t.is(result.totals.attempted, result.totals.committed + result.totals.abandoned + result.totals.discarded + result.totals.dropped);
+  t.is(
+    result.totals.attempted,
+    result.totals.committed + result.totals.abandoned + result.totals.discarded + result.totals.dropped,
+  );
 });
 
 test('terminateProducer ends a producer stuck in write(): its reservation discarded (abandoned), cause watchdog, not replaced', async (t) => {
@@ -61,7 +74,10 @@ test('terminateProducer ends a producer stuck in write(): its reservation discar
   });
   t.false(p.terminateProducer(999, 'no such producer'));
   const id = p.stats()[0]?.producerId ?? -1;
-  t.deepEqual(p.liveStats().map((r) => [r.producerId, r.state, r.inFlight, r.lastCommittedSeq]), [[id, 'running', 1, 4]]);
+  t.deepEqual(
+    p.liveStats().map((r) => [r.producerId, r.state, r.inFlight, r.lastCommittedSeq]),
+    [[id, 'running', 1, 4]],
+  );
   t.true(p.terminateProducer(id, 'stuck on record seq 5'));
   const result = await running;
   t.deepEqual(p.liveStats(), []);
@@ -77,7 +93,7 @@ test('terminateProducer ends a producer stuck in write(): its reservation discar
   t.deepEqual(result.totals.abandoned, 1);
   // The ring holds the five commits and the discarded sixth record; nothing is left BUSY.
   const headers: string[] = [];
-  for (let pos = ring.consumerPos(); pos < ring.producerPos(); ) {
+  for (let pos = ring.consumerPos(); pos < ring.producerPos();) {
     const h = ring.headerAt(pos & (ring.size - 1));
     headers.push(h & BPF_RINGBUF_BUSY_BIT ? 'busy' : h & BPF_RINGBUF_DISCARD_BIT ? 'discarded' : 'committed');
     pos += recordFootprint(h & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));

@@ -1,9 +1,4 @@
-export {
-  RingBuffer,
-  MAX_PRODUCER_ID,
-  OUTPUT_UNDER_LOCK_MAX,
-  isValidRingSize,
-} from './ring.js';
+export { RingBuffer, MAX_PRODUCER_ID, OUTPUT_UNDER_LOCK_MAX, isValidRingSize } from './ring.js';
 export type { RingBufferCreateOptions, RingBufferAttachOptions, RingShare } from './ring.js';
 export {
   BPF_RB_NO_WAKEUP,
@@ -26,7 +21,18 @@ export { SharedLayout, WORD_BYTES, DOUBLE_BYTES } from './shared-layout.js';
 export * as layout from './layout.js';
 export { RingBufError, RingBufRangeError, RingBufCorruptionError } from './errors.js';
 export type { RingBufErrorCode } from './errors.js';
-export { CAN_BLOCK, WakeGroup, announceSleep, cancelSleep, sleep, sleepAsync, wakeConsumer, consumerSleeping, wakeNotifies, rescueSleeper } from './wake.js';
+export {
+  CAN_BLOCK,
+  WakeGroup,
+  announceSleep,
+  cancelSleep,
+  sleep,
+  sleepAsync,
+  wakeConsumer,
+  consumerSleeping,
+  wakeNotifies,
+  rescueSleeper,
+} from './wake.js';
 export type { WakeWord } from './wake.js';
 export { DEFAULT_LOCK_TIMEOUT_MS, LOCK_SPINS } from './lock.js';
 export type { LockStats } from './lock.js';
@@ -40,4 +46,9 @@ export {
   USER_RINGBUF_CONTINUE,
   USER_RINGBUF_STOP,
 } from './user-ring.js';
-export type { UserRingBufferCreateOptions, UserRingBufferAttachOptions, UserRingShare, UserRingDrainCallback } from './user-ring.js';
+export type {
+  UserRingBufferCreateOptions,
+  UserRingBufferAttachOptions,
+  UserRingShare,
+  UserRingDrainCallback,
+} from './user-ring.js';

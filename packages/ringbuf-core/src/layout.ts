@@ -273,11 +273,17 @@ export const USER_CONS_POS_INDEX = userRing.line().int32();
 export const USER_PROD_POS_INDEX = userRing.line().int32();
 
 // ---- LOCK line: at the kernel ring's LOCK offset, so lock.ts (which indexes LOCK_INDEX) serves both ----
-export const USER_LOCK_INDEX = userRing.line().at(LOCK_INDEX * 4).int32();
+export const USER_LOCK_INDEX = userRing
+  .line()
+  .at(LOCK_INDEX * 4)
+  .int32();
 
 // ---- WAKE line: at the ring's WAKE offsets, so wake.ts (WAKE_WORD_INDEX, WAKE_NOTIFIES_INDEX) serves both ----
 /** The drainer's wake word (WAKE_AWAKE / WAKE_SLEEPING): a drainer waiting for records sleeps on it. */
-export const USER_WAKE_WORD_INDEX = userRing.line().at(WAKE_WORD_INDEX * 4).int32();
+export const USER_WAKE_WORD_INDEX = userRing
+  .line()
+  .at(WAKE_WORD_INDEX * 4)
+  .int32();
 /** Notifications sent to a sleeping drainer. */
 export const USER_WAKE_NOTIFIES_INDEX = userRing.int32();
 
@@ -298,8 +304,15 @@ export const USER_RECOVERED_DRAINS_INDEX = userRing.int32();
 /** Byte offset of the user ring's data area: the same page as the kernel ring's. */
 export const USER_DATA_OFFSET = userRing.line().at(CONTROL_BYTES).here();
 
-if (USER_LOCK_INDEX !== LOCK_INDEX || USER_WAKE_WORD_INDEX !== WAKE_WORD_INDEX || USER_WAKE_NOTIFIES_INDEX !== WAKE_NOTIFIES_INDEX || USER_DATA_OFFSET !== DATA_OFFSET) {
-  throw new Error('layout.ts: the user ring must keep the lock and wake lines and the data area at the kernel ring\'s offsets');
+if (
+  USER_LOCK_INDEX !== LOCK_INDEX ||
+  USER_WAKE_WORD_INDEX !== WAKE_WORD_INDEX ||
+  USER_WAKE_NOTIFIES_INDEX !== WAKE_NOTIFIES_INDEX ||
+  USER_DATA_OFFSET !== DATA_OFFSET
+) {
+  throw new Error(
+    "layout.ts: the user ring must keep the lock and wake lines and the data area at the kernel ring's offsets",
+  );
 }
 if (USER_MAGIC_INDEX !== MAGIC_INDEX || USER_VERSION_INDEX !== VERSION_INDEX) {
   throw new Error('layout.ts: the user ring keeps its magic and version where the kernel ring has them');

@@ -14,7 +14,8 @@ import { RingBufRangeError } from './errors.js';
  * V8 folds the check away.
  */
 function num(x: number, what: string): number {
-  if (typeof x !== 'number') throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `${what} needs number positions, got ${typeof x}`);
+  if (typeof x !== 'number')
+    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `${what} needs number positions, got ${typeof x}`);
   return x;
 }
 

@@ -212,7 +212,8 @@ export class Reservations {
       return;
     }
     t[at + LEN] = i;
-    if (tail > 0) this.push((t[at + START]! + (i + n) * footprint) | 0, footprint, tail, t[at + RES_START]!, t[at + RES_COUNT]!);
+    if (tail > 0)
+      this.push((t[at + START]! + (i + n) * footprint) | 0, footprint, tail, t[at + RES_START]!, t[at + RES_COUNT]!);
   }
 
   private grow(): void {

@@ -69,7 +69,17 @@ import {
   recordFootprint,
   ringBufferBytes,
 } from './layout.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, markExclusive, lockTag, tryLock, unlock, type LockStats } from './lock.js';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  forceUnlock,
+  lock,
+  lockOwner,
+  markExclusive,
+  lockTag,
+  tryLock,
+  unlock,
+  type LockStats,
+} from './lock.js';
 import { posDiff, posMax } from './positions.js';
 import { WakeGroup, isSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
 import { NOT_HELD, Reservations } from './reservations.js';
@@ -191,7 +201,12 @@ export class RingBuffer {
    */
   private outputsSinceView = WORDS_VIEW_EVERY;
 
-  private constructor(buffer: SharedArrayBuffer, wakeGroup: WakeGroup | undefined, producerId: number, lockTimeoutMs: number) {
+  private constructor(
+    buffer: SharedArrayBuffer,
+    wakeGroup: WakeGroup | undefined,
+    producerId: number,
+    lockTimeoutMs: number,
+  ) {
     const i32 = new Int32Array(buffer);
     this.buffer = buffer;
     this.i32 = i32;
@@ -228,7 +243,10 @@ export class RingBuffer {
       throw new RingBufError('ERR_RINGBUF_ARGUMENT', `overwrite must be a boolean, got ${String(overwrite)}`);
     }
     if (!Number.isSafeInteger(startPos) || startPos % 8 !== 0) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `startPos must be an integer multiple of 8 (a record boundary), got ${String(startPos)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `startPos must be an integer multiple of 8 (a record boundary), got ${String(startPos)}`,
+      );
     }
     if (wakeGroup !== undefined && !(wakeGroup instanceof WakeGroup)) {
       throw new RingBufError('ERR_RINGBUF_WAKE_GROUP', 'wakeGroup must be a WakeGroup');
@@ -260,14 +278,25 @@ export class RingBuffer {
    */
   static attach(source: SharedArrayBuffer | RingShare, options: RingBufferAttachOptions = {}): RingBuffer {
     if (options === null || typeof options !== 'object') {
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `RingBuffer.attach options must be an object, got ${options === null ? 'null' : typeof options}`);
+      throw new RingBufError(
+        'ERR_RINGBUF_ARGUMENT',
+        `RingBuffer.attach options must be an object, got ${options === null ? 'null' : typeof options}`,
+      );
     }
-    const buffer = source instanceof SharedArrayBuffer ? source : source !== null && typeof source === 'object' ? source.buffer : undefined;
+    const buffer =
+      source instanceof SharedArrayBuffer
+        ? source
+        : source !== null && typeof source === 'object'
+          ? source.buffer
+          : undefined;
     if (!(buffer instanceof SharedArrayBuffer)) {
       throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', 'RingBuffer.attach needs a SharedArrayBuffer');
     }
     if (buffer.byteLength < CONTROL_BYTES) {
-      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', `buffer of ${buffer.byteLength} bytes is too small to be a ring`);
+      throw new RingBufError(
+        'ERR_RINGBUF_FOREIGN_BUFFER',
+        `buffer of ${buffer.byteLength} bytes is too small to be a ring`,
+      );
     }
     const i32 = new Int32Array(buffer);
     // Observes create()'s final store, so the rest of the control area is initialised.
@@ -281,7 +310,11 @@ export class RingBuffer {
       );
     }
     const size = i32[SIZE_INDEX]!;
-    if (!isValidRingSize(size) || i32[MIRROR_INDEX] !== mirrorBytes(size) || buffer.byteLength !== ringBufferBytes(size)) {
+    if (
+      !isValidRingSize(size) ||
+      i32[MIRROR_INDEX] !== mirrorBytes(size) ||
+      buffer.byteLength !== ringBufferBytes(size)
+    ) {
       throw new RingBufError(
         'ERR_RINGBUF_CORRUPT',
         `ring control area says size ${size}, mirror ${i32[MIRROR_INDEX]}, but the buffer has ${buffer.byteLength} bytes`,
@@ -298,10 +331,18 @@ export class RingBuffer {
       }
       wakeGroup = given instanceof WakeGroup ? given : WakeGroup.attach(given);
       if (wakeGroup.id !== i32[WAKE_ID_INDEX]) {
-        throw new RingBufError('ERR_RINGBUF_WAKE_GROUP', 'the wake group given is not the one this ring was created with');
+        throw new RingBufError(
+          'ERR_RINGBUF_WAKE_GROUP',
+          'the wake group given is not the one this ring was created with',
+        );
       }
     }
-    return new RingBuffer(buffer, wakeGroup, checkProducerId(options.producerId), checkLockTimeout(options.lockTimeoutMs));
+    return new RingBuffer(
+      buffer,
+      wakeGroup,
+      checkProducerId(options.producerId),
+      checkLockTimeout(options.lockTimeoutMs),
+    );
   }
 
   /** What another thread needs to `attach` this ring. */
@@ -319,7 +360,7 @@ export class RingBuffer {
    * @throws RingBufCorruptionError when pending_pos or a header it walks cannot be right.
    */
   reserve(size: number): number {
-    if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxPayload) throw this.recordSizeError(size);
     if (!this.exclusive && !lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
     return this.reserveLocked(recordFootprint(size), size, 1, undefined);
   }
@@ -330,7 +371,7 @@ export class RingBuffer {
    * @throws as `reserve`.
    */
   tryReserve(size: number): number {
-    if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxPayload) throw this.recordSizeError(size);
     if (!this.exclusive && !tryLock(this.i32, this.tag)) return RESERVE_FAILED;
     return this.reserveLocked(recordFootprint(size), size, 1, undefined);
   }
@@ -346,7 +387,7 @@ export class RingBuffer {
    *   `count` is not an integer from 1 to the records of that size the ring can hold at once.
    */
   reserveBatch(size: number, count: number): number {
-    if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxPayload) throw this.recordSizeError(size);
     const footprint = recordFootprint(size);
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count * footprint > this.mask) {
       throw new RingBufRangeError(
@@ -375,14 +416,20 @@ export class RingBuffer {
    */
   batchOffset(first: number, i: number): number {
     // The batch just reserved, none of its records committed yet: the common case, without a lookup.
-    if (typeof first === 'number' && typeof i === 'number' && (i >>> 0) === i) {
+    if (typeof first === 'number' && typeof i === 'number' && i >>> 0 === i) {
       const hdr = this.reservations.batchHeader(first - BPF_RINGBUF_HDR_SZ, i);
       if (hdr !== NOT_HELD) return hdr + BPF_RINGBUF_HDR_SZ;
     }
     const hdrOffset = this.checkedOffset(first) - BPF_RINGBUF_HDR_SZ;
-    const hdr = typeof i === 'number' && Number.isInteger(i) && i >= 0 ? this.reservations.reservationHeader(hdrOffset, i) : NOT_HELD;
+    const hdr =
+      typeof i === 'number' && Number.isInteger(i) && i >= 0
+        ? this.reservations.reservationHeader(hdrOffset, i)
+        : NOT_HELD;
     if (hdr === NOT_HELD) {
-      throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `${String(first)} is not the first record of a batch of this handle with a record ${String(i)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_OFFSET',
+        `${String(first)} is not the first record of a batch of this handle with a record ${String(i)}`,
+      );
     }
     return hdr + BPF_RINGBUF_HDR_SZ;
   }
@@ -417,7 +464,10 @@ export class RingBuffer {
       const step = recordFootprint(hdr & HDR_LEN_MASK);
       // The bound: a committed record ends at or before producer_pos, and its owner word names a
       // producer id (zeroed memory does not); else corruption.
-      if (step > ((prodPos - pendPos) | 0) || (i32[headerIndex(pendPos & mask) + HDR_OWNER_WORD]! - 1) >>> 0 >= MAX_PRODUCER_ID) {
+      if (
+        step > ((prodPos - pendPos) | 0) ||
+        (i32[headerIndex(pendPos & mask) + HDR_OWNER_WORD]! - 1) >>> 0 >= MAX_PRODUCER_ID
+      ) {
         throw this.unlockedCorruption(pendPos, prodPos, hdr, 'header');
       }
       pendPos = (pendPos + step) | 0;
@@ -455,7 +505,10 @@ export class RingBuffer {
         this.copyPayload(payload, hdrOffset + BPF_RINGBUF_HDR_SZ, size);
       } catch (err) {
         this.release();
-        throw new RingBufError('ERR_RINGBUF_ARGUMENT', `output could not copy the payload (nothing was reserved): ${String(err)}`);
+        throw new RingBufError(
+          'ERR_RINGBUF_ARGUMENT',
+          `output could not copy the payload (nothing was reserved): ${String(err)}`,
+        );
       }
       i32[hdrIndex] = size;
       i32[hdrIndex + HDR_OWNER_WORD] = id;
@@ -484,13 +537,24 @@ export class RingBuffer {
    * Releases the lock and builds the error for corruption found under it (out of line, so that
    * reserveLocked stays small enough for V8 to inline into reserve).
    */
-  private unlockedCorruption(pos: number, prodPos: number, hdr: number, what: 'pending' | 'header' | 'overwrite'): RingBufCorruptionError {
+  private unlockedCorruption(
+    pos: number,
+    prodPos: number,
+    hdr: number,
+    what: 'pending' | 'header' | 'overwrite',
+  ): RingBufCorruptionError {
     this.release();
     if (what === 'header') return this.frameError(pos, prodPos, hdr);
     if (what === 'pending') {
-      return new RingBufCorruptionError(pos >>> 0, `corrupt positions: pending_pos ${pos >>> 0} is not within a ring of producer_pos ${prodPos >>> 0}`);
+      return new RingBufCorruptionError(
+        pos >>> 0,
+        `corrupt positions: pending_pos ${pos >>> 0} is not within a ring of producer_pos ${prodPos >>> 0}`,
+      );
     }
-    return new RingBufCorruptionError(pos >>> 0, `corrupt overwrite_pos or header before producer_pos ${prodPos >>> 0}`);
+    return new RingBufCorruptionError(
+      pos >>> 0,
+      `corrupt overwrite_pos or header before producer_pos ${prodPos >>> 0}`,
+    );
   }
 
   /**
@@ -576,13 +640,18 @@ export class RingBuffer {
     // Plain read: our own reservation's header, written by reserveLocked in this thread; the
     // compare-exchange below re-validates it atomically.
     const old = i32[hdrIndex]!;
-    if ((old & BUSY_BIT_I32) === 0 || i32[hdrIndex + HDR_OWNER_WORD] !== this.producerId || !this.reservations.takeOne(hdrOffset)) {
+    if (
+      (old & BUSY_BIT_I32) === 0 ||
+      i32[hdrIndex + HDR_OWNER_WORD] !== this.producerId ||
+      !this.reservations.takeOne(hdrOffset)
+    ) {
       throw this.notBusyError(offset);
     }
     // Commits: the kernel's `bpf_ringbuf_commit`; clears BUSY (sets DISCARD) and publishes the
     // payload; pairs with the consumer's and the pending loop's header loads. Fails only if recovery
     // discarded the record under us.
-    if (Atomics.compareExchange(i32, hdrIndex, old, (old & ~BUSY_BIT_I32) | discardBit) !== old) throw this.notBusyError(offset);
+    if (Atomics.compareExchange(i32, hdrIndex, old, (old & ~BUSY_BIT_I32) | discardBit) !== old)
+      throw this.notBusyError(offset);
     this.afterCommit(hdrOffset, flags);
   }
 
@@ -598,7 +667,10 @@ export class RingBuffer {
     const hdrOffset = this.checkedOffset(offset) - BPF_RINGBUF_HDR_SZ;
     checkCommitFlags(flags);
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
-      throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `a batch commit needs a record count of at least 1, got ${String(count)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_OFFSET',
+        `a batch commit needs a record count of at least 1, got ${String(count)}`,
+      );
     }
     const reservations = this.reservations;
     const e = reservations.find(hdrOffset, count);
@@ -642,7 +714,7 @@ export class RingBuffer {
    *   buffer was detached (transferred away).
    */
   output(payload: Uint8Array, flags = 0): boolean {
-    if (typeof flags !== 'number' || (flags >>> 0) !== flags || (flags & ~BPF_RB_WAKEUP_FLAGS) !== 0) {
+    if (typeof flags !== 'number' || flags >>> 0 !== flags || (flags & ~BPF_RB_WAKEUP_FLAGS) !== 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_FLAGS',
         `output flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${String(flags)}`,
@@ -663,7 +735,11 @@ export class RingBuffer {
       this.lastPayloadGrows = mayGrow(payload);
       this.lastPayload = payload;
       this.lastPayloadWords = undefined;
-    } else if (this.lastPayloadWords === undefined && length <= OUTPUT_UNDER_LOCK_MAX && this.outputsSinceView >= WORDS_VIEW_EVERY) {
+    } else if (
+      this.lastPayloadWords === undefined &&
+      length <= OUTPUT_UNDER_LOCK_MAX &&
+      this.outputsSinceView >= WORDS_VIEW_EVERY
+    ) {
       // The same small payload again: copy it as words from now on, if it can be.
       this.lastPayloadWords = this.lastPayloadGrows ? null : wordsOf(payload, length, this.buffer);
       if (this.lastPayloadWords !== null) this.outputsSinceView = 0;
@@ -685,7 +761,10 @@ export class RingBuffer {
       this.copyPayload(payload, offset, length);
     } catch (err) {
       this.discard(offset, BPF_RB_NO_WAKEUP);
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `output could not copy the payload (the record was discarded): ${String(err)}`);
+      throw new RingBufError(
+        'ERR_RINGBUF_ARGUMENT',
+        `output could not copy the payload (the record was discarded): ${String(err)}`,
+      );
     }
     this.reservations.takeOne(offset - BPF_RINGBUF_HDR_SZ);
     // Commits; pairs with the consumer's header load (the header is ours and BUSY).
@@ -875,7 +954,10 @@ export class RingBuffer {
    */
   stampConsumerHeartbeat(nowMs: number = heartbeatNowMs()): void {
     if (typeof nowMs !== 'number' || !(nowMs >= 0 && nowMs <= Number.MAX_SAFE_INTEGER)) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `stampConsumerHeartbeat needs a clock reading in ms from 0 to 2^53 - 1 (monotonicMs()), got ${String(nowMs)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `stampConsumerHeartbeat needs a clock reading in ms from 0 to 2^53 - 1 (monotonicMs()), got ${String(nowMs)}`,
+      );
     }
     // Publishes "the consumer ran at nowMs"; pairs with consumerHeartbeatAgeMs()'s load.
     Atomics.store(this.i32, CONSUMER_HEARTBEAT_INDEX, heartbeatWord(nowMs));
@@ -932,13 +1014,14 @@ export class RingBuffer {
    * Thread: any.
    */
   isFramed(pos: number, limit: number, hdr: number): boolean {
-    if (typeof pos !== 'number' || typeof limit !== 'number' || typeof hdr !== 'number') throw positionError('isFramed');
+    if (typeof pos !== 'number' || typeof limit !== 'number' || typeof hdr !== 'number')
+      throw positionError('isFramed');
     const footprint = recordFootprint(hdr & HDR_LEN_MASK);
     // One bound for both rules: the record ends at or before `limit`, and it fits the ring (a
     // footprint of at most size - 8 is a length of at most maxPayload).
     if (footprint > ((limit - pos) | 0) || footprint > this.mask) return false;
     // The owner word is a producer id: 1 .. MAX_PRODUCER_ID, one unsigned comparison.
-    return ((this.i32[headerIndex(pos & this.mask) + HDR_OWNER_WORD]! - 1) >>> 0) < MAX_PRODUCER_ID;
+    return (this.i32[headerIndex(pos & this.mask) + HDR_OWNER_WORD]! - 1) >>> 0 < MAX_PRODUCER_ID;
   }
 
   /** The error for a header that {@link isFramed} refused, naming what is wrong with it. */
@@ -946,13 +1029,22 @@ export class RingBuffer {
     const size = hdr & HDR_LEN_MASK;
     const at = pos >>> 0;
     if (size > this.maxPayload) {
-      return new RingBufCorruptionError(at, `corrupt record header at position ${at}: length ${size} exceeds the largest payload ${this.maxPayload}`);
+      return new RingBufCorruptionError(
+        at,
+        `corrupt record header at position ${at}: length ${size} exceeds the largest payload ${this.maxPayload}`,
+      );
     }
     if (recordFootprint(size) > ((limit - pos) | 0)) {
-      return new RingBufCorruptionError(at, `corrupt record header at position ${at}: length ${size} runs past producer_pos ${limit >>> 0}`);
+      return new RingBufCorruptionError(
+        at,
+        `corrupt record header at position ${at}: length ${size} runs past producer_pos ${limit >>> 0}`,
+      );
     }
     const owner = this.i32[headerIndex(pos & this.mask) + HDR_OWNER_WORD]! >>> 0;
-    return new RingBufCorruptionError(at, `corrupt record header at position ${at}: owner word ${owner} is not a producer id`);
+    return new RingBufCorruptionError(
+      at,
+      `corrupt record header at position ${at}: owner word ${owner} is not a producer id`,
+    );
   }
 
   /**
@@ -977,7 +1069,10 @@ export class RingBuffer {
     const d = (prodPos - from) | 0;
     if (((from | prodPos) & 7) !== 0) {
       const [what, pos] = (from & 7) !== 0 ? ['consumer_pos', from] : ['producer_pos', prodPos];
-      return new RingBufCorruptionError(from >>> 0, `corrupt positions: ${what} ${pos >>> 0} is not a record boundary (records start 8-byte aligned)`);
+      return new RingBufCorruptionError(
+        from >>> 0,
+        `corrupt positions: ${what} ${pos >>> 0} is not a record boundary (records start 8-byte aligned)`,
+      );
     }
     return new RingBufCorruptionError(
       from >>> 0,
@@ -994,7 +1089,8 @@ export class RingBuffer {
    * @throws RingBufCorruptionError at the first position that cannot be right.
    */
   forEachRecord(from: number, prodPos: number, visit: (pos: number, hdr: number) => void): void {
-    if (typeof visit !== 'function') throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'forEachRecord needs a visit function');
+    if (typeof visit !== 'function')
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'forEachRecord needs a visit function');
     if (!this.isSpan(from, prodPos)) throw this.spanError(from, prodPos);
     let pos = from;
     while (posDiff(prodPos, pos) > 0) {
@@ -1039,7 +1135,10 @@ export class RingBuffer {
   /** Locks and records recovered so far on this ring (all recoverers). */
   recoveryCounts(): { locks: number; records: number } {
     // Observes recoverProducer()'s counters.
-    return { locks: Atomics.load(this.i32, RECOVERED_LOCKS_INDEX), records: Atomics.load(this.i32, RECOVERED_RECORDS_INDEX) };
+    return {
+      locks: Atomics.load(this.i32, RECOVERED_LOCKS_INDEX),
+      records: Atomics.load(this.i32, RECOVERED_RECORDS_INDEX),
+    };
   }
 
   /** The producer id holding the lock right now, or 0 (a snapshot, for recovery and tests). */
@@ -1054,7 +1153,10 @@ export class RingBuffer {
    */
   query(field: number): number {
     if (typeof field !== 'number') {
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `query needs a numeric field (BPF_RB_AVAIL_DATA ...), got ${typeof field}`);
+      throw new RingBufError(
+        'ERR_RINGBUF_ARGUMENT',
+        `query needs a numeric field (BPF_RB_AVAIL_DATA ...), got ${typeof field}`,
+      );
     }
     const i32 = this.i32;
     switch (field) {
@@ -1116,14 +1218,23 @@ export class RingBuffer {
 
   /** Refuses what cannot be a header's data offset (8-aligned, below `size`). */
   private checkHeaderOffset(offset: number): void {
-    if (typeof offset !== 'number' || (offset >>> 0) !== offset || (offset & 7) !== 0 || offset >= this.size) {
-      throw new RingBufRangeError('ERR_RINGBUF_OFFSET', `${String(offset)} is not a header offset in a ${this.size}-byte ring (8-aligned, 0..${this.size - 8})`);
+    if (typeof offset !== 'number' || offset >>> 0 !== offset || (offset & 7) !== 0 || offset >= this.size) {
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_OFFSET',
+        `${String(offset)} is not a header offset in a ${this.size}-byte ring (8-aligned, 0..${this.size - 8})`,
+      );
     }
   }
 
   /** `offset` if it can be a record's payload offset in this ring (8-aligned, 8..size), else throws. */
   private checkedOffset(offset: number): number {
-    if (typeof offset !== 'number' || (offset >>> 0) !== offset || (offset & 7) !== 0 || offset < BPF_RINGBUF_HDR_SZ || offset > this.size) {
+    if (
+      typeof offset !== 'number' ||
+      offset >>> 0 !== offset ||
+      (offset & 7) !== 0 ||
+      offset < BPF_RINGBUF_HDR_SZ ||
+      offset > this.size
+    ) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_OFFSET',
         `${String(offset)} is not a record payload offset in a ${this.size}-byte ring (8-aligned, 8..${this.size})`,
@@ -1149,7 +1260,8 @@ export class RingBuffer {
 
 /** A logical position or counter: a 32-bit integer (signed or unsigned form). */
 function checkPosition(pos: number, what: string): void {
-  if (typeof pos !== 'number' || !Number.isInteger(pos) || pos < -(2 ** 31) || pos > 2 ** 32 - 1) throw positionError(what);
+  if (typeof pos !== 'number' || !Number.isInteger(pos) || pos < -(2 ** 31) || pos > 2 ** 32 - 1)
+    throw positionError(what);
 }
 
 function positionError(what: string): RingBufRangeError {
@@ -1159,14 +1271,20 @@ function positionError(what: string): RingBufRangeError {
 /** A consumer token: a non-zero 31-bit integer. */
 function checkToken(token: number): void {
   if (typeof token !== 'number' || !Number.isInteger(token) || token < 1 || token > 0x7fffffff) {
-    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `a consumer token must be an integer from 1 to 2^31 - 1, got ${String(token)}`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_ARGUMENT',
+      `a consumer token must be an integer from 1 to 2^31 - 1, got ${String(token)}`,
+    );
   }
 }
 
 /** Submit/discard flags: any 32-bit unsigned integer; bits other than the wakeup flags are ignored. */
 function checkCommitFlags(flags: number): void {
-  if (typeof flags !== 'number' || (flags >>> 0) !== flags) {
-    throw new RingBufRangeError('ERR_RINGBUF_FLAGS', `submit/discard flags must be a 32-bit unsigned integer, got ${String(flags)}`);
+  if (typeof flags !== 'number' || flags >>> 0 !== flags) {
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_FLAGS',
+      `submit/discard flags must be a 32-bit unsigned integer, got ${String(flags)}`,
+    );
   }
 }
 
@@ -1177,10 +1295,17 @@ function checkCommitFlags(flags: number): void {
  * (under a nanosecond against 0.7 ns for `.length`).
  */
 const TYPED_ARRAY_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as object;
-const TYPED_ARRAY_LENGTH = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, 'length')!.get as (this: Uint8Array) => number;
-const TYPED_ARRAY_BUFFER = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, 'buffer')!.get as (this: Uint8Array) => ArrayBufferLike;
-const TYPED_ARRAY_BYTE_OFFSET = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, 'byteOffset')!.get as (this: Uint8Array) => number;
-const SAB_GROWABLE = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get as ((this: SharedArrayBuffer) => boolean) | undefined;
+const TYPED_ARRAY_LENGTH = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, 'length')!.get as (
+  this: Uint8Array,
+) => number;
+const TYPED_ARRAY_BUFFER = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, 'buffer')!.get as (
+  this: Uint8Array,
+) => ArrayBufferLike;
+const TYPED_ARRAY_BYTE_OFFSET = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, 'byteOffset')!.get as (
+  this: Uint8Array,
+) => number;
+const SAB_GROWABLE = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get as
+  ((this: SharedArrayBuffer) => boolean) | undefined;
 
 /** The payload's real element count, or -1 when it is not a typed array at all (a Proxy, a fake). */
 function payloadLength(payload: Uint8Array): number {
@@ -1268,7 +1393,10 @@ let realmNextId = 1 + Math.floor(Math.random() * (MAX_PRODUCER_ID - 1));
 function checkProducerId(id: number | undefined): number {
   if (id === undefined) return defaultProducerId();
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_PRODUCER_ID) {
-    throw new RingBufRangeError('ERR_RINGBUF_PRODUCER_ID', `producerId must be an integer from 1 to ${MAX_PRODUCER_ID}, got ${String(id)}`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_PRODUCER_ID',
+      `producerId must be an integer from 1 to ${MAX_PRODUCER_ID}, got ${String(id)}`,
+    );
   }
   return id;
 }
@@ -1276,7 +1404,10 @@ function checkProducerId(id: number | undefined): number {
 function checkLockTimeout(ms: number | undefined): number {
   if (ms === undefined) return DEFAULT_LOCK_TIMEOUT_MS;
   if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `lockTimeoutMs must be a non-negative number or Infinity, got ${String(ms)}`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_ARGUMENT',
+      `lockTimeoutMs must be a non-negative number or Infinity, got ${String(ms)}`,
+    );
   }
   return ms;
 }

@@ -35,7 +35,10 @@ export class SharedLayout {
   /** @param start byte offset of the first field (a multiple of 8). */
   constructor(start = 0) {
     if (!Number.isInteger(start) || start < 0 || start % DOUBLE_BYTES !== 0) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `a shared layout starts at a non-negative multiple of 8, got ${String(start)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `a shared layout starts at a non-negative multiple of 8, got ${String(start)}`,
+      );
     }
     this.offset = start;
   }
@@ -49,7 +52,10 @@ export class SharedLayout {
   /** Moves to byte `offset` (at or after the current one), e.g. to put a data area on a page. */
   at(offset: number): this {
     if (!Number.isInteger(offset) || offset < this.offset || offset % DOUBLE_BYTES !== 0) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `cannot move a shared layout back or off 8-byte alignment (at ${this.offset}, asked ${String(offset)})`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `cannot move a shared layout back or off 8-byte alignment (at ${this.offset}, asked ${String(offset)})`,
+      );
     }
     this.offset = offset;
     return this;
@@ -95,6 +101,9 @@ export class SharedLayout {
 
 function checkCount(n: number): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 2 ** 24) {
-    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `a shared layout field count must be an integer from 0 to 2^24, got ${String(n)}`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_ARGUMENT',
+      `a shared layout field count must be an integer from 0 to 2^24, got ${String(n)}`,
+    );
   }
 }

@@ -74,9 +74,27 @@ import {
   userMaxPayloadOf,
   userRingBufferBytes,
 } from './layout.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, forceUnlock, lock, lockOwner, lockTag, markExclusive, unlock, type LockStats } from './lock.js';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  forceUnlock,
+  lock,
+  lockOwner,
+  lockTag,
+  markExclusive,
+  unlock,
+  type LockStats,
+} from './lock.js';
 import { monotonicMs, waitTimeoutMs } from './clock.js';
-import { CAN_BLOCK, announceSleep, cancelSleep, isSleeping, rescueSleeper, sleep, wakeConsumer, wakeNotifies } from './wake.js';
+import {
+  CAN_BLOCK,
+  announceSleep,
+  cancelSleep,
+  isSleeping,
+  rescueSleeper,
+  sleep,
+  wakeConsumer,
+  wakeNotifies,
+} from './wake.js';
 
 export { BPF_MAX_USER_RINGBUF_SAMPLES };
 
@@ -231,7 +249,10 @@ export class UserRingBuffer {
       );
     }
     if (typeof startPos !== 'number' || !Number.isSafeInteger(startPos) || startPos % BPF_RINGBUF_HDR_SZ !== 0) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `startPos must be an integer multiple of 8, got ${String(startPos)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `startPos must be an integer multiple of 8, got ${String(startPos)}`,
+      );
     }
     const id = checkId(options.id);
     const lockTimeoutMs = checkLockTimeout(options.lockTimeoutMs);
@@ -254,14 +275,28 @@ export class UserRingBuffer {
    */
   static attach(source: SharedArrayBuffer | UserRingShare, options: UserRingBufferAttachOptions = {}): UserRingBuffer {
     if (options === null || typeof options !== 'object') {
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `UserRingBuffer.attach options must be an object, got ${options === null ? 'null' : typeof options}`);
+      throw new RingBufError(
+        'ERR_RINGBUF_ARGUMENT',
+        `UserRingBuffer.attach options must be an object, got ${options === null ? 'null' : typeof options}`,
+      );
     }
-    const buffer = source instanceof SharedArrayBuffer ? source : source !== null && typeof source === 'object' ? source.buffer : undefined;
+    const buffer =
+      source instanceof SharedArrayBuffer
+        ? source
+        : source !== null && typeof source === 'object'
+          ? source.buffer
+          : undefined;
     if (!(buffer instanceof SharedArrayBuffer)) {
-      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', 'UserRingBuffer.attach needs a SharedArrayBuffer or { buffer }');
+      throw new RingBufError(
+        'ERR_RINGBUF_FOREIGN_BUFFER',
+        'UserRingBuffer.attach needs a SharedArrayBuffer or { buffer }',
+      );
     }
     if (buffer.byteLength < CONTROL_BYTES) {
-      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', `buffer of ${buffer.byteLength} bytes is too small to be a user ring`);
+      throw new RingBufError(
+        'ERR_RINGBUF_FOREIGN_BUFFER',
+        `buffer of ${buffer.byteLength} bytes is too small to be a user ring`,
+      );
     }
     const i32 = new Int32Array(buffer);
     // Observes create()'s final store, so the rest of the control area is initialised.
@@ -269,10 +304,17 @@ export class UserRingBuffer {
       throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', 'not a user ring buffer (bad magic)');
     }
     if (i32[USER_VERSION_INDEX] !== LAYOUT_VERSION) {
-      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', `user ring layout version ${i32[USER_VERSION_INDEX]} is not the supported version ${LAYOUT_VERSION}`);
+      throw new RingBufError(
+        'ERR_RINGBUF_FOREIGN_BUFFER',
+        `user ring layout version ${i32[USER_VERSION_INDEX]} is not the supported version ${LAYOUT_VERSION}`,
+      );
     }
     const size = i32[USER_SIZE_INDEX]!;
-    if (!isValidSize(size) || i32[USER_MIRROR_INDEX] !== mirrorBytes(size) || buffer.byteLength !== userRingBufferBytes(size)) {
+    if (
+      !isValidSize(size) ||
+      i32[USER_MIRROR_INDEX] !== mirrorBytes(size) ||
+      buffer.byteLength !== userRingBufferBytes(size)
+    ) {
       throw new RingBufError(
         'ERR_RINGBUF_CORRUPT',
         `user ring control area says size ${size}, mirror ${i32[USER_MIRROR_INDEX]}, but the buffer has ${buffer.byteLength} bytes`,
@@ -300,7 +342,7 @@ export class UserRingBuffer {
    *   producer_pos (a thread wrote the control area); nothing changes.
    */
   reserve(size: number): number {
-    if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxPayload) throw this.recordSizeError(size);
     const i32 = this.i32;
     if (!this.exclusive && !lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
     // producer_pos is written only under the lock we hold: a plain read suffices.
@@ -353,12 +395,18 @@ export class UserRingBuffer {
    *   for a wait on a thread that may not block (a browser's main thread).
    */
   reserveBlocking(size: number, timeoutMs: number): number {
-    if (typeof size !== 'number' || (size >>> 0) !== size || size > this.maxPayload) throw this.recordSizeError(size);
+    if (typeof size !== 'number' || size >>> 0 !== size || size > this.maxPayload) throw this.recordSizeError(size);
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 || timeoutMs === -1)) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `reserveBlocking timeout must be -1 (forever), 0 (one try) or a positive number of milliseconds, got ${String(timeoutMs)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `reserveBlocking timeout must be -1 (forever), 0 (one try) or a positive number of milliseconds, got ${String(timeoutMs)}`,
+      );
     }
     if (timeoutMs !== 0 && !CAN_BLOCK) {
-      throw new RingBufError('ERR_RINGBUF_CANNOT_BLOCK', 'this thread may not block in Atomics.wait (a browser main thread): use reserve, or reserveBlocking(size, 0)');
+      throw new RingBufError(
+        'ERR_RINGBUF_CANNOT_BLOCK',
+        'this thread may not block in Atomics.wait (a browser main thread): use reserve, or reserveBlocking(size, 0)',
+      );
     }
     let offset = this.reserve(size);
     if (offset >= 0 || timeoutMs === 0) return offset;
@@ -407,7 +455,13 @@ export class UserRingBuffer {
   }
 
   private commit(offset: number, discardBit: number): void {
-    if (typeof offset !== 'number' || (offset >>> 0) !== offset || (offset & 7) !== 0 || offset < BPF_RINGBUF_HDR_SZ || offset > this.size) {
+    if (
+      typeof offset !== 'number' ||
+      offset >>> 0 !== offset ||
+      (offset & 7) !== 0 ||
+      offset < BPF_RINGBUF_HDR_SZ ||
+      offset > this.size
+    ) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_OFFSET',
         `${String(offset)} is not a record payload offset in a ${this.size}-byte user ring (8-aligned, 8..${this.size})`,
@@ -501,8 +555,9 @@ export class UserRingBuffer {
    *   ring (-E2BIG): the records before it stay consumed, as the kernel leaves them.
    */
   drain(callback: UserRingDrainCallback, flags = 0): number {
-    if (typeof callback !== 'function') throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'drain needs a callback function (data, offset, size) => 0 | 1');
-    if (typeof flags !== 'number' || (flags >>> 0) !== flags || (flags & ~BPF_RB_WAKEUP_FLAGS) !== 0) {
+    if (typeof callback !== 'function')
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'drain needs a callback function (data, offset, size) => 0 | 1');
+    if (typeof flags !== 'number' || flags >>> 0 !== flags || (flags & ~BPF_RB_WAKEUP_FLAGS) !== 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_FLAGS',
         `drain flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${String(flags)}`,
@@ -513,7 +568,10 @@ export class UserRingBuffer {
     // compare-exchange at the end of the previous drain, which published its consumer_pos stores.
     const holder = Atomics.compareExchange(i32, USER_DRAIN_BUSY_INDEX, 0, this.id);
     if (holder !== 0) {
-      throw new RingBufError('ERR_RINGBUF_BUSY', `another drain is running on this user ring (handle id ${holder >>> 0})`);
+      throw new RingBufError(
+        'ERR_RINGBUF_BUSY',
+        `another drain is running on this user ring (handle id ${holder >>> 0})`,
+      );
     }
     const mask = this.mask;
     const size = this.size;
@@ -542,10 +600,21 @@ export class UserRingBuffer {
         const len = hdr & HDR_LEN_MASK;
         const total = recordFootprint(len);
         if (total > avail) {
-          throw this.corruption(cons, `record of ${len} bytes (${total} with its header) runs past producer_pos ${prod >>> 0} (${avail} bytes produced)`);
+          throw this.corruption(
+            cons,
+            `record of ${len} bytes (${total} with its header) runs past producer_pos ${prod >>> 0} (${avail} bytes produced)`,
+          );
         }
-        if (total > size) throw this.corruption(cons, `record of ${len} bytes (${total} with its header) is longer than the ${size}-byte ring`);
-        if (avail > size) throw this.corruption(cons, `producer_pos ${prod >>> 0} is more than a ring ahead of consumer_pos ${cons >>> 0}`);
+        if (total > size)
+          throw this.corruption(
+            cons,
+            `record of ${len} bytes (${total} with its header) is longer than the ${size}-byte ring`,
+          );
+        if (avail > size)
+          throw this.corruption(
+            cons,
+            `producer_pos ${prod >>> 0} is more than a ring ahead of consumer_pos ${cons >>> 0}`,
+          );
         if ((hdr & BPF_RINGBUF_DISCARD_BIT) !== 0) {
           cons = (cons + total) | 0;
           // Releases the discarded record's space; pairs with reserve()'s consumer_pos load.
@@ -567,13 +636,17 @@ export class UserRingBuffer {
         }
         if (ret === 0) continue;
         if (ret === 1) break;
-        throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `a drain callback returns 0 (go on) or 1 (stop), got ${describeReturn(ret)}; the record was consumed`);
+        throw new RingBufRangeError(
+          'ERR_RINGBUF_ARGUMENT',
+          `a drain callback returns 0 (go on) or 1 (stop), got ${describeReturn(ret)}; the record was consumed`,
+        );
       }
     } finally {
       // Releases the drain (the kernel's atomic_set_release(&rb->busy, 0)) unless recovery took it
       // from us; publishes every consumer_pos store above to the next drainer.
       Atomics.compareExchange(i32, USER_DRAIN_BUSY_INDEX, this.id, 0);
-      if ((flags & BPF_RB_FORCE_WAKEUP) !== 0 || ((flags & BPF_RB_NO_WAKEUP) === 0 && visited > 0)) this.wakeProducers();
+      if ((flags & BPF_RB_FORCE_WAKEUP) !== 0 || ((flags & BPF_RB_NO_WAKEUP) === 0 && visited > 0))
+        this.wakeProducers();
     }
     return delivered;
   }
@@ -620,7 +693,10 @@ export class UserRingBuffer {
    */
   waitForData(timeoutMs: number): boolean {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 || timeoutMs === -1)) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `waitForData timeout must be -1 (forever), 0 or a positive number of milliseconds, got ${String(timeoutMs)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `waitForData timeout must be -1 (forever), 0 or a positive number of milliseconds, got ${String(timeoutMs)}`,
+      );
     }
     const ready = this.hasData();
     if (ready || timeoutMs === 0) return ready;
@@ -675,17 +751,20 @@ export class UserRingBuffer {
       // Observes the drainer's progress; records behind it are committed and need no look.
       let pos = Atomics.load(i32, USER_CONS_POS_INDEX);
       const span = (prod - pos) | 0;
-      if (span < 0 || span > this.size || (span & 7) !== 0) throw this.corruption(pos, `producer_pos ${prod >>> 0} cannot be ${span} bytes from consumer_pos`);
+      if (span < 0 || span > this.size || (span & 7) !== 0)
+        throw this.corruption(pos, `producer_pos ${prod >>> 0} cannot be ${span} bytes from consumer_pos`);
       // Bounded: every step moves at least 8 bytes and none passes producer_pos.
       while (pos !== prod) {
         const index = headerIndex(pos & this.mask);
         // Observes the header's commit state (a live producer may commit concurrently).
         const hdr = Atomics.load(i32, index);
         const total = recordFootprint(hdr & HDR_LEN_MASK);
-        if (total > ((prod - pos) | 0)) throw this.corruption(pos, `record of ${hdr & HDR_LEN_MASK} bytes runs past producer_pos ${prod >>> 0}`);
+        if (total > ((prod - pos) | 0))
+          throw this.corruption(pos, `record of ${hdr & HDR_LEN_MASK} bytes runs past producer_pos ${prod >>> 0}`);
         // Discards the dead producer's record exactly as its own discard() would have.
         if ((hdr & BUSY_BIT_I32) !== 0 && i32[index + HDR_OWNER_WORD] === deadId) {
-          if (Atomics.compareExchange(i32, index, hdr, (hdr & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT) === hdr) discarded++;
+          if (Atomics.compareExchange(i32, index, hdr, (hdr & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT) === hdr)
+            discarded++;
         }
         pos = (pos + total) | 0;
       }
@@ -766,7 +845,10 @@ export class UserRingBuffer {
   /** Records and drains recovered so far (all recoverers). Thread: any. */
   recoveryCounts(): { records: number; drains: number } {
     // Observes the recovery counters.
-    return { records: Atomics.load(this.i32, USER_RECOVERED_RECORDS_INDEX), drains: Atomics.load(this.i32, USER_RECOVERED_DRAINS_INDEX) };
+    return {
+      records: Atomics.load(this.i32, USER_RECOVERED_RECORDS_INDEX),
+      drains: Atomics.load(this.i32, USER_RECOVERED_DRAINS_INDEX),
+    };
   }
 
   /** Fault injection only: take the reservation lock as reserve does and never release it. */
@@ -813,7 +895,10 @@ export class UserRingBuffer {
   }
 
   private recordSizeError(size: number): RingBufRangeError {
-    const bits = typeof size === 'number' && (size >>> 0) === size && (size & (BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) !== 0;
+    const bits =
+      typeof size === 'number' &&
+      size >>> 0 === size &&
+      (size & (BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) !== 0;
     return new RingBufRangeError(
       'ERR_RINGBUF_RECORD_SIZE',
       bits
@@ -850,7 +935,10 @@ let realmNextId = 1 + Math.floor(Math.random() * (MAX_USER_RING_ID - 1));
 function checkId(id: number | undefined): number {
   if (id === undefined) return defaultId();
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_USER_RING_ID) {
-    throw new RingBufRangeError('ERR_RINGBUF_PRODUCER_ID', `a user ring handle id must be an integer from 1 to ${MAX_USER_RING_ID}, got ${String(id)}`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_PRODUCER_ID',
+      `a user ring handle id must be an integer from 1 to ${MAX_USER_RING_ID}, got ${String(id)}`,
+    );
   }
   return id;
 }
@@ -858,7 +946,10 @@ function checkId(id: number | undefined): number {
 function checkLockTimeout(ms: number | undefined): number {
   if (ms === undefined) return DEFAULT_LOCK_TIMEOUT_MS;
   if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `lockTimeoutMs must be a non-negative number or Infinity, got ${String(ms)}`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_ARGUMENT',
+      `lockTimeoutMs must be a non-negative number or Infinity, got ${String(ms)}`,
+    );
   }
   return ms;
 }

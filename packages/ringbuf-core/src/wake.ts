@@ -38,8 +38,15 @@ export type WakeWord = Int32Array;
  * Atomics calls below would otherwise throw untyped errors, or wait on a private buffer forever.
  */
 function checkWake(wake: WakeWord, what: string): void {
-  if (!(wake instanceof Int32Array) || !(wake.buffer instanceof SharedArrayBuffer) || wake.length <= WAKE_NOTIFIES_INDEX) {
-    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `${what} needs a wake word (a ring's or a WakeGroup's Int32Array over shared memory)`);
+  if (
+    !(wake instanceof Int32Array) ||
+    !(wake.buffer instanceof SharedArrayBuffer) ||
+    wake.length <= WAKE_NOTIFIES_INDEX
+  ) {
+    throw new RingBufError(
+      'ERR_RINGBUF_ARGUMENT',
+      `${what} needs a wake word (a ring's or a WakeGroup's Int32Array over shared memory)`,
+    );
   }
 }
 

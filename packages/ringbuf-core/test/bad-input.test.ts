@@ -109,8 +109,18 @@ for (const [label, offset] of [
 }
 
 // ---- submit / discard: offsets of records that are not reserved ----
-R('submit of an offset never reserved (beyond producer_pos)', (ring) => ring.submit(2048), RingBufError, 'ERR_RINGBUF_NOT_BUSY');
-R('discard of an offset never reserved (beyond producer_pos)', (ring) => ring.discard(2048), RingBufError, 'ERR_RINGBUF_NOT_BUSY');
+R(
+  'submit of an offset never reserved (beyond producer_pos)',
+  (ring) => ring.submit(2048),
+  RingBufError,
+  'ERR_RINGBUF_NOT_BUSY',
+);
+R(
+  'discard of an offset never reserved (beyond producer_pos)',
+  (ring) => ring.discard(2048),
+  RingBufError,
+  'ERR_RINGBUF_NOT_BUSY',
+);
 R('submit of a committed record', (ring) => ring.submit(40), RingBufError, 'ERR_RINGBUF_NOT_BUSY');
 R('discard of a committed record', (ring) => ring.discard(40), RingBufError, 'ERR_RINGBUF_NOT_BUSY');
 R(
@@ -130,10 +140,34 @@ const reserveAnd = (first: 'submit' | 'discard') => (ring: RingBuffer) => {
   ring[first](off);
   return { value: off };
 };
-R('double submit', (ring, off) => ring.submit(off as number), RingBufError, 'ERR_RINGBUF_NOT_BUSY', reserveAnd('submit'));
-R('submit after discard', (ring, off) => ring.submit(off as number), RingBufError, 'ERR_RINGBUF_NOT_BUSY', reserveAnd('discard'));
-R('double discard', (ring, off) => ring.discard(off as number), RingBufError, 'ERR_RINGBUF_NOT_BUSY', reserveAnd('discard'));
-R('discard after submit', (ring, off) => ring.discard(off as number), RingBufError, 'ERR_RINGBUF_NOT_BUSY', reserveAnd('submit'));
+R(
+  'double submit',
+  (ring, off) => ring.submit(off as number),
+  RingBufError,
+  'ERR_RINGBUF_NOT_BUSY',
+  reserveAnd('submit'),
+);
+R(
+  'submit after discard',
+  (ring, off) => ring.submit(off as number),
+  RingBufError,
+  'ERR_RINGBUF_NOT_BUSY',
+  reserveAnd('discard'),
+);
+R(
+  'double discard',
+  (ring, off) => ring.discard(off as number),
+  RingBufError,
+  'ERR_RINGBUF_NOT_BUSY',
+  reserveAnd('discard'),
+);
+R(
+  'discard after submit',
+  (ring, off) => ring.discard(off as number),
+  RingBufError,
+  'ERR_RINGBUF_NOT_BUSY',
+  reserveAnd('submit'),
+);
 R(
   "submit of another producer's reservation",
   (ring, off) => ring.submit(off as number),
@@ -184,9 +218,15 @@ for (const [label, flags] of [
   ['null', null],
 ] as Array<[string, unknown]>) {
   for (const op of ['submit', 'discard'] as const) {
-    R(`${op} of a reservation with flags ${label}`, (ring, off) => ring[op](off as number, flags as number), RingBufRangeError, 'ERR_RINGBUF_FLAGS', (ring) => ({
-      value: ring.reserve(16),
-    }));
+    R(
+      `${op} of a reservation with flags ${label}`,
+      (ring, off) => ring[op](off as number, flags as number),
+      RingBufRangeError,
+      'ERR_RINGBUF_FLAGS',
+      (ring) => ({
+        value: ring.reserve(16),
+      }),
+    );
   }
 }
 
@@ -201,7 +241,12 @@ for (const [label, flags] of [
   ['2^32 + 1', 2 ** 32 + 1],
   ['the BigInt 1n', 1n],
 ] as Array<[string, unknown]>) {
-  R(`output with flags ${label}`, (ring) => ring.output(new Uint8Array(8), flags as number), RingBufRangeError, 'ERR_RINGBUF_FLAGS');
+  R(
+    `output with flags ${label}`,
+    (ring) => ring.output(new Uint8Array(8), flags as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_FLAGS',
+  );
 }
 for (const [label, payload] of [
   ["the string 'abc'", 'abc'],
@@ -212,32 +257,58 @@ for (const [label, payload] of [
 ] as Array<[string, unknown]>) {
   R(`output of ${label}`, (ring) => ring.output(payload as Uint8Array), RingBufError, 'ERR_RINGBUF_ARGUMENT');
 }
-R('output of a Uint8Array whose buffer was transferred away (detached)', (ring) => {
-  const payload = new Uint8Array(new ArrayBuffer(16));
-  structuredClone(payload.buffer, { transfer: [payload.buffer] });
-  return ring.output(payload);
-}, RingBufError, 'ERR_RINGBUF_ARGUMENT');
-R('output of a detached Uint8Array view over an offset', (ring) => {
-  const buffer = new ArrayBuffer(64);
-  const payload = new Uint8Array(buffer, 8, 16);
-  structuredClone(buffer, { transfer: [buffer] });
-  return ring.output(payload);
-}, RingBufError, 'ERR_RINGBUF_ARGUMENT');
-R('output of a fixed-length view of a resizable ArrayBuffer shrunk to end before it', (ring) => {
-  const resizable = new ArrayBuffer(32, { maxByteLength: 64 });
-  const payload = new Uint8Array(resizable, 8, 16);
-  resizable.resize(16);
-  return ring.output(payload);
-}, RingBufError, 'ERR_RINGBUF_ARGUMENT');
-R('output of a shrunk fixed-length view after the word copy was set up for it', (ring, value) => ring.output(value as Uint8Array), RingBufError, 'ERR_RINGBUF_ARGUMENT', (ring) => {
-  const resizable = new ArrayBuffer(16, { maxByteLength: 64 });
-  const payload = new Uint8Array(resizable, 0, 16);
-  ring.output(payload);
-  ring.output(payload); // the second time sets up the word copy
-  resizable.resize(8);
-  return { value: payload };
-});
-R('output of a payload larger than maxPayload', (ring) => ring.output(new Uint8Array(4081)), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE');
+R(
+  'output of a Uint8Array whose buffer was transferred away (detached)',
+  (ring) => {
+    const payload = new Uint8Array(new ArrayBuffer(16));
+    structuredClone(payload.buffer, { transfer: [payload.buffer] });
+    return ring.output(payload);
+  },
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
+R(
+  'output of a detached Uint8Array view over an offset',
+  (ring) => {
+    const buffer = new ArrayBuffer(64);
+    const payload = new Uint8Array(buffer, 8, 16);
+    structuredClone(buffer, { transfer: [buffer] });
+    return ring.output(payload);
+  },
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
+R(
+  'output of a fixed-length view of a resizable ArrayBuffer shrunk to end before it',
+  (ring) => {
+    const resizable = new ArrayBuffer(32, { maxByteLength: 64 });
+    const payload = new Uint8Array(resizable, 8, 16);
+    resizable.resize(16);
+    return ring.output(payload);
+  },
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
+R(
+  'output of a shrunk fixed-length view after the word copy was set up for it',
+  (ring, value) => ring.output(value as Uint8Array),
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+  (ring) => {
+    const resizable = new ArrayBuffer(16, { maxByteLength: 64 });
+    const payload = new Uint8Array(resizable, 0, 16);
+    ring.output(payload);
+    ring.output(payload); // the second time sets up the word copy
+    resizable.resize(8);
+    return { value: payload };
+  },
+);
+R(
+  'output of a payload larger than maxPayload',
+  (ring) => ring.output(new Uint8Array(4081)),
+  RingBufRangeError,
+  'ERR_RINGBUF_RECORD_SIZE',
+);
 
 // ---- query ----
 for (const [label, field] of [
@@ -264,7 +335,12 @@ for (const [label, size, count] of [
   ['count more than the ring holds (256 x 16 B = 6144 B)', 16, 256],
   ['count one past what the ring holds (171 x 24 B > 4095 B)', 16, 171],
 ] as Array<[string, unknown, unknown]>) {
-  R(`reserveBatch with ${label}`, (ring) => ring.reserveBatch(size as number, count as number), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE');
+  R(
+    `reserveBatch with ${label}`,
+    (ring) => ring.reserveBatch(size as number, count as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_RECORD_SIZE',
+  );
 }
 const batchOf = (n: number) => (ring: RingBuffer) => ({ value: ring.reserveBatch(16, n) });
 for (const [label, i] of [
@@ -274,19 +350,72 @@ for (const [label, i] of [
   ['1n', 1n],
   ["'1'", '1'],
 ] as Array<[string, unknown]>) {
-  R(`batchOffset(first, ${label})`, (ring, first) => ring.batchOffset(first as number, i as number), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
+  R(
+    `batchOffset(first, ${label})`,
+    (ring, first) => ring.batchOffset(first as number, i as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_OFFSET',
+    batchOf(4),
+  );
 }
-R('batchOffset of an offset that is not a batch\'s first record', (ring, first) => ring.batchOffset((first as number) + 24, 0), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
-R('batchOffset of an offset never reserved', (ring) => ring.batchOffset(2048, 0), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
+R(
+  "batchOffset of an offset that is not a batch's first record",
+  (ring, first) => ring.batchOffset((first as number) + 24, 0),
+  RingBufRangeError,
+  'ERR_RINGBUF_OFFSET',
+  batchOf(4),
+);
+R(
+  'batchOffset of an offset never reserved',
+  (ring) => ring.batchOffset(2048, 0),
+  RingBufRangeError,
+  'ERR_RINGBUF_OFFSET',
+);
 R('batchOffset(BigInt)', (ring) => ring.batchOffset(48n as never, 0), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
 for (const op of ['submitBatch', 'discardBatch'] as const) {
-  R(`${op} of more records than the batch has`, (ring, first) => ring[op](first as number, 5), RingBufError, 'ERR_RINGBUF_NOT_BUSY', batchOf(4));
-  R(`${op} from a record inside the batch past its end`, (ring, first) => ring[op]((first as number) + 24, 4), RingBufError, 'ERR_RINGBUF_NOT_BUSY', batchOf(4));
-  R(`${op} of a count 0`, (ring, first) => ring[op](first as number, 0), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
-  R(`${op} of a count 2n`, (ring, first) => ring[op](first as number, 2n as never), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
-  R(`${op} with flags 1n`, (ring, first) => ring[op](first as number, 4, 1n as never), RingBufRangeError, 'ERR_RINGBUF_FLAGS', batchOf(4));
+  R(
+    `${op} of more records than the batch has`,
+    (ring, first) => ring[op](first as number, 5),
+    RingBufError,
+    'ERR_RINGBUF_NOT_BUSY',
+    batchOf(4),
+  );
+  R(
+    `${op} from a record inside the batch past its end`,
+    (ring, first) => ring[op]((first as number) + 24, 4),
+    RingBufError,
+    'ERR_RINGBUF_NOT_BUSY',
+    batchOf(4),
+  );
+  R(
+    `${op} of a count 0`,
+    (ring, first) => ring[op](first as number, 0),
+    RingBufRangeError,
+    'ERR_RINGBUF_OFFSET',
+    batchOf(4),
+  );
+  R(
+    `${op} of a count 2n`,
+    (ring, first) => ring[op](first as number, 2n as never),
+    RingBufRangeError,
+    'ERR_RINGBUF_OFFSET',
+    batchOf(4),
+  );
+  R(
+    `${op} with flags 1n`,
+    (ring, first) => ring[op](first as number, 4, 1n as never),
+    RingBufRangeError,
+    'ERR_RINGBUF_FLAGS',
+    batchOf(4),
+  );
   R(`${op} of an offset never reserved`, (ring) => ring[op](2048, 1), RingBufError, 'ERR_RINGBUF_NOT_BUSY');
-  R(`${op} at a misaligned offset`, (ring, first) => ring[op]((first as number) + 4, 1), RingBufRangeError, 'ERR_RINGBUF_OFFSET', batchOf(4));
+  R(
+    `${op} at a misaligned offset`,
+    (ring, first) => ring[op]((first as number) + 4, 1),
+    RingBufRangeError,
+    'ERR_RINGBUF_OFFSET',
+    batchOf(4),
+  );
   R(
     `${op} of a batch one of whose records was already submitted`,
     (ring, first) => ring[op](first as number, 4),
@@ -315,28 +444,67 @@ const BAD_NUMBERS: Array<[string, unknown]> = [
   ['undefined', undefined],
   ['an object', {}],
 ];
-for (const [label, v] of [...BAD_NUMBERS, ['1.5', 1.5], ['NaN', NaN], ['2^32', 2 ** 32], ['-2^31 - 1', -(2 ** 31) - 1]] as Array<[string, unknown]>) {
-  R(`publishConsumerPos(${label})`, (ring) => ring.publishConsumerPos(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
-  R(`publishConsumedRecords(${label})`, (ring) => ring.publishConsumedRecords(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+for (const [label, v] of [
+  ...BAD_NUMBERS,
+  ['1.5', 1.5],
+  ['NaN', NaN],
+  ['2^32', 2 ** 32],
+  ['-2^31 - 1', -(2 ** 31) - 1],
+] as Array<[string, unknown]>) {
+  R(
+    `publishConsumerPos(${label})`,
+    (ring) => ring.publishConsumerPos(v as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
+  R(
+    `publishConsumedRecords(${label})`,
+    (ring) => ring.publishConsumedRecords(v as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
 }
-for (const [label, v] of [...BAD_NUMBERS, ['4 (misaligned)', 4], ['-8', -8], ['size (past the data area)', SIZE], ['1.5', 1.5]] as Array<[string, unknown]>) {
+for (const [label, v] of [
+  ...BAD_NUMBERS,
+  ['4 (misaligned)', 4],
+  ['-8', -8],
+  ['size (past the data area)', SIZE],
+  ['1.5', 1.5],
+] as Array<[string, unknown]>) {
   R(`headerAt(${label})`, (ring) => ring.headerAt(v as number), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
   R(`headerOwnerAt(${label})`, (ring) => ring.headerOwnerAt(v as number), RingBufRangeError, 'ERR_RINGBUF_OFFSET');
 }
-for (const [label, v] of [...BAD_NUMBERS, ['0', 0], ['-1', -1], ['2^31', 2 ** 31], ['1.5', 1.5]] as Array<[string, unknown]>) {
+for (const [label, v] of [...BAD_NUMBERS, ['0', 0], ['-1', -1], ['2^31', 2 ** 31], ['1.5', 1.5]] as Array<
+  [string, unknown]
+>) {
   R(`claimConsumer(${label})`, (ring) => ring.claimConsumer(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
-  R(`releaseConsumer(${label})`, (ring) => ring.releaseConsumer(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(
+    `releaseConsumer(${label})`,
+    (ring) => ring.releaseConsumer(v as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
 }
 for (const [label, v] of BAD_NUMBERS) {
   R(`isFramed with ${label}`, (ring) => ring.isFramed(v as number, 0, 0), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
   R(`isSpan with ${label}`, (ring) => ring.isSpan(0, v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
-  R(`forEachRecord from ${label}`, (ring) => ring.forEachRecord(v as number, 0, () => undefined), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(
+    `forEachRecord from ${label}`,
+    (ring) => ring.forEachRecord(v as number, 0, () => undefined),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
   R(`posDiff(${label}, 0)`, () => posDiff(v as number, 0), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
   R(`posAdd(0, ${label})`, () => posAdd(0, v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
   R(`posMax(${label}, 0)`, () => posMax(v as number, 0), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
   R(`posToUnsigned(${label})`, () => posToUnsigned(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 }
-R('forEachRecord without a visit function', (ring) => ring.forEachRecord(0, 0, 'x' as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R(
+  'forEachRecord without a visit function',
+  (ring) => ring.forEachRecord(0, 0, 'x' as never),
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
 // The consumer heartbeat's stamp takes a clock reading in ms (monotonicMs()), 0 .. 2^53 - 1; undefined means now.
 for (const [label, v] of [
   ...BAD_NUMBERS.filter(([, x]) => x !== undefined),
@@ -347,7 +515,12 @@ for (const [label, v] of [
   ['2^53', 2 ** 53],
   ['a Symbol', Symbol('now')],
 ] as Array<[string, unknown]>) {
-  R(`stampConsumerHeartbeat(${label})`, (ring) => ring.stampConsumerHeartbeat(v as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(
+    `stampConsumerHeartbeat(${label})`,
+    (ring) => ring.stampConsumerHeartbeat(v as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
 }
 
 // ---- wake words ----
@@ -368,18 +541,45 @@ for (const [label, w] of [
   R(`rescueSleeper(${label})`, () => rescueSleeper(word), RingBufError, 'ERR_RINGBUF_ARGUMENT');
   R(`wakeNotifies(${label})`, () => wakeNotifies(word), RingBufError, 'ERR_RINGBUF_ARGUMENT');
 }
-for (const [label, ms] of [['NaN', NaN], ['the BigInt 5n', 5n], ["the string '5'", '5'], ['null', null]] as Array<[string, unknown]>) {
+for (const [label, ms] of [
+  ['NaN', NaN],
+  ['the BigInt 5n', 5n],
+  ["the string '5'", '5'],
+  ['null', null],
+] as Array<[string, unknown]>) {
   R(`sleep(wake, ${label})`, (ring) => sleep(ring.wake, ms as number), RingBufError, 'ERR_RINGBUF_ARGUMENT');
   R(`sleepAsync(wake, ${label})`, (ring) => sleepAsync(ring.wake, ms as number), RingBufError, 'ERR_RINGBUF_ARGUMENT');
 }
 
 // ---- SharedLayout ----
-for (const [label, start] of [['-8', -8], ['4 (not 8-aligned)', 4], ['1.5', 1.5], ['8n', 8n], ["'8'", '8']] as Array<[string, unknown]>) {
+for (const [label, start] of [
+  ['-8', -8],
+  ['4 (not 8-aligned)', 4],
+  ['1.5', 1.5],
+  ['8n', 8n],
+  ["'8'", '8'],
+] as Array<[string, unknown]>) {
   R(`new SharedLayout(${label})`, () => new SharedLayout(start as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 }
-for (const [label, n] of [['-1', -1], ['1.5', 1.5], ['2n', 2n], ['2^25', 2 ** 25], ['NaN', NaN]] as Array<[string, unknown]>) {
-  R(`SharedLayout int32s(${label})`, () => new SharedLayout().int32s(n as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
-  R(`SharedLayout float64s(${label})`, () => new SharedLayout().float64s(n as number), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+for (const [label, n] of [
+  ['-1', -1],
+  ['1.5', 1.5],
+  ['2n', 2n],
+  ['2^25', 2 ** 25],
+  ['NaN', NaN],
+] as Array<[string, unknown]>) {
+  R(
+    `SharedLayout int32s(${label})`,
+    () => new SharedLayout().int32s(n as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
+  R(
+    `SharedLayout float64s(${label})`,
+    () => new SharedLayout().float64s(n as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
 }
 R('SharedLayout at() backwards', () => new SharedLayout(64).at(8), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
 R('SharedLayout at() off alignment', () => new SharedLayout().at(12), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
@@ -394,13 +594,28 @@ for (const [label, id] of [
   ['NaN', NaN],
   ['the BigInt 3n', 3n],
 ] as Array<[string, unknown]>) {
-  R(`recoverProducer(${label})`, (ring) => ring.recoverProducer(id as number), RingBufRangeError, 'ERR_RINGBUF_PRODUCER_ID');
+  R(
+    `recoverProducer(${label})`,
+    (ring) => ring.recoverProducer(id as number),
+    RingBufRangeError,
+    'ERR_RINGBUF_PRODUCER_ID',
+  );
 }
-R('recoverProducer of its own id', (ring) => ring.recoverProducer(PRODUCER_ID), RingBufError, 'ERR_RINGBUF_PRODUCER_ID');
+R(
+  'recoverProducer of its own id',
+  (ring) => ring.recoverProducer(PRODUCER_ID),
+  RingBufError,
+  'ERR_RINGBUF_PRODUCER_ID',
+);
 
 // ---- create ----
 R('create(null)', () => RingBuffer.create(null as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
-R("create with overwrite 'yes'", () => RingBuffer.create({ size: SIZE, overwrite: 'yes' as never }), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+R(
+  "create with overwrite 'yes'",
+  () => RingBuffer.create({ size: SIZE, overwrite: 'yes' as never }),
+  RingBufError,
+  'ERR_RINGBUF_ARGUMENT',
+);
 for (const [label, startPos] of [
   ['4 (not a record boundary)', 4],
   ['2^32 - 12 (not a record boundary)', 2 ** 32 - 12],
@@ -409,9 +624,19 @@ for (const [label, startPos] of [
   ["'x'", 'x'],
   ['2^53', 2 ** 53],
 ] as Array<[string, unknown]>) {
-  R(`create with startPos ${label}`, () => RingBuffer.create({ size: SIZE, startPos: startPos as number }), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(
+    `create with startPos ${label}`,
+    () => RingBuffer.create({ size: SIZE, startPos: startPos as number }),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
 }
-R('create with a wakeGroup that is not a WakeGroup', () => RingBuffer.create({ size: SIZE, wakeGroup: {} as never }), RingBufError, 'ERR_RINGBUF_WAKE_GROUP');
+R(
+  'create with a wakeGroup that is not a WakeGroup',
+  () => RingBuffer.create({ size: SIZE, wakeGroup: {} as never }),
+  RingBufError,
+  'ERR_RINGBUF_WAKE_GROUP',
+);
 for (const [label, id] of [
   ['0', 0],
   ['-1', -1],
@@ -419,16 +644,36 @@ for (const [label, id] of [
   ['2^30', 2 ** 30],
   ["'x'", 'x'],
 ] as Array<[string, unknown]>) {
-  R(`create with producerId ${label}`, () => RingBuffer.create({ size: SIZE, producerId: id as number }), RingBufRangeError, 'ERR_RINGBUF_PRODUCER_ID');
-  R(`attach with producerId ${label}`, (ring) => RingBuffer.attach(ring.buffer, { producerId: id as number }), RingBufRangeError, 'ERR_RINGBUF_PRODUCER_ID');
+  R(
+    `create with producerId ${label}`,
+    () => RingBuffer.create({ size: SIZE, producerId: id as number }),
+    RingBufRangeError,
+    'ERR_RINGBUF_PRODUCER_ID',
+  );
+  R(
+    `attach with producerId ${label}`,
+    (ring) => RingBuffer.attach(ring.buffer, { producerId: id as number }),
+    RingBufRangeError,
+    'ERR_RINGBUF_PRODUCER_ID',
+  );
 }
 for (const [label, ms] of [
   ['-1', -1],
   ['NaN', NaN],
   ["'x'", 'x'],
 ] as Array<[string, unknown]>) {
-  R(`create with lockTimeoutMs ${label}`, () => RingBuffer.create({ size: SIZE, lockTimeoutMs: ms as number }), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
-  R(`attach with lockTimeoutMs ${label}`, (ring) => RingBuffer.attach(ring.buffer, { lockTimeoutMs: ms as number }), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+  R(
+    `create with lockTimeoutMs ${label}`,
+    () => RingBuffer.create({ size: SIZE, lockTimeoutMs: ms as number }),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
+  R(
+    `attach with lockTimeoutMs ${label}`,
+    (ring) => RingBuffer.attach(ring.buffer, { lockTimeoutMs: ms as number }),
+    RingBufRangeError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
 }
 
 // ---- attach of buffers that are not a ring's ----
@@ -437,7 +682,12 @@ const withBuffer = (make: (ring: RingBuffer) => SharedArrayBuffer) => (ring: Rin
   const sab = make(ring);
   return { buffers: [sab], value: sab };
 };
-R('attach of an ArrayBuffer', () => RingBuffer.attach(new ArrayBuffer(3 * SIZE) as never), RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER');
+R(
+  'attach of an ArrayBuffer',
+  () => RingBuffer.attach(new ArrayBuffer(3 * SIZE) as never),
+  RingBufError,
+  'ERR_RINGBUF_FOREIGN_BUFFER',
+);
 R('attach of null', () => RingBuffer.attach(null as never), RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER');
 for (const [label, options] of [
   ['null', null],
@@ -445,15 +695,46 @@ for (const [label, options] of [
   ["the string 'x'", 'x'],
   ['true', true],
 ] as Array<[string, unknown]>) {
-  R(`attach(share, ${label})`, (ring) => RingBuffer.attach(ring.share(), options as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
+  R(
+    `attach(share, ${label})`,
+    (ring) => RingBuffer.attach(ring.share(), options as never),
+    RingBufError,
+    'ERR_RINGBUF_ARGUMENT',
+  );
   R(`create with options ${label}`, () => RingBuffer.create(options as never), RingBufError, 'ERR_RINGBUF_ARGUMENT');
 }
-R('attach with producerId 7n', (ring) => RingBuffer.attach(ring.buffer, { producerId: 7n as never }), RingBufRangeError, 'ERR_RINGBUF_PRODUCER_ID');
-R('attach with lockTimeoutMs 5n', (ring) => RingBuffer.attach(ring.buffer, { lockTimeoutMs: 5n as never }), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
+R(
+  'attach with producerId 7n',
+  (ring) => RingBuffer.attach(ring.buffer, { producerId: 7n as never }),
+  RingBufRangeError,
+  'ERR_RINGBUF_PRODUCER_ID',
+);
+R(
+  'attach with lockTimeoutMs 5n',
+  (ring) => RingBuffer.attach(ring.buffer, { lockTimeoutMs: 5n as never }),
+  RingBufRangeError,
+  'ERR_RINGBUF_ARGUMENT',
+);
 R('create with size 4096n', () => RingBuffer.create({ size: 4096n as never }), RingBufRangeError, 'ERR_RINGBUF_SIZE');
-R('create with startPos 0n', () => RingBuffer.create({ size: SIZE, startPos: 0n as never }), RingBufRangeError, 'ERR_RINGBUF_ARGUMENT');
-R('attach of { buffer: 42 }', () => RingBuffer.attach({ buffer: 42 } as never), RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER');
-R('attach of a 100-byte SharedArrayBuffer', attachValue, RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER', withBuffer(() => new SharedArrayBuffer(100)));
+R(
+  'create with startPos 0n',
+  () => RingBuffer.create({ size: SIZE, startPos: 0n as never }),
+  RingBufRangeError,
+  'ERR_RINGBUF_ARGUMENT',
+);
+R(
+  'attach of { buffer: 42 }',
+  () => RingBuffer.attach({ buffer: 42 } as never),
+  RingBufError,
+  'ERR_RINGBUF_FOREIGN_BUFFER',
+);
+R(
+  'attach of a 100-byte SharedArrayBuffer',
+  attachValue,
+  RingBufError,
+  'ERR_RINGBUF_FOREIGN_BUFFER',
+  withBuffer(() => new SharedArrayBuffer(100)),
+);
 R(
   'attach of a SharedArrayBuffer of random bytes',
   attachValue,
@@ -472,20 +753,30 @@ R(
     return sab;
   }),
 );
-R('attach of a zeroed SharedArrayBuffer of a ring\'s length', attachValue, RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER', withBuffer(() => new SharedArrayBuffer(3 * SIZE)));
+R(
+  "attach of a zeroed SharedArrayBuffer of a ring's length",
+  attachValue,
+  RingBufError,
+  'ERR_RINGBUF_FOREIGN_BUFFER',
+  withBuffer(() => new SharedArrayBuffer(3 * SIZE)),
+);
 R(
   'attach of a ring buffer with the wrong magic',
   attachValue,
   RingBufError,
   'ERR_RINGBUF_FOREIGN_BUFFER',
-  withBuffer((ring) => forged(ring, ring.buffer.byteLength, (i32) => (i32[layout.MAGIC_INDEX] = layout.WAKE_GROUP_MAGIC))),
+  withBuffer((ring) =>
+    forged(ring, ring.buffer.byteLength, (i32) => (i32[layout.MAGIC_INDEX] = layout.WAKE_GROUP_MAGIC)),
+  ),
 );
 R(
   'attach of a ring buffer with the wrong layout version',
   attachValue,
   RingBufError,
   'ERR_RINGBUF_FOREIGN_BUFFER',
-  withBuffer((ring) => forged(ring, ring.buffer.byteLength, (i32) => (i32[layout.VERSION_INDEX] = layout.LAYOUT_VERSION + 1))),
+  withBuffer((ring) =>
+    forged(ring, ring.buffer.byteLength, (i32) => (i32[layout.VERSION_INDEX] = layout.LAYOUT_VERSION + 1)),
+  ),
 );
 R(
   'attach of a truncated ring buffer (no mirror tail)',
@@ -515,7 +806,13 @@ const grouped = () => {
   const other = RingBuffer.create({ size: SIZE, wakeGroup: group, producerId: PRODUCER_ID });
   return { buffers: [other.buffer, group.buffer], value: other };
 };
-R('attach without the wake group the ring was created with', (_r, o) => RingBuffer.attach((o as RingBuffer).buffer), RingBufError, 'ERR_RINGBUF_WAKE_GROUP', grouped);
+R(
+  'attach without the wake group the ring was created with',
+  (_r, o) => RingBuffer.attach((o as RingBuffer).buffer),
+  RingBufError,
+  'ERR_RINGBUF_WAKE_GROUP',
+  grouped,
+);
 R(
   'attach with another wake group',
   (_r, o) => RingBuffer.attach((o as RingBuffer).buffer, { wakeGroup: WakeGroup.create() }),
@@ -530,7 +827,12 @@ R(
   'ERR_RINGBUF_FOREIGN_BUFFER',
   grouped,
 );
-R('WakeGroup.attach of a ring\'s buffer', (ring) => WakeGroup.attach(ring.buffer), RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER');
+R(
+  "WakeGroup.attach of a ring's buffer",
+  (ring) => WakeGroup.attach(ring.buffer),
+  RingBufError,
+  'ERR_RINGBUF_FOREIGN_BUFFER',
+);
 R(
   'WakeGroup.attach of a buffer of the right length with the wrong magic',
   (_r, sab) => WakeGroup.attach(sab as SharedArrayBuffer),
@@ -538,7 +840,12 @@ R(
   'ERR_RINGBUF_FOREIGN_BUFFER',
   withBuffer(() => new SharedArrayBuffer(layout.WAKE_GROUP_BYTES)),
 );
-R('WakeGroup.attach of an ArrayBuffer', () => WakeGroup.attach(new ArrayBuffer(layout.WAKE_GROUP_BYTES) as never), RingBufError, 'ERR_RINGBUF_FOREIGN_BUFFER');
+R(
+  'WakeGroup.attach of an ArrayBuffer',
+  () => WakeGroup.attach(new ArrayBuffer(layout.WAKE_GROUP_BYTES) as never),
+  RingBufError,
+  'ERR_RINGBUF_FOREIGN_BUFFER',
+);
 
 for (const row of rows) {
   test(`${row.name} throws ${row.error.name} ${row.code} and leaves the ring unchanged`, (t) => {

@@ -41,7 +41,11 @@ test('a batch of 64 16-byte records is accounted as the kernel accounts 64 recor
   t.is(ring.query(BPF_RB_AVAIL_DATA), 64 * 24);
   consumeAll(ring);
   t.is(ring.query(BPF_RB_AVAIL_DATA), 0);
-  t.throws(() => ring.batchOffset(first, 0), { code: 'ERR_RINGBUF_OFFSET' }, 'a committed batch is no longer this handle\'s');
+  t.throws(
+    () => ring.batchOffset(first, 0),
+    { code: 'ERR_RINGBUF_OFFSET' },
+    "a committed batch is no longer this handle's",
+  );
 });
 
 test('batchOffset answers for the batch still held, and refuses once its records are committed one by one or the batch was another', (t) => {
@@ -49,10 +53,20 @@ test('batchOffset answers for the batch still held, and refuses once its records
   const a = ring.reserveBatch(16, 4);
   const b = ring.reserveBatch(32, 3);
   // Both batches are held: the last one (batchOffset's fast case) and the one before it.
-  t.deepEqual([0, 1, 2].map((i) => ring.batchOffset(b, i)), [b, b + 40, b + 80]);
-  t.deepEqual([0, 1, 2, 3].map((i) => ring.batchOffset(a, i)), [a, a + 24, a + 48, a + 72]);
+  t.deepEqual(
+    [0, 1, 2].map((i) => ring.batchOffset(b, i)),
+    [b, b + 40, b + 80],
+  );
+  t.deepEqual(
+    [0, 1, 2, 3].map((i) => ring.batchOffset(a, i)),
+    [a, a + 24, a + 48, a + 72],
+  );
   t.throws(() => ring.batchOffset(b, 3), { code: 'ERR_RINGBUF_OFFSET' }, 'a record index past the batch');
-  t.throws(() => ring.batchOffset(String(b) as never, 0), { code: 'ERR_RINGBUF_OFFSET' }, 'a numeric string is not an offset');
+  t.throws(
+    () => ring.batchOffset(String(b) as never, 0),
+    { code: 'ERR_RINGBUF_OFFSET' },
+    'a numeric string is not an offset',
+  );
   // b's records committed one by one: b is no longer held, and neither answer comes from memory.
   for (let i = 0; i < 3; i++) ring.submit(b + i * 40);
   t.throws(() => ring.batchOffset(b, 0), { code: 'ERR_RINGBUF_OFFSET' });
@@ -82,7 +96,12 @@ test('batch offsets wrap their headers to the start while each payload stays con
   const fp = recordFootprint(40); // 48
   const first = ring.reserveBatch(40, 4);
   const offsets = [0, 1, 2, 3].map((i) => ring.batchOffset(first, i));
-  t.deepEqual(offsets, [4040 + 8, ((4040 + fp) & (SIZE - 1)) + 8, ((4040 + 2 * fp) & (SIZE - 1)) + 8, ((4040 + 3 * fp) & (SIZE - 1)) + 8]);
+  t.deepEqual(offsets, [
+    4040 + 8,
+    ((4040 + fp) & (SIZE - 1)) + 8,
+    ((4040 + 2 * fp) & (SIZE - 1)) + 8,
+    ((4040 + 3 * fp) & (SIZE - 1)) + 8,
+  ]);
   t.true(offsets[1]! + 40 > SIZE, 'record 1 runs past the end of the data area');
   for (let i = 0; i < 4; i++) ring.data.fill(0xa0 + i, offsets[i]!, offsets[i]! + 40);
   ring.submitBatch(first, 4);
@@ -91,7 +110,10 @@ test('batch offsets wrap their headers to the start while each payload stays con
   for (let i = 0; i < 4; i++) {
     const off = pos & (SIZE - 1);
     t.is(ring.headerAt(off), 40);
-    t.true(ring.data.subarray(off + 8, off + 48).every((b) => b === 0xa0 + i), `payload ${i} intact`);
+    t.true(
+      ring.data.subarray(off + 8, off + 48).every((b) => b === 0xa0 + i),
+      `payload ${i} intact`,
+    );
     pos += fp;
   }
 });
@@ -114,7 +136,10 @@ for (const overwrite of [false, true]) {
       if (firstA < 0) {
         // It does not fit now: neither would the singles (checked on b without changing it).
         t.false(overwrite, `step ${step}: an overwrite ring refused a batch`);
-        t.true(a.query(BPF_RB_AVAIL_DATA) + count * recordFootprint(size) > SIZE - 1, `step ${step}: refused a batch that fits`);
+        t.true(
+          a.query(BPF_RB_AVAIL_DATA) + count * recordFootprint(size) > SIZE - 1,
+          `step ${step}: refused a batch that fits`,
+        );
         consumeAll(a);
         consumeAll(b);
         continue;
@@ -138,7 +163,7 @@ for (const overwrite of [false, true]) {
       }
       if (discard) a.discardBatch(firstA, count);
       else a.submitBatch(firstA, count);
-      for (const off of singles) (discard ? b.discard(off) : b.submit(off));
+      for (const off of singles) discard ? b.discard(off) : b.submit(off);
       if (!overwrite && rnd() < 0.7) {
         consumeAll(a);
         consumeAll(b);
@@ -165,7 +190,11 @@ test('records of a batch may be committed one by one, and the rest with submitBa
   ring.submit(ring.batchOffset(first, 0));
   ring.discard(ring.batchOffset(first, 1));
   ring.submitBatch(ring.batchOffset(first, 2), 3);
-  t.is(ring.headerAt(ring.batchOffset(first, 5) - 8) >>> 0, (8 | layout.BPF_RINGBUF_BUSY_BIT) >>> 0, 'record 5 still BUSY');
+  t.is(
+    ring.headerAt(ring.batchOffset(first, 5) - 8) >>> 0,
+    (8 | layout.BPF_RINGBUF_BUSY_BIT) >>> 0,
+    'record 5 still BUSY',
+  );
   ring.submit(ring.batchOffset(first, 5));
   const hdrs = [0, 1, 2, 3, 4, 5].map((i) => ring.headerAt(8 + i * 16 - 8));
   t.deepEqual(hdrs, [8, 8 | layout.BPF_RINGBUF_DISCARD_BIT, 8, 8, 8, 8]);

@@ -111,7 +111,10 @@ const cases: Case[] = [
       ['tryReserve', (ring: RingBuffer) => ring.tryReserve(40)],
       ['reserveBatch', (ring: RingBuffer) => ring.reserveBatch(16, 2)],
       ['output of a short payload (copied under the lock)', (ring: RingBuffer) => ring.output(new Uint8Array(40))],
-      ['output of a long payload (reserved, copied, committed)', (ring: RingBuffer) => ring.output(new Uint8Array(200))],
+      [
+        'output of a long payload (reserved, copied, committed)',
+        (ring: RingBuffer) => ring.output(new Uint8Array(200)),
+      ],
     ] as const
   ).flatMap(([path, call]): Case[] => [
     {

@@ -6,14 +6,7 @@
  * must free the lock as for any dead holder.
  */
 import test from 'ava';
-import {
-  BPF_RB_AVAIL_DATA,
-  BPF_RB_PROD_POS,
-  RESERVE_FAILED,
-  RingBuffer,
-  layout,
-  monotonicMs,
-} from '../src/index.js';
+import { BPF_RB_AVAIL_DATA, BPF_RB_PROD_POS, RESERVE_FAILED, RingBuffer, layout, monotonicMs } from '../src/index.js';
 import { bytes, bytesButLock, prng, twins } from './ring-helpers.js';
 
 const SIZE = 4096;

@@ -3,7 +3,15 @@
  * stampConsumerHeartbeat stores and what consumerHeartbeatAgeMs answers, from any handle.
  */
 import test from 'ava';
-import { HEARTBEAT_IDLE_MS, HEARTBEAT_STALL_MS, HEARTBEAT_STAMP_MS, LINE_BYTES, RingBuffer, layout, monotonicMs } from '../src/index.js';
+import {
+  HEARTBEAT_IDLE_MS,
+  HEARTBEAT_STALL_MS,
+  HEARTBEAT_STAMP_MS,
+  LINE_BYTES,
+  RingBuffer,
+  layout,
+  monotonicMs,
+} from '../src/index.js';
 
 const SIZE = 4096;
 
@@ -50,7 +58,14 @@ test('the heartbeat word has a line pair of its own in the control page, away fr
   const at = layout.CONSUMER_HEARTBEAT_INDEX * 4;
   t.is(at % LINE_BYTES, 0);
   t.true(at + 4 <= layout.CONTROL_BYTES);
-  for (const producerWord of [layout.PROD_POS_INDEX, layout.PENDING_POS_INDEX, layout.OVERWRITE_GEN_INDEX, layout.LOCK_INDEX, layout.CONS_POS_INDEX, layout.WAKE_WORD_INDEX]) {
+  for (const producerWord of [
+    layout.PROD_POS_INDEX,
+    layout.PENDING_POS_INDEX,
+    layout.OVERWRITE_GEN_INDEX,
+    layout.LOCK_INDEX,
+    layout.CONS_POS_INDEX,
+    layout.WAKE_WORD_INDEX,
+  ]) {
     t.not(Math.floor((producerWord * 4) / LINE_BYTES), at / LINE_BYTES);
   }
 });

@@ -55,7 +55,7 @@ test('reserve with lockTimeoutMs 0 fails at once on a held lock', (t) => {
   t.is(ring.lockStats.timeouts, 1);
 });
 
-test('recoverProducer(deadId) frees the lock and discards only that id\'s BUSY records', (t) => {
+test("recoverProducer(deadId) frees the lock and discards only that id's BUSY records", (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: LIVE });
   const dead = RingBuffer.attach(ring.buffer, { producerId: DEAD });
   const other = RingBuffer.attach(ring.buffer, { producerId: DEAD + 100 });

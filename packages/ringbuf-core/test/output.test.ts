@@ -35,7 +35,10 @@ for (const overwrite of [false, true]) {
     let small = 0;
     let large = 0;
     for (let step = 0; step < 600; step++) {
-      const size = rnd() < 0.7 ? Math.floor(rnd() * (OUTPUT_UNDER_LOCK_MAX + 1)) : OUTPUT_UNDER_LOCK_MAX + 1 + Math.floor(rnd() * 400);
+      const size =
+        rnd() < 0.7
+          ? Math.floor(rnd() * (OUTPUT_UNDER_LOCK_MAX + 1))
+          : OUTPUT_UNDER_LOCK_MAX + 1 + Math.floor(rnd() * 400);
       const payload = new Uint8Array(size);
       for (let k = 0; k < size; k++) payload[k] = (step * 31 + k * 7) & 0xff;
       const flags = rnd() < 0.3 ? BPF_RB_NO_WAKEUP : 0;
@@ -85,7 +88,13 @@ test('seeded: a payload output again is copied as words, and the ring ends as re
     { label: '13 B (not whole words)', of: odd },
     { label: "16 B of the ring's own data" },
   ];
-  const run = (a: RingBuffer, b: RingBuffer, steps: number, pick: () => (typeof kinds)[number], used: Set<string>): boolean => {
+  const run = (
+    a: RingBuffer,
+    b: RingBuffer,
+    steps: number,
+    pick: () => (typeof kinds)[number],
+    used: Set<string>,
+  ): boolean => {
     const ownA = a.data.subarray(24, 40);
     for (let step = 0; step < steps; step++) {
       const kind = pick();
@@ -128,7 +137,8 @@ test('seeded: a payload output again is copied as words, and the ring ends as re
   // Mixed on one pair: the payload object changes all the time (views are made at most every 1024
   // calls; the rest go through set).
   const used = new Set<string>();
-  if (!run(...twins({ size: SIZE, producerId: ID }), 3000, () => kinds[Math.floor(rnd() * kinds.length)]!, used)) return;
+  if (!run(...twins({ size: SIZE, producerId: ID }), 3000, () => kinds[Math.floor(rnd() * kinds.length)]!, used))
+    return;
   t.is(used.size, kinds.length, 'every kind of payload was output');
 });
 
@@ -223,7 +233,10 @@ test('a payload on a growable shared buffer is copied exactly its length when it
     t.true(ring.output(payload, 0));
     t.is(ring.headerAt(0), size);
     t.true(ring.data.subarray(8, 8 + size).every((v) => v === 0x5a));
-    t.true(ring.data.subarray(8 + size, 8 + recordFootprint(size) + 64).every((v) => v === 0), `size ${size}: nothing written past the record`);
+    t.true(
+      ring.data.subarray(8 + size, 8 + recordFootprint(size) + 64).every((v) => v === 0),
+      `size ${size}: nothing written past the record`,
+    );
   }
 });
 
@@ -280,7 +293,10 @@ test('a payload that lies about its length is copied and framed at its real leng
     t.true(ring.output(liar, 0));
     t.is(ring.headerAt(0), real, `the header says ${real} bytes, not the 16 the array claims`);
     t.is(ring.query(BPF_RB_AVAIL_DATA), recordFootprint(real));
-    t.true(ring.data.subarray(8 + real, 8 + real + 64).every((v) => v === 0), 'nothing written past the record');
+    t.true(
+      ring.data.subarray(8 + real, 8 + real + 64).every((v) => v === 0),
+      'nothing written past the record',
+    );
     // An own `length` property lies the same way.
     const own = new Uint8Array(24).fill(0x33);
     Object.defineProperty(own, 'length', { get: () => 4 });
@@ -292,7 +308,11 @@ test('a payload that lies about its length is copied and framed at its real leng
 test('things that only look like a Uint8Array are refused before anything is reserved', (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: ID });
   const before = bytes(ring);
-  const fakes: unknown[] = [new Proxy(new Uint8Array(16), {}), Object.create(Uint8Array.prototype), Object.setPrototypeOf({ length: 16 }, Uint8Array.prototype)];
+  const fakes: unknown[] = [
+    new Proxy(new Uint8Array(16), {}),
+    Object.create(Uint8Array.prototype),
+    Object.setPrototypeOf({ length: 16 }, Uint8Array.prototype),
+  ];
   for (const fake of fakes) {
     t.throws(() => ring.output(fake as Uint8Array, 0), { code: 'ERR_RINGBUF_ARGUMENT' });
   }

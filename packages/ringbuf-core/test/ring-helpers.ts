@@ -38,7 +38,12 @@ export function consumeAll(ring: RingBuffer): void {
 }
 
 /** Two rings that start equal (same wake id) so that their buffers can be compared whole. */
-export function twins(options: { size: number; producerId: number; overwrite?: boolean; startPos?: number }): [RingBuffer, RingBuffer] {
+export function twins(options: {
+  size: number;
+  producerId: number;
+  overwrite?: boolean;
+  startPos?: number;
+}): [RingBuffer, RingBuffer] {
   const a = RingBuffer.create(options);
   const b = RingBuffer.create(options);
   new Int32Array(b.buffer)[layout.WAKE_ID_INDEX] = new Int32Array(a.buffer)[layout.WAKE_ID_INDEX]!;

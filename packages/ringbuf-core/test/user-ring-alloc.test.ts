@@ -62,9 +62,10 @@ test.serial('reserve + submit + drain of 64,000 records allocates nothing measur
   const rounds = 64;
   let delivered = 0;
   const overhead = measureOverhead();
-  const grown = heapGrowth(() => {
-    for (let k = 0; k < rounds; k++) delivered += round(1000);
-  }) - overhead;
+  const grown =
+    heapGrowth(() => {
+      for (let k = 0; k < rounds; k++) delivered += round(1000);
+    }) - overhead;
   t.is(delivered, rounds * 1000, 'every record drained');
   t.is(seen, 114 * 1000);
   t.log(`heap growth over ${rounds * 1000} records: ${grown} bytes (less ${overhead} for the measurement)`);
@@ -80,9 +81,10 @@ test.serial('waitForData on a BUSY head (its re-checks, then a 1 ms sleep) alloc
   const calls = 40;
   let found = 0;
   const overhead = measureOverhead();
-  const grown = heapGrowth(() => {
-    for (let k = 0; k < calls; k++) if (r.waitForData(1)) found++;
-  }) - overhead;
+  const grown =
+    heapGrowth(() => {
+      for (let k = 0; k < calls; k++) if (r.waitForData(1)) found++;
+    }) - overhead;
   t.is(found, 0, 'a BUSY record is not data');
   t.log(`heap growth over ${calls} waits: ${grown} bytes (less ${overhead} for the measurement)`);
   // Before the fix: 40-60 KB here (a clock read per re-check, boxed until the JIT inlines it all).

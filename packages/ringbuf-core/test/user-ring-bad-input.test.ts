@@ -5,7 +5,15 @@
  * against a ring in use.
  */
 import test from 'ava';
-import { RingBufCorruptionError, RingBufError, RingBufRangeError, RingBuffer, UserRingBuffer, layout, type RingBufErrorCode } from '../src/index.js';
+import {
+  RingBufCorruptionError,
+  RingBufError,
+  RingBufRangeError,
+  RingBuffer,
+  UserRingBuffer,
+  layout,
+  type RingBufErrorCode,
+} from '../src/index.js';
 
 const SIZE = 4096;
 
@@ -38,17 +46,52 @@ const rows: Row[] = [
   ['reserve(NaN)', (f) => f.ring.reserve(NaN), 'ERR_RINGBUF_RECORD_SIZE', RingBufRangeError],
   ["reserve('8')", (f) => f.ring.reserve('8' as unknown as number), 'ERR_RINGBUF_RECORD_SIZE', RingBufRangeError],
   ['reserve(8n)', (f) => f.ring.reserve(8n as unknown as number), 'ERR_RINGBUF_RECORD_SIZE', RingBufRangeError],
-  ['reserve(size - 7): one byte more than fills the ring', (f) => f.ring.reserve(SIZE - 7), 'ERR_RINGBUF_RECORD_SIZE', RingBufRangeError],
-  ['reserve(8 | BUSY bit)', (f) => f.ring.reserve((8 | layout.BPF_RINGBUF_BUSY_BIT) >>> 0), 'ERR_RINGBUF_RECORD_SIZE', RingBufRangeError],
-  ['reserve(8 | DISCARD bit)', (f) => f.ring.reserve(8 | layout.BPF_RINGBUF_DISCARD_BIT), 'ERR_RINGBUF_RECORD_SIZE', RingBufRangeError],
+  [
+    'reserve(size - 7): one byte more than fills the ring',
+    (f) => f.ring.reserve(SIZE - 7),
+    'ERR_RINGBUF_RECORD_SIZE',
+    RingBufRangeError,
+  ],
+  [
+    'reserve(8 | BUSY bit)',
+    (f) => f.ring.reserve((8 | layout.BPF_RINGBUF_BUSY_BIT) >>> 0),
+    'ERR_RINGBUF_RECORD_SIZE',
+    RingBufRangeError,
+  ],
+  [
+    'reserve(8 | DISCARD bit)',
+    (f) => f.ring.reserve(8 | layout.BPF_RINGBUF_DISCARD_BIT),
+    'ERR_RINGBUF_RECORD_SIZE',
+    RingBufRangeError,
+  ],
   ['reserve(2^32)', (f) => f.ring.reserve(2 ** 32), 'ERR_RINGBUF_RECORD_SIZE', RingBufRangeError],
   ['reserveBlocking(-1, 10)', (f) => f.ring.reserveBlocking(-1, 10), 'ERR_RINGBUF_RECORD_SIZE', RingBufRangeError],
-  ['reserveBlocking(BUSY bit, 10)', (f) => f.ring.reserveBlocking(layout.BPF_RINGBUF_BUSY_BIT, 10), 'ERR_RINGBUF_RECORD_SIZE', RingBufRangeError],
+  [
+    'reserveBlocking(BUSY bit, 10)',
+    (f) => f.ring.reserveBlocking(layout.BPF_RINGBUF_BUSY_BIT, 10),
+    'ERR_RINGBUF_RECORD_SIZE',
+    RingBufRangeError,
+  ],
   ['reserveBlocking(8, -2)', (f) => f.ring.reserveBlocking(8, -2), 'ERR_RINGBUF_ARGUMENT', RingBufRangeError],
-  ['reserveBlocking(8, -Infinity)', (f) => f.ring.reserveBlocking(8, -Infinity), 'ERR_RINGBUF_ARGUMENT', RingBufRangeError],
+  [
+    'reserveBlocking(8, -Infinity)',
+    (f) => f.ring.reserveBlocking(8, -Infinity),
+    'ERR_RINGBUF_ARGUMENT',
+    RingBufRangeError,
+  ],
   ['reserveBlocking(8, NaN)', (f) => f.ring.reserveBlocking(8, NaN), 'ERR_RINGBUF_ARGUMENT', RingBufRangeError],
-  ["reserveBlocking(8, '10')", (f) => f.ring.reserveBlocking(8, '10' as unknown as number), 'ERR_RINGBUF_ARGUMENT', RingBufRangeError],
-  ['reserveBlocking(8, undefined)', (f) => f.ring.reserveBlocking(8, undefined as unknown as number), 'ERR_RINGBUF_ARGUMENT', RingBufRangeError],
+  [
+    "reserveBlocking(8, '10')",
+    (f) => f.ring.reserveBlocking(8, '10' as unknown as number),
+    'ERR_RINGBUF_ARGUMENT',
+    RingBufRangeError,
+  ],
+  [
+    'reserveBlocking(8, undefined)',
+    (f) => f.ring.reserveBlocking(8, undefined as unknown as number),
+    'ERR_RINGBUF_ARGUMENT',
+    RingBufRangeError,
+  ],
   ['submit(0): the header, not a payload', (f) => f.ring.submit(0), 'ERR_RINGBUF_OFFSET', RingBufRangeError],
   ['submit(held + 4): misaligned', (f) => f.ring.submit(f.held + 4), 'ERR_RINGBUF_OFFSET', RingBufRangeError],
   ['submit(size + 8): past the ring', (f) => f.ring.submit(SIZE + 8), 'ERR_RINGBUF_OFFSET', RingBufRangeError],
@@ -73,19 +116,79 @@ const rows: Row[] = [
   ['recoverProducer(own id)', (f) => f.ring.recoverProducer(1), 'ERR_RINGBUF_PRODUCER_ID', RingBufError],
   ['recoverProducer(0)', (f) => f.ring.recoverProducer(0), 'ERR_RINGBUF_PRODUCER_ID', RingBufRangeError],
   ['recoverProducer(2^30)', (f) => f.ring.recoverProducer(2 ** 30), 'ERR_RINGBUF_PRODUCER_ID', RingBufRangeError],
-  ["recoverDrainer('x')", (f) => f.ring.recoverDrainer('x' as unknown as number), 'ERR_RINGBUF_PRODUCER_ID', RingBufRangeError],
-  ['attach(an ArrayBuffer)', () => UserRingBuffer.attach(new ArrayBuffer(8192) as unknown as SharedArrayBuffer), 'ERR_RINGBUF_FOREIGN_BUFFER', RingBufError],
-  ["attach(a kernel ring's buffer)", () => UserRingBuffer.attach(RingBuffer.create({ size: SIZE }).buffer), 'ERR_RINGBUF_FOREIGN_BUFFER', RingBufError],
-  ['attach(a truncated copy)', (f) => UserRingBuffer.attach(truncated(f.ring.buffer)), 'ERR_RINGBUF_CORRUPT', RingBufError],
-  ['attach(buffer, { id: 0 })', (f) => UserRingBuffer.attach(f.ring.buffer, { id: 0 }), 'ERR_RINGBUF_PRODUCER_ID', RingBufRangeError],
-  ['attach(buffer, { lockTimeoutMs: -1 })', (f) => UserRingBuffer.attach(f.ring.buffer, { lockTimeoutMs: -1 }), 'ERR_RINGBUF_ARGUMENT', RingBufRangeError],
-  ['attach(buffer, null options)', (f) => UserRingBuffer.attach(f.ring.buffer, null as unknown as object), 'ERR_RINGBUF_ARGUMENT', RingBufError],
-  ['create(null)', () => UserRingBuffer.create(null as unknown as { size: number }), 'ERR_RINGBUF_ARGUMENT', RingBufError],
+  [
+    "recoverDrainer('x')",
+    (f) => f.ring.recoverDrainer('x' as unknown as number),
+    'ERR_RINGBUF_PRODUCER_ID',
+    RingBufRangeError,
+  ],
+  [
+    'attach(an ArrayBuffer)',
+    () => UserRingBuffer.attach(new ArrayBuffer(8192) as unknown as SharedArrayBuffer),
+    'ERR_RINGBUF_FOREIGN_BUFFER',
+    RingBufError,
+  ],
+  [
+    "attach(a kernel ring's buffer)",
+    () => UserRingBuffer.attach(RingBuffer.create({ size: SIZE }).buffer),
+    'ERR_RINGBUF_FOREIGN_BUFFER',
+    RingBufError,
+  ],
+  [
+    'attach(a truncated copy)',
+    (f) => UserRingBuffer.attach(truncated(f.ring.buffer)),
+    'ERR_RINGBUF_CORRUPT',
+    RingBufError,
+  ],
+  [
+    'attach(buffer, { id: 0 })',
+    (f) => UserRingBuffer.attach(f.ring.buffer, { id: 0 }),
+    'ERR_RINGBUF_PRODUCER_ID',
+    RingBufRangeError,
+  ],
+  [
+    'attach(buffer, { lockTimeoutMs: -1 })',
+    (f) => UserRingBuffer.attach(f.ring.buffer, { lockTimeoutMs: -1 }),
+    'ERR_RINGBUF_ARGUMENT',
+    RingBufRangeError,
+  ],
+  [
+    'attach(buffer, null options)',
+    (f) => UserRingBuffer.attach(f.ring.buffer, null as unknown as object),
+    'ERR_RINGBUF_ARGUMENT',
+    RingBufError,
+  ],
+  [
+    'create(null)',
+    () => UserRingBuffer.create(null as unknown as { size: number }),
+    'ERR_RINGBUF_ARGUMENT',
+    RingBufError,
+  ],
   ['create({ size: 4095 })', () => UserRingBuffer.create({ size: 4095 }), 'ERR_RINGBUF_SIZE', RingBufRangeError],
-  ['create({ size: 3 * 4096 })', () => UserRingBuffer.create({ size: 3 * 4096 }), 'ERR_RINGBUF_SIZE', RingBufRangeError],
-  ["create({ size: '4096' })", () => UserRingBuffer.create({ size: '4096' as unknown as number }), 'ERR_RINGBUF_SIZE', RingBufRangeError],
-  ['create({ size, startPos: 4 })', () => UserRingBuffer.create({ size: SIZE, startPos: 4 }), 'ERR_RINGBUF_ARGUMENT', RingBufRangeError],
-  ['create({ size, id: 1.5 })', () => UserRingBuffer.create({ size: SIZE, id: 1.5 }), 'ERR_RINGBUF_PRODUCER_ID', RingBufRangeError],
+  [
+    'create({ size: 3 * 4096 })',
+    () => UserRingBuffer.create({ size: 3 * 4096 }),
+    'ERR_RINGBUF_SIZE',
+    RingBufRangeError,
+  ],
+  [
+    "create({ size: '4096' })",
+    () => UserRingBuffer.create({ size: '4096' as unknown as number }),
+    'ERR_RINGBUF_SIZE',
+    RingBufRangeError,
+  ],
+  [
+    'create({ size, startPos: 4 })',
+    () => UserRingBuffer.create({ size: SIZE, startPos: 4 }),
+    'ERR_RINGBUF_ARGUMENT',
+    RingBufRangeError,
+  ],
+  [
+    'create({ size, id: 1.5 })',
+    () => UserRingBuffer.create({ size: SIZE, id: 1.5 }),
+    'ERR_RINGBUF_PRODUCER_ID',
+    RingBufRangeError,
+  ],
 ];
 
 function truncated(buffer: SharedArrayBuffer): SharedArrayBuffer {
@@ -105,7 +208,10 @@ for (const [name, call, code, cls] of rows) {
     // The handle still works: its held record commits and drains.
     f.ring.submit(f.held);
     f.other.discard(f.othersHeld);
-    t.is(f.ring.drain(() => 0), 2);
+    t.is(
+      f.ring.drain(() => 0),
+      2,
+    );
   });
 }
 

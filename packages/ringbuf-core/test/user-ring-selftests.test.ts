@@ -333,7 +333,9 @@ test('user_ringbuf blocking_reserve: reserveBlocking(8, 1000) times out on a ful
 
   const controlBuffer = createControl(0);
   const control = new Int32Array(controlBuffer);
-  const worker = new Worker(DRAINER, { workerData: { buffer: ring.buffer, control: controlBuffer, id: 7, mode: 'kick' } });
+  const worker = new Worker(DRAINER, {
+    workerData: { buffer: ring.buffer, control: controlBuffer, id: 7, mode: 'kick' },
+  });
   const exited = once(worker, 'exit');
   await once(worker, 'message');
   const t1 = performance.now();

@@ -30,7 +30,10 @@ function seedFromEnv(): number {
   return env !== undefined ? Number(env) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 }
 
-function spawn(url: URL, workerData: object): { worker: Worker; ready: Promise<unknown>; exit: Promise<unknown[]>; failed: () => Error | undefined } {
+function spawn(
+  url: URL,
+  workerData: object,
+): { worker: Worker; ready: Promise<unknown>; exit: Promise<unknown[]>; failed: () => Error | undefined } {
   const worker = new Worker(url, { workerData });
   let failure: Error | undefined;
   worker.on('error', (err) => {
@@ -83,9 +86,11 @@ function verify(log: Array<[number, number]>, stream: number, to: number, maybe:
     prev = entry;
   }
   for (let missing = last + 1; missing < to; missing++) {
-    if (!isDiscarded(missing, stream) && !maybe.has(missing)) problems.push(`stream ${stream}: seq ${missing} lost at the end`);
+    if (!isDiscarded(missing, stream) && !maybe.has(missing))
+      problems.push(`stream ${stream}: seq ${missing} lost at the end`);
   }
-  if (repeated > dupes) problems.push(`stream ${stream}: ${repeated} repeated deliveries, more than the ${dupes} drainer kills`);
+  if (repeated > dupes)
+    problems.push(`stream ${stream}: ${repeated} repeated deliveries, more than the ${dupes} drainer kills`);
   return problems.slice(0, 10);
 }
 
@@ -99,7 +104,16 @@ test('many producers: three producer threads share one user ring through the res
   const drainer = spawn(DRAINER, { buffer: ring.buffer, control: controlBuffer, id: 100, mode: 'log' });
   await within(drainer.ready, 10_000, 'drainer ready');
   const producers = [0, 1, 2].map((stream) =>
-    spawn(PRODUCER, { buffer: ring.buffer, control: controlBuffer, id: 10 + stream, stream, from: 0, to: PER_STREAM, maxSize: 24, seed: seed + stream }),
+    spawn(PRODUCER, {
+      buffer: ring.buffer,
+      control: controlBuffer,
+      id: 10 + stream,
+      stream,
+      from: 0,
+      to: PER_STREAM,
+      maxSize: 24,
+      seed: seed + stream,
+    }),
   );
   await within(Promise.all(producers.map((p) => p.exit)), 30_000, 'producers done');
   for (const p of producers) t.is(p.failed(), undefined);
@@ -112,7 +126,13 @@ test('many producers: three producer threads share one user ring through the res
     t.is(Atomics.load(control, NEXT + stream), PER_STREAM);
     t.deepEqual(verify(log, stream, PER_STREAM, new Set(), 0), []);
   }
-  t.is(log.length, [0, 1, 2].reduce((a, s) => a + Array.from({ length: PER_STREAM }, (_, i) => i).filter((i) => !isDiscarded(i, s)).length, 0));
+  t.is(
+    log.length,
+    [0, 1, 2].reduce(
+      (a, s) => a + Array.from({ length: PER_STREAM }, (_, i) => i).filter((i) => !isDiscarded(i, s)).length,
+      0,
+    ),
+  );
   t.is(Atomics.load(control, ERRORS), 0, 'every filler byte intact');
   t.is(ring.lockHolder(), 0);
   t.is(ring.availData(), 0);
@@ -136,8 +156,18 @@ test('kills of either side: a producer thread and a draining worker, each termin
   let producerKills = 0;
   let discardedByRecovery = 0;
   const startProducer = (from: number): ReturnType<typeof spawn> =>
-    spawn(PRODUCER, { buffer: ring.buffer, control: controlBuffer, id: ++producerId, stream: 0, from, to: TOTAL, maxSize: 256, seed: (seed + producerId) >>> 0 });
-  const startDrainer = (): ReturnType<typeof spawn> => spawn(DRAINER, { buffer: ring.buffer, control: controlBuffer, id: ++drainerId, mode: 'log' });
+    spawn(PRODUCER, {
+      buffer: ring.buffer,
+      control: controlBuffer,
+      id: ++producerId,
+      stream: 0,
+      from,
+      to: TOTAL,
+      maxSize: 256,
+      seed: (seed + producerId) >>> 0,
+    });
+  const startDrainer = (): ReturnType<typeof spawn> =>
+    spawn(DRAINER, { buffer: ring.buffer, control: controlBuffer, id: ++drainerId, mode: 'log' });
   let drainer = startDrainer();
   await within(drainer.ready, 10_000, 'drainer ready');
   let producer = startProducer(0);
@@ -156,7 +186,17 @@ test('kills of either side: a producer thread and a draining worker, each termin
       if (from >= TOTAL) break;
       ring.recoverProducer(producerId);
       const dieAt = Math.min(TOTAL - 1, from + 20 + Math.floor(rnd() * 300));
-      const dying = spawn(PRODUCER, { buffer: ring.buffer, control: controlBuffer, id: ++producerId, stream: 0, from, to: TOTAL, maxSize: 256, seed: (seed + producerId) >>> 0, dieAt });
+      const dying = spawn(PRODUCER, {
+        buffer: ring.buffer,
+        control: controlBuffer,
+        id: ++producerId,
+        stream: 0,
+        from,
+        to: TOTAL,
+        maxSize: 256,
+        seed: (seed + producerId) >>> 0,
+        dieAt,
+      });
       await within(dying.exit, 20_000, 'producer dying mid-record');
       if (dying.failed() !== undefined) t.fail(`producer ${producerId} failed: ${String(dying.failed())}`);
       t.is(Atomics.load(control, NEXT), dieAt, 'the dying producer committed everything before its last record');
@@ -198,7 +238,9 @@ test('kills of either side: a producer thread and a draining worker, each termin
   await within(drainer.exit, 10_000, 'drainer done');
   t.is(drainer.failed(), undefined);
   const log = readLog(control);
-  t.log(`${log.length} records delivered; ${producerKills} producer kills (${discardedByRecovery} records discarded by recovery), ${drainerKills} drainer kills (${midDrainKills} mid-drain, busy word recovered)`);
+  t.log(
+    `${log.length} records delivered; ${producerKills} producer kills (${discardedByRecovery} records discarded by recovery), ${drainerKills} drainer kills (${midDrainKills} mid-drain, busy word recovered)`,
+  );
   t.deepEqual(verify(log, 0, TOTAL, maybe, drainerKills), []);
   t.is(Atomics.load(control, ERRORS), 0, 'every filler byte intact');
   t.is(ring.availData(), 0, 'everything was drained');

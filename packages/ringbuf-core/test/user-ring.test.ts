@@ -60,7 +60,11 @@ test('drain delivers committed records in order, returns the count, and publishe
   t.is(n, 5);
   t.deepEqual(seen, [100, 101, 102, 103, 104]);
   t.is(r.consumerPos(), r.producerPos());
-  t.is(r.drain(() => 0), 0, 'an empty ring drains nothing');
+  t.is(
+    r.drain(() => 0),
+    0,
+    'an empty ring drains nothing',
+  );
 });
 
 test('drain skips DISCARD records, checking DISCARD before BUSY (a header with both bits is skipped), and stops at BUSY', (t) => {
@@ -157,9 +161,16 @@ test('a drain visits at most BPF_MAX_USER_RINGBUF_SAMPLES (128 Ki) records, disc
     if (i % 2 === 1) r.discard(at);
     else r.submit(at);
   }
-  t.is(r.drain(() => 0), BPF_MAX_USER_RINGBUF_SAMPLES / 2, 'half of the 128 Ki visited were delivered');
+  t.is(
+    r.drain(() => 0),
+    BPF_MAX_USER_RINGBUF_SAMPLES / 2,
+    'half of the 128 Ki visited were delivered',
+  );
   t.is(r.consumerPos(), BPF_MAX_USER_RINGBUF_SAMPLES * 8);
-  t.is(r.drain(() => 0), 5);
+  t.is(
+    r.drain(() => 0),
+    5,
+  );
   t.is(r.consumerPos(), r.producerPos());
 });
 
@@ -225,7 +236,9 @@ test('records wrap across the end of the data area contiguously (the mirror tail
 });
 
 test('the drainer -> producers wake rule: FORCE_WAKEUP always, else only when the drain consumed a record and NO_WAKEUP is unset; never without a sleeper', (t) => {
-  const rows: Array<[name: string, records: 'none' | 'committed' | 'discarded', flags: number, sleeper: boolean, notifies: number]> = [
+  const rows: Array<
+    [name: string, records: 'none' | 'committed' | 'discarded', flags: number, sleeper: boolean, notifies: number]
+  > = [
     ['records, flags 0, no sleeper', 'committed', 0, false, 0],
     ['FORCE, no sleeper', 'none', BPF_RB_FORCE_WAKEUP, false, 0],
     ['records, flags 0, a sleeper', 'committed', 0, true, 1],
@@ -285,14 +298,14 @@ test('reserveBlocking(size, 0) makes one try and never announces a sleeper; on f
   t.true(s.reserveBlocking(8, -1) >= 0);
 });
 
-test('recoverProducer discards a dead producer\'s BUSY records (the drain then goes on) and frees the lock it died holding', (t) => {
+test("recoverProducer discards a dead producer's BUSY records (the drain then goes on) and frees the lock it died holding", (t) => {
   const r = ring(1);
   const dead = UserRingBuffer.attach(r.buffer, { id: 5 });
   put(r, 1);
   dead.reserve(8); // dies between reserve and submit
   put(r, 2);
   dead.reserve(16);
-  t.deepEqual(collect(r).values, [1], 'the drain stops at the dead producer\'s BUSY record');
+  t.deepEqual(collect(r).values, [1], "the drain stops at the dead producer's BUSY record");
   t.true(dead.tryHoldLockForFaultInjection());
   t.is(r.lockHolder(), 5);
   const result = r.recoverProducer(5);
@@ -312,7 +325,10 @@ test('recoverDrainer frees the busy word only for the id that holds it, and wake
   fakeSleeper(r, 1);
   t.true(r.recoverDrainer(9));
   t.is(r.notifies().space, 1, 'producers asleep for space are woken');
-  t.is(r.drain(() => 0), 1);
+  t.is(
+    r.drain(() => 0),
+    1,
+  );
   t.deepEqual(r.recoveryCounts(), { records: 0, drains: 1 });
 });
 
@@ -350,7 +366,7 @@ test('a dead exclusive holder is recovered as any: its lock freed, its BUSY reco
   t.deepEqual(collect(r).values, [2]);
 });
 
-test('the user ring layout: its own magic, the lock and wake lines at the kernel ring\'s offsets, every writer on its own line pair, data on the second page', (t) => {
+test("the user ring layout: its own magic, the lock and wake lines at the kernel ring's offsets, every writer on its own line pair, data on the second page", (t) => {
   t.is(layout.USER_RING_MAGIC, 0x52554252);
   t.not(layout.USER_RING_MAGIC, layout.RING_MAGIC);
   const bytes = (index: number): number => index * 4;

@@ -6,7 +6,16 @@
  * wake word and the notification counter, so nothing depends on timing.
  */
 import test from 'ava';
-import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingBuffer, announceSleep, cancelSleep, consumerSleeping, layout, wakeNotifies } from '../src/index.js';
+import {
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_NO_WAKEUP,
+  RingBuffer,
+  announceSleep,
+  cancelSleep,
+  consumerSleeping,
+  layout,
+  wakeNotifies,
+} from '../src/index.js';
 
 const SIZE = 4096;
 
@@ -18,13 +27,55 @@ function setup() {
 
 type Case = { name: string; flags: number; atConsumer: boolean; sleeping: boolean; wakes: boolean };
 const cases: Case[] = [
-  { name: 'flags 0 at consumer_pos wakes a sleeping consumer', flags: 0, atConsumer: true, sleeping: true, wakes: true },
-  { name: 'flags 0 behind consumer_pos does not wake (the consumer is behind)', flags: 0, atConsumer: false, sleeping: true, wakes: false },
-  { name: 'NO_WAKEUP at consumer_pos does not wake', flags: BPF_RB_NO_WAKEUP, atConsumer: true, sleeping: true, wakes: false },
-  { name: 'FORCE_WAKEUP not at consumer_pos wakes', flags: BPF_RB_FORCE_WAKEUP, atConsumer: false, sleeping: true, wakes: true },
-  { name: 'FORCE_WAKEUP | NO_WAKEUP wakes (FORCE wins)', flags: BPF_RB_FORCE_WAKEUP | BPF_RB_NO_WAKEUP, atConsumer: false, sleeping: true, wakes: true },
-  { name: 'FORCE_WAKEUP to an awake consumer sends nothing', flags: BPF_RB_FORCE_WAKEUP, atConsumer: true, sleeping: false, wakes: false },
-  { name: 'flags 0 at consumer_pos to an awake consumer sends nothing', flags: 0, atConsumer: true, sleeping: false, wakes: false },
+  {
+    name: 'flags 0 at consumer_pos wakes a sleeping consumer',
+    flags: 0,
+    atConsumer: true,
+    sleeping: true,
+    wakes: true,
+  },
+  {
+    name: 'flags 0 behind consumer_pos does not wake (the consumer is behind)',
+    flags: 0,
+    atConsumer: false,
+    sleeping: true,
+    wakes: false,
+  },
+  {
+    name: 'NO_WAKEUP at consumer_pos does not wake',
+    flags: BPF_RB_NO_WAKEUP,
+    atConsumer: true,
+    sleeping: true,
+    wakes: false,
+  },
+  {
+    name: 'FORCE_WAKEUP not at consumer_pos wakes',
+    flags: BPF_RB_FORCE_WAKEUP,
+    atConsumer: false,
+    sleeping: true,
+    wakes: true,
+  },
+  {
+    name: 'FORCE_WAKEUP | NO_WAKEUP wakes (FORCE wins)',
+    flags: BPF_RB_FORCE_WAKEUP | BPF_RB_NO_WAKEUP,
+    atConsumer: false,
+    sleeping: true,
+    wakes: true,
+  },
+  {
+    name: 'FORCE_WAKEUP to an awake consumer sends nothing',
+    flags: BPF_RB_FORCE_WAKEUP,
+    atConsumer: true,
+    sleeping: false,
+    wakes: false,
+  },
+  {
+    name: 'flags 0 at consumer_pos to an awake consumer sends nothing',
+    flags: 0,
+    atConsumer: true,
+    sleeping: false,
+    wakes: false,
+  },
 ];
 
 for (const c of cases) {
@@ -41,12 +92,15 @@ for (const c of cases) {
         ring.output(new Uint8Array(24), c.flags);
       } else {
         const off = ring.reserve(24);
-        t.is((off - 8 === 0), c.atConsumer);
+        t.is(off - 8 === 0, c.atConsumer);
         ring[commit](off, c.flags);
       }
       t.is(wakeNotifies(word) - before, c.wakes ? 1 : 0);
       t.is(consumerSleeping(word), c.sleeping && !c.wakes);
-      t.is(Atomics.load(word, layout.WAKE_WORD_INDEX), c.sleeping && !c.wakes ? layout.WAKE_SLEEPING : layout.WAKE_AWAKE);
+      t.is(
+        Atomics.load(word, layout.WAKE_WORD_INDEX),
+        c.sleeping && !c.wakes ? layout.WAKE_SLEEPING : layout.WAKE_AWAKE,
+      );
       cancelSleep(word);
     });
   }

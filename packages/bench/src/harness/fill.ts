@@ -23,7 +23,10 @@ export function payloadFiller(data: Uint8Array, payload: Uint8Array, mode: FillM
     };
   }
   if ((payload.length & 3) !== 0 || (payload.byteOffset & 3) !== 0 || (data.byteOffset & 3) !== 0) {
-    throw new BenchRangeError('ERR_BENCH_COUNT', `fill 'words' needs a payload of whole 32-bit words, got ${payload.length} bytes at offset ${payload.byteOffset}`);
+    throw new BenchRangeError(
+      'ERR_BENCH_COUNT',
+      `fill 'words' needs a payload of whole 32-bit words, got ${payload.length} bytes at offset ${payload.byteOffset}`,
+    );
   }
   const dataWords = new Int32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
   const payloadWords = new Int32Array(payload.buffer, payload.byteOffset, payload.length >> 2);

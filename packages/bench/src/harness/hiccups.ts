@@ -49,7 +49,11 @@ export interface HiccupResult {
  *   `threads` (1 to {@link MAX_HICCUP_THREADS}) or `intervalUs` (1 to 1,000,000) is not an integer in
  *   range, before any thread starts. Error when a worker fails.
  */
-export async function measureHiccups(durationMs: number, threads = 2, intervalUs = HICCUP_INTERVAL_US): Promise<HiccupResult> {
+export async function measureHiccups(
+  durationMs: number,
+  threads = 2,
+  intervalUs = HICCUP_INTERVAL_US,
+): Promise<HiccupResult> {
   needInteger('durationMs', durationMs, 1, MAX_HICCUP_MS, 'ERR_BENCH_COUNT');
   needInteger('threads', threads, 1, MAX_HICCUP_THREADS, 'ERR_BENCH_COUNT');
   needInteger('intervalUs', intervalUs, 1, 1_000_000, 'ERR_BENCH_COUNT');
@@ -59,7 +63,9 @@ export async function measureHiccups(durationMs: number, threads = 2, intervalUs
     ticks: Math.max(1, Math.floor((durationMs * 1000) / intervalUs)),
     stallGapUs: HICCUP_STALL_GAP_US,
   };
-  const results = await Promise.all(Array.from({ length: threads }, () => reportOnce<HiccupThreadResult>(WORKER_URL, job, 'hiccup worker')));
+  const results = await Promise.all(
+    Array.from({ length: threads }, () => reportOnce<HiccupThreadResult>(WORKER_URL, job, 'hiccup worker')),
+  );
   const merged = createHistogram();
   let stalledUs = 0;
   let spanUs = 0;
@@ -70,5 +76,13 @@ export async function measureHiccups(durationMs: number, threads = 2, intervalUs
     spanUs += r.spanUs;
     stalls += r.stalls;
   }
-  return { threads, intervalUs, durationMs, lateness: summarize(merged), histogram: merged, stalledFraction: spanUs > 0 ? stalledUs / spanUs : 0, stalls };
+  return {
+    threads,
+    intervalUs,
+    durationMs,
+    lateness: summarize(merged),
+    histogram: merged,
+    stalledFraction: spanUs > 0 ? stalledUs / spanUs : 0,
+    stalls,
+  };
 }

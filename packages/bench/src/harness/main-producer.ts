@@ -16,7 +16,12 @@
  * Thread: main.
  */
 import os from 'node:os';
-import { PerformanceObserver, constants as perfConstants, createHistogram, type PerformanceEntry } from 'node:perf_hooks';
+import {
+  PerformanceObserver,
+  constants as perfConstants,
+  createHistogram,
+  type PerformanceEntry,
+} from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -44,7 +49,14 @@ import {
 } from './layout.js';
 import { meanStd } from './stats.js';
 import { FLOOR_SETTLE_US } from './wake-floor.js';
-import type { BlockedWake, ScenarioResult, ThreadedScenario, Timing, WindowSample, WorkerReport } from '../scenarios/types.js';
+import type {
+  BlockedWake,
+  ScenarioResult,
+  ThreadedScenario,
+  Timing,
+  WindowSample,
+  WorkerReport,
+} from '../scenarios/types.js';
 
 const USER_RING_URL = new URL('../workers/user-ring.js', import.meta.url);
 const POSTMESSAGE_URL = new URL('../peers/postmessage.js', import.meta.url);
@@ -73,7 +85,8 @@ class MainGc {
   readonly events: Array<[number, number]> = [];
   private readonly offsetUs = clockMicros() - performance.now() * 1000;
   private readonly observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (!forced(e)) this.events.push([e.startTime * 1000 + this.offsetUs, e.duration]);
+    for (const e of list.getEntries())
+      if (!forced(e)) this.events.push([e.startTime * 1000 + this.offsetUs, e.duration]);
   });
   constructor() {
     this.observer.observe({ entryTypes: ['gc'] });
@@ -107,7 +120,12 @@ type Batch = (n: number) => number;
  * Runs one user-ring group scenario. Never throws for a failing run: the result carries `error`.
  * Thread: main.
  */
-export async function runMainProducer(s: ThreadedScenario, timing: Timing, log: Logger, logLevel: LogLevel): Promise<ScenarioResult> {
+export async function runMainProducer(
+  s: ThreadedScenario,
+  timing: Timing,
+  log: Logger,
+  logLevel: LogLevel,
+): Promise<ScenarioResult> {
   const p = s.params;
   const sab = createControl();
   const ctl = new Int32Array(sab);
@@ -129,11 +147,21 @@ export async function runMainProducer(s: ThreadedScenario, timing: Timing, log: 
     const r = ring;
     if (p.measure === 'blocked-wake') {
       floorBuffer = new SharedArrayBuffer(FLOOR_BYTES);
-      worker = new Worker(USER_RING_URL, { workerData: { ...base, role: 'waker', buffer: r.buffer, floor: floorBuffer, samples, settleUs: FLOOR_SETTLE_US } });
+      worker = new Worker(USER_RING_URL, {
+        workerData: {
+          ...base,
+          role: 'waker',
+          buffer: r.buffer,
+          floor: floorBuffer,
+          samples,
+          settleUs: FLOOR_SETTLE_US,
+        },
+      });
     } else {
       worker = new Worker(USER_RING_URL, { workerData: { ...base, role: 'drainer', buffer: r.buffer } });
     }
-    if (p.exclusive === true && !r.claimExclusive()) throw new Error('the main thread could not claim the user ring exclusively');
+    if (p.exclusive === true && !r.claimExclusive())
+      throw new Error('the main thread could not claim the user ring exclusively');
     wakeWorker = () => void r.wakeDrainerNow();
     const fill = payloadFiller(r.data, payload, p.fill ?? 'set');
     const size = p.payload;
@@ -166,7 +194,10 @@ export async function runMainProducer(s: ThreadedScenario, timing: Timing, log: 
         };
   } else if (p.impl === 'postMessage') {
     const { port1, port2 } = new MessageChannel();
-    worker = new Worker(POSTMESSAGE_URL, { workerData: { ...base, role: 'consumer', port: port2 }, transferList: [port2] });
+    worker = new Worker(POSTMESSAGE_URL, {
+      workerData: { ...base, role: 'consumer', port: port2 },
+      transferList: [port2],
+    });
     stopByMessage = true;
     let sent = 0;
     batch = (n) => {
@@ -293,7 +324,9 @@ export async function runMainProducer(s: ThreadedScenario, timing: Timing, log: 
     if (r.wakeups !== undefined) wakeups = r.wakeups;
   }
   const rate = (pick: (w: WindowSample) => number) => meanStd(windows.map((w) => (pick(w) * 1000) / w.ms));
-  const hits = blockedWake ? { mean: (2 * samples * 1000) / Math.max(1, wakeElapsedMs), stddev: 0 } : rate((w) => w.hits);
+  const hits = blockedWake
+    ? { mean: (2 * samples * 1000) / Math.max(1, wakeElapsedMs), stddev: 0 }
+    : rate((w) => w.hits);
   const result: ScenarioResult = {
     name: s.name,
     group: s.group,
@@ -323,7 +356,12 @@ export async function runMainProducer(s: ThreadedScenario, timing: Timing, log: 
  * same. Histograms in ns. Thread: main.
  * @throws Error when a wake times out or the worker failed.
  */
-function measureBlockedWake(ring: UserRingBuffer, floorBuffer: SharedArrayBuffer, samples: number, failed: () => boolean): BlockedWake {
+function measureBlockedWake(
+  ring: UserRingBuffer,
+  floorBuffer: SharedArrayBuffer,
+  samples: number,
+  failed: () => boolean,
+): BlockedWake {
   const i32 = new Int32Array(floorBuffer);
   const f64 = new Float64Array(floorBuffer);
   const blocked = createHistogram();
@@ -344,7 +382,8 @@ function measureBlockedWake(ring: UserRingBuffer, floorBuffer: SharedArrayBuffer
     // Publishes "about to wait for floor sample i"; pairs with the waker's spin on READY.
     Atomics.store(i32, FLOOR_READY_INDEX, i);
     // Sleeps until the waker's FLAG store + notify; bounded.
-    if (Atomics.wait(i32, FLOOR_FLAG_INDEX, 0, BLOCKING_TIMEOUT_MS) === 'timed-out') throw new Error(`floor sample ${i} was not notified within ${BLOCKING_TIMEOUT_MS} ms`);
+    if (Atomics.wait(i32, FLOOR_FLAG_INDEX, 0, BLOCKING_TIMEOUT_MS) === 'timed-out')
+      throw new Error(`floor sample ${i} was not notified within ${BLOCKING_TIMEOUT_MS} ms`);
     const t = clockMicros();
     // Plain read: SEND was written before the FLAG store that ended the wait.
     floor.record(Math.max(1, Math.round((t - f64[FLOOR_SEND_F64]!) * 1000)));
@@ -353,5 +392,12 @@ function measureBlockedWake(ring: UserRingBuffer, floorBuffer: SharedArrayBuffer
   }
   const b = summarize(blocked);
   const f = summarize(floor);
-  return { samples, settleUs: FLOOR_SETTLE_US, blocked: b, floor: f, ratioP50: b.p50Us / f.p50Us, ratioP99: b.p99Us / f.p99Us };
+  return {
+    samples,
+    settleUs: FLOOR_SETTLE_US,
+    blocked: b,
+    floor: f,
+    ratioP50: b.p50Us / f.p50Us,
+    ratioP99: b.p99Us / f.p99Us,
+  };
 }

@@ -34,9 +34,13 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
   };
   // A consumer that publishes consumer_pos once per pass (the kernel bench's rb-custom).
   const passRing = RingBuffer.create({ size: 512 * 1024 });
-  const passConsumer = new Consumer(passRing, () => {
-    seen++;
-  }, { publish: 'pass' });
+  const passConsumer = new Consumer(
+    passRing,
+    () => {
+      seen++;
+    },
+    { publish: 'pass' },
+  );
   const lockWord = new Int32Array(new SharedArrayBuffer(128));
   const bench = new Bench({ time: timeMs, warmupTime: Math.max(10, timeMs / 4) });
   bench

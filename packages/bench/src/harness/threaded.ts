@@ -62,14 +62,22 @@ function spawn(s: ThreadedScenario, ctl: SharedArrayBuffer, logLevel: LogLevel):
     const shares = rings.map((r) => r.share());
     const workers = [new Worker(CONSUMER_URL, { workerData: { ...base, shares } })];
     for (let i = 0; i < p.producers; i++) {
-      workers.push(new Worker(PRODUCER_URL, { workerData: { ...base, slot: i, share: shares[p.impl === 'ringbuf' ? 0 : i] } }));
+      workers.push(
+        new Worker(PRODUCER_URL, { workerData: { ...base, slot: i, share: shares[p.impl === 'ringbuf' ? 0 : i] } }),
+      );
     }
     return { workers, wake: () => void group.wake(), messageStop: [] };
   }
   if (p.impl === 'postMessage') {
     const { port1, port2 } = new MessageChannel();
-    const consumer = new Worker(POSTMESSAGE_URL, { workerData: { ...base, role: 'consumer', port: port2 }, transferList: [port2] });
-    const producer = new Worker(POSTMESSAGE_URL, { workerData: { ...base, role: 'producer', port: port1 }, transferList: [port1] });
+    const consumer = new Worker(POSTMESSAGE_URL, {
+      workerData: { ...base, role: 'consumer', port: port2 },
+      transferList: [port2],
+    });
+    const producer = new Worker(POSTMESSAGE_URL, {
+      workerData: { ...base, role: 'producer', port: port1 },
+      transferList: [port1],
+    });
     return { workers: [consumer, producer], wake: () => {}, messageStop: [consumer] };
   }
   const sab = RbjsRing.getStorageForCapacity(p.ringSize, Uint8Array);
@@ -81,7 +89,12 @@ function spawn(s: ThreadedScenario, ctl: SharedArrayBuffer, logLevel: LogLevel):
 }
 
 /** Runs one scenario. Thread: main. Never throws for a failing run: the result carries `error`. */
-export async function runThreaded(s: ThreadedScenario, timing: Timing, log: Logger, logLevel: LogLevel): Promise<ScenarioResult> {
+export async function runThreaded(
+  s: ThreadedScenario,
+  timing: Timing,
+  log: Logger,
+  logLevel: LogLevel,
+): Promise<ScenarioResult> {
   // The user-ring group: the main thread is the producer (harness/main-producer.ts).
   if (s.params.producer === 'main') return runMainProducer(s, timing, log, logLevel);
   const sab = createControl();

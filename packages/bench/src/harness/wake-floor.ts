@@ -48,7 +48,9 @@ export async function measureWakeFloor(samples: number): Promise<RecordableHisto
  * fixed schedule would have seen, every record behind a stall of the machine waiting too.
  * @throws as {@link measureWakeFloor}.
  */
-export async function measureWakeFloorCorrected(samples: number): Promise<{ raw: RecordableHistogram; corrected: RecordableHistogram; intervalUs: number }> {
+export async function measureWakeFloorCorrected(
+  samples: number,
+): Promise<{ raw: RecordableHistogram; corrected: RecordableHistogram; intervalUs: number }> {
   const h = await floorHistograms(samples, true);
   if (h.corrected === null) throw new Error('the wake waiter reported no corrected histogram');
   return { raw: h.raw, corrected: h.corrected, intervalUs: h.intervalUs };
@@ -85,7 +87,8 @@ export async function measureConsumerWake(samples: number): Promise<RecordableHi
     throw err;
   }
   const report = await rt.stop({ drain: true, timeoutMs: 5000 });
-  if (report.delivered !== samples) throw new Error(`the consumer runtime delivered ${report.delivered} of ${samples} wake samples`);
+  if (report.delivered !== samples)
+    throw new Error(`the consumer runtime delivered ${report.delivered} of ${samples} wake samples`);
   const h = report.latency?.histograms.get(1);
   if (h === undefined) throw new Error('the consumer runtime reported no latency for the wake samples');
   return h;

@@ -16,7 +16,11 @@ import { Probe, awaitStart, ctl, markReady, toMain } from '../workers/common.js'
 /** Records in flight at most by default (the consumer's hit count lags the sends by at most this). */
 const WINDOW_RECORDS = 4096;
 
-const { role, port, params } = workerData as { role: 'producer' | 'consumer'; port: MessagePort; params: ScenarioParams };
+const { role, port, params } = workerData as {
+  role: 'producer' | 'consumer';
+  port: MessagePort;
+  params: ScenarioParams;
+};
 const batch = params.peerBatch ?? 1;
 const window = params.peerWindow === null ? Infinity : (params.peerWindow ?? WINDOW_RECORDS);
 

@@ -11,7 +11,11 @@ import { HITS_INDEX, dropsIndex } from '../harness/layout.js';
 import type { ScenarioParams } from '../scenarios/types.js';
 import { Probe, awaitStart, ctl } from '../workers/common.js';
 
-const { role, sab, params } = workerData as { role: 'producer' | 'consumer'; sab: SharedArrayBuffer; params: ScenarioParams };
+const { role, sab, params } = workerData as {
+  role: 'producer' | 'consumer';
+  sab: SharedArrayBuffer;
+  params: ScenarioParams;
+};
 const batch = params.peerBatch ?? 1;
 const bytes = params.payload * batch;
 const ring = new RbjsRing(sab, Uint8Array);

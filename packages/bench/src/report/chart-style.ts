@@ -24,12 +24,20 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   try {
     view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   } catch (cause) {
-    throw new BenchError('ERR_BENCH_CHART_SPEC', `the vega-lite spec does not compile: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    throw new BenchError(
+      'ERR_BENCH_CHART_SPEC',
+      `the vega-lite spec does not compile: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
   }
   try {
     return await view.toSVG();
   } catch (cause) {
-    throw new BenchError('ERR_BENCH_CHART_SPEC', `the vega-lite spec does not render: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    throw new BenchError(
+      'ERR_BENCH_CHART_SPEC',
+      `the vega-lite spec does not render: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
   } finally {
     view.finalize();
   }
@@ -105,7 +113,8 @@ export function logTicks(min: number, max: number): number[] {
     }
   }
   // A range inside one 1-2-5 step: its ends, so that the axis still says where it is.
-  if (ticks.length < 2) return [...new Set([Number(min.toPrecision(2)), ...ticks, Number(max.toPrecision(2))])].sort((a, b) => a - b);
+  if (ticks.length < 2)
+    return [...new Set([Number(min.toPrecision(2)), ...ticks, Number(max.toPrecision(2))])].sort((a, b) => a - b);
   return ticks;
 }
 
@@ -119,7 +128,9 @@ export function logDomain(min: number, max: number): [number, number] {
   const step = (v: number, up: boolean): number => {
     const e = Math.floor(Math.log10(v));
     const candidates = [1, 2, 5, 10].map((m) => m * 10 ** e);
-    return up ? candidates.find((c) => c >= v * 0.9999) ?? 10 ** (e + 1) : [...candidates].reverse().find((c) => c <= v * 1.0001) ?? 10 ** e;
+    return up
+      ? (candidates.find((c) => c >= v * 0.9999) ?? 10 ** (e + 1))
+      : ([...candidates].reverse().find((c) => c <= v * 1.0001) ?? 10 ** e);
   };
   return [step(min, false), step(max, true)];
 }

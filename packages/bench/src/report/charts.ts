@@ -8,7 +8,16 @@ import type { LatencySummary } from '@ringbuf/consumer';
 import type { TopLevelSpec } from 'vega-lite';
 import type { WakeResult } from '../harness/wake-floor.js';
 import type { MemcpyResult, ScenarioResult } from '../scenarios/types.js';
-import { PERCENTILE_LABEL_EXPR, chartSpec, chartTitle, logDomain, logTicks, percentileTicks, percentileX, renderSvg } from './chart-style.js';
+import {
+  PERCENTILE_LABEL_EXPR,
+  chartSpec,
+  chartTitle,
+  logDomain,
+  logTicks,
+  percentileTicks,
+  percentileX,
+  renderSvg,
+} from './chart-style.js';
 import { BenchError, describe, needArray, needInteger, needNumber, needRecord, needString } from '../errors.js';
 import { checkScenarios, checkSummary, checkWake } from './check.js';
 import { KERNEL_PRODUCERS, KERNEL_SAMPLE_RATE } from './published.js';
@@ -79,7 +88,10 @@ export function latencyDistributionSpec(title: object, series: readonly LatencyS
     needString(`series[${i}].label`, r['label']);
     checkSummary(`series[${i}].summary`, r['summary']);
     if (r['reference'] !== undefined && typeof r['reference'] !== 'boolean') {
-      throw new BenchError('ERR_BENCH_ARGUMENT', `series[${i}].reference must be a boolean, got ${describe(r['reference'])}`);
+      throw new BenchError(
+        'ERR_BENCH_ARGUMENT',
+        `series[${i}].reference must be a boolean, got ${describe(r['reference'])}`,
+      );
     }
   }
   const values: Array<{ series: string; p: number; x: number; us: number }> = [];
@@ -152,12 +164,21 @@ export function latencySeries(scenarios: readonly ScenarioResult[], wake: WakeRe
   checkWake(wake);
   const series: LatencySeries[] = [];
   for (const s of scenarios) {
-    if (ok(s) && s.group === 'latency' && s.latency && s.latency.count > 0) series.push({ label: `${latencyLabel(s)}${samples(s.latency)}`, summary: s.latency });
+    if (ok(s) && s.group === 'latency' && s.latency && s.latency.count > 0)
+      series.push({ label: `${latencyLabel(s)}${samples(s.latency)}`, summary: s.latency });
   }
   if (wake) {
-    if (wake.consumer.count > 0) series.push({ label: `ConsumerRuntime asleep, woken by each commit (flags 0)${samples(wake.consumer)}`, summary: wake.consumer });
+    if (wake.consumer.count > 0)
+      series.push({
+        label: `ConsumerRuntime asleep, woken by each commit (flags 0)${samples(wake.consumer)}`,
+        summary: wake.consumer,
+      });
     if (wake.floor.count > 0) {
-      series.push({ label: `floor: raw Atomics.notify -> Atomics.wait, two workers, no ring${samples(wake.floor)}`, summary: wake.floor, reference: true });
+      series.push({
+        label: `floor: raw Atomics.notify -> Atomics.wait, two workers, no ring${samples(wake.floor)}`,
+        summary: wake.floor,
+        reference: true,
+      });
     }
   }
   return series;
@@ -175,7 +196,13 @@ export function peerLabel(s: ScenarioResult): string {
       return 'ours, one ring per producer';
     default: {
       // Read loosely: the batched API (api 'batch', claim) is newer than some reports.
-      const p = s.params as { api: string; claim?: number; exclusive?: boolean; consumerPublish?: string; fill?: string };
+      const p = s.params as {
+        api: string;
+        claim?: number;
+        exclusive?: boolean;
+        consumerPublish?: string;
+        fill?: string;
+      };
       const who = `ours (@ringbuf/core)${p.exclusive === true ? ', exclusive producer' : ''}${p.consumerPublish === 'pass' ? ', consumer_pos per pass' : ''}`;
       const words = p.fill === 'words' ? ', payload copied as words' : '';
       if (p.api === 'batch') return `${who}, ${p.claim ?? 'N'} records per reserveBatch + submitBatch${words}`;
@@ -225,12 +252,16 @@ export async function renderCharts(
   const producers: Array<{ producers: number; value: number; series: string }> = [];
   for (const s of good) {
     if (s.group !== 'producers') continue;
-    const series = s.params.impl === 'spsc-rings' ? 'ours: one ring per producer (perf-buffer analogue)' : 'ours: N producers, one ring (MPSC)';
+    const series =
+      s.params.impl === 'spsc-rings'
+        ? 'ours: one ring per producer (perf-buffer analogue)'
+        : 'ours: N producers, one ring (MPSC)';
     producers.push({ producers: s.params.producers, value: s.hits.mean / 1e6, series });
   }
   if (producers.length > 0) {
     const ours = new Set(producers.map((p) => p.producers));
-    for (const [p, v] of KERNEL_PRODUCERS) if (ours.has(p)) producers.push({ producers: p, value: v, series: KERNEL_LABEL });
+    for (const [p, v] of KERNEL_PRODUCERS)
+      if (ours.has(p)) producers.push({ producers: p, value: v, series: KERNEL_LABEL });
     const counts = [...ours].sort((a, b) => a - b);
     const title = 'Throughput against producers (batch 50)';
     charts.push({
@@ -238,7 +269,10 @@ export async function renderCharts(
       title,
       svg: await renderSvg(
         chartSpec({
-          title: chartTitle(title, `${cores} cores: with the consumer thread, ${cores} or more producers oversubscribe them`),
+          title: chartTitle(
+            title,
+            `${cores} cores: with the consumer thread, ${cores} or more producers oversubscribe them`,
+          ),
           width: 480,
           height: 260,
           data: { values: producers },
@@ -252,7 +286,13 @@ export async function renderCharts(
               axis: { values: counts, format: 'd', grid: false },
             },
             y: { field: 'value', type: 'quantitative', title: 'M records/s consumed' },
-            color: { field: 'series', type: 'nominal', scale: { range: [OURS, OURS_2, KERNEL] }, sort: null, legend: legendBelow },
+            color: {
+              field: 'series',
+              type: 'nominal',
+              scale: { range: [OURS, OURS_2, KERNEL] },
+              sort: null,
+              legend: legendBelow,
+            },
           },
         }),
       ),
@@ -263,11 +303,16 @@ export async function renderCharts(
   const rates: Array<{ rate: number; value: number; series: string }> = [];
   for (const s of good) {
     if (s.group !== 'sample-rate' || s.params.sampleRate === null) continue;
-    rates.push({ rate: s.params.sampleRate, value: s.hits.mean / 1e6, series: s.params.mode === 'b2b' ? 'ours, back-to-back' : 'ours, parallel' });
+    rates.push({
+      rate: s.params.sampleRate,
+      value: s.hits.mean / 1e6,
+      series: s.params.mode === 'b2b' ? 'ours, back-to-back' : 'ours, parallel',
+    });
   }
   if (rates.length > 0) {
     const run = new Set(rates.filter((r) => r.series === 'ours, back-to-back').map((r) => r.rate));
-    for (const [r, v] of KERNEL_SAMPLE_RATE) if (run.has(r)) rates.push({ rate: r, value: v, series: `${KERNEL_LABEL}, back-to-back` });
+    for (const [r, v] of KERNEL_SAMPLE_RATE)
+      if (run.has(r)) rates.push({ rate: r, value: v, series: `${KERNEL_LABEL}, back-to-back` });
     const all = [...new Set(rates.map((r) => r.rate))].sort((a, b) => a - b);
     const ticks = [1, 5, 10, 50, 100, 500, 1000, 3000].filter((t) => t >= all[0]! && t <= all[all.length - 1]!);
     const title = 'Sampled wakeups: throughput against sample rate';
@@ -276,7 +321,10 @@ export async function renderCharts(
       title,
       svg: await renderSvg(
         chartSpec({
-          title: chartTitle(title, 'the producer forces a wakeup once the data available reaches rate x record size, else asks for none'),
+          title: chartTitle(
+            title,
+            'the producer forces a wakeup once the data available reaches rate x record size, else asks for none',
+          ),
           width: 480,
           height: 260,
           data: { values: rates },
@@ -290,7 +338,13 @@ export async function renderCharts(
               axis: { values: ticks.length > 1 ? ticks : all, format: ',d' },
             },
             y: { field: 'value', type: 'quantitative', title: 'M records/s consumed' },
-            color: { field: 'series', type: 'nominal', sort: null, scale: { range: [OURS, OURS_2, KERNEL] }, legend: legendBelow },
+            color: {
+              field: 'series',
+              type: 'nominal',
+              sort: null,
+              scale: { range: [OURS, OURS_2, KERNEL] },
+              legend: legendBelow,
+            },
           },
         }),
       ),
@@ -323,12 +377,20 @@ export async function renderCharts(
   for (const s of good) {
     if (s.group !== 'sizes') continue;
     const size = sizeLabel(s.params.payload);
-    sizes.push({ size, bytes: s.params.payload, value: s.bytesPerSec / 1e9, series: 'ours: producer copies in, consumer walks' });
+    sizes.push({
+      size,
+      bytes: s.params.payload,
+      value: s.bytesPerSec / 1e9,
+      series: 'ours: producer copies in, consumer walks',
+    });
     const m = memcpy.find((x) => x.size === s.params.payload);
-    if (m) sizes.push({ size, bytes: m.size, value: m.bytesPerSec / 1e9, series: 'memcpy, one thread (Uint8Array.set)' });
+    if (m)
+      sizes.push({ size, bytes: m.size, value: m.bytesPerSec / 1e9, series: 'memcpy, one thread (Uint8Array.set)' });
   }
   if (sizes.length > 0) {
-    const order = [...new Map(sizes.map((s) => [s.size, s.bytes])).entries()].sort((a, b) => a[1] - b[1]).map(([k]) => k);
+    const order = [...new Map(sizes.map((s) => [s.size, s.bytes])).entries()]
+      .sort((a, b) => a[1] - b[1])
+      .map(([k]) => k);
     const title = 'Payload bandwidth against record size';
     charts.push({
       file: 'record-sizes.svg',
@@ -343,8 +405,19 @@ export async function renderCharts(
             x: { field: 'size', type: 'ordinal', title: 'payload per record', sort: order, axis: { labelAngle: 0 } },
             xOffset: { field: 'series', sort: null },
             // Headroom for the value written above the tallest bar.
-            y: { field: 'value', type: 'quantitative', title: 'GB/s', scale: { domainMax: Math.max(...sizes.map((s) => s.value)) * 1.1 } },
-            color: { field: 'series', type: 'nominal', sort: null, scale: { range: [OURS, '#9ecae9'] }, legend: legendBelow },
+            y: {
+              field: 'value',
+              type: 'quantitative',
+              title: 'GB/s',
+              scale: { domainMax: Math.max(...sizes.map((s) => s.value)) * 1.1 },
+            },
+            color: {
+              field: 'series',
+              type: 'nominal',
+              sort: null,
+              scale: { range: [OURS, '#9ecae9'] },
+              legend: legendBelow,
+            },
           },
           layer: [
             { mark: { type: 'bar' } },
@@ -372,7 +445,11 @@ export async function renderCharts(
   for (const s of peerRuns) {
     if (s.name === 'rb-parallel' || s.name.startsWith('rb-peer-ref')) continue;
     const label = peerLabel(s);
-    const entry = byLabel.get(label) ?? { sum: 0, n: 0, family: s.params.impl === 'ringbuf' || s.params.impl === 'spsc-rings' ? 'ours' : s.params.impl };
+    const entry = byLabel.get(label) ?? {
+      sum: 0,
+      n: 0,
+      family: s.params.impl === 'ringbuf' || s.params.impl === 'spsc-rings' ? 'ours' : s.params.impl,
+    };
     entry.sum += s.hits.mean / 1e6;
     entry.n++;
     byLabel.set(label, entry);
@@ -384,7 +461,9 @@ export async function renderCharts(
     const byValue = [...peers].sort((a, b) => b.value - a.value).map((p) => p.label);
     const title = 'One producer, 16-byte records: ours and the peers';
     const subtitle =
-      refs.length > 1 ? `ours, 1 record per reserve + submit: the mean of its ${refs.length} runs among the peers; ringbuf.js busy-polls` : 'ringbuf.js busy-polls; postMessage keeps 4096 records in flight';
+      refs.length > 1
+        ? `ours, 1 record per reserve + submit: the mean of its ${refs.length} runs among the peers; ringbuf.js busy-polls`
+        : 'ringbuf.js busy-polls; postMessage keeps 4096 records in flight';
     charts.push({
       file: 'peers.svg',
       title,
@@ -395,8 +474,19 @@ export async function renderCharts(
           height: { step: 26 },
           data: { values: peers },
           encoding: {
-            y: { field: 'label', type: 'nominal', title: null, sort: byValue, axis: { labelLimit: 0, labelFontSize: 11 } },
-            x: { field: 'value', type: 'quantitative', title: 'M records/s consumed', scale: { domain: [0, max * 1.18], nice: false } },
+            y: {
+              field: 'label',
+              type: 'nominal',
+              title: null,
+              sort: byValue,
+              axis: { labelLimit: 0, labelFontSize: 11 },
+            },
+            x: {
+              field: 'value',
+              type: 'quantitative',
+              title: 'M records/s consumed',
+              scale: { domain: [0, max * 1.18], nice: false },
+            },
           },
           layer: [
             {
@@ -410,7 +500,10 @@ export async function renderCharts(
                 },
               },
             },
-            { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: '#222' }, encoding: { text: { field: 'value', type: 'quantitative', format: '.3~r' } } },
+            {
+              mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: '#222' },
+              encoding: { text: { field: 'value', type: 'quantitative', format: '.3~r' } },
+            },
           ],
         }),
       ),

@@ -13,13 +13,20 @@ const ARRAYS = ['notRun', 'scenarios', 'memcpy', 'micro', 'ratios', 'goals', 'no
 export function checkSummary(what: string, s: unknown): void {
   const r = needRecord(what, s);
   needInteger(`${what}.count`, r['count'], 0, Number.MAX_SAFE_INTEGER);
-  for (const key of ['minUs', 'p50Us', 'p90Us', 'p99Us', 'p999Us', 'maxUs'] as const) needNumber(`${what}.${key}`, r[key]);
+  for (const key of ['minUs', 'p50Us', 'p90Us', 'p99Us', 'p999Us', 'maxUs'] as const)
+    needNumber(`${what}.${key}`, r[key]);
 }
 
 /** Scenario results as the charts read them: name, group, params and hits (and a latency summary or null). */
 export function checkScenarios(scenarios: unknown): void {
   for (const [i, s] of needArray('scenarios', scenarios).entries()) {
-    if (!isRecord(s) || typeof s['name'] !== 'string' || typeof s['group'] !== 'string' || !isRecord(s['params']) || !isRecord(s['hits'])) {
+    if (
+      !isRecord(s) ||
+      typeof s['name'] !== 'string' ||
+      typeof s['group'] !== 'string' ||
+      !isRecord(s['params']) ||
+      !isRecord(s['hits'])
+    ) {
       throw new BenchError('ERR_BENCH_ARGUMENT', `scenarios[${i}] is ${describe(s)}, not a scenario result`);
     }
     if (s['latency'] !== null && s['latency'] !== undefined) checkSummary(`scenarios[${i}].latency`, s['latency']);
@@ -33,7 +40,8 @@ export function checkWake(wake: unknown): void {
   checkSummary('wake.floor', w['floor']);
   checkSummary('wake.consumer', w['consumer']);
   if (w['floorCorrected'] !== undefined) checkSummary('wake.floorCorrected', w['floorCorrected']);
-  if (w['machine'] !== undefined) checkSummary('wake.machine.lateness', needRecord('wake.machine', w['machine'])['lateness']);
+  if (w['machine'] !== undefined)
+    checkSummary('wake.machine.lateness', needRecord('wake.machine', w['machine'])['lateness']);
 }
 
 /** `report` as a BenchReport, else a BenchError `ERR_BENCH_REPORT` naming the first thing wrong. */
@@ -46,13 +54,15 @@ export function checkReport(report: unknown): BenchReport {
   if (report['schemaVersion'] !== 2) bad(`schemaVersion is ${describe(report['schemaVersion'])}, not 2`);
   for (const key of ARRAYS) if (!Array.isArray(report[key])) bad(`${key} is ${describe(report[key])}, not an array`);
   const machine = report['machine'];
-  if (!isRecord(machine) || !Number.isInteger(machine['cores']) || (machine['cores'] as number) < 1) bad('machine.cores is not a positive integer');
+  if (!isRecord(machine) || !Number.isInteger(machine['cores']) || (machine['cores'] as number) < 1)
+    bad('machine.cores is not a positive integer');
   const options = report['options'];
   if (!isRecord(options) || typeof options['quick'] !== 'boolean') bad('options.quick is not a boolean');
   if (typeof report['interrupted'] !== 'boolean') bad('interrupted is not a boolean');
   if (report['wake'] !== null && !isRecord(report['wake'])) bad('wake is neither null nor an object');
   for (const s of report['scenarios'] as unknown[]) {
-    if (!isRecord(s) || typeof s['name'] !== 'string' || !isRecord(s['params']) || !isRecord(s['hits'])) bad(`a scenario is ${describe(s)}, not a scenario result`);
+    if (!isRecord(s) || typeof s['name'] !== 'string' || !isRecord(s['params']) || !isRecord(s['hits']))
+      bad(`a scenario is ${describe(s)}, not a scenario result`);
   }
   return report as unknown as BenchReport;
 }

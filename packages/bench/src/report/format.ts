@@ -11,11 +11,13 @@ export const fixed = (v: number | null, d = 2): string => (v === null || !Number
 /** Checks a table's head (strings) and rows (arrays of strings; shorter rows are padded with ''). */
 function checkTable(head: unknown, rows: unknown): void {
   for (const [i, cell] of needArray('head', head).entries()) {
-    if (typeof cell !== 'string') throw new BenchError('ERR_BENCH_ARGUMENT', `head[${i}] must be a string, got ${describe(cell)}`);
+    if (typeof cell !== 'string')
+      throw new BenchError('ERR_BENCH_ARGUMENT', `head[${i}] must be a string, got ${describe(cell)}`);
   }
   for (const [r, row] of needArray('rows', rows).entries()) {
     for (const [i, cell] of needArray(`rows[${r}]`, row).entries()) {
-      if (typeof cell !== 'string') throw new BenchError('ERR_BENCH_ARGUMENT', `rows[${r}][${i}] must be a string, got ${describe(cell)}`);
+      if (typeof cell !== 'string')
+        throw new BenchError('ERR_BENCH_ARGUMENT', `rows[${r}][${i}] must be a string, got ${describe(cell)}`);
     }
   }
 }
@@ -28,7 +30,11 @@ function checkTable(head: unknown, rows: unknown): void {
 export function textTable(head: string[], rows: string[][]): string {
   checkTable(head, rows);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

@@ -54,7 +54,16 @@ function pairedDetail(p: PairedRatio, oursName: string, peerName: string): strin
 export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
   const out: Ratio[] = [];
   const claimName = `rb-peer-claim${CLAIM}`;
-  for (const ours of ['rb-peer-ref', 'rb-peer-words', 'rb-peer-output', 'rb-peer-excl-output', claimName, `${claimName}-pass`, `${claimName}-words`, `${claimName}-pass-words`]) {
+  for (const ours of [
+    'rb-peer-ref',
+    'rb-peer-words',
+    'rb-peer-output',
+    'rb-peer-excl-output',
+    claimName,
+    `${claimName}-pass`,
+    `${claimName}-words`,
+    `${claimName}-pass-words`,
+  ]) {
     for (const peer of ['ringbufjs-1', 'postmessage-1', 'postmessage-1-unbounded']) {
       out.push({ name: `${ours} / ${peer}`, ours, peer, value: pairedRatio(scenarios, ours, peer).value });
     }
@@ -63,7 +72,12 @@ export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
   for (const peer of ['ringbufjs-64', 'postmessage-64']) {
     out.push({ name: `rb-peer-ref / ${peer}`, ours: 'rb-peer-ref', peer, value: ratio(ref, hits(scenarios, peer)) });
   }
-  out.push({ name: `${claimName} / ringbufjs-64`, ours: claimName, peer: 'ringbufjs-64', value: ratio(hits(scenarios, claimName), hits(scenarios, 'ringbufjs-64')) });
+  out.push({
+    name: `${claimName} / ringbufjs-64`,
+    ours: claimName,
+    peer: 'ringbufjs-64',
+    value: ratio(hits(scenarios, claimName), hits(scenarios, 'ringbufjs-64')),
+  });
   out.push({
     name: 'rb-mpsc-p1 / spsc-rings-p1',
     ours: 'rb-mpsc-p1',
@@ -72,7 +86,12 @@ export function ratios(scenarios: readonly ScenarioResult[]): Ratio[] {
   });
   for (const other of ['rb-parallel-sampled', 'rb-b2b']) {
     for (const peer of ['ringbufjs-1', 'postmessage-1']) {
-      out.push({ name: `${other} / ${peer}`, ours: other, peer, value: ratio(hits(scenarios, other), hits(scenarios, peer)) });
+      out.push({
+        name: `${other} / ${peer}`,
+        ours: other,
+        peer,
+        value: ratio(hits(scenarios, other), hits(scenarios, peer)),
+      });
     }
   }
   for (const n of [2, 4, 8]) {
@@ -108,14 +127,37 @@ function latencyOf(scenarios: readonly ScenarioResult[], name: string): Scenario
  * The targets of the performance issue, each evaluated on this one run (ratios are side by side:
  * ours and the peer measured minutes apart at most, ours again among the peers).
  */
-export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly MemcpyResult[], wake: WakeResult | null = null): Goal[] {
+export function goals(
+  scenarios: readonly ScenarioResult[],
+  memcpy: readonly MemcpyResult[],
+  wake: WakeResult | null = null,
+): Goal[] {
   const out: Goal[] = [];
   const peerGoal = (id: string, goal: string, target: number, oursBase: string, peerBase: string): void => {
     const p = pairedRatio(scenarios, oursBase, peerBase);
-    out.push({ id, goal, target, value: p.value, met: p.value !== null && p.value >= target, detail: pairedDetail(p, oursBase, peerBase) });
+    out.push({
+      id,
+      goal,
+      target,
+      value: p.value,
+      met: p.value !== null && p.value >= target,
+      detail: pairedDetail(p, oursBase, peerBase),
+    });
   };
-  peerGoal('vs-ringbufjs', '1 producer, 16 B, one record per reserve+copy+submit >= 1.0 x ringbuf.js one-item push/pop (median of the rounds)', 1.0, 'rb-peer-ref', 'ringbufjs-1');
-  peerGoal('vs-postmessage', '1 producer, 16 B, reserve+submit >= 15 x postMessage, one record per message, 4096 in flight at most (median of the rounds)', 15, 'rb-peer-ref', 'postmessage-1');
+  peerGoal(
+    'vs-ringbufjs',
+    '1 producer, 16 B, one record per reserve+copy+submit >= 1.0 x ringbuf.js one-item push/pop (median of the rounds)',
+    1.0,
+    'rb-peer-ref',
+    'ringbufjs-1',
+  );
+  peerGoal(
+    'vs-postmessage',
+    '1 producer, 16 B, reserve+submit >= 15 x postMessage, one record per message, 4096 in flight at most (median of the rounds)',
+    15,
+    'rb-peer-ref',
+    'postmessage-1',
+  );
   peerGoal(
     'vs-postmessage-unbounded',
     '1 producer, 16 B, reserve+submit >= 15 x postMessage, one record per message, unbounded in flight (median of the rounds)',
@@ -132,7 +174,7 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
   );
   peerGoal(
     'vs-ringbufjs-output',
-    '1 producer, 16 B, one output() per record under the lock (the kernel\'s bpf_ringbuf_output, multi-producer safe) >= 1.0 x ringbuf.js one-item push/pop',
+    "1 producer, 16 B, one output() per record under the lock (the kernel's bpf_ringbuf_output, multi-producer safe) >= 1.0 x ringbuf.js one-item push/pop",
     1.0,
     'rb-peer-output',
     'ringbufjs-1',
@@ -144,8 +186,20 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     'rb-peer-excl-output',
     'ringbufjs-1',
   );
-  peerGoal('vs-postmessage-exclusive', '1 producer holding the ring exclusively, 16 B, one output() per record >= 15 x postMessage', 15, 'rb-peer-excl-output', 'postmessage-1');
-  peerGoal('batch-vs-ringbufjs', `reserveBatch(16, ${CLAIM}) + submitBatch, per record >= 2.0 x ringbuf.js one-item push/pop`, 2.0, `rb-peer-claim${CLAIM}`, 'ringbufjs-1');
+  peerGoal(
+    'vs-postmessage-exclusive',
+    '1 producer holding the ring exclusively, 16 B, one output() per record >= 15 x postMessage',
+    15,
+    'rb-peer-excl-output',
+    'postmessage-1',
+  );
+  peerGoal(
+    'batch-vs-ringbufjs',
+    `reserveBatch(16, ${CLAIM}) + submitBatch, per record >= 2.0 x ringbuf.js one-item push/pop`,
+    2.0,
+    `rb-peer-claim${CLAIM}`,
+    'ringbufjs-1',
+  );
   peerGoal(
     'batch-pass-vs-ringbufjs',
     `reserveBatch(16, ${CLAIM}) + submitBatch, consumer_pos published once per pass (rb-custom), per record >= 2.0 x ringbuf.js one-item push/pop`,
@@ -214,7 +268,10 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
       target,
       value,
       met: value !== null && value <= target,
-      detail: self && floor ? `${pct} ${fmt(self[key], 1)} µs vs floor ${fmt(floor[key], 1)} µs${machineNote(wake, key)}` : 'not run',
+      detail:
+        self && floor
+          ? `${pct} ${fmt(self[key], 1)} µs vs floor ${fmt(floor[key], 1)} µs${machineNote(wake, key)}`
+          : 'not run',
     });
   }
   // The same p99 against the floor corrected for coordinated omission at the paced send interval:
@@ -227,7 +284,10 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     target: 4,
     value: coValue,
     met: coValue !== null && coValue <= 4,
-    detail: self && corrected ? `p99 ${fmt(self.p99Us, 1)} µs vs corrected floor ${fmt(corrected.p99Us, 1)} µs (raw floor ${fmt(floor?.p99Us ?? null, 1)} µs)` : 'not run',
+    detail:
+      self && corrected
+        ? `p99 ${fmt(self.p99Us, 1)} µs vs corrected floor ${fmt(corrected.p99Us, 1)} µs (raw floor ${fmt(floor?.p99Us ?? null, 1)} µs)`
+        : 'not run',
   });
   userRingGoals(scenarios, out, peerGoal);
   // Every run of ours counts, the latency runs included.
@@ -240,7 +300,12 @@ export function goals(scenarios: readonly ScenarioResult[], memcpy: readonly Mem
     target: 0,
     value: ourRuns.length > 0 ? gc : null,
     met: ourRuns.length > 0 && gc === 0,
-    detail: ourRuns.length === 0 ? 'no runs of ours' : withGc.length === 0 ? `0 events over ${ourRuns.length} runs` : `in ${withGc.join(', ')}`,
+    detail:
+      ourRuns.length === 0
+        ? 'no runs of ours'
+        : withGc.length === 0
+          ? `0 events over ${ourRuns.length} runs`
+          : `in ${withGc.join(', ')}`,
   });
   return out;
 }
@@ -262,12 +327,44 @@ function userRingGoals(
   out: Goal[],
   peerGoal: (id: string, goal: string, target: number, oursBase: string, peerBase: string) => void,
 ): void {
-  peerGoal('user-ring-vs-postmessage', 'user ring, main thread -> worker, 16 B commands, reserve + submit >= 10 x postMessage main -> worker (4096 in flight)', 10, 'ur-main', 'ur-postmessage-main');
-  peerGoal('user-ring-vs-ringbufjs', 'user ring, main thread -> worker, 16 B commands, reserve + submit >= 1.0 x ringbuf.js push from main', 1.0, 'ur-main', 'ur-ringbufjs-main');
-  peerGoal('user-ring-blocking-vs-postmessage', 'user ring, main thread -> worker, reserveBlocking + submit >= 10 x postMessage main -> worker', 10, 'ur-main-blocking', 'ur-postmessage-main');
-  peerGoal('user-ring-excl-vs-ringbufjs', 'user ring, main thread holding it exclusively (no lock round, as libbpf\'s producer), reserve + submit >= 1.0 x ringbuf.js push from main', 1.0, 'ur-main-excl', 'ur-ringbufjs-main');
-  peerGoal('user-ring-blocking-vs-ringbufjs', 'user ring, main thread -> worker, reserveBlocking + submit >= 1.0 x ringbuf.js push from main', 1.0, 'ur-main-blocking', 'ur-ringbufjs-main');
-  const runs = scenarios.filter((s) => s.group === 'user-ring' && s.params.impl === 'user-ring' && s.params.measure !== 'blocked-wake' && !s.error);
+  peerGoal(
+    'user-ring-vs-postmessage',
+    'user ring, main thread -> worker, 16 B commands, reserve + submit >= 10 x postMessage main -> worker (4096 in flight)',
+    10,
+    'ur-main',
+    'ur-postmessage-main',
+  );
+  peerGoal(
+    'user-ring-vs-ringbufjs',
+    'user ring, main thread -> worker, 16 B commands, reserve + submit >= 1.0 x ringbuf.js push from main',
+    1.0,
+    'ur-main',
+    'ur-ringbufjs-main',
+  );
+  peerGoal(
+    'user-ring-blocking-vs-postmessage',
+    'user ring, main thread -> worker, reserveBlocking + submit >= 10 x postMessage main -> worker',
+    10,
+    'ur-main-blocking',
+    'ur-postmessage-main',
+  );
+  peerGoal(
+    'user-ring-excl-vs-ringbufjs',
+    "user ring, main thread holding it exclusively (no lock round, as libbpf's producer), reserve + submit >= 1.0 x ringbuf.js push from main",
+    1.0,
+    'ur-main-excl',
+    'ur-ringbufjs-main',
+  );
+  peerGoal(
+    'user-ring-blocking-vs-ringbufjs',
+    'user ring, main thread -> worker, reserveBlocking + submit >= 1.0 x ringbuf.js push from main',
+    1.0,
+    'ur-main-blocking',
+    'ur-ringbufjs-main',
+  );
+  const runs = scenarios.filter(
+    (s) => s.group === 'user-ring' && s.params.impl === 'user-ring' && s.params.measure !== 'blocked-wake' && !s.error,
+  );
   const gc = runs.reduce((a, s) => a + s.gc.events, 0);
   const withGc = runs.filter((s) => s.gc.events > 0).map((s) => `${s.name} (${s.gc.events})`);
   out.push({
@@ -276,7 +373,12 @@ function userRingGoals(
     target: 0,
     value: runs.length > 0 ? gc : null,
     met: runs.length > 0 && gc === 0,
-    detail: runs.length === 0 ? 'not run' : withGc.length === 0 ? `0 events over ${runs.length} runs` : `in ${withGc.join(', ')}`,
+    detail:
+      runs.length === 0
+        ? 'not run'
+        : withGc.length === 0
+          ? `0 events over ${runs.length} runs`
+          : `in ${withGc.join(', ')}`,
   });
   const wake = scenarios.find((s) => s.name === 'ur-blocked-wake' && !s.error)?.blockedWake ?? null;
   out.push({

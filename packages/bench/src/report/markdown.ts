@@ -64,7 +64,13 @@ const MISSED_NOTES: Record<string, string> = {
 };
 
 function goalRows(goals: readonly Goal[], quick: boolean): string[][] {
-  return goals.map((g) => [g.goal, fixed(g.value, g.id === 'zero-gc' ? 0 : 2), String(g.target), goalResult(g, quick, '**missed**'), g.detail]);
+  return goals.map((g) => [
+    g.goal,
+    fixed(g.value, g.id === 'zero-gc' ? 0 : 2),
+    String(g.target),
+    goalResult(g, quick, '**missed**'),
+    g.detail,
+  ]);
 }
 
 function chartFor(charts: readonly Chart[], file: string): string {
@@ -80,7 +86,12 @@ function chartFor(charts: readonly Chart[], file: string): string {
 export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string {
   checkReport(r);
   for (const [i, c] of needArray('charts', charts).entries()) {
-    if (!isRecord(c) || typeof c['file'] !== 'string' || typeof c['title'] !== 'string' || typeof c['svg'] !== 'string') {
+    if (
+      !isRecord(c) ||
+      typeof c['file'] !== 'string' ||
+      typeof c['title'] !== 'string' ||
+      typeof c['svg'] !== 'string'
+    ) {
       throw new BenchError('ERR_BENCH_ARGUMENT', `charts[${i}] is ${describe(c)}, not a chart { file, title, svg }`);
     }
   }
@@ -88,7 +99,10 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
   const out: string[] = [];
   out.push('# ringbuf bench report', '');
   if (r.interrupted) {
-    out.push(`**Interrupted** (Ctrl-C): this report holds the steps that ran before it; not run: ${r.notRun.join(', ')}.`, '');
+    out.push(
+      `**Interrupted** (Ctrl-C): this report holds the steps that ran before it; not run: ${r.notRun.join(', ')}.`,
+      '',
+    );
   }
   out.push(
     mdTable(
@@ -102,28 +116,52 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
         ['git revision', m.gitRev ?? 'n/a'],
         ['load average (1 min) at start', String(m.loadAvg1m)],
         ['date', m.date],
-        ['measurement', `${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up (latency scenarios: ${Math.max(r.options.warmupMs, PACED_WARMUP_MS)} ms)${r.options.quick ? ' (--quick: numbers are not meaningful)' : ''}`],
+        [
+          'measurement',
+          `${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up (latency scenarios: ${Math.max(r.options.warmupMs, PACED_WARMUP_MS)} ms)${r.options.quick ? ' (--quick: numbers are not meaningful)' : ''}`,
+        ],
       ],
     ),
     '',
   );
   out.push(
-    'Hits are records delivered to the consumer\'s callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel\'s `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows; wakeups are the consumer\'s sleeps ended by a producer notify over the whole run (warm-up included); load is the machine\'s 1-minute load average when the run ended.',
+    "Hits are records delivered to the consumer's callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel's `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows; wakeups are the consumer's sleeps ended by a producer notify over the whole run (warm-up included); load is the machine's 1-minute load average when the run ended.",
     '',
   );
-  if (r.goals.length > 0) out.push('## Goals', '', mdTable(['goal', 'value', 'target', 'result', 'numbers'], goalRows(r.goals, r.options.quick)), '');
+  if (r.goals.length > 0)
+    out.push(
+      '## Goals',
+      '',
+      mdTable(['goal', 'value', 'target', 'result', 'numbers'], goalRows(r.goals, r.options.quick)),
+      '',
+    );
   const ratios = r.ratios.filter((x) => x.value !== null);
-  if (ratios.length > 0) out.push('## Ratios (same run)', '', mdTable(['ours / other', 'ratio'], ratios.map((x) => [x.name, fixed(x.value)])), '');
+  if (ratios.length > 0)
+    out.push(
+      '## Ratios (same run)',
+      '',
+      mdTable(
+        ['ours / other', 'ratio'],
+        ratios.map((x) => [x.name, fixed(x.value)]),
+      ),
+      '',
+    );
   const groups = [...new Set(r.scenarios.map((s) => s.group))];
   for (const g of groups) {
     const list: ScenarioResult[] = r.scenarios.filter((s) => s.group === g);
     out.push(`## ${GROUP_TITLES[g] ?? g}`, '');
     out.push(mdTable(SCENARIO_HEAD, scenarioRows(list)), '');
     if (g === 'parallel') {
-      out.push(`For shape only, ${KERNEL_HW}, rb-libbpf: parallel ${KERNEL_TABLE.parallel}, sampled ${KERNEL_TABLE.parallelSampled} M/s.`, '');
+      out.push(
+        `For shape only, ${KERNEL_HW}, rb-libbpf: parallel ${KERNEL_TABLE.parallel}, sampled ${KERNEL_TABLE.parallelSampled} M/s.`,
+        '',
+      );
     }
     if (g === 'b2b') {
-      out.push(`For shape only, ${KERNEL_HW}, rb-libbpf: back-to-back ${KERNEL_TABLE.b2b}, sampled ${KERNEL_TABLE.b2bSampled} M/s.`, '');
+      out.push(
+        `For shape only, ${KERNEL_HW}, rb-libbpf: back-to-back ${KERNEL_TABLE.b2b}, sampled ${KERNEL_TABLE.b2bSampled} M/s.`,
+        '',
+      );
     }
     if (g === 'reserve-vs-output') {
       out.push(
@@ -148,7 +186,12 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
         .filter((s) => !s.error)
         .map((s) => {
           const mc = r.memcpy.find((x) => x.size === s.params.payload);
-          return [String(s.params.payload), gbps(s.bytesPerSec), mc ? gbps(mc.bytesPerSec) : 'n/a', mc ? fixed(s.bytesPerSec / mc.bytesPerSec) : 'n/a'];
+          return [
+            String(s.params.payload),
+            gbps(s.bytesPerSec),
+            mc ? gbps(mc.bytesPerSec) : 'n/a',
+            mc ? fixed(s.bytesPerSec / mc.bytesPerSec) : 'n/a',
+          ];
         });
       out.push(mdTable(['payload B', 'ours GB/s', 'memcpy GB/s', 'ratio'], rows), chartFor(charts, 'record-sizes.svg'));
     }
@@ -159,7 +202,15 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
     }
   }
   if (r.memcpy.length > 0 && !groups.includes('sizes')) {
-    out.push('## memcpy', '', mdTable(['block B', 'GB/s'], r.memcpy.map((x) => [String(x.size), gbps(x.bytesPerSec)])), '');
+    out.push(
+      '## memcpy',
+      '',
+      mdTable(
+        ['block B', 'GB/s'],
+        r.memcpy.map((x) => [String(x.size), gbps(x.bytesPerSec)]),
+      ),
+      '',
+    );
   }
   if (r.micro.length > 0) {
     out.push(
@@ -167,14 +218,18 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
       '',
       `Each tinybench iteration runs ${r.micro[0]?.opsPerTask ?? 'several'} operations; figures are per operation.`,
       '',
-      mdTable(['operation', 'ns/op', '± % (rme)'], r.micro.map((x) => [x.name, fixed(x.nsPerOp, 1), fixed(x.rmePercent, 1)])),
+      mdTable(
+        ['operation', 'ns/op', '± % (rme)'],
+        r.micro.map((x) => [x.name, fixed(x.nsPerOp, 1), fixed(x.rmePercent, 1)]),
+      ),
       '',
     );
   }
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   const missed = r.goals.filter((g) => g.value !== null && !g.met);
   out.push('## Closing note', '');
-  if (r.options.quick) out.push('A quick run: its goals are not meaningful (windows too short, no warm-up to speak of).', '');
+  if (r.options.quick)
+    out.push('A quick run: its goals are not meaningful (windows too short, no warm-up to speak of).', '');
   else if (missed.length === 0) out.push('Every goal evaluated in this run was met.', '');
   else for (const g of missed) out.push(`- **${g.id} missed** (${g.detail}): ${MISSED_NOTES[g.id] ?? ''}`);
   out.push('');

@@ -115,7 +115,8 @@ export function plotAreas(svg: string): PlotArea[] {
     const area = { x: frame.dx + Number(m[1]), y: frame.dy + Number(m[2]), width, height };
     // A line or area mark with a `detail` draws inside groups of its own, each with a background
     // the size of its cell (`..._pathgroup`): the same plot area, not another one.
-    const same = (a: PlotArea): boolean => Math.abs(a.x - area.x) <= 1 && Math.abs(a.y - area.y) <= 1 && a.width === area.width && a.height === area.height;
+    const same = (a: PlotArea): boolean =>
+      Math.abs(a.x - area.x) <= 1 && Math.abs(a.y - area.y) <= 1 && a.width === area.width && a.height === area.height;
     if (!areas.some(same)) areas.push(area);
   });
   return areas;
@@ -130,7 +131,11 @@ export function axisLabels(svg: string): AxisLabels[] {
       inLabel = null;
       if (/role-axis-label/.test(attr(attrs, 'class') ?? '') && frame.ariaLabel) {
         const key = frame.ariaLabel + '#' + axes.size;
-        const entry = { axis: /^([XY])-axis/.exec(frame.ariaLabel)?.[1] ?? '', description: frame.ariaLabel, labels: [] };
+        const entry = {
+          axis: /^([XY])-axis/.exec(frame.ariaLabel)?.[1] ?? '',
+          description: frame.ariaLabel,
+          labels: [],
+        };
         axes.set(key, entry);
         inLabel = entry;
       }
@@ -151,7 +156,10 @@ function decodeEntities(s: string): string {
 }
 
 interface ResvgModule {
-  Resvg: new (svg: string, options?: object) => { render(): { width: number; height: number; pixels: Uint8Array; asPng(): Uint8Array } };
+  Resvg: new (
+    svg: string,
+    options?: object,
+  ) => { render(): { width: number; height: number; pixels: Uint8Array; asPng(): Uint8Array } };
 }
 
 async function resvg(): Promise<ResvgModule> {
@@ -160,7 +168,9 @@ async function resvg(): Promise<ResvgModule> {
     const mod = (await import(name)) as ResvgModule & { default?: ResvgModule };
     return mod.Resvg ? mod : mod.default!;
   } catch (err) {
-    throw new Error(`render-check needs @resvg/resvg-js (a devDependency of @ringbuf/bench): ${(err as Error).message}`);
+    throw new Error(
+      `render-check needs @resvg/resvg-js (a devDependency of @ringbuf/bench): ${(err as Error).message}`,
+    );
   }
 }
 
@@ -172,7 +182,11 @@ async function resvg(): Promise<ResvgModule> {
 export async function checkRender(svg: string, options: RenderCheckOptions = {}): Promise<RenderCheck> {
   const scale = options.scale ?? 1;
   const { Resvg } = await resvg();
-  const image = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: scale }, font: { loadSystemFonts: true } }).render();
+  const image = new Resvg(svg, {
+    background: 'white',
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts: true },
+  }).render();
   const { width, height, pixels } = image;
   const areas = plotAreas(svg).map((area): PlotInk => {
     // Two units in from the edge: the frame's own stroke is not a mark.

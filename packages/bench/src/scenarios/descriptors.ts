@@ -95,10 +95,16 @@ function params(over: Partial<ScenarioParams>): ScenarioParams {
  * @throws BenchError `ERR_BENCH_SCENARIO` for anything else.
  */
 export function checkGroups(groups: unknown, empty: boolean): ReadonlySet<Group> {
-  if (!(groups instanceof Set)) throw new BenchError('ERR_BENCH_SCENARIO', `groups must be a Set of group names, got ${describe(groups)}`);
-  if (!empty && groups.size === 0) throw new BenchError('ERR_BENCH_SCENARIO', `groups is empty: nothing to run (groups: ${GROUPS.join(', ')})`);
+  if (!(groups instanceof Set))
+    throw new BenchError('ERR_BENCH_SCENARIO', `groups must be a Set of group names, got ${describe(groups)}`);
+  if (!empty && groups.size === 0)
+    throw new BenchError('ERR_BENCH_SCENARIO', `groups is empty: nothing to run (groups: ${GROUPS.join(', ')})`);
   for (const g of groups) {
-    if (!(GROUPS as readonly unknown[]).includes(g)) throw new BenchError('ERR_BENCH_SCENARIO', `unknown scenario group ${describe(g)} (groups: ${GROUPS.join(', ')})`);
+    if (!(GROUPS as readonly unknown[]).includes(g))
+      throw new BenchError(
+        'ERR_BENCH_SCENARIO',
+        `unknown scenario group ${describe(g)} (groups: ${GROUPS.join(', ')})`,
+      );
   }
   return groups as ReadonlySet<Group>;
 }
@@ -115,11 +121,23 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
     if (groups.has(group)) out.push({ group, name, description, params: params(p) });
   };
   add('parallel', 'rb-parallel', '1 producer, parallel, reserve+submit, plain flags', {});
-  add('parallel', 'rb-parallel-sampled', `1 producer, parallel, sampled (rate ${SAMPLE_RATE})`, { sampleRate: SAMPLE_RATE });
-  add('parallel', 'rb-custom-parallel', "1 producer, parallel, reserve+submit, the kernel bench's rb-custom consumer (consumer_pos stored once per pass)", {
-    consumerPublish: 'pass',
+  add('parallel', 'rb-parallel-sampled', `1 producer, parallel, sampled (rate ${SAMPLE_RATE})`, {
+    sampleRate: SAMPLE_RATE,
   });
-  add('parallel', `rb-parallel-claim${CLAIM}`, `1 producer, parallel, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`, { api: 'batch', claim: CLAIM, batchCnt: BATCH_CNT_CLAIM });
+  add(
+    'parallel',
+    'rb-custom-parallel',
+    "1 producer, parallel, reserve+submit, the kernel bench's rb-custom consumer (consumer_pos stored once per pass)",
+    {
+      consumerPublish: 'pass',
+    },
+  );
+  add(
+    'parallel',
+    `rb-parallel-claim${CLAIM}`,
+    `1 producer, parallel, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`,
+    { api: 'batch', claim: CLAIM, batchCnt: BATCH_CNT_CLAIM },
+  );
   // The peers run in PEER_ROUNDS rounds, ours and each peer one after the other in every round, so
   // that each ratio is taken within a round (seconds apart) and the rounds show its spread: the
   // machine's speed drifts by 2x within a minute. Round r > 1 names carry the suffix -r.
@@ -127,45 +145,94 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
     const sfx = peerRoundSuffix(r);
     const again = r === 1 ? '' : ` (round ${r})`;
     add('peers', `rb-peer-ref${sfx}`, `ours, as rb-parallel (reserve + copy + submit), among the peers${again}`, {});
-    add('peers', `rb-peer-words${sfx}`, `ours, reserve + copy as four 32-bit words + submit (no Uint8Array.set call), among the peers${again}`, { fill: 'words' });
-    add('peers', `rb-peer-output${sfx}`, `ours, output() per record under the lock (multi-producer safe): a copy in, as ringbuf.js push${again}`, { api: 'output' });
-    add('peers', `rb-peer-excl-output${sfx}`, `ours, the one producer holding the ring exclusively (claimExclusive), output() per record: a copy in, as ringbuf.js push${again}`, {
-      api: 'output',
-      exclusive: true,
+    add(
+      'peers',
+      `rb-peer-words${sfx}`,
+      `ours, reserve + copy as four 32-bit words + submit (no Uint8Array.set call), among the peers${again}`,
+      { fill: 'words' },
+    );
+    add(
+      'peers',
+      `rb-peer-output${sfx}`,
+      `ours, output() per record under the lock (multi-producer safe): a copy in, as ringbuf.js push${again}`,
+      { api: 'output' },
+    );
+    add(
+      'peers',
+      `rb-peer-excl-output${sfx}`,
+      `ours, the one producer holding the ring exclusively (claimExclusive), output() per record: a copy in, as ringbuf.js push${again}`,
+      {
+        api: 'output',
+        exclusive: true,
+      },
+    );
+    add('peers', `ringbufjs-1${sfx}`, `ringbuf.js 0.4.0, one 16-byte item per push/pop${again}`, {
+      impl: 'ringbuf.js',
+      peerBatch: 1,
     });
-    add('peers', `ringbufjs-1${sfx}`, `ringbuf.js 0.4.0, one 16-byte item per push/pop${again}`, { impl: 'ringbuf.js', peerBatch: 1 });
-    add('peers', `rb-peer-claim${CLAIM}${sfx}`, `ours, reserveBatch(16, ${CLAIM}) + submitBatch, among the peers${again}`, {
-      api: 'batch',
-      claim: CLAIM,
-      batchCnt: BATCH_CNT_CLAIM,
-    });
-    add('peers', `rb-peer-claim${CLAIM}-pass${sfx}`, `ours, reserveBatch(16, ${CLAIM}) + submitBatch, the consumer publishing once per pass (batching on both sides, as the Disruptor)${again}`, {
-      api: 'batch',
-      claim: CLAIM,
-      batchCnt: BATCH_CNT_CLAIM,
-      consumerPublish: 'pass',
-    });
-    add('peers', `rb-peer-claim${CLAIM}-words${sfx}`, `ours, reserveBatch(16, ${CLAIM}), each payload copied as four 32-bit words, + submitBatch${again}`, {
-      api: 'batch',
-      claim: CLAIM,
-      batchCnt: BATCH_CNT_CLAIM,
-      fill: 'words',
-    });
-    add('peers', `rb-peer-claim${CLAIM}-pass-words${sfx}`, `ours, reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, the consumer publishing once per pass${again}`, {
-      api: 'batch',
-      claim: CLAIM,
-      batchCnt: BATCH_CNT_CLAIM,
-      consumerPublish: 'pass',
-      fill: 'words',
-    });
-    add('peers', `postmessage-1${sfx}`, `postMessage, one 16-byte record per message, 4096 in flight at most${again}`, { impl: 'postMessage', peerBatch: 1 });
-    add('peers', `postmessage-1-unbounded${sfx}`, `postMessage, one 16-byte record per message, unbounded in flight (fire and forget)${again}`, {
+    add(
+      'peers',
+      `rb-peer-claim${CLAIM}${sfx}`,
+      `ours, reserveBatch(16, ${CLAIM}) + submitBatch, among the peers${again}`,
+      {
+        api: 'batch',
+        claim: CLAIM,
+        batchCnt: BATCH_CNT_CLAIM,
+      },
+    );
+    add(
+      'peers',
+      `rb-peer-claim${CLAIM}-pass${sfx}`,
+      `ours, reserveBatch(16, ${CLAIM}) + submitBatch, the consumer publishing once per pass (batching on both sides, as the Disruptor)${again}`,
+      {
+        api: 'batch',
+        claim: CLAIM,
+        batchCnt: BATCH_CNT_CLAIM,
+        consumerPublish: 'pass',
+      },
+    );
+    add(
+      'peers',
+      `rb-peer-claim${CLAIM}-words${sfx}`,
+      `ours, reserveBatch(16, ${CLAIM}), each payload copied as four 32-bit words, + submitBatch${again}`,
+      {
+        api: 'batch',
+        claim: CLAIM,
+        batchCnt: BATCH_CNT_CLAIM,
+        fill: 'words',
+      },
+    );
+    add(
+      'peers',
+      `rb-peer-claim${CLAIM}-pass-words${sfx}`,
+      `ours, reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, the consumer publishing once per pass${again}`,
+      {
+        api: 'batch',
+        claim: CLAIM,
+        batchCnt: BATCH_CNT_CLAIM,
+        consumerPublish: 'pass',
+        fill: 'words',
+      },
+    );
+    add('peers', `postmessage-1${sfx}`, `postMessage, one 16-byte record per message, 4096 in flight at most${again}`, {
       impl: 'postMessage',
       peerBatch: 1,
-      peerWindow: null,
     });
+    add(
+      'peers',
+      `postmessage-1-unbounded${sfx}`,
+      `postMessage, one 16-byte record per message, unbounded in flight (fire and forget)${again}`,
+      {
+        impl: 'postMessage',
+        peerBatch: 1,
+        peerWindow: null,
+      },
+    );
   }
-  add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', { impl: 'ringbuf.js', peerBatch: 64 });
+  add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', {
+    impl: 'ringbuf.js',
+    peerBatch: 64,
+  });
   add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });
   // The user ring (BPF_MAP_TYPE_USER_RINGBUF): the main thread feeds one draining worker 16-byte
   // commands, against postMessage and ringbuf.js from the main thread too, in PEER_ROUNDS
@@ -174,45 +241,85 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   for (let r = 1; r <= PEER_ROUNDS; r++) {
     const sfx = peerRoundSuffix(r);
     const again = r === 1 ? '' : ` (round ${r})`;
-    add('user-ring', `ur-main${sfx}`, `user ring: the main thread reserve + submit, each 16-byte command stored in place as four 32-bit words, one worker draining${again}`, {
-      ...fromMain,
-      impl: 'user-ring',
-      fill: 'words',
-    });
-    add('user-ring', `ur-main-blocking${sfx}`, `user ring: the main thread reserveBlocking + submit (commands stored as words), sleeping on the drainer's progress when full${again}`, {
-      ...fromMain,
-      impl: 'user-ring',
-      fill: 'words',
-      blocking: true,
-    });
-    add('user-ring', `ur-main-excl${sfx}`, `user ring: the main thread holding the ring exclusively (claimExclusive: no lock round, as libbpf's producer), reserve + submit (commands stored as words)${again}`, {
-      ...fromMain,
-      impl: 'user-ring',
-      fill: 'words',
-      exclusive: true,
-    });
-    add('user-ring', `ur-postmessage-main${sfx}`, `postMessage from the main thread to a worker, one 16-byte command per message, 4096 in flight at most${again}`, {
-      ...fromMain,
-      impl: 'postMessage',
-      peerBatch: 1,
-    });
-    add('user-ring', `ur-ringbufjs-main${sfx}`, `ringbuf.js 0.4.0 from the main thread, one 16-byte item per push, the worker busy-polling${again}`, {
-      ...fromMain,
-      impl: 'ringbuf.js',
-      peerBatch: 1,
-    });
+    add(
+      'user-ring',
+      `ur-main${sfx}`,
+      `user ring: the main thread reserve + submit, each 16-byte command stored in place as four 32-bit words, one worker draining${again}`,
+      {
+        ...fromMain,
+        impl: 'user-ring',
+        fill: 'words',
+      },
+    );
+    add(
+      'user-ring',
+      `ur-main-blocking${sfx}`,
+      `user ring: the main thread reserveBlocking + submit (commands stored as words), sleeping on the drainer's progress when full${again}`,
+      {
+        ...fromMain,
+        impl: 'user-ring',
+        fill: 'words',
+        blocking: true,
+      },
+    );
+    add(
+      'user-ring',
+      `ur-main-excl${sfx}`,
+      `user ring: the main thread holding the ring exclusively (claimExclusive: no lock round, as libbpf's producer), reserve + submit (commands stored as words)${again}`,
+      {
+        ...fromMain,
+        impl: 'user-ring',
+        fill: 'words',
+        exclusive: true,
+      },
+    );
+    add(
+      'user-ring',
+      `ur-postmessage-main${sfx}`,
+      `postMessage from the main thread to a worker, one 16-byte command per message, 4096 in flight at most${again}`,
+      {
+        ...fromMain,
+        impl: 'postMessage',
+        peerBatch: 1,
+      },
+    );
+    add(
+      'user-ring',
+      `ur-ringbufjs-main${sfx}`,
+      `ringbuf.js 0.4.0 from the main thread, one 16-byte item per push, the worker busy-polling${again}`,
+      {
+        ...fromMain,
+        impl: 'ringbuf.js',
+        peerBatch: 1,
+      },
+    );
   }
-  add('user-ring', 'ur-blocked-wake', 'user ring: the main thread blocked in reserveBlocking on a full ring, woken by a worker\'s drain, beside the raw wait/notify floor', {
-    ...fromMain,
-    impl: 'user-ring',
-    blocking: true,
-    measure: 'blocked-wake',
-    ringSize: 4096,
-  });
+  add(
+    'user-ring',
+    'ur-blocked-wake',
+    "user ring: the main thread blocked in reserveBlocking on a full ring, woken by a worker's drain, beside the raw wait/notify floor",
+    {
+      ...fromMain,
+      impl: 'user-ring',
+      blocking: true,
+      measure: 'blocked-wake',
+      ringSize: 4096,
+    },
+  );
   add('b2b', 'rb-b2b', 'back-to-back, reserve+submit, plain flags (self-paced)', { mode: 'b2b' });
-  add('b2b', 'rb-custom-b2b', "back-to-back, reserve+submit, the kernel bench's rb-custom consumer (consumer_pos stored once per pass)", { mode: 'b2b', consumerPublish: 'pass' });
+  add(
+    'b2b',
+    'rb-custom-b2b',
+    "back-to-back, reserve+submit, the kernel bench's rb-custom consumer (consumer_pos stored once per pass)",
+    { mode: 'b2b', consumerPublish: 'pass' },
+  );
   add('b2b', 'rb-b2b-sampled', `back-to-back, sampled (rate ${SAMPLE_RATE})`, { mode: 'b2b', sampleRate: SAMPLE_RATE });
-  add('b2b', `rb-b2b-claim${CLAIM}`, `back-to-back, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`, { mode: 'b2b', api: 'batch', claim: CLAIM, batchCnt: BATCH_CNT_CLAIM });
+  add('b2b', `rb-b2b-claim${CLAIM}`, `back-to-back, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`, {
+    mode: 'b2b',
+    api: 'batch',
+    claim: CLAIM,
+    batchCnt: BATCH_CNT_CLAIM,
+  });
   for (const rate of SAMPLE_RATES) {
     add('sample-rate', `rb-b2b-rate-${rate}`, `back-to-back, sampled, rate ${rate}`, { mode: 'b2b', sampleRate: rate });
   }
@@ -236,12 +343,20 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
     add('batch', `rb-b2b-batch-${batchCnt}`, `back-to-back, batch count ${batchCnt}`, { mode: 'b2b', batchCnt });
   }
   for (const producers of PRODUCER_COUNTS) {
-    add('producers', `rb-mpsc-p${producers}`, `${producers} producer(s) into one ring, batch 50`, { producers, batchCnt: 50 });
-    add('producers', `spsc-rings-p${producers}`, `${producers} producer(s), one ring each, drained ring by ring, batch 50`, {
-      impl: 'spsc-rings',
+    add('producers', `rb-mpsc-p${producers}`, `${producers} producer(s) into one ring, batch 50`, {
       producers,
       batchCnt: 50,
     });
+    add(
+      'producers',
+      `spsc-rings-p${producers}`,
+      `${producers} producer(s), one ring each, drained ring by ring, batch 50`,
+      {
+        impl: 'spsc-rings',
+        producers,
+        batchCnt: 50,
+      },
+    );
   }
   for (const payload of RECORD_SIZES) {
     add('sizes', `rb-size-${payload}`, `back-to-back, batch 500, ${payload}-byte payloads copied in`, {
@@ -254,10 +369,15 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
     mode: 'paced',
     intervalUs: PACED_INTERVAL_US,
   });
-  add('latency', 'rb-latency-busy', 'commit-to-callback latency, 1 record per 20 µs, plain flags (consumer busy-polls)', {
-    mode: 'paced',
-    intervalUs: PACED_INTERVAL_US,
-    consumerWait: 'busy',
-  });
+  add(
+    'latency',
+    'rb-latency-busy',
+    'commit-to-callback latency, 1 record per 20 µs, plain flags (consumer busy-polls)',
+    {
+      mode: 'paced',
+      intervalUs: PACED_INTERVAL_US,
+      consumerWait: 'busy',
+    },
+  );
   return out;
 }

@@ -32,7 +32,6 @@ export interface WorkerReport {
   latency?: LatencySummary;
 }
 
-
 /** Mean and standard deviation over the measurement windows, in records per second. */
 export interface RateStats {
   mean: number;

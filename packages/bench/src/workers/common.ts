@@ -41,7 +41,8 @@ export class Probe {
   constructor(private readonly role: string) {
     this.observer = new PerformanceObserver((list) => {
       // The one forced collection at the settle phase is ours, not the workload's: left out.
-      for (const entry of list.getEntries()) if (!forced(entry)) this.gc.push([entry.startTime * 1000 + this.offsetUs, entry.duration]);
+      for (const entry of list.getEntries())
+        if (!forced(entry)) this.gc.push([entry.startTime * 1000 + this.offsetUs, entry.duration]);
     });
     this.observer.observe({ entryTypes: ['gc'] });
   }

@@ -10,7 +10,13 @@ import { BPF_RB_AVAIL_DATA, RingBuffer, WakeGroup, type RingShare } from '@ringb
 import { Consumer, summarize } from '@ringbuf/consumer';
 import { clockMicros } from '@ringbuf/instrument';
 import { publish, stopRequested, waitChange } from '../harness/control.js';
-import { BATCH_DONE_INDEX, BATCH_SLEEPER_INDEX, HITS_INDEX, TRIGGER_INDEX, TRIGGER_SLEEPER_INDEX } from '../harness/layout.js';
+import {
+  BATCH_DONE_INDEX,
+  BATCH_SLEEPER_INDEX,
+  HITS_INDEX,
+  TRIGGER_INDEX,
+  TRIGGER_SLEEPER_INDEX,
+} from '../harness/layout.js';
 import type { ScenarioParams } from '../scenarios/types.js';
 import { Probe, awaitStart, ctl } from './common.js';
 

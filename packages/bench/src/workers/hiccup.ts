@@ -79,5 +79,10 @@ histogram.reset();
 state.stalledUs = 0;
 state.stalls = 0;
 for (let i = 0; i < job.ticks; i++) tick();
-const result: HiccupThreadResult = { histogram, stalledUs: state.stalledUs, stalls: state.stalls, spanUs: state.last - origin };
+const result: HiccupThreadResult = {
+  histogram,
+  stalledUs: state.stalledUs,
+  stalls: state.stalls,
+  spanUs: state.last - origin,
+};
 toMain.postMessage(result);

@@ -12,17 +12,31 @@
  * ring's lock for good (claimExclusive, beyond the kernel: Agrona's one-to-one ring).
  */
 import { workerData } from 'node:worker_threads';
-import { BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingBuffer, recordFootprint, type RingShare } from '@ringbuf/core';
+import {
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_NO_WAKEUP,
+  RingBuffer,
+  recordFootprint,
+  type RingShare,
+} from '@ringbuf/core';
 import { clockMicros } from '@ringbuf/instrument';
 import { publish, stopRequested, waitChange } from '../harness/control.js';
 import { payloadFiller } from '../harness/fill.js';
-import { BATCH_DONE_INDEX, BATCH_SLEEPER_INDEX, TRIGGER_INDEX, TRIGGER_SLEEPER_INDEX, dropsIndex } from '../harness/layout.js';
+import {
+  BATCH_DONE_INDEX,
+  BATCH_SLEEPER_INDEX,
+  TRIGGER_INDEX,
+  TRIGGER_SLEEPER_INDEX,
+  dropsIndex,
+} from '../harness/layout.js';
 import type { ScenarioParams } from '../scenarios/types.js';
 import { Probe, awaitStart, ctl } from './common.js';
 
 const { slot, share, params } = workerData as { slot: number; share: RingShare; params: ScenarioParams };
 const ring = RingBuffer.attach(share, { producerId: slot + 1 });
-if (params.exclusive === true && !ring.claimExclusive()) throw new Error(`producer ${slot} could not claim the ring exclusively`);
+if (params.exclusive === true && !ring.claimExclusive())
+  throw new Error(`producer ${slot} could not claim the ring exclusively`);
 const data = ring.data;
 const view = ring.view;
 const payload = new Uint8Array(params.payload);

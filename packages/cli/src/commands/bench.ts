@@ -6,7 +6,17 @@
  * writes the partial report, marked interrupted; a second Ctrl-C exits at once with status 130.
  */
 import path from 'node:path';
-import { GROUPS, clock, defaultOutDir, defaultTiming, renderText, runBench, writeReport, type Group, type Timing } from '@ringbuf/bench';
+import {
+  GROUPS,
+  clock,
+  defaultOutDir,
+  defaultTiming,
+  renderText,
+  runBench,
+  writeReport,
+  type Group,
+  type Timing,
+} from '@ringbuf/bench';
 import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
 import { UsageError, intOption, oneOf, parseOptions } from '../cli-errors.js';
 import { logLevel } from '../options.js';
@@ -78,7 +88,8 @@ export async function run(argv: string[]): Promise<number> {
   let current = { index: 0, total: 0, name: '' };
   const signal = interrupts.begin({
     stopping: 'stopping after the step in progress, then writing the partial report',
-    notDrained: () => `the report (step ${current.index} of ${current.total}, ${current.name}, was running; ${current.total - current.index} more not run)`,
+    notDrained: () =>
+      `the report (step ${current.index} of ${current.total}, ${current.name}, was running; ${current.total - current.index} more not run)`,
     say: (line) => progress.message(line),
   });
   try {
@@ -91,7 +102,9 @@ export async function run(argv: string[]): Promise<number> {
       signal,
       onStep: (s) => {
         current = s;
-        progress.update(`bench ${s.index}/${s.total}  ${s.name}  elapsed ${clock(s.elapsedMs / 1000)}  ETA ${clock(s.etaMs / 1000)}`);
+        progress.update(
+          `bench ${s.index}/${s.total}  ${s.name}  elapsed ${clock(s.elapsedMs / 1000)}  ETA ${clock(s.etaMs / 1000)}`,
+        );
       },
     });
     progress.end();

@@ -7,10 +7,30 @@ import os from 'node:os';
 import { createHistogram } from 'node:perf_hooks';
 import { summarize, type WaitPolicy } from '@ringbuf/consumer';
 import { SPIN_BEFORE_SEND_US, type WakeupPolicy } from '@ringbuf/producer-pool';
-import { FLOOR_SETTLE_US, HICCUP_STALL_GAP_US, MAX_HICCUP_THREADS, measureHiccups, measureWakeFloorCorrected, micros, rate, textTable, type HiccupResult } from '@ringbuf/bench';
+import {
+  FLOOR_SETTLE_US,
+  HICCUP_STALL_GAP_US,
+  MAX_HICCUP_THREADS,
+  measureHiccups,
+  measureWakeFloorCorrected,
+  micros,
+  rate,
+  textTable,
+  type HiccupResult,
+} from '@ringbuf/bench';
 import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
 import { oneOf, parseOptions } from '../cli-errors.js';
-import { checkFits, integer, largestPayload, logLevel, nonNegativeNumber, payloadSize, positiveNumber, ringSize, COMMON_OPTIONS } from '../options.js';
+import {
+  checkFits,
+  integer,
+  largestPayload,
+  logLevel,
+  nonNegativeNumber,
+  payloadSize,
+  positiveNumber,
+  ringSize,
+  COMMON_OPTIONS,
+} from '../options.js';
 import { EXIT_FAILED, EXIT_OK, runPassed } from '../report/load-report.js';
 import { runOnce, describeNotDrained, percentiles, type LatencyPercentiles, type RunOutcome } from '../run/engine.js';
 import { ProgressLine } from '../run/progress.js';
@@ -73,7 +93,15 @@ interface Policy {
 function policies(selected: ReadonlySet<PolicyName>, sampled: number): Policy[] {
   const all: Array<[PolicyName, Policy]> = [
     ['self', { name: 'self-paced', wakeup: 'self', wait: 'sleep', what: 'flags 0, sleeping consumer' }],
-    ['sampled', { name: `sampled:${sampled}`, wakeup: { sampled }, wait: 'sleep', what: `FORCE at ${sampled} pending, else NO_WAKEUP` }],
+    [
+      'sampled',
+      {
+        name: `sampled:${sampled}`,
+        wakeup: { sampled },
+        wait: 'sleep',
+        what: `FORCE at ${sampled} pending, else NO_WAKEUP`,
+      },
+    ],
     ['force', { name: 'force', wakeup: 'force', wait: 'sleep', what: 'FORCE_WAKEUP on every commit' }],
     ['busy', { name: 'busy-poll', wakeup: 'self', wait: 'busy', what: 'consumer never sleeps' }],
   ];
@@ -110,13 +138,19 @@ export async function run(argv: string[]): Promise<number> {
   const ring = ringSize('--ring-size', values['ring-size'], 1024 * 1024);
   checkFits(size, values.size, ring);
   const sampled = integer('--sampled', values.sampled, 64, 1, 1_000_000);
-  const selected = new Set<PolicyName>((values.policy ?? [...POLICY_NAMES]).map((p) => oneOf('--policy', p, POLICY_NAMES)));
+  const selected = new Set<PolicyName>(
+    (values.policy ?? [...POLICY_NAMES]).map((p) => oneOf('--policy', p, POLICY_NAMES)),
+  );
   const floorSamples = integer('--floor-samples', values['floor-samples'], 2000, 2, 1_000_000);
   const seed = integer('--seed', values.seed, Date.now() & 0x7fffffff, 0, 0x7fffffff);
   threadLogger(level);
   const log = childLogger({ component: 'cli', command: 'latency' });
   const progress = new ProgressLine(process.stderr, !values.quiet);
-  const signal = interrupts.begin({ stopping: 'stopping the producers and draining the consumer', notDrained: describeNotDrained, say: (line) => progress.message(line) });
+  const signal = interrupts.begin({
+    stopping: 'stopping the producers and draining the consumer',
+    notDrained: describeNotDrained,
+    say: (line) => progress.message(line),
+  });
   try {
     const floor = createHistogram();
     const floorCorrected = createHistogram();
@@ -136,13 +170,20 @@ export async function run(argv: string[]): Promise<number> {
     const runs: Array<{ policy: Policy; outcome: RunOutcome }> = [];
     for (const policy of policies(selected, sampled)) {
       if (signal.aborted) break;
-      progress.update(`latency: machine hiccups before ${policy.name}, ${Math.min(producers + 1, MAX_HICCUP_THREADS)} threads, ${hiccupMs} ms`);
+      progress.update(
+        `latency: machine hiccups before ${policy.name}, ${Math.min(producers + 1, MAX_HICCUP_THREADS)} threads, ${hiccupMs} ms`,
+      );
       hiccupRuns.push(await measureHiccups(hiccupMs, Math.min(producers + 1, MAX_HICCUP_THREADS), hiccupIntervalUs));
       if (signal.aborted) break;
       const outcome = await runOnce({
         label: `latency ${policy.name}`,
         producers,
-        scenario: { durationMs: (durationSec + warmupSec) * 1000, ratePerProducer, payload: size, wakeup: policy.wakeup },
+        scenario: {
+          durationMs: (durationSec + warmupSec) * 1000,
+          ratePerProducer,
+          payload: size,
+          wakeup: policy.wakeup,
+        },
         latencyWarmupMs: warmupSec * 1000,
         ringSize: ring,
         wait: policy.wait,
@@ -194,7 +235,7 @@ export async function run(argv: string[]): Promise<number> {
             correctedIntervalUs,
           },
           hiccups: {
-            what: 'threads keeping the producers\' schedule with no ring (a hiccup meter), before each policy',
+            what: "threads keeping the producers' schedule with no ring (a hiccup meter), before each policy",
             threads: hiccupRuns[0]?.threads ?? 0,
             intervalUs: hiccupIntervalUs,
             msPerPolicy: hiccupMs,
@@ -231,19 +272,38 @@ export async function run(argv: string[]): Promise<number> {
         }) + '\n',
       );
     } else {
-      const cells = (l: LatencyPercentiles): string[] => [micros(l.p50), micros(l.p90), micros(l.p99), micros(l.p999), micros(l.max)];
+      const cells = (l: LatencyPercentiles): string[] => [
+        micros(l.p50),
+        micros(l.p90),
+        micros(l.p99),
+        micros(l.p999),
+        micros(l.max),
+      ];
       const times = (l: LatencyPercentiles): string => {
         const m = multiples(l, floorUs);
         return `${m.p50.toFixed(1)}× / ${m.p99.toFixed(1)}×`;
       };
-      const distribution = (title: string, pick: (o: RunOutcome) => LatencyPercentiles, withFloor: boolean): string[] => {
-        const rows = runs.map(({ policy, outcome: o }) => [policy.name, ...cells(pick(o)), withFloor ? times(pick(o)) : '']);
+      const distribution = (
+        title: string,
+        pick: (o: RunOutcome) => LatencyPercentiles,
+        withFloor: boolean,
+      ): string[] => {
+        const rows = runs.map(({ policy, outcome: o }) => [
+          policy.name,
+          ...cells(pick(o)),
+          withFloor ? times(pick(o)) : '',
+        ]);
         if (withFloor) {
           rows.push(['raw wait/notify', ...cells(floorUs), '1.0× / 1.0×']);
           rows.push(['floor, CO-corrected', ...cells(floorCorrectedUs), times(floorCorrectedUs)]);
-          if (hiccupRuns.length > 0) rows.push(['machine, no ring', ...cells(hiccups.latencyUs), times(hiccups.latencyUs)]);
+          if (hiccupRuns.length > 0)
+            rows.push(['machine, no ring', ...cells(hiccups.latencyUs), times(hiccups.latencyUs)]);
         }
-        return [title, textTable(['policy', 'p50', 'p90', 'p99', 'p99.9', 'max', withFloor ? 'p50 / p99 × floor' : ''], rows), ''];
+        return [
+          title,
+          textTable(['policy', 'p50', 'p90', 'p99', 'p99.9', 'max', withFloor ? 'p50 / p99 × floor' : ''], rows),
+          '',
+        ];
       };
       const summaryRows = runs.map(({ policy, outcome: o }) => [
         policy.name,
@@ -256,9 +316,21 @@ export async function run(argv: string[]): Promise<number> {
       const lines = [
         `ringbuf latency — ${producers} producers × ${rate(ratePerProducer)} open loop, ${durationSec} s per policy after ${warmupSec} s of warm-up, ${typeof size === 'number' ? size : `${largestPayload(size)} max`} B records, ring ${ring} B, seed ${seed}`,
         '',
-        ...distribution('Latency: intended send time -> handler (end to end, µs clock shared by the threads)', (o) => o.latencyUs, true),
-        ...distribution('Ring latency: commit -> handler (what the ring and its wakeup cost)', (o) => o.ringLatencyUs, true),
-        ...distribution('Send lag: intended send time -> commit (what the producer and the machine cost)', (o) => o.sendLagUs, false),
+        ...distribution(
+          'Latency: intended send time -> handler (end to end, µs clock shared by the threads)',
+          (o) => o.latencyUs,
+          true,
+        ),
+        ...distribution(
+          'Ring latency: commit -> handler (what the ring and its wakeup cost)',
+          (o) => o.ringLatencyUs,
+          true,
+        ),
+        ...distribution(
+          'Send lag: intended send time -> commit (what the producer and the machine cost)',
+          (o) => o.sendLagUs,
+          false,
+        ),
         textTable(['policy', 'wakeups', 'records', 'lost/dup/order', 'rate/producer', 'what'], summaryRows),
         '',
         `The floor: raw Atomics.notify -> Atomics.wait one-way between two workers, no ring, ${floorUs.count} samples. It sends one`,
@@ -276,7 +348,9 @@ export async function run(argv: string[]): Promise<number> {
               `so the tails are the scheduler's time slices (compare "machine, no ring"). For the ring's own figures: fewer --producers or a lower --rate.`,
             ]
           : []),
-        ok ? 'OK: every run delivered every committed record once, in order.' : 'FAILED: records were lost, duplicated or reordered.',
+        ok
+          ? 'OK: every run delivered every committed record once, in order.'
+          : 'FAILED: records were lost, duplicated or reordered.',
       ];
       process.stdout.write(lines.join('\n') + '\n');
     }

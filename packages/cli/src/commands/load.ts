@@ -139,9 +139,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   const level = logLevel(values['log-level']);
   const producers = integer('--producers', values.producers, 2, 1, 256);
-  const records = values.records === undefined ? undefined : integer('--records', values.records, 0, 1, Number.MAX_SAFE_INTEGER);
+  const records =
+    values.records === undefined ? undefined : integer('--records', values.records, 0, 1, Number.MAX_SAFE_INTEGER);
   const durationSec =
-    values.duration === undefined && (records !== undefined || values.stages !== undefined) ? undefined : positiveNumber('--duration', values.duration, 5, 86_400);
+    values.duration === undefined && (records !== undefined || values.stages !== undefined)
+      ? undefined
+      : positiveNumber('--duration', values.duration, 5, 86_400);
   const size = payloadSize('--size', values.size, 64);
   const ring = ringSize('--ring-size', values['ring-size'], 1024 * 1024);
   checkFits(size, values.size, ring);
@@ -152,17 +155,24 @@ export async function run(argv: string[]): Promise<number> {
   }
   const wake = wakeup('--wakeup', values.wakeup, 'self');
   const ratePerProducer = values.rate === undefined ? undefined : positiveNumber('--rate', values.rate, 0, 1e9);
-  const killEveryMs = values['kill-producer-every'] === undefined ? undefined : integer('--kill-producer-every', values['kill-producer-every'], 0, 1, 3_600_000);
+  const killEveryMs =
+    values['kill-producer-every'] === undefined
+      ? undefined
+      : integer('--kill-producer-every', values['kill-producer-every'], 0, 1, 3_600_000);
   const seed = integer('--seed', values.seed, Date.now() & 0x7fffffff, 0, 0x7fffffff);
   const stageList = values.stages === undefined ? undefined : parseStages('--stages', values.stages);
-  if (stageList !== undefined && values.rate !== undefined) throw new UsageError('--stages: sets the rate stage by stage; not with --rate');
-  if (stageList !== undefined && values.duration !== undefined) throw new UsageError('--stages: the stages set the duration; not with --duration');
+  if (stageList !== undefined && values.rate !== undefined)
+    throw new UsageError('--stages: sets the rate stage by stage; not with --rate');
+  if (stageList !== undefined && values.duration !== undefined)
+    throw new UsageError('--stages: the stages set the duration; not with --duration');
   const handler = values.handler === undefined ? undefined : moduleFile('--handler', values.handler);
   const handlerOptions = jsonValue('--handler-options', values['handler-options']);
-  if (handler === undefined && values['handler-options'] !== undefined) throw new UsageError('--handler-options: needs --handler <module>');
+  if (handler === undefined && values['handler-options'] !== undefined)
+    throw new UsageError('--handler-options: needs --handler <module>');
   const producer = values.producer === undefined ? undefined : moduleFile('--producer', values.producer);
   const producerOptions = jsonValue('--producer-options', values['producer-options']);
-  if (producer === undefined && values['producer-options'] !== undefined) throw new UsageError('--producer-options: needs --producer <module>');
+  if (producer === undefined && values['producer-options'] !== undefined)
+    throw new UsageError('--producer-options: needs --producer <module>');
   const thresholds = (values.threshold ?? []).map(parseThreshold);
   // Checked now: a run is never wasted on a directory that cannot be written.
   const outDir = values.out === undefined ? undefined : outDirectory('--out', values.out);
@@ -179,12 +189,33 @@ export async function run(argv: string[]): Promise<number> {
     ...(records === undefined ? {} : { records }),
     ...(durationSec === undefined ? {} : { durationMs: durationSec * 1000 }),
     ...(ratePerProducer === undefined ? {} : { ratePerProducer }),
-    ...(stageList === undefined ? {} : { stages: stageList.map((st) => ({ durationMs: st.durationSec * 1000, target: st.targetRate })) }),
+    ...(stageList === undefined
+      ? {}
+      : { stages: stageList.map((st) => ({ durationMs: st.durationSec * 1000, target: st.targetRate })) }),
     ...(producer === undefined ? {} : { producerModule: producer, producerOptions }),
   };
-  const shown = shownOptions({ producers, durationSec, records, size, ring, mode, wake, stages: values.stages, ratePerProducer, handler, producer, discardRatio, overwrite: values.overwrite === true, killEveryMs });
+  const shown = shownOptions({
+    producers,
+    durationSec,
+    records,
+    size,
+    ring,
+    mode,
+    wake,
+    stages: values.stages,
+    ratePerProducer,
+    handler,
+    producer,
+    discardRatio,
+    overwrite: values.overwrite === true,
+    killEveryMs,
+  });
   const progress = new ProgressLine(process.stderr, !values.quiet);
-  const signal = interrupts.begin({ stopping: 'stopping the producers and draining the consumer', notDrained: describeNotDrained, say: (line) => progress.message(line) });
+  const signal = interrupts.begin({
+    stopping: 'stopping the producers and draining the consumer',
+    notDrained: describeNotDrained,
+    say: (line) => progress.message(line),
+  });
   log.info({ options: shown, seed }, 'load starting');
   try {
     const outcome = await runOnce({
@@ -232,7 +263,8 @@ export async function run(argv: string[]): Promise<number> {
       ...(producer === undefined ? {} : { producer: modulePath(producer) }),
       thresholds: evaluateThresholds(thresholds, thresholdFigures(outcome)),
     };
-    if (outDir !== undefined) await writeOut(outDir, outcome, stageList, shown, extras, (x) => loadJson(outcome, options, x));
+    if (outDir !== undefined)
+      await writeOut(outDir, outcome, stageList, shown, extras, (x) => loadJson(outcome, options, x));
     if (values.json) process.stdout.write(JSON.stringify(loadJson(outcome, options, extras)) + '\n');
     else process.stdout.write(renderLoad(outcome, shown, values.overwrite === true, extras));
     const failures = loadFailures(outcome, extras);
@@ -328,10 +360,22 @@ async function writeOut(
   const names = ['timeline.csv', 'timeline.json', 'timeline.svg', 'report.json'];
   extras.files = names.map((n) => `${outDir.replace(/\/+$/, '')}/${n}`);
   let at = 0;
-  const spans: StageSpan[] = (stageList ?? []).map((st) => ({ startSec: at, endSec: (at += st.durationSec), targetRate: st.targetRate }));
-  const title = `ringbuf load — ${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}`;
+  const spans: StageSpan[] = (stageList ?? []).map((st) => ({
+    startSec: at,
+    endSec: (at += st.durationSec),
+    targetRate: st.targetRate,
+  }));
+  const title = `ringbuf load — ${Object.entries(shown)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`;
   try {
-    extras.files = await writeTimeline(outDir, outcome.timeline, spans, title.length > 110 ? `${title.slice(0, 109)}…` : title, json(extras));
+    extras.files = await writeTimeline(
+      outDir,
+      outcome.timeline,
+      spans,
+      title.length > 110 ? `${title.slice(0, 109)}…` : title,
+      json(extras),
+    );
   } catch (err) {
     extras.files = [];
     extras.outError = `${outDir}: ${(err as Error).message}`;

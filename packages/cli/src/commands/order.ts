@@ -88,7 +88,11 @@ export async function run(argv: string[]): Promise<number> {
   // The causal scenario counts records per producer slot; the chain is producers x that long.
   const perProducer = Math.ceil(events / producers);
   const progress = new ProgressLine(process.stderr, !values.quiet);
-  const signal = interrupts.begin({ stopping: 'stopping the producers and draining the consumer', notDrained: describeNotDrained, say: (line) => progress.message(line) });
+  const signal = interrupts.begin({
+    stopping: 'stopping the producers and draining the consumer',
+    notDrained: describeNotDrained,
+    say: (line) => progress.message(line),
+  });
   try {
     const common = {
       producers,
@@ -104,28 +108,42 @@ export async function run(argv: string[]): Promise<number> {
       // With --out: the consumer also notes where each of the first tokens arrived (order-capture.ts).
       ...(outDir === undefined
         ? {}
-        : { handler: { module: new URL('../report/order-capture.js', import.meta.url).href, options: { tokens: CAPTURE_TOKENS } satisfies OrderCaptureOptions } }),
+        : {
+            handler: {
+              module: new URL('../report/order-capture.js', import.meta.url).href,
+              options: { tokens: CAPTURE_TOKENS } satisfies OrderCaptureOptions,
+            },
+          }),
     };
     const shared = await runOnce({ ...common, label: 'order: one shared ring' });
-    const perRing = signal.aborted ? undefined : await runOnce({ ...common, label: 'order: per-producer rings', perProducerRings: true });
+    const perRing = signal.aborted
+      ? undefined
+      : await runOnce({ ...common, label: 'order: per-producer rings', perProducerRings: true });
     const ok =
       shared.causalViolations === 0 &&
       shared.lost === 0 &&
       shared.duplicates === 0 &&
       shared.orderViolations === 0 &&
-      (perRing === undefined || (perRing.lost === 0 && perRing.duplicates === 0 && perRing.orderViolations === perRing.causalViolations));
+      (perRing === undefined ||
+        (perRing.lost === 0 && perRing.duplicates === 0 && perRing.orderViolations === perRing.causalViolations));
     let timeline: string | null = null;
     if (outDir !== undefined) {
-      const capture = (r: RunOutcome | undefined): OrderCapture | undefined => r?.handlerClose?.userClose as OrderCapture | undefined;
+      const capture = (r: RunOutcome | undefined): OrderCapture | undefined =>
+        r?.handlerClose?.userClose as OrderCapture | undefined;
       const sharedCapture = capture(shared);
       if (sharedCapture === undefined) {
-        progress.message(`ringbuf order: no timeline (the consumer did not report the delivery order${signal.aborted ? ': interrupted' : ''})`);
+        progress.message(
+          `ringbuf order: no timeline (the consumer did not report the delivery order${signal.aborted ? ': interrupted' : ''})`,
+        );
       } else {
         const perCapture = capture(perRing);
         timeline = await writeOrderTimeline(outDir, {
           producers,
           shared: { capture: sharedCapture, violations: shared.causalViolations },
-          perRing: perRing === undefined || perCapture === undefined ? undefined : { capture: perCapture, violations: perRing.causalViolations },
+          perRing:
+            perRing === undefined || perCapture === undefined
+              ? undefined
+              : { capture: perCapture, violations: perRing.causalViolations },
         });
       }
     }
@@ -148,14 +166,23 @@ export async function run(argv: string[]): Promise<number> {
       const row = (name: string, r: RunOutcome | undefined): string[] =>
         r === undefined
           ? [name, 'not run (interrupted)', '', '', '']
-          : [name, String(r.tokenEvents), String(r.causalViolations), `${r.lost} / ${r.duplicates}`, `${r.elapsedSec.toFixed(2)} s`];
+          : [
+              name,
+              String(r.tokenEvents),
+              String(r.causalViolations),
+              `${r.lost} / ${r.duplicates}`,
+              `${r.elapsedSec.toFixed(2)} s`,
+            ];
       const lines = [
         `ringbuf order — ${producers} producers ("CPUs"), ${perProducer * producers} events, ring ${ring} B, wakeup ${wakeupName(wake)}, seed ${seed}`,
         '',
-        textTable(['design', 'events', 'causal violations', 'lost / duplicates', 'time'], [
-          row('one shared MPSC ring (BPF ringbuf)', shared),
-          row('per-producer rings, drained in turn (perf buffer)', perRing),
-        ]),
+        textTable(
+          ['design', 'events', 'causal violations', 'lost / duplicates', 'time'],
+          [
+            row('one shared MPSC ring (BPF ringbuf)', shared),
+            row('per-producer rings, drained in turn (perf buffer)', perRing),
+          ],
+        ),
         '',
       ];
       const examples = perRing?.examples.filter((v) => v.kind === 'causal').slice(0, exampleCount) ?? [];

@@ -63,24 +63,38 @@ export function loadFailures(r: RunOutcome, x: LoadExtras): string[] {
   if (r.malformed > 0) out.push(`${r.malformed} records were malformed (short, torn, or from an unknown producer)`);
   if (r.drain.reason === 'terminated') {
     const stall = r.consumerStall === undefined ? '' : ` (${describeStall(r.consumerStall.maxAgeMs)})`;
-    out.push(`the consumer did not stop within the drain deadline and was terminated (a handler that never returns?)${stall}; ${r.records.consumed} records had been delivered`);
+    out.push(
+      `the consumer did not stop within the drain deadline and was terminated (a handler that never returns?)${stall}; ${r.records.consumed} records had been delivered`,
+    );
   } else if (r.drain.reason === 'handler-stop') {
     out.push('the handler returned a negative number: the consumer stopped early');
   }
-  if (r.leftBehind > 0) out.push(`${r.leftBehind} committed records were left in the ring undelivered (drain ${r.drain.reason}): the consumer did not keep up`);
+  if (r.leftBehind > 0)
+    out.push(
+      `${r.leftBehind} committed records were left in the ring undelivered (drain ${r.drain.reason}): the consumer did not keep up`,
+    );
   if (r.handlerErrors > 0) {
     const e = r.firstHandlerError;
-    out.push(`the handler threw ${r.handlerErrors} times${e === undefined ? '' : ` (first: ${e.name}: ${e.message}, on the record at position ${e.position} of ring ${e.ring})`}`);
+    out.push(
+      `the handler threw ${r.handlerErrors} times${e === undefined ? '' : ` (first: ${e.name}: ${e.message}, on the record at position ${e.position} of ring ${e.ring})`}`,
+    );
   }
   const closed = r.handlerClose;
   if (closed?.userCloseError !== undefined) out.push(`the handler's close() failed: ${closed.userCloseError}`);
   const dropped = closed?.unhandledRejections;
-  if (dropped !== undefined) out.push(`the handler left ${dropped.count} promise rejections unhandled (first: ${dropped.first})`);
-  if (r.crashed > 0) out.push(`${r.crashed} producers died on their own${x.producer === undefined ? '' : ' (the producer module threw?)'}${r.firstCrash === undefined ? '' : `; first: ${r.firstCrash}`}`);
-  for (const s of r.stuckProducers) out.push(`the watchdog terminated ${s}; its reservation was discarded by recovery (abandoned)`);
-  if (r.recovered !== r.killed + r.crashed + r.stuck) out.push(`${r.killed + r.crashed + r.stuck - r.recovered} producer deaths were not recovered`);
+  if (dropped !== undefined)
+    out.push(`the handler left ${dropped.count} promise rejections unhandled (first: ${dropped.first})`);
+  if (r.crashed > 0)
+    out.push(
+      `${r.crashed} producers died on their own${x.producer === undefined ? '' : ' (the producer module threw?)'}${r.firstCrash === undefined ? '' : `; first: ${r.firstCrash}`}`,
+    );
+  for (const s of r.stuckProducers)
+    out.push(`the watchdog terminated ${s}; its reservation was discarded by recovery (abandoned)`);
+  if (r.recovered !== r.killed + r.crashed + r.stuck)
+    out.push(`${r.killed + r.crashed + r.stuck - r.recovered} producer deaths were not recovered`);
   if (x.outError !== undefined) out.push(`the --out files were not written: ${x.outError}`);
-  for (const t of x.thresholds) if (!t.ok) out.push(`threshold '${t.expr}' failed: the value is ${figure(t.value, t.unit)}`);
+  for (const t of x.thresholds)
+    if (!t.ok) out.push(`threshold '${t.expr}' failed: the value is ${figure(t.value, t.unit)}`);
   return out;
 }
 
@@ -120,11 +134,18 @@ function describeClose(c: RunOutcome['handlerClose']): string {
 }
 
 /** The `load` report as a table. */
-export function renderLoad(r: RunOutcome, options: Record<string, string>, overwrite: boolean, x: LoadExtras = { thresholds: [] }): string {
+export function renderLoad(
+  r: RunOutcome,
+  options: Record<string, string>,
+  overwrite: boolean,
+  x: LoadExtras = { thresholds: [] },
+): string {
   const failures = loadFailures(r, x);
   const passed = failures.length === 0;
   const closedLoop = r.rate === undefined && r.stages.length === 0;
-  const opt = Object.entries(options).map(([k, v]) => `${k} ${v}`).join(', ');
+  const opt = Object.entries(options)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const rows: string[][] = [
     ['producers', String(r.producers)],
     ['duration', `${r.elapsedSec.toFixed(2)} s${r.interrupted ? ' (interrupted)' : ''}`],
@@ -151,17 +172,35 @@ export function renderLoad(r: RunOutcome, options: Record<string, string>, overw
         ]),
     ...(x.producer === undefined ? [] : [['producer', x.producer]]),
     [`latency p50 / p90${closedLoop ? ' (queueing)' : ''}`, `${micros(r.latencyUs.p50)} / ${micros(r.latencyUs.p90)}`],
-    [`latency p99 / p99.9${closedLoop ? ' (queueing)' : ''}`, `${micros(r.latencyUs.p99)} / ${micros(r.latencyUs.p999)}`],
+    [
+      `latency p99 / p99.9${closedLoop ? ' (queueing)' : ''}`,
+      `${micros(r.latencyUs.p99)} / ${micros(r.latencyUs.p999)}`,
+    ],
     [`latency max${closedLoop ? ' (queueing)' : ''}`, micros(r.latencyUs.max)],
     ['consumer sleeps / wakeups', `${r.consumer.sleeps} / ${r.consumer.wakeups}`],
-    ['killed / recovered', `${r.killed} / ${r.recovered}${r.crashed > 0 ? ` (${r.crashed} crashed on their own)` : ''}${r.stuck > 0 ? ` (${r.stuck} stuck, ended by the watchdog)` : ''}`],
+    [
+      'killed / recovered',
+      `${r.killed} / ${r.recovered}${r.crashed > 0 ? ` (${r.crashed} crashed on their own)` : ''}${r.stuck > 0 ? ` (${r.stuck} stuck, ended by the watchdog)` : ''}`,
+    ],
     ['drain', `${r.drain.reason}, ${r.drain.leftBehind} left behind`],
     ['largest backlog', bytes(r.consumer.maxBacklogBytes)],
   );
   const st = r.consumerStall;
-  if (st !== undefined) rows.push(['consumer heartbeat', `${describeStall(st.maxAgeMs)} (from ${st.firstAtSec.toFixed(1)} s, ${bytes(st.backlogBytes)} unread)`]);
-  if (x.handler !== undefined) rows.push(['latency measured', r.latencySource === 'handler-return' ? "to the handler's return" : 'estimate (live buckets, within 12.5 %)']);
-  if (r.rate !== undefined) rows.push(['open-loop rate', `${rate(r.rate.slowestAchieved)} per producer (target ${rate(r.rate.targetPerProducer)}${r.rate.met ? ', met' : ', NOT met'})`]);
+  if (st !== undefined)
+    rows.push([
+      'consumer heartbeat',
+      `${describeStall(st.maxAgeMs)} (from ${st.firstAtSec.toFixed(1)} s, ${bytes(st.backlogBytes)} unread)`,
+    ]);
+  if (x.handler !== undefined)
+    rows.push([
+      'latency measured',
+      r.latencySource === 'handler-return' ? "to the handler's return" : 'estimate (live buckets, within 12.5 %)',
+    ]);
+  if (r.rate !== undefined)
+    rows.push([
+      'open-loop rate',
+      `${rate(r.rate.slowestAchieved)} per producer (target ${rate(r.rate.targetPerProducer)}${r.rate.met ? ', met' : ', NOT met'})`,
+    ]);
   const lines = [`ringbuf load — ${opt}, seed ${r.seed}`, '', textTable(['', 'value'], rows), ''];
   if (r.stages.length > 0) {
     const stageRows = r.stages.map((s, i) => [
@@ -192,7 +231,11 @@ export function renderLoad(r: RunOutcome, options: Record<string, string>, overw
 }
 
 /** The `load` JSON object (the issue's fields, then details). */
-export function loadJson(r: RunOutcome, options: Record<string, unknown>, x: LoadExtras = { thresholds: [] }): Record<string, unknown> {
+export function loadJson(
+  r: RunOutcome,
+  options: Record<string, unknown>,
+  x: LoadExtras = { thresholds: [] },
+): Record<string, unknown> {
   const failures = loadFailures(r, x);
   return {
     producers: r.producers,
@@ -204,7 +247,13 @@ export function loadJson(r: RunOutcome, options: Record<string, unknown>, x: Loa
     orderViolations: r.orderViolations,
     overwritten: r.overwritten,
     throughput: r.throughput,
-    latencyUs: { p50: r.latencyUs.p50, p90: r.latencyUs.p90, p99: r.latencyUs.p99, p999: r.latencyUs.p999, max: r.latencyUs.max },
+    latencyUs: {
+      p50: r.latencyUs.p50,
+      p90: r.latencyUs.p90,
+      p99: r.latencyUs.p99,
+      p999: r.latencyUs.p999,
+      max: r.latencyUs.max,
+    },
     killed: r.killed,
     recovered: r.recovered,
     crashed: r.crashed,
@@ -225,7 +274,8 @@ export function loadJson(r: RunOutcome, options: Record<string, unknown>, x: Loa
             closeNote: r.handlerClose?.userCloseNote ?? null,
             unhandledRejections: r.handlerClose?.unhandledRejections ?? null,
           },
-    producer: x.producer === undefined ? null : { module: x.producer, crashed: r.crashed, firstCrash: r.firstCrash ?? null },
+    producer:
+      x.producer === undefined ? null : { module: x.producer, crashed: r.crashed, firstCrash: r.firstCrash ?? null },
     stuckProducers: r.stuckProducers,
     consumerStall: r.consumerStall ?? null,
     latencySource: r.latencySource,

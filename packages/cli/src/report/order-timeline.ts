@@ -81,7 +81,11 @@ export function firstViolation(capture: OrderCapture): number | null {
  * The tasks to draw: `tasks` tasks starting one before the task of the per-producer rings' first
  * violation (so that what came before it shows too), or the first tasks when there is none.
  */
-export function chooseTasks(perRing: OrderCapture | undefined, tokens: number, tasks = TIMELINE_TASKS): { first: number; last: number } {
+export function chooseTasks(
+  perRing: OrderCapture | undefined,
+  tokens: number,
+  tasks = TIMELINE_TASKS,
+): { first: number; last: number } {
   const maxTask = Math.max(1, Math.floor(tokens / 3));
   const v = perRing === undefined ? null : firstViolation(perRing);
   let first = v === null ? 1 : Math.max(1, tokenTask(v).task - 1);
@@ -97,7 +101,14 @@ export function timelineEvents(capture: OrderCapture, first: number, last: numbe
     const at = capture.deliveredAt[token - 1]!;
     if (at < 0) continue;
     const b = before[token - 1]!;
-    events.push({ token, ...tokenTask(token), producer: capture.producer[token - 1]!, deliveredAt: at, rank: 0, after: b > token ? b : null });
+    events.push({
+      token,
+      ...tokenTask(token),
+      producer: capture.producer[token - 1]!,
+      deliveredAt: at,
+      rank: 0,
+      after: b > token ? b : null,
+    });
   }
   events.sort((a, b) => a.deliveredAt - b.deliveredAt);
   events.forEach((e, i) => (e.rank = i));
@@ -133,8 +144,21 @@ function panelSpec(p: TimelinePanel, lanes: string[], events: number, tasks: str
     scale: { domain: [-0.5, Math.max(events, 1) - 0.5], nice: false, zero: false },
     axis: { values: Array.from({ length: events }, (_, i) => i), labelExpr: 'datum.value + 1', grid: false },
   };
-  const y = { field: 'lane', type: 'nominal', title: null, sort: lanes, scale: { domain: lanes, padding: 0.6 }, axis: { grid: true } };
-  const colour = { field: 'taskName', type: 'nominal', title: 'task', sort: tasks, scale: { domain: tasks, range: TASK_COLOURS } };
+  const y = {
+    field: 'lane',
+    type: 'nominal',
+    title: null,
+    sort: lanes,
+    scale: { domain: lanes, padding: 0.6 },
+    axis: { grid: true },
+  };
+  const colour = {
+    field: 'taskName',
+    type: 'nominal',
+    title: 'task',
+    sort: tasks,
+    scale: { domain: tasks, range: TASK_COLOURS },
+  };
   return {
     title: { text: p.title, subtitle: p.subtitle, fontSize: 13 },
     width: STEP * Math.max(events, 1),
@@ -143,7 +167,10 @@ function panelSpec(p: TimelinePanel, lanes: string[], events: number, tasks: str
     encoding: { x, y },
     layer: [
       // A task's chain in causal order: fork -> exec -> exit (a leftward segment: delivered reversed).
-      { mark: { type: 'line', strokeWidth: 2, opacity: 0.75 }, encoding: { color: colour, detail: { field: 'task' }, order: { field: 'token' } } },
+      {
+        mark: { type: 'line', strokeWidth: 2, opacity: 0.75 },
+        encoding: { color: colour, detail: { field: 'task' }, order: { field: 'token' } },
+      },
       {
         transform: [{ filter: 'datum.violated' }],
         mark: { type: 'point', shape: 'circle', size: 520, filled: false, strokeWidth: 3, color: VIOLATION },
@@ -152,11 +179,22 @@ function panelSpec(p: TimelinePanel, lanes: string[], events: number, tasks: str
         mark: { type: 'point', filled: true, size: 150, opacity: 1, stroke: 'white', strokeWidth: 1 },
         encoding: {
           color: { ...colour, legend: { orient: 'right', title: 'task' } },
-          shape: { field: 'kind', type: 'nominal', title: 'event', sort: [...KINDS], scale: { domain: [...KINDS], range: ['circle', 'square', 'triangle-up'] }, legend: { orient: 'right' } },
+          shape: {
+            field: 'kind',
+            type: 'nominal',
+            title: 'event',
+            sort: [...KINDS],
+            scale: { domain: [...KINDS], range: ['circle', 'square', 'triangle-up'] },
+            legend: { orient: 'right' },
+          },
         },
       },
       { mark: { type: 'text', dy: -16, fontSize: 10, color: '#222' }, encoding: { text: { field: 'label' } } },
-      { transform: [{ filter: 'datum.violated' }], mark: { type: 'text', dy: 22, fontSize: 10, fontWeight: 'bold', color: VIOLATION }, encoding: { text: { field: 'afterLabel' } } },
+      {
+        transform: [{ filter: 'datum.violated' }],
+        mark: { type: 'text', dy: 22, fontSize: 10, fontWeight: 'bold', color: VIOLATION },
+        encoding: { text: { field: 'afterLabel' } },
+      },
     ],
   };
 }
@@ -171,7 +209,9 @@ export function orderTimelineSpec(panels: readonly TimelinePanel[], producers: n
   const lanes = [...ids].sort((a, b) => a - b).map(laneName);
   if (lanes.length === 0) lanes.push(...Array.from({ length: producers }, (_, i) => laneName(i + 1)));
   const events = Math.max(1, ...panels.map((p) => p.events.length));
-  const tasks = [...new Set(panels.flatMap((p) => p.events.map((e) => e.task)))].sort((a, b) => a - b).map((t) => `task ${t}`);
+  const tasks = [...new Set(panels.flatMap((p) => p.events.map((e) => e.task)))]
+    .sort((a, b) => a - b)
+    .map((t) => `task ${t}`);
   return {
     $schema: VEGA_LITE_SCHEMA,
     autosize: { type: 'pad' },
@@ -198,7 +238,10 @@ export interface TimelineInput {
 
 /** The panels for the two runs, over the same tasks. */
 export function timelinePanels(input: TimelineInput): TimelinePanel[] {
-  const tokens = Math.min(input.shared.capture.deliveredAt.length, input.perRing?.capture.deliveredAt.length ?? Infinity);
+  const tokens = Math.min(
+    input.shared.capture.deliveredAt.length,
+    input.perRing?.capture.deliveredAt.length ?? Infinity,
+  );
   const { first, last } = chooseTasks(input.perRing?.capture, tokens);
   const panel = (title: string, run: { capture: OrderCapture; violations: number }, what: string): TimelinePanel => {
     const events = timelineEvents(run.capture, first, last);
@@ -210,7 +253,8 @@ export function timelinePanels(input: TimelineInput): TimelinePanel[] {
     };
   };
   const panels = [panel('One shared MPSC ring (BPF ring buffer)', input.shared, 'causal violations')];
-  if (input.perRing) panels.push(panel('One ring per producer, drained in turn (perf buffer)', input.perRing, 'causal violations'));
+  if (input.perRing)
+    panels.push(panel('One ring per producer, drained in turn (perf buffer)', input.perRing, 'causal violations'));
   return panels;
 }
 

@@ -142,7 +142,9 @@ export function account(
     overwritten,
     tokenEvents: verifier?.tokenRecords ?? 0,
     // A terminated consumer's rings have no counts (NaN): its last published stats then.
-    consumedBytes: runtime.rings.every((r) => Number.isFinite(r.bytes)) ? runtime.rings.reduce((s, r) => s + r.bytes, 0) : runtime.stats.bytes,
+    consumedBytes: runtime.rings.every((r) => Number.isFinite(r.bytes))
+      ? runtime.rings.reduce((s, r) => s + r.bytes, 0)
+      : runtime.stats.bytes,
     killed,
     crashed: deaths.filter((d) => d.cause === 'crashed').length,
     stuck: deaths.filter((d) => d.cause === 'watchdog').length,

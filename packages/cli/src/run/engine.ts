@@ -12,7 +12,14 @@
  * Thread: main.
  */
 import { RingBuffer, WakeGroup, BPF_RB_AVAIL_DATA, HEARTBEAT_STALL_MS, wakeConsumer } from '@ringbuf/core';
-import { ConsumerRuntime, RuntimeError, countLeftBehind, type LatencySummary, type RuntimeReport, type WaitPolicy } from '@ringbuf/consumer';
+import {
+  ConsumerRuntime,
+  RuntimeError,
+  countLeftBehind,
+  type LatencySummary,
+  type RuntimeReport,
+  type WaitPolicy,
+} from '@ringbuf/consumer';
 import { ProducerModuleError, ProducerPool, type PoolResult, type Scenario } from '@ringbuf/producer-pool';
 import { bytes, micros, rate } from '@ringbuf/bench';
 import type { LogLevel, Logger } from '@ringbuf/instrument/log';
@@ -280,13 +287,20 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     if (stalls.current >= 0) fields.splice(1, 0, [describeStall(stalls.current), '', 0]);
     // Aligned columns when they fit the terminal, else tight ones (the line is cut, never wrapped).
     const aligned = fields.map(([name, value, width]) => `${name} ${value.padStart(width)}`.trimEnd()).join('  ');
-    progress.update([...aligned].length < progress.columns ? aligned : fields.map(([name, value]) => `${name} ${value}`.trimEnd()).join(' '));
+    progress.update(
+      [...aligned].length < progress.columns
+        ? aligned
+        : fields.map(([name, value]) => `${name} ${value}`.trimEnd()).join(' '),
+    );
   };
   const ticker = setInterval(tick, 1000);
   // NO_WAKEUP commits never wake a sleeping consumer (the kernel's rule); its epoll timeout does. This
   // timer is that timeout: wakeConsumer() notifies only when the consumer announced sleep.
   const first = rings[0];
-  const pollTimer = first !== undefined && (cfg.pollTimerMs ?? 0) > 0 ? setInterval(() => wakeConsumer(first.wake), cfg.pollTimerMs) : undefined;
+  const pollTimer =
+    first !== undefined && (cfg.pollTimerMs ?? 0) > 0
+      ? setInterval(() => wakeConsumer(first.wake), cfg.pollTimerMs)
+      : undefined;
 
   let pool_: PoolResult;
   let report: RuntimeReport;
@@ -296,19 +310,28 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
       pool_ = await pool.run({ signal: stopPool.signal });
     } catch (err) {
       await runtime.stop({ drain: false }).catch(() => undefined);
-      throw err instanceof ProducerModuleError ? new UserModuleError('--producer', modulePath(err.module), err.reason) : err;
+      throw err instanceof ProducerModuleError
+        ? new UserModuleError('--producer', modulePath(err.module), err.reason)
+        : err;
     } finally {
       watchdog.stop();
       monitor?.stop();
     }
-    log.info({ label: cfg.label, elapsedMs: pool_.elapsedMs, totals: pool_.totals, deaths: pool_.deaths.length }, 'producers finished; draining');
+    log.info(
+      { label: cfg.label, elapsedMs: pool_.elapsedMs, totals: pool_.totals, deaths: pool_.deaths.length },
+      'producers finished; draining',
+    );
     // Test hook: keeps the window between "producers stopped" and "drained" open, so a test can
     // deliver a second Ctrl-C in it deterministically. Unset in normal use.
     const holdMs = Number(process.env[HOLD_ENV] ?? 0);
     if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
     // Bounded: a handler that never returns is terminated after the deadline plus the stop grace
     // (plus, with a user handler, the time its close() may take: the drain timeout again).
-    report = await runtime.stop({ drain: true, timeoutMs: drainTimeoutMs, stopGraceMs: 1000 + (cfg.handler === undefined ? 0 : drainTimeoutMs) });
+    report = await runtime.stop({
+      drain: true,
+      timeoutMs: drainTimeoutMs,
+      stopGraceMs: 1000 + (cfg.handler === undefined ? 0 : drainTimeoutMs),
+    });
   } finally {
     clearInterval(ticker);
     stalls.stop();
@@ -335,7 +358,9 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
         ? handlerClose.latencyUs
         : liveEstimate(live);
   const crash = pool_.deaths.find((d) => d.cause === 'crashed');
-  const stuckProducers = pool_.deaths.filter((d) => d.cause === 'watchdog').map((d) => `producer ${d.producerId} (slot ${d.slot}) ${d.error}`);
+  const stuckProducers = pool_.deaths
+    .filter((d) => d.cause === 'watchdog')
+    .map((d) => `producer ${d.producerId} (slot ${d.slot}) ${d.error}`);
   log.info({ label: cfg.label, reason: report.reason, delivered: report.delivered, lost: acc.lost }, 'run accounted');
   return {
     label: cfg.label,
@@ -357,7 +382,12 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     },
     rate: pool_.rate,
     // The timeline's backlog is read here, live even while the consumer is stuck in a handler.
-    consumer: { sleeps: stats.sleeps, wakeups: stats.wakeups, polls: stats.polls, maxBacklogBytes: Math.max(stats.maxBacklog, ...timeline.map((r) => r.backlogBytes)) },
+    consumer: {
+      sleeps: stats.sleeps,
+      wakeups: stats.wakeups,
+      polls: stats.polls,
+      maxBacklogBytes: Math.max(stats.maxBacklog, ...timeline.map((r) => r.backlogBytes)),
+    },
     timeline,
     stages: monitor?.results() ?? [],
     // Rejections the handler dropped are its errors too (`--threshold errors==0` fails on them).
@@ -365,7 +395,9 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     firstHandlerError:
       report.firstHandlerError === undefined
         ? undefined
-        : (({ ring, position, size, name, message }) => ({ ring, position, size, name, message }))(report.firstHandlerError),
+        : (({ ring, position, size, name, message }) => ({ ring, position, size, name, message }))(
+            report.firstHandlerError,
+          ),
     handlerClose,
     latencySource,
     firstCrash:
@@ -387,11 +419,15 @@ function scheduledMs(sc: Scenario): number {
  * ConsumerRuntime.start; a user handler module that cannot be used (live-handler.ts names its errors
  * USER_MODULE_ERROR) becomes a UserModuleError naming --handler and the file.
  */
-async function startConsumer(cfg: RunConfig, options: Parameters<typeof ConsumerRuntime.start>[0]): Promise<ConsumerRuntime> {
+async function startConsumer(
+  cfg: RunConfig,
+  options: Parameters<typeof ConsumerRuntime.start>[0],
+): Promise<ConsumerRuntime> {
   try {
     return await ConsumerRuntime.start(options);
   } catch (err) {
-    const cause = err instanceof RuntimeError ? (err.cause as { name?: unknown; message?: unknown } | undefined) : undefined;
+    const cause =
+      err instanceof RuntimeError ? (err.cause as { name?: unknown; message?: unknown } | undefined) : undefined;
     if (cfg.handler === undefined || cause?.name !== USER_MODULE_ERROR) throw err;
     throw new UserModuleError('--handler', modulePath(cfg.handler.module), String(cause.message));
   }

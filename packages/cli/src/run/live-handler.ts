@@ -107,7 +107,9 @@ export async function init(options: LiveHandlerOptions): Promise<void> {
   const handle = typeof mod.handle === 'function' ? mod.handle : mod.default;
   if (typeof handle !== 'function') throw moduleError("exports no 'handle' or default function");
   if (types.isAsyncFunction(handle)) {
-    throw moduleError('handle is an async function: the consumer calls it synchronously for each record and cannot await it (its errors would be lost); make it synchronous');
+    throw moduleError(
+      'handle is an async function: the consumer calls it synchronously for each record and cannot await it (its errors would be lost); make it synchronous',
+    );
   }
   if (typeof mod.init === 'function') {
     try {
@@ -177,7 +179,9 @@ function refuseThenable(result: object): void {
   const then = (result as { then?: unknown }).then;
   if (typeof then !== 'function') return;
   (then as (ok: unknown, fail: (e: unknown) => void) => unknown).call(result, undefined, () => undefined);
-  throw new TypeError('handle() returned a promise: the consumer does not await it, so its outcome is unknown (counted as an error); make handle synchronous');
+  throw new TypeError(
+    'handle() returned a promise: the consumer does not await it, so its outcome is unknown (counted as an error); make handle synchronous',
+  );
 }
 
 /** Called by the runtime at exit: the user's close() result and the latency (with a user handler). */
@@ -187,7 +191,14 @@ export async function close(): Promise<LiveHandlerClose | undefined> {
   const us = (p: number): number => (h.count === 0 ? 0 : h.percentile(p) / 1000);
   const result: LiveHandlerClose = {
     userClose: undefined,
-    latencyUs: { p50: us(50), p90: us(90), p99: us(99), p999: us(99.9), max: h.count === 0 ? 0 : h.max / 1000, count: h.count },
+    latencyUs: {
+      p50: us(50),
+      p90: us(90),
+      p99: us(99),
+      p999: us(99.9),
+      max: h.count === 0 ? 0 : h.max / 1000,
+      count: h.count,
+    },
   };
   if (userClose !== undefined) await closeUser(userClose, result);
   // Rejections the handler dropped surface once this thread's queues run (the loop never yields).

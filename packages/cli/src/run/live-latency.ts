@@ -2,7 +2,13 @@
  * Main-thread side of the live latency block (live-layout.ts): a block to hand to the handler and a
  * percentile estimate for the progress line. Thread: main; called once a second.
  */
-import { LIVE_BLOCK_BYTES, LIVE_BUCKETS, LIVE_BUCKET_FIRST, LIVE_SAMPLES_INDEX, liveBucketUpperNs } from './live-layout.js';
+import {
+  LIVE_BLOCK_BYTES,
+  LIVE_BUCKETS,
+  LIVE_BUCKET_FIRST,
+  LIVE_SAMPLES_INDEX,
+  liveBucketUpperNs,
+} from './live-layout.js';
 
 /** A new, zeroed live latency block. */
 export function newLiveBlock(): SharedArrayBuffer {

@@ -85,7 +85,9 @@ export class Interrupts {
   handle(name: NodeJS.Signals): void {
     const run = this.run;
     if (this.state !== 'running' || run === undefined) {
-      this.write(`ringbuf: ${name} ${this.state === 'idle' ? 'before a run started' : 'after the run ended'}: exiting (nothing to drain)`);
+      this.write(
+        `ringbuf: ${name} ${this.state === 'idle' ? 'before a run started' : 'after the run ended'}: exiting (nothing to drain)`,
+      );
       this.exit(EXIT_INTERRUPTED);
       return;
     }

@@ -47,8 +47,12 @@ export const TIMELINE_COLUMNS: ReadonlyArray<keyof TimelineRow> = [
 
 /** timeline.csv: a header line, then one line per row (empty cells for null). */
 export function timelineCsv(rows: readonly TimelineRow[]): string {
-  const cell = (v: number | null): string => (v === null || !Number.isFinite(v) ? '' : String(Math.round(v * 1000) / 1000));
-  return [TIMELINE_COLUMNS.join(','), ...rows.map((r) => TIMELINE_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+  const cell = (v: number | null): string =>
+    v === null || !Number.isFinite(v) ? '' : String(Math.round(v * 1000) / 1000);
+  return (
+    [TIMELINE_COLUMNS.join(','), ...rows.map((r) => TIMELINE_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') +
+    '\n'
+  );
 }
 
 /** A stage's span on the timeline. */
@@ -74,7 +78,11 @@ export function timelineSpec(rows: readonly TimelineRow[], stages: readonly Stag
   const marks = (): object[] => [
     ...(boundaries.length > 0
       ? [
-          { data: { values: boundaries }, mark: { type: 'rule', color: '#54a24b', strokeDash: [6, 4], strokeWidth: 2 }, encoding: { x } },
+          {
+            data: { values: boundaries },
+            mark: { type: 'rule', color: '#54a24b', strokeDash: [6, 4], strokeWidth: 2 },
+            encoding: { x },
+          },
           {
             data: { values: boundaries },
             mark: { type: 'text', color: '#54a24b', align: 'left', dx: 3, dy: 8, fontSize: 10 },
@@ -116,7 +124,10 @@ export function timelineSpec(rows: readonly TimelineRow[], stages: readonly Stag
           {
             data: { values: values.filter((v) => v.p99 !== null && v.p99 > 0) },
             mark: { type: 'line', point: true, color: '#f58518' },
-            encoding: { x, y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, title: 'p99 latency (µs)' } },
+            encoding: {
+              x,
+              y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, title: 'p99 latency (µs)' },
+            },
           },
           ...marks(),
         ],
@@ -126,7 +137,13 @@ export function timelineSpec(rows: readonly TimelineRow[], stages: readonly Stag
 }
 
 /** Writes timeline.csv, timeline.json, timeline.svg and report.json into `dir` (created). Returns the paths. */
-export async function writeTimeline(dir: string, rows: readonly TimelineRow[], stages: readonly StageSpan[], title: string, report: unknown): Promise<string[]> {
+export async function writeTimeline(
+  dir: string,
+  rows: readonly TimelineRow[],
+  stages: readonly StageSpan[],
+  title: string,
+  report: unknown,
+): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const files: Array<[string, string]> = [
     ['timeline.csv', timelineCsv(rows)],

@@ -82,16 +82,19 @@ export class ProducerWatchdog {
   check(nowUs = clockMicros()): void {
     const reports = this.pool.liveStats();
     const slotStart = this.slotStart;
-    for (const p of reports) if (p.startUs > 0 && p.startUs < (slotStart.get(p.slot) ?? Infinity)) slotStart.set(p.slot, p.startUs);
+    for (const p of reports)
+      if (p.startUs > 0 && p.startUs < (slotStart.get(p.slot) ?? Infinity)) slotStart.set(p.slot, p.startUs);
     for (const p of reports) {
       if ((p.state !== 'running' && p.state !== 'starting') || this.ended.has(p.producerId)) continue;
-      const patienceUs = (p.state === 'starting' ? Math.max(this.patienceMs, STARTING_PATIENCE_MS) : this.patienceMs) * 1000;
+      const patienceUs =
+        (p.state === 'starting' ? Math.max(this.patienceMs, STARTING_PATIENCE_MS) : this.patienceMs) * 1000;
       const quietUs = this.quietFor(p, nowUs);
       const scheduledEndUs = (slotStart.get(p.slot) ?? this.startUs) + this.durationMs * 1000;
       const overUs = Math.min(this.stopAtUs, scheduledEndUs);
       if (nowUs - overUs < patienceUs || quietUs < patienceUs) continue;
       const after = overUs === this.stopAtUs ? 'the stop request' : 'the end of its run';
-      if (this.pool.terminateProducer(p.producerId, describeStuck(p, quietUs / 1000, after))) this.ended.add(p.producerId);
+      if (this.pool.terminateProducer(p.producerId, describeStuck(p, quietUs / 1000, after)))
+        this.ended.add(p.producerId);
     }
   }
 
@@ -109,7 +112,11 @@ export class ProducerWatchdog {
 /** Why a producer is terminated: the record it is stuck on, or that it never began one. */
 export function describeStuck(p: ProducerReport, quietMs: number, after: string): string {
   const ms = Math.round(quietMs);
-  if (p.state === 'starting') return `stuck before its first record (its module's init()?): no progress for ${ms} ms after ${after}`;
-  const where = p.inFlight > 0 ? `on record seq ${p.lastCommittedSeq + 1} (in hand, not committed)` : `after record seq ${p.lastCommittedSeq}`;
+  if (p.state === 'starting')
+    return `stuck before its first record (its module's init()?): no progress for ${ms} ms after ${after}`;
+  const where =
+    p.inFlight > 0
+      ? `on record seq ${p.lastCommittedSeq + 1} (in hand, not committed)`
+      : `after record seq ${p.lastCommittedSeq}`;
   return `stuck ${where}: no progress for ${ms} ms after ${after}`;
 }

@@ -62,5 +62,13 @@ export function countLeftBehind(ring: RingBuffer): LeftBehind {
     corrupt = true;
   }
   const { committed, busy, committedBytes } = tally;
-  return { committed, busy, total: committed + busy, committedBytes, consumerPos: consPos >>> 0, producerPos: prodPos >>> 0, corrupt };
+  return {
+    committed,
+    busy,
+    total: committed + busy,
+    committedBytes,
+    consumerPos: consPos >>> 0,
+    producerPos: prodPos >>> 0,
+    corrupt,
+  };
 }

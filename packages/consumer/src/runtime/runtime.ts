@@ -147,7 +147,9 @@ function checkWait(wait: unknown): WaitPolicy {
     const spin = (wait as { spin?: unknown }).spin;
     if (Number.isInteger(spin) && (spin as number) >= 0) return { spin: spin as number };
   }
-  throw optionsError(`wait must be 'sleep', 'busy' or { spin: n } with n a non-negative integer, got ${JSON.stringify(wait)}`);
+  throw optionsError(
+    `wait must be 'sleep', 'busy' or { spin: n } with n a non-negative integer, got ${JSON.stringify(wait)}`,
+  );
 }
 
 function handlerSpec(handler: unknown): string | undefined {
@@ -155,7 +157,9 @@ function handlerSpec(handler: unknown): string | undefined {
   if (handler instanceof URL) return handler.href;
   if (typeof handler === 'string' && handler.length > 0) {
     // A URL string stays as it is; a path is resolved against this thread's working directory.
-    return /^[a-z][a-z0-9+.-]*:/i.test(handler) && !/^[a-z]:[\\/]/i.test(handler) ? handler : pathToFileURL(resolve(handler)).href;
+    return /^[a-z][a-z0-9+.-]*:/i.test(handler) && !/^[a-z]:[\\/]/i.test(handler)
+      ? handler
+      : pathToFileURL(resolve(handler)).href;
   }
   throw optionsError(`handler must be a module URL or path, got ${String(handler)}`);
 }
@@ -224,7 +228,9 @@ export class ConsumerRuntime {
       this.fail(new RuntimeError('ERR_RUNTIME_WORKER', `consumer worker threw: ${err.message}`, { cause: err }));
     });
     this.worker.on('exit', (code) => {
-      this.fail(new RuntimeError('ERR_RUNTIME_WORKER_EXIT', `consumer worker exited (code ${code}) without a final report`));
+      this.fail(
+        new RuntimeError('ERR_RUNTIME_WORKER_EXIT', `consumer worker exited (code ${code}) without a final report`),
+      );
     });
   }
 
@@ -239,9 +245,11 @@ export class ConsumerRuntime {
    *   consumer (`ERR_RINGBUF_CONSUMER_EXISTS`).
    */
   static async start(options: ConsumerRuntimeOptions): Promise<ConsumerRuntime> {
-    if (options === null || typeof options !== 'object') throw optionsError('ConsumerRuntime.start needs an options object');
+    if (options === null || typeof options !== 'object')
+      throw optionsError('ConsumerRuntime.start needs an options object');
     const { rings, handlerOptions, latency = false, onHandlerError = 'stop', logLevel } = options;
-    if (!Array.isArray(rings) || rings.length === 0) throw optionsError('rings must be a non-empty array of rings or ring shares');
+    if (!Array.isArray(rings) || rings.length === 0)
+      throw optionsError('rings must be a non-empty array of rings or ring shares');
     if (typeof latency !== 'boolean') throw optionsError(`latency must be a boolean, got ${String(latency)}`);
     const latencyWarmupUs = options.latencyWarmupUs ?? 0;
     if (typeof latencyWarmupUs !== 'number' || !Number.isFinite(latencyWarmupUs) || latencyWarmupUs < 0) {
@@ -251,12 +259,18 @@ export class ConsumerRuntime {
     if (onHandlerError !== 'stop' && onHandlerError !== 'count') {
       throw optionsError(`onHandlerError must be 'stop' or 'count', got ${String(onHandlerError)}`);
     }
-    const verify = options.verify === undefined || options.verify === false ? undefined : options.verify === true ? {} : options.verify;
+    const verify =
+      options.verify === undefined || options.verify === false
+        ? undefined
+        : options.verify === true
+          ? {}
+          : options.verify;
     if (verify !== undefined && (verify === null || typeof verify !== 'object')) {
       throw optionsError('verify must be a boolean or verifier options');
     }
     const batch = options.batch ?? 65536;
-    if (!Number.isInteger(batch) || batch < 1) throw optionsError(`batch must be a positive integer, got ${String(batch)}`);
+    if (!Number.isInteger(batch) || batch < 1)
+      throw optionsError(`batch must be a positive integer, got ${String(batch)}`);
     const wait = checkWait(options.wait);
     const busyHeadWaitMs = checkTimeout('busyHeadWaitMs', options.busyHeadWaitMs, BUSY_HEAD_WAIT_MS);
     const startTimeoutMs = checkTimeout('startTimeoutMs', options.startTimeoutMs, 10000);
@@ -269,7 +283,10 @@ export class ConsumerRuntime {
     const handles = rings.map((r) => (r instanceof RingBuffer ? r : RingBuffer.attach(r)));
     const wakeBuffer = handles[0]?.wake.buffer;
     if (handles.some((h) => h.wake.buffer !== wakeBuffer)) {
-      throw new RingBufError('ERR_RINGBUF_WAKE_GROUP', 'rings consumed by one runtime must share a wake group: create them with the same wakeGroup');
+      throw new RingBufError(
+        'ERR_RINGBUF_WAKE_GROUP',
+        'rings consumed by one runtime must share a wake group: create them with the same wakeGroup',
+      );
     }
     const runtimeId = nextRuntimeId++;
     const init: WorkerInit = {
@@ -443,7 +460,13 @@ export class ConsumerRuntime {
     for (const ring of this.rings) Consumer.releaseDeadConsumer(ring);
     // Publishes "exited" for `state`.
     Atomics.store(this.control, CTRL_STATE_INDEX, STATE_EXITED);
-    const ringReports = this.rings.map((ring) => ({ delivered: NaN, bytes: NaN, discarded: NaN, lost: NaN, leftBehind: countLeftBehind(ring) }));
+    const ringReports = this.rings.map((ring) => ({
+      delivered: NaN,
+      bytes: NaN,
+      discarded: NaN,
+      lost: NaN,
+      leftBehind: countLeftBehind(ring),
+    }));
     const committed = ringReports.reduce((s, r) => s + r.leftBehind.committed, 0);
     const busy = ringReports.reduce((s, r) => s + r.leftBehind.busy, 0);
     const report: RuntimeReport = {

@@ -94,7 +94,10 @@ interface LoadedHandler {
 const init = workerData as WorkerInit;
 const port = parentPort;
 if (port === null) throw new Error('the consumer runtime worker must run as a worker thread');
-const log = childLogger({ component: 'consumer-runtime', runtime: init.runtimeId }, init.logLevel as LogLevel | undefined);
+const log = childLogger(
+  { component: 'consumer-runtime', runtime: init.runtimeId },
+  init.logLevel as LogLevel | undefined,
+);
 
 function post(message: WorkerMessage): void {
   port?.postMessage(message);
@@ -106,7 +109,9 @@ async function loadHandler(spec: string | undefined, options: unknown): Promise<
   const mod = (await import(spec)) as HandlerModule;
   const handle = typeof mod.handle === 'function' ? mod.handle : mod.default;
   if (typeof handle !== 'function') {
-    throw Object.assign(new Error(`handler module ${spec} exports no 'handle' or default function`), { code: 'ERR_RUNTIME_HANDLER_MODULE' });
+    throw Object.assign(new Error(`handler module ${spec} exports no 'handle' or default function`), {
+      code: 'ERR_RUNTIME_HANDLER_MODULE',
+    });
   }
   if (typeof mod.init === 'function') await (mod.init as (o: unknown) => unknown)(options);
   const close = typeof mod.close === 'function' ? (mod.close as () => unknown) : undefined;
@@ -169,7 +174,14 @@ function makeCallback(s: Omit<Setup, 'consumer'>, ring: number, countErrors: boo
       if (errors.first === undefined) {
         const e = serializeError(err);
         // consumer_pos is still the failing record's header position (stored after the callback).
-        errors.first = { ring, position: positionOf(rings, ring), size, name: e.name, message: e.message, stack: e.stack };
+        errors.first = {
+          ring,
+          position: positionOf(rings, ring),
+          size,
+          name: e.name,
+          message: e.message,
+          stack: e.stack,
+        };
       }
       if (countErrors) return;
       errors.fatal = errors.first;
@@ -257,7 +269,12 @@ class ConsumerLoop implements WorkCheck {
     Atomics.store(this.control, CTRL_STATE_INDEX, STATE_RUNNING);
     post({ type: 'ready' });
     log.info(
-      { rings: this.ringCount, wait: init.wait, verify: this.s.verifier !== undefined, latency: this.s.latency !== undefined },
+      {
+        rings: this.ringCount,
+        wait: init.wait,
+        verify: this.s.verifier !== undefined,
+        latency: this.s.latency !== undefined,
+      },
       'consumer runtime running',
     );
     for (;;) {
@@ -437,7 +454,13 @@ class ConsumerLoop implements WorkCheck {
     const { s } = this;
     const ringReports: RingReport[] = this.rings.map((ring, i) => {
       const c = this.consumer.ringCounters(i) ?? { records: 0, bytes: 0, discarded: 0, lost: 0 };
-      return { delivered: c.records, bytes: c.bytes, discarded: c.discarded, lost: c.lost, leftBehind: countLeftBehind(ring) };
+      return {
+        delivered: c.records,
+        bytes: c.bytes,
+        discarded: c.discarded,
+        lost: c.lost,
+        leftBehind: countLeftBehind(ring),
+      };
     });
     const delivered = ringReports.reduce((sum, r) => sum + r.delivered, 0);
     const leftCommitted = ringReports.reduce((sum, r) => sum + r.leftBehind.committed, 0);
@@ -468,8 +491,10 @@ class ConsumerLoop implements WorkCheck {
     if (handlerClose !== undefined) report.handlerClose = handlerClose;
     const { reason, polls, sleeps, wakeups, corruption } = this;
     const logFields = { reason, delivered, leftBehind: report.leftBehind, polls, sleeps, wakeups };
-    if (corruption !== undefined) log.error({ ...logFields, corruption }, 'consumer runtime stopped: a ring is corrupt');
-    else if (report.leftBehind > 0 || reason === 'handler-error') log.warn(logFields, 'consumer runtime stopped with records left behind');
+    if (corruption !== undefined)
+      log.error({ ...logFields, corruption }, 'consumer runtime stopped: a ring is corrupt');
+    else if (report.leftBehind > 0 || reason === 'handler-error')
+      log.warn(logFields, 'consumer runtime stopped with records left behind');
     else log.info(logFields, 'consumer runtime stopped');
     // Publishes "exited"; read by the main thread's `state`.
     Atomics.store(this.control, CTRL_STATE_INDEX, STATE_EXITED);
