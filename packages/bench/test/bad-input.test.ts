@@ -81,9 +81,11 @@ const valid = (): BenchOptions => ({
   logLevel: 'warn',
   log,
 });
-const withOption = (key: string, value: unknown): BenchOptions => ({ ...valid(), [key]: value }) as BenchOptions;
-const withTiming = (key: string, value: unknown): BenchOptions =>
-  ({ ...valid(), timing: { ...valid().timing, [key]: value } }) as BenchOptions;
+const withOption = (key: string, value: unknown): BenchOptions => ({ ...valid(), [key]: value });
+const withTiming = (key: string, value: unknown): BenchOptions => ({
+  ...valid(),
+  timing: { ...valid().timing, [key]: value },
+});
 
 // ---- runBench: options refused before a thread, a git process or a measurement starts ----
 for (const [label, options] of [

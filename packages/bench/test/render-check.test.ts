@@ -4,14 +4,13 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../src/index.js';
 import { axisLabels, checkRender, plotAreas } from '../src/report/render-check.js';
 
-const line = (values: object[], extra: object = {}): TopLevelSpec =>
-  ({
-    width: 200,
-    height: 100,
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative', ...extra } },
-  }) as TopLevelSpec;
+const line = (values: object[], extra: object = {}): TopLevelSpec => ({
+  width: 200,
+  height: 100,
+  data: { values },
+  mark: { type: 'line', point: true },
+  encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative', ...extra } },
+});
 
 test("a line chart: one plot area of the spec's size, coloured marks in it, numeric tick labels", async (t) => {
   const svg = await renderSvg(
@@ -52,7 +51,7 @@ test('the old latency bars: a log scale over a zero baseline draws nothing and h
     },
     mark: 'bar',
     encoding: { x: { field: 'p', type: 'ordinal' }, y: { field: 'v', type: 'quantitative', scale: { type: 'log' } } },
-  } as TopLevelSpec);
+  });
   const r = await checkRender(svg);
   t.is(r.areas[0]!.colored, 0);
   const y = axisLabels(svg).find((a) => a.axis === 'Y');
@@ -92,7 +91,7 @@ test('a line with a detail channel draws in groups of its own: still one plot ar
       y: { field: 'b', type: 'quantitative' },
       detail: { field: 'k' },
     },
-  } as TopLevelSpec);
+  });
   t.regex(svg, /pathgroup/);
   t.is(plotAreas(svg).length, 1);
 });

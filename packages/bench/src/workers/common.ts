@@ -20,7 +20,7 @@ export const toMain: MessagePort = (() => {
 
 /** The control block as words. */
 export const ctl = new Int32Array((workerData as { ctl: SharedArrayBuffer }).ctl);
-threadLogger(((workerData as { logLevel?: LogLevel }).logLevel ?? 'warn') as LogLevel);
+threadLogger((workerData as { logLevel?: LogLevel }).logLevel ?? 'warn');
 
 /**
  * A way to force one collection at the settle phase: workers cannot take --expose-gc in their
