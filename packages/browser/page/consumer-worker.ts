@@ -12,7 +12,7 @@ function consume(job: ConsumerJob): ConsumerResult {
   const verifier = new OrderingVerifier({ allowGaps: job.allowGaps, filler: checkFiller });
   const views = new Map<ArrayBufferLike, DataView>();
   const callbackFor = (index: number) => {
-    const ring = rings[index] as RingBuffer;
+    const ring = rings[index];
     let lastData: Uint8Array | undefined;
     let view: DataView | undefined;
     return (data: Uint8Array, offset: number, size: number): void => {
@@ -26,8 +26,8 @@ function consume(job: ConsumerJob): ConsumerResult {
       verifier.check(view as DataView, offset, size, index, owner);
     };
   };
-  const consumer = new Consumer(rings[0] as RingBuffer, callbackFor(0));
-  for (let i = 1; i < rings.length; i++) consumer.add(rings[i] as RingBuffer, callbackFor(i));
+  const consumer = new Consumer(rings[0], callbackFor(0));
+  for (let i = 1; i < rings.length; i++) consumer.add(rings[i], callbackFor(i));
   const start = performance.now();
   const deadline = start + job.timeoutMs;
   let timedOut = false;

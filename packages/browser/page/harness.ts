@@ -213,11 +213,11 @@ async function wakeGroupMain(o: LoadOptions): Promise<LoadResult> {
   const verifier = new OrderingVerifier({ filler: checkFiller });
   const handles = rings.map((r) => RingBuffer.attach(r.share()));
   const views = handles.map((h) => new DataView(h.data.buffer, h.data.byteOffset, h.data.byteLength));
-  const consumer = new Consumer(handles[0] as RingBuffer, (_d, off, size) => {
-    verifier.check(views[0] as DataView, off, size, 0, (handles[0] as RingBuffer).headerOwnerAt(off - 8));
+  const consumer = new Consumer(handles[0], (_d, off, size) => {
+    verifier.check(views[0], off, size, 0, handles[0].headerOwnerAt(off - 8));
   });
-  consumer.add(handles[1] as RingBuffer, (_d, off, size) => {
-    verifier.check(views[1] as DataView, off, size, 1, (handles[1] as RingBuffer).headerOwnerAt(off - 8));
+  consumer.add(handles[1], (_d, off, size) => {
+    verifier.check(views[1], off, size, 1, handles[1].headerOwnerAt(off - 8));
   });
   let finished: ProducerResult[] | undefined;
   try {

@@ -149,16 +149,25 @@ async function handle(
   root: string,
   mounts: readonly Mount[],
 ): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, 405, 'method not allowed');
+    return;
+  }
   const urlPath = new URL(req.url ?? '/', 'http://localhost').pathname;
   let file = resolvePath(urlPath.endsWith('/') ? `${urlPath}index.html` : urlPath, root, mounts);
-  if (file === undefined) return send(res, 404, 'not found');
+  if (file === undefined) {
+    send(res, 404, 'not found');
+    return;
+  }
   let info = await stat(file).catch(() => undefined);
   if (info?.isDirectory()) {
     file = join(file, 'index.html');
     info = await stat(file).catch(() => undefined);
   }
-  if (info === undefined || !info.isFile()) return send(res, 404, 'not found');
+  if (info === undefined || !info.isFile()) {
+    send(res, 404, 'not found');
+    return;
+  }
   const body = await readFile(file);
   res.writeHead(200, {
     ...ISOLATION_HEADERS,
