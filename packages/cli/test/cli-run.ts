@@ -46,8 +46,8 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): LiveCli {
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
     for (const w of [...waiters]) {
       const line = stderr.split('\n').find((l) => w.re.test(l));

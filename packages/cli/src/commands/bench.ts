@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  const quick = values.quick === true;
+  const quick = values.quick;
   const defaults = defaultTiming(quick);
   const timing: Timing = {
     windows: intOption('--windows', values.windows, defaults.windows, 1, 1000),

@@ -207,7 +207,7 @@ export async function run(argv: string[]): Promise<number> {
     handler,
     producer,
     discardRatio,
-    overwrite: values.overwrite === true,
+    overwrite: values.overwrite,
     killEveryMs,
   });
   const progress = new ProgressLine(process.stderr, !values.quiet);
@@ -223,7 +223,7 @@ export async function run(argv: string[]): Promise<number> {
       producers,
       scenario,
       ringSize: ring,
-      overwrite: values.overwrite === true,
+      overwrite: values.overwrite,
       pollTimerMs: wake === 'none' ? 1 : 0,
       ...(killEveryMs === undefined ? {} : { killEveryMs }),
       ...(handler === undefined ? {} : { handler: { module: handler, options: handlerOptions } }),
@@ -246,7 +246,7 @@ export async function run(argv: string[]): Promise<number> {
       discardRatio,
       wakeup: wakeupName(wake),
       ratePerProducer: ratePerProducer ?? null,
-      overwrite: values.overwrite === true,
+      overwrite: values.overwrite,
       killProducerEveryMs: killEveryMs ?? null,
       stages: stageList ?? null,
       handler: handler ?? null,
@@ -266,7 +266,7 @@ export async function run(argv: string[]): Promise<number> {
     if (outDir !== undefined)
       await writeOut(outDir, outcome, stageList, shown, extras, (x) => loadJson(outcome, options, x));
     if (values.json) process.stdout.write(JSON.stringify(loadJson(outcome, options, extras)) + '\n');
-    else process.stdout.write(renderLoad(outcome, shown, values.overwrite === true, extras));
+    else process.stdout.write(renderLoad(outcome, shown, values.overwrite, extras));
     const failures = loadFailures(outcome, extras);
     if (failures.length > 0) log.error({ failures }, 'load run failed its checks');
     return failures.length === 0 ? EXIT_OK : EXIT_FAILED;

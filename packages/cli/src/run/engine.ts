@@ -274,7 +274,7 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     const now = performance.now();
     const row = sampleRow(now);
     const fields: Array<[string, string, number]> = [
-      [`${cfg.label}`, `${row.tSec.toFixed(0)}s`, 4],
+      [cfg.label, `${row.tSec.toFixed(0)}s`, 4],
       ['records', rate(row.recordsPerSec), 9],
       ['drops', rate(row.dropsPerSec), 9],
       ['backlog', bytes(row.backlogBytes), 9],
