@@ -20,12 +20,12 @@ test("a handler that throws under 'stop' rejects done and stop() with the record
     logLevel: 'silent',
   });
   const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeHandlerError });
-  t.is(err!.code, 'ERR_RUNTIME_HANDLER');
-  t.is(err!.ring, 0);
-  t.is(err!.position, 3 * FOOTPRINT);
-  t.is(err!.size, 24);
-  t.regex(err!.message, /planted failure at record 4/);
-  const report = err!.report!;
+  t.is(err.code, 'ERR_RUNTIME_HANDLER');
+  t.is(err.ring, 0);
+  t.is(err.position, 3 * FOOTPRINT);
+  t.is(err.size, 24);
+  t.regex(err.message, /planted failure at record 4/);
+  const report = err.report!;
   t.is(report.reason, 'handler-error');
   // The failing record was consumed (libbpf leaves consumer_pos past it) and counted as delivered.
   t.is(report.delivered, 4);
@@ -67,8 +67,8 @@ test('a worker that dies rejects done with a RuntimeError and frees the ring for
   fill(ring, 5);
   const rt = await ConsumerRuntime.start({ rings: [ring], handler, handlerOptions: { exitAt: 2 }, logLevel: 'silent' });
   const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeError });
-  t.is(err!.code, 'ERR_RUNTIME_WORKER_EXIT');
-  t.regex(err!.message, /code 7/);
+  t.is(err.code, 'ERR_RUNTIME_WORKER_EXIT');
+  t.regex(err.message, /code 7/);
   let seen = 0;
   const c = new Consumer(ring, () => {
     seen++;
@@ -118,7 +118,7 @@ test('invalid options are refused with ERR_RUNTIME_OPTIONS before any thread sta
   for (const options of bad) {
     const err = await t.throwsAsync(ConsumerRuntime.start(options as never), { instanceOf: RuntimeError });
     t.is(
-      err!.code,
+      err.code,
       'ERR_RUNTIME_OPTIONS',
       String(options && JSON.stringify(options, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))),
     );
@@ -138,12 +138,12 @@ test('a handler module without a handler function is refused with ERR_RUNTIME_HA
     }),
     { instanceOf: RuntimeError },
   );
-  t.is(err!.code, 'ERR_RUNTIME_HANDLER_MODULE');
+  t.is(err.code, 'ERR_RUNTIME_HANDLER_MODULE');
   const missing = await t.throwsAsync(
     ConsumerRuntime.start({ rings: [ring], handler: '/nonexistent/handler.js', logLevel: 'silent' }),
     { instanceOf: RuntimeError },
   );
-  t.is(missing!.code, 'ERR_RUNTIME_HANDLER_MODULE');
+  t.is(missing.code, 'ERR_RUNTIME_HANDLER_MODULE');
   // A relative path is resolved against the starting thread's working directory.
   const fromPath = await ConsumerRuntime.start({
     rings: [ring],
@@ -196,15 +196,15 @@ test('a corrupt record header ends the worker and rejects done with ERR_RUNTIME_
   const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
   const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeCorruptionError });
   t.true(err instanceof RuntimeError);
-  t.is(err!.code, 'ERR_RUNTIME_CORRUPT');
-  t.regex(err!.message, /corrupt record header at position 32/);
-  t.is(err!.ring, 0);
-  t.is(err!.position, 32);
-  t.true(err!.cause instanceof RingBufCorruptionError);
-  t.is(err!.report?.reason, 'corrupt');
+  t.is(err.code, 'ERR_RUNTIME_CORRUPT');
+  t.regex(err.message, /corrupt record header at position 32/);
+  t.is(err.ring, 0);
+  t.is(err.position, 32);
+  t.true(err.cause instanceof RingBufCorruptionError);
+  t.is(err.report?.reason, 'corrupt');
   // The first record was delivered; nothing from the bad spot on.
-  t.is(err!.report?.delivered, 1);
-  t.true(err!.report?.rings[0]?.leftBehind.corrupt);
+  t.is(err.report?.delivered, 1);
+  t.true(err.report?.rings[0]?.leftBehind.corrupt);
   // The dead worker's consumer slot was released.
   new Consumer(ring, () => undefined).close();
 });
@@ -214,5 +214,5 @@ test('an invalid logLevel is refused', async (t) => {
   const err = await t.throwsAsync(ConsumerRuntime.start({ rings: [ring], logLevel: 'loud' as never }), {
     instanceOf: RuntimeError,
   });
-  t.is(err!.code, 'ERR_RUNTIME_OPTIONS');
+  t.is(err.code, 'ERR_RUNTIME_OPTIONS');
 });
