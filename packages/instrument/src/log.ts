@@ -14,7 +14,7 @@ import PinoPretty from 'pino-pretty';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { InstrumentError, InstrumentRangeError, describe } from './errors.js';
 
-if (isMainThread && process.env['RINGBUF_LOG_PRETTY'] === undefined && process.stderr.isTTY === true) {
+if (isMainThread && process.env['RINGBUF_LOG_PRETTY'] === undefined && process.stderr.isTTY) {
   process.env['RINGBUF_LOG_PRETTY'] = '1';
 }
 
