@@ -277,7 +277,7 @@ async function parentMain(): Promise<void> {
 if (!isMainThread) {
   await workerMain(workerData as WorkerJob);
 } else if (process.argv[2] === '--child') {
-  const [, , , mode, w, m, d, dir] = process.argv as string[];
+  const [, , , mode, w, m, d, dir] = process.argv;
   console.log(JSON.stringify(await childRun(mode as Mode, Number(w), Number(m), d as 'null' | 'file', dir!)));
 } else {
   await parentMain();
