@@ -138,7 +138,7 @@ const base = (f: Fixture): ProducerPoolOptions => ({
 const pool =
   (patch: Record<string, unknown> | ((f: Fixture, value: unknown) => Record<string, unknown>)) =>
   (f: Fixture, value: unknown): ProducerPool =>
-    new ProducerPool({ ...base(f), ...(typeof patch === 'function' ? patch(f, value) : patch) } as ProducerPoolOptions);
+    new ProducerPool({ ...base(f), ...(typeof patch === 'function' ? patch(f, value) : patch) });
 /** new ProducerPool with this scenario (records 1 unless the row says otherwise). */
 const scenario = (s: Record<string, unknown>) => pool({ scenario: { records: 1, ...s } });
 const O = (name: string, patch: Parameters<typeof pool>[0], mentions: string, prepare?: Row['prepare']): void =>
