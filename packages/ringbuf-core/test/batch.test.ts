@@ -103,7 +103,7 @@ test('batch offsets wrap their headers to the start while each payload stays con
     ((4040 + 3 * fp) & (SIZE - 1)) + 8,
   ]);
   t.true(offsets[1]! + 40 > SIZE, 'record 1 runs past the end of the data area');
-  for (let i = 0; i < 4; i++) ring.data.fill(0xa0 + i, offsets[i]!, offsets[i]! + 40);
+  for (let i = 0; i < 4; i++) ring.data.fill(0xa0 + i, offsets[i], offsets[i]! + 40);
   ring.submitBatch(first, 4);
   // A reader walking positions finds each payload whole at its offset.
   let pos = SIZE - 56;
