@@ -10,8 +10,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = join(root, 'packages');
 const packages = readdirSync(packagesDir).filter((d) => existsSync(join(packagesDir, d, 'package.json')));
 
+// The house's checks (scripts/checks.mjs: lint, format, API reference, dead code, package checks).
+const checksFile = join(root, '.checks-results.json');
+
 if (process.argv.includes('--clean')) {
   for (const pkg of packages) rmSync(join(packagesDir, pkg, '.test-results.json'), { force: true });
+  rmSync(checksFile, { force: true });
   process.exit(0);
 }
 
@@ -31,6 +35,16 @@ for (const pkg of packages) {
   passed += r.passed;
   failed += r.failed;
   skipped += r.skipped;
+}
+if (process.argv.includes('--with-checks')) {
+  if (existsSync(checksFile)) {
+    const r = JSON.parse(readFileSync(checksFile, 'utf8'));
+    passed += r.passed;
+    failed += r.failed;
+  } else {
+    console.error('test-summary: the checks (scripts/checks.mjs) produced no results');
+    failed++;
+  }
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
