@@ -192,7 +192,7 @@ test('a corrupt record header ends the worker and rejects done with ERR_RUNTIME_
   const ring = RingBuffer.create({ size: 4096 });
   fill(ring, 2);
   // A committed header whose length runs past producer_pos: the walk refuses it.
-  ring.i32[layout.headerIndex(FOOTPRINT)] = 3000;
+  new Int32Array(ring.buffer)[layout.headerIndex(FOOTPRINT)] = 3000;
   const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
   const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeCorruptionError });
   t.true(err instanceof RuntimeError);

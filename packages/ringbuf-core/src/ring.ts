@@ -171,7 +171,10 @@ export class RingBuffer {
   lockTimeoutMs: number;
   /** @internal The whole buffer as 32-bit words: control words and record headers. */
   readonly i32: Int32Array;
-  /** @internal The wake word this ring's producers notify. */
+  /**
+   * The wake word this ring's producers notify (the wake group's word when the ring was created with one):
+   * pass it to `wakeConsumer`, `consumerSleeping` and `wakeNotifies`.
+   */
   readonly wake: WakeWord;
   /** @internal The wake group, when the ring was created with one. */
   readonly wakeGroup: WakeGroup | undefined;
@@ -1184,7 +1187,6 @@ export class RingBuffer {
 
   /**
    * overwrite_pos alone, without allocating (the consumer's torn-record check). Thread: any.
-   * @internal
    */
   overwritePos(): number {
     const i32 = this.i32;
@@ -1200,7 +1202,6 @@ export class RingBuffer {
 
   /**
    * A consistent snapshot of [overwrite_pos, committed records overwritten]. Thread: any.
-   * @internal
    */
   readOverwrite(): { pos: number; overwritten: number } {
     const i32 = this.i32;
