@@ -15,7 +15,6 @@
  *   with a drain; alternately the raw wait/notify floor between the same two threads.
  * Thread: main.
  */
-import os from 'node:os';
 import {
   PerformanceObserver,
   constants as perfConstants,
@@ -43,11 +42,20 @@ import {
   PHASE_INDEX,
   PHASE_MEASURE,
   PHASE_SETTLE,
-  READY_INDEX,
-  START_INDEX,
-  STOP_INDEX,
 } from './layout.js';
-import { meanStd } from './stats.js';
+import {
+  SETTLE_MS,
+  addReports,
+  awaitReady,
+  finishResult,
+  openBarrier,
+  stopThreads,
+  watchWorker,
+  whenSettled,
+  windowRate,
+  type GcEvents,
+  type Measured,
+} from './lifecycle.js';
 import { FLOOR_SETTLE_US } from './wake-floor.js';
 import type {
   BlockedWake,
@@ -61,8 +69,6 @@ import type {
 const USER_RING_URL = new URL('../workers/user-ring.js', import.meta.url);
 const POSTMESSAGE_URL = new URL('../peers/postmessage.js', import.meta.url);
 const RINGBUFJS_URL = new URL('../peers/ringbufjs.js', import.meta.url);
-/** Bound on starting and on stopping the worker. */
-const SETUP_TIMEOUT_MS = 15_000;
 /**
  * Records between two clock reads of the producing loop (one batch call): some 0.1-0.5 ms of
  * producing, so that a window of 200 ms ends within 0.5 % of its length, and a clock read the JIT
@@ -72,8 +78,6 @@ const SETUP_TIMEOUT_MS = 15_000;
 const CLOCK_EVERY = 4096;
 /** postMessage: records in flight at most (the peers' default). */
 const WINDOW_RECORDS = 4096;
-/** How long the settle phase lasts (as threaded.ts's). */
-const SETTLE_MS = 30;
 /** reserveBlocking's timeout in the throughput runs: a drainer that died must not hang the bench. */
 const BLOCKING_TIMEOUT_MS = 1000;
 
@@ -116,6 +120,29 @@ function forced(entry: PerformanceEntry): boolean {
  */
 type Batch = (n: number) => number;
 
+/** The main thread's side of a run: its consumer worker and its producing loop. */
+interface MainSide {
+  worker: Worker;
+  batch: Batch;
+  /** Called repeatedly while stopping: wakes a drainer asleep. */
+  wakeWorker: () => void;
+  /** Whether the worker is an event-loop worker told to stop by a message. */
+  stopByMessage: boolean;
+  /** user-ring's ring (the blocked-wake run fills it). */
+  ring: UserRingBuffer | null;
+  /** The blocked-wake run's floor pair. */
+  floorBuffer: SharedArrayBuffer | null;
+}
+
+/** What every impl's side is made from. */
+interface SideInputs {
+  s: ThreadedScenario;
+  ctl: Int32Array;
+  base: { ctl: SharedArrayBuffer; logLevel: LogLevel; params: ThreadedScenario['params'] };
+  payload: Uint8Array;
+  samples: number;
+}
+
 /**
  * Runs one user-ring group scenario. Never throws for a failing run: the result carries `error`.
  * Thread: main.
@@ -129,224 +156,243 @@ export async function runMainProducer(
   const p = s.params;
   const sab = createControl();
   const ctl = new Int32Array(sab);
-  const base = { ctl: sab, logLevel, params: p };
   const errors: string[] = [];
   const reports: WorkerReport[] = [];
   const gc = new MainGc();
   const payload = new Uint8Array(p.payload);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + 7) & 0xff;
-  let worker: Worker;
-  let batch: Batch;
-  let wakeWorker: () => void = () => {};
-  let stopByMessage = false;
-  let ring: UserRingBuffer | null = null;
-  let floorBuffer: SharedArrayBuffer | null = null;
   const samples = Math.max(100, Math.min(4000, timing.windows * timing.windowMs * 2));
-  if (p.impl === 'user-ring') {
-    ring = UserRingBuffer.create({ size: p.ringSize, id: 1 });
-    const r = ring;
-    if (p.measure === 'blocked-wake') {
-      floorBuffer = new SharedArrayBuffer(FLOOR_BYTES);
-      worker = new Worker(USER_RING_URL, {
-        workerData: {
-          ...base,
-          role: 'waker',
-          buffer: r.buffer,
-          floor: floorBuffer,
-          samples,
-          settleUs: FLOOR_SETTLE_US,
-        },
-      });
-    } else {
-      worker = new Worker(USER_RING_URL, { workerData: { ...base, role: 'drainer', buffer: r.buffer } });
-    }
-    if (p.exclusive === true && !r.claimExclusive())
-      throw new Error('the main thread could not claim the user ring exclusively');
-    wakeWorker = () => void r.wakeDrainerNow();
-    const fill = payloadFiller(r.data, payload, p.fill ?? 'set');
-    const size = p.payload;
-    batch = p.blocking
-      ? (n) => {
-          let drops = 0;
-          for (let i = 0; i < n; i++) {
-            const at = r.reserveBlocking(size, BLOCKING_TIMEOUT_MS);
-            if (at < 0) {
-              drops++;
-              continue;
-            }
-            fill(at);
-            r.submit(at);
-          }
-          return drops;
-        }
-      : (n) => {
-          let drops = 0;
-          for (let i = 0; i < n; i++) {
-            const at = r.reserve(size);
-            if (at < 0) {
-              drops++;
-              continue;
-            }
-            fill(at);
-            r.submit(at);
-          }
-          return drops;
-        };
-  } else if (p.impl === 'postMessage') {
-    const { port1, port2 } = new MessageChannel();
-    worker = new Worker(POSTMESSAGE_URL, {
-      workerData: { ...base, role: 'consumer', port: port2 },
-      transferList: [port2],
-    });
-    stopByMessage = true;
-    let sent = 0;
-    batch = (n) => {
-      for (let i = 0; i < n; i++) {
-        // Observes the consumer's hit count (flow control).
-        if (sent - Atomics.load(ctl, HITS_INDEX) >= WINDOW_RECORDS) continue;
-        port1.postMessage(payload);
-        sent++;
-      }
-      return 0;
-    };
-  } else if (p.impl === 'ringbuf.js') {
-    const storage = RbjsRing.getStorageForCapacity(p.ringSize, Uint8Array);
-    const rb = new RbjsRing(storage, Uint8Array);
-    worker = new Worker(RINGBUFJS_URL, { workerData: { ...base, role: 'consumer', sab: storage } });
-    const bytes = p.payload;
-    batch = (n) => {
-      let drops = 0;
-      for (let i = 0; i < n; i++) if (rb.push(payload, bytes) !== bytes) drops++;
-      return drops;
-    };
-  } else {
-    throw new Error(`the user-ring group runs impl user-ring, postMessage or ringbuf.js from main, not ${p.impl}`);
-  }
-  worker.on('message', (m: WorkerReport) => {
-    if (m?.type === 'report') reports.push(m);
-  });
-  worker.on('error', (e) => errors.push(e.message));
-  let exited = false;
-  const exit = new Promise<void>((resolve) => worker.on('exit', () => resolve()));
-  void exit.then(() => (exited = true));
-
-  const windows: WindowSample[] = [];
-  let measureStartUs = 0;
-  let measureEndUs = 0;
-  let heapAtMeasure = 0;
-  let blockedWake: BlockedWake | undefined;
-  let wakeElapsedMs = 0;
+  const side = mainSide({ s, ctl, base: { ctl: sab, logLevel, params: p }, payload, samples });
+  const { worker } = side;
+  const exited = whenSettled(watchWorker(worker, reports, errors));
+  let run: MainRun = { windows: [], startUs: 0, endUs: 0, heapAtMeasure: 0 };
   try {
-    const deadline = performance.now() + SETUP_TIMEOUT_MS;
-    if (p.measure !== 'blocked-wake') {
-      // Observes the worker's barrier count.
-      while (Atomics.load(ctl, READY_INDEX) < 1 && errors.length === 0) {
-        if (performance.now() > deadline) throw new Error(`the worker was not ready after ${SETUP_TIMEOUT_MS} ms`);
-        await delay(2);
-      }
-    }
+    if (p.measure !== 'blocked-wake') await awaitReady(ctl, 1, errors, 'the worker was not ready');
     if (errors.length > 0) throw new Error(errors.join('; '));
-    // Opens the barrier; pairs with awaitStart()'s load and wait.
-    Atomics.store(ctl, START_INDEX, 1);
-    // Wakes the worker sleeping at the barrier.
-    Atomics.notify(ctl, START_INDEX);
+    openBarrier(ctl);
     if (p.measure === 'blocked-wake') {
       const t0 = monotonicMs();
-      blockedWake = measureBlockedWake(ring!, floorBuffer!, samples, () => errors.length > 0 || exited);
-      wakeElapsedMs = monotonicMs() - t0;
+      const failed = (): boolean => errors.length > 0 || exited();
+      run.blockedWake = measureBlockedWake(side.ring!, side.floorBuffer!, samples, failed);
+      run.wakeElapsedMs = monotonicMs() - t0;
     } else {
-      let drops = 0;
-      const produceFor = (ms: number): void => {
-        const end = monotonicMs() + ms;
-        do {
-          drops += batch(CLOCK_EVERY);
-        } while (monotonicMs() < end && !exited);
-      };
-      produceFor(timing.warmupMs);
-      // Publishes the settle phase: the worker collects its start-up garbage; main does the same.
-      Atomics.store(ctl, PHASE_INDEX, PHASE_SETTLE);
-      produceFor(SETTLE_MS);
-      forceGc();
-      produceFor(SETTLE_MS);
-      // Publishes the measure phase; pairs with the worker's Probe.check().
-      Atomics.store(ctl, PHASE_INDEX, PHASE_MEASURE);
-      heapAtMeasure = getHeapStatistics().used_heap_size;
-      measureStartUs = clockMicros();
-      for (let w = 0; w < timing.windows && !exited; w++) {
-        // Observes the consumer's hit count.
-        const h0 = Atomics.load(ctl, HITS_INDEX);
-        const d0 = drops;
-        const t0 = performance.now();
-        produceFor(timing.windowMs);
-        // Observes the consumer's hit count.
-        const h1 = Atomics.load(ctl, HITS_INDEX);
-        const t1 = performance.now();
-        windows.push({ ms: t1 - t0, hits: (h1 - h0) >>> 0, drops: drops - d0 });
-      }
-      measureEndUs = clockMicros();
-      // Publishes the end of measurement.
-      Atomics.store(ctl, PHASE_INDEX, PHASE_DONE);
+      run = produceWindows(ctl, side.batch, timing, exited, run);
     }
   } catch (e) {
     errors.push((e as Error).message);
   } finally {
-    // Ends the worker's loop; pairs with stopRequested().
-    Atomics.store(ctl, STOP_INDEX, 1);
-    // Wakes the worker if it is still at the barrier.
-    Atomics.notify(ctl, START_INDEX);
-    if (stopByMessage) worker.postMessage({ type: 'stop' });
-    const deadline = performance.now() + SETUP_TIMEOUT_MS;
-    while (!exited && performance.now() < deadline) {
-      wakeWorker();
-      await delay(5);
-    }
-    if (!exited) {
-      errors.push(`the worker did not stop within ${SETUP_TIMEOUT_MS} ms`);
-      await worker.terminate();
-    }
+    await stopThreads(
+      {
+        ctl,
+        workers: [worker],
+        stopped: exited,
+        wake: side.wakeWorker,
+        messageStop: side.stopByMessage ? [worker] : [],
+        alsoNotify: [],
+        notStopped: 'the worker did not stop',
+      },
+      errors,
+    );
   }
   const heapAtEnd = getHeapStatistics().used_heap_size;
   await gc.close();
-  const inWindow = (events: Array<[number, number]>): Array<[number, number]> =>
-    p.measure === 'blocked-wake' ? [] : events.filter(([t]) => t >= measureStartUs && t <= measureEndUs);
-  const mainGc = inWindow(gc.events);
-  let gcEvents = mainGc.length;
-  let gcMs = mainGc.reduce((a, [, d]) => a + d, 0);
-  let heapGrowth = heapAtEnd - heapAtMeasure;
-  const byRole: Record<string, number> = { 'producer-main': mainGc.length };
-  let wakeups: number | null = null;
-  for (const r of reports) {
-    const events = inWindow(r.gc);
-    gcEvents += events.length;
-    gcMs += events.reduce((a, [, d]) => a + d, 0);
-    byRole[r.role] = events.length;
-    heapGrowth += r.heapAtEnd - r.heapAtMeasure;
-    if (r.wakeups !== undefined) wakeups = r.wakeups;
+  return finishResult(s, measuredOf(s, run, gc.events, heapAtEnd, reports, samples), errors, log);
+}
+
+/** The main thread's side for the impl of scenario `inputs.s`. */
+function mainSide(inputs: SideInputs): MainSide {
+  const { impl } = inputs.s.params;
+  if (impl === 'user-ring') return userRingSide(inputs);
+  if (impl === 'postMessage') return postMessageSide(inputs);
+  if (impl === 'ringbuf.js') return ringbufjsSide(inputs);
+  throw new Error(`the user-ring group runs impl user-ring, postMessage or ringbuf.js from main, not ${impl}`);
+}
+
+/** user-ring: main reserves, fills and submits; the worker drains (or, blocked-wake, wakes main). */
+function userRingSide({ s, base, payload, samples }: SideInputs): MainSide {
+  const p = s.params;
+  const r = UserRingBuffer.create({ size: p.ringSize, id: 1 });
+  let floorBuffer: SharedArrayBuffer | null = null;
+  let worker: Worker;
+  if (p.measure === 'blocked-wake') {
+    floorBuffer = new SharedArrayBuffer(FLOOR_BYTES);
+    worker = new Worker(USER_RING_URL, {
+      workerData: {
+        ...base,
+        role: 'waker',
+        buffer: r.buffer,
+        floor: floorBuffer,
+        samples,
+        settleUs: FLOOR_SETTLE_US,
+      },
+    });
+  } else {
+    worker = new Worker(USER_RING_URL, { workerData: { ...base, role: 'drainer', buffer: r.buffer } });
   }
-  const rate = (pick: (w: WindowSample) => number) => meanStd(windows.map((w) => (pick(w) * 1000) / w.ms));
-  const hits = blockedWake
-    ? { mean: (2 * samples * 1000) / Math.max(1, wakeElapsedMs), stddev: 0 }
-    : rate((w) => w.hits);
-  const result: ScenarioResult = {
-    name: s.name,
-    group: s.group,
-    description: s.description,
-    params: p,
-    hits,
-    drops: blockedWake ? { mean: 0, stddev: 0 } : rate((w) => w.drops),
-    bytesPerSec: hits.mean * p.payload,
-    windows,
-    gc: { events: gcEvents, durationMs: gcMs, byRole },
-    heapGrowthBytes: blockedWake ? 0 : heapGrowth,
-    wakeups,
-    latency: blockedWake ? blockedWake.blocked : null,
-    loadAvg1m: Math.round(os.loadavg()[0]! * 100) / 100,
+  if (p.exclusive === true && !r.claimExclusive())
+    throw new Error('the main thread could not claim the user ring exclusively');
+  const fill = payloadFiller(r.data, payload, p.fill ?? 'set');
+  const size = p.payload;
+  const batch: Batch = p.blocking
+    ? (n) => {
+        let drops = 0;
+        for (let i = 0; i < n; i++) {
+          const at = r.reserveBlocking(size, BLOCKING_TIMEOUT_MS);
+          if (at < 0) {
+            drops++;
+            continue;
+          }
+          fill(at);
+          r.submit(at);
+        }
+        return drops;
+      }
+    : (n) => {
+        let drops = 0;
+        for (let i = 0; i < n; i++) {
+          const at = r.reserve(size);
+          if (at < 0) {
+            drops++;
+            continue;
+          }
+          fill(at);
+          r.submit(at);
+        }
+        return drops;
+      };
+  return { worker, batch, wakeWorker: () => void r.wakeDrainerNow(), stopByMessage: false, ring: r, floorBuffer };
+}
+
+/** postMessage: main posts one Uint8Array a record, at most WINDOW_RECORDS in flight. */
+function postMessageSide({ ctl, base, payload }: SideInputs): MainSide {
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(POSTMESSAGE_URL, {
+    workerData: { ...base, role: 'consumer', port: port2 },
+    transferList: [port2],
+  });
+  let sent = 0;
+  const batch: Batch = (n) => {
+    for (let i = 0; i < n; i++) {
+      // Observes the consumer's hit count (flow control).
+      if (sent - Atomics.load(ctl, HITS_INDEX) >= WINDOW_RECORDS) continue;
+      port1.postMessage(payload);
+      sent++;
+    }
+    return 0;
   };
-  if (blockedWake) result.blockedWake = blockedWake;
-  if (errors.length > 0) result.error = errors.join('; ');
-  if (result.error) log.error({ scenario: s.name, error: result.error }, 'scenario failed');
-  else log.info({ scenario: s.name, hitsM: hits.mean / 1e6, gc: gcEvents }, 'scenario done');
-  return result;
+  return { worker, batch, wakeWorker: () => {}, stopByMessage: true, ring: null, floorBuffer: null };
+}
+
+/** ringbuf.js: main pushes one item a record to the peers' busy-polling consumer. */
+function ringbufjsSide({ s, base, payload }: SideInputs): MainSide {
+  const storage = RbjsRing.getStorageForCapacity(s.params.ringSize, Uint8Array);
+  const rb = new RbjsRing(storage, Uint8Array);
+  const worker = new Worker(RINGBUFJS_URL, { workerData: { ...base, role: 'consumer', sab: storage } });
+  const bytes = s.params.payload;
+  const batch: Batch = (n) => {
+    let drops = 0;
+    for (let i = 0; i < n; i++) if (rb.push(payload, bytes) !== bytes) drops++;
+    return drops;
+  };
+  return { worker, batch, wakeWorker: () => {}, stopByMessage: false, ring: null, floorBuffer: null };
+}
+
+/** What the main thread measured in one run. */
+interface MainRun {
+  windows: WindowSample[];
+  /** When measurement began and ended, on the process-wide clock (µs). */
+  startUs: number;
+  endUs: number;
+  /** Main's `used_heap_size` when measurement began. */
+  heapAtMeasure: number;
+  /** The blocked-wake run's samples, and how long they took. */
+  blockedWake?: BlockedWake;
+  wakeElapsedMs?: number;
+}
+
+/**
+ * Produces through the warm-up and the settle phase (main collects its start-up garbage as the worker
+ * does), then `timing.windows` windows of the consumer's hit count and main's drops (until the worker
+ * exits), then publishes the end of measurement.
+ */
+function produceWindows(ctl: Int32Array, batch: Batch, timing: Timing, exited: () => boolean, run: MainRun): MainRun {
+  let drops = 0;
+  const produceFor = (ms: number): void => {
+    const end = monotonicMs() + ms;
+    do {
+      drops += batch(CLOCK_EVERY);
+    } while (monotonicMs() < end && !exited());
+  };
+  produceFor(timing.warmupMs);
+  // Publishes the settle phase: the worker collects its start-up garbage; main does the same.
+  Atomics.store(ctl, PHASE_INDEX, PHASE_SETTLE);
+  produceFor(SETTLE_MS);
+  forceGc();
+  produceFor(SETTLE_MS);
+  // Publishes the measure phase; pairs with the worker's Probe.check().
+  Atomics.store(ctl, PHASE_INDEX, PHASE_MEASURE);
+  run.heapAtMeasure = getHeapStatistics().used_heap_size;
+  run.startUs = clockMicros();
+  for (let w = 0; w < timing.windows && !exited(); w++) {
+    // Observes the consumer's hit count.
+    const h0 = Atomics.load(ctl, HITS_INDEX);
+    const d0 = drops;
+    const t0 = performance.now();
+    produceFor(timing.windowMs);
+    // Observes the consumer's hit count.
+    const h1 = Atomics.load(ctl, HITS_INDEX);
+    const t1 = performance.now();
+    run.windows.push({ ms: t1 - t0, hits: (h1 - h0) >>> 0, drops: drops - d0 });
+  }
+  run.endUs = clockMicros();
+  // Publishes the end of measurement.
+  Atomics.store(ctl, PHASE_INDEX, PHASE_DONE);
+  return run;
+}
+
+/**
+ * A run's measurements: main's GC events in the windows (role 'producer-main') and the worker's, the
+ * heap growth, and the rates (blocked-wake: wakes per second from the samples, no windows).
+ */
+function measuredOf(
+  s: ThreadedScenario,
+  run: MainRun,
+  mainEvents: GcEvents,
+  heapAtEnd: number,
+  reports: readonly WorkerReport[],
+  samples: number,
+): Measured {
+  const { blockedWake, windows } = run;
+  const inWindow = (events: GcEvents): GcEvents =>
+    s.params.measure === 'blocked-wake' ? [] : events.filter(([t]) => t >= run.startUs && t <= run.endUs);
+  const mainGc = inWindow(mainEvents);
+  const totals = addReports(
+    {
+      gc: {
+        events: mainGc.length,
+        durationMs: mainGc.reduce((a, [, d]) => a + d, 0),
+        byRole: { 'producer-main': mainGc.length },
+      },
+      heapGrowth: heapAtEnd - run.heapAtMeasure,
+      wakeups: null,
+      latency: null,
+    },
+    reports,
+    inWindow,
+  );
+  const hits = blockedWake
+    ? { mean: (2 * samples * 1000) / Math.max(1, run.wakeElapsedMs ?? 0), stddev: 0 }
+    : windowRate(windows, (w) => w.hits);
+  return {
+    hits,
+    drops: blockedWake ? { mean: 0, stddev: 0 } : windowRate(windows, (w) => w.drops),
+    windows,
+    gc: totals.gc,
+    heapGrowthBytes: blockedWake ? 0 : totals.heapGrowth,
+    wakeups: totals.wakeups,
+    latency: blockedWake ? blockedWake.blocked : null,
+    blockedWake,
+  };
 }
 
 /**
