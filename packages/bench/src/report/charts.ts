@@ -238,17 +238,35 @@ export async function renderCharts(
   wake: WakeResult | null = null,
 ): Promise<Chart[]> {
   checkScenarios(scenarios);
+  checkMemcpy(memcpy);
+  needInteger('cores', cores, 1, 65536);
+  checkWake(wake);
+  const good = scenarios.filter(ok);
+  // One at a time, in this order (the report lists them so).
+  const charts: Array<Chart | null> = [
+    await producersChart(good, cores),
+    await sampleRateChart(good),
+    await latencyChart(good, wake),
+    await recordSizesChart(good, memcpy),
+    await peersChart(good),
+  ];
+  return charts.filter((c): c is Chart => c !== null);
+}
+
+/**
+ * Checks the memcpy results.
+ * @throws BenchError / BenchRangeError `ERR_BENCH_ARGUMENT` when `memcpy` is not an array of { size, bytesPerSec }.
+ */
+function checkMemcpy(memcpy: readonly MemcpyResult[]): void {
   for (const [i, m] of needArray('memcpy', memcpy).entries()) {
     const r = needRecord(`memcpy[${i}]`, m);
     needNumber(`memcpy[${i}].size`, r['size']);
     needNumber(`memcpy[${i}].bytesPerSec`, r['bytesPerSec']);
   }
-  needInteger('cores', cores, 1, 65536);
-  checkWake(wake);
-  const charts: Chart[] = [];
-  const good = scenarios.filter(ok);
+}
 
-  // Throughput against producers: integer producer ticks, the kernel's published curve for shape.
+/** Throughput against producers: integer producer ticks, the kernel's published curve for shape. */
+async function producersChart(good: readonly ScenarioResult[], cores: number): Promise<Chart | null> {
   const producers: Array<{ producers: number; value: number; series: string }> = [];
   for (const s of good) {
     if (s.group !== 'producers') continue;
@@ -258,48 +276,49 @@ export async function renderCharts(
         : 'ours: N producers, one ring (MPSC)';
     producers.push({ producers: s.params.producers, value: s.hits.mean / 1e6, series });
   }
-  if (producers.length > 0) {
-    const ours = new Set(producers.map((p) => p.producers));
-    for (const [p, v] of KERNEL_PRODUCERS)
-      if (ours.has(p)) producers.push({ producers: p, value: v, series: KERNEL_LABEL });
-    const counts = [...ours].sort((a, b) => a - b);
-    const title = 'Throughput against producers (batch 50)';
-    charts.push({
-      file: 'throughput-vs-producers.svg',
-      title,
-      svg: await renderSvg(
-        chartSpec({
-          title: chartTitle(
-            title,
-            `${cores} cores: with the consumer thread, ${cores} or more producers oversubscribe them`,
-          ),
-          width: 480,
-          height: 260,
-          data: { values: producers },
-          mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 40 } },
-          encoding: {
-            x: {
-              field: 'producers',
-              type: 'quantitative',
-              title: 'producer threads',
-              scale: { domain: [counts[0], counts[counts.length - 1]], nice: false, padding: 12 },
-              axis: { values: counts, format: 'd', grid: false },
-            },
-            y: { field: 'value', type: 'quantitative', title: 'M records/s consumed' },
-            color: {
-              field: 'series',
-              type: 'nominal',
-              scale: { range: [OURS, OURS_2, KERNEL] },
-              sort: null,
-              legend: legendBelow,
-            },
+  if (producers.length === 0) return null;
+  const ours = new Set(producers.map((p) => p.producers));
+  for (const [p, v] of KERNEL_PRODUCERS)
+    if (ours.has(p)) producers.push({ producers: p, value: v, series: KERNEL_LABEL });
+  const counts = [...ours].sort((a, b) => a - b);
+  const title = 'Throughput against producers (batch 50)';
+  return {
+    file: 'throughput-vs-producers.svg',
+    title,
+    svg: await renderSvg(
+      chartSpec({
+        title: chartTitle(
+          title,
+          `${cores} cores: with the consumer thread, ${cores} or more producers oversubscribe them`,
+        ),
+        width: 480,
+        height: 260,
+        data: { values: producers },
+        mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 40 } },
+        encoding: {
+          x: {
+            field: 'producers',
+            type: 'quantitative',
+            title: 'producer threads',
+            scale: { domain: [counts[0], counts[counts.length - 1]], nice: false, padding: 12 },
+            axis: { values: counts, format: 'd', grid: false },
           },
-        }),
-      ),
-    });
-  }
+          y: { field: 'value', type: 'quantitative', title: 'M records/s consumed' },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            scale: { range: [OURS, OURS_2, KERNEL] },
+            sort: null,
+            legend: legendBelow,
+          },
+        },
+      }),
+    ),
+  };
+}
 
-  // The sample-rate sweep: log x over the rates run, no nice-extended decade of empty space.
+/** The sample-rate sweep: log x over the rates run, no nice-extended decade of empty space. */
+async function sampleRateChart(good: readonly ScenarioResult[]): Promise<Chart | null> {
   const rates: Array<{ rate: number; value: number; series: string }> = [];
   for (const s of good) {
     if (s.group !== 'sample-rate' || s.params.sampleRate === null) continue;
@@ -309,71 +328,81 @@ export async function renderCharts(
       series: s.params.mode === 'b2b' ? 'ours, back-to-back' : 'ours, parallel',
     });
   }
-  if (rates.length > 0) {
-    const run = new Set(rates.filter((r) => r.series === 'ours, back-to-back').map((r) => r.rate));
-    for (const [r, v] of KERNEL_SAMPLE_RATE)
-      if (run.has(r)) rates.push({ rate: r, value: v, series: `${KERNEL_LABEL}, back-to-back` });
-    const all = [...new Set(rates.map((r) => r.rate))].sort((a, b) => a - b);
-    const ticks = [1, 5, 10, 50, 100, 500, 1000, 3000].filter((t) => t >= all[0]! && t <= all[all.length - 1]!);
-    const title = 'Sampled wakeups: throughput against sample rate';
-    charts.push({
-      file: 'sample-rate.svg',
-      title,
-      svg: await renderSvg(
-        chartSpec({
-          title: chartTitle(
-            title,
-            'the producer forces a wakeup once the data available reaches rate x record size, else asks for none',
-          ),
-          width: 480,
-          height: 260,
-          data: { values: rates },
-          mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 36 } },
-          encoding: {
-            x: {
-              field: 'rate',
-              type: 'quantitative',
-              title: 'sample rate (records per forced wakeup, log scale)',
-              scale: { type: 'log', domain: [all[0], all[all.length - 1]], nice: false, padding: 8 },
-              axis: { values: ticks.length > 1 ? ticks : all, format: ',d' },
-            },
-            y: { field: 'value', type: 'quantitative', title: 'M records/s consumed' },
-            color: {
-              field: 'series',
-              type: 'nominal',
-              sort: null,
-              scale: { range: [OURS, OURS_2, KERNEL] },
-              legend: legendBelow,
-            },
-          },
-        }),
-      ),
-    });
-  }
-
-  // Latency as a percentile distribution, one line per wake policy, the wait/notify floor dashed.
-  const lat = latencySeries(good, wake);
-  if (lat.length > 0) {
-    const title = 'Commit-to-callback latency, by percentile';
-    charts.push({
-      file: 'latency.svg',
-      title,
-      svg: await renderSvg(
-        latencyDistributionSpec(
-          chartTitle(
-            title,
-            lat.some((l) => l.reference)
-              ? 'the dashed grey line is the floor under every wake policy: a raw wait/notify between two threads'
-              : 'the raw wait/notify floor was not measured in this run',
-          ),
-          lat,
+  if (rates.length === 0) return null;
+  const run = new Set(rates.filter((r) => r.series === 'ours, back-to-back').map((r) => r.rate));
+  for (const [r, v] of KERNEL_SAMPLE_RATE)
+    if (run.has(r)) rates.push({ rate: r, value: v, series: `${KERNEL_LABEL}, back-to-back` });
+  const all = [...new Set(rates.map((r) => r.rate))].sort((a, b) => a - b);
+  const ticks = [1, 5, 10, 50, 100, 500, 1000, 3000].filter((t) => t >= all[0]! && t <= all[all.length - 1]!);
+  const title = 'Sampled wakeups: throughput against sample rate';
+  return {
+    file: 'sample-rate.svg',
+    title,
+    svg: await renderSvg(
+      chartSpec({
+        title: chartTitle(
+          title,
+          'the producer forces a wakeup once the data available reaches rate x record size, else asks for none',
         ),
-      ),
-    });
-  }
+        width: 480,
+        height: 260,
+        data: { values: rates },
+        mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 36 } },
+        encoding: {
+          x: {
+            field: 'rate',
+            type: 'quantitative',
+            title: 'sample rate (records per forced wakeup, log scale)',
+            scale: { type: 'log', domain: [all[0], all[all.length - 1]], nice: false, padding: 8 },
+            axis: { values: ticks.length > 1 ? ticks : all, format: ',d' },
+          },
+          y: { field: 'value', type: 'quantitative', title: 'M records/s consumed' },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            sort: null,
+            scale: { range: [OURS, OURS_2, KERNEL] },
+            legend: legendBelow,
+          },
+        },
+      }),
+    ),
+  };
+}
 
-  // Bandwidth against record size, ours beside memcpy, the value on each bar.
-  const sizes: Array<{ size: string; bytes: number; value: number; series: string }> = [];
+/** Latency as a percentile distribution, one line per wake policy, the wait/notify floor dashed. */
+async function latencyChart(good: readonly ScenarioResult[], wake: WakeResult | null): Promise<Chart | null> {
+  const lat = latencySeries(good, wake);
+  if (lat.length === 0) return null;
+  const title = 'Commit-to-callback latency, by percentile';
+  return {
+    file: 'latency.svg',
+    title,
+    svg: await renderSvg(
+      latencyDistributionSpec(
+        chartTitle(
+          title,
+          lat.some((l) => l.reference)
+            ? 'the dashed grey line is the floor under every wake policy: a raw wait/notify between two threads'
+            : 'the raw wait/notify floor was not measured in this run',
+        ),
+        lat,
+      ),
+    ),
+  };
+}
+
+/** One bar of the record-size chart. */
+interface SizeBar {
+  size: string;
+  bytes: number;
+  value: number;
+  series: string;
+}
+
+/** The record-size bars: ours and memcpy at each payload size run. */
+function sizeBars(good: readonly ScenarioResult[], memcpy: readonly MemcpyResult[]): SizeBar[] {
+  const sizes: SizeBar[] = [];
   for (const s of good) {
     if (s.group !== 'sizes') continue;
     const size = sizeLabel(s.params.payload);
@@ -387,55 +416,73 @@ export async function renderCharts(
     if (m)
       sizes.push({ size, bytes: m.size, value: m.bytesPerSec / 1e9, series: 'memcpy, one thread (Uint8Array.set)' });
   }
-  if (sizes.length > 0) {
-    const order = [...new Map(sizes.map((s) => [s.size, s.bytes])).entries()]
-      .sort((a, b) => a[1] - b[1])
-      .map(([k]) => k);
-    const title = 'Payload bandwidth against record size';
-    charts.push({
-      file: 'record-sizes.svg',
-      title,
-      svg: await renderSvg(
-        chartSpec({
-          title: chartTitle(title, 'back-to-back, batch 500; memcpy copies the same block sizes'),
-          width: 440,
-          height: 240,
-          data: { values: sizes },
-          encoding: {
-            x: { field: 'size', type: 'ordinal', title: 'payload per record', sort: order, axis: { labelAngle: 0 } },
-            xOffset: { field: 'series', sort: null },
-            // Headroom for the value written above the tallest bar.
-            y: {
-              field: 'value',
-              type: 'quantitative',
-              title: 'GB/s',
-              scale: { domainMax: Math.max(...sizes.map((s) => s.value)) * 1.1 },
-            },
-            color: {
-              field: 'series',
-              type: 'nominal',
-              sort: null,
-              scale: { range: [OURS, '#9ecae9'] },
-              legend: legendBelow,
-            },
-          },
-          layer: [
-            { mark: { type: 'bar' } },
-            {
-              mark: { type: 'text', dy: -6, fontSize: 10 },
-              encoding: { text: { field: 'value', type: 'quantitative', format: '.2~f' }, color: { value: '#333' } },
-            },
-          ],
-        }),
-      ),
-    });
-  }
+  return sizes;
+}
 
-  // Ours and the peers: bars in words, ours as the mean of its runs among the peers.
+/** Bandwidth against record size, ours beside memcpy, the value on each bar. */
+async function recordSizesChart(
+  good: readonly ScenarioResult[],
+  memcpy: readonly MemcpyResult[],
+): Promise<Chart | null> {
+  const sizes = sizeBars(good, memcpy);
+  if (sizes.length === 0) return null;
+  const order = [...new Map(sizes.map((s) => [s.size, s.bytes])).entries()].sort((a, b) => a[1] - b[1]).map(([k]) => k);
+  const title = 'Payload bandwidth against record size';
+  return {
+    file: 'record-sizes.svg',
+    title,
+    svg: await renderSvg(
+      chartSpec({
+        title: chartTitle(title, 'back-to-back, batch 500; memcpy copies the same block sizes'),
+        width: 440,
+        height: 240,
+        data: { values: sizes },
+        encoding: {
+          x: { field: 'size', type: 'ordinal', title: 'payload per record', sort: order, axis: { labelAngle: 0 } },
+          xOffset: { field: 'series', sort: null },
+          // Headroom for the value written above the tallest bar.
+          y: {
+            field: 'value',
+            type: 'quantitative',
+            title: 'GB/s',
+            scale: { domainMax: Math.max(...sizes.map((s) => s.value)) * 1.1 },
+          },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            sort: null,
+            scale: { range: [OURS, '#9ecae9'] },
+            legend: legendBelow,
+          },
+        },
+        layer: [
+          { mark: { type: 'bar' } },
+          {
+            mark: { type: 'text', dy: -6, fontSize: 10 },
+            encoding: { text: { field: 'value', type: 'quantitative', format: '.2~f' }, color: { value: '#333' } },
+          },
+        ],
+      }),
+    ),
+  };
+}
+
+/** One bar of the peers chart. */
+interface PeerBar {
+  label: string;
+  value: number;
+  family: string;
+}
+
+/**
+ * The peers chart's bars (ours as the mean of its reference runs, a label run more than once as the
+ * mean of its runs), and ours' reference runs.
+ */
+function peerBars(good: readonly ScenarioResult[]): { peers: PeerBar[]; refs: ScenarioResult[] } {
   const peerRuns = good.filter((s) => s.group === 'peers' || s.name === 'rb-parallel');
   const refs = peerRuns.filter((s) => s.name.startsWith('rb-peer-ref'));
   const oursRuns = refs.length > 0 ? refs : peerRuns.filter((s) => s.name === 'rb-parallel');
-  const peers: Array<{ label: string; value: number; family: string }> = [];
+  const peers: PeerBar[] = [];
   if (oursRuns.length > 0) {
     const mean = oursRuns.reduce((a, s) => a + s.hits.mean, 0) / oursRuns.length;
     peers.push({ label: peerLabel(oursRuns[0]!), value: mean / 1e6, family: 'ours' });
@@ -455,59 +502,63 @@ export async function renderCharts(
     byLabel.set(label, entry);
   }
   for (const [label, e] of byLabel) peers.push({ label, value: e.sum / e.n, family: e.family });
-  if (peers.length > 0) {
-    const max = Math.max(...peers.map((p) => p.value));
-    // Fastest first (an explicit order: '-x' conflicts across the layers' domains).
-    const byValue = [...peers].sort((a, b) => b.value - a.value).map((p) => p.label);
-    const title = 'One producer, 16-byte records: ours and the peers';
-    const subtitle =
-      refs.length > 1
-        ? `ours, 1 record per reserve + submit: the mean of its ${refs.length} runs among the peers; ringbuf.js busy-polls`
-        : 'ringbuf.js busy-polls; postMessage keeps 4096 records in flight';
-    charts.push({
-      file: 'peers.svg',
-      title,
-      svg: await renderSvg(
-        chartSpec({
-          title: chartTitle(title, subtitle),
-          width: 420,
-          height: { step: 26 },
-          data: { values: peers },
-          encoding: {
-            y: {
-              field: 'label',
-              type: 'nominal',
-              title: null,
-              sort: byValue,
-              axis: { labelLimit: 0, labelFontSize: 11 },
-            },
-            x: {
-              field: 'value',
-              type: 'quantitative',
-              title: 'M records/s consumed',
-              scale: { domain: [0, max * 1.18], nice: false },
-            },
+  return { peers, refs };
+}
+
+/** Ours and the peers: bars in words, ours as the mean of its runs among the peers. */
+async function peersChart(good: readonly ScenarioResult[]): Promise<Chart | null> {
+  const { peers, refs } = peerBars(good);
+  if (peers.length === 0) return null;
+  const max = Math.max(...peers.map((p) => p.value));
+  // Fastest first (an explicit order: '-x' conflicts across the layers' domains).
+  const byValue = [...peers].sort((a, b) => b.value - a.value).map((p) => p.label);
+  const title = 'One producer, 16-byte records: ours and the peers';
+  const subtitle =
+    refs.length > 1
+      ? `ours, 1 record per reserve + submit: the mean of its ${refs.length} runs among the peers; ringbuf.js busy-polls`
+      : 'ringbuf.js busy-polls; postMessage keeps 4096 records in flight';
+  return {
+    file: 'peers.svg',
+    title,
+    svg: await renderSvg(
+      chartSpec({
+        title: chartTitle(title, subtitle),
+        width: 420,
+        height: { step: 26 },
+        data: { values: peers },
+        encoding: {
+          y: {
+            field: 'label',
+            type: 'nominal',
+            title: null,
+            sort: byValue,
+            axis: { labelLimit: 0, labelFontSize: 11 },
           },
-          layer: [
-            {
-              mark: { type: 'bar' },
-              encoding: {
-                color: {
-                  field: 'family',
-                  type: 'nominal',
-                  scale: { domain: ['ours', 'ringbuf.js', 'postMessage'], range: [OURS, RINGBUFJS, POSTMESSAGE] },
-                  legend: null,
-                },
+          x: {
+            field: 'value',
+            type: 'quantitative',
+            title: 'M records/s consumed',
+            scale: { domain: [0, max * 1.18], nice: false },
+          },
+        },
+        layer: [
+          {
+            mark: { type: 'bar' },
+            encoding: {
+              color: {
+                field: 'family',
+                type: 'nominal',
+                scale: { domain: ['ours', 'ringbuf.js', 'postMessage'], range: [OURS, RINGBUFJS, POSTMESSAGE] },
+                legend: null,
               },
             },
-            {
-              mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: '#222' },
-              encoding: { text: { field: 'value', type: 'quantitative', format: '.3~r' } },
-            },
-          ],
-        }),
-      ),
-    });
-  }
-  return charts;
+          },
+          {
+            mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, color: '#222' },
+            encoding: { text: { field: 'value', type: 'quantitative', format: '.3~r' } },
+          },
+        ],
+      }),
+    ),
+  };
 }
