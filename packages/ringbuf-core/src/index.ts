@@ -19,8 +19,15 @@ export {
 } from './layout.js';
 export { SharedLayout, WORD_BYTES, DOUBLE_BYTES } from './shared-layout.js';
 export * as layout from './layout.js';
-export { RingBufError, RingBufRangeError, RingBufCorruptionError } from './errors.js';
-export type { RingBufErrorCode } from './errors.js';
+export {
+  CodedError,
+  CodedRangeError,
+  describeValue,
+  RingBufError,
+  RingBufRangeError,
+  RingBufCorruptionError,
+} from './errors.js';
+export type { CodedErrorOptions, RingBufErrorCode } from './errors.js';
 export {
   CAN_BLOCK,
   WakeGroup,

@@ -37,7 +37,7 @@
  * Both are Dekker handshakes on sequentially consistent atomics (see wake.ts): a wakeup cannot be
  * lost.
  */
-import { RingBufCorruptionError, RingBufError, RingBufRangeError } from './errors.js';
+import { describeValue, RingBufCorruptionError, RingBufError, RingBufRangeError } from './errors.js';
 import {
   BPF_MAX_USER_RINGBUF_SAMPLES,
   BPF_RB_FORCE_WAKEUP,
@@ -638,7 +638,7 @@ export class UserRingBuffer {
         if (ret === 1) break;
         throw new RingBufRangeError(
           'ERR_RINGBUF_ARGUMENT',
-          `a drain callback returns 0 (go on) or 1 (stop), got ${describeReturn(ret)}; the record was consumed`,
+          `a drain callback returns 0 (go on) or 1 (stop), got ${describeValue(ret)}; the record was consumed`,
         );
       }
     } finally {
@@ -910,13 +910,6 @@ export class UserRingBuffer {
 
 function isValidSize(size: number): boolean {
   return Number.isInteger(size) && size >= PAGE_SIZE && size <= MAX_RING_SIZE && (size & (size - 1)) === 0;
-}
-
-function describeReturn(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'bigint') return `the BigInt ${v}n`;
-  if (typeof v === 'object' && v !== null) return 'an object';
-  return String(v);
 }
 
 /**
