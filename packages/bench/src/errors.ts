@@ -2,10 +2,11 @@
  * Typed errors of `@ringbuf/bench`, and the argument checks its exports share. The lab's functions
  * are public (the `ringbuf` command is one caller of them): each checks its arguments before it
  * starts a thread, creates shared memory or writes a file, and refuses bad ones with a `code`.
- * The same pair of classes as `@ringbuf/core`'s: a number out of its range (or not a number where
- * one is due) is a {@link BenchRangeError}, anything else a {@link BenchError}.
+ * The same pair of classes as `@ringbuf/core`'s, on its {@link CodedError} base: a number out of its
+ * range (or not a number where one is due) is a {@link BenchRangeError}, anything else a
+ * {@link BenchError}.
  */
-import { describeValue } from '@ringbuf/instrument';
+import { CodedError, CodedRangeError, describeValue } from '@ringbuf/core';
 
 export type BenchErrorCode =
   /** runBench options (or defaultTiming's `quick`) that are not what they must be. */
@@ -24,26 +25,13 @@ export type BenchErrorCode =
   | 'ERR_BENCH_ARGUMENT';
 
 /** Errors about what an argument is (not an object, not a report, not a known group). */
-export class BenchError extends Error {
+export class BenchError extends CodedError<BenchErrorCode> {
   override readonly name: string = 'BenchError';
-  constructor(
-    readonly code: BenchErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Errors about a number out of its range (counts, durations, sizes), or not a number. */
-export class BenchRangeError extends RangeError {
+export class BenchRangeError extends CodedRangeError<BenchErrorCode> {
   override readonly name: string = 'BenchRangeError';
-  constructor(
-    readonly code: BenchErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** A value for an error message (BigInts and symbols do not convert in a template literal). */

@@ -1,9 +1,10 @@
 /**
  * Typed errors of `@ringbuf/instrument`. Every refusal carries a stable `code` and is thrown before
  * anything is written: a refused `writeInstrumented` or `stampCommit` leaves the ring's bytes as
- * they were. The same pair of classes as `@ringbuf/core`'s (this layer depends on nothing, so it
- * has its own).
+ * they were. The same pair as `@ringbuf/core`'s: both extend core's {@link CodedError} base (a
+ * range error through its RangeError face, {@link CodedRangeError}).
  */
+import { CodedError, CodedRangeError } from '@ringbuf/core';
 
 export type InstrumentErrorCode =
   /** The view is not a DataView, or its buffer is detached (or shrunk out from under it). */
@@ -18,36 +19,18 @@ export type InstrumentErrorCode =
   | 'ERR_INSTRUMENT_LOG_BINDINGS';
 
 /** Errors about what an argument is (not a DataView, not an object). */
-export class InstrumentError extends Error {
+export class InstrumentError extends CodedError<InstrumentErrorCode> {
   override readonly name: string = 'InstrumentError';
-  constructor(
-    readonly code: InstrumentErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Errors about a value out of its range (offsets, field values, log levels). */
-export class InstrumentRangeError extends RangeError {
+export class InstrumentRangeError extends CodedRangeError<InstrumentErrorCode> {
   override readonly name: string = 'InstrumentRangeError';
-  constructor(
-    readonly code: InstrumentErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
- * A value for an error message (BigInts and symbols do not convert in a template literal). Exported
- * as `describeValue` for the layers above, whose typed errors quote values the same way.
+ * A value for an error message (BigInts and symbols do not convert in a template literal): core's
+ * `describeValue`, the one quoting every package's typed errors share. Exported as `describeValue`
+ * for the layers above.
  */
-export function describe(value: unknown): string {
-  if (typeof value === 'bigint') return `the BigInt ${value}n`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
-  if (typeof value === 'symbol') return value.toString();
-  if (typeof value === 'function') return 'a function';
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
-}
+export { describeValue as describe } from '@ringbuf/core';

@@ -1,7 +1,7 @@
 /**
- * Typed errors of the consumer runtime. Each has a stable `code`.
+ * Typed errors of the consumer runtime. Each has a stable `code` (core's {@link CodedError} base).
  */
-import { RingBufCorruptionError } from '@ringbuf/core';
+import { CodedError, RingBufCorruptionError } from '@ringbuf/core';
 import type { CorruptionFailure, HandlerFailure, RuntimeReport } from './protocol.js';
 
 export type RuntimeErrorCode =
@@ -21,15 +21,8 @@ export type RuntimeErrorCode =
   | 'ERR_RUNTIME_START_TIMEOUT';
 
 /** An error of the runtime (its worker, its handler or its options). */
-export class RuntimeError extends Error {
+export class RuntimeError extends CodedError<RuntimeErrorCode> {
   override readonly name: string = 'RuntimeError';
-  constructor(
-    readonly code: RuntimeErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /**
