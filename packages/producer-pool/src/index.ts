@@ -1,8 +1,7 @@
 export { ProducerPool } from './pool.js';
-export type { RunOptions } from './pool.js';
 export type { ProducerReport, DeathReport, PoolTotals, PoolResult } from './accounting.js';
 export type { InHandOutcome } from './incarnation.js';
-export { PoolError, RECOVERY_PRODUCER_ID } from './options.js';
+export { PoolError, RECOVERY_PRODUCER_ID, SCENARIO_DEFAULTS, FAULT_DEFAULTS, POOL_DEFAULTS } from './options.js';
 export { ProducerModuleError } from './errors.js';
 export type {
   PoolErrorCode,
@@ -13,7 +12,9 @@ export type {
   DeathMethod,
   FaultOptions,
   ProducerPoolOptions,
+  RunOptions,
 } from './options.js';
 export { fillerByte, writeFiller, checkFiller } from './pattern.js';
 export { Prng } from './prng.js';
-export { InjectedDeath, SPIN_BEFORE_SEND_US } from './producer-task.js';
+export { InjectedDeath } from './die.js';
+export { SPIN_BEFORE_SEND_US } from './pacing.js';

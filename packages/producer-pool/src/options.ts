@@ -4,12 +4,11 @@
  */
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { LOG_LEVELS, defaultLogLevel } from '@ringbuf/instrument/log';
-import { MAX_PRODUCER_ID, RingBuffer, layout, type RingShare } from '@ringbuf/core';
+import { DEFAULT_LOCK_TIMEOUT_MS, MAX_PRODUCER_ID, RingBuffer, layout, type RingShare } from '@ringbuf/core';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PoolError, describe } from './errors.js';
-import type { RunOptions } from './pool.js';
 import { isSeed } from './prng.js';
 
 export { PoolError } from './errors.js';
@@ -44,34 +43,34 @@ export interface Scenario {
   records?: number;
   /** How long each producer runs, in milliseconds. */
   durationMs?: number;
-  /** @default 64 */
+  /** @default SCENARIO_DEFAULTS.payload */
   payload?: PayloadSize;
-  /** `'reserve'`: reserve, write in place, submit (or discard). `'output'`: copy then bpf_ringbuf_output. @default 'reserve' */
+  /** `'reserve'`: reserve, write in place, submit (or discard). `'output'`: copy then bpf_ringbuf_output. @default SCENARIO_DEFAULTS.api */
   api?: 'reserve' | 'output';
-  /** Fraction of reserved records discarded instead of submitted (reserve only). @default 0 */
+  /** Fraction of reserved records discarded instead of submitted (reserve only). @default SCENARIO_DEFAULTS.discardRatio */
   discardRatio?: number;
-  /** @default 'self' */
+  /** @default SCENARIO_DEFAULTS.wakeup */
   wakeup?: WakeupPolicy;
-  /** Records per trigger (the kernel bench's `--rb-batch-cnt`); open-loop triggers carry this many. @default 1 */
+  /** Records per trigger (the kernel bench's `--rb-batch-cnt`); open-loop triggers carry this many. @default SCENARIO_DEFAULTS.batch */
   batch?: number;
   /**
    * Open loop: records per second per producer, sent on a fixed schedule whose intended times are the
    * records' timestamps (no coordinated omission). Absent: closed loop, as fast as possible.
    */
   ratePerProducer?: number;
-  /** Write the shared instrumented record format (payload >= INSTRUMENTED_HEADER_BYTES); false for plain payloads. @default true */
+  /** Write the shared instrumented record format (payload >= INSTRUMENTED_HEADER_BYTES); false for plain payloads. @default SCENARIO_DEFAULTS.instrumented */
   instrumented?: boolean;
   /**
    * Closed loop: after a reservation fails, sleep this many microseconds before the next record
    * (on the stop word, so a stop still ends it at once). 0 retries at once, as the kernel bench's
    * BPF program does; a small backoff leaves the CPU to the consumer when producers outnumber cores.
-   * @default 0
+   * @default SCENARIO_DEFAULTS.dropBackoffUs
    */
   dropBackoffUs?: number;
   /**
    * Causal scenario: a token handed round the producer slots through shared memory; slot i emits
    * only while it holds token t with (t - 1) % producers === i, events cycling fork/exec/exit.
-   * @default false
+   * @default SCENARIO_DEFAULTS.causal
    */
   causal?: boolean;
   /**
@@ -96,6 +95,12 @@ export interface Scenario {
   producerOptions?: unknown;
 }
 
+/** Options of one run (`pool.run(options)`). */
+export interface RunOptions {
+  /** Stops the run: producers finish the record in hand, submit it and report. */
+  signal?: AbortSignal;
+}
+
 /** Points at which the fault-injection hooks can make a producer die. */
 export type DiePointName = 'between' | 'in-lock' | 'after-reserve' | 'after-submit' | 'anywhere';
 /** How a producer dies. `'terminate'` is `worker.terminate()` from the main thread. */
@@ -104,15 +109,15 @@ export type DeathMethod = 'throw' | 'exit' | 'uncaught' | 'terminate';
 /** Fault injection: kill a random live producer every `everyMs` and start a replacement with a new id. */
 export interface FaultOptions {
   everyMs: number;
-  /** @default ['terminate', 'throw', 'exit', 'uncaught'] */
+  /** @default FAULT_DEFAULTS.methods */
   methods?: readonly DeathMethod[];
   /**
    * `'anywhere'` means a `worker.terminate()` at whatever instruction the thread is at (only with
    * method 'terminate'); the others are hooks the producer checks once per record.
-   * @default ['anywhere', 'between', 'in-lock', 'after-reserve', 'after-submit']
+   * @default FAULT_DEFAULTS.points
    */
   points?: readonly DiePointName[];
-  /** Stop injecting after this many kills (a non-negative integer, or Infinity). @default Infinity */
+  /** Stop injecting after this many kills (a non-negative integer, or Infinity). @default FAULT_DEFAULTS.maxKills */
   maxKills?: number;
 }
 
@@ -129,13 +134,69 @@ export interface ProducerPoolOptions {
   seed?: number;
   /** pino level for lifecycle logs. @default env RINGBUF_LOG_LEVEL, else 'warn' */
   logLevel?: string;
-  /** Lock acquisition deadline of each producer's handle (rqspinlock-like). @default 250 */
+  /** Lock acquisition deadline of each producer's handle (rqspinlock-like). @default POOL_DEFAULTS.lockTimeoutMs */
   lockTimeoutMs?: number;
-  /** First producer id; ids increase from it and are never reused. @default 1 */
+  /** First producer id; ids increase from it and are never reused. @default POOL_DEFAULTS.firstProducerId */
   firstProducerId?: number;
-  /** Relative tolerance (0 to 1) on the open-loop rate before it is reported as not met. @default 0.05 */
+  /** Relative tolerance (0 to 1) on the open-loop rate before it is reported as not met. @default POOL_DEFAULTS.rateTolerance */
   rateTolerance?: number;
 }
+
+/** The default of each optional Scenario field with a constant default (used when the field is absent). */
+export const SCENARIO_DEFAULTS = Object.freeze({
+  /** Payload size in bytes. */
+  payload: 64,
+  /** Reserve, write in place, submit. */
+  api: 'reserve',
+  /** No record discarded. */
+  discardRatio: 0,
+  /** The kernel's self-pacing wakeup rule (flags 0). */
+  wakeup: 'self',
+  /** One record per trigger. */
+  batch: 1,
+  /** The shared instrumented record format. */
+  instrumented: true,
+  /** Retry at once after a failed reservation. */
+  dropBackoffUs: 0,
+  /** Not causal. */
+  causal: false,
+} as const satisfies Required<
+  Pick<Scenario, 'payload' | 'api' | 'discardRatio' | 'wakeup' | 'batch' | 'instrumented' | 'dropBackoffUs' | 'causal'>
+>);
+
+/** Every death method, in the order faults.methods lists them by default. */
+const ALL_METHODS: readonly DeathMethod[] = Object.freeze(['terminate', 'throw', 'exit', 'uncaught']);
+/** Every die point, in the order faults.points lists them by default. */
+const ALL_POINTS: readonly DiePointName[] = Object.freeze([
+  'anywhere',
+  'between',
+  'in-lock',
+  'after-reserve',
+  'after-submit',
+]);
+
+/** The defaults of the optional FaultOptions fields (used when the field is absent). */
+export const FAULT_DEFAULTS = Object.freeze({
+  /** Every method: terminate, throw, exit, uncaught. */
+  methods: ALL_METHODS,
+  /** Every point: anywhere, between, in-lock, after-reserve, after-submit. */
+  points: ALL_POINTS,
+  /** No limit. */
+  maxKills: Infinity,
+} as const satisfies Required<Pick<FaultOptions, 'methods' | 'points' | 'maxKills'>>);
+
+/**
+ * The defaults of the optional ProducerPoolOptions fields with a constant default (used when the
+ * field is absent). `seed` and `logLevel` have defaults computed at construction (see each).
+ */
+export const POOL_DEFAULTS = Object.freeze({
+  /** Core's default lock deadline (DEFAULT_LOCK_TIMEOUT_MS of @ringbuf/core). */
+  lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
+  /** Producer ids start at 1. */
+  firstProducerId: 1,
+  /** 5 % below the target rate. */
+  rateTolerance: 0.05,
+} as const satisfies Required<Pick<ProducerPoolOptions, 'lockTimeoutMs' | 'firstProducerId' | 'rateTolerance'>>);
 
 /** The scenario as the workers receive it (structured-cloneable, every field filled). */
 export interface FilledScenario {
@@ -367,14 +428,8 @@ function moduleUrl(spec: unknown): string {
   return url;
 }
 
-/**
- * Validates a scenario against the ring sizes it will run on. Only `undefined` means "absent, use
- * the default": `null` or a value of another type is refused, as is an unknown key.
- * @throws PoolError `ERR_POOL_SCENARIO` naming the first bad field.
- */
-export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledScenario {
-  if (!isBag(s)) throw scenarioError(`scenario must be an object, got ${describe(s)}`);
-  checkKeys(s, SCENARIO_KEYS, 'scenario', scenarioError);
+/** The run's length: `records` and `durationMs` (one of them, or `stages`, must be given). */
+function fillRunLength(s: Scenario): { records: number | undefined; durationMs: number | undefined } {
   const { records, durationMs } = s;
   if (records === undefined && durationMs === undefined && s.stages === undefined)
     throw scenarioError('scenario needs records, durationMs or stages');
@@ -382,57 +437,95 @@ export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledS
     throw scenarioError(`records must be a positive integer, got ${describe(records)}`);
   if (durationMs !== undefined && !isPosFinite(durationMs))
     throw scenarioError(`durationMs must be a positive finite number, got ${describe(durationMs)}`);
-  const { sizeKind, sizeMin, sizeMax, meanSize, weightedSizes, weightedCum } = fillPayload(
-    s.payload === undefined ? 64 : s.payload,
-  );
+  return { records, durationMs };
+}
+
+/** The record format: `payload` (against the smallest ring) and `instrumented`. */
+function fillFormat(s: Scenario, ringSizes: readonly number[]): FilledSize & { instrumented: boolean } {
+  const size = fillPayload(s.payload === undefined ? SCENARIO_DEFAULTS.payload : s.payload);
   const smallestRing = Math.min(...ringSizes);
-  if (sizeMax > smallestRing - 2 * layout.BPF_RINGBUF_HDR_SZ) {
-    throw scenarioError(`payload size ${sizeMax} can never fit a ${smallestRing}-byte ring (max ${smallestRing - 16})`);
-  }
-  const instrumented = s.instrumented === undefined ? true : s.instrumented;
-  if (typeof instrumented !== 'boolean')
-    throw scenarioError(`instrumented must be a boolean, got ${describe(instrumented)}`);
-  if (instrumented && sizeMin < INSTRUMENTED_HEADER_BYTES) {
+  if (size.sizeMax > smallestRing - 2 * layout.BPF_RINGBUF_HDR_SZ) {
     throw scenarioError(
-      `instrumented payloads need at least ${INSTRUMENTED_HEADER_BYTES} bytes, got payload size ${sizeMin}; set instrumented: false`,
+      `payload size ${size.sizeMax} can never fit a ${smallestRing}-byte ring (max ${smallestRing - 16})`,
     );
   }
-  const api = s.api === undefined ? 'reserve' : s.api;
+  const instrumented = s.instrumented === undefined ? SCENARIO_DEFAULTS.instrumented : s.instrumented;
+  if (typeof instrumented !== 'boolean')
+    throw scenarioError(`instrumented must be a boolean, got ${describe(instrumented)}`);
+  if (instrumented && size.sizeMin < INSTRUMENTED_HEADER_BYTES) {
+    throw scenarioError(
+      `instrumented payloads need at least ${INSTRUMENTED_HEADER_BYTES} bytes, got payload size ${size.sizeMin}; set instrumented: false`,
+    );
+  }
+  return { ...size, instrumented };
+}
+
+/** How each record is written: `api` and `discardRatio`. */
+function fillApi(s: Scenario): { api: FilledScenario['api']; discardRatio: number } {
+  const api: unknown = s.api === undefined ? SCENARIO_DEFAULTS.api : s.api;
   if (api !== 'reserve' && api !== 'output')
     throw scenarioError(`api must be 'reserve' or 'output', got ${describe(api)}`);
-  const discardRatio = s.discardRatio === undefined ? 0 : s.discardRatio;
+  const discardRatio = s.discardRatio === undefined ? SCENARIO_DEFAULTS.discardRatio : s.discardRatio;
   if (!(typeof discardRatio === 'number' && discardRatio >= 0 && discardRatio <= 1)) {
     throw scenarioError(`discardRatio must be a number from 0 to 1, got ${describe(discardRatio)}`);
   }
   if (api === 'output' && discardRatio > 0)
     throw scenarioError('bpf_ringbuf_output cannot discard: use api "reserve" with a discardRatio');
-  const { wakeup, sampledRecords } = fillWakeup(s.wakeup === undefined ? 'self' : s.wakeup);
-  const batch = s.batch === undefined ? 1 : s.batch;
+  return { api, discardRatio };
+}
+
+/** The pace of the records: `wakeup`, `batch`, `ratePerProducer` and `dropBackoffUs`. */
+function fillPace(s: Scenario): {
+  wakeup: FilledScenario['wakeup'];
+  sampledRecords: number;
+  batch: number;
+  rate: number | undefined;
+  dropBackoffUs: number;
+} {
+  const { wakeup, sampledRecords } = fillWakeup(s.wakeup === undefined ? SCENARIO_DEFAULTS.wakeup : s.wakeup);
+  const batch = s.batch === undefined ? SCENARIO_DEFAULTS.batch : s.batch;
   if (!isPosInt(batch)) throw scenarioError(`batch must be a positive integer, got ${describe(batch)}`);
   const rate = s.ratePerProducer;
   if (rate !== undefined && !isPosFinite(rate))
     throw scenarioError(`ratePerProducer must be a positive finite number, got ${describe(rate)}`);
-  const dropBackoffUs = s.dropBackoffUs === undefined ? 0 : s.dropBackoffUs;
+  const dropBackoffUs = s.dropBackoffUs === undefined ? SCENARIO_DEFAULTS.dropBackoffUs : s.dropBackoffUs;
   if (!isNonNegFinite(dropBackoffUs))
     throw scenarioError(`dropBackoffUs must be a non-negative number of microseconds, got ${describe(dropBackoffUs)}`);
-  const causal = s.causal === undefined ? false : s.causal;
+  return { wakeup, sampledRecords, batch, rate, dropBackoffUs };
+}
+
+/** The `causal` option, and what a causal scenario cannot go with. */
+function fillCausal(
+  s: Scenario,
+  f: { instrumented: boolean; discardRatio: number; batch: number; rate: number | undefined },
+): boolean {
+  const causal = s.causal === undefined ? SCENARIO_DEFAULTS.causal : s.causal;
   if (typeof causal !== 'boolean') throw scenarioError(`causal must be a boolean, got ${describe(causal)}`);
   if (causal) {
-    if (!instrumented)
+    if (!f.instrumented)
       throw scenarioError('causal scenarios carry the token in instrumented records: instrumented must be true');
-    if (discardRatio > 0) throw scenarioError('causal events are never discarded: discardRatio must be 0');
-    if (batch !== 1) throw scenarioError('a causal token carries one event: batch must be 1');
-    if (rate !== undefined) throw scenarioError('causal scenarios are closed-loop: ratePerProducer is not allowed');
+    if (f.discardRatio > 0) throw scenarioError('causal events are never discarded: discardRatio must be 0');
+    if (f.batch !== 1) throw scenarioError('a causal token carries one event: batch must be 1');
+    if (f.rate !== undefined) throw scenarioError('causal scenarios are closed-loop: ratePerProducer is not allowed');
   }
-  let stageDurationsUs: number[] = [];
-  let stageTargets: number[] = [];
-  let stagesMs = 0;
-  if (s.stages !== undefined) {
-    if (rate !== undefined)
-      throw scenarioError('stages set the open-loop rate: ratePerProducer is not allowed with them');
-    if (causal) throw scenarioError('causal scenarios are closed-loop: stages are not allowed');
-    ({ stageDurationsUs, stageTargets, stagesMs } = fillStages(s.stages));
-  }
+  return causal;
+}
+
+/** The `stages` option, if given (none: empty lists). */
+function fillStagesOption(
+  s: Scenario,
+  rate: number | undefined,
+  causal: boolean,
+): { stageDurationsUs: number[]; stageTargets: number[]; stagesMs: number } {
+  if (s.stages === undefined) return { stageDurationsUs: [], stageTargets: [], stagesMs: 0 };
+  if (rate !== undefined)
+    throw scenarioError('stages set the open-loop rate: ratePerProducer is not allowed with them');
+  if (causal) throw scenarioError('causal scenarios are closed-loop: stages are not allowed');
+  return fillStages(s.stages);
+}
+
+/** The `producerModule` option as a URL (undefined: the pool's filler), and its `producerOptions`. */
+function fillProducerModule(s: Scenario, instrumented: boolean, causal: boolean): string | undefined {
   let producerModule: string | undefined;
   if (s.producerModule !== undefined) {
     if (!instrumented)
@@ -450,16 +543,34 @@ export function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledS
       throw scenarioError(`producerOptions must be structured-cloneable: ${(err as Error).message}`);
     }
   }
+  return producerModule;
+}
+
+/**
+ * Validates a scenario against the ring sizes it will run on. Only `undefined` means "absent, use
+ * the default" (SCENARIO_DEFAULTS): `null` or a value of another type is refused, as is an unknown key.
+ * @throws PoolError `ERR_POOL_SCENARIO` naming the first bad field.
+ */
+function fillScenario(s: Scenario, ringSizes: readonly number[]): FilledScenario {
+  if (!isBag(s)) throw scenarioError(`scenario must be an object, got ${describe(s)}`);
+  checkKeys(s, SCENARIO_KEYS, 'scenario', scenarioError);
+  const { records, durationMs } = fillRunLength(s);
+  const { instrumented, ...size } = fillFormat(s, ringSizes);
+  const { api, discardRatio } = fillApi(s);
+  const { wakeup, sampledRecords, batch, rate, dropBackoffUs } = fillPace(s);
+  const causal = fillCausal(s, { instrumented, discardRatio, batch, rate });
+  const { stageDurationsUs, stageTargets, stagesMs } = fillStagesOption(s, rate, causal);
+  const producerModule = fillProducerModule(s, instrumented, causal);
   const stagedDurationMs = stagesMs > 0 ? Math.min(stagesMs, durationMs ?? Infinity) : durationMs;
   return {
     records: records ?? Infinity,
     durationMs: stagedDurationMs ?? Infinity,
-    sizeKind,
-    sizeMin,
-    sizeMax,
-    weightedSizes,
-    weightedCum,
-    meanSize,
+    sizeKind: size.sizeKind,
+    sizeMin: size.sizeMin,
+    sizeMax: size.sizeMax,
+    weightedSizes: size.weightedSizes,
+    weightedCum: size.weightedCum,
+    meanSize: size.meanSize,
     api,
     discardRatio,
     wakeup,
@@ -491,9 +602,6 @@ export interface FilledPoolOptions {
   rateTolerance: number;
 }
 
-const ALL_METHODS: readonly DeathMethod[] = ['terminate', 'throw', 'exit', 'uncaught'];
-const ALL_POINTS: readonly DiePointName[] = ['anywhere', 'between', 'in-lock', 'after-reserve', 'after-submit'];
-
 const POOL_KEYS = {
   ring: true,
   producers: true,
@@ -516,8 +624,9 @@ const RUN_KEYS = { signal: true } as const satisfies Record<keyof RunOptions, tr
 
 /** A non-empty list of names from `all` (faults.methods, faults.points). */
 function nameList<T extends string>(list: unknown, all: readonly T[], what: string): T[] {
-  if (!Array.isArray(list) || list.length === 0 || !list.every((m) => (all as readonly unknown[]).includes(m))) {
-    const bad = Array.isArray(list) ? list.find((m) => !(all as readonly unknown[]).includes(m)) : list;
+  const known = (m: unknown): boolean => (all as readonly unknown[]).includes(m);
+  if (!Array.isArray(list) || list.length === 0 || !list.every(known)) {
+    const bad: unknown = Array.isArray(list) ? (list as unknown[]).find((m) => !known(m)) : list;
     throw optionsError(
       `${what} must be a non-empty list of ${all.join(', ')}, got ${Array.isArray(list) && list.length === 0 ? 'an empty list' : describe(bad)}`,
     );
@@ -544,12 +653,14 @@ function fillFaults(o: ProducerPoolOptions, causal: boolean): Required<FaultOpti
   const which = o.faults !== undefined ? 'faults.everyMs' : 'killEveryMs';
   if (!isPosFinite(everyMs))
     throw optionsError(`${which} must be a positive finite number of milliseconds, got ${describe(everyMs)}`);
-  const methods = f['methods'] === undefined ? [...ALL_METHODS] : nameList(f['methods'], ALL_METHODS, 'faults.methods');
-  const points = f['points'] === undefined ? [...ALL_POINTS] : nameList(f['points'], ALL_POINTS, 'faults.points');
+  const methods =
+    f['methods'] === undefined ? [...FAULT_DEFAULTS.methods] : nameList(f['methods'], ALL_METHODS, 'faults.methods');
+  const points =
+    f['points'] === undefined ? [...FAULT_DEFAULTS.points] : nameList(f['points'], ALL_POINTS, 'faults.points');
   if (points.length === 1 && points[0] === 'anywhere' && !methods.includes('terminate')) {
     throw optionsError("faults.points ['anywhere'] needs the 'terminate' method");
   }
-  const maxKills = f['maxKills'] === undefined ? Infinity : f['maxKills'];
+  const maxKills = f['maxKills'] === undefined ? FAULT_DEFAULTS.maxKills : f['maxKills'];
   if (!(maxKills === Infinity || (typeof maxKills === 'number' && Number.isSafeInteger(maxKills) && maxKills >= 0))) {
     throw optionsError(`faults.maxKills must be a non-negative integer or Infinity, got ${describe(maxKills)}`);
   }
@@ -561,17 +672,11 @@ function fillFaults(o: ProducerPoolOptions, causal: boolean): Required<FaultOpti
   return { everyMs, methods, points, maxKills };
 }
 
-/**
- * Validates the pool options. Only `undefined` means "absent, use the default": `null` or a value
- * of another type is refused, as is an unknown key. Nothing is written to any ring.
- * @throws PoolError `ERR_POOL_OPTIONS` or `ERR_POOL_SCENARIO`.
- */
-export function fillPoolOptions(o: ProducerPoolOptions): FilledPoolOptions {
-  if (!isBag(o)) throw optionsError(`ProducerPool needs an options object, got ${describe(o)}`);
-  checkKeys(o, POOL_KEYS, 'ProducerPool options', optionsError);
-  if (o.ring === undefined)
+/** The `ring` option: the shares, and the main thread's recovery handle on each. */
+function fillRings(ring: unknown): { rings: RingShare[]; handles: RingBuffer[] } {
+  if (ring === undefined)
     throw optionsError('ring is required: a RingShare (ring.share()) or a non-empty array of them');
-  const rings = (Array.isArray(o.ring) ? [...(o.ring as unknown[])] : [o.ring]) as RingShare[];
+  const rings = (Array.isArray(ring) ? [...(ring as unknown[])] : [ring]) as RingShare[];
   if (rings.length === 0)
     throw optionsError('ring must be a RingShare or a non-empty array of them, got an empty array');
   const handles = rings.map((share, i) => {
@@ -584,37 +689,57 @@ export function fillPoolOptions(o: ProducerPoolOptions): FilledPoolOptions {
       );
     }
   });
-  const ringSizes = handles.map((h) => h.size);
-  if (!isPosInt(o.producers) || o.producers > 1024)
-    throw optionsError(`producers must be an integer from 1 to 1024, got ${describe(o.producers)}`);
-  const scenario = fillScenario(o.scenario, ringSizes);
-  const faults = fillFaults(o, scenario.causal);
+  return { rings, handles };
+}
+
+/** The run-wide settings: `seed`, `logLevel`, `lockTimeoutMs`, `firstProducerId`, `rateTolerance`. */
+function fillSettings(
+  o: ProducerPoolOptions,
+): Pick<FilledPoolOptions, 'seed' | 'logLevel' | 'lockTimeoutMs' | 'firstProducerId' | 'rateTolerance'> {
   const seed = o.seed === undefined ? Date.now() & 0x7fffffff : o.seed;
   if (!isSeed(seed)) throw optionsError(`seed must be an integer from -2^31 to 2^32 - 1, got ${describe(seed)}`);
   const logLevel = o.logLevel === undefined ? defaultLogLevel() : o.logLevel;
   if (!(LOG_LEVELS as readonly unknown[]).includes(logLevel))
     throw optionsError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describe(logLevel)}`);
-  const lockTimeoutMs = o.lockTimeoutMs === undefined ? 250 : o.lockTimeoutMs;
+  const lockTimeoutMs = o.lockTimeoutMs === undefined ? POOL_DEFAULTS.lockTimeoutMs : o.lockTimeoutMs;
   // As core's own check of lockTimeoutMs (Infinity: wait for ever).
   if (!(typeof lockTimeoutMs === 'number' && lockTimeoutMs >= 0))
     throw optionsError(`lockTimeoutMs must be a non-negative number, got ${describe(lockTimeoutMs)}`);
-  const firstProducerId = o.firstProducerId === undefined ? 1 : o.firstProducerId;
+  const firstProducerId = o.firstProducerId === undefined ? POOL_DEFAULTS.firstProducerId : o.firstProducerId;
   if (!isPosInt(firstProducerId) || firstProducerId >= MAX_PRODUCER_ID - 1_000_000) {
     throw optionsError(
       `firstProducerId must be a positive integer below ${MAX_PRODUCER_ID - 1_000_000}, got ${describe(firstProducerId)}`,
     );
   }
-  const rateTolerance = o.rateTolerance === undefined ? 0.05 : o.rateTolerance;
+  const rateTolerance = o.rateTolerance === undefined ? POOL_DEFAULTS.rateTolerance : o.rateTolerance;
   if (!(typeof rateTolerance === 'number' && rateTolerance >= 0 && rateTolerance <= 1)) {
     throw optionsError(`rateTolerance must be a number from 0 to 1, got ${describe(rateTolerance)}`);
   }
+  return { seed: seed | 0, logLevel, lockTimeoutMs, firstProducerId, rateTolerance };
+}
+
+/**
+ * Validates the pool options. Only `undefined` means "absent, use the default" (POOL_DEFAULTS):
+ * `null` or a value of another type is refused, as is an unknown key. Nothing is written to any ring.
+ * @throws PoolError `ERR_POOL_OPTIONS` or `ERR_POOL_SCENARIO`.
+ */
+export function fillPoolOptions(o: ProducerPoolOptions): FilledPoolOptions {
+  if (!isBag(o)) throw optionsError(`ProducerPool needs an options object, got ${describe(o)}`);
+  checkKeys(o, POOL_KEYS, 'ProducerPool options', optionsError);
+  const { rings, handles } = fillRings(o.ring);
+  const ringSizes = handles.map((h) => h.size);
+  if (!isPosInt(o.producers) || o.producers > 1024)
+    throw optionsError(`producers must be an integer from 1 to 1024, got ${describe(o.producers)}`);
+  const scenario = fillScenario(o.scenario, ringSizes);
+  const faults = fillFaults(o, scenario.causal);
+  const { seed, logLevel, lockTimeoutMs, firstProducerId, rateTolerance } = fillSettings(o);
   return {
     rings,
     handles,
     producers: o.producers,
     scenario,
     faults,
-    seed: seed | 0,
+    seed,
     logLevel,
     lockTimeoutMs,
     firstProducerId,

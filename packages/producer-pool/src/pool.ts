@@ -38,8 +38,9 @@ import {
   fillPoolOptions,
   type FilledPoolOptions,
   type ProducerPoolOptions,
+  type RunOptions,
 } from './options.js';
-import type { ProducerOutcome, ProducerTask } from './producer-task.js';
+import type { ProducerOutcome, ProducerTask } from './messages.js';
 import { deriveSeed } from './prng.js';
 import { recover } from './recovery.js';
 import {
@@ -55,20 +56,12 @@ import {
   TOKEN_WAITERS_INDEX,
 } from './stats-layout.js';
 
-export type { ProducerReport, DeathReport, PoolTotals, PoolResult } from './accounting.js';
-
 /**
  * A slot whose producers die this many times in a row without committing a record is not refilled:
  * a producer module whose write() always throws would otherwise be replaced thousands of times a
  * second, each death logged.
  */
 export const MAX_STARTUP_DEATHS = 3;
-
-/** Options of one run. */
-export interface RunOptions {
-  /** Stops the run: producers finish the record in hand, submit it and report. */
-  signal?: AbortSignal;
-}
 
 /** One producer slot (a stand-in CPU): its incarnations in order, the last one current. */
 interface Slot {

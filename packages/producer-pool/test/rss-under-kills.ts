@@ -29,7 +29,7 @@ const kills = Number(values.kills);
 const warmup = Number(values.warmup);
 const tolerance = Number(values.tolerance);
 const maxMs = Number(values['max-seconds']) * 1000;
-const methods = String(values.methods).split(',') as DeathMethod[];
+const methods = values.methods.split(',') as DeathMethod[];
 
 const gc = (globalThis as { gc?: () => void }).gc;
 function rssMiB(): number {
