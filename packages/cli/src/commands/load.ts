@@ -224,7 +224,7 @@ export async function run(argv: string[]): Promise<number> {
       scenario,
       ringSize: ring,
       overwrite: values.overwrite,
-      pollTimerMs: wake === 'none' ? 1 : 0,
+      pollTimeoutMs: wake === 'none' ? 1 : 0,
       ...(killEveryMs === undefined ? {} : { killEveryMs }),
       ...(handler === undefined ? {} : { handler: { module: handler, options: handlerOptions } }),
       ...(stageList === undefined ? {} : { stages: stageList }),

@@ -98,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
       producers,
       scenario: { records: perProducer, causal: true, payload: 64, wakeup: wake },
       ringSize: ring,
-      pollTimerMs: wake === 'none' ? 1 : 0,
+      pollTimeoutMs: wake === 'none' ? 1 : 0,
       seed,
       logLevel: level,
       log,

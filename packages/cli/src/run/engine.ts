@@ -11,7 +11,7 @@
  * here runs per record: the record paths are the producers', the consumer worker's and the handler's.
  * Thread: main.
  */
-import { RingBuffer, WakeGroup, BPF_RB_AVAIL_DATA, HEARTBEAT_STALL_MS, wakeConsumer } from '@ringbuf/core';
+import { RingBuffer, WakeGroup, BPF_RB_AVAIL_DATA, HEARTBEAT_STALL_MS } from '@ringbuf/core';
 import {
   ConsumerRuntime,
   RuntimeError,
@@ -26,7 +26,7 @@ import type { LogLevel, Logger } from '@ringbuf/instrument/log';
 import { account, type Accounting } from './accounting.js';
 import { LiveWindow, liveSamples, newLiveBlock, livePercentileUs } from './live-latency.js';
 import { USER_MODULE_ERROR, type LiveHandlerClose, type LiveHandlerOptions } from './live-handler.js';
-import type { ProgressLine } from './progress.js';
+import { codePoints, type ProgressLine } from './progress.js';
 import { StageMonitor, type StageResult } from './stage-monitor.js';
 import type { TimelineRow } from './timeline.js';
 import { modulePath, type StageSpec } from '../options.js';
@@ -49,11 +49,11 @@ export interface RunConfig {
   /** How the consumer worker waits when nothing is ready. @default 'sleep' */
   wait?: WaitPolicy;
   /**
-   * Wake the consumer from the main thread this often (ms): the poll timeout a consumer needs when
-   * producers commit with BPF_RB_NO_WAKEUP (the kernel's epoll timeout). 0: never.
+   * The consumer's poll timeout (ms, ConsumerRuntime's `pollTimeoutMs`): what a consumer needs when
+   * producers commit with BPF_RB_NO_WAKEUP (the kernel's epoll timeout). 0: none.
    * @default 0
    */
-  pollTimerMs?: number;
+  pollTimeoutMs?: number;
   /** Fault injection: kill a random producer this often (ms). */
   killEveryMs?: number;
   seed: number;
@@ -202,6 +202,7 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     latency: true,
     ...(cfg.latencyWarmupMs ? { latencyWarmupUs: cfg.latencyWarmupMs * 1000 } : {}),
     wait: cfg.wait ?? 'sleep',
+    pollTimeoutMs: cfg.pollTimeoutMs ?? 0,
     logLevel: cfg.logLevel,
     // A user handler's throws are counted and reported; the run goes on.
     onHandlerError: cfg.handler === undefined ? 'stop' : 'count',
@@ -213,9 +214,10 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
   const onAbort = (): void => stopPool.abort();
   if (cfg.signal?.aborted) stopPool.abort();
   cfg.signal?.addEventListener('abort', onAbort, { once: true });
-  let consumerFailed: unknown;
+  let consumerFailed: Error | undefined;
   runtime.done.catch((err: unknown) => {
-    consumerFailed = err;
+    // `done` rejects with the runtime's errors (RuntimeError and its kin); anything else is wrapped.
+    consumerFailed = err instanceof Error ? err : new Error(String(err));
     stopPool.abort();
   });
   stopPool.signal.addEventListener('abort', () => watchdog.stopRequested(), { once: true });
@@ -288,19 +290,12 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     // Aligned columns when they fit the terminal, else tight ones (the line is cut, never wrapped).
     const aligned = fields.map(([name, value, width]) => `${name} ${value.padStart(width)}`.trimEnd()).join('  ');
     progress.update(
-      [...aligned].length < progress.columns
+      codePoints(aligned).length < progress.columns
         ? aligned
         : fields.map(([name, value]) => `${name} ${value}`.trimEnd()).join(' '),
     );
   };
   const ticker = setInterval(tick, 1000);
-  // NO_WAKEUP commits never wake a sleeping consumer (the kernel's rule); its epoll timeout does. This
-  // timer is that timeout: wakeConsumer() notifies only when the consumer announced sleep.
-  const first = rings[0];
-  const pollTimer =
-    first !== undefined && (cfg.pollTimerMs ?? 0) > 0
-      ? setInterval(() => wakeConsumer(first.wake), cfg.pollTimerMs)
-      : undefined;
 
   let pool_: PoolResult;
   let report: RuntimeReport;
@@ -337,7 +332,6 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     stalls.stop();
     // The last partial second (so the rows account for every record delivered).
     if (performance.now() - lastAt >= 10) sampleRow(performance.now());
-    if (pollTimer !== undefined) clearInterval(pollTimer);
     cfg.signal?.removeEventListener('abort', onAbort);
     active = undefined;
     progress.end();

@@ -95,6 +95,15 @@ export interface ConsumerRuntimeOptions {
    * @default BUSY_HEAD_WAIT_MS (1)
    */
   busyHeadWaitMs?: number;
+  /**
+   * Upper bound of the worker's sleep when nothing is ready, as libbpf's ring_buffer__poll()
+   * timeout is for epoll_wait(): a BPF_RB_NO_WAKEUP commit never wakes a sleeping consumer (the
+   * kernel's rule, kernel/bpf/ringbuf.c bpf_ringbuf_commit()), so with producers that commit that
+   * way, records wait at most this long. While the runtime runs, this thread wakes the worker every
+   * `pollTimeoutMs` (no notify when it is awake). 0: no timeout (only commits wake the worker).
+   * @default 0
+   */
+  pollTimeoutMs?: number;
   /** Records consumed per ring per pass, bounding the time between STOP checks. @default 65536 */
   batch?: number;
   /**
@@ -274,6 +283,8 @@ export class ConsumerRuntime {
     const wait = checkWait(options.wait);
     const busyHeadWaitMs = checkTimeout('busyHeadWaitMs', options.busyHeadWaitMs, BUSY_HEAD_WAIT_MS);
     const startTimeoutMs = checkTimeout('startTimeoutMs', options.startTimeoutMs, 10000);
+    const pollTimeoutMs = checkTimeout('pollTimeoutMs', options.pollTimeoutMs, 0);
+    if (!Number.isFinite(pollTimeoutMs)) throw optionsError('pollTimeoutMs must be finite (0 for no timeout)');
     const handler = handlerSpec(options.handler);
     if (logLevel !== undefined && !['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
       throw optionsError(`logLevel must be a pino level, got ${String(logLevel)}`);
@@ -307,8 +318,17 @@ export class ConsumerRuntime {
     };
     const rt = new ConsumerRuntime(init, handles, log.child({ runtime: runtimeId }));
     await rt.started(startTimeoutMs);
+    if (pollTimeoutMs > 0) rt.startPollTimer(pollTimeoutMs);
     rt.log.info({ rings: handles.length, wait }, 'consumer runtime started');
     return rt;
+  }
+
+  /** The `pollTimeoutMs` timer: wakes the worker at that period until `done` settles. */
+  private startPollTimer(periodMs: number): void {
+    // Wakes the worker if it sleeps (a no-op, without notify, when it is awake).
+    const timer = setInterval(() => wakeConsumer(this.wake), periodMs);
+    const clear = (): void => clearInterval(timer);
+    void this.done.then(clear, clear);
   }
 
   private started(timeoutMs: number): Promise<void> {
