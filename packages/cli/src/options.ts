@@ -6,16 +6,14 @@
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { dirname, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isValidRingSize, maxPayloadOf } from '@ringbuf/core';
+import { isValidRingSize, layout, maxPayloadOf } from '@ringbuf/core';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import type { PayloadSize, WakeupPolicy } from '@ringbuf/producer-pool';
 import { UsageError, oneOf } from './cli-errors.js';
 import { LOG_LEVELS, type LogLevel } from '@ringbuf/instrument/log';
 
-/** Largest payload the CLI accepts (the pool's limit, 16 MiB). */
-export const MAX_PAYLOAD_BYTES = 2 ** 24;
-/** Largest ring the core accepts (2^30 bytes). */
-export const MAX_RING_BYTES = 2 ** 30;
+/** Largest payload the CLI accepts (the pool's limit, 16 MiB: producer-pool's options.ts does not export it). */
+const MAX_PAYLOAD_BYTES = 2 ** 24;
 
 const DECIMAL = /^\s*\d+(\.\d+)?\s*$/;
 const INTEGER = /^\s*\d+\s*$/;
@@ -102,7 +100,7 @@ export function ringSize(name: string, raw: string | undefined, fallback: number
     m === null ? NaN : Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
   if (!isValidRingSize(v))
     throw new UsageError(
-      `${name}: '${raw}' is not a power of two from 4096 to ${MAX_RING_BYTES} bytes (e.g. 65536, 1M)`,
+      `${name}: '${raw}' is not a power of two from ${layout.PAGE_SIZE} to ${layout.MAX_RING_SIZE} bytes (e.g. 65536, 1M)`,
     );
   return v;
 }
@@ -130,7 +128,8 @@ export function wakeupName(w: WakeupPolicy): string {
 }
 
 /**
- * An integer in [min, max] (the shared intOption, but refusing a leading minus sign the same way).
+ * An integer in [min, max], or `fallback` when absent: the CLI's one integer parser (every command's).
+ * Digits only: a sign, a fraction or an exponent is refused.
  * @throws UsageError naming the option and the accepted values.
  */
 export function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -173,7 +172,7 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
 const RATE = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/;
 
 /** `1000`, `2.5k`, `1M`: a rate with an optional decimal suffix (k = 1e3, M = 1e6, G = 1e9). */
-export function scaledNumber(raw: string): number {
+function scaledNumber(raw: string): number {
   const m = RATE.exec(raw.trim());
   if (m === null) return NaN;
   const unit = m[2]?.toLowerCase();

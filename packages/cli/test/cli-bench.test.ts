@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli, startCli } from './cli-run.js';
+import { codePoints } from '../src/run/progress.js';
 
 interface BenchJson {
   interrupted: boolean;
@@ -37,7 +38,7 @@ test.serial('bench --quick: progress "k/n" with an ETA within 80 columns, goals 
     ),
     BATCH.map((name, i) => `${i + 1} 5 ${name}`),
   );
-  for (const l of stderr.split('\n')) t.true([...l].length < 80, `stderr line wider than 79 columns: ${l}`);
+  for (const l of stderr.split('\n')) t.true(codePoints(l).length < 80, `stderr line wider than 79 columns: ${l}`);
   t.regex(stdout, /\(quick: numbers not meaningful\)/);
   t.notRegex(stdout, /INTERRUPTED/);
   const md = readFileSync(path.join(out, 'report.md'), 'utf8');

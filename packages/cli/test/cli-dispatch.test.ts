@@ -4,7 +4,8 @@
  */
 import test from 'ava';
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { UsageError, intOption, oneOf } from '../src/cli-errors.js';
+import { UsageError, oneOf } from '../src/cli-errors.js';
+import { integer } from '../src/options.js';
 import { CLI, runCli } from './cli-run.js';
 
 test('--help lists the commands with their descriptions', async (t) => {
@@ -71,10 +72,11 @@ test('the bin is an executable node script', (t) => {
 });
 
 test('option parsers accept what they document and refuse the rest with a UsageError', (t) => {
-  t.is(intOption('--n', undefined, 7, 1, 10), 7);
-  t.is(intOption('--n', '10', 7, 1, 10), 10);
-  t.throws(() => intOption('--n', '11', 7, 1, 10), { instanceOf: UsageError, message: /--n: '11'/ });
-  t.throws(() => intOption('--n', '1e1', 7, 1, 20), { instanceOf: UsageError });
+  t.is(integer('--n', undefined, 7, 1, 10), 7);
+  t.is(integer('--n', '10', 7, 1, 10), 10);
+  t.throws(() => integer('--n', '11', 7, 1, 10), { instanceOf: UsageError, message: /--n: '11'/ });
+  t.throws(() => integer('--n', '1e1', 7, 1, 20), { instanceOf: UsageError });
+  t.throws(() => integer('--n', '-1', 7, -5, 20), { instanceOf: UsageError });
   t.is(oneOf('--x', 'b', ['a', 'b']), 'b');
   t.throws(() => oneOf('--x', 'c', ['a', 'b']), { instanceOf: UsageError, message: "--x: 'c' is not one of a, b" });
 });

@@ -22,7 +22,7 @@ import {
   liveBucketUpperNs,
 } from '../src/run/live-layout.js';
 import { livePercentileUs, newLiveBlock } from '../src/run/live-latency.js';
-import { DEFAULT_COLUMNS, ProgressLine, fitLine } from '../src/run/progress.js';
+import { DEFAULT_COLUMNS, ProgressLine, codePoints, fitLine } from '../src/run/progress.js';
 import { EXIT_INTERRUPTED, Interrupts } from '../src/run/signals.js';
 import { testSeed } from './cli-run.js';
 
@@ -337,12 +337,12 @@ test('progress lines never wrap: cut to the terminal width less one column, else
     const out: string[] = [];
     new ProgressLine({ write: (s: string) => out.push(s), isTTY: true, columns }).update(long);
     const shown = (out[0] ?? '').replace('\r\x1b[2K', '');
-    t.is([...shown].length, columns - 1, `${columns} columns`);
+    t.is(codePoints(shown).length, columns - 1, `${columns} columns`);
     t.true(shown.endsWith('…'));
   }
   const piped: string[] = [];
   new ProgressLine({ write: (s: string) => piped.push(s), isTTY: false }).update(long);
-  t.is([...(piped[0] ?? '').trimEnd()].length, DEFAULT_COLUMNS - 1);
+  t.is(codePoints((piped[0] ?? '').trimEnd()).length, DEFAULT_COLUMNS - 1);
   t.is(fitLine('short µs line', 80), 'short µs line');
 });
 

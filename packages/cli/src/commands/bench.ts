@@ -18,8 +18,8 @@ import {
   type Timing,
 } from '@ringbuf/bench';
 import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
-import { UsageError, intOption, oneOf, parseOptions } from '../cli-errors.js';
-import { logLevel } from '../options.js';
+import { UsageError, oneOf, parseOptions } from '../cli-errors.js';
+import { integer, logLevel } from '../options.js';
 import { ProgressLine } from '../run/progress.js';
 import { interrupts } from '../run/signals.js';
 
@@ -74,9 +74,9 @@ export async function run(argv: string[]): Promise<number> {
   const quick = values.quick;
   const defaults = defaultTiming(quick);
   const timing: Timing = {
-    windows: intOption('--windows', values.windows, defaults.windows, 1, 1000),
-    windowMs: intOption('--window-ms', values['window-ms'], defaults.windowMs, 1, 60_000),
-    warmupMs: intOption('--warmup-ms', values['warmup-ms'], defaults.warmupMs, 0, 60_000),
+    windows: integer('--windows', values.windows, defaults.windows, 1, 1000),
+    windowMs: integer('--window-ms', values['window-ms'], defaults.windowMs, 1, 60_000),
+    warmupMs: integer('--warmup-ms', values['warmup-ms'], defaults.warmupMs, 0, 60_000),
   };
   const level = logLevel(values['log-level']);
   const groups = new Set<Group>((values.scenario ?? [...GROUPS]).map((g) => oneOf('--scenario', g, GROUPS)));

@@ -47,7 +47,7 @@ function figure(value: number, unit: string): string {
 }
 
 /** A threshold's verdict as the table shows it. */
-export function describeThreshold(t: ThresholdResult): string {
+function describeThreshold(t: ThresholdResult): string {
   return `${t.ok ? 'pass' : 'FAIL'}  ${t.expr}  (value ${figure(t.value, t.unit)})`;
 }
 

@@ -39,8 +39,11 @@ function u32(data: Uint8Array, o: number): number {
 }
 
 /** Called once by the consumer before the first record. */
-export function init(options: OrderCaptureOptions): void {
-  const n = Math.max(0, Math.min(MAX_CAPTURE_TOKENS, Math.floor(Number(options?.tokens) || 0)));
+export function init(options: OrderCaptureOptions | undefined): void {
+  // Read as unknown: the options crossed a thread and are checked here, not trusted.
+  const raw: unknown = options;
+  const tokens: unknown = typeof raw === 'object' && raw !== null ? (raw as { tokens?: unknown }).tokens : undefined;
+  const n = Math.max(0, Math.min(MAX_CAPTURE_TOKENS, Math.floor(Number(tokens) || 0)));
   at = new Float64Array(n).fill(-1);
   by = new Int32Array(n).fill(-1);
   count = 0;

@@ -19,7 +19,7 @@ export const ORDER_TIMELINE_FILE = 'order-timeline.svg';
 /** Tokens the capture follows (the window is chosen among them). */
 export const CAPTURE_TOKENS = 3000;
 /** Tasks drawn (three events each). */
-export const TIMELINE_TASKS = 4;
+const TIMELINE_TASKS = 4;
 
 const KINDS = ['fork', 'exec', 'exit'] as const;
 export type TimelineKind = (typeof KINDS)[number];
@@ -116,7 +116,7 @@ export function timelineEvents(capture: OrderCapture, first: number, last: numbe
 }
 
 /** One panel of the chart. */
-export interface TimelinePanel {
+interface TimelinePanel {
   title: string;
   subtitle: string;
   events: TimelineEvent[];
@@ -202,7 +202,7 @@ function panelSpec(p: TimelinePanel, lanes: string[], events: number, tasks: str
 /**
  * The timeline as a vega-lite spec: one panel per design (same tasks), shared x and lanes.
  */
-export function orderTimelineSpec(panels: readonly TimelinePanel[], producers: number, title: string): object {
+function orderTimelineSpec(panels: readonly TimelinePanel[], producers: number, title: string): object {
   // The lanes: the producers (the pool's producer ids, as the records carry them) that wrote an event drawn.
   const ids = new Set<number>();
   for (const p of panels) for (const e of p.events) ids.add(e.producer);
@@ -237,7 +237,7 @@ export interface TimelineInput {
 }
 
 /** The panels for the two runs, over the same tasks. */
-export function timelinePanels(input: TimelineInput): TimelinePanel[] {
+function timelinePanels(input: TimelineInput): TimelinePanel[] {
   const tokens = Math.min(
     input.shared.capture.deliveredAt.length,
     input.perRing?.capture.deliveredAt.length ?? Infinity,

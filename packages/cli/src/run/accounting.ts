@@ -79,7 +79,7 @@ export interface Accounting {
 }
 
 /** A death's recovery completed (the pool reports -1 discarded records when it gave up). */
-export function recoveredDeath(d: DeathReport): boolean {
+function recoveredDeath(d: DeathReport): boolean {
   return d.recordsDiscarded >= 0;
 }
 

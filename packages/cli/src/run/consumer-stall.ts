@@ -12,7 +12,7 @@
 import { BPF_RB_AVAIL_DATA, type RingBuffer } from '@ringbuf/core';
 
 /** How often the heartbeats are read (ms). */
-export const STALL_EVERY_MS = 100;
+const STALL_EVERY_MS = 100;
 
 /** The longest stall a run saw. */
 export interface ConsumerStall {

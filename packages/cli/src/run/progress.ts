@@ -16,10 +16,18 @@ export interface ProgressStream {
   columns?: number;
 }
 
+/**
+ * `text` as code points: what the CLI counts as terminal columns (µ, …, box rules: one column each;
+ * the CLI prints no wide or combining characters, so graphemes would count the same).
+ */
+export function codePoints(text: string): string[] {
+  return Array.from(text);
+}
+
 /** `text` cut to fit `columns` without wrapping (one column kept free for the cursor). */
 export function fitLine(text: string, columns: number | undefined): string {
   const width = (columns !== undefined && columns > 1 ? columns : DEFAULT_COLUMNS) - 1;
-  const chars = [...text];
+  const chars = codePoints(text);
   return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
 }
 

@@ -56,7 +56,7 @@ export interface ThresholdResult {
 const LATENCY = ['p50', 'p90', 'p99', 'p999', 'max'] as const;
 const COUNTS = ['lost', 'duplicates', 'order', 'malformed', 'errors', 'crashed', 'left'] as const;
 /** The metric names accepted, for the error message. */
-export const THRESHOLD_METRICS = [...LATENCY, 'throughput', 'drops', ...COUNTS, 'backlog'] as const;
+const THRESHOLD_METRICS = [...LATENCY, 'throughput', 'drops', ...COUNTS, 'backlog'] as const;
 
 const EXPR = /^\s*([a-z0-9]+)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*([a-zA-Zµ%/]*)\s*$/;
 
@@ -108,7 +108,7 @@ export function parseThreshold(raw: string): Threshold {
 }
 
 /** The run's figure a threshold names, in its unit. */
-export function thresholdValue(t: Threshold, f: ThresholdFigures): number {
+function thresholdValue(t: Threshold, f: ThresholdFigures): number {
   switch (t.metric) {
     case 'p50':
     case 'p90':

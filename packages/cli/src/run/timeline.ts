@@ -68,7 +68,7 @@ type Spec = Parameters<typeof renderSvg>[0];
  * The timeline chart: two panels over one time axis, throughput (records/s) above and p99 (µs, log
  * scale) below; stage boundaries as dashed green rules with the next target, kills as red triangles.
  */
-export function timelineSpec(rows: readonly TimelineRow[], stages: readonly StageSpan[], title: string): Spec {
+function timelineSpec(rows: readonly TimelineRow[], stages: readonly StageSpan[], title: string): Spec {
   const values = rows.map((r) => ({ t: r.tSec, records: r.recordsPerSec, p99: r.p99Us, kills: r.kills }));
   const boundaries = stages.slice(1).map((s) => ({ t: s.startSec, label: `-> ${s.targetRate}/s` }));
   const kills = rows.filter((r) => r.kills > 0).map((r) => ({ t: r.tSec, kills: r.kills }));

@@ -24,7 +24,7 @@ import { clockMicros } from '@ringbuf/instrument';
 import type { ProducerReport } from '@ringbuf/producer-pool';
 
 /** How often the watchdog looks (ms). */
-export const WATCH_EVERY_MS = 50;
+const WATCH_EVERY_MS = 50;
 /** Patience with a producer past the end of its run (ms), unless the drain timeout is shorter. */
 export const STUCK_AFTER_MS = 1000;
 /**
