@@ -1,12 +1,16 @@
 /** Option errors shared by the CLI's commands: one line, exit status 2, no stack trace. */
 import { parseArgs } from 'node:util';
+import { CodedError, type CodedErrorOptions } from '@ringbuf/core';
 
 /** A bad command line. The dispatcher prints `ringbuf: <message>` and exits 2. */
-export class UsageError extends Error {
-  readonly code = 'ERR_RINGBUF_USAGE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+export class UsageError extends CodedError<'ERR_RINGBUF_USAGE'> {
+  override readonly name: string = 'UsageError';
+  /**
+   * @param message one line naming the option and the accepted values
+   * @param options `cause`: the error that caused this one
+   */
+  constructor(message: string, options?: CodedErrorOptions) {
+    super('ERR_RINGBUF_USAGE', message, options);
   }
 }
 
@@ -15,8 +19,8 @@ export class UsageError extends Error {
  * import, exports no function to call, or its init() throws. The command prints the message as one
  * line and exits 2, before any report.
  */
-export class UserModuleError extends Error {
-  readonly code = 'ERR_RINGBUF_USER_MODULE';
+export class UserModuleError extends CodedError<'ERR_RINGBUF_USER_MODULE'> {
+  override readonly name: string = 'UserModuleError';
   /**
    * @param option the option that named the module, e.g. '--handler'
    * @param file the module's path as the user should recognise it
@@ -27,8 +31,7 @@ export class UserModuleError extends Error {
     readonly file: string,
     readonly reason: string,
   ) {
-    super(`${option} ${file}: ${reason}`);
-    this.name = 'UserModuleError';
+    super('ERR_RINGBUF_USER_MODULE', `${option} ${file}: ${reason}`);
   }
 }
 
@@ -74,7 +77,7 @@ export function parseOptions<O extends ParseArgsOptions>(
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    const first = ((e as Error).message ?? String(e)).split('\n')[0] ?? '';
+    const first = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const option = /'([^']+)'/.exec(first)?.[1] ?? first;
       throw new UsageError(`unknown option '${option}': accepted options are ${accepted}`);

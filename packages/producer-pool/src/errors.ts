@@ -1,8 +1,9 @@
 /**
- * The pool's typed error. Its own module (it imports only @ringbuf/instrument, which producer threads
- * load anyway) so that the per-record helpers (pattern.ts, prng.ts) can throw it without pulling in
- * the options module.
+ * The pool's typed error. Its own module (it imports only @ringbuf/core, which producer threads load
+ * anyway) so that the per-record helpers (pattern.ts, prng.ts) can throw it without pulling in the
+ * options module. It extends core's {@link CodedError}, the base of every package's typed errors.
  */
+import { CodedError } from '@ringbuf/core';
 
 /** Error codes of the producer pool. */
 export type PoolErrorCode =
@@ -24,14 +25,8 @@ export type PoolErrorCode =
   | 'ERR_POOL_PRODUCER_MODULE';
 
 /** A refused call of this package: nothing was started and no shared memory was written. */
-export class PoolError extends Error {
+export class PoolError extends CodedError<PoolErrorCode> {
   override readonly name: string = 'PoolError';
-  constructor(
-    readonly code: PoolErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -53,4 +48,4 @@ export class ProducerModuleError extends PoolError {
  * A bad value as an error message names it (never throws on a BigInt, a Symbol or an object without
  * a toString; tells 1n from 1 and '1' from 1): the one quoting every layer's typed errors share.
  */
-export { describeValue as describe } from '@ringbuf/instrument';
+export { describeValue as describe } from '@ringbuf/core';
