@@ -15,6 +15,7 @@ export type {
   MicroResult,
   ScenarioParams,
   ScenarioResult,
+  Impl,
   ThreadedScenario,
   Timing,
 } from './scenarios/types.js';
@@ -27,7 +28,7 @@ export {
   measureWakeFloorCorrected,
   measureConsumerWake,
 } from './harness/wake-floor.js';
-export type { WakeResult } from './harness/wake-floor.js';
+export type { HiccupSummary, WakeResult } from './harness/wake-floor.js';
 export {
   HICCUP_INTERVAL_US,
   HICCUP_STALL_GAP_US,

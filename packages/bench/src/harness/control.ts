@@ -11,7 +11,7 @@ export function createControl(): SharedArrayBuffer {
 }
 
 /** Spins before a waiter announces itself and sleeps (a b2b hand-off is usually sub-microsecond). */
-export const HANDOFF_SPINS = 4000;
+const HANDOFF_SPINS = 4000;
 /** Longest single sleep of a waiter, so it notices STOP without a notify. */
 export const WAIT_SLICE_MS = 20;
 

@@ -33,7 +33,10 @@ const control = new SharedLayout();
 export const START_INDEX = control.line().int32();
 /** Set to 1 by main: every loop ends. */
 export const STOP_INDEX = control.int32();
-/** Main's phase: {@link PHASE_WARMUP}, {@link PHASE_SETTLE}, {@link PHASE_MEASURE}, {@link PHASE_DONE}. */
+/**
+ * Main's phase: 0 (warm-up: the zeroed block's value), then {@link PHASE_SETTLE}, {@link PHASE_MEASURE},
+ * {@link PHASE_DONE}.
+ */
 export const PHASE_INDEX = control.int32();
 /** Workers that reached the start barrier. */
 export const READY_INDEX = control.line().int32();
@@ -56,8 +59,9 @@ const DROPS: readonly number[] = Array.from({ length: MAX_PRODUCERS }, () => con
 /** Bytes of a control block. */
 export const CONTROL_BYTES = control.bytes();
 
-export const PHASE_WARMUP = 0;
+/** Main's phase after the settle phase: the windows are open. */
 export const PHASE_MEASURE = 1;
+/** Main's phase after the last window. */
 export const PHASE_DONE = 2;
 /**
  * Between warm-up and measurement: each worker forces one collection of its start-up garbage (module

@@ -21,7 +21,7 @@ import type {
 } from '../scenarios/types.js';
 
 /** Bound on starting and on stopping the threads of one run. */
-export const SETUP_TIMEOUT_MS = 15_000;
+const SETUP_TIMEOUT_MS = 15_000;
 /** How long the workers get to collect their start-up garbage before the windows open. */
 export const SETTLE_MS = 30;
 

@@ -8,7 +8,7 @@ import { Consumer } from '@ringbuf/consumer';
 import type { MicroResult } from '../scenarios/types.js';
 
 /** Operations per tinybench iteration. */
-export const OPS = 1000;
+const OPS = 1000;
 const PAYLOAD = 16;
 
 /** Thread: main. */

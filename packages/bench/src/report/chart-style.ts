@@ -26,7 +26,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   } catch (cause) {
     throw new BenchError(
       'ERR_BENCH_CHART_SPEC',
-      `the vega-lite spec does not compile: ${(cause as Error)?.message ?? String(cause)}`,
+      `the vega-lite spec does not compile: ${(cause as Partial<Error> | null | undefined)?.message ?? String(cause)}`,
       { cause },
     );
   }
@@ -35,7 +35,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   } catch (cause) {
     throw new BenchError(
       'ERR_BENCH_CHART_SPEC',
-      `the vega-lite spec does not render: ${(cause as Error)?.message ?? String(cause)}`,
+      `the vega-lite spec does not render: ${(cause as Partial<Error> | null | undefined)?.message ?? String(cause)}`,
       { cause },
     );
   } finally {

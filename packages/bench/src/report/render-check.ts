@@ -130,7 +130,7 @@ export function axisLabels(svg: string): AxisLabels[] {
     if (tag === 'g') {
       inLabel = null;
       if (/role-axis-label/.test(attr(attrs, 'class') ?? '') && frame.ariaLabel) {
-        const key = frame.ariaLabel + '#' + axes.size;
+        const key = `${frame.ariaLabel}#${axes.size}`;
         const entry = {
           axis: /^([XY])-axis/.exec(frame.ariaLabel)?.[1] ?? '',
           description: frame.ariaLabel,
@@ -165,8 +165,9 @@ interface ResvgModule {
 async function resvg(): Promise<ResvgModule> {
   try {
     const name = '@resvg/resvg-js';
-    const mod = (await import(name)) as ResvgModule & { default?: ResvgModule };
-    return mod.Resvg ? mod : mod.default!;
+    // The ES module or, through a CommonJS interop, its default export.
+    const mod = (await import(name)) as Partial<ResvgModule> & { default?: ResvgModule };
+    return mod.Resvg ? { Resvg: mod.Resvg } : mod.default!;
   } catch (err) {
     throw new Error(
       `render-check needs @resvg/resvg-js (a devDependency of @ringbuf/bench): ${(err as Error).message}`,

@@ -34,7 +34,7 @@ interface TextItem {
 }
 
 /** The width in pixels of `text` in Helvetica/Arial at `fontSize`, bold or not. */
-export function textWidth(text: string, fontSize: number, bold = false): number {
+function textWidth(text: string, fontSize: number, bold = false): number {
   const table = bold ? BOLD : REGULAR;
   let units = 0;
   for (const ch of text) {
@@ -55,14 +55,17 @@ function isBold(weight: number | string | undefined): boolean {
 
 let installed = false;
 
+/** What vega passes as a text mark's text: its `text` channel's value (a string, a number, lines). */
+type MarkText = string | number | boolean | readonly (string | number)[] | null | undefined;
+
 /** Makes headless vega measure text with {@link textWidth}. Idempotent. */
 export function installTextMetrics(): void {
   if (installed) return;
   installed = true;
   // vega's types do not declare `textMetrics`; vega exports it (from vega-scenegraph).
-  const metrics = (vega as unknown as { textMetrics: { width: (item: TextItem, text: unknown) => number } })
+  const metrics = (vega as unknown as { textMetrics: { width: (item: TextItem, text: MarkText) => number } })
     .textMetrics;
-  metrics.width = (item: TextItem, text: unknown): number => {
+  metrics.width = (item: TextItem, text: MarkText): number => {
     const s = text == null ? '' : String(text).trim();
     const size = item.fontSize != null ? Number(item.fontSize) || 0 : 11;
     return s.length === 0 || size <= 0 ? 0 : textWidth(s, size, isBold(item.fontWeight));

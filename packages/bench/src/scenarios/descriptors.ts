@@ -6,25 +6,25 @@ import { BenchError, describe } from '../errors.js';
 import type { ScenarioParams, ThreadedScenario } from './types.js';
 
 /** The kernel bench's ring: 512 KiB. */
-export const RING_SIZE = 512 * 1024;
+const RING_SIZE = 512 * 1024;
 /** The kernel bench's default batch count. */
-export const BATCH_CNT = 500;
+const BATCH_CNT = 500;
 /** The kernel bench's default sample rate. */
-export const SAMPLE_RATE = 500;
+const SAMPLE_RATE = 500;
 /** `run_bench_ringbufs.sh`'s sample-rate sweep. */
-export const SAMPLE_RATES = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 3000];
+const SAMPLE_RATES = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 3000];
 /** Producer counts swept (the script goes to 52; this machine has 2 cores). */
-export const PRODUCER_COUNTS = [1, 2, 3, 4, 8];
+const PRODUCER_COUNTS = [1, 2, 3, 4, 8];
 /** Record sizes swept against memcpy. */
 export const RECORD_SIZES = [16, 64, 1024, 4096, 65536];
 /** Batch counts swept in back-to-back mode. */
-export const BATCH_COUNTS = [1, 10, 50, 500, 2000];
+const BATCH_COUNTS = [1, 10, 50, 500, 2000];
 /** Records per reserveBatch/submitBatch in the batched scenarios (the issue's batch 64). */
 export const CLAIM = 64;
 /** Records per producer trigger in the batched scenarios: a multiple of CLAIM near BATCH_CNT. */
-export const BATCH_CNT_CLAIM = 8 * CLAIM;
+const BATCH_CNT_CLAIM = 8 * CLAIM;
 /** The latency scenarios' send interval (µs): one timestamped record every 20 µs. */
-export const PACED_INTERVAL_US = 20;
+const PACED_INTERVAL_US = 20;
 
 /**
  * The shortest warm-up of a paced (latency) scenario: its p99 is 1 % of about 50,000 records, and
@@ -35,7 +35,7 @@ export const PACED_INTERVAL_US = 20;
 export const PACED_WARMUP_MS = 1000;
 
 /** The user-ring group's ring: 64 KiB, as a command queue would be (2730 records of 16 bytes). */
-export const USER_RING_SIZE = 64 * 1024;
+const USER_RING_SIZE = 64 * 1024;
 
 /** Rounds of the peers group (ours and each one-record peer once per round). */
 export const PEER_ROUNDS = 3;
@@ -46,7 +46,7 @@ export function peerRoundSuffix(r: number): string {
 }
 
 /** Default payload: 16 bytes (the kernel's is 8, record 16; ours carries 16, record 24). */
-export const PAYLOAD = 16;
+const PAYLOAD = 16;
 
 /** Every group name, in run order; `memcpy` and `micro` are single-thread measurements. */
 export const GROUPS = [
@@ -69,7 +69,7 @@ export type Group = (typeof GROUPS)[number];
  * Ring for the size sweep: room for 1024 records at least (the kernel bench's 512 KiB holds 32768 of
  * its 16-byte records), so a consumer waking up (~10-60 µs) does not find the ring long full.
  */
-export function sizeSweepRing(payload: number): number {
+function sizeSweepRing(payload: number): number {
   let size = RING_SIZE;
   while (size < payload * 1024) size *= 2;
   return size;
