@@ -43,6 +43,7 @@ const { BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, BUSY_BIT_I32, HDR_LEN_MASK,
  * overwrite mode, a private copy at offset 0). Return a negative number to stop the pass; that
  * value is returned by poll/consume. Any other return (or none) continues.
  */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- void: a callback that returns nothing type-checks (libbpf's sample_cb may return 0)
 export type SampleCallback = (data: Uint8Array, offset: number, size: number) => number | void;
 
 /** Options of a Consumer. */
@@ -128,6 +129,27 @@ interface Entry {
 let nextToken = 1;
 
 /**
+ * Checks a Consumer's options (untrusted: read as `unknown`) and returns its publish mode.
+ * @throws RingBufError `ERR_RINGBUF_ARGUMENT` when they are not an object or `publish` is not a mode.
+ */
+function publishMode(options: unknown): 'record' | 'pass' {
+  if (options === null || typeof options !== 'object') {
+    throw new RingBufError(
+      'ERR_RINGBUF_ARGUMENT',
+      `Consumer options must be an object, got ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  const { publish = 'record' } = options as { publish?: unknown };
+  if (publish !== 'record' && publish !== 'pass') {
+    throw new RingBufError(
+      'ERR_RINGBUF_ARGUMENT',
+      `Consumer options.publish must be 'record' or 'pass', got ${typeof publish === 'string' ? `'${publish}'` : typeof publish}`,
+    );
+  }
+  return publish;
+}
+
+/**
  * A libbpf-style consumer over one or more rings (`ring_buffer__new` / `ring_buffer__add`).
  *
  * **Callbacks may not call back into their consumer.** `poll`, `pollAsync`, `consume`, `consumeN`,
@@ -203,20 +225,7 @@ export class Consumer {
    * @throws RingBufError `ERR_RINGBUF_CONSUMER_EXISTS` when the ring already has a live consumer.
    */
   constructor(ring: RingBuffer, callback: SampleCallback, options: ConsumerOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new RingBufError(
-        'ERR_RINGBUF_ARGUMENT',
-        `Consumer options must be an object, got ${options === null ? 'null' : typeof options}`,
-      );
-    }
-    const { publish = 'record' } = options;
-    if (publish !== 'record' && publish !== 'pass') {
-      throw new RingBufError(
-        'ERR_RINGBUF_ARGUMENT',
-        `Consumer options.publish must be 'record' or 'pass', got ${typeof publish === 'string' ? `'${publish}'` : typeof publish}`,
-      );
-    }
-    this.perPass = publish === 'pass';
+    this.perPass = publishMode(options) === 'pass';
     this.add(ring, callback);
   }
 
@@ -301,7 +310,7 @@ export class Consumer {
     for (let round = 0; round < GRACE_ROUNDS; round++) {
       pause(GRACE_PAUSE_LOADS);
       const got = this.processReady();
-      if (this.sawReady) return got;
+      if (this.readyInLastPass()) return got;
     }
     const result = waitForWork(this.wakeWord, this.pollCheck, timeoutMs < 0 ? Infinity : timeoutMs);
     if (result === WAITED_READY || result === WAITED_EXPIRED) return this.rechecked;
@@ -451,6 +460,11 @@ export class Consumer {
   get wakeWord(): WakeWord {
     // Set by the constructor's add(): a Consumer always has at least one ring.
     return this.wake as WakeWord;
+  }
+
+  /** `sawReady` read through a call: processReady() sets it, which TypeScript's narrowing does not see. */
+  private readyInLastPass(): boolean {
+    return this.sawReady;
   }
 
   /**

@@ -128,13 +128,15 @@ export class LatencyRecorder {
    * @throws RingBufRangeError `ERR_RINGBUF_ARGUMENT` when `warmupUs` is not a finite number from 0.
    */
   constructor(warmupUs = 0) {
-    if (typeof warmupUs !== 'number' || !Number.isFinite(warmupUs) || warmupUs < 0) {
+    // Untrusted: checked as whatever it is.
+    const raw: unknown = warmupUs;
+    if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `a latency warm-up must be a finite number of µs from 0, got ${typeof warmupUs === 'bigint' ? `${warmupUs}n` : String(warmupUs)}`,
+        `a latency warm-up must be a finite number of µs from 0, got ${typeof raw === 'bigint' ? `${raw}n` : String(raw)}`,
       );
     }
-    this.warmupUs = warmupUs;
+    this.warmupUs = raw;
   }
 
   /**

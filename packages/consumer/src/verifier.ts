@@ -157,6 +157,36 @@ const INITIAL_PRODUCERS = 64;
 const U32 = 2 ** 32;
 
 /**
+ * Checks a Verifier's options, defaults applied (untrusted: each read as `unknown`).
+ * @throws RangeError as the Verifier's constructor.
+ */
+function checkVerifierOptions(options: Record<string, unknown>): void {
+  const { expectFrom, maxExamples, maxProducerId, tokens, filler } = options;
+  if (typeof maxExamples !== 'number' || !Number.isInteger(maxExamples) || maxExamples < 0) {
+    throw new RangeError(`maxExamples must be a non-negative integer, got ${String(maxExamples)}`);
+  }
+  if (
+    typeof maxProducerId !== 'number' ||
+    !Number.isInteger(maxProducerId) ||
+    maxProducerId < 0 ||
+    maxProducerId >= U32
+  ) {
+    throw new RangeError(`maxProducerId must be an integer from 0 to 2^32 - 1, got ${String(maxProducerId)}`);
+  }
+  if (
+    expectFrom !== 'zero' &&
+    expectFrom !== 'first' &&
+    typeof expectFrom !== 'function' &&
+    (expectFrom === null || typeof expectFrom !== 'object')
+  ) {
+    throw new RangeError(`expectFrom must be 'zero', 'first', a record of first sequence numbers or a function`);
+  }
+  if (tokens !== 'monotonic' && tokens !== 'chain')
+    throw new RangeError(`tokens must be 'monotonic' or 'chain', got ${String(tokens)}`);
+  if (filler !== undefined && typeof filler !== 'function') throw new RangeError('filler must be a function');
+}
+
+/**
  * Checks per-producer FIFO order and global causal order of instrumented records.
  * Thread: the consumer thread that delivers the records.
  */
@@ -204,23 +234,7 @@ export class OrderingVerifier {
       tokens = 'monotonic',
       filler,
     } = options;
-    if (!Number.isInteger(maxExamples) || maxExamples < 0) {
-      throw new RangeError(`maxExamples must be a non-negative integer, got ${String(maxExamples)}`);
-    }
-    if (!Number.isInteger(maxProducerId) || maxProducerId < 0 || maxProducerId >= U32) {
-      throw new RangeError(`maxProducerId must be an integer from 0 to 2^32 - 1, got ${String(maxProducerId)}`);
-    }
-    if (
-      expectFrom !== 'zero' &&
-      expectFrom !== 'first' &&
-      typeof expectFrom !== 'function' &&
-      (expectFrom === null || typeof expectFrom !== 'object')
-    ) {
-      throw new RangeError(`expectFrom must be 'zero', 'first', a record of first sequence numbers or a function`);
-    }
-    if (tokens !== 'monotonic' && tokens !== 'chain')
-      throw new RangeError(`tokens must be 'monotonic' or 'chain', got ${String(tokens)}`);
-    if (filler !== undefined && typeof filler !== 'function') throw new RangeError('filler must be a function');
+    checkVerifierOptions({ expectFrom, maxExamples, maxProducerId, tokens, filler });
     this.chain = tokens === 'chain';
     this.filler = filler;
     this.expectFrom = expectFrom;
@@ -416,16 +430,18 @@ export class OrderingVerifier {
     let missingTotal = this.untrackedMissing;
     let gaps = this.gaps;
     const examples = this.examples.slice();
+    const committedMap = committed instanceof Map ? (committed as ReadonlyMap<number, number>) : undefined;
     const committedOf = (id: number): number | undefined =>
       committed === undefined
         ? undefined
-        : committed instanceof Map
-          ? committed.get(id)
+        : committedMap !== undefined
+          ? committedMap.get(id)
           : (committed as Record<number, number>)[id];
     const ids = new Set<number>();
     for (let id = 0; id < this.seen.length; id++) if (this.seen[id] === 1) ids.add(id);
     if (committed !== undefined) {
-      for (const key of committed instanceof Map ? committed.keys() : Object.keys(committed).map(Number)) ids.add(key);
+      for (const key of committedMap !== undefined ? committedMap.keys() : Object.keys(committed).map(Number))
+        ids.add(key);
     }
     for (const id of [...ids].sort((a, b) => a - b)) {
       const seen = id < this.seen.length && this.seen[id] === 1;

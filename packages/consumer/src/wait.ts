@@ -71,7 +71,7 @@ export const WAITED_EXPIRED = 1;
 /** Slept; a notification (a producer's wake decision, a stopper) or a changed word ended it. */
 export const WAITED_WOKEN = 2;
 /** Slept until the timeout. */
-export const WAITED_TIMED_OUT = 3;
+const WAITED_TIMED_OUT = 3;
 export type WaitResult = typeof WAITED_READY | typeof WAITED_EXPIRED | typeof WAITED_WOKEN | typeof WAITED_TIMED_OUT;
 
 /**
@@ -146,16 +146,16 @@ function announceAndRecheck(wake: WakeWord, check: WorkCheck, timeoutMs: number)
 }
 
 /** Head states of a ring, for the sleep decision. */
-export const HEAD_EMPTY = 0;
-export const HEAD_READY = 1;
-export const HEAD_BUSY = 2;
+const HEAD_EMPTY = 0;
+const HEAD_READY = 1;
+const HEAD_BUSY = 2;
 
 /**
  * What the head of `ring` holds: nothing (producer_pos == consumer_pos), a BUSY record, or
  * something to do (a committed or discarded record, overwritten records to skip, or positions that
  * cannot be right: the walk that follows reports those). Thread: the ring's consumer.
  */
-export function headState(ring: RingBuffer): number {
+function headState(ring: RingBuffer): number {
   const cons = ring.consumerPos();
   const prod = ring.producerPos();
   if (prod === cons) return HEAD_EMPTY;

@@ -307,7 +307,7 @@ const commandArbs = [
   fc
     .tuple(
       handleArb,
-      fc.constantFrom('other', 'stale', 'any') as fc.Arbitrary<'other' | 'stale' | 'any'>,
+      fc.constantFrom<'other' | 'stale' | 'any'>('other', 'stale', 'any'),
       fc.nat(600),
       fc.integer({ min: 1, max: 3 }),
     )

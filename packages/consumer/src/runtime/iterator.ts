@@ -48,7 +48,7 @@ const ONE_RECORD = -1;
  * An async iterator over the records of one or more rings (see the module comment).
  * Thread: the thread that created it.
  */
-export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
+export class RecordIterator implements AsyncIterableIterator<IteratedRecord, undefined> {
   private readonly consumer: Consumer;
   private readonly rings: readonly RingBuffer[];
   private readonly ringCount: number;
@@ -76,7 +76,9 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
    */
   constructor(rings: RingBuffer | readonly RingBuffer[], options: IterateOptions = {}) {
     const list = rings instanceof RingBuffer ? [rings] : rings;
-    const [first, ...others]: readonly (RingBuffer | undefined)[] = Array.isArray(list) ? list : [];
+    const [first, ...others]: readonly (RingBuffer | undefined)[] = Array.isArray(list)
+      ? (list as readonly RingBuffer[])
+      : [];
     if (first === undefined) {
       throw new RuntimeError('ERR_RUNTIME_OPTIONS', 'iterateRecords needs a ring or a non-empty array of rings');
     }
@@ -106,7 +108,7 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
   }
 
   /** The next record, waiting (without blocking the event loop) until one is committed. */
-  async next(): Promise<IteratorResult<IteratedRecord>> {
+  async next(): Promise<IteratorResult<IteratedRecord, undefined>> {
     for (;;) {
       if (this.stopped) return this.finish();
       let took: boolean;
@@ -125,7 +127,8 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
   }
 
   /** Ends the iteration (a `break` calls this). Records not yet yielded stay in their rings. */
-  async return(): Promise<IteratorResult<IteratedRecord>> {
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw in stop() rejects the promise an async iterator's return() owes
+  async return(): Promise<IteratorResult<IteratedRecord, undefined>> {
     this.stop();
     return this.finish();
   }
@@ -154,14 +157,14 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord> {
     return false;
   }
 
-  private yieldPending(): IteratorResult<IteratedRecord> {
+  private yieldPending(): IteratorResult<IteratedRecord, undefined> {
     const value = this.pending;
     if (value === undefined) throw new Error('RecordIterator: no pending record (a bug)');
     this.pending = undefined;
     return { value, done: false };
   }
 
-  private finish(): IteratorResult<IteratedRecord> {
+  private finish(): IteratorResult<IteratedRecord, undefined> {
     this.close();
     return { value: undefined, done: true };
   }

@@ -41,9 +41,11 @@ export const CTRL_STOP_INDEX = control.line().int32();
 export const STOP_NONE = 0;
 export const STOP_NOW = 1;
 export const STOP_DRAIN = 2;
-/** STATE word (Int32 index): where the worker is in its life. */
+/**
+ * STATE word (Int32 index): where the worker is in its life. It starts at 0 (starting: the buffer's
+ * zero, never stored), then RUNNING, DRAINING, EXITED.
+ */
 export const CTRL_STATE_INDEX = control.line().int32();
-export const STATE_STARTING = 0;
 export const STATE_RUNNING = 1;
 export const STATE_DRAINING = 2;
 export const STATE_EXITED = 3;
