@@ -1,4 +1,5 @@
-export { RingBuffer, MAX_PRODUCER_ID, OUTPUT_UNDER_LOCK_MAX, isValidRingSize } from './ring.js';
+export { RingBuffer, MAX_PRODUCER_ID, OUTPUT_UNDER_LOCK_MAX } from './ring.js';
+export { isValidRingSize } from './checks.js';
 export type { RingBufferCreateOptions, RingBufferAttachOptions, RingShare } from './ring.js';
 export {
   BPF_RB_NO_WAKEUP,

@@ -133,6 +133,16 @@ export function markExclusive(i32: Int32Array): void {
 }
 
 /**
+ * Takes the lock for good (either ring's `claimExclusive`): `lock`, then `markExclusive`. Returns
+ * false, and holds nothing, when the lock could not be taken within `timeoutMs`. Thread: a producer.
+ */
+export function lockExclusive(i32: Int32Array, tag: number, timeoutMs: number, stats: LockStats): boolean {
+  if (!lock(i32, tag, timeoutMs, stats)) return false;
+  markExclusive(i32);
+  return true;
+}
+
+/**
  * Frees the lock if, and only if, `ownerId` still holds it. Recovery calls this for a producer it
  * knows to be dead; a live owner must never be passed. Returns whether the lock was freed.
  */

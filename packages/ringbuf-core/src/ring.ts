@@ -47,12 +47,8 @@ import {
   HDR_OWNER_WORD,
   LAYOUT_VERSION,
   MAGIC_INDEX,
-  MAX_RING_SIZE,
   MIRROR_INDEX,
-  OVERWRITE_GEN_INDEX,
   OVERWRITE_SLOTS_INDEX,
-  OVERWRITE_SLOT_WORDS,
-  PAGE_SIZE,
   PENDING_POS_INDEX,
   PROD_POS_INDEX,
   RING_MAGIC,
@@ -60,7 +56,6 @@ import {
   VERSION_INDEX,
   WAKE_ID_INDEX,
   FLAGS_INDEX,
-  CONTROL_BYTES,
   LOCK_INDEX,
   RECOVERED_LOCKS_INDEX,
   RECOVERED_RECORDS_INDEX,
@@ -69,33 +64,53 @@ import {
   recordFootprint,
   ringBufferBytes,
 } from './layout.js';
-import {
-  DEFAULT_LOCK_TIMEOUT_MS,
-  forceUnlock,
-  lock,
-  lockOwner,
-  markExclusive,
-  lockTag,
-  tryLock,
-  unlock,
-  type LockStats,
-} from './lock.js';
-import { posDiff, posMax } from './positions.js';
-import { WakeGroup, isSleeping, newWakeId, rescueSleeper, wakeConsumer, type WakeWord } from './wake.js';
+import { lock, lockExclusive, lockOwner, lockTag, tryLock, unlock, type LockStats } from './lock.js';
+import { posMax } from './positions.js';
+import { WakeGroup, isSleeping, newWakeId, wakeConsumer, type WakeWord } from './wake.js';
 import { NOT_HELD, Reservations } from './reservations.js';
 import { HEARTBEAT_NEVER, heartbeatNowMs, heartbeatWord } from './heartbeat.js';
+import {
+  MAX_HANDLE_ID,
+  attachedBuffer,
+  checkAttachOptions,
+  checkCommitFlags,
+  checkCreateOptions,
+  checkHandleId,
+  checkLockTimeout,
+  checkPosition,
+  checkRingSize,
+  checkToken,
+  checkControlArea,
+  isPayloadOffset,
+  payloadOffsetError,
+  positionError,
+  wakeupFlagsError,
+  type ControlArea,
+} from './checks.js';
+import { frameError, reserveCorruption, spanError, walkRecords } from './framing.js';
+import { overwriteOldest, readOverwrite, readOverwritePos } from './overwrite.js';
+import { WORDS_VIEW_EVERY, copyPayload, isOutOfBounds, mayGrow, payloadLength, wordsOf } from './payload.js';
+import { discardIfDead, recoverDeadProducer } from './recovery.js';
+
+/** What RingBuffer.attach checks of a ring's control area (layout.ts). */
+const RING_CONTROL: ControlArea = {
+  what: 'ring',
+  magicIndex: MAGIC_INDEX,
+  magic: RING_MAGIC,
+  versionIndex: VERSION_INDEX,
+  sizeIndex: SIZE_INDEX,
+  mirrorIndex: MIRROR_INDEX,
+  bufferBytes: ringBufferBytes,
+};
 
 /** Largest producer id: ids are stored shifted left by one in the lock word. */
-export const MAX_PRODUCER_ID = 2 ** 30 - 1;
+export const MAX_PRODUCER_ID = MAX_HANDLE_ID;
 /**
  * output() copies payloads up to this many bytes under the reservation lock and publishes them
  * finished (a copy this short holds the lock no longer than the reservation itself); longer ones
  * are reserved, copied outside the lock and committed, as the kernel's bpf_ringbuf_output does.
  */
 export const OUTPUT_UNDER_LOCK_MAX = 128;
-
-/** output() makes a words view of its payload (see copyPayload) at most once per this many calls. */
-const WORDS_VIEW_EVERY = 1024;
 
 export interface RingBufferCreateOptions {
   /** Data area bytes (`max_entries`): a power of two, a multiple of 4096, at most 2^30. */
@@ -237,11 +252,9 @@ export class RingBuffer {
    *   of 4096, or above 2^30 (the kernel's `-EINVAL` for `max_entries`).
    */
   static create(options: RingBufferCreateOptions): RingBuffer {
-    if (options === null || typeof options !== 'object') {
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'RingBuffer.create needs an options object { size }');
-    }
+    checkCreateOptions(options, 'RingBuffer.create needs an options object { size }');
     const { size, overwrite = false, wakeGroup, startPos = 0 } = options;
-    checkRingSize(size);
+    checkRingSize(size, 'ring');
     if (typeof overwrite !== 'boolean') {
       throw new RingBufError('ERR_RINGBUF_ARGUMENT', `overwrite must be a boolean, got ${String(overwrite)}`);
     }
@@ -254,7 +267,7 @@ export class RingBuffer {
     if (wakeGroup !== undefined && !(wakeGroup instanceof WakeGroup)) {
       throw new RingBufError('ERR_RINGBUF_WAKE_GROUP', 'wakeGroup must be a WakeGroup');
     }
-    const producerId = checkProducerId(options.producerId);
+    const producerId = checkHandleId(options.producerId, 'producerId');
     const lockTimeoutMs = checkLockTimeout(options.lockTimeoutMs);
     const buffer = new SharedArrayBuffer(ringBufferBytes(size));
     const i32 = new Int32Array(buffer);
@@ -280,49 +293,9 @@ export class RingBuffer {
    *   `ERR_RINGBUF_WAKE_GROUP` when the ring uses a wake group that was not given.
    */
   static attach(source: SharedArrayBuffer | RingShare, options: RingBufferAttachOptions = {}): RingBuffer {
-    if (options === null || typeof options !== 'object') {
-      throw new RingBufError(
-        'ERR_RINGBUF_ARGUMENT',
-        `RingBuffer.attach options must be an object, got ${options === null ? 'null' : typeof options}`,
-      );
-    }
-    const buffer =
-      source instanceof SharedArrayBuffer
-        ? source
-        : source !== null && typeof source === 'object'
-          ? source.buffer
-          : undefined;
-    if (!(buffer instanceof SharedArrayBuffer)) {
-      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', 'RingBuffer.attach needs a SharedArrayBuffer');
-    }
-    if (buffer.byteLength < CONTROL_BYTES) {
-      throw new RingBufError(
-        'ERR_RINGBUF_FOREIGN_BUFFER',
-        `buffer of ${buffer.byteLength} bytes is too small to be a ring`,
-      );
-    }
-    const i32 = new Int32Array(buffer);
-    // Observes create()'s final store, so the rest of the control area is initialised.
-    if (Atomics.load(i32, MAGIC_INDEX) !== RING_MAGIC) {
-      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', 'not a ring buffer (bad magic)');
-    }
-    if (i32[VERSION_INDEX] !== LAYOUT_VERSION) {
-      throw new RingBufError(
-        'ERR_RINGBUF_FOREIGN_BUFFER',
-        `ring layout version ${i32[VERSION_INDEX]} is not the supported version ${LAYOUT_VERSION}`,
-      );
-    }
-    const size = i32[SIZE_INDEX]!;
-    if (
-      !isValidRingSize(size) ||
-      i32[MIRROR_INDEX] !== mirrorBytes(size) ||
-      buffer.byteLength !== ringBufferBytes(size)
-    ) {
-      throw new RingBufError(
-        'ERR_RINGBUF_CORRUPT',
-        `ring control area says size ${size}, mirror ${i32[MIRROR_INDEX]}, but the buffer has ${buffer.byteLength} bytes`,
-      );
-    }
+    checkAttachOptions(options, 'RingBuffer.attach');
+    const buffer = attachedBuffer(source, 'ring', 'RingBuffer.attach needs a SharedArrayBuffer');
+    const i32 = checkControlArea(buffer, RING_CONTROL);
     let wakeGroup: WakeGroup | undefined;
     if ((i32[FLAGS_INDEX]! & FLAG_EXTERNAL_WAKE) !== 0) {
       const given = options.wakeGroup ?? (source instanceof SharedArrayBuffer ? undefined : source.wakeBuffer);
@@ -343,7 +316,7 @@ export class RingBuffer {
     return new RingBuffer(
       buffer,
       wakeGroup,
-      checkProducerId(options.producerId),
+      checkHandleId(options.producerId, 'producerId'),
       checkLockTimeout(options.lockTimeoutMs),
     );
   }
@@ -494,7 +467,7 @@ export class RingBuffer {
           return RESERVE_FAILED;
         }
       }
-    } else if (!this.overwriteOldest(prodPos, newProdPos)) {
+    } else if (!overwriteOldest(this, prodPos, newProdPos)) {
       throw this.unlockedCorruption(this.overwritePos(), prodPos, 0, 'overwrite');
     }
     // Plain stores: published to the consumer by the producer_pos store below, to other producers
@@ -505,7 +478,15 @@ export class RingBuffer {
     if (payload !== undefined) {
       // The copy first: a copy that throws (it checks its bounds before writing) leaves nothing.
       try {
-        this.copyPayload(payload, hdrOffset + BPF_RINGBUF_HDR_SZ, size);
+        copyPayload(
+          i32,
+          this.data,
+          this.lastPayloadWords,
+          this.lastPayloadGrows,
+          payload,
+          hdrOffset + BPF_RINGBUF_HDR_SZ,
+          size,
+        );
       } catch (err) {
         this.release();
         throw new RingBufError(
@@ -547,53 +528,7 @@ export class RingBuffer {
     what: 'pending' | 'header' | 'overwrite',
   ): RingBufCorruptionError {
     this.release();
-    if (what === 'header') return this.frameError(pos, prodPos, hdr);
-    if (what === 'pending') {
-      return new RingBufCorruptionError(
-        pos >>> 0,
-        `corrupt positions: pending_pos ${pos >>> 0} is not within a ring of producer_pos ${prodPos >>> 0}`,
-      );
-    }
-    return new RingBufCorruptionError(
-      pos >>> 0,
-      `corrupt overwrite_pos or header before producer_pos ${prodPos >>> 0}`,
-    );
-  }
-
-  /**
-   * Overwrite mode, under the lock: drop the oldest whole records until `newProdPos` fits. Returns
-   * false when overwrite_pos or a header it walks cannot be right (nothing is changed then).
-   */
-  private overwriteOldest(prodPos: number, newProdPos: number): boolean {
-    const i32 = this.i32;
-    const mask = this.mask;
-    // The generation and both slots are written only under the lock: plain reads suffice.
-    const gen = i32[OVERWRITE_GEN_INDEX]!;
-    const cur = OVERWRITE_SLOTS_INDEX + (gen & 1) * OVERWRITE_SLOT_WORDS;
-    let overPos = i32[cur]!;
-    // overwrite_pos is a record boundary at or behind producer_pos, on every reservation (one signed
-    // difference and one mask on values already loaded): one ahead of producer_pos would pass the
-    // fit check below when it lies within the new record, and the consumer would later jump to it
-    // over committed records without counting them lost.
-    if (((prodPos - overPos) | 0) < 0 || (overPos & 7) !== 0) return false;
-    if ((newProdPos - overPos) >>> 0 <= mask) return true;
-    if (!this.isSpan(overPos, prodPos)) return false;
-    let overwritten = i32[cur + 1]!;
-    // Bounded: every step moves at least 8 bytes, and none passes producer_pos.
-    do {
-      // Observes the committed header (the pending check guarantees it is not BUSY).
-      const hdr = Atomics.load(i32, headerIndex(overPos & mask));
-      if ((hdr & BUSY_BIT_I32) !== 0 || !this.isFramed(overPos, prodPos, hdr)) return false;
-      if ((hdr & BPF_RINGBUF_DISCARD_BIT) === 0) overwritten++;
-      overPos = (overPos + recordFootprint(hdr & HDR_LEN_MASK)) | 0;
-    } while ((newProdPos - overPos) >>> 0 > mask);
-    const next = OVERWRITE_SLOTS_INDEX + ((gen + 1) & 1) * OVERWRITE_SLOT_WORDS;
-    // Fill the idle slot, then switch to it; readers re-check the generation (readOverwrite()).
-    Atomics.store(i32, next, overPos);
-    Atomics.store(i32, next + 1, overwritten);
-    // Publishes the new [overwrite_pos, overwritten] pair; pairs with readOverwrite()'s loads.
-    Atomics.store(i32, OVERWRITE_GEN_INDEX, (gen + 1) | 0);
-    return true;
+    return reserveCorruption(this, pos, prodPos, hdr, what);
   }
 
   /**
@@ -718,10 +653,7 @@ export class RingBuffer {
    */
   output(payload: Uint8Array, flags = 0): boolean {
     if (typeof flags !== 'number' || flags >>> 0 !== flags || (flags & ~BPF_RB_WAKEUP_FLAGS) !== 0) {
-      throw new RingBufRangeError(
-        'ERR_RINGBUF_FLAGS',
-        `output flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${String(flags)}`,
-      );
+      throw wakeupFlagsError('output', flags);
     }
     const length = payload instanceof Uint8Array ? payloadLength(payload) : -1;
     if (length < 0) {
@@ -761,7 +693,7 @@ export class RingBuffer {
     if (offset < 0) return false;
     const hdrIndex = headerIndex(offset - BPF_RINGBUF_HDR_SZ);
     try {
-      this.copyPayload(payload, offset, length);
+      copyPayload(this.i32, this.data, this.lastPayloadWords, this.lastPayloadGrows, payload, offset, length);
     } catch (err) {
       this.discard(offset, BPF_RB_NO_WAKEUP);
       throw new RingBufError(
@@ -774,29 +706,6 @@ export class RingBuffer {
     Atomics.and(this.i32, hdrIndex, ~BUSY_BIT_I32);
     this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
     return true;
-  }
-
-  /**
-   * Copies exactly `length` bytes of output()'s payload to `offset`: with `set` (the payload's real
-   * length, which output() checked), or byte by byte when another thread may grow it meanwhile.
-   */
-  private copyPayload(payload: Uint8Array, offset: number, length: number): void {
-    const words = this.lastPayloadWords;
-    if (words != null && length === words.length << 2) {
-      // Word stores (payload offsets are 8-aligned): a set() call costs 20-40 ns however short.
-      // The lengths equal (a view of a detached or shrunk buffer has none), the view covers exactly
-      // the payload's bytes.
-      const i32 = this.i32;
-      const at = headerIndex(offset);
-      for (let k = 0, n = length >> 2; k < n; k++) i32[at + k] = words[k]!;
-      return;
-    }
-    if (!this.lastPayloadGrows) {
-      this.data.set(payload, offset);
-      return;
-    }
-    const data = this.data;
-    for (let i = 0; i < length; i++) data[offset + i] = payload[i] ?? 0;
   }
 
   /**
@@ -831,11 +740,8 @@ export class RingBuffer {
    * taken within `lockTimeoutMs`. Thread: the producer.
    */
   claimExclusive(): boolean {
-    if (this.exclusive) return true;
-    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return false;
-    markExclusive(this.i32);
-    this.exclusive = true;
-    return true;
+    if (!this.exclusive) this.exclusive = lockExclusive(this.i32, this.tag, this.lockTimeoutMs, this.lockStats);
+    return this.exclusive;
   }
 
   /** Gives the lock back after `claimExclusive` (no-op otherwise). Thread: the producer. */
@@ -867,46 +773,38 @@ export class RingBuffer {
    * @throws RingBufCorruptionError when a header between the consumer and producer_pos cannot be right.
    */
   recoverProducer(deadProducerId: number): { lockRecovered: boolean; recordsDiscarded: number } {
-    checkProducerId(deadProducerId);
+    checkHandleId(deadProducerId, 'producerId');
     if (deadProducerId === this.producerId) {
       throw new RingBufError('ERR_RINGBUF_PRODUCER_ID', 'a handle cannot recover its own producer id');
     }
+    return recoverDeadProducer(this.i32, this.wake, deadProducerId, RECOVERED_LOCKS_INDEX, RECOVERED_RECORDS_INDEX, {
+      lock: () => this.exclusive || lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats),
+      release: () => {
+        this.release();
+      },
+      discardRecords: () => this.discardRecordsOf(deadProducerId),
+    });
+  }
+
+  /** recoverProducer's walk, under the lock: discards `deadProducerId`'s BUSY records. */
+  private discardRecordsOf(deadProducerId: number): number {
     const i32 = this.i32;
     const mask = this.mask;
-    const lockRecovered = forceUnlock(i32, deadProducerId);
-    if (lockRecovered) {
-      // Counts recoveries for stats; written under no lock, hence atomic.
-      Atomics.add(i32, RECOVERED_LOCKS_INDEX, 1);
-    }
-    if (!this.exclusive && !lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) {
-      rescueSleeper(this.wake);
-      return { lockRecovered, recordsDiscarded: -1 };
-    }
+    // Under the lock no record ahead of the consumer can be reused, so the framing is stable.
+    // Observes the dead holder's last producer_pos store: an exclusive holder (claimExclusive)
+    // never released the lock after it, so the lock alone would not order its writes before ours.
+    const prodPos = Atomics.load(i32, PROD_POS_INDEX);
+    // Observes the consumer's progress; records behind it are committed and need no look.
+    const consPos = Atomics.load(i32, CONS_POS_INDEX);
+    const from = this.overwrite ? posMax(consPos, this.overwritePos()) : consPos;
     let discarded = 0;
-    try {
-      // Under the lock no record ahead of the consumer can be reused, so the framing is stable.
-      // Observes the dead holder's last producer_pos store: an exclusive holder (claimExclusive)
-      // never released the lock after it, so the lock alone would not order its writes before ours.
-      const prodPos = Atomics.load(i32, PROD_POS_INDEX);
-      // Observes the consumer's progress; records behind it are committed and need no look.
-      const consPos = Atomics.load(i32, CONS_POS_INDEX);
-      const from = this.overwrite ? posMax(consPos, this.overwritePos()) : consPos;
-      this.forEachRecord(from, prodPos, (pos, hdr) => {
-        const index = headerIndex(pos & mask);
-        if ((hdr & BUSY_BIT_I32) === 0 || i32[index + HDR_OWNER_WORD] !== deadProducerId) return;
-        // Discards the dead producer's record exactly as its own discard() would have.
-        if (Atomics.compareExchange(i32, index, hdr, (hdr & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT) === hdr) {
-          discarded++;
-          this.afterCommit(pos & mask, 0);
-        }
-      });
-      // Counts discarded records for stats.
-      Atomics.add(i32, RECOVERED_RECORDS_INDEX, discarded);
-    } finally {
-      this.release();
-    }
-    rescueSleeper(this.wake);
-    return { lockRecovered, recordsDiscarded: discarded };
+    walkRecords(this, from, prodPos, (pos: number, hdr: number) => {
+      if (discardIfDead(i32, headerIndex(pos & mask), hdr, deadProducerId)) {
+        discarded++;
+        this.afterCommit(pos & mask, 0);
+      }
+    });
+    return discarded;
   }
 
   // ---- Role-named access to the ring's shared words (nothing outside core indexes `i32`) ----
@@ -1029,25 +927,7 @@ export class RingBuffer {
 
   /** The error for a header that {@link isFramed} refused, naming what is wrong with it. */
   frameError(pos: number, limit: number, hdr: number): RingBufCorruptionError {
-    const size = hdr & HDR_LEN_MASK;
-    const at = pos >>> 0;
-    if (size > this.maxPayload) {
-      return new RingBufCorruptionError(
-        at,
-        `corrupt record header at position ${at}: length ${size} exceeds the largest payload ${this.maxPayload}`,
-      );
-    }
-    if (recordFootprint(size) > ((limit - pos) | 0)) {
-      return new RingBufCorruptionError(
-        at,
-        `corrupt record header at position ${at}: length ${size} runs past producer_pos ${limit >>> 0}`,
-      );
-    }
-    const owner = this.i32[headerIndex(pos & this.mask) + HDR_OWNER_WORD]! >>> 0;
-    return new RingBufCorruptionError(
-      at,
-      `corrupt record header at position ${at}: owner word ${owner} is not a producer id`,
-    );
+    return frameError(this, pos, limit, hdr);
   }
 
   /**
@@ -1069,20 +949,7 @@ export class RingBuffer {
 
   /** The error for a span that {@link isSpan} refused. */
   spanError(from: number, prodPos: number): RingBufCorruptionError {
-    const d = (prodPos - from) | 0;
-    if (((from | prodPos) & 7) !== 0) {
-      const [what, pos] = (from & 7) !== 0 ? ['consumer_pos', from] : ['producer_pos', prodPos];
-      return new RingBufCorruptionError(
-        from >>> 0,
-        `corrupt positions: ${what} ${pos >>> 0} is not a record boundary (records start 8-byte aligned)`,
-      );
-    }
-    return new RingBufCorruptionError(
-      from >>> 0,
-      d < 0
-        ? `corrupt positions: producer_pos ${prodPos >>> 0} is behind consumer_pos ${from >>> 0}`
-        : `corrupt positions: producer_pos ${prodPos >>> 0} is ${d >>> 0} bytes ahead of consumer_pos ${from >>> 0}, at least the ring's ${this.size} (a position moved by a lap or more)`,
-    );
+    return spanError(this.size, from, prodPos);
   }
 
   /**
@@ -1092,16 +959,7 @@ export class RingBuffer {
    * @throws RingBufCorruptionError at the first position that cannot be right.
    */
   forEachRecord(from: number, prodPos: number, visit: (pos: number, hdr: number) => void): void {
-    if (typeof visit !== 'function')
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'forEachRecord needs a visit function');
-    if (!this.isSpan(from, prodPos)) throw this.spanError(from, prodPos);
-    let pos = from;
-    while (posDiff(prodPos, pos) > 0) {
-      const hdr = this.headerAt(pos & this.mask);
-      if (!this.isFramed(pos, prodPos, hdr)) throw this.frameError(pos, prodPos, hdr);
-      visit(pos, hdr);
-      pos = (pos + recordFootprint(hdr & HDR_LEN_MASK)) | 0;
-    }
+    walkRecords(this, from, prodPos, visit);
   }
 
   /**
@@ -1189,32 +1047,14 @@ export class RingBuffer {
    * overwrite_pos alone, without allocating (the consumer's torn-record check). Thread: any.
    */
   overwritePos(): number {
-    const i32 = this.i32;
-    for (;;) {
-      // Observes the generation published last by overwriteOldest(); pairs with its final store.
-      const gen = Atomics.load(i32, OVERWRITE_GEN_INDEX);
-      // Observes the slot filled before that generation was published.
-      const pos = Atomics.load(i32, OVERWRITE_SLOTS_INDEX + (gen & 1) * OVERWRITE_SLOT_WORDS);
-      // Re-checks that no producer refilled the slot while we read it.
-      if (Atomics.load(i32, OVERWRITE_GEN_INDEX) === gen) return pos;
-    }
+    return readOverwritePos(this.i32);
   }
 
   /**
    * A consistent snapshot of [overwrite_pos, committed records overwritten]. Thread: any.
    */
   readOverwrite(): { pos: number; overwritten: number } {
-    const i32 = this.i32;
-    for (;;) {
-      // Observes the generation published last by overwriteOldest(); pairs with its final store.
-      const gen = Atomics.load(i32, OVERWRITE_GEN_INDEX);
-      const slot = OVERWRITE_SLOTS_INDEX + (gen & 1) * OVERWRITE_SLOT_WORDS;
-      // Observes the slot filled before that generation was published.
-      const pos = Atomics.load(i32, slot);
-      const overwritten = Atomics.load(i32, slot + 1) >>> 0;
-      // Re-checks that no producer refilled the slot while we read it.
-      if (Atomics.load(i32, OVERWRITE_GEN_INDEX) === gen) return { pos, overwritten };
-    }
+    return readOverwrite(this.i32);
   }
 
   /** Refuses what cannot be a header's data offset (8-aligned, below `size`). */
@@ -1229,18 +1069,7 @@ export class RingBuffer {
 
   /** `offset` if it can be a record's payload offset in this ring (8-aligned, 8..size), else throws. */
   private checkedOffset(offset: number): number {
-    if (
-      typeof offset !== 'number' ||
-      offset >>> 0 !== offset ||
-      (offset & 7) !== 0 ||
-      offset < BPF_RINGBUF_HDR_SZ ||
-      offset > this.size
-    ) {
-      throw new RingBufRangeError(
-        'ERR_RINGBUF_OFFSET',
-        `${String(offset)} is not a record payload offset in a ${this.size}-byte ring (8-aligned, 8..${this.size})`,
-      );
-    }
+    if (!isPayloadOffset(offset, this.size)) throw payloadOffsetError(offset, this.size, 'ring');
     return offset;
   }
 
@@ -1257,158 +1086,4 @@ export class RingBuffer {
       `the record at offset ${offset} is not reserved by this handle (producer ${this.producerId}) and uncommitted: already committed, never reserved, another handle's, or inside a payload`,
     );
   }
-}
-
-/** A logical position or counter: a 32-bit integer (signed or unsigned form). */
-function checkPosition(pos: number, what: string): void {
-  if (typeof pos !== 'number' || !Number.isInteger(pos) || pos < -(2 ** 31) || pos > 2 ** 32 - 1)
-    throw positionError(what);
-}
-
-function positionError(what: string): RingBufRangeError {
-  return new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `${what} needs 32-bit integer positions`);
-}
-
-/** A consumer token: a non-zero 31-bit integer. */
-function checkToken(token: number): void {
-  if (typeof token !== 'number' || !Number.isInteger(token) || token < 1 || token > 0x7fffffff) {
-    throw new RingBufRangeError(
-      'ERR_RINGBUF_ARGUMENT',
-      `a consumer token must be an integer from 1 to 2^31 - 1, got ${String(token)}`,
-    );
-  }
-}
-
-/** Submit/discard flags: any 32-bit unsigned integer; bits other than the wakeup flags are ignored. */
-function checkCommitFlags(flags: number): void {
-  if (typeof flags !== 'number' || flags >>> 0 !== flags) {
-    throw new RingBufRangeError(
-      'ERR_RINGBUF_FLAGS',
-      `submit/discard flags must be a 32-bit unsigned integer, got ${String(flags)}`,
-    );
-  }
-}
-
-/**
- * The typed-array intrinsics output() reads a payload through: a subclass or an own property can
- * redefine `length` or `buffer`, but `TypedArray.prototype.set` copies the array's real length, so
- * the reservation must be sized by the same. Called through a constant getter, V8 inlines them
- * (under a nanosecond against 0.7 ns for `.length`).
- */
-const TYPED_ARRAY_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as object;
-const TYPED_ARRAY_LENGTH = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, 'length')!.get as (
-  this: Uint8Array,
-) => number;
-const TYPED_ARRAY_BUFFER = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, 'buffer')!.get as (
-  this: Uint8Array,
-) => ArrayBufferLike;
-const TYPED_ARRAY_BYTE_OFFSET = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTO, 'byteOffset')!.get as (
-  this: Uint8Array,
-) => number;
-const SAB_GROWABLE = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get as
-  ((this: SharedArrayBuffer) => boolean) | undefined;
-
-/** The payload's real element count, or -1 when it is not a typed array at all (a Proxy, a fake). */
-function payloadLength(payload: Uint8Array): number {
-  try {
-    return TYPED_ARRAY_LENGTH.call(payload);
-  } catch {
-    return -1;
-  }
-}
-
-/**
- * Whether another thread may grow the payload while it is copied: a view of a growable
- * SharedArrayBuffer (a length-tracking one grows with it). Such payloads are copied byte by byte to
- * exactly the checked length. About 15 ns, so output() asks once per payload object.
- */
-function mayGrow(payload: Uint8Array): boolean {
-  const buffer = TYPED_ARRAY_BUFFER.call(payload);
-  return buffer instanceof SharedArrayBuffer && SAB_GROWABLE !== undefined && SAB_GROWABLE.call(buffer);
-}
-
-/**
- * `payload` (of `length` bytes) as a view of 32-bit words, or null when it cannot be copied so: a
- * length not a multiple of 4, an unaligned byteOffset, or a view of `ringBuffer` (a word copy could
- * overlap its destination, where set() copies as memmove; an alias of the same memory received
- * through postMessage is another object, but its bytes in the record's space are free space copied
- * into itself, never another record's). Intrinsic getters, not the object's own properties, which a
- * caller can redefine.
- */
-function wordsOf(payload: Uint8Array, length: number, ringBuffer: SharedArrayBuffer): Int32Array | null {
-  const buffer = TYPED_ARRAY_BUFFER.call(payload);
-  const byteOffset = TYPED_ARRAY_BYTE_OFFSET.call(payload);
-  if ((length & 3) !== 0 || (byteOffset & 3) !== 0 || buffer === ringBuffer || length === 0) return null;
-  return new Int32Array(buffer, byteOffset, length >> 2);
-}
-
-/** A zero-length array: the target isOutOfBounds copies into. */
-const EMPTY = new Uint8Array(0);
-
-/**
- * Whether a Uint8Array that reports no elements is really unreadable: its buffer was detached, or
- * it is a fixed-length view of a resizable ArrayBuffer shrunk to end before the view (such a view
- * reads as length 0, and so does its words view, so a 0-byte record would be published). Both are
- * refused by `TypedArray.prototype.set`, which throws for an out-of-bounds source (ECMA-262
- * IsTypedArrayOutOfBounds); an empty array in bounds copies nothing. Node 20 has no
- * ArrayBuffer#detached. Asked only for length 0, before anything in shared memory changes.
- */
-function isOutOfBounds(array: Uint8Array): boolean {
-  try {
-    EMPTY.set(array);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-/** Whether `size` is a valid data area size: power of two, multiple of 4096, at most 2^30. */
-export function isValidRingSize(size: number): boolean {
-  return Number.isInteger(size) && size >= PAGE_SIZE && size <= MAX_RING_SIZE && (size & (size - 1)) === 0;
-}
-
-function checkRingSize(size: unknown): asserts size is number {
-  if (typeof size !== 'number' || !isValidRingSize(size)) {
-    throw new RingBufRangeError(
-      'ERR_RINGBUF_SIZE',
-      `ring size must be a power of two, a multiple of ${PAGE_SIZE} and at most ${MAX_RING_SIZE}, got ${String(size)}`,
-    );
-  }
-}
-
-/**
- * The default producer id of a handle: Node's `threadId + 1` (distinct for every thread of the
- * process, reached without a `node:` import so that core loads in browsers too), else, where there
- * is no `process` (a browser's workers), a per-realm counter from a random base, so that two realms
- * collide only by chance (pass `producerId` when producers may crash and must be told apart).
- */
-function defaultProducerId(): number {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const workerThreads = proc?.getBuiltinModule?.('node:worker_threads') as { threadId?: number } | undefined;
-  if (typeof workerThreads?.threadId === 'number') return workerThreads.threadId + 1;
-  realmNextId = realmNextId >= MAX_PRODUCER_ID ? 1 : realmNextId + 1;
-  return realmNextId;
-}
-let realmNextId = 1 + Math.floor(Math.random() * (MAX_PRODUCER_ID - 1));
-
-function checkProducerId(id: number | undefined): number {
-  if (id === undefined) return defaultProducerId();
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_PRODUCER_ID) {
-    throw new RingBufRangeError(
-      'ERR_RINGBUF_PRODUCER_ID',
-      `producerId must be an integer from 1 to ${MAX_PRODUCER_ID}, got ${String(id)}`,
-    );
-  }
-  return id;
-}
-
-function checkLockTimeout(ms: number | undefined): number {
-  if (ms === undefined) return DEFAULT_LOCK_TIMEOUT_MS;
-  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new RingBufRangeError(
-      'ERR_RINGBUF_ARGUMENT',
-      `lockTimeoutMs must be a non-negative number or Infinity, got ${String(ms)}`,
-    );
-  }
-  return ms;
 }

@@ -47,13 +47,10 @@ import {
   BPF_RINGBUF_DISCARD_BIT,
   BPF_RINGBUF_HDR_SZ,
   BUSY_BIT_I32,
-  CONTROL_BYTES,
   HDR_LEN_MASK,
   HDR_OWNER_WORD,
   LAYOUT_VERSION,
   LOCK_INDEX,
-  PAGE_SIZE,
-  MAX_RING_SIZE,
   RESERVE_FAILED,
   USER_CONS_POS_INDEX,
   USER_DATA_OFFSET,
@@ -74,32 +71,39 @@ import {
   userMaxPayloadOf,
   userRingBufferBytes,
 } from './layout.js';
-import {
-  DEFAULT_LOCK_TIMEOUT_MS,
-  forceUnlock,
-  lock,
-  lockOwner,
-  lockTag,
-  markExclusive,
-  unlock,
-  type LockStats,
-} from './lock.js';
+import { lock, lockOwner, lockTag, lockExclusive, unlock, type LockStats } from './lock.js';
 import { monotonicMs, waitTimeoutMs } from './clock.js';
 import {
-  CAN_BLOCK,
-  announceSleep,
-  cancelSleep,
-  isSleeping,
-  rescueSleeper,
-  sleep,
-  wakeConsumer,
-  wakeNotifies,
-} from './wake.js';
+  MAX_HANDLE_ID,
+  attachedBuffer,
+  checkAttachOptions,
+  checkCreateOptions,
+  checkHandleId,
+  checkLockTimeout,
+  checkRingSize,
+  checkControlArea,
+  payloadOffsetError,
+  wakeupFlagsError,
+  type ControlArea,
+} from './checks.js';
+import { discardIfDead, recoverDeadProducer } from './recovery.js';
+import { CAN_BLOCK, announceSleep, cancelSleep, isSleeping, sleep, wakeConsumer, wakeNotifies } from './wake.js';
 
 export { BPF_MAX_USER_RINGBUF_SAMPLES };
 
+/** What UserRingBuffer.attach checks of a user ring's control area (layout.ts). */
+const USER_RING_CONTROL: ControlArea = {
+  what: 'user ring',
+  magicIndex: USER_MAGIC_INDEX,
+  magic: USER_RING_MAGIC,
+  versionIndex: USER_VERSION_INDEX,
+  sizeIndex: USER_SIZE_INDEX,
+  mirrorIndex: USER_MIRROR_INDEX,
+  bufferBytes: userRingBufferBytes,
+};
+
 /** Largest handle id: ids are stored shifted left by one in the lock word (as the kernel ring's). */
-export const MAX_USER_RING_ID = 2 ** 30 - 1;
+export const MAX_USER_RING_ID = MAX_HANDLE_ID;
 
 /**
  * waitForData's grace period before it sleeps, as the kernel ring's `Consumer.poll` (consumer.ts):
@@ -238,23 +242,16 @@ export class UserRingBuffer {
    *   lock timeout or start position.
    */
   static create(options: UserRingBufferCreateOptions): UserRingBuffer {
-    if (options === null || typeof options !== 'object') {
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'UserRingBuffer.create needs an options object { size }');
-    }
+    checkCreateOptions(options, 'UserRingBuffer.create needs an options object { size }');
     const { size, startPos = 0 } = options;
-    if (typeof size !== 'number' || !isValidSize(size)) {
-      throw new RingBufRangeError(
-        'ERR_RINGBUF_SIZE',
-        `user ring size must be a power of two, a multiple of ${PAGE_SIZE} and at most ${MAX_RING_SIZE}, got ${String(size)}`,
-      );
-    }
+    checkRingSize(size, 'user ring');
     if (typeof startPos !== 'number' || !Number.isSafeInteger(startPos) || startPos % BPF_RINGBUF_HDR_SZ !== 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
         `startPos must be an integer multiple of 8, got ${String(startPos)}`,
       );
     }
-    const id = checkId(options.id);
+    const id = checkHandleId(options.id, 'a user ring handle id');
     const lockTimeoutMs = checkLockTimeout(options.lockTimeoutMs);
     const buffer = new SharedArrayBuffer(userRingBufferBytes(size));
     const i32 = new Int32Array(buffer);
@@ -274,53 +271,14 @@ export class UserRingBuffer {
    *   kernel ring's included), `ERR_RINGBUF_CORRUPT` for one whose sizes do not add up.
    */
   static attach(source: SharedArrayBuffer | UserRingShare, options: UserRingBufferAttachOptions = {}): UserRingBuffer {
-    if (options === null || typeof options !== 'object') {
-      throw new RingBufError(
-        'ERR_RINGBUF_ARGUMENT',
-        `UserRingBuffer.attach options must be an object, got ${options === null ? 'null' : typeof options}`,
-      );
-    }
-    const buffer =
-      source instanceof SharedArrayBuffer
-        ? source
-        : source !== null && typeof source === 'object'
-          ? source.buffer
-          : undefined;
-    if (!(buffer instanceof SharedArrayBuffer)) {
-      throw new RingBufError(
-        'ERR_RINGBUF_FOREIGN_BUFFER',
-        'UserRingBuffer.attach needs a SharedArrayBuffer or { buffer }',
-      );
-    }
-    if (buffer.byteLength < CONTROL_BYTES) {
-      throw new RingBufError(
-        'ERR_RINGBUF_FOREIGN_BUFFER',
-        `buffer of ${buffer.byteLength} bytes is too small to be a user ring`,
-      );
-    }
-    const i32 = new Int32Array(buffer);
-    // Observes create()'s final store, so the rest of the control area is initialised.
-    if (Atomics.load(i32, USER_MAGIC_INDEX) !== USER_RING_MAGIC) {
-      throw new RingBufError('ERR_RINGBUF_FOREIGN_BUFFER', 'not a user ring buffer (bad magic)');
-    }
-    if (i32[USER_VERSION_INDEX] !== LAYOUT_VERSION) {
-      throw new RingBufError(
-        'ERR_RINGBUF_FOREIGN_BUFFER',
-        `user ring layout version ${i32[USER_VERSION_INDEX]} is not the supported version ${LAYOUT_VERSION}`,
-      );
-    }
-    const size = i32[USER_SIZE_INDEX]!;
-    if (
-      !isValidSize(size) ||
-      i32[USER_MIRROR_INDEX] !== mirrorBytes(size) ||
-      buffer.byteLength !== userRingBufferBytes(size)
-    ) {
-      throw new RingBufError(
-        'ERR_RINGBUF_CORRUPT',
-        `user ring control area says size ${size}, mirror ${i32[USER_MIRROR_INDEX]}, but the buffer has ${buffer.byteLength} bytes`,
-      );
-    }
-    return new UserRingBuffer(buffer, checkId(options.id), checkLockTimeout(options.lockTimeoutMs));
+    checkAttachOptions(options, 'UserRingBuffer.attach');
+    const buffer = attachedBuffer(source, 'user ring', 'UserRingBuffer.attach needs a SharedArrayBuffer or { buffer }');
+    checkControlArea(buffer, USER_RING_CONTROL);
+    return new UserRingBuffer(
+      buffer,
+      checkHandleId(options.id, 'a user ring handle id'),
+      checkLockTimeout(options.lockTimeoutMs),
+    );
   }
 
   /** What another thread needs to `attach` this user ring. */
@@ -462,10 +420,7 @@ export class UserRingBuffer {
       offset < BPF_RINGBUF_HDR_SZ ||
       offset > this.size
     ) {
-      throw new RingBufRangeError(
-        'ERR_RINGBUF_OFFSET',
-        `${String(offset)} is not a record payload offset in a ${this.size}-byte user ring (8-aligned, 8..${this.size})`,
-      );
+      throw payloadOffsetError(offset, this.size, 'user ring');
     }
     const hdrOffset = offset - BPF_RINGBUF_HDR_SZ;
     const i32 = this.i32;
@@ -506,11 +461,8 @@ export class UserRingBuffer {
    * `lockTimeoutMs`. Thread: the producer.
    */
   claimExclusive(): boolean {
-    if (this.exclusive) return true;
-    if (!lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return false;
-    markExclusive(this.i32);
-    this.exclusive = true;
-    return true;
+    if (!this.exclusive) this.exclusive = lockExclusive(this.i32, this.tag, this.lockTimeoutMs, this.lockStats);
+    return this.exclusive;
   }
 
   /** Gives the lock back after `claimExclusive` (no-op otherwise). Thread: the producer. */
@@ -558,10 +510,7 @@ export class UserRingBuffer {
     if (typeof callback !== 'function')
       throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'drain needs a callback function (data, offset, size) => 0 | 1');
     if (typeof flags !== 'number' || flags >>> 0 !== flags || (flags & ~BPF_RB_WAKEUP_FLAGS) !== 0) {
-      throw new RingBufRangeError(
-        'ERR_RINGBUF_FLAGS',
-        `drain flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${String(flags)}`,
-      );
+      throw wakeupFlagsError('drain', flags);
     }
     const i32 = this.i32;
     // Takes the drain (the kernel's atomic_try_cmpxchg(&rb->busy, 0, 1)); pairs with the releasing
@@ -735,48 +684,42 @@ export class UserRingBuffer {
    * @throws RingBufCorruptionError when a header between consumer_pos and producer_pos cannot be right.
    */
   recoverProducer(deadId: number): { lockRecovered: boolean; recordsDiscarded: number } {
-    checkId(deadId);
+    checkHandleId(deadId, 'a user ring handle id');
     if (deadId === this.id) throw new RingBufError('ERR_RINGBUF_PRODUCER_ID', 'a handle cannot recover its own id');
+    // No lock counter in the user ring's control area (-1): its stats count records and drains.
+    return recoverDeadProducer(this.i32, this.i32, deadId, -1, USER_RECOVERED_RECORDS_INDEX, {
+      lock: () => this.exclusive || lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats),
+      release: () => {
+        this.unlockUnlessExclusive();
+      },
+      discardRecords: () => this.discardRecordsOf(deadId),
+    });
+  }
+
+  /** recoverProducer's walk, under the lock: discards `deadId`'s BUSY records. */
+  private discardRecordsOf(deadId: number): number {
     const i32 = this.i32;
-    const lockRecovered = forceUnlock(i32, deadId);
-    if (!this.exclusive && !lock(i32, this.tag, this.lockTimeoutMs, this.lockStats)) {
-      rescueSleeper(i32);
-      return { lockRecovered, recordsDiscarded: -1 };
-    }
+    // Under the lock no space can be reserved, so the framing of [consumer_pos, producer_pos) is
+    // stable while the drainer moves through it. Observes the last producer_pos store.
+    const prod = Atomics.load(i32, USER_PROD_POS_INDEX);
+    // Observes the drainer's progress; records behind it are committed and need no look.
+    let pos = Atomics.load(i32, USER_CONS_POS_INDEX);
+    const span = (prod - pos) | 0;
+    if (span < 0 || span > this.size || (span & 7) !== 0)
+      throw this.corruption(pos, `producer_pos ${prod >>> 0} cannot be ${span} bytes from consumer_pos`);
     let discarded = 0;
-    try {
-      // Under the lock no space can be reserved, so the framing of [consumer_pos, producer_pos) is
-      // stable while the drainer moves through it. Observes the last producer_pos store.
-      const prod = Atomics.load(i32, USER_PROD_POS_INDEX);
-      // Observes the drainer's progress; records behind it are committed and need no look.
-      let pos = Atomics.load(i32, USER_CONS_POS_INDEX);
-      const span = (prod - pos) | 0;
-      if (span < 0 || span > this.size || (span & 7) !== 0)
-        throw this.corruption(pos, `producer_pos ${prod >>> 0} cannot be ${span} bytes from consumer_pos`);
-      // Bounded: every step moves at least 8 bytes and none passes producer_pos.
-      while (pos !== prod) {
-        const index = headerIndex(pos & this.mask);
-        // Observes the header's commit state (a live producer may commit concurrently).
-        const hdr = Atomics.load(i32, index);
-        const total = recordFootprint(hdr & HDR_LEN_MASK);
-        if (total > ((prod - pos) | 0))
-          throw this.corruption(pos, `record of ${hdr & HDR_LEN_MASK} bytes runs past producer_pos ${prod >>> 0}`);
-        // Discards the dead producer's record exactly as its own discard() would have.
-        if ((hdr & BUSY_BIT_I32) !== 0 && i32[index + HDR_OWNER_WORD] === deadId) {
-          if (Atomics.compareExchange(i32, index, hdr, (hdr & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT) === hdr)
-            discarded++;
-        }
-        pos = (pos + total) | 0;
-      }
-      // Counts recovered records for stats.
-      Atomics.add(i32, USER_RECOVERED_RECORDS_INDEX, discarded);
-    } finally {
-      this.unlockUnlessExclusive();
+    // Bounded: every step moves at least 8 bytes and none passes producer_pos.
+    while (pos !== prod) {
+      const index = headerIndex(pos & this.mask);
+      // Observes the header's commit state (a live producer may commit concurrently).
+      const hdr = Atomics.load(i32, index);
+      const total = recordFootprint(hdr & HDR_LEN_MASK);
+      if (total > ((prod - pos) | 0))
+        throw this.corruption(pos, `record of ${hdr & HDR_LEN_MASK} bytes runs past producer_pos ${prod >>> 0}`);
+      if (discardIfDead(i32, index, hdr, deadId)) discarded++;
+      pos = (pos + total) | 0;
     }
-    // Ends a drainer's sleep whatever the wake word says (the dead producer may have claimed a
-    // wakeup and died before its notify); a spurious wakeup is harmless.
-    rescueSleeper(i32);
-    return { lockRecovered, recordsDiscarded: discarded };
+    return discarded;
   }
 
   /**
@@ -787,7 +730,7 @@ export class UserRingBuffer {
    * word was freed. Thread: any.
    */
   recoverDrainer(deadId: number): boolean {
-    checkId(deadId);
+    checkHandleId(deadId, 'a user ring handle id');
     const i32 = this.i32;
     // Frees the dead drainer's busy word; pairs with drain()'s compare-exchange like a release.
     const freed = Atomics.compareExchange(i32, USER_DRAIN_BUSY_INDEX, deadId, 0) === deadId;
@@ -906,43 +849,4 @@ export class UserRingBuffer {
         : `record payload size must be an integer from 0 to ${this.maxPayload} in a ${this.size}-byte user ring, got ${String(size)} (libbpf: E2BIG)`,
     );
   }
-}
-
-function isValidSize(size: number): boolean {
-  return Number.isInteger(size) && size >= PAGE_SIZE && size <= MAX_RING_SIZE && (size & (size - 1)) === 0;
-}
-
-/**
- * The default id of a handle: Node's `threadId + 1` (reached without a `node:` import), else a
- * per-realm counter from a random base (pass `id` when threads may crash and must be told apart).
- */
-function defaultId(): number {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const workerThreads = proc?.getBuiltinModule?.('node:worker_threads') as { threadId?: number } | undefined;
-  if (typeof workerThreads?.threadId === 'number') return workerThreads.threadId + 1;
-  realmNextId = realmNextId >= MAX_USER_RING_ID ? 1 : realmNextId + 1;
-  return realmNextId;
-}
-let realmNextId = 1 + Math.floor(Math.random() * (MAX_USER_RING_ID - 1));
-
-function checkId(id: number | undefined): number {
-  if (id === undefined) return defaultId();
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_USER_RING_ID) {
-    throw new RingBufRangeError(
-      'ERR_RINGBUF_PRODUCER_ID',
-      `a user ring handle id must be an integer from 1 to ${MAX_USER_RING_ID}, got ${String(id)}`,
-    );
-  }
-  return id;
-}
-
-function checkLockTimeout(ms: number | undefined): number {
-  if (ms === undefined) return DEFAULT_LOCK_TIMEOUT_MS;
-  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new RingBufRangeError(
-      'ERR_RINGBUF_ARGUMENT',
-      `lockTimeoutMs must be a non-negative number or Infinity, got ${String(ms)}`,
-    );
-  }
-  return ms;
 }

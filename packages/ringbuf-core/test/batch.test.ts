@@ -163,7 +163,10 @@ for (const overwrite of [false, true]) {
       }
       if (discard) a.discardBatch(firstA, count);
       else a.submitBatch(firstA, count);
-      for (const off of singles) discard ? b.discard(off) : b.submit(off);
+      for (const off of singles) {
+        if (discard) b.discard(off);
+        else b.submit(off);
+      }
       if (!overwrite && rnd() < 0.7) {
         consumeAll(a);
         consumeAll(b);
