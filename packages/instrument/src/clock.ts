@@ -25,6 +25,3 @@ function performanceMicros(): number {
 
 /** Microseconds on the process-wide monotonic clock (arbitrary origin: use differences). */
 export const clockMicros: () => number = hrtime !== undefined ? hrtimeMicros : performanceMicros;
-
-/** Kept for callers of the earlier calibrated clock: there is nothing to calibrate any more. */
-export function recalibrateClock(): void {}

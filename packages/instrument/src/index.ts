@@ -10,4 +10,4 @@ export {
   type InstrumentErrorCode,
   describe as describeValue,
 } from './errors.js';
-export { clockMicros, recalibrateClock } from './clock.js';
+export { clockMicros } from './clock.js';

@@ -84,8 +84,10 @@ export function threadLogger(level?: LogLevel): Logger {
  */
 export function childLogger(bindings: Record<string, unknown>, level?: LogLevel): Logger {
   if (level !== undefined && !LEVELS.has(level)) throw levelRefusal(level);
-  if (typeof bindings !== 'object' || bindings === null || Array.isArray(bindings)) {
-    throw new InstrumentError('ERR_INSTRUMENT_LOG_BINDINGS', `bindings must be an object, got ${describe(bindings)}`);
+  // Untrusted: checked as whatever it is.
+  const raw: unknown = bindings;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InstrumentError('ERR_INSTRUMENT_LOG_BINDINGS', `bindings must be an object, got ${describe(raw)}`);
   }
   for (const name of OWN_FIELDS) {
     if (Object.hasOwn(bindings, name)) {
