@@ -123,7 +123,7 @@ export function unlock(i32: Int32Array): void {
  * Marks the lock, held by the caller, as held for good; wakes its sleepers so that they see it and
  * fail at once. Thread: the holder.
  */
-export function markExclusive(i32: Int32Array): void {
+function markExclusive(i32: Int32Array): void {
   // Publishes the exclusive hold to other producers' lockSlow loads.
   const word = Atomics.or(i32, LOCK_INDEX, LOCK_EXCLUSIVE_BIT);
   if ((word & LOCK_WAITERS_BIT) !== 0) {
