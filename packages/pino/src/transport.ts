@@ -5,6 +5,7 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import {
+  describeValue,
   HEARTBEAT_STALL_MS,
   RingBuffer,
   RingBufError,
@@ -223,11 +224,11 @@ export function transport(options: TransportOptions): TransportStream {
   if (!isValidRingSize(ringSize)) {
     throw new RingBufError(
       'ERR_RINGBUF_SIZE',
-      `ringSize must be a power of two, a multiple of 4096, at most 2^30; got ${String(ringSize)}`,
+      `ringSize must be a power of two, a multiple of 4096, at most 2^30; got ${describeValue(ringSize)}`,
     );
   }
   if (onFull !== 'block' && onFull !== 'drop')
-    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `onFull must be 'block' or 'drop', got ${String(onFull)}`);
+    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `onFull must be 'block' or 'drop', got ${describeValue(onFull)}`);
   for (const [name, ms] of [
     ['blockMs', blockMs],
     ['flushMs', flushMs],
@@ -236,12 +237,15 @@ export function transport(options: TransportOptions): TransportStream {
     if (typeof ms !== 'number' || !(ms >= 0) || ms > 2 ** 31 - 1)
       throw new RingBufError(
         'ERR_RINGBUF_ARGUMENT',
-        `${name} must be a number of ms from 0 to 2^31 - 1, got ${String(ms)}`,
+        `${name} must be a number of ms from 0 to 2^31 - 1, got ${describeValue(ms)}`,
       );
   }
   const partBytes = options.partBytes ?? (ringSize >> 2) - 16;
   if (!Number.isInteger(partBytes) || partBytes < 1)
-    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `partBytes must be a positive integer, got ${String(partBytes)}`);
+    throw new RingBufError(
+      'ERR_RINGBUF_ARGUMENT',
+      `partBytes must be a positive integer, got ${describeValue(partBytes)}`,
+    );
   const resolved = resolveTargets(options, callers);
   const ring = RingBuffer.create({ size: ringSize });
   const share: PinoShare = {

@@ -19,7 +19,7 @@
  * The builder runs once, at module load; the constants it yields are plain numbers on hot paths.
  */
 
-import { RingBufRangeError } from './errors.js';
+import { describeValue, RingBufRangeError } from './errors.js';
 
 /** Bytes per 32-bit word. */
 export const WORD_BYTES = 4;
@@ -37,7 +37,7 @@ export class SharedLayout {
     if (!Number.isInteger(start) || start < 0 || start % DOUBLE_BYTES !== 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `a shared layout starts at a non-negative multiple of 8, got ${String(start)}`,
+        `a shared layout starts at a non-negative multiple of 8, got ${describeValue(start)}`,
       );
     }
     this.offset = start;
@@ -54,7 +54,7 @@ export class SharedLayout {
     if (!Number.isInteger(offset) || offset < this.offset || offset % DOUBLE_BYTES !== 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `cannot move a shared layout back or off 8-byte alignment (at ${this.offset}, asked ${String(offset)})`,
+        `cannot move a shared layout back or off 8-byte alignment (at ${this.offset}, asked ${describeValue(offset)})`,
       );
     }
     this.offset = offset;
@@ -103,7 +103,7 @@ function checkCount(n: number): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 2 ** 24) {
     throw new RingBufRangeError(
       'ERR_RINGBUF_ARGUMENT',
-      `a shared layout field count must be an integer from 0 to 2^24, got ${String(n)}`,
+      `a shared layout field count must be an integer from 0 to 2^24, got ${describeValue(n)}`,
     );
   }
 }

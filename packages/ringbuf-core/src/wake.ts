@@ -16,7 +16,7 @@
  * are created with a {@link WakeGroup}.
  */
 import { waitTimeoutMs } from './clock.js';
-import { RingBufError } from './errors.js';
+import { describeValue, RingBufError } from './errors.js';
 import {
   LAYOUT_VERSION,
   MAGIC_INDEX,
@@ -212,6 +212,6 @@ export class WakeGroup {
 /** A timeout in milliseconds: a number that is not NaN (Infinity waits forever, as Atomics.wait). */
 function checkTimeout(ms: number, what: string): void {
   if (typeof ms !== 'number' || ms !== ms) {
-    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `${what} needs a timeout in milliseconds, got ${String(ms)}`);
+    throw new RingBufError('ERR_RINGBUF_ARGUMENT', `${what} needs a timeout in milliseconds, got ${describeValue(ms)}`);
   }
 }

@@ -10,7 +10,10 @@ import {
   RingBufCorruptionError,
   RingBufError,
   RingBufRangeError,
+  SharedLayout,
+  WakeGroup,
   describeValue,
+  sleep,
 } from '@ringbuf/core';
 
 const cause = new Error('the first failure');
@@ -115,4 +118,30 @@ test('describeValue quotes every kind of value without throwing and tells 1, 1n 
     ],
   ];
   for (const [value, expected] of rows) t.is(describeValue(value), expected);
+});
+
+test('a value that cannot become a string (no prototype, a throwing toString) still gets the typed error and its code', (t) => {
+  const unprintables: unknown[] = [
+    Object.create(null) as unknown,
+    {
+      [Symbol.toPrimitive]() {
+        throw new Error('no');
+      },
+    },
+  ];
+  const wake = WakeGroup.create().word;
+  for (const bad of unprintables) {
+    const calls: [string, () => unknown, new (...args: never[]) => Error][] = [
+      ['new SharedLayout(bad)', () => new SharedLayout(bad as number), RingBufRangeError],
+      ['SharedLayout.at(bad)', () => new SharedLayout().at(bad as number), RingBufRangeError],
+      ['SharedLayout.int32s(bad)', () => new SharedLayout().int32s(bad as number), RingBufRangeError],
+      ['sleep(wake, bad)', () => sleep(wake, bad as number), RingBufError],
+    ];
+    for (const [name, call, cls] of calls) {
+      const err = t.throws(call, undefined, name);
+      t.true(err instanceof cls, `${name}: ${err?.name ?? 'nothing thrown'}`);
+      t.is((err as { code?: unknown } | undefined)?.code, 'ERR_RINGBUF_ARGUMENT', name);
+      t.regex(err?.message ?? '', /an object \(\[object Object\]\)/, name);
+    }
+  }
 });

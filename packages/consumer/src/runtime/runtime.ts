@@ -22,7 +22,7 @@
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { RingBuffer, RingBufError, wakeConsumer, type RingShare, type WakeWord } from '@ringbuf/core';
+import { describeValue, RingBuffer, RingBufError, wakeConsumer, type RingShare, type WakeWord } from '@ringbuf/core';
 import { Consumer } from '../consumer.js';
 import { childLogger, type Logger, type LogLevel } from '@ringbuf/instrument/log';
 import { BUSY_HEAD_WAIT_MS } from '../wait.js';
@@ -144,7 +144,7 @@ function optionsError(message: string): RuntimeError {
 function checkTimeout(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw optionsError(`${name} must be a non-negative number of milliseconds, got ${String(value)}`);
+    throw optionsError(`${name} must be a non-negative number of milliseconds, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -170,7 +170,7 @@ function handlerSpec(handler: unknown): string | undefined {
       ? handler
       : pathToFileURL(resolve(handler)).href;
   }
-  throw optionsError(`handler must be a module URL or path, got ${String(handler)}`);
+  throw optionsError(`handler must be a module URL or path, got ${describeValue(handler)}`);
 }
 
 function rebuildError(e: SerializedError): Error {
@@ -259,14 +259,14 @@ export class ConsumerRuntime {
     const { rings, handlerOptions, latency = false, onHandlerError = 'stop', logLevel } = options;
     if (!Array.isArray(rings) || rings.length === 0)
       throw optionsError('rings must be a non-empty array of rings or ring shares');
-    if (typeof latency !== 'boolean') throw optionsError(`latency must be a boolean, got ${String(latency)}`);
+    if (typeof latency !== 'boolean') throw optionsError(`latency must be a boolean, got ${describeValue(latency)}`);
     const latencyWarmupUs = options.latencyWarmupUs ?? 0;
     if (typeof latencyWarmupUs !== 'number' || !Number.isFinite(latencyWarmupUs) || latencyWarmupUs < 0) {
-      throw optionsError(`latencyWarmupUs must be a finite number of µs from 0, got ${String(latencyWarmupUs)}`);
+      throw optionsError(`latencyWarmupUs must be a finite number of µs from 0, got ${describeValue(latencyWarmupUs)}`);
     }
     if (options.latencyWarmupUs !== undefined && !latency) throw optionsError('latencyWarmupUs needs latency: true');
     if (onHandlerError !== 'stop' && onHandlerError !== 'count') {
-      throw optionsError(`onHandlerError must be 'stop' or 'count', got ${String(onHandlerError)}`);
+      throw optionsError(`onHandlerError must be 'stop' or 'count', got ${describeValue(onHandlerError)}`);
     }
     const verify =
       options.verify === undefined || options.verify === false
@@ -279,7 +279,7 @@ export class ConsumerRuntime {
     }
     const batch = options.batch ?? 65536;
     if (!Number.isInteger(batch) || batch < 1)
-      throw optionsError(`batch must be a positive integer, got ${String(batch)}`);
+      throw optionsError(`batch must be a positive integer, got ${describeValue(batch)}`);
     const wait = checkWait(options.wait);
     const busyHeadWaitMs = checkTimeout('busyHeadWaitMs', options.busyHeadWaitMs, BUSY_HEAD_WAIT_MS);
     const startTimeoutMs = checkTimeout('startTimeoutMs', options.startTimeoutMs, 10000);
@@ -287,7 +287,7 @@ export class ConsumerRuntime {
     if (!Number.isFinite(pollTimeoutMs)) throw optionsError('pollTimeoutMs must be finite (0 for no timeout)');
     const handler = handlerSpec(options.handler);
     if (logLevel !== undefined && !['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-      throw optionsError(`logLevel must be a pino level, got ${String(logLevel)}`);
+      throw optionsError(`logLevel must be a pino level, got ${describeValue(logLevel)}`);
     }
     const log = childLogger({ component: 'consumer-runtime-main' }, logLevel);
     // Attach here too: validates the buffers before a thread is spent, and gives stop() the wake word.
@@ -441,7 +441,7 @@ export class ConsumerRuntime {
   stop(options: StopOptions = {}): Promise<RuntimeReport> {
     if (options === null || typeof options !== 'object') throw optionsError('stop options must be an object');
     const { drain = true } = options;
-    if (typeof drain !== 'boolean') throw optionsError(`drain must be a boolean, got ${String(drain)}`);
+    if (typeof drain !== 'boolean') throw optionsError(`drain must be a boolean, got ${describeValue(drain)}`);
     const timeoutMs = checkTimeout('timeoutMs', options.timeoutMs, 5000);
     const graceMs = checkTimeout('stopGraceMs', options.stopGraceMs, 1000);
     if (this.stopping !== undefined) return this.stopping;
