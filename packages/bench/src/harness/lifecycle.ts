@@ -51,20 +51,18 @@ export function whenSettled(p: Promise<unknown>): () => boolean {
 }
 
 /**
- * Waits until `count` threads have reached the start barrier, or one failed.
- * @throws Error `${notReady} after SETUP_TIMEOUT_MS ms` when they are not there in time.
+ * Waits until `count` threads have reached the start barrier (none: 0), then opens it.
+ * @throws Error `${notReady} after SETUP_TIMEOUT_MS ms` when they are not there in time, or the
+ *   errors of the threads that failed before it opened.
  */
-export async function awaitReady(ctl: Int32Array, count: number, errors: string[], notReady: string): Promise<void> {
+export async function startThreads(ctl: Int32Array, count: number, errors: string[], notReady: string): Promise<void> {
   const deadline = performance.now() + SETUP_TIMEOUT_MS;
   // Observes the workers' barrier counts.
   while (Atomics.load(ctl, READY_INDEX) < count && errors.length === 0) {
     if (performance.now() > deadline) throw new Error(`${notReady} after ${SETUP_TIMEOUT_MS} ms`);
     await delay(2);
   }
-}
-
-/** Opens the start barrier. */
-export function openBarrier(ctl: Int32Array): void {
+  if (errors.length > 0) throw new Error(errors.join('; '));
   // Opens the barrier; pairs with awaitStart()'s load and wait.
   Atomics.store(ctl, START_INDEX, 1);
   // Wakes the threads sleeping at the barrier.

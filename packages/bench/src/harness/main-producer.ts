@@ -46,9 +46,8 @@ import {
 import {
   SETTLE_MS,
   addReports,
-  awaitReady,
   finishResult,
-  openBarrier,
+  startThreads,
   stopThreads,
   watchWorker,
   whenSettled,
@@ -167,9 +166,8 @@ export async function runMainProducer(
   const exited = whenSettled(watchWorker(worker, reports, errors));
   let run: MainRun = { windows: [], startUs: 0, endUs: 0, heapAtMeasure: 0 };
   try {
-    if (p.measure !== 'blocked-wake') await awaitReady(ctl, 1, errors, 'the worker was not ready');
-    if (errors.length > 0) throw new Error(errors.join('; '));
-    openBarrier(ctl);
+    // blocked-wake: the waker does not stop at the barrier; it waits for main's first sample.
+    await startThreads(ctl, p.measure === 'blocked-wake' ? 0 : 1, errors, 'the worker was not ready');
     if (p.measure === 'blocked-wake') {
       const t0 = monotonicMs();
       const failed = (): boolean => errors.length > 0 || exited();

@@ -23,9 +23,8 @@ import {
 import {
   SETTLE_MS,
   addReports,
-  awaitReady,
   finishResult,
-  openBarrier,
+  startThreads,
   stopThreads,
   watchWorker,
   whenSettled,
@@ -107,9 +106,7 @@ export async function runThreaded(
   const windows: WindowSample[] = [];
   let span: MeasureSpan = { startUs: 0, endUs: 0 };
   try {
-    await awaitReady(ctl, workers.length, errors, 'threads not ready');
-    if (errors.length > 0) throw new Error(errors.join('; '));
-    openBarrier(ctl);
+    await startThreads(ctl, workers.length, errors, 'threads not ready');
     await delay(warmupOf(s, timing));
     span = await measureWindows(ctl, s.params.producers, timing, windows, errors);
   } catch (e) {

@@ -223,7 +223,12 @@ export function sizeLabel(bytes: number): string {
   return `${bytes} B`;
 }
 
-const legendBelow = { orient: 'bottom', direction: 'vertical', labelLimit: 0 };
+const legendBelow = { orient: 'bottom', direction: 'vertical', labelLimit: 0 } as const;
+
+/** A colour channel over the `series` field: series in data order, colours `range`, the legend below. */
+function seriesColour(range: string[]) {
+  return { field: 'series', type: 'nominal', sort: null, scale: { range }, legend: legendBelow } as const;
+}
 
 /**
  * Renders every chart the results allow: throughput against producers, the sample-rate sweep,
@@ -304,13 +309,7 @@ async function producersChart(good: readonly ScenarioResult[], cores: number): P
             axis: { values: counts, format: 'd', grid: false },
           },
           y: { field: 'value', type: 'quantitative', title: 'M records/s consumed' },
-          color: {
-            field: 'series',
-            type: 'nominal',
-            scale: { range: [OURS, OURS_2, KERNEL] },
-            sort: null,
-            legend: legendBelow,
-          },
+          color: seriesColour([OURS, OURS_2, KERNEL]),
         },
       }),
     ),
@@ -357,13 +356,7 @@ async function sampleRateChart(good: readonly ScenarioResult[]): Promise<Chart |
             axis: { values: ticks.length > 1 ? ticks : all, format: ',d' },
           },
           y: { field: 'value', type: 'quantitative', title: 'M records/s consumed' },
-          color: {
-            field: 'series',
-            type: 'nominal',
-            sort: null,
-            scale: { range: [OURS, OURS_2, KERNEL] },
-            legend: legendBelow,
-          },
+          color: seriesColour([OURS, OURS_2, KERNEL]),
         },
       }),
     ),
@@ -447,13 +440,7 @@ async function recordSizesChart(
             title: 'GB/s',
             scale: { domainMax: Math.max(...sizes.map((s) => s.value)) * 1.1 },
           },
-          color: {
-            field: 'series',
-            type: 'nominal',
-            sort: null,
-            scale: { range: [OURS, '#9ecae9'] },
-            legend: legendBelow,
-          },
+          color: seriesColour([OURS, '#9ecae9']),
         },
         layer: [
           { mark: { type: 'bar' } },
