@@ -45,20 +45,32 @@ export interface Scenario {
   durationMs?: number;
   /** @default SCENARIO_DEFAULTS.payload */
   payload?: PayloadSize;
-  /** `'reserve'`: reserve, write in place, submit (or discard). `'output'`: copy then bpf_ringbuf_output. @default SCENARIO_DEFAULTS.api */
+  /**
+   * `'reserve'`: reserve, write in place, submit (or discard). `'output'`: copy then bpf_ringbuf_output.
+   * @default SCENARIO_DEFAULTS.api
+   */
   api?: 'reserve' | 'output';
-  /** Fraction of reserved records discarded instead of submitted (reserve only). @default SCENARIO_DEFAULTS.discardRatio */
+  /**
+   * Fraction of reserved records discarded instead of submitted (reserve only).
+   * @default SCENARIO_DEFAULTS.discardRatio
+   */
   discardRatio?: number;
   /** @default SCENARIO_DEFAULTS.wakeup */
   wakeup?: WakeupPolicy;
-  /** Records per trigger (the kernel bench's `--rb-batch-cnt`); open-loop triggers carry this many. @default SCENARIO_DEFAULTS.batch */
+  /**
+   * Records per trigger (the kernel bench's `--rb-batch-cnt`); open-loop triggers carry this many.
+   * @default SCENARIO_DEFAULTS.batch
+   */
   batch?: number;
   /**
    * Open loop: records per second per producer, sent on a fixed schedule whose intended times are the
    * records' timestamps (no coordinated omission). Absent: closed loop, as fast as possible.
    */
   ratePerProducer?: number;
-  /** Write the shared instrumented record format (payload >= INSTRUMENTED_HEADER_BYTES); false for plain payloads. @default SCENARIO_DEFAULTS.instrumented */
+  /**
+   * Write the shared instrumented record format (payload >= INSTRUMENTED_HEADER_BYTES); false for plain payloads.
+   * @default SCENARIO_DEFAULTS.instrumented
+   */
   instrumented?: boolean;
   /**
    * Closed loop: after a reservation fails, sleep this many microseconds before the next record
@@ -130,7 +142,10 @@ export interface ProducerPoolOptions {
   /** Shorthand for `faults: { everyMs }`. */
   killEveryMs?: number;
   faults?: FaultOptions;
-  /** Seed of every random choice (sizes, discards, kills): a 32-bit integer, -2^31 to 2^32 - 1. @default Date.now() & 0x7fffffff */
+  /**
+   * Seed of every random choice (sizes, discards, kills): a 32-bit integer, -2^31 to 2^32 - 1.
+   * @default Date.now() & 0x7fffffff
+   */
   seed?: number;
   /** pino level for lifecycle logs. @default env RINGBUF_LOG_LEVEL, else 'warn' */
   logLevel?: string;
@@ -138,7 +153,10 @@ export interface ProducerPoolOptions {
   lockTimeoutMs?: number;
   /** First producer id; ids increase from it and are never reused. @default POOL_DEFAULTS.firstProducerId */
   firstProducerId?: number;
-  /** Relative tolerance (0 to 1) on the open-loop rate before it is reported as not met. @default POOL_DEFAULTS.rateTolerance */
+  /**
+   * Relative tolerance (0 to 1) on the open-loop rate before it is reported as not met.
+   * @default POOL_DEFAULTS.rateTolerance
+   */
   rateTolerance?: number;
 }
 
@@ -300,6 +318,48 @@ interface FilledSize {
   weightedCum: number[];
 }
 
+/** The `payload: { weighted: [{ size, weight }, ...] }` option: sizes and cumulative weights. */
+function fillWeighted(payload: Record<string, unknown>): FilledSize {
+  checkKeys(payload, { weighted: true }, 'payload { weighted }', scenarioError);
+  const list: unknown = payload['weighted'];
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_WEIGHTED_SIZES) {
+    throw scenarioError(
+      `payload.weighted must be an array of 1 to ${MAX_WEIGHTED_SIZES} { size, weight }, got ${describe(list)}${Array.isArray(list) ? ` of ${list.length}` : ''}`,
+    );
+  }
+  let total = 0;
+  let sizeMin = Infinity;
+  let sizeMax = -Infinity;
+  for (const [i, entry] of (list as unknown[]).entries()) {
+    if (!isBag(entry)) throw scenarioError(`payload.weighted[${i}] must be { size, weight }, got ${describe(entry)}`);
+    checkKeys(entry, { size: true, weight: true }, `payload.weighted[${i}]`, scenarioError);
+    const { size, weight } = entry;
+    if (!isSize(size))
+      throw scenarioError(
+        `payload.weighted[${i}].size must be an integer from 0 to ${MAX_PAYLOAD}, got ${describe(size)}`,
+      );
+    if (!isPosFinite(weight))
+      throw scenarioError(`payload.weighted[${i}].weight must be a positive finite number, got ${describe(weight)}`);
+    total += weight;
+    sizeMin = Math.min(sizeMin, size);
+    sizeMax = Math.max(sizeMax, size);
+  }
+  if (!Number.isFinite(total)) throw scenarioError('payload.weighted: the weights add up to Infinity');
+  const entries = list as ReadonlyArray<{ size: number; weight: number }>;
+  const weightedSizes: number[] = [];
+  const weightedCum: number[] = [];
+  let acc = 0;
+  let meanSize = 0;
+  for (const entry of entries) {
+    acc += entry.weight / total;
+    meanSize += (entry.size * entry.weight) / total;
+    weightedSizes.push(entry.size);
+    weightedCum.push(acc);
+  }
+  weightedCum[weightedCum.length - 1] = 1;
+  return { sizeKind: 'weighted', sizeMin, sizeMax, meanSize, weightedSizes, weightedCum };
+}
+
 /** The `payload` option: a size, { min, max } or { weighted: [{ size, weight }, ...] }. */
 function fillPayload(payload: unknown): FilledSize {
   if (typeof payload === 'number') {
@@ -316,46 +376,7 @@ function fillPayload(payload: unknown): FilledSize {
   }
   if (!isBag(payload))
     throw scenarioError(`payload must be a number, { min, max } or { weighted: [...] }, got ${describe(payload)}`);
-  if ('weighted' in payload) {
-    checkKeys(payload, { weighted: true }, 'payload { weighted }', scenarioError);
-    const list: unknown = payload['weighted'];
-    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_WEIGHTED_SIZES) {
-      throw scenarioError(
-        `payload.weighted must be an array of 1 to ${MAX_WEIGHTED_SIZES} { size, weight }, got ${describe(list)}${Array.isArray(list) ? ` of ${list.length}` : ''}`,
-      );
-    }
-    let total = 0;
-    let sizeMin = Infinity;
-    let sizeMax = -Infinity;
-    for (const [i, entry] of (list as unknown[]).entries()) {
-      if (!isBag(entry)) throw scenarioError(`payload.weighted[${i}] must be { size, weight }, got ${describe(entry)}`);
-      checkKeys(entry, { size: true, weight: true }, `payload.weighted[${i}]`, scenarioError);
-      const { size, weight } = entry;
-      if (!isSize(size))
-        throw scenarioError(
-          `payload.weighted[${i}].size must be an integer from 0 to ${MAX_PAYLOAD}, got ${describe(size)}`,
-        );
-      if (!isPosFinite(weight))
-        throw scenarioError(`payload.weighted[${i}].weight must be a positive finite number, got ${describe(weight)}`);
-      total += weight;
-      sizeMin = Math.min(sizeMin, size);
-      sizeMax = Math.max(sizeMax, size);
-    }
-    if (!Number.isFinite(total)) throw scenarioError('payload.weighted: the weights add up to Infinity');
-    const entries = list as ReadonlyArray<{ size: number; weight: number }>;
-    const weightedSizes: number[] = [];
-    const weightedCum: number[] = [];
-    let acc = 0;
-    let meanSize = 0;
-    for (const entry of entries) {
-      acc += entry.weight / total;
-      meanSize += (entry.size * entry.weight) / total;
-      weightedSizes.push(entry.size);
-      weightedCum.push(acc);
-    }
-    weightedCum[weightedCum.length - 1] = 1;
-    return { sizeKind: 'weighted', sizeMin, sizeMax, meanSize, weightedSizes, weightedCum };
-  }
+  if ('weighted' in payload) return fillWeighted(payload);
   checkKeys(payload, { min: true, max: true }, 'payload { min, max }', scenarioError);
   const { min, max } = payload;
   if (!isSize(min) || !isSize(max) || min > max) {
