@@ -20,8 +20,16 @@
  * A `RingBuffer` object is a per-thread handle: create one with `create` in one thread and `attach`
  * the same buffer in others. Its producer id goes into the lock word while it holds the lock and into
  * the second word of every header it reserves, so that a crashed producer can be recovered.
+ *
+ * This module keeps the handle's fields, create/attach, the hot path (reserve, tryReserve,
+ * reserveBatch, reserveLocked, submit/discard and their batch forms, output, afterCommit), the
+ * role-named accessors and query. The rest lives beside it, each shared with user-ring.ts where
+ * both rings need it: checks.ts (argument checks, the control area attach checks), payload.ts
+ * (output's payload: the typed-array intrinsics and the copy), overwrite.ts (the overwrite
+ * seqlock), framing.ts (framing errors and the walk over records), recovery.ts (producer recovery),
+ * lock.ts, wake.ts, reservations.ts, layout.ts.
  */
-import { RingBufCorruptionError, RingBufError, RingBufRangeError } from './errors.js';
+import { describeValue, RingBufCorruptionError, RingBufError, RingBufRangeError } from './errors.js';
 import {
   BPF_RB_AVAIL_DATA,
   BPF_RB_CONS_POS,
@@ -256,12 +264,12 @@ export class RingBuffer {
     const { size, overwrite = false, wakeGroup, startPos = 0 } = options;
     checkRingSize(size, 'ring');
     if (typeof overwrite !== 'boolean') {
-      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `overwrite must be a boolean, got ${String(overwrite)}`);
+      throw new RingBufError('ERR_RINGBUF_ARGUMENT', `overwrite must be a boolean, got ${describeValue(overwrite)}`);
     }
     if (!Number.isSafeInteger(startPos) || startPos % 8 !== 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `startPos must be an integer multiple of 8 (a record boundary), got ${String(startPos)}`,
+        `startPos must be an integer multiple of 8 (a record boundary), got ${describeValue(startPos)}`,
       );
     }
     if (wakeGroup !== undefined && !(wakeGroup instanceof WakeGroup)) {
@@ -368,7 +376,7 @@ export class RingBuffer {
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count * footprint > this.mask) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_RECORD_SIZE',
-        `a batch of ${size}-byte records must have from 1 to ${Math.floor(this.mask / footprint)} records in a ${this.size}-byte ring, got ${String(count)}`,
+        `a batch of ${size}-byte records must have from 1 to ${Math.floor(this.mask / footprint)} records in a ${this.size}-byte ring, got ${describeValue(count)}`,
       );
     }
     if (!this.exclusive && !lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
@@ -404,7 +412,7 @@ export class RingBuffer {
     if (hdr === NOT_HELD) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_OFFSET',
-        `${String(first)} is not the first record of a batch of this handle with a record ${String(i)}`,
+        `${describeValue(first)} is not the first record of a batch of this handle with a record ${describeValue(i)}`,
       );
     }
     return hdr + BPF_RINGBUF_HDR_SZ;
@@ -478,15 +486,7 @@ export class RingBuffer {
     if (payload !== undefined) {
       // The copy first: a copy that throws (it checks its bounds before writing) leaves nothing.
       try {
-        copyPayload(
-          i32,
-          this.data,
-          this.lastPayloadWords,
-          this.lastPayloadGrows,
-          payload,
-          hdrOffset + BPF_RINGBUF_HDR_SZ,
-          size,
-        );
+        this.copyPayload(payload, hdrOffset + BPF_RINGBUF_HDR_SZ, size);
       } catch (err) {
         this.release();
         throw new RingBufError(
@@ -607,7 +607,7 @@ export class RingBuffer {
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_OFFSET',
-        `a batch commit needs a record count of at least 1, got ${String(count)}`,
+        `a batch commit needs a record count of at least 1, got ${describeValue(count)}`,
       );
     }
     const reservations = this.reservations;
@@ -693,7 +693,7 @@ export class RingBuffer {
     if (offset < 0) return false;
     const hdrIndex = headerIndex(offset - BPF_RINGBUF_HDR_SZ);
     try {
-      copyPayload(this.i32, this.data, this.lastPayloadWords, this.lastPayloadGrows, payload, offset, length);
+      this.copyPayload(payload, offset, length);
     } catch (err) {
       this.discard(offset, BPF_RB_NO_WAKEUP);
       throw new RingBufError(
@@ -706,6 +706,15 @@ export class RingBuffer {
     Atomics.and(this.i32, hdrIndex, ~BUSY_BIT_I32);
     this.afterCommit(offset - BPF_RINGBUF_HDR_SZ, flags);
     return true;
+  }
+
+  /**
+   * Copies exactly `length` bytes of output()'s payload to `offset` (payload.ts's copyPayload, with
+   * this handle's words view of the payload and whether it may grow). A forwarding call, so that
+   * reserveLocked and output read as they did.
+   */
+  private copyPayload(payload: Uint8Array, offset: number, length: number): void {
+    copyPayload(this.i32, this.data, this.lastPayloadWords, this.lastPayloadGrows, payload, offset, length);
   }
 
   /**
@@ -857,7 +866,7 @@ export class RingBuffer {
     if (typeof nowMs !== 'number' || !(nowMs >= 0 && nowMs <= Number.MAX_SAFE_INTEGER)) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `stampConsumerHeartbeat needs a clock reading in ms from 0 to 2^53 - 1 (monotonicMs()), got ${String(nowMs)}`,
+        `stampConsumerHeartbeat needs a clock reading in ms from 0 to 2^53 - 1 (monotonicMs()), got ${describeValue(nowMs)}`,
       );
     }
     // Publishes "the consumer ran at nowMs"; pairs with consumerHeartbeatAgeMs()'s load.
@@ -1062,7 +1071,7 @@ export class RingBuffer {
     if (typeof offset !== 'number' || offset >>> 0 !== offset || (offset & 7) !== 0 || offset >= this.size) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_OFFSET',
-        `${String(offset)} is not a header offset in a ${this.size}-byte ring (8-aligned, 0..${this.size - 8})`,
+        `${describeValue(offset)} is not a header offset in a ${this.size}-byte ring (8-aligned, 0..${this.size - 8})`,
       );
     }
   }
@@ -1076,7 +1085,7 @@ export class RingBuffer {
   private recordSizeError(size: number): RingBufRangeError {
     return new RingBufRangeError(
       'ERR_RINGBUF_RECORD_SIZE',
-      `record payload size must be an integer from 0 to ${this.maxPayload} in a ${this.size}-byte ring, got ${String(size)}`,
+      `record payload size must be an integer from 0 to ${this.maxPayload} in a ${this.size}-byte ring, got ${describeValue(size)}`,
     );
   }
 
