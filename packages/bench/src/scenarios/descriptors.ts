@@ -117,9 +117,23 @@ export function checkGroups(groups: unknown, empty: boolean): ReadonlySet<Group>
 export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[] {
   checkGroups(groups, true);
   const out: ThreadedScenario[] = [];
-  const add = (group: Group, name: string, description: string, p: Partial<ScenarioParams>): void => {
+  const add: Add = (group, name, description, p) => {
     if (groups.has(group)) out.push({ group, name, description, params: params(p) });
   };
+  // In run order.
+  parallelScenarios(add);
+  peerScenarios(add);
+  userRingScenarios(add);
+  backToBackScenarios(add, groups);
+  scalingScenarios(add);
+  return out;
+}
+
+/** Adds a scenario of `group` when the group is selected. */
+type Add = (group: Group, name: string, description: string, p: Partial<ScenarioParams>) => void;
+
+/** The parallel group: one producer, the consumer in parallel. */
+function parallelScenarios(add: Add): void {
   add('parallel', 'rb-parallel', '1 producer, parallel, reserve+submit, plain flags', {});
   add('parallel', 'rb-parallel-sampled', `1 producer, parallel, sampled (rate ${SAMPLE_RATE})`, {
     sampleRate: SAMPLE_RATE,
@@ -138,174 +152,209 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
     `1 producer, parallel, reserveBatch(16, ${CLAIM}) + submitBatch, plain flags`,
     { api: 'batch', claim: CLAIM, batchCnt: BATCH_CNT_CLAIM },
   );
-  // The peers run in PEER_ROUNDS rounds, ours and each peer one after the other in every round, so
-  // that each ratio is taken within a round (seconds apart) and the rounds show its spread: the
-  // machine's speed drifts by 2x within a minute. Round r > 1 names carry the suffix -r.
+}
+
+/**
+ * The peers group. The peers run in PEER_ROUNDS rounds, ours and each peer one after the other in every
+ * round, so that each ratio is taken within a round (seconds apart) and the rounds show its spread: the
+ * machine's speed drifts by 2x within a minute. Round r > 1 names carry the suffix -r.
+ */
+function peerScenarios(add: Add): void {
   for (let r = 1; r <= PEER_ROUNDS; r++) {
     const sfx = peerRoundSuffix(r);
     const again = r === 1 ? '' : ` (round ${r})`;
-    add('peers', `rb-peer-ref${sfx}`, `ours, as rb-parallel (reserve + copy + submit), among the peers${again}`, {});
-    add(
-      'peers',
-      `rb-peer-words${sfx}`,
-      `ours, reserve + copy as four 32-bit words + submit (no Uint8Array.set call), among the peers${again}`,
-      { fill: 'words' },
-    );
-    add(
-      'peers',
-      `rb-peer-output${sfx}`,
-      `ours, output() per record under the lock (multi-producer safe): a copy in, as ringbuf.js push${again}`,
-      { api: 'output' },
-    );
-    add(
-      'peers',
-      `rb-peer-excl-output${sfx}`,
-      `ours, the one producer holding the ring exclusively (claimExclusive), output() per record: a copy in, as ringbuf.js push${again}`,
-      {
-        api: 'output',
-        exclusive: true,
-      },
-    );
+    oursAmongPeers(add, sfx, again);
     add('peers', `ringbufjs-1${sfx}`, `ringbuf.js 0.4.0, one 16-byte item per push/pop${again}`, {
       impl: 'ringbuf.js',
       peerBatch: 1,
     });
-    add(
-      'peers',
-      `rb-peer-claim${CLAIM}${sfx}`,
-      `ours, reserveBatch(16, ${CLAIM}) + submitBatch, among the peers${again}`,
-      {
-        api: 'batch',
-        claim: CLAIM,
-        batchCnt: BATCH_CNT_CLAIM,
-      },
-    );
-    add(
-      'peers',
-      `rb-peer-claim${CLAIM}-pass${sfx}`,
-      `ours, reserveBatch(16, ${CLAIM}) + submitBatch, the consumer publishing once per pass (batching on both sides, as the Disruptor)${again}`,
-      {
-        api: 'batch',
-        claim: CLAIM,
-        batchCnt: BATCH_CNT_CLAIM,
-        consumerPublish: 'pass',
-      },
-    );
-    add(
-      'peers',
-      `rb-peer-claim${CLAIM}-words${sfx}`,
-      `ours, reserveBatch(16, ${CLAIM}), each payload copied as four 32-bit words, + submitBatch${again}`,
-      {
-        api: 'batch',
-        claim: CLAIM,
-        batchCnt: BATCH_CNT_CLAIM,
-        fill: 'words',
-      },
-    );
-    add(
-      'peers',
-      `rb-peer-claim${CLAIM}-pass-words${sfx}`,
-      `ours, reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, the consumer publishing once per pass${again}`,
-      {
-        api: 'batch',
-        claim: CLAIM,
-        batchCnt: BATCH_CNT_CLAIM,
-        consumerPublish: 'pass',
-        fill: 'words',
-      },
-    );
-    add('peers', `postmessage-1${sfx}`, `postMessage, one 16-byte record per message, 4096 in flight at most${again}`, {
-      impl: 'postMessage',
-      peerBatch: 1,
-    });
-    add(
-      'peers',
-      `postmessage-1-unbounded${sfx}`,
-      `postMessage, one 16-byte record per message, unbounded in flight (fire and forget)${again}`,
-      {
-        impl: 'postMessage',
-        peerBatch: 1,
-        peerWindow: null,
-      },
-    );
+    oursBatchedAmongPeers(add, sfx, again);
+    postMessagePeers(add, sfx, again);
   }
   add('peers', 'ringbufjs-64', 'ringbuf.js 0.4.0, 64 items per push, pop up to 64', {
     impl: 'ringbuf.js',
     peerBatch: 64,
   });
   add('peers', 'postmessage-64', 'postMessage, 64 records (1 KiB) per message', { impl: 'postMessage', peerBatch: 64 });
-  // The user ring (BPF_MAP_TYPE_USER_RINGBUF): the main thread feeds one draining worker 16-byte
-  // commands, against postMessage and ringbuf.js from the main thread too, in PEER_ROUNDS
-  // interleaved rounds as the peers; then the wake of the main thread blocked on a full ring.
-  const fromMain = { producer: 'main', ringSize: USER_RING_SIZE } as const;
+}
+
+/** One peers round's runs of ours, one record per call (`sfx`: the round's name suffix, `again`: its description's). */
+function oursAmongPeers(add: Add, sfx: string, again: string): void {
+  add('peers', `rb-peer-ref${sfx}`, `ours, as rb-parallel (reserve + copy + submit), among the peers${again}`, {});
+  add(
+    'peers',
+    `rb-peer-words${sfx}`,
+    `ours, reserve + copy as four 32-bit words + submit (no Uint8Array.set call), among the peers${again}`,
+    { fill: 'words' },
+  );
+  add(
+    'peers',
+    `rb-peer-output${sfx}`,
+    `ours, output() per record under the lock (multi-producer safe): a copy in, as ringbuf.js push${again}`,
+    { api: 'output' },
+  );
+  add(
+    'peers',
+    `rb-peer-excl-output${sfx}`,
+    `ours, the one producer holding the ring exclusively (claimExclusive), output() per record: a copy in, as ringbuf.js push${again}`,
+    {
+      api: 'output',
+      exclusive: true,
+    },
+  );
+}
+
+/** One peers round's runs of ours through reserveBatch + submitBatch. */
+function oursBatchedAmongPeers(add: Add, sfx: string, again: string): void {
+  add(
+    'peers',
+    `rb-peer-claim${CLAIM}${sfx}`,
+    `ours, reserveBatch(16, ${CLAIM}) + submitBatch, among the peers${again}`,
+    {
+      api: 'batch',
+      claim: CLAIM,
+      batchCnt: BATCH_CNT_CLAIM,
+    },
+  );
+  add(
+    'peers',
+    `rb-peer-claim${CLAIM}-pass${sfx}`,
+    `ours, reserveBatch(16, ${CLAIM}) + submitBatch, the consumer publishing once per pass (batching on both sides, as the Disruptor)${again}`,
+    {
+      api: 'batch',
+      claim: CLAIM,
+      batchCnt: BATCH_CNT_CLAIM,
+      consumerPublish: 'pass',
+    },
+  );
+  add(
+    'peers',
+    `rb-peer-claim${CLAIM}-words${sfx}`,
+    `ours, reserveBatch(16, ${CLAIM}), each payload copied as four 32-bit words, + submitBatch${again}`,
+    {
+      api: 'batch',
+      claim: CLAIM,
+      batchCnt: BATCH_CNT_CLAIM,
+      fill: 'words',
+    },
+  );
+  add(
+    'peers',
+    `rb-peer-claim${CLAIM}-pass-words${sfx}`,
+    `ours, reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, the consumer publishing once per pass${again}`,
+    {
+      api: 'batch',
+      claim: CLAIM,
+      batchCnt: BATCH_CNT_CLAIM,
+      consumerPublish: 'pass',
+      fill: 'words',
+    },
+  );
+}
+
+/** One peers round's postMessage runs. */
+function postMessagePeers(add: Add, sfx: string, again: string): void {
+  add('peers', `postmessage-1${sfx}`, `postMessage, one 16-byte record per message, 4096 in flight at most${again}`, {
+    impl: 'postMessage',
+    peerBatch: 1,
+  });
+  add(
+    'peers',
+    `postmessage-1-unbounded${sfx}`,
+    `postMessage, one 16-byte record per message, unbounded in flight (fire and forget)${again}`,
+    {
+      impl: 'postMessage',
+      peerBatch: 1,
+      peerWindow: null,
+    },
+  );
+}
+
+/** The user-ring group's runs: the main thread produces into a USER_RING_SIZE ring. */
+const FROM_MAIN = { producer: 'main', ringSize: USER_RING_SIZE } as const;
+
+/**
+ * The user ring (BPF_MAP_TYPE_USER_RINGBUF): the main thread feeds one draining worker 16-byte
+ * commands, against postMessage and ringbuf.js from the main thread too, in PEER_ROUNDS
+ * interleaved rounds as the peers; then the wake of the main thread blocked on a full ring.
+ */
+function userRingScenarios(add: Add): void {
   for (let r = 1; r <= PEER_ROUNDS; r++) {
     const sfx = peerRoundSuffix(r);
-    const again = r === 1 ? '' : ` (round ${r})`;
-    add(
-      'user-ring',
-      `ur-main${sfx}`,
-      `user ring: the main thread reserve + submit, each 16-byte command stored in place as four 32-bit words, one worker draining${again}`,
-      {
-        ...fromMain,
-        impl: 'user-ring',
-        fill: 'words',
-      },
-    );
-    add(
-      'user-ring',
-      `ur-main-blocking${sfx}`,
-      `user ring: the main thread reserveBlocking + submit (commands stored as words), sleeping on the drainer's progress when full${again}`,
-      {
-        ...fromMain,
-        impl: 'user-ring',
-        fill: 'words',
-        blocking: true,
-      },
-    );
-    add(
-      'user-ring',
-      `ur-main-excl${sfx}`,
-      `user ring: the main thread holding the ring exclusively (claimExclusive: no lock round, as libbpf's producer), reserve + submit (commands stored as words)${again}`,
-      {
-        ...fromMain,
-        impl: 'user-ring',
-        fill: 'words',
-        exclusive: true,
-      },
-    );
-    add(
-      'user-ring',
-      `ur-postmessage-main${sfx}`,
-      `postMessage from the main thread to a worker, one 16-byte command per message, 4096 in flight at most${again}`,
-      {
-        ...fromMain,
-        impl: 'postMessage',
-        peerBatch: 1,
-      },
-    );
-    add(
-      'user-ring',
-      `ur-ringbufjs-main${sfx}`,
-      `ringbuf.js 0.4.0 from the main thread, one 16-byte item per push, the worker busy-polling${again}`,
-      {
-        ...fromMain,
-        impl: 'ringbuf.js',
-        peerBatch: 1,
-      },
-    );
+    userRingRound(add, sfx, r === 1 ? '' : ` (round ${r})`);
   }
   add(
     'user-ring',
     'ur-blocked-wake',
     "user ring: the main thread blocked in reserveBlocking on a full ring, woken by a worker's drain, beside the raw wait/notify floor",
     {
-      ...fromMain,
+      ...FROM_MAIN,
       impl: 'user-ring',
       blocking: true,
       measure: 'blocked-wake',
       ringSize: 4096,
     },
   );
+}
+
+/** One user-ring round: ours, then postMessage and ringbuf.js from the main thread. */
+function userRingRound(add: Add, sfx: string, again: string): void {
+  add(
+    'user-ring',
+    `ur-main${sfx}`,
+    `user ring: the main thread reserve + submit, each 16-byte command stored in place as four 32-bit words, one worker draining${again}`,
+    {
+      ...FROM_MAIN,
+      impl: 'user-ring',
+      fill: 'words',
+    },
+  );
+  add(
+    'user-ring',
+    `ur-main-blocking${sfx}`,
+    `user ring: the main thread reserveBlocking + submit (commands stored as words), sleeping on the drainer's progress when full${again}`,
+    {
+      ...FROM_MAIN,
+      impl: 'user-ring',
+      fill: 'words',
+      blocking: true,
+    },
+  );
+  add(
+    'user-ring',
+    `ur-main-excl${sfx}`,
+    `user ring: the main thread holding the ring exclusively (claimExclusive: no lock round, as libbpf's producer), reserve + submit (commands stored as words)${again}`,
+    {
+      ...FROM_MAIN,
+      impl: 'user-ring',
+      fill: 'words',
+      exclusive: true,
+    },
+  );
+  add(
+    'user-ring',
+    `ur-postmessage-main${sfx}`,
+    `postMessage from the main thread to a worker, one 16-byte command per message, 4096 in flight at most${again}`,
+    {
+      ...FROM_MAIN,
+      impl: 'postMessage',
+      peerBatch: 1,
+    },
+  );
+  add(
+    'user-ring',
+    `ur-ringbufjs-main${sfx}`,
+    `ringbuf.js 0.4.0 from the main thread, one 16-byte item per push, the worker busy-polling${again}`,
+    {
+      ...FROM_MAIN,
+      impl: 'ringbuf.js',
+      peerBatch: 1,
+    },
+  );
+}
+
+/** The back-to-back group, the sample-rate sweep, reserve against output and the batch-count sweep. */
+function backToBackScenarios(add: Add, groups: ReadonlySet<Group>): void {
   add('b2b', 'rb-b2b', 'back-to-back, reserve+submit, plain flags (self-paced)', { mode: 'b2b' });
   add(
     'b2b',
@@ -342,6 +391,10 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
   for (const batchCnt of BATCH_COUNTS) {
     add('batch', `rb-b2b-batch-${batchCnt}`, `back-to-back, batch count ${batchCnt}`, { mode: 'b2b', batchCnt });
   }
+}
+
+/** The producer-count and record-size sweeps and the latency group. */
+function scalingScenarios(add: Add): void {
   for (const producers of PRODUCER_COUNTS) {
     add('producers', `rb-mpsc-p${producers}`, `${producers} producer(s) into one ring, batch 50`, {
       producers,
@@ -379,5 +432,4 @@ export function threadedScenarios(groups: ReadonlySet<Group>): ThreadedScenario[
       consumerWait: 'busy',
     },
   );
-  return out;
 }
