@@ -15,6 +15,7 @@
  * Thread: a `Consumer` is used from one thread only, and at most one live consumer exists per ring.
  */
 import {
+  describeValue,
   HEARTBEAT_STAMP_MS,
   RingBuffer,
   RingBufCorruptionError,
@@ -362,7 +363,10 @@ export class Consumer {
   consumeN(n: number): number {
     this.checkOpen('consumeN()');
     if (!Number.isInteger(n) || n < 0) {
-      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `consumeN needs a non-negative integer, got ${String(n)}`);
+      throw new RingBufRangeError(
+        'ERR_RINGBUF_ARGUMENT',
+        `consumeN needs a non-negative integer, got ${describeValue(n)}`,
+      );
     }
     this.tick();
     let left = n > INT_MAX ? INT_MAX : n;
@@ -382,11 +386,12 @@ export class Consumer {
     this.checkOpen('consumeRing()');
     // An integer first: a BigInt or string index would otherwise find entries[0] as a property.
     const entry = Number.isInteger(index) ? this.entries[index] : undefined;
-    if (entry === undefined) throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `no ring at index ${String(index)}`);
+    if (entry === undefined)
+      throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', `no ring at index ${describeValue(index)}`);
     if (!Number.isInteger(n) || n < 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `consumeRing needs a non-negative integer count, got ${String(n)}`,
+        `consumeRing needs a non-negative integer count, got ${describeValue(n)}`,
       );
     }
     this.tick();
@@ -734,7 +739,7 @@ function checkTimeout(timeoutMs: number): void {
   if (typeof timeoutMs !== 'number' || timeoutMs !== timeoutMs) {
     throw new RingBufRangeError(
       'ERR_RINGBUF_ARGUMENT',
-      `poll timeout must be a number of milliseconds, got ${String(timeoutMs)}`,
+      `poll timeout must be a number of milliseconds, got ${describeValue(timeoutMs)}`,
     );
   }
 }

@@ -24,7 +24,7 @@
  * producer id) and as `others`. The total covers every record either way.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import { RingBufRangeError } from '@ringbuf/core';
+import { describeValue, RingBufRangeError } from '@ringbuf/core';
 import {
   clockMicros,
   RECORD_COMMIT_TIME,
@@ -133,7 +133,7 @@ export class LatencyRecorder {
     if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `a latency warm-up must be a finite number of µs from 0, got ${typeof raw === 'bigint' ? `${raw}n` : String(raw)}`,
+        `a latency warm-up must be a finite number of µs from 0, got ${describeValue(raw)}`,
       );
     }
     this.warmupUs = raw;

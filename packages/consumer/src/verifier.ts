@@ -34,6 +34,7 @@
  * by producer id, grown outside the per-record path only when a larger id first appears).
  * Thread: one verifier is used from one thread (the consumer's).
  */
+import { describeValue } from '@ringbuf/core';
 import {
   INSTRUMENTED_HEADER_BYTES,
   RECORD_KIND,
@@ -163,7 +164,7 @@ const U32 = 2 ** 32;
 function checkVerifierOptions(options: Record<string, unknown>): void {
   const { expectFrom, maxExamples, maxProducerId, tokens, filler } = options;
   if (typeof maxExamples !== 'number' || !Number.isInteger(maxExamples) || maxExamples < 0) {
-    throw new RangeError(`maxExamples must be a non-negative integer, got ${String(maxExamples)}`);
+    throw new RangeError(`maxExamples must be a non-negative integer, got ${describeValue(maxExamples)}`);
   }
   if (
     typeof maxProducerId !== 'number' ||
@@ -171,7 +172,7 @@ function checkVerifierOptions(options: Record<string, unknown>): void {
     maxProducerId < 0 ||
     maxProducerId >= U32
   ) {
-    throw new RangeError(`maxProducerId must be an integer from 0 to 2^32 - 1, got ${String(maxProducerId)}`);
+    throw new RangeError(`maxProducerId must be an integer from 0 to 2^32 - 1, got ${describeValue(maxProducerId)}`);
   }
   if (
     expectFrom !== 'zero' &&
@@ -182,7 +183,7 @@ function checkVerifierOptions(options: Record<string, unknown>): void {
     throw new RangeError(`expectFrom must be 'zero', 'first', a record of first sequence numbers or a function`);
   }
   if (tokens !== 'monotonic' && tokens !== 'chain')
-    throw new RangeError(`tokens must be 'monotonic' or 'chain', got ${String(tokens)}`);
+    throw new RangeError(`tokens must be 'monotonic' or 'chain', got ${describeValue(tokens)}`);
   if (filler !== undefined && typeof filler !== 'function') throw new RangeError('filler must be a function');
 }
 

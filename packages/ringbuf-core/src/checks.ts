@@ -5,7 +5,7 @@
  * would already exclude the bad value, and throws a typed error with a `code` before anything in
  * shared memory changes. None of them is on a reserve/submit/output path.
  */
-import { RingBufError, RingBufRangeError } from './errors.js';
+import { describeValue, RingBufError, RingBufRangeError } from './errors.js';
 import { BPF_RINGBUF_HDR_SZ, CONTROL_BYTES, LAYOUT_VERSION, MAX_RING_SIZE, PAGE_SIZE, mirrorBytes } from './layout.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './lock.js';
 
@@ -22,7 +22,7 @@ export function checkRingSize(size: unknown, what: string): asserts size is numb
   if (typeof size !== 'number' || !isValidRingSize(size)) {
     throw new RingBufRangeError(
       'ERR_RINGBUF_SIZE',
-      `${what} size must be a power of two, a multiple of ${PAGE_SIZE} and at most ${MAX_RING_SIZE}, got ${String(size)}`,
+      `${what} size must be a power of two, a multiple of ${PAGE_SIZE} and at most ${MAX_RING_SIZE}, got ${describeValue(size)}`,
     );
   }
 }
@@ -134,7 +134,7 @@ export function checkHandleId(id: number | undefined, what: string): number {
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_HANDLE_ID) {
     throw new RingBufRangeError(
       'ERR_RINGBUF_PRODUCER_ID',
-      `${what} must be an integer from 1 to ${MAX_HANDLE_ID}, got ${String(id)}`,
+      `${what} must be an integer from 1 to ${MAX_HANDLE_ID}, got ${describeValue(id)}`,
     );
   }
   return id;
@@ -146,7 +146,7 @@ export function checkLockTimeout(ms: number | undefined): number {
   if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
     throw new RingBufRangeError(
       'ERR_RINGBUF_ARGUMENT',
-      `lockTimeoutMs must be a non-negative number or Infinity, got ${String(ms)}`,
+      `lockTimeoutMs must be a non-negative number or Infinity, got ${describeValue(ms)}`,
     );
   }
   return ms;
@@ -168,7 +168,7 @@ export function checkToken(token: number): void {
   if (typeof token !== 'number' || !Number.isInteger(token) || token < 1 || token > 0x7fffffff) {
     throw new RingBufRangeError(
       'ERR_RINGBUF_ARGUMENT',
-      `a consumer token must be an integer from 1 to 2^31 - 1, got ${String(token)}`,
+      `a consumer token must be an integer from 1 to 2^31 - 1, got ${describeValue(token)}`,
     );
   }
 }
@@ -178,7 +178,7 @@ export function checkCommitFlags(flags: number): void {
   if (typeof flags !== 'number' || flags >>> 0 !== flags) {
     throw new RingBufRangeError(
       'ERR_RINGBUF_FLAGS',
-      `submit/discard flags must be a 32-bit unsigned integer, got ${String(flags)}`,
+      `submit/discard flags must be a 32-bit unsigned integer, got ${describeValue(flags)}`,
     );
   }
 }
@@ -201,7 +201,7 @@ export function isPayloadOffset(offset: number, size: number): boolean {
 export function payloadOffsetError(offset: number, size: number, what: string): RingBufRangeError {
   return new RingBufRangeError(
     'ERR_RINGBUF_OFFSET',
-    `${String(offset)} is not a record payload offset in a ${size}-byte ${what} (8-aligned, 8..${size})`,
+    `${describeValue(offset)} is not a record payload offset in a ${size}-byte ${what} (8-aligned, 8..${size})`,
   );
 }
 
@@ -209,6 +209,6 @@ export function payloadOffsetError(offset: number, size: number, what: string): 
 export function wakeupFlagsError(what: string, flags: number): RingBufRangeError {
   return new RingBufRangeError(
     'ERR_RINGBUF_FLAGS',
-    `${what} flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${String(flags)}`,
+    `${what} flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${describeValue(flags)}`,
   );
 }

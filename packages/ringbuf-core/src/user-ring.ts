@@ -248,7 +248,7 @@ export class UserRingBuffer {
     if (typeof startPos !== 'number' || !Number.isSafeInteger(startPos) || startPos % BPF_RINGBUF_HDR_SZ !== 0) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `startPos must be an integer multiple of 8, got ${String(startPos)}`,
+        `startPos must be an integer multiple of 8, got ${describeValue(startPos)}`,
       );
     }
     const id = checkHandleId(options.id, 'a user ring handle id');
@@ -357,7 +357,7 @@ export class UserRingBuffer {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 || timeoutMs === -1)) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `reserveBlocking timeout must be -1 (forever), 0 (one try) or a positive number of milliseconds, got ${String(timeoutMs)}`,
+        `reserveBlocking timeout must be -1 (forever), 0 (one try) or a positive number of milliseconds, got ${describeValue(timeoutMs)}`,
       );
     }
     if (timeoutMs !== 0 && !CAN_BLOCK) {
@@ -644,7 +644,7 @@ export class UserRingBuffer {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 || timeoutMs === -1)) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `waitForData timeout must be -1 (forever), 0 or a positive number of milliseconds, got ${String(timeoutMs)}`,
+        `waitForData timeout must be -1 (forever), 0 or a positive number of milliseconds, got ${describeValue(timeoutMs)}`,
       );
     }
     const ready = this.hasData();
@@ -846,7 +846,7 @@ export class UserRingBuffer {
       'ERR_RINGBUF_RECORD_SIZE',
       bits
         ? `record size ${size} carries the BUSY or DISCARD bit (libbpf: E2BIG)`
-        : `record payload size must be an integer from 0 to ${this.maxPayload} in a ${this.size}-byte user ring, got ${String(size)} (libbpf: E2BIG)`,
+        : `record payload size must be an integer from 0 to ${this.maxPayload} in a ${this.size}-byte user ring, got ${describeValue(size)} (libbpf: E2BIG)`,
     );
   }
 }

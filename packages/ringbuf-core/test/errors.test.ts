@@ -10,10 +10,12 @@ import {
   RingBufCorruptionError,
   RingBufError,
   RingBufRangeError,
+  RingBuffer,
   SharedLayout,
   WakeGroup,
   describeValue,
   sleep,
+  type RingBufErrorCode,
 } from '@ringbuf/core';
 
 const cause = new Error('the first failure');
@@ -130,17 +132,31 @@ test('a value that cannot become a string (no prototype, a throwing toString) st
     },
   ];
   const wake = WakeGroup.create().word;
+  const ring = RingBuffer.create({ size: 4096 });
+  const A = 'ERR_RINGBUF_ARGUMENT';
   for (const bad of unprintables) {
-    const calls: [string, () => unknown, new (...args: never[]) => Error][] = [
-      ['new SharedLayout(bad)', () => new SharedLayout(bad as number), RingBufRangeError],
-      ['SharedLayout.at(bad)', () => new SharedLayout().at(bad as number), RingBufRangeError],
-      ['SharedLayout.int32s(bad)', () => new SharedLayout().int32s(bad as number), RingBufRangeError],
-      ['sleep(wake, bad)', () => sleep(wake, bad as number), RingBufError],
+    const n = bad as number;
+    const calls: [string, () => unknown, new (...args: never[]) => Error, RingBufErrorCode][] = [
+      ['new SharedLayout(bad)', () => new SharedLayout(n), RingBufRangeError, A],
+      ['SharedLayout.at(bad)', () => new SharedLayout().at(n), RingBufRangeError, A],
+      ['SharedLayout.int32s(bad)', () => new SharedLayout().int32s(n), RingBufRangeError, A],
+      ['sleep(wake, bad)', () => sleep(wake, n), RingBufError, A],
+      ['RingBuffer.create({ size: bad })', () => RingBuffer.create({ size: n }), RingBufRangeError, 'ERR_RINGBUF_SIZE'],
+      [
+        'RingBuffer.create({ lockTimeoutMs: bad })',
+        () => RingBuffer.create({ size: 4096, lockTimeoutMs: n }),
+        RingBufRangeError,
+        A,
+      ],
+      ['reserve(bad)', () => ring.reserve(n), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE'],
+      ['reserveBatch(8, bad)', () => ring.reserveBatch(8, n), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE'],
+      ['submit(bad)', () => ring.submit(n), RingBufRangeError, 'ERR_RINGBUF_OFFSET'],
+      ['output(data, bad)', () => ring.output(new Uint8Array(1), n), RingBufRangeError, 'ERR_RINGBUF_FLAGS'],
     ];
-    for (const [name, call, cls] of calls) {
+    for (const [name, call, cls, code] of calls) {
       const err = t.throws(call, undefined, name);
       t.true(err instanceof cls, `${name}: ${err?.name ?? 'nothing thrown'}`);
-      t.is((err as { code?: unknown } | undefined)?.code, 'ERR_RINGBUF_ARGUMENT', name);
+      t.is((err as { code?: unknown } | undefined)?.code, code, name);
       t.regex(err?.message ?? '', /an object \(\[object Object\]\)/, name);
     }
   }
