@@ -13,9 +13,41 @@ const PAYLOAD = 16;
 
 /** Thread: main. */
 export async function runMicro(timeMs: number): Promise<MicroResult[]> {
+  const rings = microRings();
+  const bench = new Bench({ time: timeMs, warmupTime: Math.max(10, timeMs / 4) });
+  addProducerTasks(bench, rings);
+  addConsumerTasks(bench, rings);
+  await bench.run();
+  rings.consumer.close();
+  rings.passConsumer.close();
+  const out = microResults(bench);
+  if (rings.seen() === 0) throw new Error('consumer walk delivered nothing');
+  return out;
+}
+
+/** The rings and consumers the micro tasks run on. */
+interface MicroRings {
+  ring: RingBuffer;
+  payload: Uint8Array;
+  /** Frees `ring` between iterations by moving consumer_pos to producer_pos (no consumer runs). */
+  drain: () => void;
+  /** The same operations by a producer that holds its ring exclusively (claimExclusive: no lock). */
+  exclRing: RingBuffer;
+  /** Frees `exclRing` as drain() does `ring`. */
+  drainExcl: () => void;
+  walkRing: RingBuffer;
+  consumer: Consumer;
+  /** A consumer that publishes consumer_pos once per pass (the kernel bench's rb-custom). */
+  passRing: RingBuffer;
+  passConsumer: Consumer;
+  /** Records the two consumers delivered. */
+  seen: () => number;
+}
+
+/** The micro tasks' rings and consumers. */
+function microRings(): MicroRings {
   const ring = RingBuffer.create({ size: 512 * 1024 });
   const payload = new Uint8Array(PAYLOAD);
-  /** Frees the ring between iterations by moving consumer_pos to producer_pos (no consumer runs). */
   const drain = (): void => {
     // Releases all space, as a consumer that read everything would (the accessors name their pairs).
     ring.publishConsumerPos(ring.producerPos());
@@ -25,14 +57,12 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
   const consumer = new Consumer(walkRing, () => {
     seen++;
   });
-  // The same operations by a producer that holds its ring exclusively (claimExclusive: no lock).
   const exclRing = RingBuffer.create({ size: 512 * 1024 });
   if (!exclRing.claimExclusive()) throw new Error('could not claim the micro ring exclusively');
   const drainExcl = (): void => {
     // Releases all space, as drain() does.
     exclRing.publishConsumerPos(exclRing.producerPos());
   };
-  // A consumer that publishes consumer_pos once per pass (the kernel bench's rb-custom).
   const passRing = RingBuffer.create({ size: 512 * 1024 });
   const passConsumer = new Consumer(
     passRing,
@@ -41,8 +71,12 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
     },
     { publish: 'pass' },
   );
+  return { ring, payload, drain, exclRing, drainExcl, walkRing, consumer, passRing, passConsumer, seen: () => seen };
+}
+
+/** The producer's operations and the lock's fast path, OPS a task iteration. */
+function addProducerTasks(bench: Bench, { ring, payload, drain, exclRing, drainExcl }: MicroRings): void {
   const lockWord = new Int32Array(new SharedArrayBuffer(128));
-  const bench = new Bench({ time: timeMs, warmupTime: Math.max(10, timeMs / 4) });
   bench
     .add('reserve+submit (16 B)', () => {
       for (let i = 0; i < OPS; i++) {
@@ -85,7 +119,12 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
         Atomics.compareExchange(lockWord, 0, 0, 2);
         Atomics.exchange(lockWord, 0, 0);
       }
-    })
+    });
+}
+
+/** The consumer's walk, per record: consumer_pos per record and per pass. */
+function addConsumerTasks(bench: Bench, { walkRing, consumer, passRing, passConsumer }: MicroRings): void {
+  bench
     .add(
       'consumer walk per record (consume())',
       () => {
@@ -108,9 +147,13 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
         },
       },
     );
-  await bench.run();
-  consumer.close();
-  passConsumer.close();
+}
+
+/**
+ * Each task's mean per operation.
+ * @throws Error when a task did not complete.
+ */
+function microResults(bench: Bench): MicroResult[] {
   const out: MicroResult[] = [];
   for (const task of bench.tasks) {
     const r = task.result;
@@ -119,6 +162,5 @@ export async function runMicro(timeMs: number): Promise<MicroResult[]> {
     }
     out.push({ name: task.name, nsPerOp: (r.latency.mean * 1e6) / OPS, rmePercent: r.latency.rme, opsPerTask: OPS });
   }
-  if (seen === 0) throw new Error('consumer walk delivered nothing');
   return out;
 }
