@@ -4,8 +4,17 @@
  * and may have left BUSY records that would stop the consumer for good. Agrona's `unblock()` and the
  * kernel's resilient lock are the models; the kernel itself never loses a CPU mid-reservation.
  */
-import { BPF_RINGBUF_DISCARD_BIT, BUSY_BIT_I32, HDR_OWNER_WORD } from './layout.js';
+import { walkRecords, type FramedRing } from './framing.js';
+import {
+  BPF_RINGBUF_DISCARD_BIT,
+  BUSY_BIT_I32,
+  CONS_POS_INDEX,
+  HDR_OWNER_WORD,
+  PROD_POS_INDEX,
+  headerIndex,
+} from './layout.js';
 import { forceUnlock } from './lock.js';
+import { posMax } from './positions.js';
 import { rescueSleeper, type WakeWord } from './wake.js';
 
 /** What recoverDeadProducer needs of the recovering handle. */
@@ -65,4 +74,38 @@ export function discardIfDead(i32: Int32Array, index: number, hdr: number, deadI
   // Commits the dead producer's record as discarded; pairs with the consumer's header load, and
   // with a concurrent commit of the same header (one of the two compare-exchanges wins).
   return Atomics.compareExchange(i32, index, hdr, (hdr & ~BUSY_BIT_I32) | BPF_RINGBUF_DISCARD_BIT) === hdr;
+}
+
+/** What discardDeadRecords reads of a kernel ring (a `RingBuffer`, structurally). */
+export interface RecoverableRing extends FramedRing {
+  /** Whether the ring is in overwrite mode (the walk then starts at overwrite_pos when it is ahead). */
+  readonly overwrite: boolean;
+  /** See `RingBuffer.overwritePos`. */
+  overwritePos(): number;
+}
+
+/**
+ * The kernel ring's recovery walk, under the lock: discards every BUSY record of `deadId` between
+ * the consumer (or overwrite_pos) and producer_pos, calls `discarded(offset)` for each (the caller
+ * applies the wake rule there, as its own discard would) and returns how many.
+ * @throws RingBufCorruptionError when a header on the way cannot be right.
+ */
+export function discardDeadRecords(ring: RecoverableRing, deadId: number, discarded: (offset: number) => void): number {
+  const i32 = ring.i32;
+  const mask = ring.mask;
+  // Under the lock no record ahead of the consumer can be reused, so the framing is stable.
+  // Observes the dead holder's last producer_pos store: an exclusive holder (claimExclusive)
+  // never released the lock after it, so the lock alone would not order its writes before ours.
+  const prodPos = Atomics.load(i32, PROD_POS_INDEX);
+  // Observes the consumer's progress; records behind it are committed and need no look.
+  const consPos = Atomics.load(i32, CONS_POS_INDEX);
+  const from = ring.overwrite ? posMax(consPos, ring.overwritePos()) : consPos;
+  let count = 0;
+  walkRecords(ring, from, prodPos, (pos: number, hdr: number) => {
+    if (discardIfDead(i32, headerIndex(pos & mask), hdr, deadId)) {
+      count++;
+      discarded(pos & mask);
+    }
+  });
+  return count;
 }

@@ -98,7 +98,7 @@ import {
 import { frameError, reserveCorruption, spanError, walkRecords } from './framing.js';
 import { overwriteOldest, readOverwrite, readOverwritePos } from './overwrite.js';
 import { WORDS_VIEW_EVERY, copyPayload, isOutOfBounds, mayGrow, payloadLength, wordsOf } from './payload.js';
-import { discardIfDead, recoverDeadProducer } from './recovery.js';
+import { discardDeadRecords, recoverDeadProducer } from './recovery.js';
 
 /** What RingBuffer.attach checks of a ring's control area (layout.ts). */
 const RING_CONTROL: ControlArea = {
@@ -791,29 +791,11 @@ export class RingBuffer {
       release: () => {
         this.release();
       },
-      discardRecords: () => this.discardRecordsOf(deadProducerId),
+      discardRecords: () =>
+        discardDeadRecords(this, deadProducerId, (offset) => {
+          this.afterCommit(offset, 0);
+        }),
     });
-  }
-
-  /** recoverProducer's walk, under the lock: discards `deadProducerId`'s BUSY records. */
-  private discardRecordsOf(deadProducerId: number): number {
-    const i32 = this.i32;
-    const mask = this.mask;
-    // Under the lock no record ahead of the consumer can be reused, so the framing is stable.
-    // Observes the dead holder's last producer_pos store: an exclusive holder (claimExclusive)
-    // never released the lock after it, so the lock alone would not order its writes before ours.
-    const prodPos = Atomics.load(i32, PROD_POS_INDEX);
-    // Observes the consumer's progress; records behind it are committed and need no look.
-    const consPos = Atomics.load(i32, CONS_POS_INDEX);
-    const from = this.overwrite ? posMax(consPos, this.overwritePos()) : consPos;
-    let discarded = 0;
-    walkRecords(this, from, prodPos, (pos: number, hdr: number) => {
-      if (discardIfDead(i32, headerIndex(pos & mask), hdr, deadProducerId)) {
-        discarded++;
-        this.afterCommit(pos & mask, 0);
-      }
-    });
-    return discarded;
   }
 
   // ---- Role-named access to the ring's shared words (nothing outside core indexes `i32`) ----
