@@ -85,11 +85,17 @@ async function workerMain(job: WorkerJob): Promise<void> {
     const d = destination(job.share!);
     log = pino(d);
     waits = () => d.stats().thread.waited;
-    finish = async () => d.flushSync();
+    finish = () => {
+      d.flushSync();
+      return Promise.resolve();
+    };
   } else {
     const d = pino.destination({ dest: job.path, sync: true, append: true });
     log = pino(d);
-    finish = async () => d.flushSync();
+    finish = () => {
+      d.flushSync();
+      return Promise.resolve();
+    };
   }
   const times = new Float64Array(job.lines);
   const go = new Int32Array(job.go);

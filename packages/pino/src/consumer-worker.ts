@@ -73,6 +73,10 @@ let needDrain = false;
 let drain: Promise<void> | undefined;
 let linesOut = 0;
 let failed = false;
+/** `failed` read through a call: the callbacks that set it run during the awaits, which narrowing does not see. */
+function hasFailed(): boolean {
+  return failed;
+}
 let ending = false;
 let lastWritten = ring.consumerPos();
 /**
@@ -296,7 +300,7 @@ async function main(): Promise<void> {
     consumer.consume();
     flushBatch();
     publishWritten();
-    if (failed) return;
+    if (hasFailed()) return;
     if (needDrain) continue;
     if (ring.producerPos() === ring.consumerPos() || monotonicMs() >= deadline) break;
     await sleepMs(1);

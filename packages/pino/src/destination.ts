@@ -4,7 +4,6 @@
  * drains to the targets.
  */
 import { EventEmitter } from 'node:events';
-import { threadId } from 'node:worker_threads';
 import {
   BPF_RB_NO_WAKEUP,
   RingBuffer,
@@ -187,10 +186,12 @@ export class RingDestination extends EventEmitter {
       return true;
     }
     if (typeof chunk !== 'string') {
-      if (!(chunk instanceof Uint8Array))
+      // Untrusted: pino passes strings, other callers anything.
+      const raw: unknown = chunk;
+      if (!(raw instanceof Uint8Array))
         throw new RingBufError(
           'ERR_RINGBUF_ARGUMENT',
-          `write needs a string or a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`,
+          `write needs a string or a Uint8Array, got ${raw === null ? 'null' : typeof raw}`,
         );
       if (counts.unreported > 0) this.reportDropped(chunk.length);
       return this.writeBytes(chunk);
@@ -448,7 +449,7 @@ export class RingDestination extends EventEmitter {
  * transport's (stamped by the consumer thread's timer, so a consumer waiting on a slow target's
  * 'drain' still counts as alive). -1 before the first stamp.
  */
-export function heartbeatAgeMs(ctl: Int32Array, ring: RingBuffer): number {
+function heartbeatAgeMs(ctl: Int32Array, ring: RingBuffer): number {
   // Observes the consumer thread's heartbeat store.
   const stamp = Atomics.load(ctl, HEARTBEAT_INDEX);
   const own = stamp === 0 ? -1 : ((monotonicMs() | 0) - stamp) | 0;
@@ -457,21 +458,21 @@ export function heartbeatAgeMs(ctl: Int32Array, ring: RingBuffer): number {
   return own < 0 ? other : Math.min(own, other);
 }
 
-/** Rejects a share that is not one (a typed error: a worker may post anything). */
-function checkShare(share: PinoShare): void {
+/** Rejects a share that is not one (a typed error: a worker may post anything, so it is read as unknown). */
+function checkShare(share: unknown): asserts share is PinoShare {
+  const s: { [K in keyof PinoShare]?: unknown } = typeof share === 'object' && share !== null ? share : {};
   const ok =
     share !== null &&
     typeof share === 'object' &&
-    share.control instanceof SharedArrayBuffer &&
-    share.control.byteLength === CONTROL_BYTES &&
-    share.ring !== null &&
-    typeof share.ring === 'object' &&
-    (share.onFull === 'block' || share.onFull === 'drop') &&
-    [share.blockMs, share.flushMs, share.deadAfterMs].every(
-      (ms) => typeof ms === 'number' && ms >= 0 && ms <= 2 ** 31 - 1,
-    ) &&
-    Number.isInteger(share.partBytes) &&
-    share.partBytes >= 1;
+    s.control instanceof SharedArrayBuffer &&
+    s.control.byteLength === CONTROL_BYTES &&
+    s.ring !== null &&
+    typeof s.ring === 'object' &&
+    (s.onFull === 'block' || s.onFull === 'drop') &&
+    [s.blockMs, s.flushMs, s.deadAfterMs].every((ms) => typeof ms === 'number' && ms >= 0 && ms <= 2 ** 31 - 1) &&
+    typeof s.partBytes === 'number' &&
+    Number.isInteger(s.partBytes) &&
+    s.partBytes >= 1;
   if (!ok)
     throw new RingBufError(
       'ERR_RINGBUF_ARGUMENT',
@@ -487,6 +488,3 @@ function checkShare(share: PinoShare): void {
 export function destination(share: PinoShare): RingDestination {
   return new RingDestination(share);
 }
-
-/** @internal The thread id of this thread's producer handles (threadId + 1, the ring's default). */
-export const OWN_PRODUCER_ID = threadId + 1;

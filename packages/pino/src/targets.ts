@@ -124,5 +124,5 @@ function bundlerOverrides(): Record<string, string> {
     g.__bundlerPathsOverrides &&
     typeof g.__bundlerPathsOverrides === 'object'
     ? (g.__bundlerPathsOverrides as Record<string, string>)
-    : Object.create(null);
+    : (Object.create(null) as Record<string, string>);
 }

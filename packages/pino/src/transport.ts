@@ -93,7 +93,7 @@ export class TransportStream extends RingDestination {
         // From now on the consumer thread does not hold the process (pino's onReady: stream.unref()).
         if (!this.ending) this.worker.unref();
         this.emit('ready');
-      } else if (msg.code === 'ERROR') this.fail(msg.err);
+      } else this.fail(msg.err);
     });
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', () => {
@@ -211,17 +211,33 @@ export class TransportStream extends RingDestination {
 export function transport(options: TransportOptions): TransportStream {
   // Called here, directly: pino's getCallers() skips itself and its caller (this function).
   const callers = getCallers();
+  const { ringSize, ...settings } = ringOptions(options);
+  const resolved = resolveTargets(options, callers);
+  const ring = RingBuffer.create({ size: ringSize });
+  const share: PinoShare = { ring: ring.share(), control: new SharedArrayBuffer(CONTROL_BYTES), ...settings };
+  const { worker = {} } = options;
+  const stream = new TransportStream(share, { share, module: resolved.module, workerData: resolved.options }, worker);
+  if (resolved.usesMultistream)
+    (stream as unknown as Record<symbol, boolean>)[pinoSymbols.transportUsesMultistreamSym] = true;
+  return stream;
+}
+
+/**
+ * transport()'s ring options, defaults applied and checked (untrusted: read as `unknown`).
+ * @throws RingBufError as transport().
+ */
+function ringOptions(options: unknown): Omit<PinoShare, 'ring' | 'control'> & { ringSize: number } {
   if (options === null || typeof options !== 'object')
     throw new RingBufError('ERR_RINGBUF_ARGUMENT', 'transport() needs an options object');
+  const raw: { [K in keyof TransportOptions]?: unknown } = options;
   const {
     ringSize = DEFAULT_RING_SIZE,
     onFull = 'block',
     blockMs = 1000,
     flushMs = 10_000,
     deadAfterMs = HEARTBEAT_STALL_MS,
-    worker = {},
-  } = options;
-  if (!isValidRingSize(ringSize)) {
+  } = raw;
+  if (typeof ringSize !== 'number' || !isValidRingSize(ringSize)) {
     throw new RingBufError(
       'ERR_RINGBUF_SIZE',
       `ringSize must be a power of two, a multiple of 4096, at most 2^30; got ${describeValue(ringSize)}`,
@@ -229,36 +245,27 @@ export function transport(options: TransportOptions): TransportStream {
   }
   if (onFull !== 'block' && onFull !== 'drop')
     throw new RingBufError('ERR_RINGBUF_ARGUMENT', `onFull must be 'block' or 'drop', got ${describeValue(onFull)}`);
-  for (const [name, ms] of [
-    ['blockMs', blockMs],
-    ['flushMs', flushMs],
-    ['deadAfterMs', deadAfterMs],
-  ] as const) {
-    if (typeof ms !== 'number' || !(ms >= 0) || ms > 2 ** 31 - 1)
-      throw new RingBufError(
-        'ERR_RINGBUF_ARGUMENT',
-        `${name} must be a number of ms from 0 to 2^31 - 1, got ${describeValue(ms)}`,
-      );
-  }
-  const partBytes = options.partBytes ?? (ringSize >> 2) - 16;
-  if (!Number.isInteger(partBytes) || partBytes < 1)
+  // Checked in this order (an object literal's properties are evaluated in order).
+  const times = {
+    blockMs: checkMs('blockMs', blockMs),
+    flushMs: checkMs('flushMs', flushMs),
+    deadAfterMs: checkMs('deadAfterMs', deadAfterMs),
+  };
+  const partBytes = raw.partBytes ?? (ringSize >> 2) - 16;
+  if (typeof partBytes !== 'number' || !Number.isInteger(partBytes) || partBytes < 1)
     throw new RingBufError(
       'ERR_RINGBUF_ARGUMENT',
       `partBytes must be a positive integer, got ${describeValue(partBytes)}`,
     );
-  const resolved = resolveTargets(options, callers);
-  const ring = RingBuffer.create({ size: ringSize });
-  const share: PinoShare = {
-    ring: ring.share(),
-    control: new SharedArrayBuffer(CONTROL_BYTES),
-    onFull,
-    blockMs,
-    flushMs,
-    deadAfterMs,
-    partBytes,
-  };
-  const stream = new TransportStream(share, { share, module: resolved.module, workerData: resolved.options }, worker);
-  if (resolved.usesMultistream)
-    (stream as unknown as Record<symbol, boolean>)[pinoSymbols.transportUsesMultistreamSym] = true;
-  return stream;
+  return { ringSize, onFull, ...times, partBytes };
+}
+
+/** A time option of transport(): a number of ms from 0 to 2^31 - 1. @throws RingBufError `ERR_RINGBUF_ARGUMENT`. */
+function checkMs(name: string, ms: unknown): number {
+  if (typeof ms !== 'number' || !(ms >= 0) || ms > 2 ** 31 - 1)
+    throw new RingBufError(
+      'ERR_RINGBUF_ARGUMENT',
+      `${name} must be a number of ms from 0 to 2^31 - 1, got ${describeValue(ms)}`,
+    );
+  return ms;
 }

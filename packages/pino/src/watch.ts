@@ -38,7 +38,7 @@ export function watchControl(ring: RingBuffer, ctl: Int32Array): void {
 }
 
 /** Discards the BUSY records a dead thread left in every ring this thread logs into. */
-export function recoverDead(producerId: number): number {
+function recoverDead(producerId: number): number {
   let discarded = 0;
   for (const ref of rings) {
     const ring = ref.deref();

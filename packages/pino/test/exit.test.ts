@@ -20,7 +20,10 @@ for (const [mode, code] of [
       const started = Date.now();
       const result = await run(process.execPath, [PROGRAM, file, mode, String(count)], { timeout: 30_000 }).then(
         () => ({ code: 0, stderr: '' }),
-        (err: { code?: number; stderr?: string }) => ({ code: err.code, stderr: err.stderr ?? '' }),
+        (err: unknown) => {
+          const { code, stderr } = err as { code?: number; stderr?: string };
+          return { code, stderr: stderr ?? '' };
+        },
       );
       t.log(`exited ${String(result.code)} after ${Date.now() - started} ms`);
       t.is(result.code, code, result.stderr);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import pino from 'pino';
 import { transport, destination } from '../src/index.js';
 import {
@@ -431,7 +432,7 @@ test.serial('write() of an empty string writes nothing; a Uint8Array chunk goes 
 
 test.serial('bad input gets typed errors', (t) => {
   for (const bad of [undefined, null, 1, {}, { ring: {}, control: new SharedArrayBuffer(8) }]) {
-    t.throws(() => destination(bad as never), { code: 'ERR_RINGBUF_ARGUMENT' }, String(bad));
+    t.throws(() => destination(bad as never), { code: 'ERR_RINGBUF_ARGUMENT' }, inspect(bad));
   }
   t.throws(() => transport({ target: 'pino/file', ringSize: 1000 }), { code: 'ERR_RINGBUF_SIZE' });
   t.throws(() => transport({ target: 'pino/file', onFull: 'wait' as never }), { code: 'ERR_RINGBUF_ARGUMENT' });
