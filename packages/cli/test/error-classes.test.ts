@@ -8,7 +8,7 @@ import { BenchError, BenchRangeError } from '@ringbuf/bench';
 import { RuntimeCorruptionError, RuntimeError, RuntimeHandlerError } from '@ringbuf/consumer';
 import { CodedError, RingBufCorruptionError, RingBufError, RingBufRangeError, describeValue } from '@ringbuf/core';
 import { InstrumentError, InstrumentRangeError, describeValue as instrumentDescribeValue } from '@ringbuf/instrument';
-import { PoolError, ProducerModuleError } from '@ringbuf/producer-pool';
+import { InjectedDeath, PoolError, ProducerModuleError } from '@ringbuf/producer-pool';
 import { UsageError, UserModuleError } from '../src/cli-errors.js';
 
 const handlerFailure = { ring: 0, position: 8, size: 4, name: 'Error', message: 'boom', stack: undefined };
@@ -22,6 +22,7 @@ const rows: [Error & { code: string }, string, string, boolean][] = [
   [new InstrumentRangeError('ERR_INSTRUMENT_OFFSET', 'm'), 'InstrumentRangeError', 'ERR_INSTRUMENT_OFFSET', true],
   [new PoolError('ERR_POOL_OPTIONS', 'm'), 'PoolError', 'ERR_POOL_OPTIONS', false],
   [new ProducerModuleError('file:///p.js', 'init() threw'), 'ProducerModuleError', 'ERR_POOL_PRODUCER_MODULE', false],
+  [new InjectedDeath('m'), 'InjectedDeath', 'ERR_POOL_INJECTED_DEATH', false],
   [new RuntimeError('ERR_RUNTIME_OPTIONS', 'm'), 'RuntimeError', 'ERR_RUNTIME_OPTIONS', false],
   [new RuntimeHandlerError(handlerFailure), 'RuntimeHandlerError', 'ERR_RUNTIME_HANDLER', false],
   [

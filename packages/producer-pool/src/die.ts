@@ -14,12 +14,7 @@ import {
   STATE_INDEX,
   STATE_PARKED,
 } from './stats-layout.js';
-
-/** The error a producer throws when a fault hook tells it to die by throwing. */
-export class InjectedDeath extends Error {
-  override readonly name = 'InjectedDeath';
-  readonly code = 'ERR_POOL_INJECTED_DEATH';
-}
+import { InjectedDeath } from './errors.js';
 
 /** Exit code of a producer killed by the `exit` hook. */
 const INJECTED_EXIT_CODE = 70;

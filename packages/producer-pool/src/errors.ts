@@ -45,6 +45,18 @@ export class ProducerModuleError extends PoolError {
 }
 
 /**
+ * The error a producer throws when a fault hook tells it to die by throwing (a test hook: not a
+ * refused call, so not a PoolError).
+ */
+export class InjectedDeath extends CodedError<'ERR_POOL_INJECTED_DEATH'> {
+  override readonly name: string = 'InjectedDeath';
+  /** @param message which death, e.g. 'injected death (throw)' */
+  constructor(message: string) {
+    super('ERR_POOL_INJECTED_DEATH', message);
+  }
+}
+
+/**
  * A bad value as an error message names it (never throws on a BigInt, a Symbol or an object without
  * a toString; tells 1n from 1 and '1' from 1): the one quoting every layer's typed errors share.
  */

@@ -2,7 +2,7 @@ export { ProducerPool } from './pool.js';
 export type { ProducerReport, DeathReport, PoolTotals, PoolResult } from './accounting.js';
 export type { InHandOutcome } from './incarnation.js';
 export { PoolError, RECOVERY_PRODUCER_ID, SCENARIO_DEFAULTS, FAULT_DEFAULTS, POOL_DEFAULTS } from './options.js';
-export { ProducerModuleError } from './errors.js';
+export { InjectedDeath, ProducerModuleError } from './errors.js';
 export type {
   PoolErrorCode,
   PayloadSize,
@@ -16,5 +16,4 @@ export type {
 } from './options.js';
 export { fillerByte, writeFiller, checkFiller } from './pattern.js';
 export { Prng } from './prng.js';
-export { InjectedDeath } from './die.js';
 export { SPIN_BEFORE_SEND_US } from './pacing.js';
