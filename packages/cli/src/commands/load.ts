@@ -6,7 +6,7 @@
 import type { PayloadSize, Scenario } from '@ringbuf/producer-pool';
 import { HEARTBEAT_STALL_MS } from '@ringbuf/core';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
-import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
+import { LOG_LEVELS, type LogLevel } from '@ringbuf/instrument/log';
 import { UsageError, UserModuleError, oneOf, parseOptions } from '../cli-errors.js';
 import {
   checkFits,
@@ -24,14 +24,13 @@ import {
   wakeup,
   wakeupName,
   COMMON_OPTIONS,
+  type StageSpec,
 } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, loadFailures, loadJson, renderLoad, type LoadExtras } from '../report/load-report.js';
-import type { RunOutcome } from '../run/engine.js';
-import { evaluateThresholds, parseThreshold } from '../run/thresholds.js';
+import { runCommand, type CommandContext } from '../run/command.js';
+import { runOnce, type RunConfig, type RunOutcome } from '../run/engine.js';
+import { evaluateThresholds, parseThreshold, type Threshold } from '../run/thresholds.js';
 import { writeTimeline, type StageSpan } from '../run/timeline.js';
-import { runOnce, describeNotDrained } from '../run/engine.js';
-import { ProgressLine } from '../run/progress.js';
-import { interrupts } from '../run/signals.js';
 
 export const usage = `Usage: ringbuf load [options]
 
@@ -105,12 +104,9 @@ const MODES = ['reserve', 'output'] as const;
 /** Exit status for bad options and unusable user modules (what the dispatcher returns for a UsageError). */
 const EXIT_USAGE = 2;
 
-/**
- * Runs the command. Returns the exit code. Thread: main.
- * @throws UsageError for bad options (the dispatcher prints it and exits 2).
- */
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parseOptions(argv, {
+/** The command line, parsed by `util.parseArgs`. */
+function parseArgv(argv: string[]) {
+  return parseOptions(argv, {
     producers: { type: 'string' },
     duration: { type: 'string' },
     records: { type: 'string' },
@@ -132,11 +128,38 @@ export async function run(argv: string[]): Promise<number> {
     'drain-timeout': { type: 'string' },
     'stall-after': { type: 'string' },
     ...COMMON_OPTIONS,
-  });
-  if (values.help) {
-    process.stdout.write(usage);
-    return EXIT_OK;
-  }
+  }).values;
+}
+
+type Values = ReturnType<typeof parseArgv>;
+
+/** The checked options: what the run, the report and the JSON object need. */
+interface LoadOptions extends Shown, LoadModules {
+  level: LogLevel;
+  quiet: boolean;
+  json: boolean;
+  mode: (typeof MODES)[number];
+  stageList: StageSpec[] | undefined;
+  seed: number;
+  thresholds: Threshold[];
+  outDir: string | undefined;
+  drainTimeoutSec: number;
+  stallAfterSec: number;
+}
+
+/** --handler, --producer and their options. */
+interface LoadModules {
+  handler: string | undefined;
+  handlerOptions: unknown;
+  producer: string | undefined;
+  producerOptions: unknown;
+}
+
+/**
+ * Checks every option (before anything starts).
+ * @throws UsageError naming the first bad option.
+ */
+function checkOptions(values: Values): LoadOptions {
   const level = logLevel(values['log-level']);
   const producers = integer('--producers', values.producers, 2, 1, 256);
   const records =
@@ -160,11 +183,52 @@ export async function run(argv: string[]): Promise<number> {
       ? undefined
       : integer('--kill-producer-every', values['kill-producer-every'], 0, 1, 3_600_000);
   const seed = integer('--seed', values.seed, Date.now() & 0x7fffffff, 0, 0x7fffffff);
+  const stageList = checkStages(values);
+  const modules = checkModules(values);
+  const thresholds = (values.threshold ?? []).map(parseThreshold);
+  // Checked now: a run is never wasted on a directory that cannot be written.
+  const outDir = values.out === undefined ? undefined : outDirectory('--out', values.out);
+  const drainTimeoutSec = positiveNumber('--drain-timeout', values['drain-timeout'], 10, 3600);
+  const stallAfterSec = positiveNumber('--stall-after', values['stall-after'], HEARTBEAT_STALL_MS / 1000, 3600);
+  const { quiet, json, overwrite, stages } = values;
+  return {
+    level,
+    quiet,
+    json,
+    producers,
+    durationSec,
+    records,
+    size,
+    ring,
+    mode,
+    discardRatio,
+    wake,
+    ratePerProducer,
+    overwrite,
+    killEveryMs,
+    seed,
+    stages,
+    stageList,
+    ...modules,
+    thresholds,
+    outDir,
+    drainTimeoutSec,
+    stallAfterSec,
+  };
+}
+
+/** --stages, refused with --rate or --duration (the stages set both). */
+function checkStages(values: Values): StageSpec[] | undefined {
   const stageList = values.stages === undefined ? undefined : parseStages('--stages', values.stages);
   if (stageList !== undefined && values.rate !== undefined)
     throw new UsageError('--stages: sets the rate stage by stage; not with --rate');
   if (stageList !== undefined && values.duration !== undefined)
     throw new UsageError('--stages: the stages set the duration; not with --duration');
+  return stageList;
+}
+
+/** --handler and --producer modules and their JSON options (the options need their module). */
+function checkModules(values: Values): LoadModules {
   const handler = values.handler === undefined ? undefined : moduleFile('--handler', values.handler);
   const handlerOptions = jsonValue('--handler-options', values['handler-options']);
   if (handler === undefined && values['handler-options'] !== undefined)
@@ -173,116 +237,109 @@ export async function run(argv: string[]): Promise<number> {
   const producerOptions = jsonValue('--producer-options', values['producer-options']);
   if (producer === undefined && values['producer-options'] !== undefined)
     throw new UsageError('--producer-options: needs --producer <module>');
-  const thresholds = (values.threshold ?? []).map(parseThreshold);
-  // Checked now: a run is never wasted on a directory that cannot be written.
-  const outDir = values.out === undefined ? undefined : outDirectory('--out', values.out);
-  const drainTimeoutSec = positiveNumber('--drain-timeout', values['drain-timeout'], 10, 3600);
-  const stallAfterSec = positiveNumber('--stall-after', values['stall-after'], HEARTBEAT_STALL_MS / 1000, 3600);
-  threadLogger(level);
-  const log = childLogger({ component: 'cli', command: 'load' });
+  return { handler, handlerOptions, producer, producerOptions };
+}
 
-  const scenario: Scenario = {
-    payload: size,
-    api: mode,
-    discardRatio,
-    wakeup: wake,
-    ...(records === undefined ? {} : { records }),
-    ...(durationSec === undefined ? {} : { durationMs: durationSec * 1000 }),
-    ...(ratePerProducer === undefined ? {} : { ratePerProducer }),
-    ...(stageList === undefined
-      ? {}
-      : { stages: stageList.map((st) => ({ durationMs: st.durationSec * 1000, target: st.targetRate })) }),
-    ...(producer === undefined ? {} : { producerModule: producer, producerOptions }),
-  };
-  const shown = shownOptions({
-    producers,
-    durationSec,
-    records,
-    size,
-    ring,
-    mode,
-    wake,
-    stages: values.stages,
-    ratePerProducer,
-    handler,
-    producer,
-    discardRatio,
-    overwrite: values.overwrite,
-    killEveryMs,
-  });
-  const progress = new ProgressLine(process.stderr, !values.quiet);
-  const signal = interrupts.begin({
-    stopping: 'stopping the producers and draining the consumer',
-    notDrained: describeNotDrained,
-    say: (line) => progress.message(line),
-  });
-  log.info({ options: shown, seed }, 'load starting');
-  try {
-    const outcome = await runOnce({
-      label: 'load',
-      producers,
-      scenario,
-      ringSize: ring,
-      overwrite: values.overwrite,
-      pollTimeoutMs: wake === 'none' ? 1 : 0,
-      ...(killEveryMs === undefined ? {} : { killEveryMs }),
-      ...(handler === undefined ? {} : { handler: { module: handler, options: handlerOptions } }),
-      ...(stageList === undefined ? {} : { stages: stageList }),
-      drainTimeoutMs: drainTimeoutSec * 1000,
-      stallAfterMs: stallAfterSec * 1000,
-      seed,
-      logLevel: level,
-      log,
-      progress,
-      signal,
-    });
-    const options = {
-      producers,
-      durationSec: durationSec ?? null,
-      recordsPerProducer: records ?? null,
-      size,
-      ringSize: ring,
-      mode,
-      discardRatio,
-      wakeup: wakeupName(wake),
-      ratePerProducer: ratePerProducer ?? null,
-      overwrite: values.overwrite,
-      killProducerEveryMs: killEveryMs ?? null,
-      stages: stageList ?? null,
-      handler: handler ?? null,
-      handlerOptions: handlerOptions ?? null,
-      producer: producer ?? null,
-      producerOptions: producerOptions ?? null,
-      thresholds: thresholds.map((t) => t.expr),
-      out: outDir ?? null,
-      drainTimeoutSec,
-      stallAfterSec,
-    };
-    const extras: LoadExtras = {
-      ...(handler === undefined ? {} : { handler: modulePath(handler) }),
-      ...(producer === undefined ? {} : { producer: modulePath(producer) }),
-      thresholds: evaluateThresholds(thresholds, thresholdFigures(outcome)),
-    };
-    if (outDir !== undefined)
-      await writeOut(outDir, outcome, stageList, shown, extras, (x) => loadJson(outcome, options, x));
-    if (values.json) process.stdout.write(JSON.stringify(loadJson(outcome, options, extras)) + '\n');
-    else process.stdout.write(renderLoad(outcome, shown, values.overwrite, extras));
-    const failures = loadFailures(outcome, extras);
-    if (failures.length > 0) log.error({ failures }, 'load run failed its checks');
-    return failures.length === 0 ? EXIT_OK : EXIT_FAILED;
-  } catch (err) {
-    progress.end();
-    if (err instanceof UserModuleError) {
-      // One line, no stack: the user's module is named, with what failed.
-      process.stderr.write(`ringbuf load: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
-    log.error({ err }, 'load run failed');
-    process.stderr.write(`ringbuf load: ${(err as Error).message}\n`);
-    return EXIT_FAILED;
-  } finally {
-    interrupts.end();
+/**
+ * Runs the command. Returns the exit code. Thread: main.
+ * @throws UsageError for bad options (the dispatcher prints it and exits 2).
+ */
+export async function run(argv: string[]): Promise<number> {
+  const values = parseArgv(argv);
+  if (values.help) {
+    process.stdout.write(usage);
+    return EXIT_OK;
   }
+  const o = checkOptions(values);
+  const frame = { name: 'load', level: o.level, quiet: o.quiet, onError: userModuleExit };
+  return runCommand(frame, async (context) => {
+    const shown = shownOptions(o);
+    context.log.info({ options: shown, seed: o.seed }, 'load starting');
+    const outcome = await runOnce(runConfig(o, context));
+    const options = optionsJson(o);
+    const extras: LoadExtras = {
+      ...(o.handler === undefined ? {} : { handler: modulePath(o.handler) }),
+      ...(o.producer === undefined ? {} : { producer: modulePath(o.producer) }),
+      thresholds: evaluateThresholds(o.thresholds, thresholdFigures(outcome)),
+    };
+    if (o.outDir !== undefined)
+      await writeOut(o.outDir, outcome, o.stageList, shown, extras, (x) => loadJson(outcome, options, x));
+    if (o.json) process.stdout.write(JSON.stringify(loadJson(outcome, options, extras)) + '\n');
+    else process.stdout.write(renderLoad(outcome, shown, o.overwrite, extras));
+    const failures = loadFailures(outcome, extras);
+    if (failures.length > 0) context.log.error({ failures }, 'load run failed its checks');
+    return failures.length === 0 ? EXIT_OK : EXIT_FAILED;
+  });
+}
+
+/** A --handler / --producer module that fails to import or init(): one line, no stack, exit 2. */
+function userModuleExit(err: unknown): number | undefined {
+  if (!(err instanceof UserModuleError)) return undefined;
+  process.stderr.write(`ringbuf load: ${err.message}\n`);
+  return EXIT_USAGE;
+}
+
+/** The producers' scenario. */
+function scenarioOf(o: LoadOptions): Scenario {
+  return {
+    payload: o.size,
+    api: o.mode,
+    discardRatio: o.discardRatio,
+    wakeup: o.wake,
+    ...(o.records === undefined ? {} : { records: o.records }),
+    ...(o.durationSec === undefined ? {} : { durationMs: o.durationSec * 1000 }),
+    ...(o.ratePerProducer === undefined ? {} : { ratePerProducer: o.ratePerProducer }),
+    ...(o.stageList === undefined
+      ? {}
+      : { stages: o.stageList.map((st) => ({ durationMs: st.durationSec * 1000, target: st.targetRate })) }),
+    ...(o.producer === undefined ? {} : { producerModule: o.producer, producerOptions: o.producerOptions }),
+  };
+}
+
+/** The run's configuration. */
+function runConfig(o: LoadOptions, context: CommandContext): RunConfig {
+  return {
+    label: 'load',
+    producers: o.producers,
+    scenario: scenarioOf(o),
+    ringSize: o.ring,
+    overwrite: o.overwrite,
+    pollTimeoutMs: o.wake === 'none' ? 1 : 0,
+    ...(o.killEveryMs === undefined ? {} : { killEveryMs: o.killEveryMs }),
+    ...(o.handler === undefined ? {} : { handler: { module: o.handler, options: o.handlerOptions } }),
+    ...(o.stageList === undefined ? {} : { stages: o.stageList }),
+    drainTimeoutMs: o.drainTimeoutSec * 1000,
+    stallAfterMs: o.stallAfterSec * 1000,
+    seed: o.seed,
+    logLevel: o.level,
+    ...context,
+  };
+}
+
+/** The options as the JSON object (and report.json) show them. */
+function optionsJson(o: LoadOptions): Record<string, unknown> {
+  return {
+    producers: o.producers,
+    durationSec: o.durationSec ?? null,
+    recordsPerProducer: o.records ?? null,
+    size: o.size,
+    ringSize: o.ring,
+    mode: o.mode,
+    discardRatio: o.discardRatio,
+    wakeup: wakeupName(o.wake),
+    ratePerProducer: o.ratePerProducer ?? null,
+    overwrite: o.overwrite,
+    killProducerEveryMs: o.killEveryMs ?? null,
+    stages: o.stageList ?? null,
+    handler: o.handler ?? null,
+    handlerOptions: o.handlerOptions ?? null,
+    producer: o.producer ?? null,
+    producerOptions: o.producerOptions ?? null,
+    thresholds: o.thresholds.map((t) => t.expr),
+    out: o.outDir ?? null,
+    drainTimeoutSec: o.drainTimeoutSec,
+    stallAfterSec: o.stallAfterSec,
+  };
 }
 
 /** What the options line of the report shows. */
