@@ -9,7 +9,10 @@ import { describeValue, RingBufError, RingBufRangeError } from './errors.js';
 import { BPF_RINGBUF_HDR_SZ, CONTROL_BYTES, LAYOUT_VERSION, MAX_RING_SIZE, PAGE_SIZE, mirrorBytes } from './layout.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './lock.js';
 
-/** Largest handle id (a kernel ring's producer id, a user ring's id): ids are stored shifted left by one in the lock word. */
+/**
+ * Largest handle id (a kernel ring's producer id, a user ring's id): ids are stored shifted left by
+ * one in the lock word.
+ */
 export const MAX_HANDLE_ID = 2 ** 30 - 1;
 
 /** Whether `size` is a valid data area size: power of two, multiple of 4096, at most 2^30. */
@@ -22,7 +25,8 @@ export function checkRingSize(size: unknown, what: string): asserts size is numb
   if (typeof size !== 'number' || !isValidRingSize(size)) {
     throw new RingBufRangeError(
       'ERR_RINGBUF_SIZE',
-      `${what} size must be a power of two, a multiple of ${PAGE_SIZE} and at most ${MAX_RING_SIZE}, got ${describeValue(size)}`,
+      `${what} size must be a power of two, a multiple of ${PAGE_SIZE} and at most ${MAX_RING_SIZE}, ` +
+        `got ${describeValue(size)}`,
     );
   }
 }
@@ -209,6 +213,7 @@ export function payloadOffsetError(offset: number, size: number, what: string): 
 export function wakeupFlagsError(what: string, flags: number): RingBufRangeError {
   return new RingBufRangeError(
     'ERR_RINGBUF_FLAGS',
-    `${what} flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), got ${describeValue(flags)}`,
+    `${what} flags must be a combination of BPF_RB_NO_WAKEUP (1) and BPF_RB_FORCE_WAKEUP (2), ` +
+      `got ${describeValue(flags)}`,
   );
 }

@@ -64,7 +64,8 @@ export function spanError(size: number, from: number, prodPos: number): RingBufC
     from >>> 0,
     d < 0
       ? `corrupt positions: producer_pos ${prodPos >>> 0} is behind consumer_pos ${from >>> 0}`
-      : `corrupt positions: producer_pos ${prodPos >>> 0} is ${d >>> 0} bytes ahead of consumer_pos ${from >>> 0}, at least the ring's ${size} (a position moved by a lap or more)`,
+      : `corrupt positions: producer_pos ${prodPos >>> 0} is ${d >>> 0} bytes ahead of consumer_pos ${from >>> 0}, ` +
+          `at least the ring's ${size} (a position moved by a lap or more)`,
   );
 }
 
