@@ -8,15 +8,16 @@
  */
 import path from 'node:path';
 import { textTable } from '@ringbuf/bench';
-import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
+import type { Violation } from '@ringbuf/consumer';
+import { LOG_LEVELS, type LogLevel } from '@ringbuf/instrument/log';
+import type { WakeupPolicy } from '@ringbuf/producer-pool';
 import { UsageError, parseOptions } from '../cli-errors.js';
 import { integer, logLevel, ringSize, wakeup, wakeupName, COMMON_OPTIONS } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, describeViolation } from '../report/load-report.js';
 import type { OrderCapture, OrderCaptureOptions } from '../report/order-capture.js';
 import { CAPTURE_TOKENS, ORDER_TIMELINE_FILE, writeOrderTimeline } from '../report/order-timeline.js';
-import { runOnce, describeNotDrained, type RunOutcome } from '../run/engine.js';
-import { ProgressLine } from '../run/progress.js';
-import { interrupts } from '../run/signals.js';
+import { runCommand, type CommandContext } from '../run/command.js';
+import { runOnce, type RunConfig, type RunOutcome } from '../run/engine.js';
 
 export const usage = `Usage: ringbuf order [options]
 
@@ -56,12 +57,9 @@ function side(r: RunOutcome): Record<string, unknown> {
   };
 }
 
-/**
- * Runs the command. Returns the exit code. Thread: main.
- * @throws UsageError for bad options (the dispatcher prints it and exits 2).
- */
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parseOptions(argv, {
+/** The command line, parsed by `util.parseArgs`. */
+function parseArgv(argv: string[]) {
+  return parseOptions(argv, {
     producers: { type: 'string' },
     events: { type: 'string' },
     'ring-size': { type: 'string' },
@@ -69,11 +67,29 @@ export async function run(argv: string[]): Promise<number> {
     examples: { type: 'string' },
     out: { type: 'string' },
     ...COMMON_OPTIONS,
-  });
-  if (values.help) {
-    process.stdout.write(usage);
-    return EXIT_OK;
-  }
+  }).values;
+}
+
+/** The checked options. */
+interface OrderOptions {
+  level: LogLevel;
+  quiet: boolean;
+  json: boolean;
+  producers: number;
+  /** Events per producer slot: the causal scenario counts records per slot. */
+  perProducer: number;
+  ring: number;
+  wake: WakeupPolicy;
+  exampleCount: number;
+  seed: number;
+  outDir: string | undefined;
+}
+
+/**
+ * Checks every option (before anything starts).
+ * @throws UsageError naming the first bad option.
+ */
+function checkOptions(values: ReturnType<typeof parseArgv>): OrderOptions {
   const level = logLevel(values['log-level']);
   const producers = integer('--producers', values.producers, 3, 2, 64);
   const events = integer('--events', values.events, 30_000, producers, 100_000_000);
@@ -83,42 +99,39 @@ export async function run(argv: string[]): Promise<number> {
   const seed = integer('--seed', values.seed, Date.now() & 0x7fffffff, 0, 0x7fffffff);
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out needs a directory path');
   const outDir = values.out === undefined ? undefined : path.resolve(values.out);
-  threadLogger(level);
-  const log = childLogger({ component: 'cli', command: 'order' });
   // The causal scenario counts records per producer slot; the chain is producers x that long.
   const perProducer = Math.ceil(events / producers);
-  const progress = new ProgressLine(process.stderr, !values.quiet);
-  const signal = interrupts.begin({
-    stopping: 'stopping the producers and draining the consumer',
-    notDrained: describeNotDrained,
-    say: (line) => progress.message(line),
-  });
-  try {
-    const common = {
-      producers,
-      scenario: { records: perProducer, causal: true, payload: 64, wakeup: wake },
-      ringSize: ring,
-      pollTimeoutMs: wake === 'none' ? 1 : 0,
-      seed,
-      logLevel: level,
-      log,
-      progress,
-      signal,
-      maxExamples: 16,
-      // With --out: the consumer also notes where each of the first tokens arrived (order-capture.ts).
-      ...(outDir === undefined
-        ? {}
-        : {
-            handler: {
-              module: new URL('../report/order-capture.js', import.meta.url).href,
-              options: { tokens: CAPTURE_TOKENS } satisfies OrderCaptureOptions,
-            },
-          }),
-    };
-    const shared = await runOnce({ ...common, label: 'order: one shared ring' });
-    const perRing = signal.aborted
+  const { quiet, json } = values;
+  return { level, quiet, json, producers, perProducer, ring, wake, exampleCount, seed, outDir };
+}
+
+/** Both runs' outcomes (the second is missing when interrupted) and the verdict. */
+interface OrderResult {
+  shared: RunOutcome;
+  perRing: RunOutcome | undefined;
+  /** The timeline file written with --out, else null. */
+  timeline: string | null;
+  interrupted: boolean;
+  ok: boolean;
+}
+
+/**
+ * Runs the command. Returns the exit code. Thread: main.
+ * @throws UsageError for bad options (the dispatcher prints it and exits 2).
+ */
+export async function run(argv: string[]): Promise<number> {
+  const values = parseArgv(argv);
+  if (values.help) {
+    process.stdout.write(usage);
+    return EXIT_OK;
+  }
+  const o = checkOptions(values);
+  return runCommand({ name: 'order', level: o.level, quiet: o.quiet }, async (context) => {
+    const config = runConfig(o, context);
+    const shared = await runOnce({ ...config, label: 'order: one shared ring' });
+    const perRing = context.signal.aborted
       ? undefined
-      : await runOnce({ ...common, label: 'order: per-producer rings', perProducerRings: true });
+      : await runOnce({ ...config, label: 'order: per-producer rings', perProducerRings: true });
     const ok =
       shared.causalViolations === 0 &&
       shared.lost === 0 &&
@@ -126,92 +139,130 @@ export async function run(argv: string[]): Promise<number> {
       shared.orderViolations === 0 &&
       (perRing === undefined ||
         (perRing.lost === 0 && perRing.duplicates === 0 && perRing.orderViolations === perRing.causalViolations));
-    let timeline: string | null = null;
-    if (outDir !== undefined) {
-      const capture = (r: RunOutcome | undefined): OrderCapture | undefined =>
-        r?.handlerClose?.userClose as OrderCapture | undefined;
-      const sharedCapture = capture(shared);
-      if (sharedCapture === undefined) {
-        progress.message(
-          `ringbuf order: no timeline (the consumer did not report the delivery order${signal.aborted ? ': interrupted' : ''})`,
-        );
-      } else {
-        const perCapture = capture(perRing);
-        timeline = await writeOrderTimeline(outDir, {
-          producers,
-          shared: { capture: sharedCapture, violations: shared.causalViolations },
-          perRing:
-            perRing === undefined || perCapture === undefined
-              ? undefined
-              : { capture: perCapture, violations: perRing.causalViolations },
-        });
-      }
-    }
-    if (values.json) {
-      process.stdout.write(
-        JSON.stringify({
-          ring: side(shared),
-          perProducerRings: perRing === undefined ? null : side(perRing),
-          producers,
-          wakeup: wakeupName(wake),
-          ringSize: ring,
-          seed,
-          interrupted: signal.aborted,
-          files: timeline === null ? [] : [ORDER_TIMELINE_FILE],
-          outDir: timeline === null ? null : outDir,
-          ok,
-        }) + '\n',
-      );
-    } else {
-      const row = (name: string, r: RunOutcome | undefined): string[] =>
-        r === undefined
-          ? [name, 'not run (interrupted)', '', '', '']
-          : [
-              name,
-              String(r.tokenEvents),
-              String(r.causalViolations),
-              `${r.lost} / ${r.duplicates}`,
-              `${r.elapsedSec.toFixed(2)} s`,
-            ];
-      const lines = [
-        `ringbuf order — ${producers} producers ("CPUs"), ${perProducer * producers} events, ring ${ring} B, wakeup ${wakeupName(wake)}, seed ${seed}`,
-        '',
-        textTable(
-          ['design', 'events', 'causal violations', 'lost / duplicates', 'time'],
-          [
-            row('one shared MPSC ring (BPF ringbuf)', shared),
-            row('per-producer rings, drained in turn (perf buffer)', perRing),
-          ],
-        ),
-        '',
-      ];
-      const examples = perRing?.examples.filter((v) => v.kind === 'causal').slice(0, exampleCount) ?? [];
-      if (examples.length > 0) {
-        lines.push('Per-producer rings, first violations (delivery index: event delivered after a later one):');
-        for (const v of examples) lines.push(`  ${describeViolation(v, producers)}`);
-        lines.push('');
-      }
-      const sharedExamples = shared.examples.slice(0, exampleCount);
-      if (sharedExamples.length > 0) {
-        lines.push('Shared ring, violations (there must be none):');
-        for (const v of sharedExamples) lines.push(`  ${describeViolation(v, producers)}`);
-        lines.push('');
-      }
-      if (timeline !== null) lines.push(`Timeline of the first violated tasks: ${timeline}`, '');
-      lines.push(
-        ok
-          ? 'OK: the shared ring delivered every event in causal order.'
-          : 'FAILED: the shared ring reordered, lost or duplicated events (see above).',
-      );
-      process.stdout.write(lines.join('\n') + '\n');
-    }
+    const timeline = await writeTimeline(o, shared, perRing, context);
+    const result = { shared, perRing, timeline, interrupted: context.signal.aborted, ok };
+    process.stdout.write(o.json ? JSON.stringify(orderJson(o, result)) + '\n' : renderOrder(o, result));
     return ok ? EXIT_OK : EXIT_FAILED;
-  } catch (err) {
-    progress.end();
-    log.error({ err }, 'order run failed');
-    process.stderr.write(`ringbuf order: ${(err as Error).message}\n`);
-    return EXIT_FAILED;
-  } finally {
-    interrupts.end();
+  });
+}
+
+/** What both runs share. */
+function runConfig(o: OrderOptions, context: CommandContext): Omit<RunConfig, 'label'> {
+  return {
+    producers: o.producers,
+    scenario: { records: o.perProducer, causal: true, payload: 64, wakeup: o.wake },
+    ringSize: o.ring,
+    pollTimeoutMs: o.wake === 'none' ? 1 : 0,
+    seed: o.seed,
+    logLevel: o.level,
+    ...context,
+    maxExamples: 16,
+    // With --out: the consumer also notes where each of the first tokens arrived (order-capture.ts).
+    ...(o.outDir === undefined
+      ? {}
+      : {
+          handler: {
+            module: new URL('../report/order-capture.js', import.meta.url).href,
+            options: { tokens: CAPTURE_TOKENS } satisfies OrderCaptureOptions,
+          },
+        }),
+  };
+}
+
+/** --out: the timeline of the first tokens as each design delivered them; its file name, or null. */
+async function writeTimeline(
+  o: OrderOptions,
+  shared: RunOutcome,
+  perRing: RunOutcome | undefined,
+  { progress, signal }: CommandContext,
+): Promise<string | null> {
+  if (o.outDir === undefined) return null;
+  const capture = (r: RunOutcome | undefined): OrderCapture | undefined =>
+    r?.handlerClose?.userClose as OrderCapture | undefined;
+  const sharedCapture = capture(shared);
+  if (sharedCapture === undefined) {
+    progress.message(
+      `ringbuf order: no timeline (the consumer did not report the delivery order${signal.aborted ? ': interrupted' : ''})`,
+    );
+    return null;
   }
+  const perCapture = capture(perRing);
+  return writeOrderTimeline(o.outDir, {
+    producers: o.producers,
+    shared: { capture: sharedCapture, violations: shared.causalViolations },
+    perRing:
+      perRing === undefined || perCapture === undefined
+        ? undefined
+        : { capture: perCapture, violations: perRing.causalViolations },
+  });
+}
+
+/** The one JSON object `--json` prints. */
+function orderJson(o: OrderOptions, r: OrderResult): Record<string, unknown> {
+  return {
+    ring: side(r.shared),
+    perProducerRings: r.perRing === undefined ? null : side(r.perRing),
+    producers: o.producers,
+    wakeup: wakeupName(o.wake),
+    ringSize: o.ring,
+    seed: o.seed,
+    interrupted: r.interrupted,
+    files: r.timeline === null ? [] : [ORDER_TIMELINE_FILE],
+    outDir: r.timeline === null ? null : (o.outDir ?? null),
+    ok: r.ok,
+  };
+}
+
+/** The readable report: both designs side by side, then violation examples and the verdict. */
+function renderOrder(o: OrderOptions, r: OrderResult): string {
+  const row = (name: string, x: RunOutcome | undefined): string[] =>
+    x === undefined
+      ? [name, 'not run (interrupted)', '', '', '']
+      : [
+          name,
+          String(x.tokenEvents),
+          String(x.causalViolations),
+          `${x.lost} / ${x.duplicates}`,
+          `${x.elapsedSec.toFixed(2)} s`,
+        ];
+  const lines = [
+    `ringbuf order — ${o.producers} producers ("CPUs"), ${o.perProducer * o.producers} events, ring ${o.ring} B, wakeup ${wakeupName(o.wake)}, seed ${o.seed}`,
+    '',
+    textTable(
+      ['design', 'events', 'causal violations', 'lost / duplicates', 'time'],
+      [
+        row('one shared MPSC ring (BPF ringbuf)', r.shared),
+        row('per-producer rings, drained in turn (perf buffer)', r.perRing),
+      ],
+    ),
+    '',
+  ];
+  const examples = r.perRing?.examples.filter((v) => v.kind === 'causal').slice(0, o.exampleCount) ?? [];
+  lines.push(
+    ...exampleLines(
+      'Per-producer rings, first violations (delivery index: event delivered after a later one):',
+      examples,
+      o.producers,
+    ),
+  );
+  lines.push(
+    ...exampleLines(
+      'Shared ring, violations (there must be none):',
+      r.shared.examples.slice(0, o.exampleCount),
+      o.producers,
+    ),
+  );
+  if (r.timeline !== null) lines.push(`Timeline of the first violated tasks: ${r.timeline}`, '');
+  lines.push(
+    r.ok
+      ? 'OK: the shared ring delivered every event in causal order.'
+      : 'FAILED: the shared ring reordered, lost or duplicated events (see above).',
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** A titled list of violations and a blank line, or nothing when there are none. */
+function exampleLines(title: string, examples: readonly Violation[], producers: number): string[] {
+  if (examples.length === 0) return [];
+  return [title, ...examples.map((v) => `  ${describeViolation(v, producers)}`), ''];
 }
