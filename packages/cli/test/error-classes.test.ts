@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { BenchError, BenchRangeError } from '@ringbuf/bench';
-import { RuntimeCorruptionError, RuntimeError, RuntimeHandlerError } from '@ringbuf/consumer';
+import { OrderingVerifier, RuntimeCorruptionError, RuntimeError, RuntimeHandlerError } from '@ringbuf/consumer';
 import { CodedError, RingBufCorruptionError, RingBufError, RingBufRangeError, describeValue } from '@ringbuf/core';
 import { InstrumentError, InstrumentRangeError, describeValue as instrumentDescribeValue } from '@ringbuf/instrument';
 import { InjectedDeath, PoolError, ProducerModuleError } from '@ringbuf/producer-pool';
@@ -57,4 +57,14 @@ test('a cause passed to a typed error is kept as Error.cause', (t) => {
 
 test('instrument re-exports core describeValue: one quoting of values for every package', (t) => {
   t.is(instrumentDescribeValue, describeValue);
+});
+
+test('the OrderingVerifier refuses bad options with a coded RangeError, an unprintable value included', (t) => {
+  const bad: unknown[] = [{ maxExamples: -1 }, { maxProducerId: 2 ** 32 }, { tokens: 'strict' }, { filler: 42 }];
+  bad.push({ maxExamples: Object.create(null) as unknown }, { expectFrom: 7 });
+  for (const options of bad) {
+    const err = t.throws(() => new OrderingVerifier(options as never), { instanceOf: RingBufRangeError });
+    t.is(err?.code, 'ERR_RINGBUF_ARGUMENT');
+    t.true(err instanceof RangeError);
+  }
 });

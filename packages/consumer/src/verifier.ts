@@ -34,7 +34,7 @@
  * by producer id, grown outside the per-record path only when a larger id first appears).
  * Thread: one verifier is used from one thread (the consumer's).
  */
-import { describeValue } from '@ringbuf/core';
+import { describeValue, RingBufRangeError } from '@ringbuf/core';
 import {
   INSTRUMENTED_HEADER_BYTES,
   RECORD_KIND,
@@ -159,12 +159,15 @@ const U32 = 2 ** 32;
 
 /**
  * Checks a Verifier's options, defaults applied (untrusted: each read as `unknown`).
- * @throws RangeError as the Verifier's constructor.
+ * @throws RingBufRangeError `ERR_RINGBUF_ARGUMENT` (a RangeError), as the Verifier's constructor.
  */
 function checkVerifierOptions(options: Record<string, unknown>): void {
   const { expectFrom, maxExamples, maxProducerId, tokens, filler } = options;
   if (typeof maxExamples !== 'number' || !Number.isInteger(maxExamples) || maxExamples < 0) {
-    throw new RangeError(`maxExamples must be a non-negative integer, got ${describeValue(maxExamples)}`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_ARGUMENT',
+      `maxExamples must be a non-negative integer, got ${describeValue(maxExamples)}`,
+    );
   }
   if (
     typeof maxProducerId !== 'number' ||
@@ -172,7 +175,10 @@ function checkVerifierOptions(options: Record<string, unknown>): void {
     maxProducerId < 0 ||
     maxProducerId >= U32
   ) {
-    throw new RangeError(`maxProducerId must be an integer from 0 to 2^32 - 1, got ${describeValue(maxProducerId)}`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_ARGUMENT',
+      `maxProducerId must be an integer from 0 to 2^32 - 1, got ${describeValue(maxProducerId)}`,
+    );
   }
   if (
     expectFrom !== 'zero' &&
@@ -180,11 +186,18 @@ function checkVerifierOptions(options: Record<string, unknown>): void {
     typeof expectFrom !== 'function' &&
     (expectFrom === null || typeof expectFrom !== 'object')
   ) {
-    throw new RangeError(`expectFrom must be 'zero', 'first', a record of first sequence numbers or a function`);
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_ARGUMENT',
+      `expectFrom must be 'zero', 'first', a record of first sequence numbers or a function`,
+    );
   }
   if (tokens !== 'monotonic' && tokens !== 'chain')
-    throw new RangeError(`tokens must be 'monotonic' or 'chain', got ${describeValue(tokens)}`);
-  if (filler !== undefined && typeof filler !== 'function') throw new RangeError('filler must be a function');
+    throw new RingBufRangeError(
+      'ERR_RINGBUF_ARGUMENT',
+      `tokens must be 'monotonic' or 'chain', got ${describeValue(tokens)}`,
+    );
+  if (filler !== undefined && typeof filler !== 'function')
+    throw new RingBufRangeError('ERR_RINGBUF_ARGUMENT', 'filler must be a function');
 }
 
 /**
@@ -222,8 +235,9 @@ export class OrderingVerifier {
   private readonly examples: Violation[] = [];
 
   /**
-   * @throws RangeError when `maxExamples` or `maxProducerId` is not a non-negative integer, or
-   *   `expectFrom` is not one of the accepted forms.
+   * @throws RingBufRangeError `ERR_RINGBUF_ARGUMENT` (a RangeError) when `maxExamples` or
+   *   `maxProducerId` is not a non-negative integer, or `expectFrom`, `tokens` or `filler` is not one
+   *   of the accepted forms.
    */
   constructor(options: VerifierOptions = {}) {
     const {
