@@ -28,7 +28,7 @@ export abstract class CodedError<C extends string = string> extends Error {
   readonly code: C;
   /**
    * @param code the stable code
-   * @param message what was refused and why (quote bad values with {@link describeValue})
+   * @param message what was refused and why (quote bad values with `describeValue`)
    * @param options `cause`: the error that caused this one
    */
   constructor(code: C, message: string, options?: CodedErrorOptions) {
@@ -38,7 +38,7 @@ export abstract class CodedError<C extends string = string> extends Error {
 
   /**
    * Ordinary `instanceof` (the prototype chain), except that `CodedError` itself also answers for
-   * {@link CodedRangeError}'s instances (a class can extend only one of Error and RangeError). Typed
+   * `CodedRangeError`'s instances (a class can extend only one of Error and RangeError). Typed
    * on `this` so that `err instanceof SomeSubclass` narrows to that subclass, codes included.
    */
   static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
@@ -59,7 +59,7 @@ export abstract class CodedRangeError<C extends string = string> extends RangeEr
   readonly code: C;
   /**
    * @param code the stable code
-   * @param message what was refused and why (quote bad values with {@link describeValue})
+   * @param message what was refused and why (quote bad values with `describeValue`)
    * @param options `cause`: the error that caused this one
    */
   constructor(code: C, message: string, options?: CodedErrorOptions) {
