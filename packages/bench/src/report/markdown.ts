@@ -85,6 +85,22 @@ function chartFor(charts: readonly Chart[], file: string): string {
  */
 export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string {
   checkReport(r);
+  checkCharts(charts);
+  const out: string[] = [];
+  headerLines(r, out);
+  summaryLines(r, out);
+  const groups = [...new Set(r.scenarios.map((s) => s.group))];
+  for (const g of groups) groupLines(r, g, charts, out);
+  singleThreadLines(r, groups, out);
+  closingLines(r, out);
+  return out.join('\n');
+}
+
+/**
+ * Checks the charts.
+ * @throws BenchError `ERR_BENCH_ARGUMENT` when `charts` is not an array of { file, title, svg } strings.
+ */
+function checkCharts(charts: readonly Chart[]): void {
   for (const [i, c] of needArray('charts', charts).entries()) {
     if (
       !isRecord(c) ||
@@ -95,8 +111,11 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
       throw new BenchError('ERR_BENCH_ARGUMENT', `charts[${i}] is ${describe(c)}, not a chart { file, title, svg }`);
     }
   }
+}
+
+/** The title, whether the run was interrupted, the machine and how to read the tables. */
+function headerLines(r: BenchReport, out: string[]): void {
   const m = r.machine;
-  const out: string[] = [];
   out.push('# ringbuf bench report', '');
   if (r.interrupted) {
     out.push(
@@ -128,6 +147,10 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
     "Hits are records delivered to the consumer's callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel's `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows; wakeups are the consumer's sleeps ended by a producer notify over the whole run (warm-up included); load is the machine's 1-minute load average when the run ended.",
     '',
   );
+}
+
+/** The goals and the ratios. */
+function summaryLines(r: BenchReport, out: string[]): void {
   if (r.goals.length > 0)
     out.push(
       '## Goals',
@@ -146,61 +169,61 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
       ),
       '',
     );
-  const groups = [...new Set(r.scenarios.map((s) => s.group))];
-  for (const g of groups) {
-    const list: ScenarioResult[] = r.scenarios.filter((s) => s.group === g);
-    out.push(`## ${GROUP_TITLES[g] ?? g}`, '');
-    out.push(mdTable(SCENARIO_HEAD, scenarioRows(list)), '');
-    if (g === 'parallel') {
-      out.push(
-        `For shape only, ${KERNEL_HW}, rb-libbpf: parallel ${KERNEL_TABLE.parallel}, sampled ${KERNEL_TABLE.parallelSampled} M/s.`,
-        '',
-      );
-    }
-    if (g === 'b2b') {
-      out.push(
-        `For shape only, ${KERNEL_HW}, rb-libbpf: back-to-back ${KERNEL_TABLE.b2b}, sampled ${KERNEL_TABLE.b2bSampled} M/s.`,
-        '',
-      );
-    }
-    if (g === 'reserve-vs-output') {
-      out.push(
-        `For shape only, ${KERNEL_HW}: reserve ${KERNEL_TABLE.reserveB2b} vs output ${KERNEL_TABLE.outputB2b} M/s; sampled ${KERNEL_TABLE.reserveB2bSampled} vs ${KERNEL_TABLE.outputB2bSampled} M/s.`,
-        '',
-      );
-    }
-    if (g === 'sample-rate') {
-      out.push(
-        'The producer sets BPF_RB_FORCE_WAKEUP when `query(BPF_RB_AVAIL_DATA) >= rate × 24` (24 = the record footprint of a 16-byte payload; the kernel uses 16, its footprint of an 8-byte payload), else BPF_RB_NO_WAKEUP, as `ringbuf_bench.c` does. A FORCE_WAKEUP that finds the consumer awake costs one load; the kernel queues irq_work on every one.',
-        chartFor(charts, 'sample-rate.svg'),
-      );
-    }
-    if (g === 'producers') {
-      out.push(
-        `This machine has ${m.cores} cores: with the consumer thread, ${m.cores} or more producers oversubscribe them, so the curve shows how throughput holds up when threads outnumber cores, not how it scales.`,
-        chartFor(charts, 'throughput-vs-producers.svg'),
-      );
-    }
-    if (g === 'sizes') {
-      const rows = list
-        .filter((s) => !s.error)
-        .map((s) => {
-          const mc = r.memcpy.find((x) => x.size === s.params.payload);
-          return [
-            String(s.params.payload),
-            gbps(s.bytesPerSec),
-            mc ? gbps(mc.bytesPerSec) : 'n/a',
-            mc ? fixed(s.bytesPerSec / mc.bytesPerSec) : 'n/a',
-          ];
-        });
-      out.push(mdTable(['payload B', 'ours GB/s', 'memcpy GB/s', 'ratio'], rows), chartFor(charts, 'record-sizes.svg'));
-    }
-    if (g === 'peers') out.push(chartFor(charts, 'peers.svg'));
-    if (g === 'latency') {
-      const rows = latencyRows(r);
-      if (rows.length > 0) out.push(mdTable(LATENCY_HEAD, rows), chartFor(charts, 'latency.svg'));
-    }
+}
+
+/** Group `g`'s section: its scenarios, the kernel's figures for shape, its extra table and chart. */
+function groupLines(r: BenchReport, g: string, charts: readonly Chart[], out: string[]): void {
+  const list: ScenarioResult[] = r.scenarios.filter((s) => s.group === g);
+  out.push(`## ${GROUP_TITLES[g] ?? g}`, '');
+  out.push(mdTable(SCENARIO_HEAD, scenarioRows(list)), '');
+  const kernel = kernelNote(g);
+  if (kernel !== null) out.push(kernel, '');
+  if (g === 'sample-rate') {
+    out.push(
+      'The producer sets BPF_RB_FORCE_WAKEUP when `query(BPF_RB_AVAIL_DATA) >= rate × 24` (24 = the record footprint of a 16-byte payload; the kernel uses 16, its footprint of an 8-byte payload), else BPF_RB_NO_WAKEUP, as `ringbuf_bench.c` does. A FORCE_WAKEUP that finds the consumer awake costs one load; the kernel queues irq_work on every one.',
+      chartFor(charts, 'sample-rate.svg'),
+    );
   }
+  if (g === 'producers') {
+    out.push(
+      `This machine has ${r.machine.cores} cores: with the consumer thread, ${r.machine.cores} or more producers oversubscribe them, so the curve shows how throughput holds up when threads outnumber cores, not how it scales.`,
+      chartFor(charts, 'throughput-vs-producers.svg'),
+    );
+  }
+  if (g === 'sizes') {
+    const rows = list
+      .filter((s) => !s.error)
+      .map((s) => {
+        const mc = r.memcpy.find((x) => x.size === s.params.payload);
+        return [
+          String(s.params.payload),
+          gbps(s.bytesPerSec),
+          mc ? gbps(mc.bytesPerSec) : 'n/a',
+          mc ? fixed(s.bytesPerSec / mc.bytesPerSec) : 'n/a',
+        ];
+      });
+    out.push(mdTable(['payload B', 'ours GB/s', 'memcpy GB/s', 'ratio'], rows), chartFor(charts, 'record-sizes.svg'));
+  }
+  if (g === 'peers') out.push(chartFor(charts, 'peers.svg'));
+  if (g === 'latency') {
+    const rows = latencyRows(r);
+    if (rows.length > 0) out.push(mdTable(LATENCY_HEAD, rows), chartFor(charts, 'latency.svg'));
+  }
+}
+
+/** The kernel's published figures for group `g`, for shape only; null for a group without. */
+function kernelNote(g: string): string | null {
+  if (g === 'parallel')
+    return `For shape only, ${KERNEL_HW}, rb-libbpf: parallel ${KERNEL_TABLE.parallel}, sampled ${KERNEL_TABLE.parallelSampled} M/s.`;
+  if (g === 'b2b')
+    return `For shape only, ${KERNEL_HW}, rb-libbpf: back-to-back ${KERNEL_TABLE.b2b}, sampled ${KERNEL_TABLE.b2bSampled} M/s.`;
+  if (g === 'reserve-vs-output')
+    return `For shape only, ${KERNEL_HW}: reserve ${KERNEL_TABLE.reserveB2b} vs output ${KERNEL_TABLE.outputB2b} M/s; sampled ${KERNEL_TABLE.reserveB2bSampled} vs ${KERNEL_TABLE.outputB2bSampled} M/s.`;
+  return null;
+}
+
+/** memcpy (when the sizes group did not show it) and the micro-operations. */
+function singleThreadLines(r: BenchReport, groups: readonly string[], out: string[]): void {
   if (r.memcpy.length > 0 && !groups.includes('sizes')) {
     out.push(
       '## memcpy',
@@ -225,6 +248,10 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
       '',
     );
   }
+}
+
+/** The notes, the goals missed and why, and how to reproduce. */
+function closingLines(r: BenchReport, out: string[]): void {
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   const missed = r.goals.filter((g) => g.value !== null && !g.met);
   out.push('## Closing note', '');
@@ -234,5 +261,4 @@ export function renderMarkdown(r: BenchReport, charts: readonly Chart[]): string
   else for (const g of missed) out.push(`- **${g.id} missed** (${g.detail}): ${MISSED_NOTES[g.id] ?? ''}`);
   out.push('');
   out.push('Reproduce: `npx -y pnpm@12.4.2 bench` or `node packages/cli/dist/src/cli.js bench` (after a build).', '');
-  return out.join('\n');
 }
