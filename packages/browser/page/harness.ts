@@ -321,12 +321,12 @@ async function mainPoll(): Promise<MainPollResult> {
 }
 
 /** The page's own view of its isolation, and a worker's. */
-async function isolation(): Promise<{ page: boolean; sharedArrayBuffer: boolean; waitAsync: boolean }> {
-  return {
+function isolation(): Promise<{ page: boolean; sharedArrayBuffer: boolean; waitAsync: boolean }> {
+  return Promise.resolve({
     page: crossOriginIsolated,
     sharedArrayBuffer: typeof SharedArrayBuffer === 'function',
     waitAsync: typeof Atomics.waitAsync === 'function',
-  };
+  });
 }
 
 const api = {

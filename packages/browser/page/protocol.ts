@@ -87,22 +87,26 @@ export interface WorkerScope {
   onmessage: ((event: MessageEvent) => void) | null;
 }
 
-/** Runs `work` on the one job this worker gets, posting ready / result / error. */
-export function serveOneJob<J, R>(scope: WorkerScope, work: (job: J) => R | Promise<R>): void {
+/**
+ * Runs `work` on the one job this worker gets, posting ready / result / error. The job is what the
+ * page posted, passed unchecked (`never`: any job type's `work` fits).
+ */
+export function serveOneJob<R>(scope: WorkerScope, work: (job: never) => R | Promise<R>): void {
   scope.onmessage = (event: MessageEvent) => {
     scope.onmessage = null;
     Promise.resolve()
-      .then(() => work(event.data as J))
+      .then(() => work(event.data as never))
       .then(
         (result) => scope.postMessage({ type: 'result', result } satisfies FromWorker<R>),
         (err: unknown) => {
-          const e = err as { name?: string; message?: string; code?: string };
+          // Whatever was thrown: possibly not an Error, possibly null.
+          const e = err as { name?: unknown; message?: unknown; code?: unknown } | null | undefined;
           scope.postMessage({
             type: 'error',
             error: {
-              name: String(e?.name ?? 'Error'),
+              name: typeof e?.name === 'string' ? e.name : 'Error',
               message: String(e?.message ?? err),
-              ...(e?.code ? { code: e.code } : {}),
+              ...(typeof e?.code === 'string' && e.code !== '' ? { code: e.code } : {}),
             },
           } satisfies FromWorker<R>);
         },

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 /** Where the browser is: `RINGBUF_CHROMIUM`, else Debian's `/usr/bin/chromium`. */
-export const CHROMIUM_PATH = process.env['RINGBUF_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_PATH = process.env['RINGBUF_CHROMIUM'] ?? '/usr/bin/chromium';
 
-export const CHROMIUM_FLAGS: readonly string[] = [
+const CHROMIUM_FLAGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
