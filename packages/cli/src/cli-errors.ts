@@ -36,19 +36,6 @@ export class UserModuleError extends CodedError<'ERR_RINGBUF_USER_MODULE'> {
 }
 
 /**
- * Parses an integer option within [min, max], or returns `fallback` when absent.
- * @throws UsageError naming the option and the accepted values.
- */
-export function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(v) || v < min || v > max) {
-    throw new UsageError(`${name}: '${raw}' is not an integer from ${min} to ${max}`);
-  }
-  return v;
-}
-
-/**
  * Checks that `raw` is one of `accepted`.
  * @throws UsageError naming the option and the accepted values.
  */
