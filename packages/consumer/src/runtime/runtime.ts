@@ -24,7 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { describeValue, RingBuffer, RingBufError, wakeConsumer, type RingShare, type WakeWord } from '@ringbuf/core';
 import { Consumer } from '../consumer.js';
-import { childLogger, type Logger, type LogLevel } from '@ringbuf/instrument/log';
+import { childLogger, LOG_LEVELS, type Logger, type LogLevel } from '@ringbuf/instrument/log';
 import { BUSY_HEAD_WAIT_MS } from '../wait.js';
 import { RuntimeCorruptionError, RuntimeError, RuntimeHandlerError, type RuntimeErrorCode } from './errors.js';
 import { countLeftBehind } from './left-behind.js';
@@ -141,6 +141,95 @@ function optionsError(message: string): RuntimeError {
   return new RuntimeError('ERR_RUNTIME_OPTIONS', message);
 }
 
+/** What start() checked: the rings, the worker's settings, and the main thread's own two times. */
+interface StartOptions {
+  rings: readonly unknown[];
+  settings: Omit<WorkerInit, 'runtimeId' | 'rings' | 'control' | 'stats'>;
+  startTimeoutMs: number;
+  pollTimeoutMs: number;
+}
+
+/**
+ * ConsumerRuntime.start()'s options, defaults applied and checked (untrusted: read as `unknown`).
+ * @throws RuntimeError `ERR_RUNTIME_OPTIONS`.
+ */
+function startOptions(options: unknown): StartOptions {
+  if (options === null || typeof options !== 'object')
+    throw optionsError('ConsumerRuntime.start needs an options object');
+  const raw: { [K in keyof ConsumerRuntimeOptions]?: unknown } = options;
+  const { rings, handlerOptions, onHandlerError = 'stop', logLevel } = raw;
+  if (!Array.isArray(rings) || rings.length === 0)
+    throw optionsError('rings must be a non-empty array of rings or ring shares');
+  const { latency, latencyWarmupUs } = latencyOptions(raw);
+  if (onHandlerError !== 'stop' && onHandlerError !== 'count') {
+    throw optionsError(`onHandlerError must be 'stop' or 'count', got ${describeValue(onHandlerError)}`);
+  }
+  const verify = raw.verify === undefined || raw.verify === false ? undefined : raw.verify === true ? {} : raw.verify;
+  if (verify !== undefined && (verify === null || typeof verify !== 'object')) {
+    throw optionsError('verify must be a boolean or verifier options');
+  }
+  const batch = raw.batch ?? 65536;
+  if (typeof batch !== 'number' || !Number.isInteger(batch) || batch < 1)
+    throw optionsError(`batch must be a positive integer, got ${describeValue(batch)}`);
+  const wait = checkWait(raw.wait);
+  const busyHeadWaitMs = checkTimeout('busyHeadWaitMs', raw.busyHeadWaitMs, BUSY_HEAD_WAIT_MS);
+  const startTimeoutMs = checkTimeout('startTimeoutMs', raw.startTimeoutMs, 10000);
+  const pollTimeoutMs = checkTimeout('pollTimeoutMs', raw.pollTimeoutMs, 0);
+  if (!Number.isFinite(pollTimeoutMs)) throw optionsError('pollTimeoutMs must be finite (0 for no timeout)');
+  const handler = handlerSpec(raw.handler);
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly unknown[]).includes(logLevel)) {
+    throw optionsError(`logLevel must be a pino level, got ${describeValue(logLevel)}`);
+  }
+  return {
+    rings,
+    settings: {
+      handler,
+      handlerOptions,
+      verify,
+      latency,
+      latencyWarmupUs,
+      wait,
+      busyHeadWaitMs,
+      batch,
+      onHandlerError,
+      logLevel: logLevel as LogLevel | undefined,
+    },
+    startTimeoutMs,
+    pollTimeoutMs,
+  };
+}
+
+/** start()'s `latency` and `latencyWarmupUs`, checked. @throws RuntimeError `ERR_RUNTIME_OPTIONS`. */
+function latencyOptions(raw: { latency?: unknown; latencyWarmupUs?: unknown }): {
+  latency: boolean;
+  latencyWarmupUs: number;
+} {
+  const { latency = false } = raw;
+  if (typeof latency !== 'boolean') throw optionsError(`latency must be a boolean, got ${describeValue(latency)}`);
+  const latencyWarmupUs = raw.latencyWarmupUs ?? 0;
+  if (typeof latencyWarmupUs !== 'number' || !Number.isFinite(latencyWarmupUs) || latencyWarmupUs < 0) {
+    throw optionsError(`latencyWarmupUs must be a finite number of µs from 0, got ${describeValue(latencyWarmupUs)}`);
+  }
+  if (raw.latencyWarmupUs !== undefined && !latency) throw optionsError('latencyWarmupUs needs latency: true');
+  return { latency, latencyWarmupUs };
+}
+
+/**
+ * Attaches every ring here too: validates the buffers before a thread is spent, and gives stop()
+ * the wake word. @throws RingBufError as `RingBuffer.attach`, `ERR_RINGBUF_WAKE_GROUP`.
+ */
+function attachAll(rings: readonly unknown[]): RingBuffer[] {
+  const handles = rings.map((r) => (r instanceof RingBuffer ? r : RingBuffer.attach(r as RingShare)));
+  const wakeBuffer = handles[0]?.wake.buffer;
+  if (handles.some((h) => h.wake.buffer !== wakeBuffer)) {
+    throw new RingBufError(
+      'ERR_RINGBUF_WAKE_GROUP',
+      'rings consumed by one runtime must share a wake group: create them with the same wakeGroup',
+    );
+  }
+  return handles;
+}
+
 function checkTimeout(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
@@ -254,72 +343,21 @@ export class ConsumerRuntime {
    *   consumer (`ERR_RINGBUF_CONSUMER_EXISTS`).
    */
   static async start(options: ConsumerRuntimeOptions): Promise<ConsumerRuntime> {
-    if (options === null || typeof options !== 'object')
-      throw optionsError('ConsumerRuntime.start needs an options object');
-    const { rings, handlerOptions, latency = false, onHandlerError = 'stop', logLevel } = options;
-    if (!Array.isArray(rings) || rings.length === 0)
-      throw optionsError('rings must be a non-empty array of rings or ring shares');
-    if (typeof latency !== 'boolean') throw optionsError(`latency must be a boolean, got ${describeValue(latency)}`);
-    const latencyWarmupUs = options.latencyWarmupUs ?? 0;
-    if (typeof latencyWarmupUs !== 'number' || !Number.isFinite(latencyWarmupUs) || latencyWarmupUs < 0) {
-      throw optionsError(`latencyWarmupUs must be a finite number of µs from 0, got ${describeValue(latencyWarmupUs)}`);
-    }
-    if (options.latencyWarmupUs !== undefined && !latency) throw optionsError('latencyWarmupUs needs latency: true');
-    if (onHandlerError !== 'stop' && onHandlerError !== 'count') {
-      throw optionsError(`onHandlerError must be 'stop' or 'count', got ${describeValue(onHandlerError)}`);
-    }
-    const verify =
-      options.verify === undefined || options.verify === false
-        ? undefined
-        : options.verify === true
-          ? {}
-          : options.verify;
-    if (verify !== undefined && (verify === null || typeof verify !== 'object')) {
-      throw optionsError('verify must be a boolean or verifier options');
-    }
-    const batch = options.batch ?? 65536;
-    if (!Number.isInteger(batch) || batch < 1)
-      throw optionsError(`batch must be a positive integer, got ${describeValue(batch)}`);
-    const wait = checkWait(options.wait);
-    const busyHeadWaitMs = checkTimeout('busyHeadWaitMs', options.busyHeadWaitMs, BUSY_HEAD_WAIT_MS);
-    const startTimeoutMs = checkTimeout('startTimeoutMs', options.startTimeoutMs, 10000);
-    const pollTimeoutMs = checkTimeout('pollTimeoutMs', options.pollTimeoutMs, 0);
-    if (!Number.isFinite(pollTimeoutMs)) throw optionsError('pollTimeoutMs must be finite (0 for no timeout)');
-    const handler = handlerSpec(options.handler);
-    if (logLevel !== undefined && !['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-      throw optionsError(`logLevel must be a pino level, got ${describeValue(logLevel)}`);
-    }
-    const log = childLogger({ component: 'consumer-runtime-main' }, logLevel);
-    // Attach here too: validates the buffers before a thread is spent, and gives stop() the wake word.
-    const handles = rings.map((r) => (r instanceof RingBuffer ? r : RingBuffer.attach(r)));
-    const wakeBuffer = handles[0]?.wake.buffer;
-    if (handles.some((h) => h.wake.buffer !== wakeBuffer)) {
-      throw new RingBufError(
-        'ERR_RINGBUF_WAKE_GROUP',
-        'rings consumed by one runtime must share a wake group: create them with the same wakeGroup',
-      );
-    }
+    const { rings, settings, startTimeoutMs, pollTimeoutMs } = startOptions(options);
+    const log = childLogger({ component: 'consumer-runtime-main' }, settings.logLevel as LogLevel | undefined);
+    const handles = attachAll(rings);
     const runtimeId = nextRuntimeId++;
     const init: WorkerInit = {
       runtimeId,
       rings: handles.map((h) => h.share()),
       control: new SharedArrayBuffer(CONTROL_BUFFER_BYTES),
       stats: new SharedArrayBuffer(STATS_BUFFER_BYTES),
-      handler,
-      handlerOptions,
-      verify,
-      latency,
-      latencyWarmupUs,
-      wait,
-      busyHeadWaitMs,
-      batch,
-      onHandlerError,
-      logLevel,
+      ...settings,
     };
     const rt = new ConsumerRuntime(init, handles, log.child({ runtime: runtimeId }));
     await rt.started(startTimeoutMs);
     if (pollTimeoutMs > 0) rt.startPollTimer(pollTimeoutMs);
-    rt.log.info({ rings: handles.length, wait }, 'consumer runtime started');
+    rt.log.info({ rings: handles.length, wait: settings.wait }, 'consumer runtime started');
     return rt;
   }
 
@@ -439,7 +477,9 @@ export class ConsumerRuntime {
    *   rejects as `done` does when the worker failed.
    */
   stop(options: StopOptions = {}): Promise<RuntimeReport> {
-    if (options === null || typeof options !== 'object') throw optionsError('stop options must be an object');
+    // Untrusted: checked as whatever it is.
+    const raw: unknown = options;
+    if (raw === null || typeof raw !== 'object') throw optionsError('stop options must be an object');
     const { drain = true } = options;
     if (typeof drain !== 'boolean') throw optionsError(`drain must be a boolean, got ${describeValue(drain)}`);
     const timeoutMs = checkTimeout('timeoutMs', options.timeoutMs, 5000);
