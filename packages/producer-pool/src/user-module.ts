@@ -3,6 +3,7 @@
  * optional `init` awaited before the first record, its `write` called for each record to commit.
  * Thread: the producer's.
  */
+import { describeThrown as describeError } from '@ringbuf/core';
 import type { ProducerTask } from './messages.js';
 
 /** The user producer module's `write` (see Scenario.producerModule). */
@@ -12,11 +13,6 @@ type UserInit = (o: unknown, who: { producerId: number; slot: number }) => unkno
 
 /** How long a producer module's `init` may take before the producer gives up (and dies). */
 const USER_INIT_TIMEOUT_MS = 10_000;
-
-/** An error as one line: `Name: message`. */
-function describeError(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
 
 /**
  * Imports the scenario's producer module (once per thread: the import is cached) and awaits its

@@ -128,6 +128,15 @@ export class RingBufRangeError extends CodedRangeError<RingBufErrorCode> {
   override readonly name: string = 'RingBufRangeError';
 }
 
+/**
+ * Anything thrown (by a user's callback, handler or module) as one line of an error message:
+ * `Name: message` for an Error, else {@link describeValue}'s quoting (a thrown value may be anything:
+ * `String()` would throw on an object without a prototype).
+ */
+export function describeThrown(thrown: unknown): string {
+  return thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : describeValue(thrown);
+}
+
 /** The consumer found a header that cannot be right; `position` is the logical position of it. */
 export class RingBufCorruptionError extends RingBufError {
   override readonly name: string = 'RingBufCorruptionError';

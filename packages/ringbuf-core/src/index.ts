@@ -23,6 +23,7 @@ export * as layout from './layout.js';
 export {
   CodedError,
   CodedRangeError,
+  describeThrown,
   describeValue,
   RingBufError,
   RingBufRangeError,

@@ -13,6 +13,7 @@ import {
   RingBuffer,
   SharedLayout,
   WakeGroup,
+  describeThrown,
   describeValue,
   sleep,
   type RingBufErrorCode,
@@ -160,4 +161,13 @@ test('a value that cannot become a string (no prototype, a throwing toString) st
       t.regex(err?.message ?? '', /an object \(\[object Object\]\)/, name);
     }
   }
+});
+
+test('describeThrown gives an Error as "Name: message" and quotes anything else thrown without throwing', (t) => {
+  t.is(describeThrown(new TypeError('no config')), 'TypeError: no config');
+  t.is(describeThrown(new RingBufError('ERR_RINGBUF_ARGUMENT', 'bad')), 'RingBufError: bad');
+  t.is(describeThrown('boom'), 'the string "boom"');
+  t.is(describeThrown(7n), 'the BigInt 7n');
+  t.is(describeThrown(Object.create(null)), 'an object ([object Object])');
+  t.is(describeThrown(undefined), 'undefined');
 });

@@ -32,6 +32,7 @@
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { types } from 'node:util';
+import { describeThrown as describeError } from '@ringbuf/core';
 import { INSTRUMENTED_HEADER_BYTES, RECORD_SEND_TIME, clockMicros } from '@ringbuf/instrument';
 import { LIVE_BUCKET_FIRST, LIVE_MAX_NS, LIVE_SAMPLES_INDEX, liveBucketOf } from './live-layout.js';
 
@@ -84,11 +85,6 @@ function moduleError(message: string): Error {
   const err = new Error(message);
   err.name = USER_MODULE_ERROR;
   return err;
-}
-
-/** An error (or anything thrown) as one line: `Name: message`. */
-function describeError(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 /**
