@@ -5,7 +5,7 @@
 import test from 'ava';
 import os from 'node:os';
 import { SPIN_BEFORE_SEND_US } from '@ringbuf/producer-pool';
-import { badOptionTests, runCli, testSeed } from './cli-run.js';
+import { badOptionTests, runCli, runSeeded, testSeed } from './cli-run.js';
 
 interface Pct {
   p50: number;
@@ -57,9 +57,7 @@ function ordered(t: { true(v: boolean, m?: string): void }, name: string, p: Pct
 }
 
 test.serial('latency --json: the four wake policies and the raw floor, every run lossless', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli([
+  const { code, stdout, stderr } = await runSeeded(t, [
     'latency',
     '--duration',
     '0.5',
@@ -71,8 +69,6 @@ test.serial('latency --json: the four wake policies and the raw floor, every run
     '16',
     '--floor-samples',
     '200',
-    '--seed',
-    String(seed),
     '--json',
   ]);
   t.is(code, 0, stderr);
@@ -128,9 +124,7 @@ test.serial('latency --json: the four wake policies and the raw floor, every run
 });
 
 test.serial('latency prints a table with one row per selected policy and the floor', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli([
+  const { code, stdout, stderr } = await runSeeded(t, [
     'latency',
     '--policy',
     'force',
@@ -144,8 +138,6 @@ test.serial('latency prints a table with one row per selected policy and the flo
     '1000',
     '--floor-samples',
     '100',
-    '--seed',
-    String(seed),
   ]);
   t.is(code, 0, stderr);
   t.regex(stdout, /^policy\s+p50\s+p90\s+p99\s+p99\.9\s+max/m);

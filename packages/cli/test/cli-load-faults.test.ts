@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli, startCli, testSeed } from './cli-run.js';
+import { handlerLoad, parseOneJson, runCli, runSeeded, startCli, testSeed } from './cli-run.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
 /** A module's path as the CLI names it: relative to the working directory (the tests run in the package). */
@@ -48,19 +48,16 @@ interface LoadJson {
 }
 
 function parseOne(stdout: string): LoadJson {
-  const lines = stdout.trim().split('\n');
-  if (lines.length !== 1) throw new Error(`stdout must be exactly one JSON line, got ${lines.length}:\n${stdout}`);
-  return JSON.parse(lines[0] ?? '') as LoadJson;
+  return parseOneJson(stdout) as LoadJson;
 }
 
 for (const how of ['wait', 'spin'] as const) {
   test.serial(
     `watchdog: a producer whose write() never returns (${how === 'wait' ? 'Atomics.wait' : 'a busy loop'}) is terminated after the run's end; the report names it and its seq, exit 1`,
     async (t) => {
-      const seed = testSeed();
-      t.log(`seed ${seed}`);
       const started = Date.now();
-      const { code, stdout, stderr } = await runCli(
+      const { code, stdout, stderr } = await runSeeded(
+        t,
         [
           'load',
           '--producers',
@@ -75,8 +72,6 @@ for (const how of ['wait', 'spin'] as const) {
           '1',
           '--drain-timeout',
           '0.5',
-          '--seed',
-          String(seed),
           '--quiet',
           '--json',
         ],
@@ -150,9 +145,8 @@ test.serial(
 test.serial(
   'a producer module whose write() always throws: its slots are given up after 3 deaths, the error reported once with its seq, exit 1',
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
-    const { code, stdout, stderr } = await runCli(
+    const { code, stdout, stderr } = await runSeeded(
+      t,
       [
         'load',
         '--producers',
@@ -163,8 +157,6 @@ test.serial(
         '1000',
         '--duration',
         '1',
-        '--seed',
-        String(seed),
         '--quiet',
         '--json',
       ],
@@ -192,10 +184,7 @@ test.serial(
 );
 
 test.serial('an async handle() is refused at start: one line naming --handler, the file and why, exit 2', async (t) => {
-  const { code, stdout, stderr } = await runCli(
-    ['load', '--handler', ASYNC_HANDLER, '--rate', '100', '--duration', '0.5', '--quiet'],
-    20_000,
-  );
+  const { code, stdout, stderr } = await runCli([...handlerLoad(ASYNC_HANDLER, '100', '0.5'), '--quiet'], 20_000);
   t.is(code, 2, stderr);
   t.is(stdout, '');
   t.deepEqual(stderr.trimEnd().split('\n'), [
@@ -206,24 +195,9 @@ test.serial('an async handle() is refused at start: one line naming --handler, t
 test.serial(
   'a handle() that returns promises: every call counted as an error, errors==0 fails, exit 1 with the report',
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
-    const { code, stdout, stderr } = await runCli(
-      [
-        'load',
-        '--handler',
-        PROMISE_HANDLER,
-        '--rate',
-        '300',
-        '--duration',
-        '0.5',
-        '--threshold',
-        'errors==0',
-        '--seed',
-        String(seed),
-        '--quiet',
-        '--json',
-      ],
+    const { code, stdout, stderr } = await runSeeded(
+      t,
+      [...handlerLoad(PROMISE_HANDLER, '300', '0.5'), '--threshold', 'errors==0', '--quiet', '--json'],
       20_000,
     );
     t.is(code, 1, stderr);
@@ -244,24 +218,9 @@ test.serial(
 test.serial(
   'a handler that drops rejected promises: each rejection counted as an error and the first named, the report kept, exit 1',
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
-    const { code, stdout, stderr } = await runCli(
-      [
-        'load',
-        '--handler',
-        DROPPING,
-        '--rate',
-        '300',
-        '--duration',
-        '0.5',
-        '--threshold',
-        'errors==0',
-        '--seed',
-        String(seed),
-        '--quiet',
-        '--json',
-      ],
+    const { code, stdout, stderr } = await runSeeded(
+      t,
+      [...handlerLoad(DROPPING, '300', '0.5'), '--threshold', 'errors==0', '--quiet', '--json'],
       20_000,
     );
     t.is(code, 1, stderr);
@@ -287,25 +246,10 @@ test.serial(
 test.serial(
   'a handler close() that never settles: bounded by the drain timeout, the report printed with the failure, exit 1',
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
     const started = Date.now();
-    const { code, stdout, stderr } = await runCli(
-      [
-        'load',
-        '--handler',
-        CLOSE_HANGING,
-        '--rate',
-        '200',
-        '--duration',
-        '0.5',
-        '--drain-timeout',
-        '0.5',
-        '--seed',
-        String(seed),
-        '--quiet',
-        '--json',
-      ],
+    const { code, stdout, stderr } = await runSeeded(
+      t,
+      [...handlerLoad(CLOSE_HANGING, '200', '0.5'), '--drain-timeout', '0.5', '--quiet', '--json'],
       20_000,
     );
     const tookMs = Date.now() - started;
@@ -324,22 +268,9 @@ test.serial(
 test.serial(
   'a handler close() whose result cannot be cloned: replaced by a note, the report printed, exit 0',
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
-    const { code, stdout, stderr } = await runCli(
-      [
-        'load',
-        '--handler',
-        CLOSE_UNCLONEABLE,
-        '--rate',
-        '200',
-        '--duration',
-        '0.5',
-        '--seed',
-        String(seed),
-        '--quiet',
-        '--json',
-      ],
+    const { code, stdout, stderr } = await runSeeded(
+      t,
+      [...handlerLoad(CLOSE_UNCLONEABLE, '200', '0.5'), '--quiet', '--json'],
       20_000,
     );
     t.is(code, 0, stderr);
@@ -424,10 +355,9 @@ test.serial(
 test.serial(
   'a handler blocked for good: progress and report say the consumer stalled (no heartbeat), the run ends with the report, exit 1',
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
     const started = Date.now();
-    const { code, stdout, stderr } = await runCli(
+    const { code, stdout, stderr, seed } = await runSeeded(
+      t,
       [
         'load',
         '--handler',
@@ -442,8 +372,6 @@ test.serial(
         '0.5',
         '--stall-after',
         '0.3',
-        '--seed',
-        String(seed),
       ],
       30_000,
     );

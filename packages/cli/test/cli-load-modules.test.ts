@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkRender } from '@ringbuf/bench/render-check';
 import { TIMELINE_COLUMNS } from '../src/run/timeline.js';
-import { runCli, testSeed } from './cli-run.js';
+import { parseOneJson, runCli, runSeeded, testSeed } from './cli-run.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../../examples/', import.meta.url));
 const PRODUCER = join(EXAMPLES, 'event-producer.mjs');
@@ -59,17 +59,13 @@ interface LoadJson {
 }
 
 function parseOne(stdout: string): LoadJson {
-  const lines = stdout.trim().split('\n');
-  if (lines.length !== 1) throw new Error(`stdout must be exactly one JSON line, got ${lines.length}:\n${stdout}`);
-  return JSON.parse(lines[0] ?? '') as LoadJson;
+  return parseOneJson(stdout) as LoadJson;
 }
 
 test.serial(
   "the example modules: the producer's bytes reach the handler intact and in order, and its close() result is in the JSON",
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
-    const { code, stdout, stderr } = await runCli([
+    const { code, stdout, stderr } = await runSeeded(t, [
       'load',
       '--producer',
       PRODUCER,
@@ -83,8 +79,6 @@ test.serial(
       '1000',
       '--duration',
       '1',
-      '--seed',
-      String(seed),
       '--quiet',
       '--json',
     ]);
@@ -116,9 +110,7 @@ test.serial(
 );
 
 test.serial('a handler that throws: errors counted, the first one named, exit 1 with the report', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli([
+  const { code, stdout, stderr } = await runSeeded(t, [
     'load',
     '--handler',
     THROWING,
@@ -128,8 +120,6 @@ test.serial('a handler that throws: errors counted, the first one named, exit 1 
     '500',
     '--duration',
     '1',
-    '--seed',
-    String(seed),
     '--quiet',
     '--json',
   ]);
@@ -156,10 +146,9 @@ test.serial('a handler that throws: errors counted, the first one named, exit 1 
 test.serial(
   'a handler that never returns: the run ends within its drain deadline, the consumer terminated, what was left counted, exit 1',
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
     const started = Date.now();
-    const { code, stdout, stderr } = await runCli(
+    const { code, stdout, stderr } = await runSeeded(
+      t,
       [
         'load',
         '--handler',
@@ -172,8 +161,6 @@ test.serial(
         '1',
         '--drain-timeout',
         '0.5',
-        '--seed',
-        String(seed),
       ],
       30_000,
     );
@@ -195,16 +182,12 @@ test.serial(
 );
 
 test.serial('stages ramp: each stage achieves its scheduled rate within 10 % on a light load', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli([
+  const { code, stdout, stderr } = await runSeeded(t, [
     'load',
     '--producers',
     '2',
     '--stages',
     '1s:200,1s:200,1s:2000,1s:2000,1s:500',
-    '--seed',
-    String(seed),
     '--quiet',
     '--json',
   ]);

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
 import { HOLD_ENV } from '../src/run/engine.js';
-import { badOptionTests, runCli, startCli, testSeed } from './cli-run.js';
+import { badOptionTests, parseOneJson, runCli, runSeeded, startCli, testSeed } from './cli-run.js';
 
 interface LoadJson {
   producers: number;
@@ -34,15 +34,11 @@ interface LoadJson {
 }
 
 function parseOne(stdout: string): LoadJson {
-  const lines = stdout.trim().split('\n');
-  if (lines.length !== 1) throw new Error(`stdout must be exactly one JSON line, got ${lines.length}:\n${stdout}`);
-  return JSON.parse(lines[0] ?? '') as LoadJson;
+  return parseOneJson(stdout) as LoadJson;
 }
 
 test.serial('a closed-loop run with a record count delivers every committed record once, in order', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli([
+  const { code, stdout, stderr, seed } = await runSeeded(t, [
     'load',
     '--producers',
     '2',
@@ -54,8 +50,6 @@ test.serial('a closed-loop run with a record count delivers every committed reco
     '64K',
     '--discard-ratio',
     '0.1',
-    '--seed',
-    String(seed),
     '--json',
   ]);
   t.is(code, 0, stderr);
@@ -79,9 +73,7 @@ test.serial('a closed-loop run with a record count delivers every committed reco
 });
 
 test.serial('output mode, open loop and FORCE wakeups: the table on stdout says OK', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli([
+  const { code, stdout, stderr } = await runSeeded(t, [
     'load',
     '--mode',
     'output',
@@ -91,8 +83,6 @@ test.serial('output mode, open loop and FORCE wakeups: the table on stdout says 
     '0.5',
     '--wakeup',
     'force',
-    '--seed',
-    String(seed),
   ]);
   t.is(code, 0, stderr);
   t.regex(stdout, /^ringbuf load — producers 2, duration 0\.5 s/);
@@ -105,17 +95,7 @@ test.serial('output mode, open loop and FORCE wakeups: the table on stdout says 
 });
 
 test.serial('a closed-loop table labels its latency as queueing and says how to get open-loop figures', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli([
-    'load',
-    '--producers',
-    '1',
-    '--records',
-    '5000',
-    '--seed',
-    String(seed),
-  ]);
+  const { code, stdout, stderr } = await runSeeded(t, ['load', '--producers', '1', '--records', '5000']);
   t.is(code, 0, stderr);
   t.regex(stdout, /^latency p50 \/ p90 \(queueing\)\s+\S+ (µs|ms) \/ \S+ (µs|ms)$/m);
   t.regex(stdout, /^Latency is closed-loop: /m);
@@ -126,9 +106,7 @@ test.serial('a closed-loop table labels its latency as queueing and says how to 
 test.serial(
   'fault injection: producers killed every 100 ms are all recovered and nothing committed is lost',
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
-    const { code, stdout, stderr } = await runCli([
+    const { code, stdout, stderr } = await runSeeded(t, [
       'load',
       '--kill-producer-every',
       '100',
@@ -136,8 +114,6 @@ test.serial(
       '2',
       '--ring-size',
       '256K',
-      '--seed',
-      String(seed),
       '--json',
     ]);
     t.is(code, 0, stderr);
@@ -156,9 +132,7 @@ test.serial(
 );
 
 test.serial('overwrite mode: overwritten records are reported apart and nothing else is lost', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli([
+  const { code, stdout, stderr } = await runSeeded(t, [
     'load',
     '--overwrite',
     '--ring-size',
@@ -167,8 +141,6 @@ test.serial('overwrite mode: overwritten records are reported apart and nothing 
     '2',
     '--records',
     '20000',
-    '--seed',
-    String(seed),
     '--json',
   ]);
   t.is(code, 0, stderr);

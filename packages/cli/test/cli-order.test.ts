@@ -3,7 +3,7 @@
  * per-producer rings drained in turn it shows some; JSON shape, table, bad options.
  */
 import test from 'ava';
-import { badOptionTests, runCli, testSeed } from './cli-run.js';
+import { badOptionTests, runSeeded } from './cli-run.js';
 
 interface Side {
   events: number;
@@ -23,9 +23,7 @@ interface OrderJson {
 test.serial(
   'order --json: zero causal violations through the shared ring, some through per-producer rings',
   async (t) => {
-    const seed = testSeed();
-    t.log(`seed ${seed}`);
-    const { code, stdout, stderr } = await runCli(['order', '--events', '6000', '--seed', String(seed), '--json']);
+    const { code, stdout, stderr, seed } = await runSeeded(t, ['order', '--events', '6000', '--json']);
     t.is(code, 0, stderr);
     const lines = stdout.trim().split('\n');
     t.is(lines.length, 1, 'exactly one JSON object on stdout');
@@ -51,17 +49,7 @@ test.serial(
 );
 
 test.serial('order prints both designs side by side with examples of reordered events', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const { code, stdout, stderr } = await runCli([
-    'order',
-    '--events',
-    '3000',
-    '--producers',
-    '4',
-    '--seed',
-    String(seed),
-  ]);
+  const { code, stdout, stderr } = await runSeeded(t, ['order', '--events', '3000', '--producers', '4']);
   t.is(code, 0, stderr);
   t.regex(stdout, /^one shared MPSC ring \(BPF ringbuf\)\s+3000\s+0\s+0 \/ 0/m);
   t.regex(stdout, /^per-producer rings, drained in turn \(perf buffer\)\s+3000\s+[1-9]\d*\s+0 \/ 0/m);

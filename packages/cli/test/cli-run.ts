@@ -1,7 +1,7 @@
 /** Spawning the built CLI for the cli-*.test.ts files. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { TestFn } from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
 
 export const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
@@ -108,4 +108,28 @@ export function badOptionTests(test: TestFn, rows: ReadonlyArray<readonly [strin
       t.notRegex(stderr, /\n\s+at /);
     });
   }
+}
+
+/** `ringbuf <args> --seed <testSeed()>`, the seed logged first (replay with RINGBUF_TEST_SEED). */
+export async function runSeeded(
+  t: ExecutionContext,
+  args: string[],
+  timeoutMs?: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<CliResult & { seed: number }> {
+  const seed = testSeed();
+  t.log(`seed ${seed}`);
+  return { ...(await runCli([...args, '--seed', String(seed)], timeoutMs, env)), seed };
+}
+
+/** The one JSON object a `--json` run printed: stdout must be exactly one line. */
+export function parseOneJson(stdout: string): unknown {
+  const lines = stdout.trim().split('\n');
+  if (lines.length !== 1) throw new Error(`stdout must be exactly one JSON line, got ${lines.length}:\n${stdout}`);
+  return JSON.parse(lines[0] ?? '');
+}
+
+/** `load --handler <module> --rate <rate> --duration <sec>`: the head of a handler test's command line. */
+export function handlerLoad(handler: string, rate: string, durationSec: string): string[] {
+  return ['load', '--handler', handler, '--rate', rate, '--duration', durationSec];
 }

@@ -26,7 +26,7 @@ import {
   type LatencyPolicy,
   type LatencySettings,
 } from '../report/latency-report.js';
-import { runCommand, type CommandContext } from '../run/command.js';
+import { printedHelp, runCommand, type CommandContext } from '../run/command.js';
 import { runOnce, type RunOutcome } from '../run/engine.js';
 
 const POLICY_NAMES = ['self', 'sampled', 'force', 'busy'] as const;
@@ -163,10 +163,7 @@ function checkOptions(values: ReturnType<typeof parseArgv>): LatencyOptions {
  */
 export async function run(argv: string[]): Promise<number> {
   const values = parseArgv(argv);
-  if (values.help) {
-    process.stdout.write(usage);
-    return EXIT_OK;
-  }
+  if (printedHelp(values.help, usage)) return EXIT_OK;
   const o = checkOptions(values);
   return runCommand({ name: 'latency', level: o.level, quiet: o.quiet }, async (context) => {
     const report = latencyReport(o, await measure(o, context));

@@ -27,7 +27,7 @@ import {
   type StageSpec,
 } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, loadFailures, loadJson, renderLoad, type LoadExtras } from '../report/load-report.js';
-import { runCommand, type CommandContext } from '../run/command.js';
+import { printedHelp, runCommand, type CommandContext } from '../run/command.js';
 import { runOnce, type RunConfig, type RunOutcome } from '../run/engine.js';
 import { evaluateThresholds, parseThreshold, type Threshold } from '../run/thresholds.js';
 import { writeTimeline, type StageSpan } from '../run/timeline.js';
@@ -246,10 +246,7 @@ function checkModules(values: Values): LoadModules {
  */
 export async function run(argv: string[]): Promise<number> {
   const values = parseArgv(argv);
-  if (values.help) {
-    process.stdout.write(usage);
-    return EXIT_OK;
-  }
+  if (printedHelp(values.help, usage)) return EXIT_OK;
   const o = checkOptions(values);
   const frame = { name: 'load', level: o.level, quiet: o.quiet, onError: userModuleExit };
   return runCommand(frame, async (context) => {

@@ -16,7 +16,7 @@ import { integer, logLevel, ringSize, wakeup, wakeupName, COMMON_OPTIONS } from 
 import { EXIT_FAILED, EXIT_OK, describeViolation } from '../report/load-report.js';
 import type { OrderCapture, OrderCaptureOptions } from '../report/order-capture.js';
 import { CAPTURE_TOKENS, ORDER_TIMELINE_FILE, writeOrderTimeline } from '../report/order-timeline.js';
-import { runCommand, type CommandContext } from '../run/command.js';
+import { printedHelp, runCommand, type CommandContext } from '../run/command.js';
 import { runOnce, type RunConfig, type RunOutcome } from '../run/engine.js';
 
 export const usage = `Usage: ringbuf order [options]
@@ -121,10 +121,7 @@ interface OrderResult {
  */
 export async function run(argv: string[]): Promise<number> {
   const values = parseArgv(argv);
-  if (values.help) {
-    process.stdout.write(usage);
-    return EXIT_OK;
-  }
+  if (printedHelp(values.help, usage)) return EXIT_OK;
   const o = checkOptions(values);
   return runCommand({ name: 'order', level: o.level, quiet: o.quiet }, async (context) => {
     const config = runConfig(o, context);

@@ -31,6 +31,12 @@ export interface CommandFrame {
   onError?: (err: unknown) => number | undefined;
 }
 
+/** `--help`: prints the command's usage on stdout; true when it did (the command then exits 0). */
+export function printedHelp(help: boolean, usage: string): boolean {
+  if (help) process.stdout.write(usage);
+  return help;
+}
+
 /**
  * Runs `body` in the command's frame and returns its exit status; a throw (not claimed by
  * `frame.onError`) is logged, printed as `ringbuf <name>: <message>` on stderr and exits 1.
