@@ -157,6 +157,15 @@ const MAX_MISSING_TRACKED = 1 << 16;
 const INITIAL_PRODUCERS = 64;
 const U32 = 2 ** 32;
 
+/** report()'s `committed` counts as a map (producer id -> count), whichever form they came in. */
+function committedCounts(
+  committed: Readonly<Record<number, number>> | ReadonlyMap<number, number> | undefined,
+): ReadonlyMap<number, number> | undefined {
+  if (committed === undefined || committed instanceof Map) return committed as ReadonlyMap<number, number> | undefined;
+  const record = committed as Readonly<Record<number, number>>;
+  return new Map(Object.keys(record).map((key) => [Number(key), record[Number(key)]!]));
+}
+
 /**
  * Checks a Verifier's options, defaults applied (untrusted: each read as `unknown`).
  * @throws RingBufRangeError `ERR_RINGBUF_ARGUMENT` (a RangeError), as the Verifier's constructor.
@@ -445,24 +454,14 @@ export class OrderingVerifier {
     let missingTotal = this.untrackedMissing;
     let gaps = this.gaps;
     const examples = this.examples.slice();
-    const committedMap = committed instanceof Map ? (committed as ReadonlyMap<number, number>) : undefined;
-    const committedOf = (id: number): number | undefined =>
-      committed === undefined
-        ? undefined
-        : committedMap !== undefined
-          ? committedMap.get(id)
-          : (committed as Record<number, number>)[id];
-    const ids = new Set<number>();
+    const counts = committedCounts(committed);
+    const ids = new Set<number>(counts?.keys());
     for (let id = 0; id < this.seen.length; id++) if (this.seen[id] === 1) ids.add(id);
-    if (committed !== undefined) {
-      for (const key of committedMap !== undefined ? committedMap.keys() : Object.keys(committed).map(Number))
-        ids.add(key);
-    }
     for (const id of [...ids].sort((a, b) => a - b)) {
       const seen = id < this.seen.length && this.seen[id] === 1;
       let nextSeq = seen ? this.nextSeq[id]! : this.firstSeqForReport(id);
       let missing = this.missingSets.get(id)?.size ?? 0;
-      const total = committedOf(id);
+      const total = counts?.get(id);
       if (total !== undefined && !this.allowGaps) {
         const tail = total - nextSeq;
         if (tail > 0) {
