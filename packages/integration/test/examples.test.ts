@@ -50,7 +50,8 @@ for (const file of files) {
       cwd: ROOT,
       timeout: 60_000,
       env: { ...process.env, RINGBUF_LOG_LEVEL: 'warn' },
-    }).catch((err: { code?: unknown; signal?: unknown; stdout?: string; stderr?: string }) => {
+    }).catch((thrown: unknown) => {
+      const err = thrown as { code?: unknown; signal?: unknown; stdout?: string; stderr?: string };
       t.fail(
         `examples/${file} failed (exit ${String(err.code)}, signal ${String(err.signal)})\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`,
       );
@@ -85,7 +86,8 @@ for (const pkg of SNIPPET_PACKAGES) {
       const file = join(snippetDir, `${pkg}-${i}.mjs`);
       writeFileSync(file, code);
       const { stdout } = await run(process.execPath, [file], { cwd: ROOT, timeout: 60_000 }).catch(
-        (err: { code?: unknown; stdout?: string; stderr?: string }) => {
+        (thrown: unknown) => {
+          const err = thrown as { code?: unknown; stdout?: string; stderr?: string };
           t.fail(
             `packages/${pkg}/README.md js block ${i + 1} failed (exit ${String(err.code)})\n${code}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`,
           );

@@ -50,7 +50,7 @@ async function step(what: string, file: string, args: string[], cwd: string, tim
     const e = err as { code?: unknown; signal?: unknown; killed?: boolean; stdout?: string; stderr?: string };
     const why = e.killed
       ? `timed out after ${timeoutMs} ms`
-      : `exit ${String(e.code)}${e.signal ? `, signal ${String(e.signal)}` : ''}`;
+      : `exit ${String(e.code)}${typeof e.signal === 'string' ? `, signal ${e.signal}` : ''}`;
     throw new Error(
       `${what} failed (${why}): ${file} ${args.join(' ')}\n  in ${cwd}\n--- stdout ---\n${e.stdout ?? ''}\n--- stderr ---\n${e.stderr ?? ''}`,
     );
