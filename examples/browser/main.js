@@ -5,6 +5,29 @@ import { RingBuffer } from '@ringbuf/core';
 import { Consumer, OrderingVerifier } from '@ringbuf/consumer';
 import { INSTRUMENTED_HEADER_BYTES, RECORD_SEND_TIME, clockMicros } from '@ringbuf/instrument';
 
+/**
+ * A module worker that sees the page's import map. Chromium applies an import map to the document
+ * only, so the worker starts as a tiny classic script that loads es-module-shims (the server maps
+ * /es-module-shims/), hands it the page's import map with absolute addresses, and imports the
+ * module through it. A bundler makes this unnecessary.
+ */
+function startWorker(moduleUrl) {
+  const map = JSON.parse(document.querySelector('script[type="importmap"]').textContent);
+  const imports = Object.fromEntries(
+    Object.entries(map.imports).map(([name, at]) => [name, new URL(at, location.href).href]),
+  );
+  const shim = new URL('/es-module-shims/es-module-shims.wasm.js', location.href).href;
+  const source = [
+    `importScripts(${JSON.stringify(shim)});`,
+    `importShim.addImportMap(${JSON.stringify({ imports })});`,
+    `importShim(${JSON.stringify(moduleUrl.href)}).catch((e) => setTimeout(() => { throw e; }));`,
+  ].join('\n');
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const worker = new Worker(url);
+  URL.revokeObjectURL(url);
+  return worker;
+}
+
 const params = new URLSearchParams(location.search);
 const PRODUCERS = Number(params.get('producers') ?? 4);
 // Every record carries the instrumented header, so no record is smaller than it.
@@ -67,9 +90,14 @@ function start() {
   const workers = [];
   const finished = [];
   for (let i = 0; i < PRODUCERS; i++) {
-    const worker = new Worker(new URL('./producer-worker.js', import.meta.url), { type: 'module' });
-    finished.push(new Promise((resolve) => (worker.onmessage = (e) => resolve(e.data))));
-    worker.postMessage({ share: ring.share(), producerId: i + 1, size: SIZE, stop, full });
+    const worker = startWorker(new URL('./producer-worker.js', import.meta.url));
+    const job = { share: ring.share(), producerId: i + 1, size: SIZE, stop, full };
+    finished.push(
+      new Promise((resolve) => {
+        // The first message says the module loaded (it imports through es-module-shims); the second is its count.
+        worker.onmessage = (e) => (e.data.ready === true ? worker.postMessage(job) : resolve(e.data));
+      }),
+    );
     workers.push(worker);
   }
   run = { consumer, workers, stop, stopping: false };

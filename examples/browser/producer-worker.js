@@ -1,12 +1,13 @@
 // A producer in a Web Worker: instrumented records (producer id, sequence number, send time) into
 // the ring until the page raises the stop word; then it posts how many records it committed.
 //
-// Module workers do not see the page's import map (Chromium applies it to the document only), so
-// this file imports the two packages by URL: their dist/ files use relative imports only.
-// (@ringbuf/consumer's dist/ imports @ringbuf/core by name: a worker that consumes needs an
-// import-map shim such as es-module-shims, or a bundler.)
-import { RingBuffer, RESERVE_FAILED } from '/@ringbuf/core/dist/src/index.js';
-import { EventKind, clockMicros, writeInstrumented } from '/@ringbuf/instrument/dist/src/index.js';
+// Module workers do not see the page's import map (Chromium applies it to the document only), and
+// the packages' dist/ files import each other by name (@ringbuf/instrument imports @ringbuf/core):
+// main.js starts this module through es-module-shims with the page's import map (startWorker), so
+// the packages load here unchanged, by name, as on the page. It says `ready` once loaded; the page
+// then posts its job.
+import { RingBuffer, RESERVE_FAILED } from '@ringbuf/core';
+import { EventKind, clockMicros, writeInstrumented } from '@ringbuf/instrument';
 
 const idle = new Int32Array(new SharedArrayBuffer(4));
 
@@ -29,3 +30,4 @@ self.onmessage = ({ data: job }) => {
   }
   self.postMessage({ producerId, committed: seq });
 };
+self.postMessage({ ready: true });
