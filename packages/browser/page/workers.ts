@@ -2,9 +2,9 @@
  * Module Web Workers that see the page's import map.
  *
  * Chromium (156 here) applies an import map to the document only: a module worker that imports
- * `@ringbuf/consumer` fails with "Failed to resolve module specifier". @ringbuf/core and
- * @ringbuf/instrument could be imported by URL (their dist/ has no bare specifier), but the
- * consumer's dist/ imports `@ringbuf/core` by name. So each worker starts as a tiny classic script
+ * `@ringbuf/consumer` fails with "Failed to resolve module specifier". @ringbuf/core could be
+ * imported by URL (its dist/ has no bare specifier), but the consumer's and instrument's dist/
+ * import `@ringbuf/core` by name. So each worker starts as a tiny classic script
  * that loads es-module-shims (served at /es-module-shims/), hands it the page's import map with
  * absolute URLs, and imports the worker module through it: the packages' dist/ files are still
  * loaded unchanged; the shim only resolves their specifiers.
