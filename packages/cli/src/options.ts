@@ -8,12 +8,9 @@ import { dirname, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isValidRingSize, layout, maxPayloadOf } from '@ringbuf/core';
 import { INSTRUMENTED_HEADER_BYTES } from '@ringbuf/instrument';
-import type { PayloadSize, WakeupPolicy } from '@ringbuf/producer-pool';
+import { MAX_PAYLOAD as MAX_PAYLOAD_BYTES, type PayloadSize, type WakeupPolicy } from '@ringbuf/producer-pool';
 import { UsageError, oneOf } from './cli-errors.js';
 import { LOG_LEVELS, type LogLevel } from '@ringbuf/instrument/log';
-
-/** Largest payload the CLI accepts (the pool's limit, 16 MiB: producer-pool's options.ts does not export it). */
-const MAX_PAYLOAD_BYTES = 2 ** 24;
 
 const DECIMAL = /^\s*\d+(\.\d+)?\s*$/;
 const INTEGER = /^\s*\d+\s*$/;

@@ -1,7 +1,14 @@
 export { ProducerPool } from './pool.js';
 export type { ProducerReport, DeathReport, PoolTotals, PoolResult } from './accounting.js';
 export type { InHandOutcome } from './incarnation.js';
-export { PoolError, RECOVERY_PRODUCER_ID, SCENARIO_DEFAULTS, FAULT_DEFAULTS, POOL_DEFAULTS } from './options.js';
+export {
+  PoolError,
+  RECOVERY_PRODUCER_ID,
+  SCENARIO_DEFAULTS,
+  FAULT_DEFAULTS,
+  POOL_DEFAULTS,
+  MAX_PAYLOAD,
+} from './options.js';
 export { InjectedDeath, ProducerModuleError } from './errors.js';
 export type {
   PoolErrorCode,

@@ -246,7 +246,11 @@ export interface FilledScenario {
   producerOptions: unknown;
 }
 
-const MAX_PAYLOAD = 2 ** 24;
+/**
+ * Largest payload a scenario may ask for (16 MiB): fixed sizes, range ends and weighted sizes above it
+ * are refused with ERR_POOL_SCENARIO. The CLI checks its `--size` against the same limit.
+ */
+export const MAX_PAYLOAD = 2 ** 24;
 /** Entries of a weighted payload list (each record's size is picked by a scan of the list). */
 const MAX_WEIGHTED_SIZES = 1024;
 

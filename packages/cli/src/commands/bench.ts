@@ -17,7 +17,7 @@ import {
   type Group,
   type Timing,
 } from '@ringbuf/bench';
-import { LOG_LEVELS, childLogger, threadLogger } from '@ringbuf/instrument/log';
+import { LOG_LEVELS, childLogger, threadLogger, type LogLevel } from '@ringbuf/instrument/log';
 import { UsageError, oneOf, parseOptions } from '../cli-errors.js';
 import { integer, logLevel } from '../options.js';
 import { ProgressLine } from '../run/progress.js';
@@ -49,12 +49,23 @@ Ctrl-C (or SIGTERM) stops after the step in progress, then prints and writes the
 Exit status: 0, 1 when a scenario failed, 2 bad options.
 `;
 
+/** The checked options of one `ringbuf bench`. */
+interface BenchOptions {
+  groups: Set<Group>;
+  quick: boolean;
+  timing: Timing;
+  level: LogLevel;
+  json: boolean;
+  quiet: boolean;
+  outDir: string;
+}
+
 /**
- * Runs the command. Returns the exit code: 0, 1 when a scenario failed, 2 for bad options.
- * Thread: main.
- * @throws UsageError for bad options (the dispatcher prints it and exits 2).
+ * Parses and checks the command line (in the order the options are documented); undefined after
+ * printing `--help`.
+ * @throws UsageError for bad options.
  */
-export async function run(argv: string[]): Promise<number> {
+function benchOptions(argv: string[]): BenchOptions | undefined {
   const { values } = parseOptions(argv, {
     quick: { type: 'boolean', default: false },
     scenario: { type: 'string', multiple: true },
@@ -69,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(usage);
-    return 0;
+    return undefined;
   }
   const quick = values.quick;
   const defaults = defaultTiming(quick);
@@ -82,9 +93,20 @@ export async function run(argv: string[]): Promise<number> {
   const groups = new Set<Group>((values.scenario ?? [...GROUPS]).map((g) => oneOf('--scenario', g, GROUPS)));
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out needs a directory path');
   const outDir = values.out === undefined ? defaultOutDir() : path.resolve(values.out);
-  threadLogger(level);
+  return { groups, quick, timing, level, json: values.json, quiet: values.quiet, outDir };
+}
+
+/**
+ * Runs the command. Returns the exit code: 0, 1 when a scenario failed, 2 for bad options.
+ * Thread: main.
+ * @throws UsageError for bad options (the dispatcher prints it and exits 2).
+ */
+export async function run(argv: string[]): Promise<number> {
+  const o = benchOptions(argv);
+  if (o === undefined) return 0;
+  threadLogger(o.level);
   const log = childLogger({ component: 'cli', command: 'bench' });
-  const progress = new ProgressLine(process.stderr, !values.quiet);
+  const progress = new ProgressLine(process.stderr, !o.quiet);
   let current = { index: 0, total: 0, name: '' };
   const signal = interrupts.begin({
     stopping: 'stopping after the step in progress, then writing the partial report',
@@ -94,10 +116,10 @@ export async function run(argv: string[]): Promise<number> {
   });
   try {
     const report = await runBench({
-      groups,
-      quick,
-      timing,
-      logLevel: level,
+      groups: o.groups,
+      quick: o.quick,
+      timing: o.timing,
+      logLevel: o.level,
       log,
       signal,
       onStep: (s) => {
@@ -108,10 +130,10 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
     progress.end();
-    await writeReport(report, outDir);
-    if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
+    await writeReport(report, o.outDir);
+    if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
     else process.stdout.write(renderText(report));
-    if (report.interrupted) progress.message(`ringbuf bench: interrupted; partial report in ${outDir}`);
+    if (report.interrupted) progress.message(`ringbuf bench: interrupted; partial report in ${o.outDir}`);
     const failed = report.scenarios.filter((s) => s.error);
     if (failed.length > 0) {
       log.error({ failed: failed.map((s) => s.name) }, 'some scenarios failed');

@@ -133,19 +133,8 @@ function describeClose(c: RunOutcome['handlerClose']): string {
   return c.userCloseError ?? c.userCloseNote ?? JSON.stringify(c.userClose ?? null);
 }
 
-/** The `load` report as a table. */
-export function renderLoad(
-  r: RunOutcome,
-  options: Record<string, string>,
-  overwrite: boolean,
-  x: LoadExtras = { thresholds: [] },
-): string {
-  const failures = loadFailures(r, x);
-  const passed = failures.length === 0;
-  const closedLoop = r.rate === undefined && r.stages.length === 0;
-  const opt = Object.entries(options)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
+/** The table's record counts: producers, duration, every count, and `overwritten` in overwrite mode. */
+function countRows(r: RunOutcome, overwrite: boolean): string[][] {
   const rows: string[][] = [
     ['producers', String(r.producers)],
     ['duration', `${r.elapsedSec.toFixed(2)} s${r.interrupted ? ' (interrupted)' : ''}`],
@@ -161,7 +150,13 @@ export function renderLoad(
     ['order violations', String(r.orderViolations)],
   ];
   if (overwrite) rows.push(['overwritten (expected)', String(r.overwritten)]);
-  rows.push(
+  return rows;
+}
+
+/** The table's figures: throughput, the modules, latency, the consumer, deaths, the drain. */
+function figureRows(r: RunOutcome, x: LoadExtras, closedLoop: boolean): string[][] {
+  const queueing = closedLoop ? ' (queueing)' : '';
+  return [
     ['throughput', `${rate(r.throughput.recordsPerSec)}, ${bytes(r.throughput.bytesPerSec)}/s`],
     ...(x.handler === undefined
       ? []
@@ -171,12 +166,9 @@ export function renderLoad(
           ['handler close()', describeClose(r.handlerClose)],
         ]),
     ...(x.producer === undefined ? [] : [['producer', x.producer]]),
-    [`latency p50 / p90${closedLoop ? ' (queueing)' : ''}`, `${micros(r.latencyUs.p50)} / ${micros(r.latencyUs.p90)}`],
-    [
-      `latency p99 / p99.9${closedLoop ? ' (queueing)' : ''}`,
-      `${micros(r.latencyUs.p99)} / ${micros(r.latencyUs.p999)}`,
-    ],
-    [`latency max${closedLoop ? ' (queueing)' : ''}`, micros(r.latencyUs.max)],
+    [`latency p50 / p90${queueing}`, `${micros(r.latencyUs.p50)} / ${micros(r.latencyUs.p90)}`],
+    [`latency p99 / p99.9${queueing}`, `${micros(r.latencyUs.p99)} / ${micros(r.latencyUs.p999)}`],
+    [`latency max${queueing}`, micros(r.latencyUs.max)],
     ['consumer sleeps / wakeups', `${r.consumer.sleeps} / ${r.consumer.wakeups}`],
     [
       'killed / recovered',
@@ -184,7 +176,12 @@ export function renderLoad(
     ],
     ['drain', `${r.drain.reason}, ${r.drain.leftBehind} left behind`],
     ['largest backlog', bytes(r.consumer.maxBacklogBytes)],
-  );
+  ];
+}
+
+/** The table's rows that only some runs have: a consumer stall, the latency source, the open-loop rate. */
+function noteRows(r: RunOutcome, x: LoadExtras): string[][] {
+  const rows: string[][] = [];
   const st = r.consumerStall;
   if (st !== undefined)
     rows.push([
@@ -201,17 +198,25 @@ export function renderLoad(
       'open-loop rate',
       `${rate(r.rate.slowestAchieved)} per producer (target ${rate(r.rate.targetPerProducer)}${r.rate.met ? ', met' : ', NOT met'})`,
     ]);
-  const lines = [`ringbuf load — ${opt}, seed ${r.seed}`, '', textTable(['', 'value'], rows), ''];
-  if (r.stages.length > 0) {
-    const stageRows = r.stages.map((s, i) => [
-      String(i + 1),
-      `${s.durationSec} s`,
-      `${rate(s.fromRate)} -> ${rate(s.targetRate)}`,
-      rate(s.expectedRate),
-      s.achievedRate === null ? '(not run)' : rate(s.achievedRate),
-    ]);
-    lines.push(textTable(['stage', 'duration', 'target (per producer)', 'expected mean', 'achieved'], stageRows), '');
-  }
+  return rows;
+}
+
+/** The stages table (none without stages), each block followed by an empty line. */
+function stageLines(r: RunOutcome): string[] {
+  if (r.stages.length === 0) return [];
+  const stageRows = r.stages.map((s, i) => [
+    String(i + 1),
+    `${s.durationSec} s`,
+    `${rate(s.fromRate)} -> ${rate(s.targetRate)}`,
+    rate(s.expectedRate),
+    s.achievedRate === null ? '(not run)' : rate(s.achievedRate),
+  ]);
+  return [textTable(['stage', 'duration', 'target (per producer)', 'expected mean', 'achieved'], stageRows), ''];
+}
+
+/** What follows the tables: thresholds, files written, the closed-loop note, the first violations. */
+function noteLines(r: RunOutcome, x: LoadExtras, closedLoop: boolean): string[] {
+  const lines: string[] = [];
   if (x.thresholds.length > 0) lines.push('Thresholds:', ...x.thresholds.map((t) => `  ${describeThreshold(t)}`), '');
   if (x.files !== undefined && x.files.length > 0) lines.push(`Wrote ${x.files.join(', ')}`, '');
   if (closedLoop) {
@@ -225,7 +230,31 @@ export function renderLoad(
   if (r.examples.length > 0) {
     lines.push('First violations:', ...r.examples.slice(0, 8).map((v) => `  ${describeViolation(v, r.producers)}`), '');
   }
-  if (passed) lines.push('OK: every committed record was delivered once, in order.');
+  return lines;
+}
+
+/** The `load` report as a table. */
+export function renderLoad(
+  r: RunOutcome,
+  options: Record<string, string>,
+  overwrite: boolean,
+  x: LoadExtras = { thresholds: [] },
+): string {
+  const failures = loadFailures(r, x);
+  const closedLoop = r.rate === undefined && r.stages.length === 0;
+  const opt = Object.entries(options)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const rows = [...countRows(r, overwrite), ...figureRows(r, x, closedLoop), ...noteRows(r, x)];
+  const lines = [
+    `ringbuf load — ${opt}, seed ${r.seed}`,
+    '',
+    textTable(['', 'value'], rows),
+    '',
+    ...stageLines(r),
+    ...noteLines(r, x, closedLoop),
+  ];
+  if (failures.length === 0) lines.push('OK: every committed record was delivered once, in order.');
   else lines.push('FAILED:', ...failures.map((f) => `  - ${f}`));
   return lines.join('\n') + '\n';
 }

@@ -128,8 +128,9 @@ const TASK_COLOURS = ['#4c78a8', '#f58518', '#54a24b', '#b279a2', '#9d755d', '#7
 const VIOLATION = '#d62728';
 const STEP = 58;
 
-function panelSpec(p: TimelinePanel, lanes: string[], events: number, tasks: string[]): object {
-  const values = p.events.map((e) => ({
+/** A panel's events as the chart's data rows: lane, task name, labels and the violation flag. */
+function panelValues(p: TimelinePanel): object[] {
+  return p.events.map((e) => ({
     ...e,
     lane: laneName(e.producer),
     taskName: `task ${e.task}`,
@@ -137,6 +138,10 @@ function panelSpec(p: TimelinePanel, lanes: string[], events: number, tasks: str
     afterLabel: e.after === null ? '' : `after #${e.after}`,
     violated: e.after !== null,
   }));
+}
+
+/** The panel's axes: x the delivery order (`events` places), y the producers' lanes. */
+function panelAxes(lanes: string[], events: number): { x: object; y: object } {
   const x = {
     field: 'rank',
     type: 'quantitative',
@@ -152,6 +157,14 @@ function panelSpec(p: TimelinePanel, lanes: string[], events: number, tasks: str
     scale: { domain: lanes, padding: 0.6 },
     axis: { grid: true },
   };
+  return { x, y };
+}
+
+/**
+ * The panel's layers: each task's chain, the red rings of violations, the events (colour: task,
+ * shape: kind), their token labels and the violations' "after #n" labels.
+ */
+function panelLayers(tasks: string[]): object[] {
   const colour = {
     field: 'taskName',
     type: 'nominal',
@@ -159,43 +172,48 @@ function panelSpec(p: TimelinePanel, lanes: string[], events: number, tasks: str
     sort: tasks,
     scale: { domain: tasks, range: TASK_COLOURS },
   };
+  return [
+    // A task's chain in causal order: fork -> exec -> exit (a leftward segment: delivered reversed).
+    {
+      mark: { type: 'line', strokeWidth: 2, opacity: 0.75 },
+      encoding: { color: colour, detail: { field: 'task' }, order: { field: 'token' } },
+    },
+    {
+      transform: [{ filter: 'datum.violated' }],
+      mark: { type: 'point', shape: 'circle', size: 520, filled: false, strokeWidth: 3, color: VIOLATION },
+    },
+    {
+      mark: { type: 'point', filled: true, size: 150, opacity: 1, stroke: 'white', strokeWidth: 1 },
+      encoding: {
+        color: { ...colour, legend: { orient: 'right', title: 'task' } },
+        shape: {
+          field: 'kind',
+          type: 'nominal',
+          title: 'event',
+          sort: [...KINDS],
+          scale: { domain: [...KINDS], range: ['circle', 'square', 'triangle-up'] },
+          legend: { orient: 'right' },
+        },
+      },
+    },
+    { mark: { type: 'text', dy: -16, fontSize: 10, color: '#222' }, encoding: { text: { field: 'label' } } },
+    {
+      transform: [{ filter: 'datum.violated' }],
+      mark: { type: 'text', dy: 22, fontSize: 10, fontWeight: 'bold', color: VIOLATION },
+      encoding: { text: { field: 'afterLabel' } },
+    },
+  ];
+}
+
+/** One panel of the chart: `events` places on x, `lanes` on y, `tasks` coloured in order. */
+function panelSpec(p: TimelinePanel, lanes: string[], events: number, tasks: string[]): object {
   return {
     title: { text: p.title, subtitle: p.subtitle, fontSize: 13 },
     width: STEP * Math.max(events, 1),
     height: 46 * lanes.length,
-    data: { values },
-    encoding: { x, y },
-    layer: [
-      // A task's chain in causal order: fork -> exec -> exit (a leftward segment: delivered reversed).
-      {
-        mark: { type: 'line', strokeWidth: 2, opacity: 0.75 },
-        encoding: { color: colour, detail: { field: 'task' }, order: { field: 'token' } },
-      },
-      {
-        transform: [{ filter: 'datum.violated' }],
-        mark: { type: 'point', shape: 'circle', size: 520, filled: false, strokeWidth: 3, color: VIOLATION },
-      },
-      {
-        mark: { type: 'point', filled: true, size: 150, opacity: 1, stroke: 'white', strokeWidth: 1 },
-        encoding: {
-          color: { ...colour, legend: { orient: 'right', title: 'task' } },
-          shape: {
-            field: 'kind',
-            type: 'nominal',
-            title: 'event',
-            sort: [...KINDS],
-            scale: { domain: [...KINDS], range: ['circle', 'square', 'triangle-up'] },
-            legend: { orient: 'right' },
-          },
-        },
-      },
-      { mark: { type: 'text', dy: -16, fontSize: 10, color: '#222' }, encoding: { text: { field: 'label' } } },
-      {
-        transform: [{ filter: 'datum.violated' }],
-        mark: { type: 'text', dy: 22, fontSize: 10, fontWeight: 'bold', color: VIOLATION },
-        encoding: { text: { field: 'afterLabel' } },
-      },
-    ],
+    data: { values: panelValues(p) },
+    encoding: panelAxes(lanes, events),
+    layer: panelLayers(tasks),
   };
 }
 

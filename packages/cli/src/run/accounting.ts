@@ -83,30 +83,35 @@ function recoveredDeath(d: DeathReport): boolean {
   return d.recordsDiscarded >= 0;
 }
 
+/** The producers' counts summed, with the in-order loss the verifier's report shows (see the module comment). */
+interface ProducerTotals {
+  attempted: number;
+  committed: number;
+  discarded: number;
+  dropped: number;
+  abandoned: number;
+  /** Gaps never filled plus the tails never seen (0 in overwrite mode). */
+  lostInOrder: number;
+}
+
 /**
- * Accounts one run. `producers` is the pool's per-incarnation list (PoolResult.producers), `deaths`
- * its deaths, `runtime` the consumer runtime's final report (with its verifier report).
+ * Sums the pool's per-incarnation counts; a dead producer's record the verifier saw delivered moves
+ * from abandoned to committed.
  */
-export function account(
+function producerTotals(
   producers: readonly ProducerReport[],
   deaths: readonly DeathReport[],
-  runtime: RuntimeReport,
+  verifier: VerifierReport | undefined,
   overwrite: boolean,
-): Accounting {
-  const verifier: VerifierReport | undefined = runtime.verifier;
+): ProducerTotals {
   const seen = new Map<number, { nextSeq: number; missing: number }>();
   for (const p of verifier?.producers ?? []) seen.set(p.producerId, { nextSeq: p.nextSeq, missing: p.missing });
   const dead = new Set(deaths.map((d) => d.producerId));
-  let attempted = 0;
-  let committed = 0;
-  let discarded = 0;
-  let dropped = 0;
-  let abandoned = 0;
-  let lostInOrder = 0;
+  const t: ProducerTotals = { attempted: 0, committed: 0, discarded: 0, dropped: 0, abandoned: 0, lostInOrder: 0 };
   for (const p of producers) {
-    attempted += p.attempted;
-    discarded += p.discarded;
-    dropped += p.dropped;
+    t.attempted += p.attempted;
+    t.discarded += p.discarded;
+    t.dropped += p.dropped;
     let c = p.committed;
     let a = p.abandoned;
     const v = seen.get(p.producerId);
@@ -118,10 +123,30 @@ export function account(
         c = seenCommitted;
       }
     }
-    committed += c;
-    abandoned += a;
-    if (!overwrite) lostInOrder += (v?.missing ?? 0) + Math.max(0, c - (v?.nextSeq ?? 0));
+    t.committed += c;
+    t.abandoned += a;
+    if (!overwrite) t.lostInOrder += (v?.missing ?? 0) + Math.max(0, c - (v?.nextSeq ?? 0));
   }
+  return t;
+}
+
+/**
+ * Accounts one run. `producers` is the pool's per-incarnation list (PoolResult.producers), `deaths`
+ * its deaths, `runtime` the consumer runtime's final report (with its verifier report).
+ */
+export function account(
+  producers: readonly ProducerReport[],
+  deaths: readonly DeathReport[],
+  runtime: RuntimeReport,
+  overwrite: boolean,
+): Accounting {
+  const verifier: VerifierReport | undefined = runtime.verifier;
+  const { attempted, committed, discarded, dropped, abandoned, lostInOrder } = producerTotals(
+    producers,
+    deaths,
+    verifier,
+    overwrite,
+  );
   const consumed = runtime.delivered;
   const overwritten = overwrite ? runtime.rings.reduce((s, r) => s + (Number.isFinite(r.lost) ? r.lost : 0), 0) : 0;
   const leftBehind = runtime.leftBehindCommitted;

@@ -29,6 +29,7 @@ import { USER_MODULE_ERROR, type LiveHandlerClose, type LiveHandlerOptions } fro
 import { codePoints, type ProgressLine } from './progress.js';
 import { StageMonitor, type StageResult } from './stage-monitor.js';
 import type { TimelineRow } from './timeline.js';
+import { TimelineSampler } from './timeline-sampler.js';
 import { modulePath, type StageSpec } from '../options.js';
 import { UserModuleError } from '../cli-errors.js';
 import { ProducerWatchdog, STUCK_AFTER_MS } from './watchdog.js';
@@ -168,13 +169,19 @@ export function percentiles(s: LatencySummary | undefined): LatencyPercentiles {
   return { p50: s.p50Us, p90: s.p90Us, p99: s.p99Us, p999: s.p999Us, max: s.maxUs, count: s.count };
 }
 
-/**
- * Runs one configuration to the end and accounts for every record.
- * @throws PoolError / RuntimeError / RingBufError when a component refuses its options or fails
- *   (the producers are stopped and the consumer stopped before the error propagates).
- */
-export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
-  const { producers, ringSize, overwrite = false, perProducerRings = false, log, progress } = cfg;
+/** The run's rings, live-latency block and producer pool, made before anything starts. */
+interface RunParts {
+  rings: RingBuffer[];
+  live: SharedArrayBuffer;
+  pool: ProducerPool;
+  drainTimeoutMs: number;
+  /** ConsumerRuntime.start's options. */
+  consumer: Parameters<typeof ConsumerRuntime.start>[0];
+}
+
+/** Creates the rings (one, or one per producer sharing a WakeGroup), the pool, and the consumer's options. */
+function createParts(cfg: RunConfig): RunParts {
+  const { producers, ringSize, overwrite = false, perProducerRings = false } = cfg;
   const group = perProducerRings ? WakeGroup.create() : undefined;
   const rings = Array.from({ length: perProducerRings ? producers : 1 }, () =>
     RingBuffer.create({ size: ringSize, overwrite, ...(group === undefined ? {} : { wakeGroup: group }) }),
@@ -194,7 +201,7 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     logLevel: cfg.logLevel,
     ...(cfg.killEveryMs === undefined ? {} : { killEveryMs: cfg.killEveryMs }),
   });
-  const runtime = await startConsumer(cfg, {
+  const consumer: RunParts['consumer'] = {
     rings,
     handler: new URL('./live-handler.js', import.meta.url),
     handlerOptions,
@@ -206,143 +213,199 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
     logLevel: cfg.logLevel,
     // A user handler's throws are counted and reported; the run goes on.
     onHandlerError: cfg.handler === undefined ? 'stop' : 'count',
-  });
-  const watchdog = new ProducerWatchdog(pool, scheduledMs(cfg.scenario), Math.min(STUCK_AFTER_MS, drainTimeoutMs));
-  active = { rings, runtime };
-  // The pool stops on Ctrl-C, or when the consumer fails (nothing would drain the ring any more).
+  };
+  return { rings, live, pool, drainTimeoutMs, consumer };
+}
+
+/** What stops the pool: Ctrl-C, or the consumer failing (nothing would drain the ring any more). */
+interface PoolStop {
+  /** The pool's stop signal. */
+  signal: AbortSignal;
+  /** The consumer's failure, if it failed. */
+  readonly consumerFailed: Error | undefined;
+  /** Stops listening to the caller's signal. */
+  detach(): void;
+}
+
+/** Wires the caller's signal and the consumer's failure to the pool's stop signal (and the watchdog). */
+function poolStop(signal: AbortSignal | undefined, runtime: ConsumerRuntime, watchdog: ProducerWatchdog): PoolStop {
   const stopPool = new AbortController();
   const onAbort = (): void => stopPool.abort();
-  if (cfg.signal?.aborted) stopPool.abort();
-  cfg.signal?.addEventListener('abort', onAbort, { once: true });
-  let consumerFailed: Error | undefined;
+  if (signal?.aborted) stopPool.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = {
+    signal: stopPool.signal,
+    consumerFailed: undefined as Error | undefined,
+    detach: (): void => signal?.removeEventListener('abort', onAbort),
+  };
   runtime.done.catch((err: unknown) => {
     // `done` rejects with the runtime's errors (RuntimeError and its kin); anything else is wrapped.
-    consumerFailed = err instanceof Error ? err : new Error(String(err));
+    stop.consumerFailed = err instanceof Error ? err : new Error(String(err));
     stopPool.abort();
   });
   stopPool.signal.addEventListener('abort', () => watchdog.stopRequested(), { once: true });
+  return stop;
+}
 
+/** What the progress line shows besides the row: the live p99, the totals, the stop and a stall. */
+interface ProgressState {
+  live: SharedArrayBuffer;
+  sampler: TimelineSampler;
+  stopping: AbortSignal;
+  stalls: StallWatch;
+}
+
+/** Updates the progress line with one timeline row. */
+function showProgress(cfg: RunConfig, row: TimelineRow, st: ProgressState): void {
+  const { progress } = cfg;
+  const fields: Array<[string, string, number]> = [
+    [cfg.label, `${row.tSec.toFixed(0)}s`, 4],
+    ['records', rate(row.recordsPerSec), 9],
+    ['drops', rate(row.dropsPerSec), 9],
+    ['backlog', bytes(row.backlogBytes), 9],
+    ['p99', micros(livePercentileUs(st.live, 99)), 8],
+  ];
+  if (cfg.handler !== undefined) fields.push(['errors', String(st.sampler.handlerErrors), 0]);
+  if (cfg.killEveryMs !== undefined) fields.push(['killed', String(st.sampler.killed), 0]);
+  if (st.stopping.aborted) fields.push(['(stopping)', '', 0]);
+  // First after the label: the line is cut to the terminal's width, and this matters most.
+  if (st.stalls.current >= 0) fields.splice(1, 0, [describeStall(st.stalls.current), '', 0]);
+  // Aligned columns when they fit the terminal, else tight ones (the line is cut, never wrapped).
+  const aligned = fields.map(([name, value, width]) => `${name} ${value.padStart(width)}`.trimEnd()).join('  ');
+  progress.update(
+    codePoints(aligned).length < progress.columns
+      ? aligned
+      : fields.map(([name, value]) => `${name} ${value}`.trimEnd()).join(' '),
+  );
+}
+
+/** The pool's result and the consumer's final report. */
+interface Ran {
+  pool: PoolResult;
+  report: RuntimeReport;
+}
+
+/**
+ * Runs the producers to the end (their scenario, or the stop signal), then drains the consumer.
+ * A failed pool stops the consumer without a drain; a producer module that cannot be used becomes
+ * a UserModuleError naming --producer.
+ */
+async function produceAndDrain(
+  cfg: RunConfig,
+  parts: RunParts,
+  runtime: ConsumerRuntime,
+  watchdog: ProducerWatchdog,
+  monitor: StageMonitor | undefined,
+  stop: AbortSignal,
+): Promise<Ran> {
+  let pool: PoolResult;
+  try {
+    watchdog.start();
+    pool = await parts.pool.run({ signal: stop });
+  } catch (err) {
+    await runtime.stop({ drain: false }).catch(() => undefined);
+    throw err instanceof ProducerModuleError
+      ? new UserModuleError('--producer', modulePath(err.module), err.reason)
+      : err;
+  } finally {
+    watchdog.stop();
+    monitor?.stop();
+  }
+  cfg.log.info(
+    { label: cfg.label, elapsedMs: pool.elapsedMs, totals: pool.totals, deaths: pool.deaths.length },
+    'producers finished; draining',
+  );
+  // Test hook: keeps the window between "producers stopped" and "drained" open, so a test can
+  // deliver a second Ctrl-C in it deterministically. Unset in normal use.
+  const holdMs = Number(process.env[HOLD_ENV] ?? 0);
+  if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
+  // Bounded: a handler that never returns is terminated after the deadline plus the stop grace
+  // (plus, with a user handler, the time its close() may take: the drain timeout again).
+  const report = await runtime.stop({
+    drain: true,
+    timeoutMs: parts.drainTimeoutMs,
+    stopGraceMs: 1000 + (cfg.handler === undefined ? 0 : parts.drainTimeoutMs),
+  });
+  return { pool, report };
+}
+
+/**
+ * Runs one configuration to the end and accounts for every record.
+ * @throws PoolError / RuntimeError / RingBufError when a component refuses its options or fails
+ *   (the producers are stopped and the consumer stopped before the error propagates).
+ */
+export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
+  const parts = createParts(cfg);
+  const { rings, live, pool } = parts;
+  const runtime = await startConsumer(cfg, parts.consumer);
+  const watchdog = new ProducerWatchdog(
+    pool,
+    scheduledMs(cfg.scenario),
+    Math.min(STUCK_AFTER_MS, parts.drainTimeoutMs),
+  );
+  active = { rings, runtime };
+  const stop = poolStop(cfg.signal, runtime, watchdog);
   const startedAt = performance.now();
   const stalls = new StallWatch(rings, cfg.stallAfterMs ?? HEARTBEAT_STALL_MS, startedAt);
   stalls.start();
-  let lastAt = startedAt;
-  let lastRecords = 0;
-  let lastDropped = 0;
-  let lastWakeups = 0;
-  let lastKilled = 0;
-  let lastErrors = 0;
-  const window = new LiveWindow(live);
-  const timeline: TimelineRow[] = [];
-  const stageEndsSec: number[] = [];
-  for (const st of cfg.stages ?? []) stageEndsSec.push((stageEndsSec[stageEndsSec.length - 1] ?? 0) + st.durationSec);
+  const sampler = new TimelineSampler(
+    {
+      consumer: () => runtime.stats(),
+      producers: () => pool.stats(),
+      deaths: () => pool.deathsSoFar(),
+      window: new LiveWindow(live),
+      backlog: () => rings.reduce((sum, r) => sum + r.query(BPF_RB_AVAIL_DATA), 0),
+    },
+    startedAt,
+    cfg.stages,
+  );
   const monitor = cfg.stages === undefined ? undefined : new StageMonitor(cfg.stages, () => pool.stats());
   monitor?.start();
-  /** Unconsumed bytes in every ring, read here (live even when the consumer is stuck in a handler). */
-  const backlogNow = (): number => rings.reduce((sum, r) => sum + r.query(BPF_RB_AVAIL_DATA), 0);
-  const sampleRow = (now: number): TimelineRow => {
-    const s = runtime.stats();
-    let dropped = 0;
-    let killedSoFar = 0;
-    for (const p of pool.stats()) dropped += p.dropped;
-    for (const d of pool.deathsSoFar()) if (d.cause === 'injected') killedSoFar++;
-    const dt = (now - lastAt) / 1000;
-    const timed = window.next();
-    const tSec = (now - startedAt) / 1000;
-    // The stage the interval's middle fell in.
-    const mid = tSec - dt / 2;
-    const stage = stageEndsSec.findIndex((end) => mid <= end);
-    const row: TimelineRow = {
-      tSec,
-      recordsPerSec: (s.records - lastRecords) / dt,
-      dropsPerSec: (dropped - lastDropped) / dt,
-      backlogBytes: backlogNow(),
-      p50Us: timed > 0 ? window.percentileUs(50) : null,
-      p99Us: timed > 0 ? window.percentileUs(99) : null,
-      wakeups: s.wakeups - lastWakeups,
-      kills: killedSoFar - lastKilled,
-      handlerErrors: s.handlerErrors - lastErrors,
-      stage: stage < 0 ? null : stage,
-    };
-    lastAt = now;
-    lastRecords = s.records;
-    lastDropped = dropped;
-    lastWakeups = s.wakeups;
-    lastKilled = killedSoFar;
-    lastErrors = s.handlerErrors;
-    timeline.push(row);
-    return row;
-  };
-  const tick = (): void => {
-    const now = performance.now();
-    const row = sampleRow(now);
-    const fields: Array<[string, string, number]> = [
-      [cfg.label, `${row.tSec.toFixed(0)}s`, 4],
-      ['records', rate(row.recordsPerSec), 9],
-      ['drops', rate(row.dropsPerSec), 9],
-      ['backlog', bytes(row.backlogBytes), 9],
-      ['p99', micros(livePercentileUs(live, 99)), 8],
-    ];
-    if (cfg.handler !== undefined) fields.push(['errors', String(lastErrors), 0]);
-    if (cfg.killEveryMs !== undefined) fields.push(['killed', String(lastKilled), 0]);
-    if (stopPool.signal.aborted) fields.push(['(stopping)', '', 0]);
-    // First after the label: the line is cut to the terminal's width, and this matters most.
-    if (stalls.current >= 0) fields.splice(1, 0, [describeStall(stalls.current), '', 0]);
-    // Aligned columns when they fit the terminal, else tight ones (the line is cut, never wrapped).
-    const aligned = fields.map(([name, value, width]) => `${name} ${value.padStart(width)}`.trimEnd()).join('  ');
-    progress.update(
-      codePoints(aligned).length < progress.columns
-        ? aligned
-        : fields.map(([name, value]) => `${name} ${value}`.trimEnd()).join(' '),
-    );
-  };
-  const ticker = setInterval(tick, 1000);
-
-  let pool_: PoolResult;
-  let report: RuntimeReport;
+  const shown: ProgressState = { live, sampler, stopping: stop.signal, stalls };
+  const ticker = setInterval(() => showProgress(cfg, sampler.sample(performance.now()), shown), 1000);
+  let ran: Ran;
   try {
-    try {
-      watchdog.start();
-      pool_ = await pool.run({ signal: stopPool.signal });
-    } catch (err) {
-      await runtime.stop({ drain: false }).catch(() => undefined);
-      throw err instanceof ProducerModuleError
-        ? new UserModuleError('--producer', modulePath(err.module), err.reason)
-        : err;
-    } finally {
-      watchdog.stop();
-      monitor?.stop();
-    }
-    log.info(
-      { label: cfg.label, elapsedMs: pool_.elapsedMs, totals: pool_.totals, deaths: pool_.deaths.length },
-      'producers finished; draining',
-    );
-    // Test hook: keeps the window between "producers stopped" and "drained" open, so a test can
-    // deliver a second Ctrl-C in it deterministically. Unset in normal use.
-    const holdMs = Number(process.env[HOLD_ENV] ?? 0);
-    if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
-    // Bounded: a handler that never returns is terminated after the deadline plus the stop grace
-    // (plus, with a user handler, the time its close() may take: the drain timeout again).
-    report = await runtime.stop({
-      drain: true,
-      timeoutMs: drainTimeoutMs,
-      stopGraceMs: 1000 + (cfg.handler === undefined ? 0 : drainTimeoutMs),
-    });
+    ran = await produceAndDrain(cfg, parts, runtime, watchdog, monitor, stop.signal);
   } finally {
     clearInterval(ticker);
     stalls.stop();
     // The last partial second (so the rows account for every record delivered).
-    if (performance.now() - lastAt >= 10) sampleRow(performance.now());
-    cfg.signal?.removeEventListener('abort', onAbort);
+    sampler.finish(performance.now());
+    stop.detach();
     active = undefined;
-    progress.end();
+    cfg.progress.end();
   }
-  if (consumerFailed !== undefined) throw consumerFailed;
+  if (stop.consumerFailed !== undefined) throw stop.consumerFailed;
   const elapsedSec = (performance.now() - startedAt) / 1000;
-  const acc = account(pool_.producers, pool_.deaths, report, overwrite);
-  const stats = report.stats;
+  return outcome(cfg, ran, {
+    elapsedSec,
+    live,
+    timeline: sampler.rows,
+    stages: monitor?.results() ?? [],
+    consumerStall: stalls.longest,
+  });
+}
+
+/** What the run measured besides the pool's result and the consumer's report. */
+interface Measured {
+  elapsedSec: number;
+  live: SharedArrayBuffer;
+  timeline: TimelineRow[];
+  stages: StageResult[];
+  consumerStall: ConsumerStall | undefined;
+}
+
+/**
+ * The latency figures and where they come from: the runtime's histograms; with a user handler, to
+ * its return (its own histogram); if the consumer never got to its close() (a handler that hung:
+ * terminated), the live buckets' estimate.
+ */
+function latencyFigures(
+  cfg: RunConfig,
+  report: RuntimeReport,
+  live: SharedArrayBuffer,
+): Pick<RunOutcome, 'latencySource' | 'latencyUs' | 'handlerClose'> {
   const handlerClose = cfg.handler === undefined ? undefined : (report.handlerClose as LiveHandlerClose | undefined);
-  // With a user handler, latency is to its return (its own histogram); if the consumer never got
-  // to close() (a handler that hung: terminated), the live buckets' estimate.
   const latencySource: RunOutcome['latencySource'] =
     cfg.handler === undefined ? 'runtime' : handlerClose !== undefined ? 'handler-return' : 'live-estimate';
   const latencyUs: LatencyPercentiles =
@@ -351,30 +414,35 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
       : latencySource === 'handler-return' && handlerClose !== undefined
         ? handlerClose.latencyUs
         : liveEstimate(live);
-  const crash = pool_.deaths.find((d) => d.cause === 'crashed');
-  const stuckProducers = pool_.deaths
-    .filter((d) => d.cause === 'watchdog')
-    .map((d) => `producer ${d.producerId} (slot ${d.slot}) ${d.error}`);
-  log.info({ label: cfg.label, reason: report.reason, delivered: report.delivered, lost: acc.lost }, 'run accounted');
+  return { latencySource, latencyUs, handlerClose };
+}
+
+/** The first producer that died on its own, where it was and why (undefined: none). */
+function describeCrash(deaths: PoolResult['deaths']): string | undefined {
+  const crash = deaths.find((d) => d.cause === 'crashed');
+  if (crash === undefined) return undefined;
+  const where =
+    crash.inHand === 'none'
+      ? `between records (after seq ${crash.lastCommittedSeq})`
+      : `on record seq ${crash.lastCommittedSeq + 1}`;
+  return `producer ${crash.producerId} (slot ${crash.slot}), ${where}: ${crash.error}`;
+}
+
+/** The consumer's side of the outcome: its drain, counters and handler errors. */
+function consumerFigures(
+  report: RuntimeReport,
+  timeline: readonly TimelineRow[],
+  handlerClose: LiveHandlerClose | undefined,
+): Pick<RunOutcome, 'drain' | 'consumer' | 'handlerErrors' | 'firstHandlerError'> {
+  const stats = report.stats;
+  const first = report.firstHandlerError;
   return {
-    label: cfg.label,
-    producers,
-    seed: pool_.seed,
-    elapsedSec,
-    interrupted: cfg.signal?.aborted === true,
-    ...acc,
-    throughput: { recordsPerSec: acc.records.consumed / elapsedSec, bytesPerSec: acc.consumedBytes / elapsedSec },
-    latencyUs,
-    ringLatencyUs: percentiles(report.latency?.ring),
-    sendLagUs: percentiles(report.latency?.sendLag),
-    latencyWarmupSkipped: report.latency?.warmupSkipped ?? 0,
     drain: {
       reason: report.reason,
       leftBehind: report.leftBehind,
       leftBehindCommitted: report.leftBehindCommitted,
       leftBehindBusy: report.leftBehindBusy,
     },
-    rate: pool_.rate,
     // The timeline's backlog is read here, live even while the consumer is stuck in a handler.
     consumer: {
       sleeps: stats.sleeps,
@@ -382,24 +450,51 @@ export async function runOnce(cfg: RunConfig): Promise<RunOutcome> {
       polls: stats.polls,
       maxBacklogBytes: Math.max(stats.maxBacklog, ...timeline.map((r) => r.backlogBytes)),
     },
-    timeline,
-    stages: monitor?.results() ?? [],
     // Rejections the handler dropped are its errors too (`--threshold errors==0` fails on them).
     handlerErrors: stats.handlerErrors + (handlerClose?.unhandledRejections?.count ?? 0),
     firstHandlerError:
-      report.firstHandlerError === undefined
+      first === undefined
         ? undefined
-        : (({ ring, position, size, name, message }) => ({ ring, position, size, name, message }))(
-            report.firstHandlerError,
-          ),
-    handlerClose,
-    latencySource,
-    firstCrash:
-      crash === undefined
-        ? undefined
-        : `producer ${crash.producerId} (slot ${crash.slot}), ${crash.inHand === 'none' ? `between records (after seq ${crash.lastCommittedSeq})` : `on record seq ${crash.lastCommittedSeq + 1}`}: ${crash.error}`,
-    stuckProducers,
-    consumerStall: stalls.longest,
+        : { ring: first.ring, position: first.position, size: first.size, name: first.name, message: first.message },
+  };
+}
+
+/** Accounts the run and assembles its outcome. */
+function outcome(cfg: RunConfig, ran: Ran, m: Measured): RunOutcome {
+  const { pool, report } = ran;
+  const acc = account(pool.producers, pool.deaths, report, cfg.overwrite ?? false);
+  const latency = latencyFigures(cfg, report, m.live);
+  const consumer = consumerFigures(report, m.timeline, latency.handlerClose);
+  cfg.log.info(
+    { label: cfg.label, reason: report.reason, delivered: report.delivered, lost: acc.lost },
+    'run accounted',
+  );
+  return {
+    label: cfg.label,
+    producers: cfg.producers,
+    seed: pool.seed,
+    elapsedSec: m.elapsedSec,
+    interrupted: cfg.signal?.aborted === true,
+    ...acc,
+    throughput: { recordsPerSec: acc.records.consumed / m.elapsedSec, bytesPerSec: acc.consumedBytes / m.elapsedSec },
+    latencyUs: latency.latencyUs,
+    ringLatencyUs: percentiles(report.latency?.ring),
+    sendLagUs: percentiles(report.latency?.sendLag),
+    latencyWarmupSkipped: report.latency?.warmupSkipped ?? 0,
+    drain: consumer.drain,
+    rate: pool.rate,
+    consumer: consumer.consumer,
+    timeline: m.timeline,
+    stages: m.stages,
+    handlerErrors: consumer.handlerErrors,
+    firstHandlerError: consumer.firstHandlerError,
+    handlerClose: latency.handlerClose,
+    latencySource: latency.latencySource,
+    firstCrash: describeCrash(pool.deaths),
+    stuckProducers: pool.deaths
+      .filter((d) => d.cause === 'watchdog')
+      .map((d) => `producer ${d.producerId} (slot ${d.slot}) ${d.error}`),
+    consumerStall: m.consumerStall,
   };
 }
 

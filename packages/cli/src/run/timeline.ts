@@ -64,18 +64,18 @@ export interface StageSpan {
 
 type Spec = Parameters<typeof renderSvg>[0];
 
+/** The time axis both panels share. */
+const TIME_AXIS = { field: 't', type: 'quantitative', title: 'time (s)', scale: { domainMin: 0 } } as const;
+
 /**
- * The timeline chart: two panels over one time axis, throughput (records/s) above and p99 (µs, log
- * scale) below; stage boundaries as dashed green rules with the next target, kills as red triangles.
+ * The marks layered over each panel: stage boundaries as dashed green rules labelled with the next
+ * stage's target; kills as red triangles along the top at the end of the second they happened in.
  */
-function timelineSpec(rows: readonly TimelineRow[], stages: readonly StageSpan[], title: string): Spec {
-  const values = rows.map((r) => ({ t: r.tSec, records: r.recordsPerSec, p99: r.p99Us, kills: r.kills }));
+function timelineMarks(rows: readonly TimelineRow[], stages: readonly StageSpan[]): object[] {
+  const x = TIME_AXIS;
   const boundaries = stages.slice(1).map((s) => ({ t: s.startSec, label: `-> ${s.targetRate}/s` }));
   const kills = rows.filter((r) => r.kills > 0).map((r) => ({ t: r.tSec, kills: r.kills }));
-  const x = { field: 't', type: 'quantitative', title: 'time (s)', scale: { domainMin: 0 } } as const;
-  // Stage boundaries: dashed green rules labelled with the next stage's target; kills: red triangles
-  // along the top of each panel at the end of the second they happened in.
-  const marks = (): object[] => [
+  return [
     ...(boundaries.length > 0
       ? [
           {
@@ -100,38 +100,38 @@ function timelineSpec(rows: readonly TimelineRow[], stages: readonly StageSpan[]
         ]
       : []),
   ];
+}
+
+/**
+ * The timeline chart: two panels over one time axis, throughput (records/s) above and p99 (µs, log
+ * scale) below; stage boundaries as dashed green rules with the next target, kills as red triangles.
+ */
+function timelineSpec(rows: readonly TimelineRow[], stages: readonly StageSpan[], title: string): Spec {
+  const values = rows.map((r) => ({ t: r.tSec, records: r.recordsPerSec, p99: r.p99Us, kills: r.kills }));
+  const x = TIME_AXIS;
+  const panel = (line: object): object => ({
+    width: 640,
+    height: 200,
+    layer: [line, ...timelineMarks(rows, stages)],
+  });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
     background: 'white',
     vconcat: [
-      {
-        width: 640,
-        height: 200,
-        layer: [
-          {
-            data: { values },
-            mark: { type: 'line', point: true, color: '#4c78a8' },
-            encoding: { x, y: { field: 'records', type: 'quantitative', title: 'records/s (consumed)' } },
-          },
-          ...marks(),
-        ],
-      },
-      {
-        width: 640,
-        height: 200,
-        layer: [
-          {
-            data: { values: values.filter((v) => v.p99 !== null && v.p99 > 0) },
-            mark: { type: 'line', point: true, color: '#f58518' },
-            encoding: {
-              x,
-              y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, title: 'p99 latency (µs)' },
-            },
-          },
-          ...marks(),
-        ],
-      },
+      panel({
+        data: { values },
+        mark: { type: 'line', point: true, color: '#4c78a8' },
+        encoding: { x, y: { field: 'records', type: 'quantitative', title: 'records/s (consumed)' } },
+      }),
+      panel({
+        data: { values: values.filter((v) => v.p99 !== null && v.p99 > 0) },
+        mark: { type: 'line', point: true, color: '#f58518' },
+        encoding: {
+          x,
+          y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, title: 'p99 latency (µs)' },
+        },
+      }),
     ],
   } as unknown as Spec;
 }
