@@ -93,7 +93,8 @@ export function childLogger(bindings: Record<string, unknown>, level?: LogLevel)
     if (Object.hasOwn(bindings, name)) {
       throw new InstrumentError(
         'ERR_INSTRUMENT_LOG_BINDINGS',
-        `bindings must not bind ${JSON.stringify(name)}: the logger writes ${OWN_FIELDS.map((f) => JSON.stringify(f)).join(', ')} itself`,
+        `bindings must not bind ${JSON.stringify(name)}: the logger writes ` +
+          `${OWN_FIELDS.map((f) => JSON.stringify(f)).join(', ')} itself`,
       );
     }
   }

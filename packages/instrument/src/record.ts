@@ -181,7 +181,8 @@ function viewRefusal(view: unknown, offset: unknown): InstrumentError | Instrume
   if (!isU32(offset as number) || (offset as number) > length - INSTRUMENTED_HEADER_BYTES) {
     return new InstrumentRangeError(
       'ERR_INSTRUMENT_OFFSET',
-      `offset must be an integer from 0 to ${length - INSTRUMENTED_HEADER_BYTES} (view of ${length} bytes, header of ${INSTRUMENTED_HEADER_BYTES}), got ${describe(offset)}`,
+      `offset must be an integer from 0 to ${length - INSTRUMENTED_HEADER_BYTES} (view ` +
+        `of ${length} bytes, header of ${INSTRUMENTED_HEADER_BYTES}), got ${describe(offset)}`,
     );
   }
   return undefined;

@@ -49,7 +49,8 @@ test('clockMicros is monotonic and comparable across worker threads within a few
   t.true(b >= a);
   const url = new URL('../src/clock.js', import.meta.url).href;
   const worker = new Worker(
-    `import(${JSON.stringify(url)}).then((m) => require('node:worker_threads').parentPort.postMessage(m.clockMicros()));`,
+    `import(${JSON.stringify(url)}).then((m) => ` +
+      "require('node:worker_threads').parentPort.postMessage(m.clockMicros()));",
     { eval: true },
   );
   const before = clockMicros();

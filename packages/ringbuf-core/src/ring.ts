@@ -376,7 +376,8 @@ export class RingBuffer {
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count * footprint > this.mask) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_RECORD_SIZE',
-        `a batch of ${size}-byte records must have from 1 to ${Math.floor(this.mask / footprint)} records in a ${this.size}-byte ring, got ${describeValue(count)}`,
+        `a batch of ${size}-byte records must have from 1 to ` +
+          `${Math.floor(this.mask / footprint)} records in a ${this.size}-byte ring, got ${describeValue(count)}`,
       );
     }
     if (!this.exclusive && !lock(this.i32, this.tag, this.lockTimeoutMs, this.lockStats)) return RESERVE_FAILED;
@@ -662,7 +663,8 @@ export class RingBuffer {
     if (length === 0 && isOutOfBounds(payload)) {
       throw new RingBufError(
         'ERR_RINGBUF_ARGUMENT',
-        'output was given a Uint8Array whose buffer is detached (transferred away) or was resized to end before the view',
+        'output was given a Uint8Array whose buffer is detached (transferred away) or ' +
+          'was resized to end before the view',
       );
     }
     if (payload !== this.lastPayload) {
@@ -848,7 +850,8 @@ export class RingBuffer {
     if (typeof nowMs !== 'number' || !(nowMs >= 0 && nowMs <= Number.MAX_SAFE_INTEGER)) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `stampConsumerHeartbeat needs a clock reading in ms from 0 to 2^53 - 1 (monotonicMs()), got ${describeValue(nowMs)}`,
+        `stampConsumerHeartbeat needs a clock reading in ms from 0 to 2^53 - 1 ` +
+          `(monotonicMs()), got ${describeValue(nowMs)}`,
       );
     }
     // Publishes "the consumer ran at nowMs"; pairs with consumerHeartbeatAgeMs()'s load.
@@ -1067,14 +1070,17 @@ export class RingBuffer {
   private recordSizeError(size: number): RingBufRangeError {
     return new RingBufRangeError(
       'ERR_RINGBUF_RECORD_SIZE',
-      `record payload size must be an integer from 0 to ${this.maxPayload} in a ${this.size}-byte ring, got ${describeValue(size)}`,
+      `record payload size must be an integer from 0 to ${this.maxPayload} in a ` +
+        `${this.size}-byte ring, got ${describeValue(size)}`,
     );
   }
 
   private notBusyError(offset: number): RingBufError {
     return new RingBufError(
       'ERR_RINGBUF_NOT_BUSY',
-      `the record at offset ${offset} is not reserved by this handle (producer ${this.producerId}) and uncommitted: already committed, never reserved, another handle's, or inside a payload`,
+      `the record at offset ${offset} is not reserved by this handle (producer ` +
+        `${this.producerId}) and uncommitted: already committed, never reserved, another ` +
+        `handle's, or inside a payload`,
     );
   }
 }

@@ -318,7 +318,8 @@ export class UserRingBuffer {
         this.unlockUnlessExclusive();
         throw new RingBufCorruptionError(
           cons >>> 0,
-          `corrupt positions: producer_pos ${prodPos >>> 0} is ${used < 0 ? 'behind' : 'more than a ring ahead of'} consumer_pos ${cons >>> 0}`,
+          `corrupt positions: producer_pos ${prodPos >>> 0} is ` +
+            `${used < 0 ? 'behind' : 'more than a ring ahead of'} consumer_pos ${cons >>> 0}`,
         );
       }
       this.consCache = cons;
@@ -357,7 +358,8 @@ export class UserRingBuffer {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 || timeoutMs === -1)) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `reserveBlocking timeout must be -1 (forever), 0 (one try) or a positive number of milliseconds, got ${describeValue(timeoutMs)}`,
+        `reserveBlocking timeout must be -1 (forever), 0 (one try) or a positive number ` +
+          `of milliseconds, got ${describeValue(timeoutMs)}`,
       );
     }
     if (timeoutMs !== 0 && !CAN_BLOCK) {
@@ -430,7 +432,9 @@ export class UserRingBuffer {
     if ((old & BUSY_BIT_I32) === 0 || i32[hdrIndex + HDR_OWNER_WORD] !== this.id || !this.dropRecord(hdrOffset)) {
       throw new RingBufError(
         'ERR_RINGBUF_NOT_BUSY',
-        `the record at offset ${offset} is not reserved by this handle (id ${this.id}) and uncommitted: already committed, never reserved, another handle's, or inside a payload`,
+        `the record at offset ${offset} is not reserved by this handle (id ${this.id}) ` +
+          `and uncommitted: already committed, never reserved, another handle's, or inside ` +
+          `a payload`,
       );
     }
     // Commits (libbpf's __atomic_exchange_n on hdr->len): clears BUSY (sets DISCARD) and publishes
@@ -551,7 +555,8 @@ export class UserRingBuffer {
         if (total > avail) {
           throw this.corruption(
             cons,
-            `record of ${len} bytes (${total} with its header) runs past producer_pos ${prod >>> 0} (${avail} bytes produced)`,
+            `record of ${len} bytes (${total} with its header) runs past producer_pos ` +
+              `${prod >>> 0} (${avail} bytes produced)`,
           );
         }
         if (total > size)
@@ -644,7 +649,8 @@ export class UserRingBuffer {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 || timeoutMs === -1)) {
       throw new RingBufRangeError(
         'ERR_RINGBUF_ARGUMENT',
-        `waitForData timeout must be -1 (forever), 0 or a positive number of milliseconds, got ${describeValue(timeoutMs)}`,
+        `waitForData timeout must be -1 (forever), 0 or a positive number of ` +
+          `milliseconds, got ${describeValue(timeoutMs)}`,
       );
     }
     const ready = this.hasData();
@@ -846,7 +852,8 @@ export class UserRingBuffer {
       'ERR_RINGBUF_RECORD_SIZE',
       bits
         ? `record size ${size} carries the BUSY or DISCARD bit (libbpf: E2BIG)`
-        : `record payload size must be an integer from 0 to ${this.maxPayload} in a ${this.size}-byte user ring, got ${describeValue(size)} (libbpf: E2BIG)`,
+        : `record payload size must be an integer from 0 to ${this.maxPayload} in a ` +
+            `${this.size}-byte user ring, got ${describeValue(size)} (libbpf: E2BIG)`,
     );
   }
 }

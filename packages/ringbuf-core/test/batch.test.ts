@@ -48,39 +48,43 @@ test('a batch of 64 16-byte records is accounted as the kernel accounts 64 recor
   );
 });
 
-test('batchOffset answers for the batch still held, and refuses once its records are committed one by one or the batch was another', (t) => {
-  const ring = RingBuffer.create({ size: SIZE, producerId: ID });
-  const a = ring.reserveBatch(16, 4);
-  const b = ring.reserveBatch(32, 3);
-  // Both batches are held: the last one (batchOffset's fast case) and the one before it.
-  t.deepEqual(
-    [0, 1, 2].map((i) => ring.batchOffset(b, i)),
-    [b, b + 40, b + 80],
-  );
-  t.deepEqual(
-    [0, 1, 2, 3].map((i) => ring.batchOffset(a, i)),
-    [a, a + 24, a + 48, a + 72],
-  );
-  t.throws(() => ring.batchOffset(b, 3), { code: 'ERR_RINGBUF_OFFSET' }, 'a record index past the batch');
-  t.throws(
-    () => ring.batchOffset(String(b) as never, 0),
-    { code: 'ERR_RINGBUF_OFFSET' },
-    'a numeric string is not an offset',
-  );
-  // b's records committed one by one: b is no longer held, and neither answer comes from memory.
-  for (let i = 0; i < 3; i++) ring.submit(b + i * 40);
-  t.throws(() => ring.batchOffset(b, 0), { code: 'ERR_RINGBUF_OFFSET' });
-  t.is(ring.batchOffset(a, 3), a + 72);
-  ring.submitBatch(a, 4);
-  t.throws(() => ring.batchOffset(a, 0), { code: 'ERR_RINGBUF_OFFSET' });
-  // Nothing held: an offset just below a header offset is no batch's either.
-  t.throws(() => ring.batchOffset(7, 0), { code: 'ERR_RINGBUF_OFFSET' });
-  t.throws(() => ring.batchOffset(a - 1, 0), { code: 'ERR_RINGBUF_OFFSET' });
-  // A batch that does not fit leaves the answer for the one still held.
-  const c = ring.reserveBatch(16, 2);
-  t.is(ring.reserveBatch(16, 170), -1);
-  t.is(ring.batchOffset(c, 1), c + 24);
-});
+test(
+  'batchOffset answers for the batch still held, and refuses once its records are ' +
+    'committed one by one or the batch was another',
+  (t) => {
+    const ring = RingBuffer.create({ size: SIZE, producerId: ID });
+    const a = ring.reserveBatch(16, 4);
+    const b = ring.reserveBatch(32, 3);
+    // Both batches are held: the last one (batchOffset's fast case) and the one before it.
+    t.deepEqual(
+      [0, 1, 2].map((i) => ring.batchOffset(b, i)),
+      [b, b + 40, b + 80],
+    );
+    t.deepEqual(
+      [0, 1, 2, 3].map((i) => ring.batchOffset(a, i)),
+      [a, a + 24, a + 48, a + 72],
+    );
+    t.throws(() => ring.batchOffset(b, 3), { code: 'ERR_RINGBUF_OFFSET' }, 'a record index past the batch');
+    t.throws(
+      () => ring.batchOffset(String(b) as never, 0),
+      { code: 'ERR_RINGBUF_OFFSET' },
+      'a numeric string is not an offset',
+    );
+    // b's records committed one by one: b is no longer held, and neither answer comes from memory.
+    for (let i = 0; i < 3; i++) ring.submit(b + i * 40);
+    t.throws(() => ring.batchOffset(b, 0), { code: 'ERR_RINGBUF_OFFSET' });
+    t.is(ring.batchOffset(a, 3), a + 72);
+    ring.submitBatch(a, 4);
+    t.throws(() => ring.batchOffset(a, 0), { code: 'ERR_RINGBUF_OFFSET' });
+    // Nothing held: an offset just below a header offset is no batch's either.
+    t.throws(() => ring.batchOffset(7, 0), { code: 'ERR_RINGBUF_OFFSET' });
+    t.throws(() => ring.batchOffset(a - 1, 0), { code: 'ERR_RINGBUF_OFFSET' });
+    // A batch that does not fit leaves the answer for the one still held.
+    const c = ring.reserveBatch(16, 2);
+    t.is(ring.reserveBatch(16, 170), -1);
+    t.is(ring.batchOffset(c, 1), c + 24);
+  },
+);
 
 test('a batch that does not fit returns -1 and changes nothing', (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: ID });
@@ -119,72 +123,77 @@ test('batch offsets wrap their headers to the start while each payload stays con
 });
 
 for (const overwrite of [false, true]) {
-  test(`seeded: batches leave the ring byte-identical to the same records one at a time (overwrite slots compared by value; ${overwrite ? 'overwrite mode' : 'normal mode'}, across 2^32)`, (t) => {
-    const seed = (Date.now() ^ (overwrite ? 0x5bd1e995 : 0)) >>> 0;
-    t.log(`seed ${seed}`);
-    const rnd = prng(seed);
-    const startPos = 2 ** 32 - 3 * SIZE;
-    const a = RingBuffer.create({ size: SIZE, producerId: ID, overwrite, startPos });
-    const b = RingBuffer.create({ size: SIZE, producerId: ID, overwrite, startPos });
-    // Give both rings the same wake id so that their control areas can be compared whole.
-    new Int32Array(b.buffer)[layout.WAKE_ID_INDEX] = new Int32Array(a.buffer)[layout.WAKE_ID_INDEX]!;
-    for (let step = 0; step < 400; step++) {
-      const size = Math.floor(rnd() * 200);
-      const count = 1 + Math.floor(rnd() * 12);
-      const discard = rnd() < 0.2;
-      const firstA = a.reserveBatch(size, count);
-      if (firstA < 0) {
-        // It does not fit now: neither would the singles (checked on b without changing it).
-        t.false(overwrite, `step ${step}: an overwrite ring refused a batch`);
-        t.true(
-          a.query(BPF_RB_AVAIL_DATA) + count * recordFootprint(size) > SIZE - 1,
-          `step ${step}: refused a batch that fits`,
-        );
-        consumeAll(a);
-        consumeAll(b);
-        continue;
-      }
-      const singles: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const off = b.reserve(size);
-        if (off < 0) break;
-        singles.push(off);
-      }
-      t.is(singles.length, count, `step ${step}: the batch fitted but ${count} singles did not`);
-      for (let i = 0; i < count; i++) {
-        const offA = a.batchOffset(firstA, i);
-        const offB = singles[i] ?? -1;
-        t.is(offA, offB, `step ${step}: record ${i} at the same offset`);
-        for (let k = 0; k < size; k++) {
-          const v = (step * 31 + i * 7 + k) & 0xff;
-          a.data[offA + k] = v;
-          b.data[offB + k] = v;
+  test(
+    `seeded: batches leave the ring byte-identical to the same records one at a time ` +
+      `(overwrite slots compared by value; ` +
+      `${overwrite ? 'overwrite mode' : 'normal mode'}, across 2^32)`,
+    (t) => {
+      const seed = (Date.now() ^ (overwrite ? 0x5bd1e995 : 0)) >>> 0;
+      t.log(`seed ${seed}`);
+      const rnd = prng(seed);
+      const startPos = 2 ** 32 - 3 * SIZE;
+      const a = RingBuffer.create({ size: SIZE, producerId: ID, overwrite, startPos });
+      const b = RingBuffer.create({ size: SIZE, producerId: ID, overwrite, startPos });
+      // Give both rings the same wake id so that their control areas can be compared whole.
+      new Int32Array(b.buffer)[layout.WAKE_ID_INDEX] = new Int32Array(a.buffer)[layout.WAKE_ID_INDEX]!;
+      for (let step = 0; step < 400; step++) {
+        const size = Math.floor(rnd() * 200);
+        const count = 1 + Math.floor(rnd() * 12);
+        const discard = rnd() < 0.2;
+        const firstA = a.reserveBatch(size, count);
+        if (firstA < 0) {
+          // It does not fit now: neither would the singles (checked on b without changing it).
+          t.false(overwrite, `step ${step}: an overwrite ring refused a batch`);
+          t.true(
+            a.query(BPF_RB_AVAIL_DATA) + count * recordFootprint(size) > SIZE - 1,
+            `step ${step}: refused a batch that fits`,
+          );
+          consumeAll(a);
+          consumeAll(b);
+          continue;
         }
+        const singles: number[] = [];
+        for (let i = 0; i < count; i++) {
+          const off = b.reserve(size);
+          if (off < 0) break;
+          singles.push(off);
+        }
+        t.is(singles.length, count, `step ${step}: the batch fitted but ${count} singles did not`);
+        for (let i = 0; i < count; i++) {
+          const offA = a.batchOffset(firstA, i);
+          const offB = singles[i] ?? -1;
+          t.is(offA, offB, `step ${step}: record ${i} at the same offset`);
+          for (let k = 0; k < size; k++) {
+            const v = (step * 31 + i * 7 + k) & 0xff;
+            a.data[offA + k] = v;
+            b.data[offB + k] = v;
+          }
+        }
+        if (discard) a.discardBatch(firstA, count);
+        else a.submitBatch(firstA, count);
+        for (const off of singles) {
+          if (discard) b.discard(off);
+          else b.submit(off);
+        }
+        if (!overwrite && rnd() < 0.7) {
+          consumeAll(a);
+          consumeAll(b);
+        }
+        if (!overwrite && a.query(BPF_RB_AVAIL_DATA) > SIZE / 2) {
+          consumeAll(a);
+          consumeAll(b);
+        }
+        const diff = bytesButOverwriteSlots(a).compare(bytesButOverwriteSlots(b));
+        if (diff !== 0) {
+          t.fail(`step ${step}: buffers differ`);
+          return;
+        }
+        t.deepEqual(a.readOverwrite(), b.readOverwrite(), `step ${step}: [overwrite_pos, overwritten] differ`);
       }
-      if (discard) a.discardBatch(firstA, count);
-      else a.submitBatch(firstA, count);
-      for (const off of singles) {
-        if (discard) b.discard(off);
-        else b.submit(off);
-      }
-      if (!overwrite && rnd() < 0.7) {
-        consumeAll(a);
-        consumeAll(b);
-      }
-      if (!overwrite && a.query(BPF_RB_AVAIL_DATA) > SIZE / 2) {
-        consumeAll(a);
-        consumeAll(b);
-      }
-      const diff = bytesButOverwriteSlots(a).compare(bytesButOverwriteSlots(b));
-      if (diff !== 0) {
-        t.fail(`step ${step}: buffers differ`);
-        return;
-      }
-      t.deepEqual(a.readOverwrite(), b.readOverwrite(), `step ${step}: [overwrite_pos, overwritten] differ`);
-    }
-    t.is(a.query(BPF_RB_PROD_POS), b.query(BPF_RB_PROD_POS));
-    if (overwrite) t.is(a.query(BPF_RB_OVERWRITE_POS), b.query(BPF_RB_OVERWRITE_POS));
-  });
+      t.is(a.query(BPF_RB_PROD_POS), b.query(BPF_RB_PROD_POS));
+      if (overwrite) t.is(a.query(BPF_RB_OVERWRITE_POS), b.query(BPF_RB_OVERWRITE_POS));
+    },
+  );
 }
 
 test('records of a batch may be committed one by one, and the rest with submitBatch from any record', (t) => {
@@ -250,16 +259,20 @@ test('recovery of a producer that died mid-batch discards the rest of the batch 
   t.true(live.reserve(8) >= 0);
 });
 
-test('recovery of a producer that died inside submitBatch after its plain commits keeps them and discards the BUSY first records', (t) => {
-  const live = RingBuffer.create({ size: SIZE, producerId: 1 });
-  const dead = RingBuffer.attach(live.buffer, { producerId: 2 });
-  dead.reserveBatch(16, 5);
-  // Plays submitBatch interrupted after its plain commits of records 4, 3 and 2 (last to first).
-  const i32 = new Int32Array(live.buffer);
-  for (const i of [4, 3, 2]) i32[layout.headerIndex(i * 24)] = 16;
-  t.deepEqual(live.recoverProducer(2), { lockRecovered: false, recordsDiscarded: 2 });
-  t.deepEqual(
-    [0, 1, 2, 3, 4].map((i) => live.headerAt(i * 24)),
-    [16 | layout.BPF_RINGBUF_DISCARD_BIT, 16 | layout.BPF_RINGBUF_DISCARD_BIT, 16, 16, 16],
-  );
-});
+test(
+  'recovery of a producer that died inside submitBatch after its plain commits ' +
+    'keeps them and discards the BUSY first records',
+  (t) => {
+    const live = RingBuffer.create({ size: SIZE, producerId: 1 });
+    const dead = RingBuffer.attach(live.buffer, { producerId: 2 });
+    dead.reserveBatch(16, 5);
+    // Plays submitBatch interrupted after its plain commits of records 4, 3 and 2 (last to first).
+    const i32 = new Int32Array(live.buffer);
+    for (const i of [4, 3, 2]) i32[layout.headerIndex(i * 24)] = 16;
+    t.deepEqual(live.recoverProducer(2), { lockRecovered: false, recordsDiscarded: 2 });
+    t.deepEqual(
+      [0, 1, 2, 3, 4].map((i) => live.headerAt(i * 24)),
+      [16 | layout.BPF_RINGBUF_DISCARD_BIT, 16 | layout.BPF_RINGBUF_DISCARD_BIT, 16, 16, 16],
+    );
+  },
+);

@@ -203,13 +203,17 @@ for (const c of cases) {
   });
 }
 
-test('consumer_pos ahead of producer_pos (the ringbuf_write selftest) is not corruption for producers: reservations fail as in the kernel', (t) => {
-  const created = RingBuffer.create({ size: SIZE, producerId: 1 });
-  created.publishConsumerPos(0x800);
-  // As the selftest writes consumer_pos before its program runs: a handle attached afterwards.
-  const ring = RingBuffer.attach(created.buffer, { producerId: 2 });
-  // new_prod_pos - cons_pos wraps above the mask: the kernel's `__bpf_ringbuf_reserve` check refuses.
-  t.is(ring.reserve(8), -1);
-  // A reservation that ends just past consumer_pos passes the same check, as in the kernel.
-  t.true(ring.reserve(0x800) >= 0);
-});
+test(
+  'consumer_pos ahead of producer_pos (the ringbuf_write selftest) is not ' +
+    'corruption for producers: reservations fail as in the kernel',
+  (t) => {
+    const created = RingBuffer.create({ size: SIZE, producerId: 1 });
+    created.publishConsumerPos(0x800);
+    // As the selftest writes consumer_pos before its program runs: a handle attached afterwards.
+    const ring = RingBuffer.attach(created.buffer, { producerId: 2 });
+    // new_prod_pos - cons_pos wraps above the mask: the kernel's `__bpf_ringbuf_reserve` check refuses.
+    t.is(ring.reserve(8), -1);
+    // A reservation that ends just past consumer_pos passes the same check, as in the kernel.
+    t.true(ring.reserve(0x800) >= 0);
+  },
+);

@@ -47,18 +47,22 @@ const rows = [
 ] as const;
 
 for (const row of rows) {
-  test(`a ${row.name} is a CodedError with its name, code, message and cause, and a RangeError only if it is the range kind`, (t) => {
-    const { err } = row;
-    t.true(err instanceof CodedError);
-    t.true(err instanceof Error);
-    t.is(err instanceof RangeError, row.range);
-    t.is(err instanceof CodedRangeError, row.range);
-    t.is(err.name, row.name);
-    t.is(err.code, row.code);
-    t.is(err.message, 'bad');
-    t.is(String(err), `${row.name}: bad`);
-    t.is(err.cause, row.withCause ? cause : undefined);
-  });
+  test(
+    `a ${row.name} is a CodedError with its name, code, message and cause, and a ` +
+      `RangeError only if it is the range kind`,
+    (t) => {
+      const { err } = row;
+      t.true(err instanceof CodedError);
+      t.true(err instanceof Error);
+      t.is(err instanceof RangeError, row.range);
+      t.is(err instanceof CodedRangeError, row.range);
+      t.is(err.name, row.name);
+      t.is(err.code, row.code);
+      t.is(err.message, 'bad');
+      t.is(String(err), `${row.name}: bad`);
+      t.is(err.cause, row.withCause ? cause : undefined);
+    },
+  );
 }
 
 test('instanceof a subclass stays exact: the base answers for both faces, a sibling or a parent never does', (t) => {
@@ -123,45 +127,54 @@ test('describeValue quotes every kind of value without throwing and tells 1, 1n 
   for (const [value, expected] of rows) t.is(describeValue(value), expected);
 });
 
-test('a value that cannot become a string (no prototype, a throwing toString) still gets the typed error and its code', (t) => {
-  const unprintables: unknown[] = [
-    Object.create(null) as unknown,
-    {
-      [Symbol.toPrimitive]() {
-        throw new Error('no');
+test(
+  'a value that cannot become a string (no prototype, a throwing toString) still ' +
+    'gets the typed error and its code',
+  (t) => {
+    const unprintables: unknown[] = [
+      Object.create(null) as unknown,
+      {
+        [Symbol.toPrimitive]() {
+          throw new Error('no');
+        },
       },
-    },
-  ];
-  const wake = WakeGroup.create().word;
-  const ring = RingBuffer.create({ size: 4096 });
-  const A = 'ERR_RINGBUF_ARGUMENT';
-  for (const bad of unprintables) {
-    const n = bad as number;
-    const calls: [string, () => unknown, new (...args: never[]) => Error, RingBufErrorCode][] = [
-      ['new SharedLayout(bad)', () => new SharedLayout(n), RingBufRangeError, A],
-      ['SharedLayout.at(bad)', () => new SharedLayout().at(n), RingBufRangeError, A],
-      ['SharedLayout.int32s(bad)', () => new SharedLayout().int32s(n), RingBufRangeError, A],
-      ['sleep(wake, bad)', () => sleep(wake, n), RingBufError, A],
-      ['RingBuffer.create({ size: bad })', () => RingBuffer.create({ size: n }), RingBufRangeError, 'ERR_RINGBUF_SIZE'],
-      [
-        'RingBuffer.create({ lockTimeoutMs: bad })',
-        () => RingBuffer.create({ size: 4096, lockTimeoutMs: n }),
-        RingBufRangeError,
-        A,
-      ],
-      ['reserve(bad)', () => ring.reserve(n), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE'],
-      ['reserveBatch(8, bad)', () => ring.reserveBatch(8, n), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE'],
-      ['submit(bad)', () => ring.submit(n), RingBufRangeError, 'ERR_RINGBUF_OFFSET'],
-      ['output(data, bad)', () => ring.output(new Uint8Array(1), n), RingBufRangeError, 'ERR_RINGBUF_FLAGS'],
     ];
-    for (const [name, call, cls, code] of calls) {
-      const err = t.throws(call, undefined, name);
-      t.true(err instanceof cls, `${name}: ${err?.name ?? 'nothing thrown'}`);
-      t.is((err as { code?: unknown } | undefined)?.code, code, name);
-      t.regex(err?.message ?? '', /an object \(\[object Object\]\)/, name);
+    const wake = WakeGroup.create().word;
+    const ring = RingBuffer.create({ size: 4096 });
+    const A = 'ERR_RINGBUF_ARGUMENT';
+    for (const bad of unprintables) {
+      const n = bad as number;
+      const calls: [string, () => unknown, new (...args: never[]) => Error, RingBufErrorCode][] = [
+        ['new SharedLayout(bad)', () => new SharedLayout(n), RingBufRangeError, A],
+        ['SharedLayout.at(bad)', () => new SharedLayout().at(n), RingBufRangeError, A],
+        ['SharedLayout.int32s(bad)', () => new SharedLayout().int32s(n), RingBufRangeError, A],
+        ['sleep(wake, bad)', () => sleep(wake, n), RingBufError, A],
+        [
+          'RingBuffer.create({ size: bad })',
+          () => RingBuffer.create({ size: n }),
+          RingBufRangeError,
+          'ERR_RINGBUF_SIZE',
+        ],
+        [
+          'RingBuffer.create({ lockTimeoutMs: bad })',
+          () => RingBuffer.create({ size: 4096, lockTimeoutMs: n }),
+          RingBufRangeError,
+          A,
+        ],
+        ['reserve(bad)', () => ring.reserve(n), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE'],
+        ['reserveBatch(8, bad)', () => ring.reserveBatch(8, n), RingBufRangeError, 'ERR_RINGBUF_RECORD_SIZE'],
+        ['submit(bad)', () => ring.submit(n), RingBufRangeError, 'ERR_RINGBUF_OFFSET'],
+        ['output(data, bad)', () => ring.output(new Uint8Array(1), n), RingBufRangeError, 'ERR_RINGBUF_FLAGS'],
+      ];
+      for (const [name, call, cls, code] of calls) {
+        const err = t.throws(call, undefined, name);
+        t.true(err instanceof cls, `${name}: ${err?.name ?? 'nothing thrown'}`);
+        t.is((err as { code?: unknown } | undefined)?.code, code, name);
+        t.regex(err?.message ?? '', /an object \(\[object Object\]\)/, name);
+      }
     }
-  }
-});
+  },
+);
 
 test('describeThrown gives an Error as "Name: message" and quotes anything else thrown without throwing', (t) => {
   t.is(describeThrown(new TypeError('no config')), 'TypeError: no config');

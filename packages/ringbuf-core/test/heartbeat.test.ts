@@ -34,14 +34,18 @@ test('a stamp reads as its age from another handle; the age grows with the clock
   t.is(other.consumerHeartbeatAgeMs(), -1);
 });
 
-test('a stamp ahead of the reader\'s clock reads as age 0; a stamp whose low 32 bits are 0 is stored as 1, not as "never"', (t) => {
-  const ring = RingBuffer.create({ size: SIZE, producerId: 1 });
-  ring.stampConsumerHeartbeat(monotonicMs() + 10_000);
-  t.is(ring.consumerHeartbeatAgeMs(), 0);
-  ring.stampConsumerHeartbeat(2 ** 32);
-  t.is(Atomics.load(new Int32Array(ring.buffer), layout.CONSUMER_HEARTBEAT_INDEX), 1);
-  t.not(ring.consumerHeartbeatAgeMs(), -1);
-});
+test(
+  "a stamp ahead of the reader's clock reads as age 0; a stamp whose low 32 bits " +
+    'are 0 is stored as 1, not as "never"',
+  (t) => {
+    const ring = RingBuffer.create({ size: SIZE, producerId: 1 });
+    ring.stampConsumerHeartbeat(monotonicMs() + 10_000);
+    t.is(ring.consumerHeartbeatAgeMs(), 0);
+    ring.stampConsumerHeartbeat(2 ** 32);
+    t.is(Atomics.load(new Int32Array(ring.buffer), layout.CONSUMER_HEARTBEAT_INDEX), 1);
+    t.not(ring.consumerHeartbeatAgeMs(), -1);
+  },
+);
 
 test('ages are exact across the 2^32 ms wrap of the word (signed difference)', (t) => {
   const ring = RingBuffer.create({ size: SIZE, producerId: 1 });
@@ -70,7 +74,10 @@ test('the heartbeat word has a line pair of its own in the control page, away fr
   }
 });
 
-test('the intervals: stamps every few ms while running, re-stamps while asleep well within the stall threshold', (t) => {
-  t.true(HEARTBEAT_STAMP_MS >= 1 && HEARTBEAT_STAMP_MS <= 10);
-  t.true(HEARTBEAT_STALL_MS >= 4 * HEARTBEAT_IDLE_MS);
-});
+test(
+  'the intervals: stamps every few ms while running, re-stamps while asleep well ' + 'within the stall threshold',
+  (t) => {
+    t.true(HEARTBEAT_STAMP_MS >= 1 && HEARTBEAT_STAMP_MS <= 10);
+    t.true(HEARTBEAT_STALL_MS >= 4 * HEARTBEAT_IDLE_MS);
+  },
+);

@@ -87,67 +87,74 @@ test('ringbuf_write: the worked numbers of the spec hold step by step', (t) => {
 
 // ---- ringbuf_overwrite_mode (progs/test_ringbuf_overwrite.c, BPF_F_RB_OVERWRITE) ----
 
-test('ringbuf_overwrite_mode: reserve fails only when the pending span would exceed the mask, and the query values match', (t) => {
-  const size = PAGE_SIZE;
-  const len1 = PAGE_SIZE / 2;
-  const len2 = PAGE_SIZE / 4;
-  const len3 = size - len1 - len2 - 3 * 8;
-  const len4 = len3 - 8;
-  const len5 = len3;
-  t.deepEqual([len1, len2, len3, len4, len5], [2048, 1024, 1000, 992, 1000]);
+test(
+  'ringbuf_overwrite_mode: reserve fails only when the pending span would exceed ' +
+    'the mask, and the query values match',
+  (t) => {
+    const size = PAGE_SIZE;
+    const len1 = PAGE_SIZE / 2;
+    const len2 = PAGE_SIZE / 4;
+    const len3 = size - len1 - len2 - 3 * 8;
+    const len4 = len3 - 8;
+    const len5 = len3;
+    t.deepEqual([len1, len2, len3, len4, len5], [2048, 1024, 1000, 992, 1000]);
 
-  const ring = RingBuffer.create({ size, overwrite: true });
-  const fails = [0, 0, 0, 0, 0];
-  const rec1 = ring.reserve(len1);
-  if (rec1 < 0) fails[0] = 1;
-  const rec2 = ring.reserve(len2);
-  if (rec2 < 0) fails[1] = 1;
-  // The pending span would be exactly `size`, which is more than mask.
-  const rec3 = ring.reserve(len3);
-  if (rec3 < 0) fails[2] = 1;
-  else ring.discard(rec3, 0);
-  const rec4 = ring.reserve(len4);
-  if (rec4 < 0) fails[3] = 1;
-  ring.submit(rec1, 0);
-  ring.submit(rec2, 0);
-  ring.submit(rec4, 0);
-  // rec5 overwrites rec1 (committed): allowed in overwrite mode.
-  const rec5 = ring.reserve(len5);
-  if (rec5 < 0) fails[4] = 1;
-  else {
-    ring.data.fill(0xdd, rec5, rec5 + len5);
-    ring.submit(rec5, 0);
-  }
+    const ring = RingBuffer.create({ size, overwrite: true });
+    const fails = [0, 0, 0, 0, 0];
+    const rec1 = ring.reserve(len1);
+    if (rec1 < 0) fails[0] = 1;
+    const rec2 = ring.reserve(len2);
+    if (rec2 < 0) fails[1] = 1;
+    // The pending span would be exactly `size`, which is more than mask.
+    const rec3 = ring.reserve(len3);
+    if (rec3 < 0) fails[2] = 1;
+    else ring.discard(rec3, 0);
+    const rec4 = ring.reserve(len4);
+    if (rec4 < 0) fails[3] = 1;
+    ring.submit(rec1, 0);
+    ring.submit(rec2, 0);
+    ring.submit(rec4, 0);
+    // rec5 overwrites rec1 (committed): allowed in overwrite mode.
+    const rec5 = ring.reserve(len5);
+    if (rec5 < 0) fails[4] = 1;
+    else {
+      ring.data.fill(0xdd, rec5, rec5 + len5);
+      ring.submit(rec5, 0);
+    }
 
-  t.deepEqual(fails, [0, 0, 1, 0, 0]);
-  t.is(ring.query(BPF_RB_RING_SIZE), size);
-  t.is(ring.query(BPF_RB_AVAIL_DATA), len2 + len4 + len5 + 3 * 8);
-  t.is(ring.query(BPF_RB_CONS_POS), 0);
-  t.is(ring.query(BPF_RB_PROD_POS), len1 + len2 + len4 + len5 + 4 * 8);
-  t.is(ring.query(BPF_RB_OVERWRITE_POS), len1 + 8);
-  t.deepEqual(
-    [ring.query(BPF_RB_AVAIL_DATA), ring.query(BPF_RB_PROD_POS), ring.query(BPF_RB_OVERWRITE_POS)],
-    [3040, 5096, 2056],
-  );
-});
+    t.deepEqual(fails, [0, 0, 1, 0, 0]);
+    t.is(ring.query(BPF_RB_RING_SIZE), size);
+    t.is(ring.query(BPF_RB_AVAIL_DATA), len2 + len4 + len5 + 3 * 8);
+    t.is(ring.query(BPF_RB_CONS_POS), 0);
+    t.is(ring.query(BPF_RB_PROD_POS), len1 + len2 + len4 + len5 + 4 * 8);
+    t.is(ring.query(BPF_RB_OVERWRITE_POS), len1 + 8);
+    t.deepEqual(
+      [ring.query(BPF_RB_AVAIL_DATA), ring.query(BPF_RB_PROD_POS), ring.query(BPF_RB_OVERWRITE_POS)],
+      [3040, 5096, 2056],
+    );
+  },
+);
 
-test("overwrite mode: the commit message's example (A, B, C reserved; D overwrites A and B's front; E fails on C)", (t) => {
-  const ring = RingBuffer.create({ size: PAGE_SIZE, overwrite: true });
-  // Footprints 512, 1024, 2048: payloads are 8 bytes less.
-  const a = ring.reserve(504);
-  const b = ring.reserve(1016);
-  const c = ring.reserve(2040);
-  t.true(a >= 0 && b >= 0 && c >= 0);
-  t.is(ring.query(BPF_RB_PROD_POS), 3584);
-  ring.submit(a, 0);
-  ring.submit(b, 0);
-  const d = ring.reserve(1528);
-  t.true(d >= 0);
-  t.is(ring.query(BPF_RB_PROD_POS), 5120);
-  t.is(ring.query(BPF_RB_OVERWRITE_POS), 1536);
-  t.is(ring.reserve(1016), -1, 'E would overwrite the first 512 bytes of C, still being written');
-  t.is(ring.query(BPF_RB_PROD_POS), 5120);
-});
+test(
+  "overwrite mode: the commit message's example (A, B, C reserved; D overwrites A " + "and B's front; E fails on C)",
+  (t) => {
+    const ring = RingBuffer.create({ size: PAGE_SIZE, overwrite: true });
+    // Footprints 512, 1024, 2048: payloads are 8 bytes less.
+    const a = ring.reserve(504);
+    const b = ring.reserve(1016);
+    const c = ring.reserve(2040);
+    t.true(a >= 0 && b >= 0 && c >= 0);
+    t.is(ring.query(BPF_RB_PROD_POS), 3584);
+    ring.submit(a, 0);
+    ring.submit(b, 0);
+    const d = ring.reserve(1528);
+    t.true(d >= 0);
+    t.is(ring.query(BPF_RB_PROD_POS), 5120);
+    t.is(ring.query(BPF_RB_OVERWRITE_POS), 1536);
+    t.is(ring.reserve(1016), -1, 'E would overwrite the first 512 bytes of C, still being written');
+    t.is(ring.query(BPF_RB_PROD_POS), 5120);
+  },
+);
 
 // ---- oversize records (P-deny and the size - 16 rule) ----
 
@@ -161,22 +168,29 @@ test('reserve of a 4080-byte payload succeeds in an empty 4096-byte ring (footpr
 });
 
 for (const size of [4081, 4088, 4096, 0x3fffffff, 0x40000000]) {
-  test(`reserve of a ${size}-byte payload throws ERR_RINGBUF_RECORD_SIZE in a 4096-byte ring (a record that can never fit)`, (t) => {
-    const ring = RingBuffer.create({ size: PAGE_SIZE });
-    const err = t.throws(() => ring.reserve(size), { instanceOf: RingBufRangeError });
-    t.is(err?.code, 'ERR_RINGBUF_RECORD_SIZE');
-    const err2 = t.throws(() => ring.tryReserve(size), { instanceOf: RingBufRangeError });
-    t.is(err2?.code, 'ERR_RINGBUF_RECORD_SIZE');
-    t.is(ring.query(BPF_RB_PROD_POS), 0);
-  });
+  test(
+    `reserve of a ${size}-byte payload throws ERR_RINGBUF_RECORD_SIZE in a 4096-byte ` +
+      `ring (a record that can never fit)`,
+    (t) => {
+      const ring = RingBuffer.create({ size: PAGE_SIZE });
+      const err = t.throws(() => ring.reserve(size), { instanceOf: RingBufRangeError });
+      t.is(err?.code, 'ERR_RINGBUF_RECORD_SIZE');
+      const err2 = t.throws(() => ring.tryReserve(size), { instanceOf: RingBufRangeError });
+      t.is(err2?.code, 'ERR_RINGBUF_RECORD_SIZE');
+      t.is(ring.query(BPF_RB_PROD_POS), 0);
+    },
+  );
 }
 
-test('user_ringbuf sample_full_ring_buffer: reserve(size - 8) fills a user ringbuf but can never fit a kernel ring', (t) => {
-  const ring = RingBuffer.create({ size: PAGE_SIZE });
-  // user_ring_buffer__reserve allows total == size; the kernel ring needs new - cons <= mask.
-  const err = t.throws(() => ring.reserve(PAGE_SIZE - 8), { instanceOf: RingBufRangeError });
-  t.is(err?.code, 'ERR_RINGBUF_RECORD_SIZE');
-});
+test(
+  'user_ringbuf sample_full_ring_buffer: reserve(size - 8) fills a user ringbuf ' + 'but can never fit a kernel ring',
+  (t) => {
+    const ring = RingBuffer.create({ size: PAGE_SIZE });
+    // user_ring_buffer__reserve allows total == size; the kernel ring needs new - cons <= mask.
+    const err = t.throws(() => ring.reserve(PAGE_SIZE - 8), { instanceOf: RingBufRangeError });
+    t.is(err?.code, 'ERR_RINGBUF_RECORD_SIZE');
+  },
+);
 
 test('a 4096-byte ring fills at exactly 102 40-byte records (floor(mask / 40)), and output fails on the 103rd', (t) => {
   const ring = RingBuffer.create({ size: PAGE_SIZE });
@@ -195,20 +209,23 @@ test('a 4096-byte ring fills at exactly 102 40-byte records (floor(mask / 40)), 
   t.is(ring.query(BPF_RB_AVAIL_DATA), 4080);
 });
 
-test('a 4096-byte ring holds 255 8-byte tokens (the user ringbuf holds 256): the mask rule keeps one footprint free', (t) => {
-  const ring = RingBuffer.create({ size: PAGE_SIZE });
-  let n = 0;
-  // discards_properly_ignored: reserve and discard until reserve fails; discarded space is not free.
-  for (;;) {
-    const off = ring.reserve(8);
-    if (off < 0) break;
-    ring.discard(off, 0);
-    n++;
-    if (n > 1000) break;
-  }
-  t.is(n, Math.floor(ring.mask / 16));
-  t.is(n, 255);
-});
+test(
+  'a 4096-byte ring holds 255 8-byte tokens (the user ringbuf holds 256): the mask ' + 'rule keeps one footprint free',
+  (t) => {
+    const ring = RingBuffer.create({ size: PAGE_SIZE });
+    let n = 0;
+    // discards_properly_ignored: reserve and discard until reserve fails; discarded space is not free.
+    for (;;) {
+      const off = ring.reserve(8);
+      if (off < 0) break;
+      ring.discard(off, 0);
+      n++;
+      if (n > 1000) break;
+    }
+    t.is(n, Math.floor(ring.mask / 16));
+    t.is(n, 255);
+  },
+);
 
 // ---- map creation size rules (ringbuf_map_alloc) ----
 

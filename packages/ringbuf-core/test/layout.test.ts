@@ -6,19 +6,23 @@
 import test from 'ava';
 import { LINE_BYTES, SharedLayout, layout } from '../src/index.js';
 
-test('SharedLayout: words follow each other, line() starts a new 128-byte pair, float64s are 8-aligned, bytes() rounds up', (t) => {
-  const b = new SharedLayout();
-  t.is(b.int32(), 0);
-  t.is(b.int32(), 1);
-  t.is(b.line().int32(), LINE_BYTES / 4);
-  t.is(b.line().line().int32(), (2 * LINE_BYTES) / 4, 'line() twice moves once');
-  t.is(b.float64(), (2 * LINE_BYTES + 8) / 8, 'a float64 after one int32 skips to the next 8-byte boundary');
-  t.is(b.float64s(3), (2 * LINE_BYTES + 16) / 8);
-  t.is(b.here(), 2 * LINE_BYTES + 40);
-  t.is(b.bytes(), 3 * LINE_BYTES);
-  t.is(new SharedLayout(64).int32(), 16);
-  t.is(new SharedLayout().at(4096).int32s(0), 1024);
-});
+test(
+  'SharedLayout: words follow each other, line() starts a new 128-byte pair, ' +
+    'float64s are 8-aligned, bytes() rounds up',
+  (t) => {
+    const b = new SharedLayout();
+    t.is(b.int32(), 0);
+    t.is(b.int32(), 1);
+    t.is(b.line().int32(), LINE_BYTES / 4);
+    t.is(b.line().line().int32(), (2 * LINE_BYTES) / 4, 'line() twice moves once');
+    t.is(b.float64(), (2 * LINE_BYTES + 8) / 8, 'a float64 after one int32 skips to the next 8-byte boundary');
+    t.is(b.float64s(3), (2 * LINE_BYTES + 16) / 8);
+    t.is(b.here(), 2 * LINE_BYTES + 40);
+    t.is(b.bytes(), 3 * LINE_BYTES);
+    t.is(new SharedLayout(64).int32(), 16);
+    t.is(new SharedLayout().at(4096).int32s(0), 1024);
+  },
+);
 
 test('the ring layout keeps the byte offsets of layout version 1', (t) => {
   t.is(layout.LAYOUT_VERSION, 1);

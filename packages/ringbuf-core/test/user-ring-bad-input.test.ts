@@ -219,23 +219,31 @@ for (const [name, call, code, cls] of rows) {
   });
 }
 
-test('user ring bad input: a drain while another holds the busy word throws ERR_RINGBUF_BUSY at once, buffer byte-identical', (t) => {
-  const f = fixture();
-  Atomics.store(new Int32Array(f.ring.buffer), layout.USER_DRAIN_BUSY_INDEX, 9);
-  const before = Buffer.from(new Uint8Array(f.ring.buffer).slice());
-  const err = t.throws(() => f.ring.drain(() => 0), { instanceOf: RingBufError });
-  t.is(err?.code, 'ERR_RINGBUF_BUSY');
-  t.true(Buffer.from(new Uint8Array(f.ring.buffer)).equals(before));
-});
+test(
+  'user ring bad input: a drain while another holds the busy word throws ' +
+    'ERR_RINGBUF_BUSY at once, buffer byte-identical',
+  (t) => {
+    const f = fixture();
+    Atomics.store(new Int32Array(f.ring.buffer), layout.USER_DRAIN_BUSY_INDEX, 9);
+    const before = Buffer.from(new Uint8Array(f.ring.buffer).slice());
+    const err = t.throws(() => f.ring.drain(() => 0), { instanceOf: RingBufError });
+    t.is(err?.code, 'ERR_RINGBUF_BUSY');
+    t.true(Buffer.from(new Uint8Array(f.ring.buffer)).equals(before));
+  },
+);
 
-test('user ring bad input: a reserve that finds consumer_pos ahead of producer_pos throws corruption and leaves the lock free', (t) => {
-  const f = fixture();
-  const i32 = new Int32Array(f.ring.buffer);
-  Atomics.store(i32, layout.USER_CONS_POS_INDEX, f.ring.producerPos() + 64);
-  const fresh = UserRingBuffer.attach(f.ring.buffer, { id: 3 });
-  Atomics.store(i32, layout.USER_CONS_POS_INDEX, f.ring.producerPos() + 64);
-  const before = Buffer.from(new Uint8Array(f.ring.buffer).slice());
-  t.throws(() => fresh.reserve(SIZE - 8), { instanceOf: RingBufCorruptionError });
-  t.true(Buffer.from(new Uint8Array(f.ring.buffer)).equals(before));
-  t.is(fresh.lockHolder(), 0);
-});
+test(
+  'user ring bad input: a reserve that finds consumer_pos ahead of producer_pos ' +
+    'throws corruption and leaves the lock free',
+  (t) => {
+    const f = fixture();
+    const i32 = new Int32Array(f.ring.buffer);
+    Atomics.store(i32, layout.USER_CONS_POS_INDEX, f.ring.producerPos() + 64);
+    const fresh = UserRingBuffer.attach(f.ring.buffer, { id: 3 });
+    Atomics.store(i32, layout.USER_CONS_POS_INDEX, f.ring.producerPos() + 64);
+    const before = Buffer.from(new Uint8Array(f.ring.buffer).slice());
+    t.throws(() => fresh.reserve(SIZE - 8), { instanceOf: RingBufCorruptionError });
+    t.true(Buffer.from(new Uint8Array(f.ring.buffer)).equals(before));
+    t.is(fresh.lockHolder(), 0);
+  },
+);

@@ -77,24 +77,32 @@ function expectCorrupt(t: import('ava').ExecutionContext, skel: Skel, pattern: R
   t.regex((skel.err as Error).message, pattern);
 }
 
-test('user_ringbuf post_misaligned: a 39-byte sample with producer_pos 47 is refused (-EINVAL, prod % 8), nothing read', (t) => {
-  const { ring, skel } = setup();
-  manuallyWriteInvalidSample(ring, 39, 39 + 8);
-  drainCurrentSamples(ring, skel);
-  t.is(skel.read, 0);
-  expectCorrupt(t, skel, /not 8-byte aligned/);
-  t.is(ring.consumerPos(), 0);
-  t.is(ring.drainer(), 0, 'the busy word is released after the error');
-});
+test(
+  'user_ringbuf post_misaligned: a 39-byte sample with producer_pos 47 is refused ' +
+    '(-EINVAL, prod % 8), nothing read',
+  (t) => {
+    const { ring, skel } = setup();
+    manuallyWriteInvalidSample(ring, 39, 39 + 8);
+    drainCurrentSamples(ring, skel);
+    t.is(skel.read, 0);
+    expectCorrupt(t, skel, /not 8-byte aligned/);
+    t.is(ring.consumerPos(), 0);
+    t.is(ring.drainer(), 0, 'the busy word is released after the error');
+  },
+);
 
-test('user_ringbuf post_producer_wrong_offset: a 32-byte sample with producer_pos 32 is refused (-EINVAL, 40 > 32 produced)', (t) => {
-  const { ring, skel } = setup();
-  manuallyWriteInvalidSample(ring, 32, 24 + 8);
-  drainCurrentSamples(ring, skel);
-  t.is(skel.read, 0);
-  expectCorrupt(t, skel, /runs past producer_pos 32 \(32 bytes produced\)/);
-  t.is(ring.consumerPos(), 0);
-});
+test(
+  'user_ringbuf post_producer_wrong_offset: a 32-byte sample with producer_pos 32 ' +
+    'is refused (-EINVAL, 40 > 32 produced)',
+  (t) => {
+    const { ring, skel } = setup();
+    manuallyWriteInvalidSample(ring, 32, 24 + 8);
+    drainCurrentSamples(ring, skel);
+    t.is(skel.read, 0);
+    expectCorrupt(t, skel, /runs past producer_pos 32 \(32 bytes produced\)/);
+    t.is(ring.consumerPos(), 0);
+  },
+);
 
 test('user_ringbuf post_larger_than_ringbuf_sz: a 4096-byte sample with producer_pos 4104 is refused (-E2BIG)', (t) => {
   const { ring, skel } = setup();
@@ -112,29 +120,35 @@ test('user_ringbuf basic: two samples written and drained are read', (t) => {
   t.is(ring.consumerPos(), 2 * C_SAMPLE_SIZE);
 });
 
-test('user_ringbuf sample_full_ring_buffer: a 4088-byte sample fills the ring exactly and is read after the drain', (t) => {
-  const { ring, skel } = setup();
-  const at = ring.reserve(C_RINGBUF_SIZE - 8);
-  t.is(at, 8);
-  t.is(ring.producerPos(), C_RINGBUF_SIZE, 'the record fills the ring exactly');
-  t.is(ring.reserve(0), RESERVE_FAILED, 'nothing else fits');
-  ring.submit(at);
-  t.is(skel.read, 0);
-  drainCurrentSamples(ring, skel);
-  t.is(skel.read, 1);
-  t.is(skel.err, 1);
-});
+test(
+  'user_ringbuf sample_full_ring_buffer: a 4088-byte sample fills the ring exactly ' + 'and is read after the drain',
+  (t) => {
+    const { ring, skel } = setup();
+    const at = ring.reserve(C_RINGBUF_SIZE - 8);
+    t.is(at, 8);
+    t.is(ring.producerPos(), C_RINGBUF_SIZE, 'the record fills the ring exactly');
+    t.is(ring.reserve(0), RESERVE_FAILED, 'nothing else fits');
+    ring.submit(at);
+    t.is(skel.read, 0);
+    drainCurrentSamples(ring, skel);
+    t.is(skel.read, 1);
+    t.is(skel.err, 1);
+  },
+);
 
-test('user_ringbuf post_alignment_autoadjust: a 33-byte sample is rounded up to 48 bytes with its header and read', (t) => {
-  const { ring, skel } = setup();
-  const at = ring.reserve(SAMPLE_SIZE + 1);
-  t.true(at >= 0);
-  ring.submit(at);
-  t.is(ring.producerPos(), 48);
-  t.is(skel.read, 0);
-  drainCurrentSamples(ring, skel);
-  t.is(skel.read, 1);
-});
+test(
+  'user_ringbuf post_alignment_autoadjust: a 33-byte sample is rounded up to 48 ' + 'bytes with its header and read',
+  (t) => {
+    const { ring, skel } = setup();
+    const at = ring.reserve(SAMPLE_SIZE + 1);
+    t.true(at >= 0);
+    ring.submit(at);
+    t.is(ring.producerPos(), 48);
+    t.is(skel.read, 0);
+    drainCurrentSamples(ring, skel);
+    t.is(skel.read, 1);
+  },
+);
 
 test('user_ringbuf overfill: 510 writes fail with ENOSPC at the 103rd, and 102 are read', (t) => {
   const { ring, skel } = setup();
@@ -155,25 +169,28 @@ test('user_ringbuf overfill: 510 writes fail with ENOSPC at the 103rd, and 102 a
   t.is(skel.read, C_MAX_ENTRIES);
 });
 
-test('user_ringbuf discards_properly_ignored: discarded tokens are not read, and their space is free after the drain', (t) => {
-  const { ring, skel } = setup();
-  let discarded = 0;
-  for (;;) {
+test(
+  'user_ringbuf discards_properly_ignored: discarded tokens are not read, and ' + 'their space is free after the drain',
+  (t) => {
+    const { ring, skel } = setup();
+    let discarded = 0;
+    for (;;) {
+      const token = ring.reserve(8);
+      if (token === RESERVE_FAILED) break;
+      ring.discard(token);
+      discarded++;
+    }
+    t.is(discarded, C_RINGBUF_SIZE / 16);
+    t.is(skel.read, 0);
+    drainCurrentSamples(ring, skel);
+    t.is(skel.read, 0);
+    t.is(skel.err, 0, 'the drain delivered nothing (samples minus discarded)');
+    t.is(ring.consumerPos(), C_RINGBUF_SIZE, 'consumer_pos moved past every discarded record');
     const token = ring.reserve(8);
-    if (token === RESERVE_FAILED) break;
+    t.true(token >= 0, 'a new token fits after the drain');
     ring.discard(token);
-    discarded++;
-  }
-  t.is(discarded, C_RINGBUF_SIZE / 16);
-  t.is(skel.read, 0);
-  drainCurrentSamples(ring, skel);
-  t.is(skel.read, 0);
-  t.is(skel.err, 0, 'the drain delivered nothing (samples minus discarded)');
-  t.is(ring.consumerPos(), C_RINGBUF_SIZE, 'consumer_pos moved past every discarded record');
-  const token = ring.reserve(8);
-  t.true(token >= 0, 'a new token fits after the drain');
-  ring.discard(token);
-});
+  },
+);
 
 test('user_ringbuf loop: 8192 samples in batches of at most 102, each batch drained, are all read', (t) => {
   const { ring, skel } = setup();
@@ -282,72 +299,80 @@ function consumeKernelRing(kern: RingBuffer, skel: ProtoSkel): number {
   return n;
 }
 
-test('user_ringbuf msg_protocol: 64 messages INC64/INC32/MUL64/MUL32, every 8th a kick that drains and answers 8 messages on the kernel ring', (t) => {
-  const user = UserRingBuffer.create({ size: C_RINGBUF_SIZE, id: 1 });
-  const kern = RingBuffer.create({ size: C_RINGBUF_SIZE, producerId: 2 });
-  const skel: ProtoSkel = { kernMutated: 0n, userMutated: 0n, expectedUserMutated: 0n, err: 0 };
-  let expectedKern = 0n;
-  let kicks = 0;
-  for (let i = 0; i < 64; i++) {
-    const op = i % TEST_MSG_OP_NUM_OPS;
-    const at = user.reserve(MSG_SIZE);
-    if (at < 0) {
-      t.fail('reserve_msg');
-      return;
+test(
+  'user_ringbuf msg_protocol: 64 messages INC64/INC32/MUL64/MUL32, every 8th a ' +
+    'kick that drains and answers 8 messages on the kernel ring',
+  (t) => {
+    const user = UserRingBuffer.create({ size: C_RINGBUF_SIZE, id: 1 });
+    const kern = RingBuffer.create({ size: C_RINGBUF_SIZE, producerId: 2 });
+    const skel: ProtoSkel = { kernMutated: 0n, userMutated: 0n, expectedUserMutated: 0n, err: 0 };
+    let expectedKern = 0n;
+    let kicks = 0;
+    for (let i = 0; i < 64; i++) {
+      const op = i % TEST_MSG_OP_NUM_OPS;
+      const at = user.reserve(MSG_SIZE);
+      if (at < 0) {
+        t.fail('reserve_msg');
+        return;
+      }
+      user.view.setInt32(at, op, true);
+      if (op === TEST_MSG_OP_INC64 || op === TEST_MSG_OP_MUL64) user.view.setBigInt64(at + 8, TEST_OP_64, true);
+      else user.view.setInt32(at + 8, TEST_OP_32, true);
+      user.submit(at);
+      expectedKern = applyOp(expectedKern, user.view, at)!;
+      if (i % 8 === 0) {
+        protocolProg(user, kern, skel);
+        kicks++;
+        t.is(skel.kernMutated, expectedKern, `expected_kern at message ${i}`);
+        t.is(skel.err, 0, 'bpf_prog_err');
+        t.is(consumeKernelRing(kern, skel), 8, 'consume_kern_ringbuf');
+      }
     }
-    user.view.setInt32(at, op, true);
-    if (op === TEST_MSG_OP_INC64 || op === TEST_MSG_OP_MUL64) user.view.setBigInt64(at + 8, TEST_OP_64, true);
-    else user.view.setInt32(at + 8, TEST_OP_32, true);
-    user.submit(at);
-    expectedKern = applyOp(expectedKern, user.view, at)!;
-    if (i % 8 === 0) {
-      protocolProg(user, kern, skel);
-      kicks++;
-      t.is(skel.kernMutated, expectedKern, `expected_kern at message ${i}`);
-      t.is(skel.err, 0, 'bpf_prog_err');
-      t.is(consumeKernelRing(kern, skel), 8, 'consume_kern_ringbuf');
+    t.is(kicks, 8);
+    t.true(expectedKern > 0n);
+  },
+);
+
+test(
+  'user_ringbuf blocking_reserve: reserveBlocking(8, 1000) times out on a full ' +
+    'ring; with a drainer thread kicked, reserveBlocking(8, 10000) returns promptly',
+  async (t) => {
+    const { ring, skel } = setup();
+    let written = 0;
+    for (;;) {
+      const token = ring.reserve(8);
+      if (token === RESERVE_FAILED) break;
+      ring.view.setBigUint64(token, 0xdeadbeefn, true);
+      ring.submit(token);
+      written++;
     }
-  }
-  t.is(kicks, 8);
-  t.true(expectedKern > 0n);
-});
+    t.is(written, C_RINGBUF_SIZE / 16);
+    t.is(skel.read, 0);
+    const t0 = performance.now();
+    t.is(ring.reserveBlocking(8, 1000), RESERVE_FAILED, 'pre_kick_timeout_token');
+    const waited = performance.now() - t0;
+    t.true(waited >= 999, `returned after ${waited.toFixed(1)} ms, before its 1000 ms timeout`);
+    t.is(ring.sleepingProducers(), 0, 'the timed-out producer withdrew its announcement');
+    t.is(ring.notifies().space, 0, 'no drain ran, no notify');
 
-test('user_ringbuf blocking_reserve: reserveBlocking(8, 1000) times out on a full ring; with a drainer thread kicked, reserveBlocking(8, 10000) returns promptly', async (t) => {
-  const { ring, skel } = setup();
-  let written = 0;
-  for (;;) {
-    const token = ring.reserve(8);
-    if (token === RESERVE_FAILED) break;
-    ring.view.setBigUint64(token, 0xdeadbeefn, true);
-    ring.submit(token);
-    written++;
-  }
-  t.is(written, C_RINGBUF_SIZE / 16);
-  t.is(skel.read, 0);
-  const t0 = performance.now();
-  t.is(ring.reserveBlocking(8, 1000), RESERVE_FAILED, 'pre_kick_timeout_token');
-  const waited = performance.now() - t0;
-  t.true(waited >= 999, `returned after ${waited.toFixed(1)} ms, before its 1000 ms timeout`);
-  t.is(ring.sleepingProducers(), 0, 'the timed-out producer withdrew its announcement');
-  t.is(ring.notifies().space, 0, 'no drain ran, no notify');
-
-  const controlBuffer = createControl(0);
-  const control = new Int32Array(controlBuffer);
-  const worker = new Worker(DRAINER, {
-    workerData: { buffer: ring.buffer, control: controlBuffer, id: 7, mode: 'kick' },
-  });
-  const exited = once(worker, 'exit');
-  await once(worker, 'message');
-  const t1 = performance.now();
-  const token = ring.reserveBlocking(8, 10_000);
-  const blocked = performance.now() - t1;
-  t.true(token >= 0, 'block_token');
-  t.true(blocked < 10_000, `reserveBlocking took ${blocked.toFixed(0)} ms`);
-  t.log(`reserveBlocking returned after ${blocked.toFixed(1)} ms (the kick thread drains once a producer sleeps)`);
-  await exited;
-  const read = Atomics.load(control, KICK_READ);
-  t.true(read > 0 && read <= written, `num_post_kick ${read}`);
-  t.is(Atomics.load(control, KICK_RESULT), read, 'err_post_poll: the drain returned what it read');
-  t.is(ring.notifies().space, 1, 'one notify: the drain consumed records and a producer slept');
-  ring.discard(token);
-});
+    const controlBuffer = createControl(0);
+    const control = new Int32Array(controlBuffer);
+    const worker = new Worker(DRAINER, {
+      workerData: { buffer: ring.buffer, control: controlBuffer, id: 7, mode: 'kick' },
+    });
+    const exited = once(worker, 'exit');
+    await once(worker, 'message');
+    const t1 = performance.now();
+    const token = ring.reserveBlocking(8, 10_000);
+    const blocked = performance.now() - t1;
+    t.true(token >= 0, 'block_token');
+    t.true(blocked < 10_000, `reserveBlocking took ${blocked.toFixed(0)} ms`);
+    t.log(`reserveBlocking returned after ${blocked.toFixed(1)} ms (the kick thread drains once a producer sleeps)`);
+    await exited;
+    const read = Atomics.load(control, KICK_READ);
+    t.true(read > 0 && read <= written, `num_post_kick ${read}`);
+    t.is(Atomics.load(control, KICK_RESULT), read, 'err_post_poll: the drain returned what it read');
+    t.is(ring.notifies().space, 1, 'one notify: the drain consumed records and a producer slept');
+    ring.discard(token);
+  },
+);

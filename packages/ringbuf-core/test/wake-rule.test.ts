@@ -106,24 +106,27 @@ for (const c of cases) {
   }
 }
 
-test('the wake rule compares consumer_pos & mask with the record offset, so it holds after laps and across 2^32', (t) => {
-  const ring = RingBuffer.create({ size: SIZE, producerId: 9, startPos: 2 ** 32 - 40 });
-  const word = new Int32Array(ring.buffer);
-  const i32 = word;
-  // Consume everything as we go (playing the consumer), sleeping before every commit.
-  let woke = 0;
-  for (let i = 0; i < 300; i++) {
-    announceSleep(word);
-    const before = wakeNotifies(word);
-    const off = ring.reserve(32);
-    ring.submit(off, 0);
-    woke += wakeNotifies(word) - before;
-    // The consumer reads it: consumer_pos = producer_pos.
-    Atomics.store(i32, layout.CONS_POS_INDEX, Atomics.load(i32, layout.PROD_POS_INDEX));
-  }
-  cancelSleep(word);
-  t.is(woke, 300, 'every commit found the caught-up consumer exactly at its record');
-});
+test(
+  'the wake rule compares consumer_pos & mask with the record offset, so it holds ' + 'after laps and across 2^32',
+  (t) => {
+    const ring = RingBuffer.create({ size: SIZE, producerId: 9, startPos: 2 ** 32 - 40 });
+    const word = new Int32Array(ring.buffer);
+    const i32 = word;
+    // Consume everything as we go (playing the consumer), sleeping before every commit.
+    let woke = 0;
+    for (let i = 0; i < 300; i++) {
+      announceSleep(word);
+      const before = wakeNotifies(word);
+      const off = ring.reserve(32);
+      ring.submit(off, 0);
+      woke += wakeNotifies(word) - before;
+      // The consumer reads it: consumer_pos = producer_pos.
+      Atomics.store(i32, layout.CONS_POS_INDEX, Atomics.load(i32, layout.PROD_POS_INDEX));
+    }
+    cancelSleep(word);
+    t.is(woke, 300, 'every commit found the caught-up consumer exactly at its record');
+  },
+);
 
 test('only the commit that flips SLEEPING to AWAKE notifies: concurrent-looking wakers coalesce', (t) => {
   const { ring, word } = setup();
