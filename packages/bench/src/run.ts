@@ -177,14 +177,50 @@ export function defaultOutDir(): string {
 
 function notes(cores: number): string[] {
   return [
-    `Producers are worker threads standing in for CPUs; this machine has ${cores} cores, so with the consumer thread, runs with ${cores} or more producers are oversubscribed.`,
-    "Back-to-back: the consumer publishes a batch number, the single producer makes `batchCnt` records and publishes it back (spin, then Atomics.wait), and the consumer then polls; the kernel's consumer makes the batch itself through a syscall. In this mode the consumer is never asleep when records are committed.",
-    'Parallel: producers make batches until stopped, failing reservations count as drops; the consumer runs the libbpf-style `Consumer.poll(-1)` loop and sleeps when the ring is empty.',
-    "Peers run right after the parallel group, in three rounds: each round runs ours (rb-peer-ref: reserve + copy + submit, as rb-parallel, the copy one Uint8Array.set call; rb-peer-words: the same with the 16 bytes copied as four 32-bit word stores, as a producer writes a record's fields in place and as the kernel bench's BPF program stores its sample; rb-peer-output: output() per record under the lock; rb-peer-excl-output: one exclusive producer, output() per record; rb-peer-claim64 and rb-peer-claim64-pass, with -words twins), ringbuf.js and postMessage one after the other, and each ratio is the median of its three per-round ratios, so that it compares runs made seconds apart. postMessage runs twice per round: keeping at most 4096 records in flight (flow control through the hit count of the consumer; it has no backpressure of its own, nothing is dropped), and unbounded (fire and forget: the backlog grows in memory for the 1.5 s of the run, and its consumer slows); ringbuf.js counts a push that does not fit as a drop and its consumer busy-polls (it has no blocking wait). The per-producer SPSC rings are @ringbuf/core rings, one per producer, drained ring by ring by one Consumer (the perf-buffer analogue).",
-    'Record sizes run back-to-back with batch 500: the producer copies each payload into the ring with `Uint8Array.set` (reserve, set, submit), then the consumer walks the batch without copying it out; production and consumption do not overlap. (In parallel mode with plain flags a consumer faster than its producer catches up, sleeps, and is woken at nearly every record it waits for: the sweep would then measure wakeups, not bandwidth.) memcpy is one thread copying the same block sizes into a SharedArrayBuffer. Rings hold at least 1024 records (4 KiB: 4 MiB; 64 KiB: 64 MiB).',
-    "Latency: one record every 20 µs carrying its commit time (process-wide clock); in rb-latency the consumer sleeps in poll(-1) between records, so this is the wakeup path (plain flags: the kernel's self-paced rule); in rb-latency-busy it polls with poll(0) and never sleeps. The latency scenarios warm up for at least 1 s (JIT compilation on 2 busy cores takes that long to settle; measured: self-paced p99 1.0-1.3 ms after 300 ms). The producer spins on the clock up to each send time, so records are committed on time; the clock is process.hrtime() (performance.now() boxes a double per call on Node 20, and a spinning thread would see scavenges every few milliseconds).",
-    'Wake floor: the raw one-way latency of Atomics.notify -> Atomics.wait between two workers (no ring), and a sleeping ConsumerRuntime woken by a flags-0 commit to its handler under the same protocol (the sender waits until the other side sleeps, then spins 30 µs), in alternating rounds.',
-    "User ring (BPF_MAP_TYPE_USER_RINGBUF): the main thread produces 16-byte commands to one worker, each stored in place as four 32-bit words, with reserve + submit (a full ring counts as a drop), with reserveBlocking + submit (it sleeps on the drainer's progress) and holding the ring exclusively (claimExclusive: no lock round, as libbpf's single producer), against postMessage (4096 in flight) and ringbuf.js (the worker busy-polls) from the main thread too, in three interleaved rounds; main measures its own windows (it cannot sample from its event loop while it produces), its GC counted with the worker's. ur-blocked-wake: main fills a 4 KiB ring with one record, blocks in reserveBlocking, and a worker drains after it has slept 30 µs; alternately the raw Atomics.wait/notify between the same two threads (the floor of the goal).",
+    `Producers are worker threads standing in for CPUs; this machine has ${cores} cores, ` +
+      `so with the consumer thread, runs with ${cores} or more producers are oversubscribed.`,
+    'Back-to-back: the consumer publishes a batch number, the single producer makes `batchCnt` records and ' +
+      "publishes it back (spin, then Atomics.wait), and the consumer then polls; the kernel's consumer makes " +
+      'the batch itself through a syscall. In this mode the consumer is never asleep when records are committed.',
+    'Parallel: producers make batches until stopped, failing reservations count as drops; the ' +
+      'consumer runs the libbpf-style `Consumer.poll(-1)` loop and sleeps when the ring is empty.',
+    'Peers run right after the parallel group, in three rounds: each round runs ours (rb-peer-ref: reserve ' +
+      '+ copy + submit, as rb-parallel, the copy one Uint8Array.set call; rb-peer-words: the same with the 16 ' +
+      "bytes copied as four 32-bit word stores, as a producer writes a record's fields in place and as the " +
+      "kernel bench's BPF program stores its sample; rb-peer-output: output() per record under the lock; " +
+      'rb-peer-excl-output: one exclusive producer, output() per record; rb-peer-claim64 and rb-peer-claim64-pass, ' +
+      'with -words twins), ringbuf.js and postMessage one after the other, and each ratio is the median of ' +
+      'its three per-round ratios, so that it compares runs made seconds apart. postMessage runs twice per ' +
+      'round: keeping at most 4096 records in flight (flow control through the hit count of the consumer; it ' +
+      'has no backpressure of its own, nothing is dropped), and unbounded (fire and forget: the backlog grows ' +
+      'in memory for the 1.5 s of the run, and its consumer slows); ringbuf.js counts a push that does not ' +
+      'fit as a drop and its consumer busy-polls (it has no blocking wait). The per-producer SPSC rings are ' +
+      '@ringbuf/core rings, one per producer, drained ring by ring by one Consumer (the perf-buffer analogue).',
+    'Record sizes run back-to-back with batch 500: the producer copies each payload into the ring with ' +
+      '`Uint8Array.set` (reserve, set, submit), then the consumer walks the batch without copying it ' +
+      'out; production and consumption do not overlap. (In parallel mode with plain flags a consumer ' +
+      'faster than its producer catches up, sleeps, and is woken at nearly every record it waits for: ' +
+      'the sweep would then measure wakeups, not bandwidth.) memcpy is one thread copying the same block ' +
+      'sizes into a SharedArrayBuffer. Rings hold at least 1024 records (4 KiB: 4 MiB; 64 KiB: 64 MiB).',
+    'Latency: one record every 20 µs carrying its commit time (process-wide clock); in rb-latency the ' +
+      "consumer sleeps in poll(-1) between records, so this is the wakeup path (plain flags: the kernel's " +
+      'self-paced rule); in rb-latency-busy it polls with poll(0) and never sleeps. The latency scenarios ' +
+      'warm up for at least 1 s (JIT compilation on 2 busy cores takes that long to settle; measured: ' +
+      'self-paced p99 1.0-1.3 ms after 300 ms). The producer spins on the clock up to each send time, ' +
+      'so records are committed on time; the clock is process.hrtime() (performance.now() boxes a ' +
+      'double per call on Node 20, and a spinning thread would see scavenges every few milliseconds).',
+    'Wake floor: the raw one-way latency of Atomics.notify -> Atomics.wait between two workers (no ' +
+      'ring), and a sleeping ConsumerRuntime woken by a flags-0 commit to its handler under the same ' +
+      'protocol (the sender waits until the other side sleeps, then spins 30 µs), in alternating rounds.',
+    'User ring (BPF_MAP_TYPE_USER_RINGBUF): the main thread produces 16-byte commands to one worker, each ' +
+      'stored in place as four 32-bit words, with reserve + submit (a full ring counts as a drop), with ' +
+      "reserveBlocking + submit (it sleeps on the drainer's progress) and holding the ring exclusively " +
+      "(claimExclusive: no lock round, as libbpf's single producer), against postMessage (4096 in flight) and " +
+      'ringbuf.js (the worker busy-polls) from the main thread too, in three interleaved rounds; main measures its ' +
+      "own windows (it cannot sample from its event loop while it produces), its GC counted with the worker's. " +
+      'ur-blocked-wake: main fills a 4 KiB ring with one record, blocks in reserveBlocking, and a worker drains ' +
+      'after it has slept 30 µs; alternately the raw Atomics.wait/notify between the same two threads (the floor ' +
+      'of the goal).',
     'Kernel numbers are the published ones (2020, 28-core Xeon E5-2680 v4, native code), shown for shape only.',
   ];
 }

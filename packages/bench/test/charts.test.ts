@@ -45,25 +45,29 @@ test('every chart writeReport writes renders with marks in its plot area', async
   for (const f of svgs) await assertDrawn(t, f, readFileSync(path.join(out, f), 'utf8'));
 });
 
-test('latency.svg: a log y axis with several tick labels, percentile ticks 50% .. 99.99%, a line per policy and the floor', async (t) => {
-  const out = mkdtempSync(path.join(os.tmpdir(), 'ringbuf-charts-'));
-  t.teardown(() => rmSync(out, { recursive: true, force: true }));
-  await writeReport(syntheticReport(), out);
-  const svg = readFileSync(path.join(out, 'latency.svg'), 'utf8');
-  const axes = axisLabels(svg);
-  const y = axes.find((a) => a.axis === 'Y');
-  const x = axes.find((a) => a.axis === 'X');
-  t.truthy(y && x);
-  t.true(new Set(y!.labels).size > 1, `y labels: ${y!.labels.join(' ')}`);
-  t.regex(y!.description, /log scale/);
-  for (const l of ['0%', '50%', '90%', '99%', '99.9%', '99.99%'])
-    t.true(x!.labels.includes(l), `x has ${l}: ${x!.labels.join(' ')}`);
-  // Three series: the ring's poll(-1) consumer, the sleeping ConsumerRuntime, the floor (dashed).
-  t.regex(svg, /poll\(-1\)/);
-  t.regex(svg, /ConsumerRuntime asleep/);
-  t.regex(svg, /floor: raw Atomics\.notify/);
-  t.regex(svg, /stroke-dasharray="6,4"/);
-});
+test(
+  'latency.svg: a log y axis with several tick labels, ' +
+    'percentile ticks 50% .. 99.99%, a line per policy and the floor',
+  async (t) => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'ringbuf-charts-'));
+    t.teardown(() => rmSync(out, { recursive: true, force: true }));
+    await writeReport(syntheticReport(), out);
+    const svg = readFileSync(path.join(out, 'latency.svg'), 'utf8');
+    const axes = axisLabels(svg);
+    const y = axes.find((a) => a.axis === 'Y');
+    const x = axes.find((a) => a.axis === 'X');
+    t.truthy(y && x);
+    t.true(new Set(y!.labels).size > 1, `y labels: ${y!.labels.join(' ')}`);
+    t.regex(y!.description, /log scale/);
+    for (const l of ['0%', '50%', '90%', '99%', '99.9%', '99.99%'])
+      t.true(x!.labels.includes(l), `x has ${l}: ${x!.labels.join(' ')}`);
+    // Three series: the ring's poll(-1) consumer, the sleeping ConsumerRuntime, the floor (dashed).
+    t.regex(svg, /poll\(-1\)/);
+    t.regex(svg, /ConsumerRuntime asleep/);
+    t.regex(svg, /floor: raw Atomics\.notify/);
+    t.regex(svg, /stroke-dasharray="6,4"/);
+  },
+);
 
 test('peers.svg and the producers chart: labels in words, integer producer ticks', async (t) => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'ringbuf-charts-'));

@@ -53,13 +53,19 @@ export const CHART_CONFIG = {
   legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0, labelFontSize: 11, title: null },
 } as const;
 
-/** A spec with the shared schema, config and autosize (fit the marks, no empty margins). @throws BenchError `ERR_BENCH_ARGUMENT` when `spec` is not an object. */
+/**
+ * A spec with the shared schema, config and autosize (fit the marks, no empty margins). @throws BenchError
+ * `ERR_BENCH_ARGUMENT` when `spec` is not an object.
+ */
 export function chartSpec(spec: object): TopLevelSpec {
   needRecord('spec', spec);
   return { $schema: VEGA_LITE_SCHEMA, autosize: { type: 'pad' }, config: CHART_CONFIG, ...spec } as TopLevelSpec;
 }
 
-/** A title with subtitle lines. @throws BenchError `ERR_BENCH_ARGUMENT` when the text or a subtitle line is not a string. */
+/**
+ * A title with subtitle lines. @throws BenchError `ERR_BENCH_ARGUMENT` when the text or a subtitle line is not a
+ * string.
+ */
 export function chartTitle(text: string, ...subtitle: string[]): object {
   needString('text', text);
   for (const [i, line] of subtitle.entries()) needString(`subtitle[${i}]`, line);

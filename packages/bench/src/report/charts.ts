@@ -149,7 +149,10 @@ function latencyLabel(s: ScenarioResult): string {
   // Read loosely: consumerWait is newer than some reports.
   const busy = (s.params as { consumerWait?: string }).consumerWait === 'busy';
   const flags = s.params.sampleRate === null ? 'plain flags' : `sampled, rate ${s.params.sampleRate}`;
-  return `ring, Consumer ${busy ? 'busy-polling poll(0)' : 'asleep in poll(-1)'}, 1 record per ${s.params.intervalUs ?? 20} µs (${flags})`;
+  return (
+    `ring, Consumer ${busy ? 'busy-polling poll(0)' : 'asleep in poll(-1)'}, ` +
+    `1 record per ${s.params.intervalUs ?? 20} µs (${flags})`
+  );
 }
 
 const samples = (s: LatencySummary): string => `; ${s.count.toLocaleString('en-US')} samples`;
@@ -191,7 +194,10 @@ export function peerLabel(s: ScenarioResult): string {
     case 'ringbuf.js':
       return `ringbuf.js, ${n === 1 ? '1 item' : `${n} items`} per push`;
     case 'postMessage':
-      return `postMessage, ${n === 1 ? '1 record' : `${n} records`} per message${(s.params as { peerWindow?: number | null }).peerWindow === null ? ', unbounded' : ''}`;
+      return (
+        `postMessage, ${n === 1 ? '1 record' : `${n} records`} per ` +
+        `message${(s.params as { peerWindow?: number | null }).peerWindow === null ? ', unbounded' : ''}`
+      );
     case 'spsc-rings':
       return 'ours, one ring per producer';
     default: {
@@ -203,7 +209,9 @@ export function peerLabel(s: ScenarioResult): string {
         consumerPublish?: string;
         fill?: string;
       };
-      const who = `ours (@ringbuf/core)${p.exclusive === true ? ', exclusive producer' : ''}${p.consumerPublish === 'pass' ? ', consumer_pos per pass' : ''}`;
+      const who =
+        `ours (@ringbuf/core)${p.exclusive === true ? ', exclusive producer' : ''}` +
+        (p.consumerPublish === 'pass' ? ', consumer_pos per pass' : '');
       const words = p.fill === 'words' ? ', payload copied as words' : '';
       if (p.api === 'batch') return `${who}, ${p.claim ?? 'N'} records per reserveBatch + submitBatch${words}`;
       if (p.api === 'output') return `${who}, 1 record per output`;
@@ -502,7 +510,8 @@ async function peersChart(good: readonly ScenarioResult[]): Promise<Chart | null
   const title = 'One producer, 16-byte records: ours and the peers';
   const subtitle =
     refs.length > 1
-      ? `ours, 1 record per reserve + submit: the mean of its ${refs.length} runs among the peers; ringbuf.js busy-polls`
+      ? `ours, 1 record per reserve + submit: the mean of its ` +
+        `${refs.length} runs among the peers; ringbuf.js busy-polls`
       : 'ringbuf.js busy-polls; postMessage keeps 4096 records in flight';
   return {
     file: 'peers.svg',

@@ -49,7 +49,10 @@ export function mdTable(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-/** Formats a rate: `1.234 M/s`, `12.3 k/s`, `17 /s`; `n/a` for NaN and the infinities. @throws BenchRangeError `ERR_BENCH_ARGUMENT` for a non-number. */
+/**
+ * Formats a rate: `1.234 M/s`, `12.3 k/s`, `17 /s`; `n/a` for NaN and the infinities. @throws BenchRangeError
+ * `ERR_BENCH_ARGUMENT` for a non-number.
+ */
 export function rate(perSec: number): string {
   needNumber('rate', perSec);
   if (!Number.isFinite(perSec)) return 'n/a';
@@ -58,7 +61,10 @@ export function rate(perSec: number): string {
   return `${perSec.toFixed(0)} /s`;
 }
 
-/** Formats bytes: `512 B`, `12.0 KiB`, `3.50 MiB`; `n/a` for NaN and the infinities. @throws BenchRangeError `ERR_BENCH_ARGUMENT` for a non-number. */
+/**
+ * Formats bytes: `512 B`, `12.0 KiB`, `3.50 MiB`; `n/a` for NaN and the infinities. @throws BenchRangeError
+ * `ERR_BENCH_ARGUMENT` for a non-number.
+ */
 export function bytes(n: number): string {
   needNumber('bytes', n);
   if (!Number.isFinite(n)) return 'n/a';
@@ -70,7 +76,10 @@ export function bytes(n: number): string {
 /** The unit of every microsecond figure the workspace prints. */
 export const MICROS = 'µs';
 
-/** Formats microseconds: `12.3 µs`, `1.25 ms`, `n/a`. @throws BenchRangeError `ERR_BENCH_ARGUMENT` for a non-number. */
+/**
+ * Formats microseconds: `12.3 µs`, `1.25 ms`, `n/a`. @throws BenchRangeError `ERR_BENCH_ARGUMENT` for a
+ * non-number.
+ */
 export function micros(us: number): string {
   needNumber('micros', us);
   if (!Number.isFinite(us)) return 'n/a';
@@ -78,7 +87,10 @@ export function micros(us: number): string {
   return `${us.toFixed(1)} ${MICROS}`;
 }
 
-/** Formats a duration in seconds as `m:ss` (progress ETAs); `?:??` for NaN, infinities and negatives. @throws BenchRangeError `ERR_BENCH_ARGUMENT` for a non-number. */
+/**
+ * Formats a duration in seconds as `m:ss` (progress ETAs); `?:??` for NaN, infinities and negatives. @throws
+ * BenchRangeError `ERR_BENCH_ARGUMENT` for a non-number.
+ */
 export function clock(sec: number): string {
   needNumber('clock', sec);
   if (!Number.isFinite(sec) || sec < 0) return '?:??';

@@ -47,7 +47,10 @@ function pairedRatio(scenarios: readonly ScenarioResult[], oursBase: string, pee
 function pairedDetail(p: PairedRatio, oursName: string, peerName: string): string {
   if (p.value === null) return 'not run';
   const k = p.rounds.indexOf(p.value);
-  return `rounds ${p.rounds.map((v) => fmt(v)).join(' / ')}; median round ${oursName} ${fmt((p.ours[k] ?? 0) / 1e6)} M/s vs ${peerName} ${fmt((p.peer[k] ?? 0) / 1e6)} M/s`;
+  return (
+    `rounds ${p.rounds.map((v) => fmt(v)).join(' / ')}; median round ${oursName} ` +
+    `${fmt((p.ours[k] ?? 0) / 1e6)} M/s vs ${peerName} ${fmt((p.peer[k] ?? 0) / 1e6)} M/s`
+  );
 }
 
 /** ours / peer of two runs by name (null when either did not run). */
@@ -120,42 +123,54 @@ interface PeerGoal {
 const PEER_GOALS: readonly PeerGoal[] = [
   {
     id: 'vs-ringbufjs',
-    goal: '1 producer, 16 B, one record per reserve+copy+submit >= 1.0 x ringbuf.js one-item push/pop (median of the rounds)',
+    goal:
+      '1 producer, 16 B, one record per reserve+copy+submit >= ' +
+      '1.0 x ringbuf.js one-item push/pop (median of the rounds)',
     target: 1.0,
     ours: 'rb-peer-ref',
     peer: 'ringbufjs-1',
   },
   {
     id: 'vs-postmessage',
-    goal: '1 producer, 16 B, reserve+submit >= 15 x postMessage, one record per message, 4096 in flight at most (median of the rounds)',
+    goal:
+      '1 producer, 16 B, reserve+submit >= 15 x postMessage, one ' +
+      'record per message, 4096 in flight at most (median of the rounds)',
     target: 15,
     ours: 'rb-peer-ref',
     peer: 'postmessage-1',
   },
   {
     id: 'vs-postmessage-unbounded',
-    goal: '1 producer, 16 B, reserve+submit >= 15 x postMessage, one record per message, unbounded in flight (median of the rounds)',
+    goal:
+      '1 producer, 16 B, reserve+submit >= 15 x postMessage, one ' +
+      'record per message, unbounded in flight (median of the rounds)',
     target: 15,
     ours: 'rb-peer-ref',
     peer: 'postmessage-1-unbounded',
   },
   {
     id: 'vs-ringbufjs-words',
-    goal: '1 producer, 16 B, one record per reserve + copy as four 32-bit words + submit >= 1.0 x ringbuf.js one-item push/pop',
+    goal:
+      '1 producer, 16 B, one record per reserve + copy as four ' +
+      '32-bit words + submit >= 1.0 x ringbuf.js one-item push/pop',
     target: 1.0,
     ours: 'rb-peer-words',
     peer: 'ringbufjs-1',
   },
   {
     id: 'vs-ringbufjs-output',
-    goal: "1 producer, 16 B, one output() per record under the lock (the kernel's bpf_ringbuf_output, multi-producer safe) >= 1.0 x ringbuf.js one-item push/pop",
+    goal:
+      "1 producer, 16 B, one output() per record under the lock (the kernel's " +
+      'bpf_ringbuf_output, multi-producer safe) >= 1.0 x ringbuf.js one-item push/pop',
     target: 1.0,
     ours: 'rb-peer-output',
     peer: 'ringbufjs-1',
   },
   {
     id: 'vs-ringbufjs-exclusive',
-    goal: '1 producer holding the ring exclusively (claimExclusive), 16 B, one output() per record >= 1.0 x ringbuf.js one-item push/pop',
+    goal:
+      '1 producer holding the ring exclusively (claimExclusive), 16 ' +
+      'B, one output() per record >= 1.0 x ringbuf.js one-item push/pop',
     target: 1.0,
     ours: 'rb-peer-excl-output',
     peer: 'ringbufjs-1',
@@ -176,21 +191,27 @@ const PEER_GOALS: readonly PeerGoal[] = [
   },
   {
     id: 'batch-pass-vs-ringbufjs',
-    goal: `reserveBatch(16, ${CLAIM}) + submitBatch, consumer_pos published once per pass (rb-custom), per record >= 2.0 x ringbuf.js one-item push/pop`,
+    goal:
+      `reserveBatch(16, ${CLAIM}) + submitBatch, consumer_pos published once ` +
+      `per pass (rb-custom), per record >= 2.0 x ringbuf.js one-item push/pop`,
     target: 2.0,
     ours: `rb-peer-claim${CLAIM}-pass`,
     peer: 'ringbufjs-1',
   },
   {
     id: 'batch-words-vs-ringbufjs',
-    goal: `reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, per record >= 2.0 x ringbuf.js one-item push/pop`,
+    goal:
+      `reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, ` +
+      `+ submitBatch, per record >= 2.0 x ringbuf.js one-item push/pop`,
     target: 2.0,
     ours: `rb-peer-claim${CLAIM}-words`,
     peer: 'ringbufjs-1',
   },
   {
     id: 'batch-pass-words-vs-ringbufjs',
-    goal: `reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, consumer_pos once per pass, per record >= 2.0 x ringbuf.js one-item push/pop`,
+    goal:
+      `reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, ` +
+      `consumer_pos once per pass, per record >= 2.0 x ringbuf.js one-item push/pop`,
     target: 2.0,
     ours: `rb-peer-claim${CLAIM}-pass-words`,
     peer: 'ringbufjs-1',
@@ -205,7 +226,9 @@ const PEER_GOALS: readonly PeerGoal[] = [
 const USER_RING_PEER_GOALS: readonly PeerGoal[] = [
   {
     id: 'user-ring-vs-postmessage',
-    goal: 'user ring, main thread -> worker, 16 B commands, reserve + submit >= 10 x postMessage main -> worker (4096 in flight)',
+    goal:
+      'user ring, main thread -> worker, 16 B commands, reserve + ' +
+      'submit >= 10 x postMessage main -> worker (4096 in flight)',
     target: 10,
     ours: 'ur-main',
     peer: 'ur-postmessage-main',
@@ -226,7 +249,9 @@ const USER_RING_PEER_GOALS: readonly PeerGoal[] = [
   },
   {
     id: 'user-ring-excl-vs-ringbufjs',
-    goal: "user ring, main thread holding it exclusively (no lock round, as libbpf's producer), reserve + submit >= 1.0 x ringbuf.js push from main",
+    goal:
+      'user ring, main thread holding it exclusively (no lock round, as ' +
+      "libbpf's producer), reserve + submit >= 1.0 x ringbuf.js push from main",
     target: 1.0,
     ours: 'ur-main-excl',
     peer: 'ur-ringbufjs-main',
@@ -357,13 +382,16 @@ function selfLatencyGoals(scenarios: readonly ScenarioResult[], wake: WakeResult
   const coValue = self && corrected && corrected.p99Us > 0 ? self.p99Us / corrected.p99Us : null;
   out.push({
     id: 'latency-self-p99-co',
-    goal: "self-paced commit -> callback p99 <= 4 x the floor p99 corrected for coordinated omission (HdrHistogram's correction at the floor's own sample interval)",
+    goal:
+      'self-paced commit -> callback p99 <= 4 x the floor p99 corrected for coordinated ' +
+      "omission (HdrHistogram's correction at the floor's own sample interval)",
     target: 4,
     value: coValue,
     met: coValue !== null && coValue <= 4,
     detail:
       self && corrected
-        ? `p99 ${fmt(self.p99Us, 1)} µs vs corrected floor ${fmt(corrected.p99Us, 1)} µs (raw floor ${fmt(floor?.p99Us ?? null, 1)} µs)`
+        ? `p99 ${fmt(self.p99Us, 1)} µs vs corrected floor ${fmt(corrected.p99Us, 1)} ` +
+          `µs (raw floor ${fmt(floor?.p99Us ?? null, 1)} µs)`
         : 'not run',
   });
   return out;
@@ -410,12 +438,15 @@ function userRingGoals(scenarios: readonly ScenarioResult[]): Goal[] {
     ),
     {
       id: 'user-ring-blocked-wake',
-      goal: 'user ring: the main thread blocked in reserveBlocking on a full ring wakes within 2 x the wait/notify floor between the same threads (p50)',
+      goal:
+        'user ring: the main thread blocked in reserveBlocking on a full ring ' +
+        'wakes within 2 x the wait/notify floor between the same threads (p50)',
       target: 2,
       value: wake ? wake.ratioP50 : null,
       met: wake !== null && wake.ratioP50 <= 2,
       detail: wake
-        ? `p50 ${fmt(wake.blocked.p50Us, 1)} µs vs floor ${fmt(wake.floor.p50Us, 1)} µs; p99 ${fmt(wake.blocked.p99Us, 1)} µs vs ${fmt(wake.floor.p99Us, 1)} µs (${wake.samples} samples each)`
+        ? `p50 ${fmt(wake.blocked.p50Us, 1)} µs vs floor ${fmt(wake.floor.p50Us, 1)} µs; p99 ` +
+          `${fmt(wake.blocked.p99Us, 1)} µs vs ${fmt(wake.floor.p99Us, 1)} µs (${wake.samples} samples each)`
         : 'not run',
     },
   ];

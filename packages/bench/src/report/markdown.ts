@@ -24,43 +24,90 @@ const GROUP_TITLES: Record<string, string> = {
 /** Why a goal can be missed on this design and what would close it (the closing note). */
 const MISSED_NOTES: Record<string, string> = {
   'vs-ringbufjs':
-    "ringbuf.js is single-producer: a push is two loads and a store, and its consumer busy-polls a core. This row is the kernel's multi-producer path: per record the lock's compare-exchange and releasing exchange, the producer_pos store, the commit's compare-exchange and a load of the wake word, and the header's cache line written at reserve and at commit while the consumer reads it; on one thread about 120 ns per reserve+copy+submit in a quiet period (128 before the pending walk's plain read). The single-producer comparison is the vs-ringbufjs-exclusive row (claimExclusive: the lock's two RMWs gone, output() copying under the kept lock: about 80 ns), and the amortised one the batch rows.",
+    'ringbuf.js is single-producer: a push is two loads and a store, and its consumer busy-polls a core. ' +
+    "This row is the kernel's multi-producer path: per record the lock's compare-exchange and releasing " +
+    "exchange, the producer_pos store, the commit's compare-exchange and a load of the wake word, and " +
+    "the header's cache line written at reserve and at commit while the consumer reads it; on one thread " +
+    "about 120 ns per reserve+copy+submit in a quiet period (128 before the pending walk's plain read). " +
+    "The single-producer comparison is the vs-ringbufjs-exclusive row (claimExclusive: the lock's two " +
+    'RMWs gone, output() copying under the kept lock: about 80 ns), and the amortised one the batch rows.',
   'vs-postmessage':
-    'the same per-record costs as above bound ours; postMessage costs a structured clone and a MessagePort hop per message (about 1-3 µs here), so the ratio moves with how fast the machine runs postMessage in that run.',
+    'the same per-record costs as above bound ours; postMessage costs a structured clone and a MessagePort hop ' +
+    'per message (about 1-3 µs here), so the ratio moves with how fast the machine runs postMessage in that run.',
   'vs-ringbufjs-exclusive':
-    "with the lock kept by the one producer (claimExclusive) a record costs three atomic operations (the producer_pos store, the wake-word load, and none for the commit: output() copies under the kept lock and publishes the record finished) against ringbuf.js's two loads and a store; what remains is the header's cache line, written by the producer while the consumer reads it, and the consumer's per-record consumer_pos store (libbpf's walk).",
+    'with the lock kept by the one producer (claimExclusive) a record costs three atomic ' +
+    'operations (the producer_pos store, the wake-word load, and none for the commit: output() ' +
+    "copies under the kept lock and publishes the record finished) against ringbuf.js's two " +
+    "loads and a store; what remains is the header's cache line, written by the producer while " +
+    "the consumer reads it, and the consumer's per-record consumer_pos store (libbpf's walk).",
   'vs-postmessage-unbounded':
-    'as vs-postmessage, against postMessage without flow control: its backlog grows in memory, which slows its consumer (the two postMessage rows of each round side by side show by how much).',
+    'as vs-postmessage, against postMessage without flow control: its backlog grows in memory, ' +
+    'which slows its consumer (the two postMessage rows of each round side by side show by how much).',
   'vs-postmessage-exclusive':
     'as vs-postmessage: the ratio moves with how fast postMessage runs in that run (1-3 µs per message here).',
   'batch-pass-vs-ringbufjs':
-    "with consumer_pos stored once per pass (the kernel bench's rb-custom consumer) the consumer's walk costs about 25 ns a record instead of 40-65 on one thread; what remains is the producer's 16-byte Uint8Array.set per record (20-40 ns a call; the batch-pass-words row copies the payload as four word stores instead) and the cache lines the two threads share.",
+    "with consumer_pos stored once per pass (the kernel bench's rb-custom consumer) the consumer's " +
+    'walk costs about 25 ns a record instead of 40-65 on one thread; what remains is the ' +
+    "producer's 16-byte Uint8Array.set per record (20-40 ns a call; the batch-pass-words row " +
+    'copies the payload as four word stores instead) and the cache lines the two threads share.',
   'batch-vs-ringbufjs':
-    "one lock round and one producer_pos store per 64 records and one locked instruction to commit them leave the consumer as the limit: libbpf's walk publishes consumer_pos after every record (40-65 ns a record for the walk alone on one thread, in this machine's slow and fast periods), and the producer's 16-byte Uint8Array.set costs 20-40 ns per record (the batch-words row copies it as four word stores); the batch-pass row publishes once per pass; on 2 shared vCPUs the two threads also compete with the main thread and other VMs, so the ratio swings between rounds.",
+    'one lock round and one producer_pos store per 64 records and one locked instruction to commit ' +
+    "them leave the consumer as the limit: libbpf's walk publishes consumer_pos after every record " +
+    "(40-65 ns a record for the walk alone on one thread, in this machine's slow and fast periods), " +
+    "and the producer's 16-byte Uint8Array.set costs 20-40 ns per record (the batch-words row copies " +
+    'it as four word stores); the batch-pass row publishes once per pass; on 2 shared vCPUs the two ' +
+    'threads also compete with the main thread and other VMs, so the ratio swings between rounds.',
   'vs-ringbufjs-words':
-    "the record copied in as four 32-bit word stores, not one Uint8Array.set call (20-40 ns a call on Node 20), leaves the kernel's multi-producer path itself: the lock's compare-exchange and releasing exchange, the producer_pos store and the commit's compare-exchange, each a full barrier on x86-64 that waits for the cache lines the consumer is reading, against ringbuf.js's one store (its consumer busy-polls a core). The single-producer comparison is the vs-ringbufjs-exclusive row.",
+    'the record copied in as four 32-bit word stores, not one Uint8Array.set call (20-40 ns a call on ' +
+    "Node 20), leaves the kernel's multi-producer path itself: the lock's compare-exchange and releasing " +
+    "exchange, the producer_pos store and the commit's compare-exchange, each a full barrier on x86-64 " +
+    "that waits for the cache lines the consumer is reading, against ringbuf.js's one store (its " +
+    'consumer busy-polls a core). The single-producer comparison is the vs-ringbufjs-exclusive row.',
   'vs-ringbufjs-output':
-    "output() copies a short payload under the lock and publishes it finished, so a record costs the lock's compare-exchange and releasing exchange and the producer_pos store (three full barriers on x86-64) against ringbuf.js's one store; the exclusive row, without the lock's two, is the single-producer comparison.",
+    "output() copies a short payload under the lock and publishes it finished, so a record costs the lock's " +
+    'compare-exchange and releasing exchange and the producer_pos store (three full barriers on x86-64) against ' +
+    "ringbuf.js's one store; the exclusive row, without the lock's two, is the single-producer comparison.",
   'batch-words-vs-ringbufjs':
-    "with the payloads copied as word stores the producer costs about 25-35 ns a record on one thread (the 64 headers written and walked, the commit loops, the fresh cache lines); libbpf's walk, which publishes consumer_pos after every record, is then the limit (the batch-pass-words row publishes once per pass).",
+    'with the payloads copied as word stores the producer costs about 25-35 ns a record on one thread (the ' +
+    "64 headers written and walked, the commit loops, the fresh cache lines); libbpf's walk, which publishes " +
+    'consumer_pos after every record, is then the limit (the batch-pass-words row publishes once per pass).',
   'batch-pass-words-vs-ringbufjs':
-    "batching on both sides leaves the cache lines: every 64-byte line of headers and payloads moves from the producer's core to the consumer's, and on 2 shared vCPUs the two threads also compete with the main thread and other VMs, so the ratio swings between rounds.",
+    'batching on both sides leaves the cache lines: every 64-byte line of headers and payloads ' +
+    "moves from the producer's core to the consumer's, and on 2 shared vCPUs the two threads " +
+    'also compete with the main thread and other VMs, so the ratio swings between rounds.',
   'wakeup-b2b':
-    'in back-to-back mode the consumer is awake while the batch is produced, so FORCE_WAKEUP costs one load of the wake word; a shortfall means that load or the AVAIL_DATA query dominates.',
+    'in back-to-back mode the consumer is awake while the batch is produced, so FORCE_WAKEUP costs ' +
+    'one load of the wake word; a shortfall means that load or the AVAIL_DATA query dominates.',
   'wakeup-parallel':
-    'in parallel mode the consumer does sleep, and a FORCE_WAKEUP that finds it asleep pays a real Atomics.notify and a thread wakeup (~10 µs). Consumer.poll re-checks for about 4 µs before it sleeps; a shortfall means the producer outruns that window.',
+    'in parallel mode the consumer does sleep, and a FORCE_WAKEUP that finds it asleep ' +
+    'pays a real Atomics.notify and a thread wakeup (~10 µs). Consumer.poll re-checks ' +
+    'for about 4 µs before it sleeps; a shortfall means the producer outruns that window.',
   'bandwidth-4k':
-    'each 4 KiB record costs the producer a Uint8Array.set into shared memory plus reserve and commit, and in back-to-back mode production and consumption do not overlap, so the consumer walk and the copy add up.',
+    'each 4 KiB record costs the producer a Uint8Array.set into shared memory plus reserve and commit, and ' +
+    'in back-to-back mode production and consumption do not overlap, so the consumer walk and the copy add up.',
   'latency-busy-p50':
-    'a busy-polling consumer sees a commit within a cache-line transfer; a p50 above 10 µs means the consumer or the producer was descheduled for most samples (a loaded machine).',
+    'a busy-polling consumer sees a commit within a cache-line transfer; a p50 above 10 µs ' +
+    'means the consumer or the producer was descheduled for most samples (a loaded machine).',
   'latency-self-p50':
-    'a sleeping consumer is woken by the commit that finds it caught up (the kernel rule), so its p50 is the wait/notify floor plus the walk; a higher p50 means the consumer slept through the grace re-checks at most records.',
+    'a sleeping consumer is woken by the commit that finds it caught up (the ' +
+    'kernel rule), so its p50 is the wait/notify floor plus the walk; a higher ' +
+    'p50 means the consumer slept through the grace re-checks at most records.',
   'latency-self-p99':
-    "the tail is the machine's wakeups, not the ring's work: no GC in the windows, and the JIT's start-up is out of them (the latency scenarios warm up for 1 s). This VM (KVM, no cpuidle haltpoll) wakes a sleeping thread in milliseconds once in a few thousand wakes, and a paced stream keeps sending, so every record behind such a wake waits too, while the closed-loop floor loses one sample; the CO-corrected floor shows it (the latency-self-p99-co row), and threads keeping the schedule with no ring (the 'machine, no ring' row) lose their own share of time to stalls.",
+    "the tail is the machine's wakeups, not the ring's work: no GC in the windows, and the JIT's " +
+    'start-up is out of them (the latency scenarios warm up for 1 s). This VM (KVM, no cpuidle ' +
+    'haltpoll) wakes a sleeping thread in milliseconds once in a few thousand wakes, and a paced stream ' +
+    'keeps sending, so every record behind such a wake waits too, while the closed-loop floor loses ' +
+    'one sample; the CO-corrected floor shows it (the latency-self-p99-co row), and threads keeping ' +
+    "the schedule with no ring (the 'machine, no ring' row) lose their own share of time to stalls.",
   'latency-self-p99-co':
-    "the corrected floor is the raw one with HdrHistogram's correction for coordinated omission at its own mean sample interval, so that the machine's stalls weigh as they do in the paced runs; a p99 above 4 x that means the ring's own path adds to the tail.",
+    "the corrected floor is the raw one with HdrHistogram's correction for coordinated " +
+    "omission at its own mean sample interval, so that the machine's stalls weigh as they " +
+    "do in the paced runs; a p99 above 4 x that means the ring's own path adds to the tail.",
   'zero-gc':
-    'the per-record paths, the clock (process.hrtime(), inlined; performance.now() boxes a double per call on Node 20) and the waits (whole-millisecond Atomics.wait timeouts; a computed double is boxed) allocate nothing, and each worker collects its start-up garbage before the windows; a scavenge left in a window comes from a thread that allocates at a low rate in that scenario, usually a latency run.',
+    'the per-record paths, the clock (process.hrtime(), inlined; performance.now() boxes a double per call ' +
+    'on Node 20) and the waits (whole-millisecond Atomics.wait timeouts; a computed double is boxed) ' +
+    'allocate nothing, and each worker collects its start-up garbage before the windows; a scavenge left ' +
+    'in a window comes from a thread that allocates at a low rate in that scenario, usually a latency run.',
 };
 
 function goalRows(goals: readonly Goal[], quick: boolean): string[][] {
@@ -137,14 +184,20 @@ function headerLines(r: BenchReport, out: string[]): void {
         ['date', m.date],
         [
           'measurement',
-          `${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up (latency scenarios: ${Math.max(r.options.warmupMs, PACED_WARMUP_MS)} ms)${r.options.quick ? ' (--quick: numbers are not meaningful)' : ''}`,
+          `${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ` +
+            `ms warm-up (latency scenarios: ${Math.max(r.options.warmupMs, PACED_WARMUP_MS)} ` +
+            `ms)${r.options.quick ? ' (--quick: numbers are not meaningful)' : ''}`,
         ],
       ],
     ),
     '',
   );
   out.push(
-    "Hits are records delivered to the consumer's callback per second, drops are failed reservations (full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the kernel's `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring threads during the windows; wakeups are the consumer's sleeps ended by a producer notify over the whole run (warm-up included); load is the machine's 1-minute load average when the run ended.",
+    "Hits are records delivered to the consumer's callback per second, drops are failed reservations " +
+      '(full ring) per second; both are mean ± standard deviation over the windows, in M/s, as the ' +
+      "kernel's `bench_ringbufs` reports them. GC counts are the GC events seen by the measuring " +
+      "threads during the windows; wakeups are the consumer's sleeps ended by a producer notify over " +
+      "the whole run (warm-up included); load is the machine's 1-minute load average when the run ended.",
     '',
   );
 }
@@ -180,13 +233,18 @@ function groupLines(r: BenchReport, g: string, charts: readonly Chart[], out: st
   if (kernel !== null) out.push(kernel, '');
   if (g === 'sample-rate') {
     out.push(
-      'The producer sets BPF_RB_FORCE_WAKEUP when `query(BPF_RB_AVAIL_DATA) >= rate × 24` (24 = the record footprint of a 16-byte payload; the kernel uses 16, its footprint of an 8-byte payload), else BPF_RB_NO_WAKEUP, as `ringbuf_bench.c` does. A FORCE_WAKEUP that finds the consumer awake costs one load; the kernel queues irq_work on every one.',
+      'The producer sets BPF_RB_FORCE_WAKEUP when `query(BPF_RB_AVAIL_DATA) >= rate × 24` ' +
+        '(24 = the record footprint of a 16-byte payload; the kernel uses 16, its footprint of ' +
+        'an 8-byte payload), else BPF_RB_NO_WAKEUP, as `ringbuf_bench.c` does. A FORCE_WAKEUP ' +
+        'that finds the consumer awake costs one load; the kernel queues irq_work on every one.',
       chartFor(charts, 'sample-rate.svg'),
     );
   }
   if (g === 'producers') {
     out.push(
-      `This machine has ${r.machine.cores} cores: with the consumer thread, ${r.machine.cores} or more producers oversubscribe them, so the curve shows how throughput holds up when threads outnumber cores, not how it scales.`,
+      `This machine has ${r.machine.cores} cores: with the consumer thread, ` +
+        `${r.machine.cores} or more producers oversubscribe them, so the curve shows ` +
+        `how throughput holds up when threads outnumber cores, not how it scales.`,
       chartFor(charts, 'throughput-vs-producers.svg'),
     );
   }
@@ -214,11 +272,20 @@ function groupLines(r: BenchReport, g: string, charts: readonly Chart[], out: st
 /** The kernel's published figures for group `g`, for shape only; null for a group without. */
 function kernelNote(g: string): string | null {
   if (g === 'parallel')
-    return `For shape only, ${KERNEL_HW}, rb-libbpf: parallel ${KERNEL_TABLE.parallel}, sampled ${KERNEL_TABLE.parallelSampled} M/s.`;
+    return (
+      `For shape only, ${KERNEL_HW}, rb-libbpf: parallel ` +
+      `${KERNEL_TABLE.parallel}, sampled ${KERNEL_TABLE.parallelSampled} M/s.`
+    );
   if (g === 'b2b')
-    return `For shape only, ${KERNEL_HW}, rb-libbpf: back-to-back ${KERNEL_TABLE.b2b}, sampled ${KERNEL_TABLE.b2bSampled} M/s.`;
+    return (
+      `For shape only, ${KERNEL_HW}, rb-libbpf: back-to-back ` +
+      `${KERNEL_TABLE.b2b}, sampled ${KERNEL_TABLE.b2bSampled} M/s.`
+    );
   if (g === 'reserve-vs-output')
-    return `For shape only, ${KERNEL_HW}: reserve ${KERNEL_TABLE.reserveB2b} vs output ${KERNEL_TABLE.outputB2b} M/s; sampled ${KERNEL_TABLE.reserveB2bSampled} vs ${KERNEL_TABLE.outputB2bSampled} M/s.`;
+    return (
+      `For shape only, ${KERNEL_HW}: reserve ${KERNEL_TABLE.reserveB2b} vs output ${KERNEL_TABLE.outputB2b} ` +
+      `M/s; sampled ${KERNEL_TABLE.reserveB2bSampled} vs ${KERNEL_TABLE.outputB2bSampled} M/s.`
+    );
   return null;
 }
 

@@ -64,14 +64,16 @@ export function latencyRows(r: BenchReport): string[][] {
       row(
         'floor, CO-corrected',
         corrected,
-        `the floor corrected for coordinated omission at its own ${r.wake.correctIntervalUs.toFixed(1)} µs sample interval`,
+        `the floor corrected for coordinated omission at its own ` +
+          `${r.wake.correctIntervalUs.toFixed(1)} µs sample interval`,
       );
     const m = r.wake.machine;
     if (m) {
       row(
         'machine, no ring',
         m.lateness,
-        `${m.threads} threads keeping a ${m.intervalUs} µs schedule, no ring (a hiccup meter): ${(m.stalledFraction * 100).toFixed(2)} % of their time lost in gaps over 100 µs`,
+        `${m.threads} threads keeping a ${m.intervalUs} µs schedule, no ring (a hiccup meter): ` +
+          `${(m.stalledFraction * 100).toFixed(2)} % of their time lost in gaps over 100 µs`,
       );
     }
   }
@@ -85,10 +87,13 @@ export function renderText(r: BenchReport): string {
   checkReport(r);
   const parts: string[] = [];
   parts.push(
-    `ringbuf bench — ${r.machine.cpuModel}, ${r.machine.cores} cores, Node ${r.machine.node}, git ${r.machine.gitRev ?? 'n/a'}`,
+    `ringbuf bench — ${r.machine.cpuModel}, ${r.machine.cores} ` +
+      `cores, Node ${r.machine.node}, git ${r.machine.gitRev ?? 'n/a'}`,
   );
   parts.push(
-    `${r.options.windows} windows × ${r.options.windowMs} ms after ${r.options.warmupMs} ms warm-up (latency: ${Math.max(r.options.warmupMs, PACED_WARMUP_MS)} ms)${r.options.quick ? ' (quick: numbers not meaningful)' : ''}`,
+    `${r.options.windows} windows × ${r.options.windowMs} ms after ` +
+      `${r.options.warmupMs} ms warm-up (latency: ${Math.max(r.options.warmupMs, PACED_WARMUP_MS)} ` +
+      `ms)${r.options.quick ? ' (quick: numbers not meaningful)' : ''}`,
   );
   if (r.interrupted)
     parts.push(

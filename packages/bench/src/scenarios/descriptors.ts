@@ -196,7 +196,8 @@ function oursAmongPeers(add: Add, sfx: string, again: string): void {
   add(
     'peers',
     `rb-peer-excl-output${sfx}`,
-    `ours, the one producer holding the ring exclusively (claimExclusive), output() per record: a copy in, as ringbuf.js push${again}`,
+    `ours, the one producer holding the ring exclusively (claimExclusive), ` +
+      `output() per record: a copy in, as ringbuf.js push${again}`,
     {
       api: 'output',
       exclusive: true,
@@ -219,7 +220,8 @@ function oursBatchedAmongPeers(add: Add, sfx: string, again: string): void {
   add(
     'peers',
     `rb-peer-claim${CLAIM}-pass${sfx}`,
-    `ours, reserveBatch(16, ${CLAIM}) + submitBatch, the consumer publishing once per pass (batching on both sides, as the Disruptor)${again}`,
+    `ours, reserveBatch(16, ${CLAIM}) + submitBatch, the consumer publishing ` +
+      `once per pass (batching on both sides, as the Disruptor)${again}`,
     {
       api: 'batch',
       claim: CLAIM,
@@ -241,7 +243,8 @@ function oursBatchedAmongPeers(add: Add, sfx: string, again: string): void {
   add(
     'peers',
     `rb-peer-claim${CLAIM}-pass-words${sfx}`,
-    `ours, reserveBatch(16, ${CLAIM}), payloads copied as 32-bit words, + submitBatch, the consumer publishing once per pass${again}`,
+    `ours, reserveBatch(16, ${CLAIM}), payloads copied as 32-bit ` +
+      `words, + submitBatch, the consumer publishing once per pass${again}`,
     {
       api: 'batch',
       claim: CLAIM,
@@ -286,7 +289,8 @@ function userRingScenarios(add: Add): void {
   add(
     'user-ring',
     'ur-blocked-wake',
-    "user ring: the main thread blocked in reserveBlocking on a full ring, woken by a worker's drain, beside the raw wait/notify floor",
+    'user ring: the main thread blocked in reserveBlocking on a full ' +
+      "ring, woken by a worker's drain, beside the raw wait/notify floor",
     {
       ...FROM_MAIN,
       impl: 'user-ring',
@@ -302,7 +306,8 @@ function userRingRound(add: Add, sfx: string, again: string): void {
   add(
     'user-ring',
     `ur-main${sfx}`,
-    `user ring: the main thread reserve + submit, each 16-byte command stored in place as four 32-bit words, one worker draining${again}`,
+    `user ring: the main thread reserve + submit, each 16-byte command ` +
+      `stored in place as four 32-bit words, one worker draining${again}`,
     {
       ...FROM_MAIN,
       impl: 'user-ring',
@@ -312,7 +317,8 @@ function userRingRound(add: Add, sfx: string, again: string): void {
   add(
     'user-ring',
     `ur-main-blocking${sfx}`,
-    `user ring: the main thread reserveBlocking + submit (commands stored as words), sleeping on the drainer's progress when full${again}`,
+    `user ring: the main thread reserveBlocking + submit (commands stored ` +
+      `as words), sleeping on the drainer's progress when full${again}`,
     {
       ...FROM_MAIN,
       impl: 'user-ring',
@@ -323,7 +329,8 @@ function userRingRound(add: Add, sfx: string, again: string): void {
   add(
     'user-ring',
     `ur-main-excl${sfx}`,
-    `user ring: the main thread holding the ring exclusively (claimExclusive: no lock round, as libbpf's producer), reserve + submit (commands stored as words)${again}`,
+    `user ring: the main thread holding the ring exclusively (claimExclusive: no lock ` +
+      `round, as libbpf's producer), reserve + submit (commands stored as words)${again}`,
     {
       ...FROM_MAIN,
       impl: 'user-ring',

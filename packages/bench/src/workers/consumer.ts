@@ -1,7 +1,8 @@
 /**
  * A bench consumer: the libbpf-style `Consumer.poll(-1)` loop over one ring (or, for the
  * perf-buffer analogue, one ring per producer drained ring by ring), counting hits in its callback
- * (as the kernel bench's callback does) and publishing them in the control block. In b2b mode it triggers each batch and polls once the batch is produced,
+ * (as the kernel bench's callback does) and publishing them in the control block. In b2b mode it triggers each batch
+ * and polls once the batch is produced,
  * as the kernel bench's consumer does after its `bufs_trigger_batch()`.
  */
 import { createHistogram } from 'node:perf_hooks';

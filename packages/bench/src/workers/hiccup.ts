@@ -16,7 +16,10 @@ import { clockMicros } from '@ringbuf/instrument';
 
 /** What each hiccup thread receives. */
 export interface HiccupJob {
-  /** The schedule's origin on clockMicros() (shared by the threads; a thread that starts too late for its warm-up moves its own). */
+  /**
+   * The schedule's origin on clockMicros() (shared by the threads; a thread that starts too late for its warm-up moves
+   * its own).
+   */
   startUs: number;
   intervalUs: number;
   ticks: number;
