@@ -26,7 +26,8 @@ if (isMainThread) {
   );
   consumer.poll(0);
   console.log(
-    `producer 1 exited with code ${code}; the consumer got ${values.length} records and is stuck behind its BUSY record`,
+    `producer 1 exited with code ${code}; the consumer got ${values.length} records and is stuck behind its BUSY ` +
+      `record`,
   );
 
   // Recovery, from a handle with an id no producer has. Only for a producer known to be dead: ids are

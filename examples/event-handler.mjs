@@ -87,10 +87,12 @@ if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToF
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
     console.log(
-      `handler counted ${c.events} events from ${c.producers} producers (${kinds}), ${c.bad} bad, ${c.outOfOrder} out of order`,
+      `handler counted ${c.events} events from ${c.producers} producers (${kinds}), ${c.bad} bad, ${c.outOfOrder} ` +
+        `out of order`,
     );
     console.log(
-      `ringbuf load: ${r.ok ? 'OK' : `FAILED: ${r.failures.join('; ')}`}; thresholds ${r.thresholds.map((t) => `${t.expr} ${t.ok ? 'pass' : 'FAIL'}`).join(', ')}`,
+      `ringbuf load: ${r.ok ? 'OK' : `FAILED: ${r.failures.join('; ')}`}; thresholds ` +
+        `${r.thresholds.map((t) => `${t.expr} ${t.ok ? 'pass' : 'FAIL'}`).join(', ')}`,
     );
     if (stderr.trim() !== '') process.stderr.write(stderr);
     process.exitCode = r.ok ? 0 : 1;

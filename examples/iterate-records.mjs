@@ -26,7 +26,8 @@ if (isMainThread) {
   clearInterval(timer);
   await new Promise((resolve) => producer.once('exit', resolve));
   console.log(
-    `iterated ${count} records (sum of their numbers ${sum}); the event loop ran ${ticks > 0 ? 'meanwhile' : 'not at all'}`,
+    `iterated ${count} records (sum of their numbers ${sum}); the event loop ran ` +
+      `${ticks > 0 ? 'meanwhile' : 'not at all'}`,
   );
   process.exitCode = count === RECORDS && sum === (RECORDS * (RECORDS - 1)) / 2 ? 0 : 1;
 } else {

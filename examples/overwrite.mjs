@@ -14,7 +14,8 @@ for (let seq = 0; seq < WRITTEN; seq++) {
   ring.submit(off);
 }
 console.log(
-  `wrote ${WRITTEN} records; available ${ring.query(BPF_RB_AVAIL_DATA)} bytes, overwrite_pos ${ring.query(BPF_RB_OVERWRITE_POS)}`,
+  `wrote ${WRITTEN} records; available ${ring.query(BPF_RB_AVAIL_DATA)} bytes, overwrite_pos ` +
+    `${ring.query(BPF_RB_OVERWRITE_POS)}`,
 );
 
 const seqs = [];
@@ -27,6 +28,7 @@ const delivered = consumer.consume();
 const { lost } = consumer.ringCounters(0);
 consumer.close();
 console.log(
-  `delivered ${delivered} records (seq ${seqs[0]} to ${seqs.at(-1)}), lost ${lost} to overwriting: ${delivered} + ${lost} = ${delivered + lost}`,
+  `delivered ${delivered} records (seq ${seqs[0]} to ${seqs.at(-1)}), lost ${lost} to overwriting: ${delivered} + ` +
+    `${lost} = ${delivered + lost}`,
 );
 process.exitCode = delivered + lost === WRITTEN && seqs.at(-1) === WRITTEN - 1 ? 0 : 1;

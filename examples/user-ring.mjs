@@ -28,7 +28,8 @@ if (isMainThread) {
   const { applied, outOfOrder, total } = await result;
   console.log(
     `fed ${COMMANDS} commands in order through a 4096-byte user ring: the worker applied ${applied}, ` +
-      `${outOfOrder} out of order, total ${total}; its drains woke the blocked main thread ${ring.notifies().space} times`,
+      `${outOfOrder} out of order, total ${total}; its drains woke the blocked main thread ${ring.notifies().space} ` +
+      `times`,
   );
   await new Promise((resolve) => worker.once('exit', resolve));
   process.exitCode = applied === COMMANDS && outOfOrder === 0 && total === (COMMANDS * (COMMANDS - 1)) / 2 ? 0 : 1;

@@ -27,7 +27,8 @@ export function startWorker(moduleUrl: string): Worker {
   const source = [
     `importScripts(${JSON.stringify(SHIM_URL)});`,
     `importShim.addImportMap(${JSON.stringify(absoluteImportMap())});`,
-    `importShim(${JSON.stringify(new URL(moduleUrl, location.href).href)}).catch((e) => setTimeout(() => { throw e; }));`,
+    `importShim(${JSON.stringify(new URL(moduleUrl, location.href).href)}).catch((e) => setTimeout(() => { throw e; ` +
+      `}));`,
   ].join('\n');
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   const worker = new Worker(url);

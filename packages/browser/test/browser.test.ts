@@ -60,7 +60,8 @@ function seedOf(): number {
 function assertLossless(t: import('ava').ExecutionContext, r: LoadResult, producers: number, records: number): void {
   t.log(
     `seed ${r.seed}: ${r.delivered} records delivered of ${r.committed} committed in ${r.ms.toFixed(0)} ms ` +
-      `(${(r.recordsPerSecond / 1e6).toFixed(2)} M records/s); ring full ${r.producers.reduce((n, p) => n + p.full, 0)} times; ` +
+      `(${(r.recordsPerSecond / 1e6).toFixed(2)} M records/s); ring full ` +
+      `${r.producers.reduce((n, p) => n + p.full, 0)} times; ` +
       `discarded ${r.producers.reduce((n, p) => n + p.discarded, 0)}` +
       (r.counters ? `; consumer sleeps ${r.counters.sleeps}, wakeups ${r.counters.wakeups}` : ''),
   );
@@ -158,7 +159,8 @@ test.serial('WakeGroup: one main-thread consumer (pollAsync) over two rings, 2 p
 });
 
 test.serial(
-  'overwrite mode: 4 producer workers lap a consumer worker; delivered + overwritten = committed, nothing torn, duplicated or reordered',
+  'overwrite mode: 4 producer workers lap a consumer worker; delivered + overwritten = committed, nothing torn, ' +
+    'duplicated or reordered',
   async (t) => {
     t.timeout(SCENARIO_MS + 10_000);
     const errors: string[] = [];
@@ -174,7 +176,8 @@ test.serial(
     const r = await run<LoadResult>(page, 'overwrite', options);
     const lost = r.rings[0]?.lost ?? -1;
     t.log(
-      `seed ${r.seed}: committed ${r.committed}, delivered ${r.delivered}, overwritten ${lost}, gaps accepted ${r.report.skippedGaps}, ${r.ms.toFixed(0)} ms`,
+      `seed ${r.seed}: committed ${r.committed}, delivered ${r.delivered}, overwritten ${lost}, gaps accepted ` +
+        `${r.report.skippedGaps}, ${r.ms.toFixed(0)} ms`,
     );
     t.false(
       r.producers.some((p) => p.timedOut),
@@ -195,7 +198,8 @@ test.serial(
 );
 
 test.serial(
-  'main thread: poll(-1) throws ERR_RINGBUF_CANNOT_BLOCK naming pollAsync; poll(0), a poll that finds a record, and pollAsync work',
+  'main thread: poll(-1) throws ERR_RINGBUF_CANNOT_BLOCK naming pollAsync; poll(0), a poll that finds a record, and ' +
+    'pollAsync work',
   async (t) => {
     const errors: string[] = [];
     const page = await openPage(errors);

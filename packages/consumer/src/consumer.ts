@@ -44,7 +44,8 @@ const { BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, BUSY_BIT_I32, HDR_LEN_MASK,
  * overwrite mode, a private copy at offset 0). Return a negative number to stop the pass; that
  * value is returned by poll/consume. Any other return (or none) continues.
  */
-// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- void: a callback that returns nothing type-checks (libbpf's sample_cb may return 0)
+/* eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- void: a callback that returns nothing type-checks
+ * (libbpf's sample_cb may return 0) */
 export type SampleCallback = (data: Uint8Array, offset: number, size: number) => number | void;
 
 /** Options of a Consumer. */
@@ -144,7 +145,8 @@ function publishMode(options: unknown): 'record' | 'pass' {
   if (publish !== 'record' && publish !== 'pass') {
     throw new RingBufError(
       'ERR_RINGBUF_ARGUMENT',
-      `Consumer options.publish must be 'record' or 'pass', got ${typeof publish === 'string' ? `'${publish}'` : typeof publish}`,
+      `Consumer options.publish must be 'record' or 'pass', ` +
+        `got ${typeof publish === 'string' ? `'${publish}'` : typeof publish}`,
     );
   }
   return publish;
@@ -711,7 +713,8 @@ export class Consumer {
             ? `corrupt positions: overwrite_pos ${pos >>> 0} is ahead of producer_pos ${prodPos >>> 0}`
             : (pos & 7) !== 0
               ? `corrupt positions: overwrite_pos ${pos >>> 0} is not a record boundary (records start 8-byte aligned)`
-              : `corrupt positions: overwrite_pos ${pos >>> 0} is more than a ring behind producer_pos ${prodPos >>> 0}`,
+              : `corrupt positions: overwrite_pos ${pos >>> 0} is more than a ring behind producer_pos ` +
+                `${prodPos >>> 0}`,
         );
       }
       entry.counters.lost = (overwritten - delivered) >>> 0;
@@ -731,7 +734,8 @@ export class Consumer {
 function reentrantError(what: string): RingBufError {
   return new RingBufError(
     'ERR_RINGBUF_REENTRANT',
-    `${what} was called from inside a callback of the same consumer: it would deliver the records of the walk in progress again (return a negative number from the callback to stop the pass)`,
+    `${what} was called from inside a callback of the same consumer: it would deliver the records of the walk in ` +
+      `progress again (return a negative number from the callback to stop the pass)`,
   );
 }
 

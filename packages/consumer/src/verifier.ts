@@ -65,7 +65,10 @@ export interface Violation {
    * producer id).
    */
   expected: number;
-  /** Sequence number received (for `causal`: the record's token; for `torn`: the seq; for `owner`: the header's owner word). */
+  /**
+   * Sequence number received (for `causal`: the record's token; for `torn`: the seq; for `owner`: the header's owner
+   * word).
+   */
   got: number;
   /** Index of the ring (in the consumer's order) the record came from. */
   ring: number;
@@ -514,7 +517,10 @@ export class OrderingVerifier {
 /** A one-line human summary of a report (for logs and the CLI). */
 export function formatVerifierReport(report: VerifierReport): string {
   if (report.ok) {
-    return `ordering ok: ${report.records} records from ${report.producers.length} producers, ${report.tokenRecords} with causal tokens`;
+    return (
+      `ordering ok: ${report.records} records from ${report.producers.length} producers, ` +
+      `${report.tokenRecords} with causal tokens`
+    );
   }
   const first = report.examples
     .slice(0, 3)
@@ -525,7 +531,8 @@ export function formatVerifierReport(report: VerifierReport): string {
     .join('; ');
   return (
     `ordering VIOLATED: ${report.violations} violations (gaps ${report.gaps}, missing ${report.missing}, duplicates ` +
-    `${report.duplicates}, reorders ${report.reorders}, causal ${report.causal}, producer ${report.producerErrors}, torn ${report.torn}, ` +
+    `${report.duplicates}, reorders ${report.reorders}, causal ${report.causal}, producer ${report.producerErrors}, ` +
+    `torn ${report.torn}, ` +
     `owner ${report.ownerMismatches}); first: ${first}`
   );
 }

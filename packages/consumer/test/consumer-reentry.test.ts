@@ -57,62 +57,70 @@ async function codeOf(call: () => unknown): Promise<string | undefined> {
 for (const [modeLabel, overwrite, options] of modes) {
   for (const [outerLabel, outer] of outers) {
     for (const [innerLabel, inner] of inners) {
-      test(`${modeLabel}: ${innerLabel} from a callback of ${outerLabel} is refused with ERR_RINGBUF_REENTRANT; every record is delivered once, in order`, async (t) => {
-        const ring = filled(overwrite);
-        const seen: number[] = [];
-        const innerCalls: Array<Promise<string | undefined>> = [];
-        // Only the outer walk's callbacks re-enter (were re-entry allowed, the nested walk's own
-        // callbacks would otherwise recurse without end).
-        let depth = 0;
-        const consumer = new Consumer(
-          ring,
-          (data, offset) => {
-            seen.push(data[offset]!);
-            if (depth > 0) return;
-            depth++;
-            try {
-              // The inner call, its error caught (pollAsync's rejection awaited below).
-              innerCalls.push(codeOf(() => inner(consumer)));
-            } finally {
-              depth--;
-            }
-          },
-          options,
-        );
-        t.teardown(() => consumer.close());
-        const got = await outer(consumer);
-        t.is(got, RECORDS);
-        t.deepEqual(seen, [1, 2, 3, 4, 5, 6], 'each record once, in order');
-        t.deepEqual(await Promise.all(innerCalls), Array(RECORDS).fill('ERR_RINGBUF_REENTRANT'));
-        t.is(ring.consumerPos(), ring.producerPos(), 'the outer walk consumed everything');
-        // The consumer is intact (close() was refused): new records come out once.
-        t.true(ring.output(new Uint8Array(16).fill(7)));
-        innerCalls.length = 0;
-        t.is(consumer.consume(), 1);
-        t.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7]);
-      });
+      test(
+        `${modeLabel}: ${innerLabel} from a callback of ${outerLabel} is refused with ERR_RINGBUF_REENTRANT; ` +
+          `every record is delivered once, in order`,
+        async (t) => {
+          const ring = filled(overwrite);
+          const seen: number[] = [];
+          const innerCalls: Array<Promise<string | undefined>> = [];
+          // Only the outer walk's callbacks re-enter (were re-entry allowed, the nested walk's own
+          // callbacks would otherwise recurse without end).
+          let depth = 0;
+          const consumer = new Consumer(
+            ring,
+            (data, offset) => {
+              seen.push(data[offset]!);
+              if (depth > 0) return;
+              depth++;
+              try {
+                // The inner call, its error caught (pollAsync's rejection awaited below).
+                innerCalls.push(codeOf(() => inner(consumer)));
+              } finally {
+                depth--;
+              }
+            },
+            options,
+          );
+          t.teardown(() => consumer.close());
+          const got = await outer(consumer);
+          t.is(got, RECORDS);
+          t.deepEqual(seen, [1, 2, 3, 4, 5, 6], 'each record once, in order');
+          t.deepEqual(await Promise.all(innerCalls), Array(RECORDS).fill('ERR_RINGBUF_REENTRANT'));
+          t.is(ring.consumerPos(), ring.producerPos(), 'the outer walk consumed everything');
+          // The consumer is intact (close() was refused): new records come out once.
+          t.true(ring.output(new Uint8Array(16).fill(7)));
+          innerCalls.length = 0;
+          t.is(consumer.consume(), 1);
+          t.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7]);
+        },
+      );
     }
   }
 }
 
-test('a re-entering call that the callback lets propagate ends the outer call with it; the record is delivered again by the next call, once', (t) => {
-  const ring = filled(false);
-  const seen: number[] = [];
-  let reenter = true;
-  const consumer = new Consumer(ring, (data, offset) => {
-    if (reenter && data[offset] === 3) {
-      reenter = false;
-      consumer.consume();
-    }
-    seen.push(data[offset]!);
-  });
-  t.teardown(() => consumer.close());
-  const err = t.throws(() => consumer.consume(), { instanceOf: RingBufError });
-  t.is(err?.code, 'ERR_RINGBUF_REENTRANT');
-  t.deepEqual(seen, [1, 2]);
-  t.is(consumer.consume(), 4);
-  t.deepEqual(seen, [1, 2, 3, 4, 5, 6]);
-});
+test(
+  'a re-entering call that the callback lets propagate ends the outer call with it; the record is delivered ' +
+    'again by the next call, once',
+  (t) => {
+    const ring = filled(false);
+    const seen: number[] = [];
+    let reenter = true;
+    const consumer = new Consumer(ring, (data, offset) => {
+      if (reenter && data[offset] === 3) {
+        reenter = false;
+        consumer.consume();
+      }
+      seen.push(data[offset]!);
+    });
+    t.teardown(() => consumer.close());
+    const err = t.throws(() => consumer.consume(), { instanceOf: RingBufError });
+    t.is(err?.code, 'ERR_RINGBUF_REENTRANT');
+    t.deepEqual(seen, [1, 2]);
+    t.is(consumer.consume(), 4);
+    t.deepEqual(seen, [1, 2, 3, 4, 5, 6]);
+  },
+);
 
 test('a callback of one consumer may drive another consumer (of another ring)', (t) => {
   const a = filled(false);

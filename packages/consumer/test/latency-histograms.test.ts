@@ -176,20 +176,24 @@ test("a warm-up leaves each producer's first records out, counted, from that pro
   t.is(all.report().total.count, 1);
 });
 
-test('memory is bounded: the first 16 producer ids get a histogram each, later ids share one (id 0), the total counts all', (t) => {
-  const rec = new LatencyRecorder();
-  // 200 ids, as a run with crash injection sees a new id for every replacement producer.
-  for (let id = 1; id <= 200; id++) for (let k = 0; k < 3; k++) rec.record(id, 0, id);
-  const r = rec.report();
-  t.is(MAX_PRODUCER_HISTOGRAMS, 16);
-  t.is(r.othersIds, 200 - MAX_PRODUCER_HISTOGRAMS);
-  t.is(r.histograms.size, MAX_PRODUCER_HISTOGRAMS + 1, 'one histogram per early id, plus the shared one');
-  t.is(r.perProducer[OTHER_PRODUCERS]!.count, 3 * (200 - MAX_PRODUCER_HISTOGRAMS));
-  t.is(r.perProducer[16]!.count, 3);
-  t.is(r.perProducer[17], undefined);
-  t.is(r.total.count, 600);
-  t.true(close(r.total.maxUs, 200));
-  const merged = mergeLatencyReports([r, r]);
-  t.is(merged.total.count, 1200);
-  t.is(merged.othersIds, 2 * (200 - MAX_PRODUCER_HISTOGRAMS));
-});
+test(
+  'memory is bounded: the first 16 producer ids get a histogram each, later ids share one (id 0), the total ' +
+    'counts all',
+  (t) => {
+    const rec = new LatencyRecorder();
+    // 200 ids, as a run with crash injection sees a new id for every replacement producer.
+    for (let id = 1; id <= 200; id++) for (let k = 0; k < 3; k++) rec.record(id, 0, id);
+    const r = rec.report();
+    t.is(MAX_PRODUCER_HISTOGRAMS, 16);
+    t.is(r.othersIds, 200 - MAX_PRODUCER_HISTOGRAMS);
+    t.is(r.histograms.size, MAX_PRODUCER_HISTOGRAMS + 1, 'one histogram per early id, plus the shared one');
+    t.is(r.perProducer[OTHER_PRODUCERS]!.count, 3 * (200 - MAX_PRODUCER_HISTOGRAMS));
+    t.is(r.perProducer[16]!.count, 3);
+    t.is(r.perProducer[17], undefined);
+    t.is(r.total.count, 600);
+    t.true(close(r.total.maxUs, 200));
+    const merged = mergeLatencyReports([r, r]);
+    t.is(merged.total.count, 1200);
+    t.is(merged.othersIds, 2 * (200 - MAX_PRODUCER_HISTOGRAMS));
+  },
+);

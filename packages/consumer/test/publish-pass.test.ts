@@ -74,23 +74,26 @@ for (const publish of ['record', 'pass'] as const) {
     t.is(ring.consumerPos(), recordFootprint(8) + recordFootprint(16));
   });
 
-  test(`publish '${publish}': a throwing callback leaves the records before it consumed and its own to redeliver`, (t) => {
-    const ring = filled(SIZES);
-    let calls = 0;
-    const got: number[] = [];
-    const c = new Consumer(
-      ring,
-      (_d, _o, size) => {
-        if (++calls === 3) throw new Error('handler failed');
-        got.push(size);
-      },
-      { publish },
-    );
-    t.throws(() => c.consume(), { message: 'handler failed' });
-    t.is(ring.consumerPos(), recordFootprint(8) + recordFootprint(16));
-    t.is(c.consume(), SIZES.length - 2);
-    t.deepEqual(got, SIZES);
-  });
+  test(
+    `publish '${publish}': a throwing callback leaves the records before it consumed and its own to ` + `redeliver`,
+    (t) => {
+      const ring = filled(SIZES);
+      let calls = 0;
+      const got: number[] = [];
+      const c = new Consumer(
+        ring,
+        (_d, _o, size) => {
+          if (++calls === 3) throw new Error('handler failed');
+          got.push(size);
+        },
+        { publish },
+      );
+      t.throws(() => c.consume(), { message: 'handler failed' });
+      t.is(ring.consumerPos(), recordFootprint(8) + recordFootprint(16));
+      t.is(c.consume(), SIZES.length - 2);
+      t.deepEqual(got, SIZES);
+    },
+  );
 }
 
 test('publish must be record or pass; options must be an object', (t) => {

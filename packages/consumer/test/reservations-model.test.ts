@@ -203,7 +203,9 @@ class CommitCmd implements Cmd {
     for (const x of span) x.state = this.discard ? 'discarded' : 'committed';
   }
   toString = (): string =>
-    `h${this.handle}.${this.single ? (this.discard ? 'discard' : 'submit') : this.discard ? 'discardBatch' : 'submitBatch'}(held #${this.pick}${this.single ? '' : `, ${this.n}`})`;
+    `h${this.handle}.` +
+    `${this.single ? (this.discard ? 'discard' : 'submit') : this.discard ? 'discardBatch' : 'submitBatch'}(held #` +
+    `${this.pick}${this.single ? '' : `, ${this.n}`})`;
 }
 
 /** Commits an offset the handle may not hold: another handle's record, a consumed one, any 8-aligned offset. */
@@ -290,7 +292,9 @@ class ConsumeCmd implements Cmd {
 }
 
 const handleArb = fc.nat(HANDLES - 1);
-/** Batches, single commits and consumes twice as likely as the rest: held batches, partly committed, over reused space. */
+/**
+ * Batches, single commits and consumes twice as likely as the rest: held batches, partly committed, over reused space.
+ */
 const commandArbs = [
   fc.tuple(handleArb, fc.constantFrom(...SIZES)).map(([h, s]) => new ReserveCmd(h, s, 1)),
   fc
@@ -322,63 +326,72 @@ const seed = seedFromEnv() | 0;
 const RUNS = 4000;
 
 for (const publish of ['record', 'pass'] as const) {
-  test(`model: with ${publish === 'record' ? 'per-record' : 'per-pass'} publishing, each handle commits exactly what it still holds, batchOffset answers as the model, the consumer delivers every committed record once in order`, (t) => {
-    t.log(`fast-check seed=${seed} (RINGBUF_SEED=${seed >>> 0} replays it), ${RUNS} runs`);
-    let runs = 0;
-    fc.assert(
-      fc.property(startArb, fc.commands(commandArbs, { maxCommands: 120, size: 'max' }), (start, cmds) => {
-        runs++;
-        const first = RingBuffer.create({ size: SIZE, producerId: 1, startPos: start });
-        const handles = [
-          first,
-          ...Array.from({ length: HANDLES - 1 }, (_, k) => RingBuffer.attach(first.share(), { producerId: k + 2 })),
-        ];
-        const delivered: number[] = [];
-        const consumer = new Consumer(
-          RingBuffer.attach(first.share(), { producerId: 99 }),
-          (data, offset) => {
-            delivered.push(new DataView(data.buffer, data.byteOffset).getUint32(offset, true));
-          },
-          { publish },
-        );
-        try {
-          fc.modelRun(() => ({ model: new Model(start), real: { handles, consumer, delivered } }), cmds);
-        } finally {
-          consumer.close();
-        }
-      }),
-      { seed, numRuns: RUNS },
-    );
-    t.is(runs, RUNS);
-  });
+  test(
+    `model: with ${publish === 'record' ? 'per-record' : 'per-pass'} publishing, each handle commits exactly ` +
+      `what it still holds, batchOffset answers as the model, the consumer delivers every committed record once in ` +
+      `order`,
+    (t) => {
+      t.log(`fast-check seed=${seed} (RINGBUF_SEED=${seed >>> 0} replays it), ${RUNS} runs`);
+      let runs = 0;
+      fc.assert(
+        fc.property(startArb, fc.commands(commandArbs, { maxCommands: 120, size: 'max' }), (start, cmds) => {
+          runs++;
+          const first = RingBuffer.create({ size: SIZE, producerId: 1, startPos: start });
+          const handles = [
+            first,
+            ...Array.from({ length: HANDLES - 1 }, (_, k) => RingBuffer.attach(first.share(), { producerId: k + 2 })),
+          ];
+          const delivered: number[] = [];
+          const consumer = new Consumer(
+            RingBuffer.attach(first.share(), { producerId: 99 }),
+            (data, offset) => {
+              delivered.push(new DataView(data.buffer, data.byteOffset).getUint32(offset, true));
+            },
+            { publish },
+          );
+          try {
+            fc.modelRun(() => ({ model: new Model(start), real: { handles, consumer, delivered } }), cmds);
+          } finally {
+            consumer.close();
+          }
+        }),
+        { seed, numRuns: RUNS },
+      );
+      t.is(runs, RUNS);
+    },
+  );
 }
 
-test('the reproduction of the aliasing defect: a new batch on a consumed record of a held batch leaves both committable', (t) => {
-  const A = RingBuffer.create({ size: 4096, producerId: 5 });
-  const c = new Consumer(RingBuffer.attach(A.share(), { producerId: 9 }), () => {});
-  const Z = A.reserveBatch(8, 2);
-  const O = A.reserveBatch(504, 6);
-  const Y = A.reserveBatch(8, 2);
-  const o = [0, 1, 2, 3, 4, 5].map((i) => A.batchOffset(O, i));
-  A.submitBatch(Z, 2);
-  for (let i = 0; i < 4; i++) A.submit(o[i]!);
-  c.consume();
-  A.submit(A.reserve(472));
-  const N = A.reserveBatch(504, 2); // record 1 lands on O's first record's old offset
-  t.is(A.batchOffset(N, 1), O);
-  A.submitBatch(Y, 2);
-  A.submit(A.batchOffset(N, 1));
-  A.submit(A.batchOffset(N, 0));
-  A.submit(o[4]!);
-  A.submit(o[5]!); // was ERR_RINGBUF_NOT_BUSY: the ring wedged behind O's last record
-  t.is(c.consume(), 7, "Y (2), the 472-byte record, N (2) and O's last two");
-  t.is(A.query(BPF_RB_CONS_POS), A.query(BPF_RB_PROD_POS), 'nothing left behind a BUSY record');
-  // submitBatch over two separate single reservations is refused, and both stay committable.
-  const s1 = A.reserve(8);
-  const s2 = A.reserve(8);
-  t.is(s2, s1 + 16);
-  t.throws(() => A.submitBatch(s1, 2), { code: 'ERR_RINGBUF_NOT_BUSY' });
-  A.submit(s2);
-  A.submit(s1);
-  t.is(c.consume(), 2);
-});
+test(
+  'the reproduction of the aliasing defect: a new batch on a consumed record of a held batch leaves both ' +
+    'committable',
+  (t) => {
+    const A = RingBuffer.create({ size: 4096, producerId: 5 });
+    const c = new Consumer(RingBuffer.attach(A.share(), { producerId: 9 }), () => {});
+    const Z = A.reserveBatch(8, 2);
+    const O = A.reserveBatch(504, 6);
+    const Y = A.reserveBatch(8, 2);
+    const o = [0, 1, 2, 3, 4, 5].map((i) => A.batchOffset(O, i));
+    A.submitBatch(Z, 2);
+    for (let i = 0; i < 4; i++) A.submit(o[i]!);
+    c.consume();
+    A.submit(A.reserve(472));
+    const N = A.reserveBatch(504, 2); // record 1 lands on O's first record's old offset
+    t.is(A.batchOffset(N, 1), O);
+    A.submitBatch(Y, 2);
+    A.submit(A.batchOffset(N, 1));
+    A.submit(A.batchOffset(N, 0));
+    A.submit(o[4]!);
+    A.submit(o[5]!); // was ERR_RINGBUF_NOT_BUSY: the ring wedged behind O's last record
+    t.is(c.consume(), 7, "Y (2), the 472-byte record, N (2) and O's last two");
+    t.is(A.query(BPF_RB_CONS_POS), A.query(BPF_RB_PROD_POS), 'nothing left behind a BUSY record');
+    // submitBatch over two separate single reservations is refused, and both stay committable.
+    const s1 = A.reserve(8);
+    const s2 = A.reserve(8);
+    t.is(s2, s1 + 16);
+    t.throws(() => A.submitBatch(s1, 2), { code: 'ERR_RINGBUF_NOT_BUSY' });
+    A.submit(s2);
+    A.submit(s1);
+    t.is(c.consume(), 2);
+  },
+);

@@ -57,53 +57,57 @@ test('stop({ drain: true }) delivers every record that producers stopping at ran
   t.is(report.stats.records, committed);
 });
 
-test('stop({ drain: true }) while producers still run: delivered + left behind equals committed, per producer a prefix', async (t) => {
-  const seed = testSeed();
-  t.log(`seed ${seed}`);
-  const rand = prng(seed);
-  const ring = RingBuffer.create({ size: 8192 });
-  const rt = await ConsumerRuntime.start({ rings: [ring], verify: true, logLevel: 'silent' });
-  const producers = Promise.all(
-    [1, 2].map((producerId) =>
-      runProducer({
-        share: ring.share(),
-        producerId,
-        count: 1e9,
-        seed: (seed ^ producerId) >>> 0,
-        minSize: 32,
-        maxSize: 120,
-        discardRate: 0.05,
-        flags: 'mixed',
-        pattern: false,
-        spinOnFull: true,
-        giveUpAfterMs: 500,
-      }),
-    ),
-  );
-  const target = 2000 + Math.floor(rand() * 20000);
-  // Stop at a random point of the stream; producers that gave up early (a descheduled consumer on a
-  // loaded machine) end the wait too: the accounting below holds either way.
-  let producersDone = false;
-  void producers.then(() => (producersDone = true));
-  await until(() => producersDone || rt.stats().records >= target, 60000);
-  const report = await rt.stop({ drain: true, timeoutMs: 2000 });
-  const results = await producers;
-  const committed = results.reduce((s, r) => s + r.committed, 0);
-  const left = countLeftBehind(ring);
-  t.log(`stopped after ${report.delivered} records (${report.reason}); producers committed ${committed}`);
-  t.true(report.reason === 'drained' || report.reason === 'deadline');
-  t.is(left.busy, 0);
-  t.is(report.delivered + left.committed, committed);
-  const v = report.verifier!;
-  t.is(v.duplicates + v.reorders + v.causal + v.producerErrors, 0);
-  t.is(v.gaps, 0);
-  // What was delivered from each producer is exactly its first records; the rest is in the ring.
-  const delivered = v.producers.reduce((s, p) => s + p.nextSeq, 0);
-  t.is(delivered, report.delivered);
-  const tail = rt.stats();
-  t.is(tail.records, report.delivered);
-  t.is(rt.state, 'exited');
-});
+test(
+  'stop({ drain: true }) while producers still run: delivered + left behind equals committed, per producer a ' +
+    'prefix',
+  async (t) => {
+    const seed = testSeed();
+    t.log(`seed ${seed}`);
+    const rand = prng(seed);
+    const ring = RingBuffer.create({ size: 8192 });
+    const rt = await ConsumerRuntime.start({ rings: [ring], verify: true, logLevel: 'silent' });
+    const producers = Promise.all(
+      [1, 2].map((producerId) =>
+        runProducer({
+          share: ring.share(),
+          producerId,
+          count: 1e9,
+          seed: (seed ^ producerId) >>> 0,
+          minSize: 32,
+          maxSize: 120,
+          discardRate: 0.05,
+          flags: 'mixed',
+          pattern: false,
+          spinOnFull: true,
+          giveUpAfterMs: 500,
+        }),
+      ),
+    );
+    const target = 2000 + Math.floor(rand() * 20000);
+    // Stop at a random point of the stream; producers that gave up early (a descheduled consumer on a
+    // loaded machine) end the wait too: the accounting below holds either way.
+    let producersDone = false;
+    void producers.then(() => (producersDone = true));
+    await until(() => producersDone || rt.stats().records >= target, 60000);
+    const report = await rt.stop({ drain: true, timeoutMs: 2000 });
+    const results = await producers;
+    const committed = results.reduce((s, r) => s + r.committed, 0);
+    const left = countLeftBehind(ring);
+    t.log(`stopped after ${report.delivered} records (${report.reason}); producers committed ${committed}`);
+    t.true(report.reason === 'drained' || report.reason === 'deadline');
+    t.is(left.busy, 0);
+    t.is(report.delivered + left.committed, committed);
+    const v = report.verifier!;
+    t.is(v.duplicates + v.reorders + v.causal + v.producerErrors, 0);
+    t.is(v.gaps, 0);
+    // What was delivered from each producer is exactly its first records; the rest is in the ring.
+    const delivered = v.producers.reduce((s, p) => s + p.nextSeq, 0);
+    t.is(delivered, report.delivered);
+    const tail = rt.stats();
+    t.is(tail.records, report.delivered);
+    t.is(rt.state, 'exited');
+  },
+);
 
 test('drain with a stalled BUSY record stops at the deadline and counts exactly what it left behind', async (t) => {
   const ring = RingBuffer.create({ size: 4096 });

@@ -80,19 +80,28 @@ test('a worker that dies rejects done with a RuntimeError and frees the ring for
   c.close();
 });
 
-test('a handler that never returns: stop() terminates the worker after the grace period and counts from the main thread', async (t) => {
-  const ring = RingBuffer.create({ size: 4096 });
-  fill(ring, 6);
-  const rt = await ConsumerRuntime.start({ rings: [ring], handler, handlerOptions: { hangAt: 2 }, logLevel: 'silent' });
-  const report = await rt.stop({ drain: true, timeoutMs: 20, stopGraceMs: 100 });
-  t.is(report.reason, 'terminated');
-  // Record 2 was being handled when the worker was terminated: its consumer_pos was not stored.
-  t.is(report.leftBehindCommitted, 5);
-  t.is(rt.state, 'exited');
-  const c = new Consumer(ring, () => undefined);
-  t.is(c.consume(), 5);
-  c.close();
-});
+test(
+  'a handler that never returns: stop() terminates the worker after the grace period and counts from the main ' +
+    'thread',
+  async (t) => {
+    const ring = RingBuffer.create({ size: 4096 });
+    fill(ring, 6);
+    const rt = await ConsumerRuntime.start({
+      rings: [ring],
+      handler,
+      handlerOptions: { hangAt: 2 },
+      logLevel: 'silent',
+    });
+    const report = await rt.stop({ drain: true, timeoutMs: 20, stopGraceMs: 100 });
+    t.is(report.reason, 'terminated');
+    // Record 2 was being handled when the worker was terminated: its consumer_pos was not stored.
+    t.is(report.leftBehindCommitted, 5);
+    t.is(rt.state, 'exited');
+    const c = new Consumer(ring, () => undefined);
+    t.is(c.consume(), 5);
+    c.close();
+  },
+);
 
 test('invalid options are refused with ERR_RUNTIME_OPTIONS before any thread starts', async (t) => {
   const ring = RingBuffer.create({ size: 4096 });
@@ -157,18 +166,21 @@ test('a handler module without a handler function is refused with ERR_RUNTIME_HA
   c.close();
 });
 
-test('a ring that already has a consumer, and rings without a shared wake group, are refused with their ring codes', async (t) => {
-  const ring = RingBuffer.create({ size: 4096 });
-  const live = new Consumer(ring, () => undefined);
-  const err = await t.throwsAsync(ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' }));
-  t.is((err as { code?: string }).code, 'ERR_RINGBUF_CONSUMER_EXISTS');
-  // The refused start did not free the live consumer's slot.
-  t.throws(() => new Consumer(ring, () => undefined), { code: 'ERR_RINGBUF_CONSUMER_EXISTS' } as never);
-  live.close();
-  const other = RingBuffer.create({ size: 4096 });
-  const err2 = await t.throwsAsync(ConsumerRuntime.start({ rings: [ring, other] }));
-  t.is((err2 as { code?: string }).code, 'ERR_RINGBUF_WAKE_GROUP');
-});
+test(
+  'a ring that already has a consumer, and rings without a shared wake group, are refused with their ring ' + 'codes',
+  async (t) => {
+    const ring = RingBuffer.create({ size: 4096 });
+    const live = new Consumer(ring, () => undefined);
+    const err = await t.throwsAsync(ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' }));
+    t.is((err as { code?: string }).code, 'ERR_RINGBUF_CONSUMER_EXISTS');
+    // The refused start did not free the live consumer's slot.
+    t.throws(() => new Consumer(ring, () => undefined), { code: 'ERR_RINGBUF_CONSUMER_EXISTS' } as never);
+    live.close();
+    const other = RingBuffer.create({ size: 4096 });
+    const err2 = await t.throwsAsync(ConsumerRuntime.start({ rings: [ring, other] }));
+    t.is((err2 as { code?: string }).code, 'ERR_RINGBUF_WAKE_GROUP');
+  },
+);
 
 test('several rings in one wake group are consumed by one worker', async (t) => {
   const group = WakeGroup.create();
@@ -188,26 +200,30 @@ test('several rings in one wake group are consumed by one worker', async (t) => 
   t.throws(() => rt.stop({ timeoutMs: -5 }), { instanceOf: RuntimeError });
 });
 
-test('a corrupt record header ends the worker and rejects done with ERR_RUNTIME_CORRUPT, its ring, position and report', async (t) => {
-  const ring = RingBuffer.create({ size: 4096 });
-  fill(ring, 2);
-  // A committed header whose length runs past producer_pos: the walk refuses it.
-  new Int32Array(ring.buffer)[layout.headerIndex(FOOTPRINT)] = 3000;
-  const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
-  const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeCorruptionError });
-  t.true(err instanceof RuntimeError);
-  t.is(err.code, 'ERR_RUNTIME_CORRUPT');
-  t.regex(err.message, /corrupt record header at position 32/);
-  t.is(err.ring, 0);
-  t.is(err.position, 32);
-  t.true(err.cause instanceof RingBufCorruptionError);
-  t.is(err.report?.reason, 'corrupt');
-  // The first record was delivered; nothing from the bad spot on.
-  t.is(err.report?.delivered, 1);
-  t.true(err.report?.rings[0]?.leftBehind.corrupt);
-  // The dead worker's consumer slot was released.
-  new Consumer(ring, () => undefined).close();
-});
+test(
+  'a corrupt record header ends the worker and rejects done with ERR_RUNTIME_CORRUPT, its ring, position and ' +
+    'report',
+  async (t) => {
+    const ring = RingBuffer.create({ size: 4096 });
+    fill(ring, 2);
+    // A committed header whose length runs past producer_pos: the walk refuses it.
+    new Int32Array(ring.buffer)[layout.headerIndex(FOOTPRINT)] = 3000;
+    const rt = await ConsumerRuntime.start({ rings: [ring], logLevel: 'silent' });
+    const err = await t.throwsAsync(rt.done, { instanceOf: RuntimeCorruptionError });
+    t.true(err instanceof RuntimeError);
+    t.is(err.code, 'ERR_RUNTIME_CORRUPT');
+    t.regex(err.message, /corrupt record header at position 32/);
+    t.is(err.ring, 0);
+    t.is(err.position, 32);
+    t.true(err.cause instanceof RingBufCorruptionError);
+    t.is(err.report?.reason, 'corrupt');
+    // The first record was delivered; nothing from the bad spot on.
+    t.is(err.report?.delivered, 1);
+    t.true(err.report?.rings[0]?.leftBehind.corrupt);
+    // The dead worker's consumer slot was released.
+    new Consumer(ring, () => undefined).close();
+  },
+);
 
 test('an invalid logLevel is refused', async (t) => {
   const ring = RingBuffer.create({ size: 4096 });

@@ -54,17 +54,20 @@ test('NO_WAKEUP-only traffic is picked up by stop({ drain: true })', async (t) =
   t.is(report.leftBehind, 0);
 });
 
-test('a commit behind a BUSY head does not wake the worker; the head commit does (consumer_pos == its offset)', async (t) => {
-  const ring = RingBuffer.create({ size: 4096 });
-  const rt = await sleepingRuntime(ring);
-  const head = ring.reserve(16);
-  t.true(ring.output(payload, 0));
-  await pause(IDLE_WINDOW_MS);
-  t.is(rt.stats().records, 0);
-  ring.submit(head, 0);
-  await until(() => rt.stats().records === 2);
-  t.is((await rt.stop()).delivered, 2);
-});
+test(
+  'a commit behind a BUSY head does not wake the worker; the head commit does (consumer_pos == its ' + 'offset)',
+  async (t) => {
+    const ring = RingBuffer.create({ size: 4096 });
+    const rt = await sleepingRuntime(ring);
+    const head = ring.reserve(16);
+    t.true(ring.output(payload, 0));
+    await pause(IDLE_WINDOW_MS);
+    t.is(rt.stats().records, 0);
+    ring.submit(head, 0);
+    await until(() => rt.stats().records === 2);
+    t.is((await rt.stop()).delivered, 2);
+  },
+);
 
 test('a NO_WAKEUP commit of a BUSY head the worker waits at is picked up by the bounded wait', async (t) => {
   const ring = RingBuffer.create({ size: 4096 });

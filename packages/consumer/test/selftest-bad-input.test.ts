@@ -50,7 +50,8 @@ const R = (name: string, call: Row['call'], error: ErrorClass, code: string, pre
 
 R(
   'new Consumer of something that is not a RingBuffer',
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a fake ring on purpose: the row checks it is refused
+  /* eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a fake ring on purpose: the row
+   * checks it is refused */
   () => new Consumer({} as RingBuffer, () => 0),
   RingBufError,
   'ERR_RINGBUF_ARGUMENT',

@@ -346,24 +346,28 @@ for (const size of [4096, 8192]) {
 }
 
 lapCases.forEach(({ size, start, label }, i) => {
-  test(`100 random laps around a ${size}-byte ring ${label} match the position model, deliver in reservation order with contents and canaries intact`, (t) => {
-    const seed = u32(baseSeed + i);
-    t.log(`seed=${seed} (RINGBUF_SEED=${baseSeed} replays this file)`);
-    let stats: HarnessStats | undefined;
-    try {
-      stats = runLaps(size, start, seed, 100);
-    } catch (e) {
-      if (e instanceof ModelError) t.fail(`seed ${seed}: ${e.message}`);
-      throw e;
-    }
-    t.log(JSON.stringify(stats));
-    t.true(stats.advanced >= 100 * size, 'at least 100 laps');
-    t.true(stats.straddlers > 0, 'some records ran past the end of the data area');
-    t.true(stats.payloadStraddlers > 0, 'some payloads crossed the end of the data area (mirror tail)');
-    t.true(stats.refused > 0, 'the ring was full at times');
-    t.true(stats.discarded > 0 && stats.delivered > 0);
-    if (start !== 0) t.true(start + stats.advanced > 2 ** 32, 'the positions wrapped past 2^32');
-  });
+  test(
+    `100 random laps around a ${size}-byte ring ${label} match the position model, deliver in reservation order ` +
+      `with contents and canaries intact`,
+    (t) => {
+      const seed = u32(baseSeed + i);
+      t.log(`seed=${seed} (RINGBUF_SEED=${baseSeed} replays this file)`);
+      let stats: HarnessStats | undefined;
+      try {
+        stats = runLaps(size, start, seed, 100);
+      } catch (e) {
+        if (e instanceof ModelError) t.fail(`seed ${seed}: ${e.message}`);
+        throw e;
+      }
+      t.log(JSON.stringify(stats));
+      t.true(stats.advanced >= 100 * size, 'at least 100 laps');
+      t.true(stats.straddlers > 0, 'some records ran past the end of the data area');
+      t.true(stats.payloadStraddlers > 0, 'some payloads crossed the end of the data area (mirror tail)');
+      t.true(stats.refused > 0, 'the ring was full at times');
+      t.true(stats.discarded > 0 && stats.delivered > 0);
+      if (start !== 0) t.true(start + stats.advanced > 2 ** 32, 'the positions wrapped past 2^32');
+    },
+  );
 });
 
 type Cmd =
@@ -395,42 +399,45 @@ const startArb = fc.oneof(
   fc.nat(2 ** 29 - 1).map((x) => x * 8),
 );
 
-test('property: after every command of any reserve/submit/discard/output/consume sequence, the ring equals the model', (t) => {
-  const seed = baseSeed | 0;
-  t.log(`fast-check seed=${seed} (RINGBUF_SEED=${baseSeed} replays it)`);
-  let runs = 0;
-  fc.assert(
-    fc.property(startArb, fc.array(cmdArb, { maxLength: 120 }), fc.integer(), (start, cmds, payloadSeed) => {
-      runs++;
-      const h = new Harness(SIZE, start, mulberry32(payloadSeed));
-      try {
-        for (const c of cmds) {
-          switch (c.t) {
-            case 'reserve':
-              h.reserve(c.size);
-              break;
-            case 'output':
-              h.reserve(c.size, true, c.flags);
-              break;
-            case 'submit':
-              h.commit(c.i, false, c.flags);
-              break;
-            case 'discard':
-              h.commit(c.i, true, c.flags);
-              break;
-            case 'consumeN':
-              h.consume(c.n);
-              break;
-            case 'consume':
-              h.consume();
-              break;
+test(
+  'property: after every command of any reserve/submit/discard/output/consume sequence, the ring equals the ' + 'model',
+  (t) => {
+    const seed = baseSeed | 0;
+    t.log(`fast-check seed=${seed} (RINGBUF_SEED=${baseSeed} replays it)`);
+    let runs = 0;
+    fc.assert(
+      fc.property(startArb, fc.array(cmdArb, { maxLength: 120 }), fc.integer(), (start, cmds, payloadSeed) => {
+        runs++;
+        const h = new Harness(SIZE, start, mulberry32(payloadSeed));
+        try {
+          for (const c of cmds) {
+            switch (c.t) {
+              case 'reserve':
+                h.reserve(c.size);
+                break;
+              case 'output':
+                h.reserve(c.size, true, c.flags);
+                break;
+              case 'submit':
+                h.commit(c.i, false, c.flags);
+                break;
+              case 'discard':
+                h.commit(c.i, true, c.flags);
+                break;
+              case 'consumeN':
+                h.consume(c.n);
+                break;
+              case 'consume':
+                h.consume();
+                break;
+            }
           }
+        } finally {
+          h.close();
         }
-      } finally {
-        h.close();
-      }
-    }),
-    { seed, numRuns: 250 },
-  );
-  t.is(runs, 250);
-});
+      }),
+      { seed, numRuns: 250 },
+    );
+    t.is(runs, 250);
+  },
+);

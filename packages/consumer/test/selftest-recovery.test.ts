@@ -69,38 +69,42 @@ test("the consumer stops at a dead producer's BUSY record and moves on after rec
   consumer.close();
 });
 
-test('a worker producer that really exits with BUSY records and the lock held is recovered by id, and nothing committed is lost', async (t) => {
-  const ring = RingBuffer.create({ size: SIZE, producerId: LIVE, lockTimeoutMs: 20 });
-  const { got, cb } = collector();
-  const consumer = new Consumer(ring, cb);
-  ring.submit(put(ring, LIVE, 0));
+test(
+  'a worker producer that really exits with BUSY records and the lock held is recovered by id, and nothing ' +
+    'committed is lost',
+  async (t) => {
+    const ring = RingBuffer.create({ size: SIZE, producerId: LIVE, lockTimeoutMs: 20 });
+    const { got, cb } = collector();
+    const consumer = new Consumer(ring, cb);
+    ring.submit(put(ring, LIVE, 0));
 
-  const worker = new Worker(new URL('./fixtures/selftest-dying-producer.js', import.meta.url), {
-    workerData: { share: ring.share(), producerId: DEAD, committed: 3, busy: 2, holdLock: true },
-  });
-  const exited = once(worker, 'exit');
-  t.is(((await once(worker, 'message')) as [string])[0], 'dying');
-  const [code] = (await exited) as [number];
-  t.is(code, 1);
+    const worker = new Worker(new URL('./fixtures/selftest-dying-producer.js', import.meta.url), {
+      workerData: { share: ring.share(), producerId: DEAD, committed: 3, busy: 2, holdLock: true },
+    });
+    const exited = once(worker, 'exit');
+    t.is(((await once(worker, 'message')) as [string])[0], 'dying');
+    const [code] = (await exited) as [number];
+    t.is(code, 1);
 
-  t.is(ring.lockHolder(), DEAD, 'the dead worker still holds the lock');
-  t.is(ring.reserve(16), -1);
-  t.is(consumer.consume(), 4, 'everything committed before the first BUSY record');
-  const result = ring.recoverProducer(DEAD);
-  t.deepEqual(result, { lockRecovered: true, recordsDiscarded: 2 });
-  t.deepEqual(ring.recoveryCounts(), { locks: 1, records: 2 });
-  t.is(ring.lockHolder(), 0);
+    t.is(ring.lockHolder(), DEAD, 'the dead worker still holds the lock');
+    t.is(ring.reserve(16), -1);
+    t.is(consumer.consume(), 4, 'everything committed before the first BUSY record');
+    const result = ring.recoverProducer(DEAD);
+    t.deepEqual(result, { lockRecovered: true, recordsDiscarded: 2 });
+    t.deepEqual(ring.recoveryCounts(), { locks: 1, records: 2 });
+    t.is(ring.lockHolder(), 0);
 
-  ring.submit(put(ring, LIVE, 1));
-  t.is(consumer.consume(), 1);
-  t.deepEqual(got, [
-    [LIVE, 0],
-    [DEAD, 0],
-    [DEAD, 1],
-    [DEAD, 2],
-    [LIVE, 1],
-  ]);
-  t.is(consumer.ringCounters(0)?.discarded, 2);
-  t.is(ring.query(BPF_RB_CONS_POS), ring.query(BPF_RB_PROD_POS));
-  consumer.close();
-});
+    ring.submit(put(ring, LIVE, 1));
+    t.is(consumer.consume(), 1);
+    t.deepEqual(got, [
+      [LIVE, 0],
+      [DEAD, 0],
+      [DEAD, 1],
+      [DEAD, 2],
+      [LIVE, 1],
+    ]);
+    t.is(consumer.ringCounters(0)?.discarded, 2);
+    t.is(ring.query(BPF_RB_CONS_POS), ring.query(BPF_RB_PROD_POS));
+    consumer.close();
+  },
+);

@@ -35,59 +35,63 @@ class TestRingbufMultiProg {
   }
 }
 
-test('ringbuf_multi: two rings in one wake group deliver seq 0 (333) from ring 1 and seq 1 (777) from ring 2; poll(-1) == 2', (t) => {
-  const group = WakeGroup.create();
-  const ringbuf1 = RingBuffer.create({ size: PAGE_SIZE, wakeGroup: group });
-  const ringbuf2 = RingBuffer.create({ size: PAGE_SIZE, wakeGroup: group });
-  const problems: string[] = [];
-  const processSample = (ring: number) => (data: Uint8Array, off: number) => {
-    const seq = sampleSeq(data, off);
-    const value = sampleValue(data, off);
-    switch (seq) {
-      case 0:
-        if (ring !== 1) problems.push(`seq 0 on ring ${ring}`);
-        if (value !== 333) problems.push(`seq 0 value ${value}`);
-        return 0;
-      case 1:
-        if (ring !== 2) problems.push(`seq 1 on ring ${ring}`);
-        if (value !== 777) problems.push(`seq 1 value ${value}`);
-        return 0;
-      default:
-        problems.push(`unexpected sample seq ${seq}, val ${value}`);
-        return -1;
-    }
-  };
+test(
+  'ringbuf_multi: two rings in one wake group deliver seq 0 (333) from ring 1 and seq 1 (777) from ring 2; ' +
+    'poll(-1) == 2',
+  (t) => {
+    const group = WakeGroup.create();
+    const ringbuf1 = RingBuffer.create({ size: PAGE_SIZE, wakeGroup: group });
+    const ringbuf2 = RingBuffer.create({ size: PAGE_SIZE, wakeGroup: group });
+    const problems: string[] = [];
+    const processSample = (ring: number) => (data: Uint8Array, off: number) => {
+      const seq = sampleSeq(data, off);
+      const value = sampleValue(data, off);
+      switch (seq) {
+        case 0:
+          if (ring !== 1) problems.push(`seq 0 on ring ${ring}`);
+          if (value !== 333) problems.push(`seq 0 value ${value}`);
+          return 0;
+        case 1:
+          if (ring !== 2) problems.push(`seq 1 on ring ${ring}`);
+          if (value !== 777) problems.push(`seq 1 value ${value}`);
+          return 0;
+        default:
+          problems.push(`unexpected sample seq ${seq}, val ${value}`);
+          return -1;
+      }
+    };
 
-  const rb = new Consumer(ringbuf1, processSample(1));
-  const ring0 = rb.ring(0);
-  t.is(ring0, ringbuf1);
-  t.is(rb.ring(1), undefined, 'ring(1) is an error before the second add');
-  rb.add(ringbuf2, processSample(2));
-  t.is(rb.ring(0), ring0, 'ring pointers stay stable across add');
-  t.is(rb.ring(1), ringbuf2);
+    const rb = new Consumer(ringbuf1, processSample(1));
+    const ring0 = rb.ring(0);
+    t.is(ring0, ringbuf1);
+    t.is(rb.ring(1), undefined, 'ring(1) is an error before the second add');
+    rb.add(ringbuf2, processSample(2));
+    t.is(rb.ring(0), ring0, 'ring pointers stay stable across add');
+    t.is(rb.ring(1), ringbuf2);
 
-  const prog = new TestRingbufMultiProg([ringbuf1, undefined, ringbuf2, undefined]);
-  prog.targetRing = 0;
-  prog.value = 333;
-  prog.trigger();
-  prog.targetRing = 1;
-  prog.value = 555;
-  prog.trigger();
-  prog.targetRing = 2;
-  prog.value = 777;
-  prog.trigger();
+    const prog = new TestRingbufMultiProg([ringbuf1, undefined, ringbuf2, undefined]);
+    prog.targetRing = 0;
+    prog.value = 333;
+    prog.trigger();
+    prog.targetRing = 1;
+    prog.value = 555;
+    prog.trigger();
+    prog.targetRing = 2;
+    prog.value = 777;
+    prog.trigger();
 
-  t.is(rb.poll(-1), 2);
-  t.true(rb.poll(0) >= 0);
-  t.deepEqual(
-    { dropped: prog.dropped, skipped: prog.skipped, total: prog.total },
-    { dropped: 0, skipped: 1, total: 2 },
-  );
-  t.deepEqual(problems, []);
-  t.is(rb.ringCounters(0)?.records, 1);
-  t.is(rb.ringCounters(1)?.records, 1);
-  rb.close();
-});
+    t.is(rb.poll(-1), 2);
+    t.true(rb.poll(0) >= 0);
+    t.deepEqual(
+      { dropped: prog.dropped, skipped: prog.skipped, total: prog.total },
+      { dropped: 0, skipped: 1, total: 2 },
+    );
+    t.deepEqual(problems, []);
+    t.is(rb.ringCounters(0)?.records, 1);
+    t.is(rb.ringCounters(1)?.records, 1);
+    rb.close();
+  },
+);
 
 test('ringbuf_multi: a second consumer of the same ring throws ERR_RINGBUF_CONSUMER_EXISTS', (t) => {
   const group = WakeGroup.create();

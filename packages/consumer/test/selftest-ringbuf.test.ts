@@ -81,23 +81,27 @@ function stepsTwoToFive(ring: RingBuffer, prog: TestRingbufProg) {
   return { consumer, afterFirst, poll1, count1, poll2, count2, bpf1, consAfterSecond, poll3, count3, bad: ps.bad };
 }
 
-test('ringbuf: a trigger pair writes 3 records (avail 120, prod 120), poll(-1) returns -EDONE after 2 samples, poll(0) returns 0, the next pair polls > 0', (t) => {
-  const ring = RingBuffer.create({ size: PAGE_SIZE });
-  const prog = new TestRingbufProg(ring);
-  const r = stepsTwoToFive(ring, prog);
-  t.is(REC_SZ, 40);
-  // "2 submitted + 1 discarded records"
-  t.deepEqual(r.afterFirst, { avail: 3 * REC_SZ, ringSize: PAGE_SIZE, cons: 0, prod: 3 * REC_SZ });
-  t.is(r.poll1, -EDONE);
-  t.is(r.count1, 2, 'the discarded record is skipped');
-  t.is(r.poll2, 0);
-  t.is(r.count2, 0);
-  t.deepEqual(r.bpf1, { dropped: 0, total: 2, discarded: 1 });
-  t.is(r.consAfterSecond, 3 * REC_SZ);
-  t.true(r.poll3 > 0);
-  t.is(r.count3, 2);
-  t.deepEqual(r.bad, []);
-});
+test(
+  'ringbuf: a trigger pair writes 3 records (avail 120, prod 120), poll(-1) returns -EDONE after 2 samples, ' +
+    'poll(0) returns 0, the next pair polls > 0',
+  (t) => {
+    const ring = RingBuffer.create({ size: PAGE_SIZE });
+    const prog = new TestRingbufProg(ring);
+    const r = stepsTwoToFive(ring, prog);
+    t.is(REC_SZ, 40);
+    // "2 submitted + 1 discarded records"
+    t.deepEqual(r.afterFirst, { avail: 3 * REC_SZ, ringSize: PAGE_SIZE, cons: 0, prod: 3 * REC_SZ });
+    t.is(r.poll1, -EDONE);
+    t.is(r.count1, 2, 'the discarded record is skipped');
+    t.is(r.poll2, 0);
+    t.is(r.count2, 0);
+    t.deepEqual(r.bpf1, { dropped: 0, total: 2, discarded: 1 });
+    t.is(r.consAfterSecond, 3 * REC_SZ);
+    t.true(r.poll3 > 0);
+    t.is(r.count3, 2);
+    t.deepEqual(r.bad, []);
+  },
+);
 
 /** Resolves when `pred()` holds; rejects after `limitMs` (a bound, not a correctness condition). */
 async function until(pred: () => boolean, limitMs: number, what: string): Promise<void> {
@@ -108,76 +112,80 @@ async function until(pred: () => boolean, limitMs: number, what: string): Promis
   }
 }
 
-test('ringbuf: NO_WAKEUP and a consumer that is behind keep the polling worker asleep; FORCE_WAKEUP wakes it; 6 samples in all', async (t) => {
-  const ring = RingBuffer.create({ size: PAGE_SIZE });
-  const prog = new TestRingbufProg(ring);
-  stepsTwoToFive(ring, prog);
-  const i32 = new Int32Array(ring.buffer);
-  const control = new SharedArrayBuffer(CTL_WORDS * 4);
-  const ctl = new Int32Array(control);
+test(
+  'ringbuf: NO_WAKEUP and a consumer that is behind keep the polling worker asleep; FORCE_WAKEUP wakes it; 6 ' +
+    'samples in all',
+  async (t) => {
+    const ring = RingBuffer.create({ size: PAGE_SIZE });
+    const prog = new TestRingbufProg(ring);
+    stepsTwoToFive(ring, prog);
+    const i32 = new Int32Array(ring.buffer);
+    const control = new SharedArrayBuffer(CTL_WORDS * 4);
+    const ctl = new Int32Array(control);
 
-  // Step 6: the background thread polls with a 10 s timeout.
-  const worker = new Worker(new URL('./fixtures/selftest-ringbuf-poller.js', import.meta.url), {
-    workerData: { share: ring.share(), control },
-  });
-  t.teardown(() => worker.terminate());
-  const done = once(worker, 'message');
-  worker.on('error', (e) => t.fail(`poller worker failed: ${String(e)}`));
-  const asleep = (): boolean => Atomics.load(i32, layout.WAKE_WORD_INDEX) === layout.WAKE_SLEEPING;
-  await until(asleep, 10_000, 'the worker announces it sleeps');
-  const notifies0 = wakeNotifies(i32);
+    // Step 6: the background thread polls with a 10 s timeout.
+    const worker = new Worker(new URL('./fixtures/selftest-ringbuf-poller.js', import.meta.url), {
+      workerData: { share: ring.share(), control },
+    });
+    t.teardown(() => worker.terminate());
+    const done = once(worker, 'message');
+    worker.on('error', (e) => t.fail(`poller worker failed: ${String(e)}`));
+    const asleep = (): boolean => Atomics.load(i32, layout.WAKE_WORD_INDEX) === layout.WAKE_SLEEPING;
+    await until(asleep, 10_000, 'the worker announces it sleeps');
+    const notifies0 = wakeNotifies(i32);
 
-  prog.flags = BPF_RB_NO_WAKEUP;
-  prog.triggerSamples();
-  // Only a chance for a wrong wakeup to show; the checks below do not depend on it.
-  await delay(20);
-  t.true(asleep(), 'NO_WAKEUP: the wake word still says SLEEPING');
-  t.is(wakeNotifies(i32), notifies0, 'NO_WAKEUP: no notification sent');
-  t.is(Atomics.load(ctl, CTL_RETURNED), 0, 'NO_WAKEUP: poll has not returned');
-  t.is(Atomics.load(ctl, CTL_COUNT), 0);
-  t.deepEqual(
-    { dropped: prog.dropped, total: prog.total, discarded: prog.discarded },
-    { dropped: 0, total: 2, discarded: 1 },
-  );
+    prog.flags = BPF_RB_NO_WAKEUP;
+    prog.triggerSamples();
+    // Only a chance for a wrong wakeup to show; the checks below do not depend on it.
+    await delay(20);
+    t.true(asleep(), 'NO_WAKEUP: the wake word still says SLEEPING');
+    t.is(wakeNotifies(i32), notifies0, 'NO_WAKEUP: no notification sent');
+    t.is(Atomics.load(ctl, CTL_RETURNED), 0, 'NO_WAKEUP: poll has not returned');
+    t.is(Atomics.load(ctl, CTL_COUNT), 0);
+    t.deepEqual(
+      { dropped: prog.dropped, total: prog.total, discarded: prog.discarded },
+      { dropped: 0, total: 2, discarded: 1 },
+    );
 
-  // Step 7: no notification should be triggered, because the consumer is now behind.
-  prog.flags = 0;
-  prog.triggerSamples();
-  await delay(20);
-  t.true(asleep(), 'flags 0 while behind: the wake word still says SLEEPING');
-  t.is(wakeNotifies(i32), notifies0, 'flags 0 while behind: no notification sent');
-  t.is(Atomics.load(ctl, CTL_RETURNED), 0, 'flags 0 while behind: poll has not returned');
-  t.is(Atomics.load(ctl, CTL_COUNT), 0);
-  t.deepEqual(
-    { dropped: prog.dropped, total: prog.total, discarded: prog.discarded },
-    { dropped: 0, total: 2, discarded: 1 },
-  );
+    // Step 7: no notification should be triggered, because the consumer is now behind.
+    prog.flags = 0;
+    prog.triggerSamples();
+    await delay(20);
+    t.true(asleep(), 'flags 0 while behind: the wake word still says SLEEPING');
+    t.is(wakeNotifies(i32), notifies0, 'flags 0 while behind: no notification sent');
+    t.is(Atomics.load(ctl, CTL_RETURNED), 0, 'flags 0 while behind: poll has not returned');
+    t.is(Atomics.load(ctl, CTL_COUNT), 0);
+    t.deepEqual(
+      { dropped: prog.dropped, total: prog.total, discarded: prog.discarded },
+      { dropped: 0, total: 2, discarded: 1 },
+    );
 
-  // Step 8: reset counters; 333 with flags 0, then 777 with FORCE_WAKEUP.
-  prog.dropped = prog.total = prog.discarded = 0;
-  prog.trigger(333);
-  t.true(asleep(), 'a flags-0 commit that is not at consumer_pos does not wake');
-  prog.flags = BPF_RB_FORCE_WAKEUP;
-  prog.trigger(777);
-  t.is(wakeNotifies(i32), notifies0 + 1, 'FORCE_WAKEUP sends exactly one notification');
-  await done;
-  t.is(Atomics.load(ctl, CTL_RETURNED), 1);
-  t.true(Atomics.load(ctl, CTL_RESULT) > 0, 'the woken poll returns > 0');
-  t.deepEqual(
-    { dropped: prog.dropped, total: prog.total, discarded: prog.discarded },
-    { dropped: 0, total: 2, discarded: 1 },
-  );
+    // Step 8: reset counters; 333 with flags 0, then 777 with FORCE_WAKEUP.
+    prog.dropped = prog.total = prog.discarded = 0;
+    prog.trigger(333);
+    t.true(asleep(), 'a flags-0 commit that is not at consumer_pos does not wake');
+    prog.flags = BPF_RB_FORCE_WAKEUP;
+    prog.trigger(777);
+    t.is(wakeNotifies(i32), notifies0 + 1, 'FORCE_WAKEUP sends exactly one notification');
+    await done;
+    t.is(Atomics.load(ctl, CTL_RETURNED), 1);
+    t.true(Atomics.load(ctl, CTL_RESULT) > 0, 'the woken poll returns > 0');
+    t.deepEqual(
+      { dropped: prog.dropped, total: prog.total, discarded: prog.discarded },
+      { dropped: 0, total: 2, discarded: 1 },
+    );
 
-  // Step 9: consume whatever the woken poll left behind.
-  const ps = makeProcessSample();
-  const consumer = new Consumer(ring, ps.cb);
-  t.true(consumer.consume() >= 0);
-  t.true(consumer.consumeRing(0) >= 0);
-  consumer.close();
-  t.is(Atomics.load(ctl, CTL_COUNT) + ps.count(), 6, '3 rounds, 2 samples each');
-  t.is(Atomics.load(ctl, CTL_BAD_VALUES), 0);
-  t.deepEqual(ps.bad, []);
-});
+    // Step 9: consume whatever the woken poll left behind.
+    const ps = makeProcessSample();
+    const consumer = new Consumer(ring, ps.cb);
+    t.true(consumer.consume() >= 0);
+    t.true(consumer.consumeRing(0) >= 0);
+    consumer.close();
+    t.is(Atomics.load(ctl, CTL_COUNT) + ps.count(), 6, '3 rounds, 2 samples each');
+    t.is(Atomics.load(ctl, CTL_BAD_VALUES), 0);
+    t.deepEqual(ps.bad, []);
+  },
+);
 
 test('ringbuf_n: 32 samples of value 42 are consumed exactly 4 at a time by consumeN(4), eight times', (t) => {
   const ring = RingBuffer.create({ size: PAGE_SIZE });

@@ -58,7 +58,8 @@ async function allDone(ctrl: Int32Array, producers: number[], timeoutMs: number)
 }
 
 test.serial(
-  '2 batch producers and 2 single-record producers into one ring: no loss, no duplicate, FIFO, intact, exact accounting',
+  '2 batch producers and 2 single-record producers into one ring: no loss, no duplicate, FIFO, intact, exact ' +
+    'accounting',
   async (t) => {
     const seed = seedFromEnv();
     t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
@@ -96,13 +97,16 @@ test.serial(
     t.is(c!.finalConsPos, c!.finalProdPos);
     t.is(ring.lockHolder(), 0);
     t.log(
-      `committed ${ps.map((p) => p.committed).join('/')}, discarded ${sum(ps, (p) => p.discarded)}, dropped ${sum(ps, (p) => p.dropped)}, batches ${ps[0]!.batches + ps[1]!.batches}, bytes ${ring.query(BPF_RB_PROD_POS)}`,
+      `committed ${ps.map((p) => p.committed).join('/')}, discarded ${sum(ps, (p) => p.discarded)}, dropped ` +
+        `${sum(ps, (p) => p.dropped)}, batches ${ps[0]!.batches + ps[1]!.batches}, bytes ` +
+        `${ring.query(BPF_RB_PROD_POS)}`,
     );
   },
 );
 
 test.serial(
-  'batch producers killed at random instructions: recovery discards the rest of their batches, nothing committed is lost, duplicated or reordered',
+  'batch producers killed at random instructions: recovery discards the rest of their batches, nothing committed is ' +
+    'lost, duplicated or reordered',
   async (t) => {
     const seed = seedFromEnv();
     t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);

@@ -60,7 +60,8 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 
 for (const [round, mode] of MODES.entries()) {
   test.serial(
-    `round ${round}: victim terminated ${mode === 'random' ? 'at a random moment' : `holding a ${mode}`}; recovery, then everything committed is delivered`,
+    `round ${round}: victim terminated ${mode === 'random' ? 'at a random moment' : `holding a ${mode}`}; recovery, ` +
+      `then everything committed is delivered`,
     async (t) => {
       const seed = seedFromEnv();
       t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);
@@ -169,8 +170,10 @@ for (const [round, mode] of MODES.entries()) {
       const state = Atomics.load(ctrl, VICTIM_STATE_INDEX);
       t.log(
         `victim died after ${committedAtDeath} commits (state ${state}); recovery: ` +
-          `lock ${recovery.lockRecovered ? 'recovered' : 'was not held'}, ${recovery.recordsDiscarded} BUSY record(s) discarded; ` +
-          `survivors committed ${sum(ps, (p) => p.committed)}, dropped ${sum(ps, (p) => p.dropped)}, lock timeouts ${sum(ps, (p) => p.lockTimeouts)}`,
+          `lock ${recovery.lockRecovered ? 'recovered' : 'was not held'}, ${recovery.recordsDiscarded} BUSY ` +
+          `record(s) discarded; ` +
+          `survivors committed ${sum(ps, (p) => p.committed)}, dropped ${sum(ps, (p) => p.dropped)}, lock timeouts ` +
+          `${sum(ps, (p) => p.lockTimeouts)}`,
       );
       t.is(c.error, undefined, c.error);
       for (const p of ps) t.is(p.error, undefined, p.error);
@@ -202,7 +205,8 @@ for (const [round, mode] of MODES.entries()) {
       const victimDiscards = c.ring.discarded - sum(ps, (p) => p.discarded) - recovery.recordsDiscarded;
       t.true(
         victimDiscards === discardedAtDeath || victimDiscards === discardedAtDeath + 1,
-        `discarded records skipped by the consumer do not add up: victim's share ${victimDiscards}, published ${discardedAtDeath}`,
+        `discarded records skipped by the consumer do not add up: victim's share ${victimDiscards}, published ` +
+          `${discardedAtDeath}`,
       );
       t.is(c.ring.records, sum(c.delivered, (n) => n) + PRODUCERS, 'records delivered (data + one DONE per producer)');
       t.is(c.finalConsPos, c.finalProdPos, 'consumer drained the ring');

@@ -107,7 +107,8 @@ function mainRecord(bytes: Uint8Array, view: DataView, offset: number, size: num
 
 for (let round = 0; round < ROUNDS; round++) {
   test.serial(
-    `round ${round}: producers take turns holding the ring exclusively; the others fail at once; killed holders are recovered; nothing committed is lost, duplicated or reordered`,
+    `round ${round}: producers take turns holding the ring exclusively; the others fail at once; killed holders are ` +
+      `recovered; nothing committed is lost, duplicated or reordered`,
     async (t) => {
       t.timeout(60_000);
       const seed = seedFromEnv();
@@ -285,20 +286,26 @@ for (let round = 0; round < ROUNDS; round++) {
       const slowestMs = Math.max(...all.map((p) => load(slowestFailIndex(p)))) / 1000;
       const released = survivorReports[0]!;
       t.log(
-        `${PRODUCERS} turns in ${elapsed.toFixed(0)} ms: producer ${releaseTurn} handed over after ${released.committed} commits ` +
-          `(${released.submits} submits, ${released.discards} discards, ${released.smallOutputs} small and ${released.largeOutputs} large outputs, ` +
+        `${PRODUCERS} turns in ${elapsed.toFixed(0)} ms: producer ${releaseTurn} handed over after ` +
+          `${released.committed} commits ` +
+          `(${released.submits} submits, ${released.discards} discards, ${released.smallOutputs} small and ` +
+          `${released.largeOutputs} large outputs, ` +
           `${released.batches} batches of ${released.batchRecords} records, ${released.fullRetries} full retries); ` +
           kills
             .map(
               (k) =>
-                `producer ${k.index} killed after ${k.inTurn} commits in its turn, recovery ${JSON.stringify(k.recovery)}`,
+                `producer ${k.index} killed after ${k.inTurn} commits in its turn, ` +
+                `recovery ${JSON.stringify(k.recovery)}`,
             )
             .join('; '),
       );
       t.log(
-        `contention: ${failedUnderHold} attempts failed under a hold (${CONTEND_OPS.map((name, op) => `${name} ${byOp[op]}`).join(', ')}), ` +
-          `slowest ${slowestMs.toFixed(3)} ms; ${raced} raced the end of a hold and succeeded rightly; test thread refused in ` +
-          `${mainRefusals.map((ms) => ms.toFixed(3)).join(', ')} ms; consumer: ${c.records} records, ${c.discarded} discarded skipped, ${c.busyStalls} BUSY stalls`,
+        `contention: ${failedUnderHold} attempts failed under a hold ` +
+          `(${CONTEND_OPS.map((name, op) => `${name} ${byOp[op]}`).join(', ')}), ` +
+          `slowest ${slowestMs.toFixed(3)} ms; ${raced} raced the end of a hold and succeeded rightly; test thread ` +
+          `refused in ` +
+          `${mainRefusals.map((ms) => ms.toFixed(3)).join(', ')} ms; consumer: ${c.records} records, ${c.discarded} ` +
+          `discarded skipped, ${c.busyStalls} BUSY stalls`,
       );
 
       t.is(c.error, undefined, c.error);
@@ -380,7 +387,8 @@ for (let round = 0; round < ROUNDS; round++) {
       t.is(v.gaps, allowedGaps, 'more gaps than examples kept');
       if (allowedGaps > 0)
         t.log(
-          `${allowedGaps} holder(s) killed inside submitBatch: the batch's later records committed, the rest discarded by recovery`,
+          `${allowedGaps} holder(s) killed inside submitBatch: the batch's later records committed, the rest ` +
+            `discarded by recovery`,
         );
       for (const k of kills) {
         const s = summary(k.index + 1);

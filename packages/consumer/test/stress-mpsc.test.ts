@@ -61,7 +61,8 @@ async function runMpsc(
       problems.push(`producer ${p.index}: made ${p.attempts} attempts, expected ${attempts}`);
     if (p.committed + p.discarded + p.dropped !== p.attempts) {
       problems.push(
-        `producer ${p.index}: committed ${p.committed} + discarded ${p.discarded} + dropped ${p.dropped} != attempted ${p.attempts}`,
+        `producer ${p.index}: committed ${p.committed} + discarded ${p.discarded} + dropped ${p.dropped} != ` +
+          `attempted ${p.attempts}`,
       );
     }
     if (c.delivered[p.index] !== p.committed)

@@ -25,7 +25,8 @@ const RUNS = 3;
 
 for (let run = 1; run <= RUNS; run++) {
   test.serial(
-    `run ${run}/${RUNS}: overwrite ring, 2 producers, slow consumer: intact records, increasing seqs, delivered + lost == committed`,
+    `run ${run}/${RUNS}: overwrite ring, 2 producers, slow consumer: intact records, increasing seqs, delivered + ` +
+      `lost == committed`,
     async (t) => {
       const seed = seedFromEnv();
       t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);

@@ -89,7 +89,8 @@ const EPISODES = 15_000;
 const EPISODE_TIMEOUT_MS = 5_000;
 
 test.serial(
-  'flags 0 everywhere, consumer in poll(-1), bursts released by a barrier as the consumer goes to sleep: no lost wakeup',
+  'flags 0 everywhere, consumer in poll(-1), bursts released by a barrier as the consumer goes to sleep: no lost ' +
+    'wakeup',
   async (t) => {
     const seed = seedFromEnv();
     t.log(`seed=${seed} (replay with RINGBUF_SEED=${seed})`);

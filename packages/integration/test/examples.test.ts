@@ -21,14 +21,23 @@ const expected: Record<string, RegExp> = {
   'overwrite.mjs': /^delivered 63 records \(seq 137 to 199\), lost 137 to overwriting: 63 \+ 137 = 200$/m,
   'backoff.mjs': /^back-off {5}: 100000 records delivered, \d+ retries \(\d+\.\d per 1000 records\), 0 given up/m,
   'event-producer.mjs': /^wrote 3 events into a 72-byte payload, padded with spaces$/m,
-  'event-handler.mjs':
-    /^handler counted [1-9]\d* events from 2 producers \(buy \d+, click \d+, view \d+\), 0 bad, 0 out of order\nringbuf load: OK; thresholds errors==0 pass, lost==0 pass$/m,
+  'event-handler.mjs': new RegExp(
+    /^handler counted [1-9]\d* events from 2 producers \(buy \d+, click \d+, view \d+\), /.source +
+      /0 bad, 0 out of order\nringbuf load: OK; thresholds errors==0 pass, lost==0 pass$/.source,
+    'm',
+  ),
   'pino-workers.mjs':
     /^3 workers and the main thread logged 15002 lines through 1 log thread: 0 out of order, 0 missing, 0 dropped$/m,
-  'crash-recovery.mjs':
-    /^recoverProducer\(1\): lock recovered false, records discarded 1; the consumer now has 8 records: 100, 101, 102, 200, 201, 202, 203, 204$/m,
-  'user-ring.mjs':
-    /^fed 20000 commands in order through a 4096-byte user ring: the worker applied 20000, 0 out of order, total 199990000; its drains woke the blocked main thread \d+ times$/m,
+  'crash-recovery.mjs': new RegExp(
+    /^recoverProducer\(1\): lock recovered false, records discarded 1; /.source +
+      /the consumer now has 8 records: 100, 101, 102, 200, 201, 202, 203, 204$/.source,
+    'm',
+  ),
+  'user-ring.mjs': new RegExp(
+    /^fed 20000 commands in order through a 4096-byte user ring: the worker applied 20000, 0 out of order, /.source +
+      /total 199990000; its drains woke the blocked main thread \d+ times$/.source,
+    'm',
+  ),
 };
 
 const files = readdirSync(EXAMPLES)
@@ -53,7 +62,8 @@ for (const file of files) {
     }).catch((thrown: unknown) => {
       const err = thrown as { code?: unknown; signal?: unknown; stdout?: string; stderr?: string };
       t.fail(
-        `examples/${file} failed (exit ${String(err.code)}, signal ${String(err.signal)})\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`,
+        `examples/${file} failed (exit ${String(err.code)}, signal ` +
+          `${String(err.signal)})\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`,
       );
       return { stdout: '', stderr: '' };
     });
@@ -89,7 +99,8 @@ for (const pkg of SNIPPET_PACKAGES) {
         (thrown: unknown) => {
           const err = thrown as { code?: unknown; stdout?: string; stderr?: string };
           t.fail(
-            `packages/${pkg}/README.md js block ${i + 1} failed (exit ${String(err.code)})\n${code}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`,
+            `packages/${pkg}/README.md js block ${i + 1} failed (exit ` +
+              `${String(err.code)})\n${code}\nstdout:\n${err.stdout}\nstderr:\n${err.stderr}`,
           );
           return { stdout: '' };
         },

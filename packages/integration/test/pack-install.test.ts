@@ -52,7 +52,8 @@ async function step(what: string, file: string, args: string[], cwd: string, tim
       ? `timed out after ${timeoutMs} ms`
       : `exit ${String(e.code)}${typeof e.signal === 'string' ? `, signal ${e.signal}` : ''}`;
     throw new Error(
-      `${what} failed (${why}): ${file} ${args.join(' ')}\n  in ${cwd}\n--- stdout ---\n${e.stdout ?? ''}\n--- stderr ---\n${e.stderr ?? ''}`,
+      `${what} failed (${why}): ${file} ${args.join(' ')}\n  in ${cwd}\n--- stdout ---\n${e.stdout ?? ''}\n--- ` +
+        `stderr ---\n${e.stderr ?? ''}`,
     );
   }
 }

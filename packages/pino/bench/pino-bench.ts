@@ -9,7 +9,8 @@
  * one log.info() call inside the workers (p50/p99 over all calls, and p99 over the second half of
  * each worker's calls: the first calls run before the JIT has compiled the write path).
  *
- *   node dist/bench/pino-bench.js [--workers 1,2,4,8] [--lines 20000] [--rounds 5] [--dest null,file] [--json] [--seed N]
+ *   node dist/bench/pino-bench.js [--workers 1,2,4,8] [--lines 20000] [--rounds 5] [--dest null,file] [--json]
+ *     [--seed N]
  *
  * Results go to stdout (a table, or one JSON object with --json); progress to stderr.
  */
@@ -211,7 +212,8 @@ async function parentMain(): Promise<void> {
     return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
   };
   console.error(
-    `pino bench: workers ${workers.join(',')}, ${lines} lines each, ${rounds} rounds, dest ${dests.join(',')}, seed ${seed}`,
+    `pino bench: workers ${workers.join(',')}, ${lines} lines each, ${rounds} rounds, dest ${dests.join(',')}, seed ` +
+      `${seed}`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'ringbuf-pino-bench-'));
   const run = promisify(execFile);
@@ -234,7 +236,9 @@ async function parentMain(): Promise<void> {
         if (d === 'file' && r.fileBytes === 0) throw new Error(`run ${m} W=${w} wrote nothing`);
         runs.push(r);
         console.error(
-          `round ${round + 1}/${rounds} ${m} W=${w} ${d}: ${r.linesPerSec} lines/s, ${r.threads} threads, ${r.peakRssMB} MB, p50 ${r.p50us} us, p99 ${r.p99us} us (second half ${r.p99SteadyUs} us)${m === 'b' ? `, ${r.waited} waits for space` : ''}`,
+          `round ${round + 1}/${rounds} ${m} W=${w} ${d}: ${r.linesPerSec} lines/s, ${r.threads} threads, ` +
+            `${r.peakRssMB} MB, p50 ${r.p50us} us, p99 ${r.p99us} us (second half ` +
+            `${r.p99SteadyUs} us)${m === 'b' ? `, ${r.waited} waits for space` : ''}`,
         );
         rmSync(join(dir, `${m}-${w}.log`), { force: true });
       }
@@ -267,15 +271,21 @@ async function parentMain(): Promise<void> {
   }
   console.log(`medians of ${rounds} rounds, ${lines} lines per worker; (a) ${MODES.a}, (b) ${MODES.b}, (c) ${MODES.c}`);
   console.log(
-    'dest  W  lines/s a / b / c            b/a   threads a/b/c  peak RSS MB a/b/c (b/a)  log.info p50 us a/b/c   p99 us a/b/c          p99 second half a/b/c',
+    'dest  W  lines/s a / b / c            b/a   threads a/b/c  peak RSS MB a/b/c (b/a)  log.info p50 us a/b/c   ' +
+      'p99 us a/b/c          p99 second half a/b/c',
   );
   for (const r of rows) {
     console.log(
-      `${String(r.dest).padEnd(5)} ${String(r.workers).padStart(2)}  ${[r.a_linesPerSec, r.b_linesPerSec, r.c_linesPerSec].join(' / ').padEnd(27)} ${String(r.b_over_a).padEnd(5)} ` +
-        `${[r.a_threads, r.b_threads, r.c_threads].join('/').padEnd(14)} ${[r.a_peakRssMB, r.b_peakRssMB, r.c_peakRssMB].join('/')} (${r.rss_b_over_a})`.padEnd(
-          26,
-        ) +
-        `  ${[r.a_p50us, r.b_p50us, r.c_p50us].join('/').padEnd(22)} ${[r.a_p99us, r.b_p99us, r.c_p99us].join('/').padEnd(22)} ${[r.a_p99SteadyUs, r.b_p99SteadyUs, r.c_p99SteadyUs].join('/')}`,
+      `${String(r.dest).padEnd(5)} ${String(r.workers).padStart(2)}  ` +
+        `${[r.a_linesPerSec, r.b_linesPerSec, r.c_linesPerSec].join(' / ').padEnd(27)} ` +
+        `${String(r.b_over_a).padEnd(5)} ` +
+        (
+          `${[r.a_threads, r.b_threads, r.c_threads].join('/').padEnd(14)} ` +
+          `${[r.a_peakRssMB, r.b_peakRssMB, r.c_peakRssMB].join('/')} (${r.rss_b_over_a})`
+        ).padEnd(26) +
+        `  ${[r.a_p50us, r.b_p50us, r.c_p50us].join('/').padEnd(22)} ` +
+        `${[r.a_p99us, r.b_p99us, r.c_p99us].join('/').padEnd(22)} ` +
+        [r.a_p99SteadyUs, r.b_p99SteadyUs, r.c_p99SteadyUs].join('/'),
     );
   }
 }

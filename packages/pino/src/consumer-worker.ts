@@ -69,7 +69,10 @@ const port = parentPort!;
 
 let dest: TargetStream | undefined;
 let needDrain = false;
-/** The target's 'drain' (or end), listened for from the moment write() returned false: it may come before the loop looks. */
+/**
+ * The target's 'drain' (or end), listened for from the moment write() returned false: it may come before the loop
+ * looks.
+ */
 let drain: Promise<void> | undefined;
 let linesOut = 0;
 let failed = false;
@@ -215,7 +218,8 @@ function onRecord(view: Uint8Array, offset: number, size: number): number {
     return out(
       notice(
         40,
-        `@ringbuf/pino: ${n} line${n === 1 ? '' : 's'} dropped by thread ${owner - 1} (the ring was full, or the consumer thread gone)`,
+        `@ringbuf/pino: ${n} line${n === 1 ? '' : 's'} dropped by thread ${owner - 1} (the ring was full, or the ` +
+          `consumer thread gone)`,
         `,"ringbufDropped":${n},"threadId":${owner - 1}`,
       ),
     );

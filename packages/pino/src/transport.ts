@@ -42,9 +42,13 @@ export interface TransportOptions extends PinoTransportOptions {
   blockMs?: number;
   /** The longest flushSync(), and the flush at process exit, wait for the consumer thread (ms). @default 10000 */
   flushMs?: number;
-  /** The consumer thread counts as gone when its heartbeats are older than this (ms). @default HEARTBEAT_STALL_MS (2000) */
+  /**
+   * The consumer thread counts as gone when its heartbeats are older than this (ms). @default HEARTBEAT_STALL_MS (2000)
+   */
   deadAfterMs?: number;
-  /** Lines longer than this many UTF-8 bytes go in pieces the consumer joins. @default a quarter of ringSize, less 16 */
+  /**
+   * Lines longer than this many UTF-8 bytes go in pieces the consumer joins. @default a quarter of ringSize, less 16
+   */
   partBytes?: number;
   /** Options of the consumer thread's Worker (env, execArgv, resourceLimits...), as pino.transport()'s `worker`. */
   worker?: WorkerOptions & { autoEnd?: boolean };

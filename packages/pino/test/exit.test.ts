@@ -13,7 +13,9 @@ for (const [mode, code] of [
   ['throw', 1],
 ] as const) {
   test.serial(
-    `the main thread ending by ${mode === 'end' ? 'running out of work' : mode === 'exit' ? 'process.exit()' : 'an uncaught exception'}: every line written before is in the file after the process is gone`,
+    `the main thread ending by ` +
+      `${mode === 'end' ? 'running out of work' : mode === 'exit' ? 'process.exit()' : 'an uncaught exception'}: ` +
+      `every line written before is in the file after the process is gone`,
     async (t) => {
       const file = tmpFile(`main-${mode}.log`);
       const count = 3000;

@@ -174,7 +174,8 @@ test.serial(
     const bySeq = seqsByTag(records(file));
     const got = bySeq.get('t')!;
     t.log(
-      `${got.length} lines of the terminated worker reached the file (it had written ${Atomics.load(p, 0)}); recovered ${tr.stats().all.recovered}`,
+      `${got.length} lines of the terminated worker reached the file (it had written ${Atomics.load(p, 0)}); ` +
+        `recovered ${tr.stats().all.recovered}`,
     );
     t.true(got.length >= 2000);
     t.deepEqual(got, range(got.length));
@@ -305,7 +306,8 @@ test.serial(
     const waitsBefore = tr.stats().thread.waited;
     // Another thread opens the gate while this one is blocked in a write.
     const opener = new Worker(
-      'const { workerData } = require("node:worker_threads"); setTimeout(() => Atomics.store(new Int32Array(workerData), 0, 1), 100);',
+      'const { workerData } = require("node:worker_threads"); setTimeout(() => Atomics.store(new ' +
+        'Int32Array(workerData), 0, 1), 100);',
       { eval: true, workerData: gate },
     );
     const started = Date.now();

@@ -127,7 +127,8 @@ export class RecordIterator implements AsyncIterableIterator<IteratedRecord, und
   }
 
   /** Ends the iteration (a `break` calls this). Records not yet yielded stay in their rings. */
-  // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw in stop() rejects the promise an async iterator's return() owes
+  /* eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw in stop() rejects the promise an
+   * async iterator's return() owes */
   async return(): Promise<IteratorResult<IteratedRecord, undefined>> {
     this.stop();
     return this.finish();

@@ -15,7 +15,8 @@
  * (and `stop()`) with a RuntimeHandlerError naming the record's ring and position; a ring whose
  * positions or headers cannot be right (corrupted shared memory) ends the worker and rejects them
  * with a RuntimeCorruptionError (`ERR_RUNTIME_CORRUPT`, the ring and position, the final report,
- * the walk's RingBufCorruptionError as `cause`); a worker that dies rejects them with a RuntimeError; a worker that does not answer stop() within
+ * the walk's RingBufCorruptionError as `cause`); a worker that dies rejects them with a RuntimeError; a worker that
+ * does not answer stop() within
  * `timeoutMs + stopGraceMs` (a handler stuck in a loop) is terminated and the main thread counts
  * what was left. The runtime never waits forever.
  */
