@@ -51,8 +51,8 @@ export function ratio(name: string, raw: string | undefined, fallback: number): 
 }
 
 /**
- * `BYTES` or `MIN-MAX`: a fixed payload size or a uniform range, each at least the instrumented
- * header (INSTRUMENTED_HEADER_BYTES, 32 bytes: producer id, sequence number, send time, causal token, kind, commit time).
+ * `BYTES` or `MIN-MAX`: a fixed payload size or a uniform range, each at least the instrumented header
+ * (INSTRUMENTED_HEADER_BYTES, 32 bytes: producer id, sequence number, send time, causal token, kind, commit time).
  * @throws UsageError naming the option and the accepted values.
  */
 export function payloadSize(name: string, raw: string | undefined, fallback: number): PayloadSize {
@@ -97,7 +97,8 @@ export function ringSize(name: string, raw: string | undefined, fallback: number
     m === null ? NaN : Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
   if (!isValidRingSize(v))
     throw new UsageError(
-      `${name}: '${raw}' is not a power of two from ${layout.PAGE_SIZE} to ${layout.MAX_RING_SIZE} bytes (e.g. 65536, 1M)`,
+      `${name}: '${raw}' is not a power of two from ${layout.PAGE_SIZE} to ` +
+        `${layout.MAX_RING_SIZE} bytes (e.g. 65536, 1M)`,
     );
   return v;
 }
@@ -184,7 +185,8 @@ function scaledNumber(raw: string): number {
  */
 export function stages(name: string, raw: string): StageSpec[] {
   const accepted =
-    'DURATION:RATE[,DURATION:RATE...] with DURATION like 500ms, 5s or 1m and RATE records/s per producer (e.g. 5s:1000,10s:50k,5s:0)';
+    'DURATION:RATE[,DURATION:RATE...] with DURATION like 500ms, 5s or 1m and RATE records/s per producer ' +
+    '(e.g. 5s:1000,10s:50k,5s:0)';
   const parts = raw.split(',');
   const out: StageSpec[] = [];
   for (const part of parts) {

@@ -111,7 +111,10 @@ test.serial('a second Ctrl-C during a bench exits at once with status 130 and sa
   t.is(stdout, '', 'no report after the second signal');
   t.regex(
     stderr,
-    /SIGINT again: exiting without draining; not drained: the report \(step 1 of 5, rb-b2b-batch-1, was running; 4 more not run\)/,
+    new RegExp(
+      'SIGINT again: exiting without draining; not drained: ' +
+        'the report \\(step 1 of 5, rb-b2b-batch-1, was running; 4 more not run\\)',
+    ),
   );
 });
 

@@ -181,7 +181,8 @@ test.serial(
     t.regex(
       table.stdout,
       new RegExp(
-        `^Oversubscribed: ${producers} producers spinning 100 % of the time and the consumer are ${producers + 1}\\.0 busy threads on ${os.availableParallelism()} cores`,
+        `^Oversubscribed: ${producers} producers spinning 100 % of the time and the consumer are ` +
+          `${producers + 1}\\.0 busy threads on ${os.availableParallelism()} cores`,
         'm',
       ),
     );

@@ -53,7 +53,8 @@ function parseOne(stdout: string): LoadJson {
 
 for (const how of ['wait', 'spin'] as const) {
   test.serial(
-    `watchdog: a producer whose write() never returns (${how === 'wait' ? 'Atomics.wait' : 'a busy loop'}) is terminated after the run's end; the report names it and its seq, exit 1`,
+    `watchdog: a producer whose write() never returns (${how === 'wait' ? 'Atomics.wait' : 'a busy loop'}) ` +
+      `is terminated after the run's end; the report names it and its seq, exit 1`,
     async (t) => {
       const started = Date.now();
       const { code, stdout, stderr } = await runSeeded(
@@ -85,7 +86,10 @@ for (const how of ['wait', 'spin'] as const) {
       t.is(r.stuckProducers.length, 1, r.stuckProducers.join('; '));
       t.regex(
         r.stuckProducers[0] ?? '',
-        /^producer \d+ \(slot 1\) stuck on record seq 50 \(in hand, not committed\): no progress for \d+ ms after the end of its run$/,
+        new RegExp(
+          '^producer \\d+ \\(slot 1\\) stuck on record seq 50 \\(in hand, not committed\\)' +
+            ': no progress for \\d+ ms after the end of its run$',
+        ),
       );
       // Its reservation was discarded by recovery and counted abandoned; nothing committed was lost.
       t.is(r.records.abandoned, 1);
@@ -135,7 +139,12 @@ test.serial(
     t.regex(stderr, /SIGTERM: stopping the producers/);
     t.regex(
       stdout,
-      /^ {2}- the watchdog terminated producer \d+ \(slot 0\) stuck on record seq 10 \(in hand, not committed\): no progress for \d+ ms after the stop request; its reservation was discarded by recovery \(abandoned\)$/m,
+      new RegExp(
+        '^ {2}- the watchdog terminated producer \\d+ \\(slot 0\\) ' +
+          'stuck on record seq 10 \\(in hand, not committed\\): no progress for \\d+ ms after the stop request; ' +
+          'its reservation was discarded by recovery \\(abandoned\\)$',
+        'm',
+      ),
     );
     t.regex(stdout, /^abandoned \(killed in hand\)\s+1$/m);
     t.regex(stdout, /^lost\s+0$/m);
@@ -143,7 +152,8 @@ test.serial(
 );
 
 test.serial(
-  'a producer module whose write() always throws: its slots are given up after 3 deaths, the error reported once with its seq, exit 1',
+  'a producer module whose write() always throws: its slots are given up after 3 deaths, ' +
+    'the error reported once with its seq, exit 1',
   async (t) => {
     const { code, stdout, stderr } = await runSeeded(
       t,
@@ -170,9 +180,10 @@ test.serial(
     t.regex(r.producer?.firstCrash ?? '', /^producer \d+ \(slot \d\), on record seq 0: cannot encode record 0$/);
     t.true(
       r.failures.some((f) =>
-        /^6 producers died on their own \(the producer module threw\?\); first: producer \d+ \(slot \d\), on record seq 0: cannot encode record 0$/.test(
-          f,
-        ),
+        new RegExp(
+          '^6 producers died on their own \\(the producer module threw\\?\\); ' +
+            'first: producer \\d+ \\(slot \\d\\), on record seq 0: cannot encode record 0$',
+        ).test(f),
       ),
       r.failures.join('; '),
     );
@@ -188,7 +199,9 @@ test.serial('an async handle() is refused at start: one line naming --handler, t
   t.is(code, 2, stderr);
   t.is(stdout, '');
   t.deepEqual(stderr.trimEnd().split('\n'), [
-    `ringbuf load: --handler ${shown(ASYNC_HANDLER)}: handle is an async function: the consumer calls it synchronously for each record and cannot await it (its errors would be lost); make it synchronous`,
+    `ringbuf load: --handler ${shown(ASYNC_HANDLER)}: handle is an async function: ` +
+      `the consumer calls it synchronously for each record and cannot await it (its errors would be lost); ` +
+      `make it synchronous`,
   ]);
 });
 
@@ -216,7 +229,8 @@ test.serial(
 );
 
 test.serial(
-  'a handler that drops rejected promises: each rejection counted as an error and the first named, the report kept, exit 1',
+  'a handler that drops rejected promises: each rejection counted as an error and the first named, ' +
+    'the report kept, exit 1',
   async (t) => {
     const { code, stdout, stderr } = await runSeeded(
       t,
@@ -292,7 +306,8 @@ const START_FAILURES: ReadonlyArray<readonly [string, string, string]> = [
 ];
 for (const [option, file, reason] of START_FAILURES) {
   test.serial(
-    `a ${option} module that fails (${reason.split(':')[0]}): one line naming ${option}, the file and the error, exit 2`,
+    `a ${option} module that fails (${reason.split(':')[0]}): ` +
+      `one line naming ${option}, the file and the error, exit 2`,
     async (t) => {
       const { code, stdout, stderr } = await runCli(
         ['load', option, file, '--rate', '100', '--duration', '1', '--quiet'],
@@ -328,7 +343,8 @@ test.serial(
 );
 
 test.serial(
-  '--out that fails at the end (its parent replaced by a file during the run): the report printed anyway, the failure named, exit 1',
+  '--out that fails at the end (its parent replaced by a file during the run): ' +
+    'the report printed anyway, the failure named, exit 1',
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'ringbuf-out-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -344,7 +360,8 @@ test.serial(
     t.regex(
       stdout,
       new RegExp(
-        `^ {2}- the --out files were not written: ${join(parent, 'sub').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ENOTDIR`,
+        `^ {2}- the --out files were not written: ` +
+          `${join(parent, 'sub').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ENOTDIR`,
         'm',
       ),
     );
@@ -353,7 +370,8 @@ test.serial(
 );
 
 test.serial(
-  'a handler blocked for good: progress and report say the consumer stalled (no heartbeat), the run ends with the report, exit 1',
+  'a handler blocked for good: progress and report say the consumer stalled (no heartbeat), ' +
+    'the run ends with the report, exit 1',
   async (t) => {
     const started = Date.now();
     const { code, stdout, stderr, seed } = await runSeeded(
@@ -383,7 +401,12 @@ test.serial(
     t.regex(stdout, /^consumer heartbeat\s+consumer stalled: no heartbeat for \d+ ms \(from \d+\.\d s, .+ unread\)$/m);
     t.regex(
       stdout,
-      /^ {2}- the consumer did not stop within the drain deadline and was terminated \(a handler that never returns\?\) \(consumer stalled: no heartbeat for \d+ ms\); 49 records had been delivered$/m,
+      new RegExp(
+        '^ {2}- the consumer did not stop within the drain deadline and was terminated ' +
+          '\\(a handler that never returns\\?\\) \\(consumer stalled: no heartbeat for \\d+ ms\\); ' +
+          '49 records had been delivered$',
+        'm',
+      ),
     );
     const json = await runCli(
       [

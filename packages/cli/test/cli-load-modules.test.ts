@@ -63,7 +63,8 @@ function parseOne(stdout: string): LoadJson {
 }
 
 test.serial(
-  "the example modules: the producer's bytes reach the handler intact and in order, and its close() result is in the JSON",
+  "the example modules: the producer's bytes reach the handler intact and in order, " +
+    'and its close() result is in the JSON',
   async (t) => {
     const { code, stdout, stderr } = await runSeeded(t, [
       'load',
@@ -144,7 +145,8 @@ test.serial('a handler that throws: errors counted, the first one named, exit 1 
 });
 
 test.serial(
-  'a handler that never returns: the run ends within its drain deadline, the consumer terminated, what was left counted, exit 1',
+  'a handler that never returns: the run ends within its drain deadline, ' +
+    'the consumer terminated, what was left counted, exit 1',
   async (t) => {
     const started = Date.now();
     const { code, stdout, stderr } = await runSeeded(

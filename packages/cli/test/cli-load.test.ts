@@ -184,7 +184,10 @@ test.serial('a second Ctrl-C exits at once with status 130 and says what was not
   t.is(stdout, '', 'no report after the second signal');
   t.regex(
     stderr,
-    /SIGINT again: exiting without draining; not drained: \d+ committed records \(\d+ still reserved\), .* \(AVAIL_DATA\); \d+ records had been delivered/,
+    new RegExp(
+      'SIGINT again: exiting without draining; not drained: \\d+ committed records \\(\\d+ still reserved\\), .*' +
+        ' \\(AVAIL_DATA\\); \\d+ records had been delivered',
+    ),
   );
 });
 

@@ -55,7 +55,11 @@ test.serial('order prints both designs side by side with examples of reordered e
   t.regex(stdout, /^per-producer rings, drained in turn \(perf buffer\)\s+3000\s+[1-9]\d*\s+0 \/ 0/m);
   t.regex(
     stdout,
-    /^ {2}#\d+: (fork|exec|exit) of task \d+ on cpu \d \(token \d+\) delivered from ring \d at position \d+ after (fork|exec|exit) of task \d+ on cpu \d \(token \d+\)$/m,
+    new RegExp(
+      '^ {2}#\\d+: (fork|exec|exit) of task \\d+ on cpu \\d \\(token \\d+\\)' +
+        ' delivered from ring \\d at position \\d+ after (fork|exec|exit) of task \\d+ on cpu \\d \\(token \\d+\\)$',
+      'm',
+    ),
   );
   t.regex(stdout, /OK: the shared ring delivered every event in causal order\./);
 });

@@ -1,4 +1,7 @@
-/** The load command's new parts without threads: --stages, --threshold, the per-second latency window, the timeline CSV. */
+/**
+ * The load command's new parts without threads: --stages, --threshold, the per-second latency window, the timeline
+ * CSV.
+ */
 import test from 'ava';
 import { UsageError } from '../src/cli-errors.js';
 import { stages } from '../src/options.js';

@@ -248,35 +248,38 @@ test('accounting: a clean run, a lost tail, a gap in the middle', (t) => {
   t.is(account([producer(1, 10)], [], runtimeReport(7, [[1, 10, 3]], { gaps: 1, missing: 3 }), false).lost, 3);
 });
 
-test('accounting: a producer killed inside output() after its commit committed one more, not lost, not abandoned', (t) => {
-  // Its counter says 5 (seq 0..4) and one abandoned in hand ('undecided'); the verifier saw seq 0..5.
-  const a = account(
-    [producer(1, 5, { state: 'dead', attempted: 6, abandoned: 1 }), producer(3, 4)],
-    [death(1, { inHand: 'undecided' })],
-    runtimeReport(10, [
-      [1, 6, 0],
-      [3, 4, 0],
-    ]),
-    false,
-  );
-  t.is(a.records.committed, 10);
-  t.is(a.records.abandoned, 0);
-  t.is(a.records.attempted, a.records.committed + a.records.discarded + a.records.dropped + a.records.abandoned);
-  t.is(a.lost, 0);
-  t.is(a.killed, 1);
-  t.is(a.recovered, 1);
-  t.is(a.crashed, 0);
-  // A death whose recovery gave up is not counted recovered.
-  t.is(
-    account(
-      [producer(1, 5, { state: 'dead' })],
-      [death(1, { recordsDiscarded: -1, cause: 'crashed' })],
-      runtimeReport(5, [[1, 5, 0]]),
+test(
+  'accounting: a producer killed inside output() after its commit committed one more, ' + 'not lost, not abandoned',
+  (t) => {
+    // Its counter says 5 (seq 0..4) and one abandoned in hand ('undecided'); the verifier saw seq 0..5.
+    const a = account(
+      [producer(1, 5, { state: 'dead', attempted: 6, abandoned: 1 }), producer(3, 4)],
+      [death(1, { inHand: 'undecided' })],
+      runtimeReport(10, [
+        [1, 6, 0],
+        [3, 4, 0],
+      ]),
       false,
-    ).recovered,
-    0,
-  );
-});
+    );
+    t.is(a.records.committed, 10);
+    t.is(a.records.abandoned, 0);
+    t.is(a.records.attempted, a.records.committed + a.records.discarded + a.records.dropped + a.records.abandoned);
+    t.is(a.lost, 0);
+    t.is(a.killed, 1);
+    t.is(a.recovered, 1);
+    t.is(a.crashed, 0);
+    // A death whose recovery gave up is not counted recovered.
+    t.is(
+      account(
+        [producer(1, 5, { state: 'dead' })],
+        [death(1, { recordsDiscarded: -1, cause: 'crashed' })],
+        runtimeReport(5, [[1, 5, 0]]),
+        false,
+      ).recovered,
+      0,
+    );
+  },
+);
 
 test('accounting: a reservation recovery discarded stays abandoned; the identity holds exactly', (t) => {
   // 7 attempted: 5 committed (all delivered), 1 discarded, 1 BUSY when killed (recovery discarded it).
@@ -292,13 +295,16 @@ test('accounting: a reservation recovery discarded stays abandoned; the identity
   t.is(a.records.attempted, a.records.committed + a.records.discarded + a.records.dropped + a.records.abandoned);
 });
 
-test('accounting: overwrite mode counts overwritten records apart; lost is what is neither delivered nor overwritten', (t) => {
-  const a = account([producer(1, 100)], [], runtimeReport(60, [[1, 100, 0]], { skippedGaps: 3 }, 40), true);
-  t.is(a.overwritten, 40);
-  t.is(a.lost, 0);
-  const b = account([producer(1, 100)], [], runtimeReport(50, [[1, 100, 0]], {}, 40), true);
-  t.is(b.lost, 10);
-});
+test(
+  'accounting: overwrite mode counts overwritten records apart; ' + 'lost is what is neither delivered nor overwritten',
+  (t) => {
+    const a = account([producer(1, 100)], [], runtimeReport(60, [[1, 100, 0]], { skippedGaps: 3 }, 40), true);
+    t.is(a.overwritten, 40);
+    t.is(a.lost, 0);
+    const b = account([producer(1, 100)], [], runtimeReport(50, [[1, 100, 0]], {}, 40), true);
+    t.is(b.lost, 10);
+  },
+);
 
 test('accounting: duplicates and reorders and causal violations come from the verifier', (t) => {
   const a = account(

@@ -50,50 +50,58 @@ function fakePool(reports: ProducerReport[]) {
 
 const MS = 1000;
 
-test('a producer that makes no progress for the patience after the end of its run is terminated, named with its seq; a moving one is not', (t) => {
-  const stuck = report(1, 0, { attempted: 41, lastCommittedSeq: 39, inFlight: 1 });
-  const moving = report(2, 1, { attempted: 10 });
-  const pool = fakePool([stuck, moving]);
-  const dog = new ProducerWatchdog(pool, 1000, 500);
-  dog.start(0);
-  dog.stop();
-  // Scheduled end: the slot's start (1 ms) + 1000 ms. Before end + patience: nothing, however quiet.
-  for (let at = 0; at < 1_500 * MS; at += 50 * MS) {
+test(
+  'a producer that makes no progress for the patience after the end of its run is terminated, ' +
+    'named with its seq; a moving one is not',
+  (t) => {
+    const stuck = report(1, 0, { attempted: 41, lastCommittedSeq: 39, inFlight: 1 });
+    const moving = report(2, 1, { attempted: 10 });
+    const pool = fakePool([stuck, moving]);
+    const dog = new ProducerWatchdog(pool, 1000, 500);
+    dog.start(0);
+    dog.stop();
+    // Scheduled end: the slot's start (1 ms) + 1000 ms. Before end + patience: nothing, however quiet.
+    for (let at = 0; at < 1_500 * MS; at += 50 * MS) {
+      moving.attempted++;
+      dog.check(1_000 + at);
+    }
+    t.deepEqual(pool.terminated, []);
     moving.attempted++;
-    dog.check(1_000 + at);
-  }
-  t.deepEqual(pool.terminated, []);
-  moving.attempted++;
-  dog.check(1_000 + 1_500 * MS);
-  t.deepEqual(
-    pool.terminated.map(([id]) => id),
-    [1],
-  );
-  t.is(
-    pool.terminated[0]?.[1],
-    'stuck on record seq 40 (in hand, not committed): no progress for 1500 ms after the end of its run',
-  );
-  // Once terminated, not again (its death is being handled).
-  dog.check(1_000 + 1_600 * MS);
-  t.is(pool.terminated.length, 1);
-});
+    dog.check(1_000 + 1_500 * MS);
+    t.deepEqual(
+      pool.terminated.map(([id]) => id),
+      [1],
+    );
+    t.is(
+      pool.terminated[0]?.[1],
+      'stuck on record seq 40 (in hand, not committed): no progress for 1500 ms after the end of its run',
+    );
+    // Once terminated, not again (its death is being handled).
+    dog.check(1_000 + 1_600 * MS);
+    t.is(pool.terminated.length, 1);
+  },
+);
 
-test('the stop request ends every run: a quiet producer is terminated a patience after it, named "after the stop request"', (t) => {
-  const p = report(3, 0, { attempted: 5, lastCommittedSeq: 4 });
-  const pool = fakePool([p]);
-  const dog = new ProducerWatchdog(pool, Infinity, 300);
-  dog.start(0);
-  dog.stop();
-  dog.check(100 * MS);
-  t.deepEqual(pool.terminated, [], 'no scheduled end (--records): never before a stop request');
-  dog.check(100_000 * MS);
-  t.deepEqual(pool.terminated, []);
-  dog.stopRequested(100_000 * MS);
-  dog.check(100_299 * MS);
-  t.deepEqual(pool.terminated, []);
-  dog.check(100_300 * MS);
-  t.deepEqual(pool.terminated, [[3, 'stuck after record seq 4: no progress for 100200 ms after the stop request']]);
-});
+test(
+  'the stop request ends every run: a quiet producer is terminated a patience after it, ' +
+    'named "after the stop request"',
+  (t) => {
+    const p = report(3, 0, { attempted: 5, lastCommittedSeq: 4 });
+    const pool = fakePool([p]);
+    const dog = new ProducerWatchdog(pool, Infinity, 300);
+    dog.start(0);
+    dog.stop();
+    dog.check(100 * MS);
+    t.deepEqual(pool.terminated, [], 'no scheduled end (--records): never before a stop request');
+    dog.check(100_000 * MS);
+    t.deepEqual(pool.terminated, []);
+    dog.stopRequested(100_000 * MS);
+    dog.check(100_299 * MS);
+    t.deepEqual(pool.terminated, []);
+    dog.check(100_300 * MS);
+    t.deepEqual(pool.terminated, [[3, 'stuck after record seq 4: no progress for 100200 ms after the stop request']]);
+  },
+);
 
 test('a producer still starting gets STARTING_PATIENCE_MS; finished and dead ones are left alone', (t) => {
   const starting = report(4, 0, { state: 'starting', startUs: 0 });
@@ -138,21 +146,25 @@ test('a refused termination (no thread yet) is tried again at the next look', (t
   t.is(describeStuck(p, 12.4, 'x'), 'stuck on record seq 0 (in hand, not committed): no progress for 12 ms after x');
 });
 
-test('the stall watch: a heartbeat older than the threshold with data waiting is a stall; an empty ring or no stamp is not', (t) => {
-  const ring = RingBuffer.create({ size: 4096 });
-  const watch = new StallWatch([ring], 100, 0);
-  t.is(watch.sample(), -1, 'never stamped');
-  ring.stampConsumerHeartbeat(1);
-  t.is(watch.sample(), -1, 'an old stamp, but nothing to read');
-  ring.submit(ring.reserve(16));
-  const age = watch.sample(2_000);
-  t.true(age > 100, String(age));
-  t.is(watch.current, age);
-  t.is(watch.longest?.thresholdMs, 100);
-  t.is(watch.longest?.firstAtSec, 2);
-  t.true((watch.longest?.backlogBytes ?? 0) > 0);
-  ring.stampConsumerHeartbeat();
-  t.is(watch.sample(), -1, 'a fresh stamp');
-  t.is(watch.current, -1);
-  t.is(watch.longest?.maxAgeMs, age, 'the longest stall is kept');
-});
+test(
+  'the stall watch: a heartbeat older than the threshold with data waiting is a stall; ' +
+    'an empty ring or no stamp is not',
+  (t) => {
+    const ring = RingBuffer.create({ size: 4096 });
+    const watch = new StallWatch([ring], 100, 0);
+    t.is(watch.sample(), -1, 'never stamped');
+    ring.stampConsumerHeartbeat(1);
+    t.is(watch.sample(), -1, 'an old stamp, but nothing to read');
+    ring.submit(ring.reserve(16));
+    const age = watch.sample(2_000);
+    t.true(age > 100, String(age));
+    t.is(watch.current, age);
+    t.is(watch.longest?.thresholdMs, 100);
+    t.is(watch.longest?.firstAtSec, 2);
+    t.true((watch.longest?.backlogBytes ?? 0) > 0);
+    ring.stampConsumerHeartbeat();
+    t.is(watch.sample(), -1, 'a fresh stamp');
+    t.is(watch.current, -1);
+    t.is(watch.longest?.maxAgeMs, age, 'the longest stall is kept');
+  },
+);

@@ -81,7 +81,10 @@ export interface DeathReport {
   method: DeathMethod | 'unknown';
   point: DiePointName | 'unknown';
   error: string;
-  /** Last sequence committed (-1 none), after the record in hand was reconciled (exact unless inHand is 'undecided'). */
+  /**
+   * Last sequence committed (-1 none), after the record in hand was reconciled (exact unless inHand is
+   * 'undecided').
+   */
   lastCommittedSeq: number;
   /** Whether the dead producer held the ring's lock and recovery freed it. */
   lockRecovered: boolean;
@@ -93,7 +96,10 @@ export interface DeathReport {
   replacedBy: number | undefined;
 }
 
-/** The pool's totals: the producers' counters summed (their `abandoned`: records in the hands of producers that died). */
+/**
+ * The pool's totals: the producers' counters summed (their `abandoned`: records in the hands of producers that
+ * died).
+ */
 export type PoolTotals = Pick<
   ProducerReport,
   | 'attempted'

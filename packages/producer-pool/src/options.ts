@@ -328,7 +328,8 @@ function fillWeighted(payload: Record<string, unknown>): FilledSize {
   const list: unknown = payload['weighted'];
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_WEIGHTED_SIZES) {
     throw scenarioError(
-      `payload.weighted must be an array of 1 to ${MAX_WEIGHTED_SIZES} { size, weight }, got ${describe(list)}${Array.isArray(list) ? ` of ${list.length}` : ''}`,
+      `payload.weighted must be an array of 1 to ${MAX_WEIGHTED_SIZES} { size, weight }, ` +
+        `got ${describe(list)}${Array.isArray(list) ? ` of ${list.length}` : ''}`,
     );
   }
   let total = 0;
@@ -406,7 +407,8 @@ function fillWakeup(w: unknown): { wakeup: FilledScenario['wakeup']; sampledReco
     if (isPosInt(w['sampled'])) return { wakeup: 'sampled', sampledRecords: w['sampled'] };
   }
   throw scenarioError(
-    `wakeup must be 'self', 'none', 'force' or { sampled: N } with N a positive integer, got ${describe(isBag(w) ? w['sampled'] : w)}`,
+    `wakeup must be 'self', 'none', 'force' or { sampled: N } with N a positive integer, ` +
+      `got ${describe(isBag(w) ? w['sampled'] : w)}`,
   );
 }
 
@@ -479,7 +481,8 @@ function fillFormat(s: Scenario, ringSizes: readonly number[]): FilledSize & { i
     throw scenarioError(`instrumented must be a boolean, got ${describe(instrumented)}`);
   if (instrumented && size.sizeMin < INSTRUMENTED_HEADER_BYTES) {
     throw scenarioError(
-      `instrumented payloads need at least ${INSTRUMENTED_HEADER_BYTES} bytes, got payload size ${size.sizeMin}; set instrumented: false`,
+      `instrumented payloads need at least ${INSTRUMENTED_HEADER_BYTES} bytes, ` +
+        `got payload size ${size.sizeMin}; set instrumented: false`,
     );
   }
   return { ...size, instrumented };
@@ -653,7 +656,8 @@ function nameList<T extends string>(list: unknown, all: readonly T[], what: stri
   if (!Array.isArray(list) || list.length === 0 || !list.every(known)) {
     const bad: unknown = Array.isArray(list) ? (list as unknown[]).find((m) => !known(m)) : list;
     throw optionsError(
-      `${what} must be a non-empty list of ${all.join(', ')}, got ${Array.isArray(list) && list.length === 0 ? 'an empty list' : describe(bad)}`,
+      `${what} must be a non-empty list of ${all.join(', ')}, ` +
+        `got ${Array.isArray(list) && list.length === 0 ? 'an empty list' : describe(bad)}`,
     );
   }
   return [...(list as T[])];
@@ -733,7 +737,8 @@ function fillSettings(
   const firstProducerId = o.firstProducerId === undefined ? POOL_DEFAULTS.firstProducerId : o.firstProducerId;
   if (!isPosInt(firstProducerId) || firstProducerId >= MAX_PRODUCER_ID - 1_000_000) {
     throw optionsError(
-      `firstProducerId must be a positive integer below ${MAX_PRODUCER_ID - 1_000_000}, got ${describe(firstProducerId)}`,
+      `firstProducerId must be a positive integer below ${MAX_PRODUCER_ID - 1_000_000}, ` +
+        `got ${describe(firstProducerId)}`,
     );
   }
   const rateTolerance = o.rateTolerance === undefined ? POOL_DEFAULTS.rateTolerance : o.rateTolerance;

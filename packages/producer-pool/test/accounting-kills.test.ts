@@ -45,7 +45,9 @@ async function killMany(
   const inHand = new Map<string, number>();
   for (const d of result.deaths) inHand.set(d.inHand, (inHand.get(d.inHand) ?? 0) + 1);
   t.log(
-    `${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; in hand ${JSON.stringify(Object.fromEntries(inHand))}; totals ${JSON.stringify(result.totals)}`,
+    `${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; ` +
+      `in hand ${JSON.stringify(Object.fromEntries(inHand))}; ` +
+      `totals ${JSON.stringify(result.totals)}`,
   );
   t.true(result.deaths.length >= deaths, `${result.deaths.length} deaths`);
   // Per producer and in total: attempted = committed + discarded + dropped + abandoned, exactly,

@@ -824,51 +824,59 @@ test('the base options and the boundary values of each option are accepted, and 
   assertRingWorks(t, f);
 });
 
-test('the filler helpers accept their boundaries: a range ending at data.length, a size under the header, a seq past 2^32', (t) => {
-  const f = fixture();
-  const { data } = f.ring;
-  const end = data.length;
-  writeFiller(data, end - OUTSTANDING, OUTSTANDING, PRODUCER_ID, 7);
-  t.true(checkFiller(data, end - OUTSTANDING, OUTSTANDING, PRODUCER_ID, 7));
-  t.is(data[end - 1], fillerByte(PRODUCER_ID, 7, OUTSTANDING - 1));
-  // A payload no longer than the header has no filler: nothing is written, and it checks.
-  const before = snapshot([f.ring.buffer]);
-  writeFiller(data, f.outstanding, INSTRUMENTED_HEADER_BYTES, PRODUCER_ID, 1);
-  writeFiller(data, end, 0, PRODUCER_ID, 1);
-  t.is(firstDifference(before[0]!, snapshot([f.ring.buffer])[0]!), -1);
-  t.true(checkFiller(data, end, 0, PRODUCER_ID, 1));
-  // The header stores seq mod 2^32, and the filler of seq s + 2^32 is that of s: a consumer that
-  // reads the 32-bit seq checks a long-running producer's records.
-  writeFiller(data, f.outstanding, OUTSTANDING, PRODUCER_ID, 2 ** 32 + 3);
-  t.true(checkFiller(data, f.outstanding, OUTSTANDING, PRODUCER_ID, 3));
-  t.false(checkFiller(data, f.outstanding, OUTSTANDING, PRODUCER_ID, 4));
-  t.is(new Prng(2 ** 32 - 1).nextU32(), new Prng(-1).nextU32());
-  t.is(new Prng(-(2 ** 31)).nextU32(), new Prng(2 ** 31).nextU32());
-});
+test(
+  'the filler helpers accept their boundaries: a range ending at data.length, ' +
+    'a size under the header, a seq past 2^32',
+  (t) => {
+    const f = fixture();
+    const { data } = f.ring;
+    const end = data.length;
+    writeFiller(data, end - OUTSTANDING, OUTSTANDING, PRODUCER_ID, 7);
+    t.true(checkFiller(data, end - OUTSTANDING, OUTSTANDING, PRODUCER_ID, 7));
+    t.is(data[end - 1], fillerByte(PRODUCER_ID, 7, OUTSTANDING - 1));
+    // A payload no longer than the header has no filler: nothing is written, and it checks.
+    const before = snapshot([f.ring.buffer]);
+    writeFiller(data, f.outstanding, INSTRUMENTED_HEADER_BYTES, PRODUCER_ID, 1);
+    writeFiller(data, end, 0, PRODUCER_ID, 1);
+    t.is(firstDifference(before[0]!, snapshot([f.ring.buffer])[0]!), -1);
+    t.true(checkFiller(data, end, 0, PRODUCER_ID, 1));
+    // The header stores seq mod 2^32, and the filler of seq s + 2^32 is that of s: a consumer that
+    // reads the 32-bit seq checks a long-running producer's records.
+    writeFiller(data, f.outstanding, OUTSTANDING, PRODUCER_ID, 2 ** 32 + 3);
+    t.true(checkFiller(data, f.outstanding, OUTSTANDING, PRODUCER_ID, 3));
+    t.false(checkFiller(data, f.outstanding, OUTSTANDING, PRODUCER_ID, 4));
+    t.is(new Prng(2 ** 32 - 1).nextU32(), new Prng(-1).nextU32());
+    t.is(new Prng(-(2 ** 31)).nextU32(), new Prng(2 ** 31).nextU32());
+  },
+);
 
-test('run() during a run throws ERR_POOL_STATE and a bad run() after it keeps the last run as it was; neither touches the ring', async (t) => {
-  const f = fixture();
-  const p = new ProducerPool({ ring: f.ring.share(), producers: 1, scenario: { records: 1000 }, logLevel: 'silent' });
-  // Aborted before it starts: the producer sees STOP before its first record and writes nothing
-  // to the ring, so the ring's bytes stay comparable while the run is in progress.
-  const abort = new AbortController();
-  abort.abort();
-  const before = snapshot([f.ring.buffer]);
-  const running = p.run({ signal: abort.signal });
-  const during = await t.throwsAsync(p.run(), { instanceOf: PoolError });
-  t.is(during?.code, 'ERR_POOL_STATE');
-  const result = await running;
-  t.true(result.aborted);
-  t.is(result.producers.length, 1, 'the refused run() started no producer');
-  t.is(result.totals.attempted, 0);
-  t.deepEqual(result.deaths, []);
-  t.is(firstDifference(before[0]!, snapshot([f.ring.buffer])[0]!), -1);
-  // After the run: a refused run() starts nothing and keeps the last run's reports.
-  const stats = p.stats();
-  const after = await t.throwsAsync(p.run(42 as never), { instanceOf: PoolError });
-  t.is(after?.code, 'ERR_POOL_OPTIONS');
-  t.deepEqual(p.stats(), stats);
-  t.deepEqual(p.deathsSoFar(), []);
-  t.is(firstDifference(before[0]!, snapshot([f.ring.buffer])[0]!), -1);
-  assertRingWorks(t, f);
-});
+test(
+  'run() during a run throws ERR_POOL_STATE and a bad run() after it keeps the last run as it was; ' +
+    'neither touches the ring',
+  async (t) => {
+    const f = fixture();
+    const p = new ProducerPool({ ring: f.ring.share(), producers: 1, scenario: { records: 1000 }, logLevel: 'silent' });
+    // Aborted before it starts: the producer sees STOP before its first record and writes nothing
+    // to the ring, so the ring's bytes stay comparable while the run is in progress.
+    const abort = new AbortController();
+    abort.abort();
+    const before = snapshot([f.ring.buffer]);
+    const running = p.run({ signal: abort.signal });
+    const during = await t.throwsAsync(p.run(), { instanceOf: PoolError });
+    t.is(during?.code, 'ERR_POOL_STATE');
+    const result = await running;
+    t.true(result.aborted);
+    t.is(result.producers.length, 1, 'the refused run() started no producer');
+    t.is(result.totals.attempted, 0);
+    t.deepEqual(result.deaths, []);
+    t.is(firstDifference(before[0]!, snapshot([f.ring.buffer])[0]!), -1);
+    // After the run: a refused run() starts nothing and keeps the last run's reports.
+    const stats = p.stats();
+    const after = await t.throwsAsync(p.run(42 as never), { instanceOf: PoolError });
+    t.is(after?.code, 'ERR_POOL_OPTIONS');
+    t.deepEqual(p.stats(), stats);
+    t.deepEqual(p.deathsSoFar(), []);
+    t.is(firstDifference(before[0]!, snapshot([f.ring.buffer])[0]!), -1);
+    assertRingWorks(t, f);
+  },
+);

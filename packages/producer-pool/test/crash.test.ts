@@ -46,7 +46,8 @@ async function crashRun(
   const result = await running;
   const report = await consumer.stop();
   t.log(
-    `${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; totals ${JSON.stringify(result.totals)}; consumer ${report.runtime.delivered} records`,
+    `${result.deaths.length} deaths in ${result.elapsedMs.toFixed(0)} ms; totals ${JSON.stringify(result.totals)}; ` +
+      `consumer ${report.runtime.delivered} records`,
   );
   return { result, report };
 }

@@ -76,7 +76,9 @@ export function endToEndProblems(result: PoolResult, report: ConsumerReport): st
     known.add(p.producerId);
     const d = report.delivered.get(p.producerId) ?? 0;
     const death = deaths.get(p.producerId);
-    const who = `producer ${p.producerId} (${p.state}${death ? `, ${death.method}/${death.point}, in hand ${death.inHand}` : ''})`;
+    const who =
+      `producer ${p.producerId} (${p.state}` +
+      `${death ? `, ${death.method}/${death.point}, in hand ${death.inHand}` : ''})`;
     if (p.attempted !== p.committed + p.discarded + p.dropped + p.abandoned) {
       problems.push(
         `${who}: attempted ${p.attempted} != ${p.committed} + ${p.discarded} + ${p.dropped} + ${p.abandoned}`,

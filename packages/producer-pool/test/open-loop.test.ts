@@ -27,7 +27,8 @@ test.serial('open loop meets a modest rate and reports what it achieved', async 
   t.truthy(result.rate);
   for (const p of result.producers) {
     t.log(
-      `producer ${p.producerId}: ${p.achievedRate.toFixed(1)}/s over ${(p.elapsedUs / 1000).toFixed(1)} ms, max lag ${p.maxLagUs.toFixed(0)} us`,
+      `producer ${p.producerId}: ${p.achievedRate.toFixed(1)}/s over ${(p.elapsedUs / 1000).toFixed(1)} ms, ` +
+        `max lag ${p.maxLagUs.toFixed(0)} us`,
     );
     t.is(p.targetRate, 2000);
     t.is(p.attempted, 2000);

@@ -111,7 +111,8 @@ export async function run(argv: string[]): Promise<number> {
   const signal = interrupts.begin({
     stopping: 'stopping after the step in progress, then writing the partial report',
     notDrained: () =>
-      `the report (step ${current.index} of ${current.total}, ${current.name}, was running; ${current.total - current.index} more not run)`,
+      `the report (step ${current.index} of ${current.total}, ${current.name}, was running; ` +
+      `${current.total - current.index} more not run)`,
     say: (line) => progress.message(line),
   });
   try {

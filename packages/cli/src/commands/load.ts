@@ -44,7 +44,8 @@ Options:
   --duration <sec>         how long the producers run (default 5; not with --records alone)
   --records <n>            records each producer attempts, instead of a duration
                            (with --duration too: whichever ends first)
-  --size <bytes|min-max>   payload size, fixed or uniform in a range, at least ${INSTRUMENTED_HEADER_BYTES} (the instrumented header) (default 64)
+  --size <bytes|min-max>   payload size, fixed or uniform in a range, at least \
+${INSTRUMENTED_HEADER_BYTES} (the instrumented header) (default 64)
   --ring-size <bytes>      ring data size: a power of two from 4096 to 1G, e.g. 65536, 1M (default 1M)
   --mode <reserve|output>  reserve + write in place + submit, or copy with bpf_ringbuf_output (default reserve)
   --discard-ratio <r>      fraction of reservations discarded instead of submitted, 0 to 1 (reserve mode)
@@ -63,14 +64,16 @@ Options:
                            records/s per producer, ramped linearly from the previous stage's, 0 before the
                            first; open loop, latency from the intended send time). Replaces --rate/--duration
   --handler <module>       run your handler module on the consumer: handle(data, offset, size) (or a default
-                           export) gets each whole record, the ${INSTRUMENTED_HEADER_BYTES}-byte instrumented header first, your bytes
+                           export) gets each whole record, the \
+${INSTRUMENTED_HEADER_BYTES}-byte instrumented header first, your bytes
                            after it; optional init(options) and close() (its result is in the report).
                            Latency then runs to the handler's return; its throws are counted (exit 1).
                            handle must be synchronous: an async function is refused at start (exit 2),
                            a returned promise counts as an error
   --handler-options <json> passed to the handler's init()
   --producer <module>      fill each record with your producer module: write(payload, seq, producerId) gets
-                           the bytes after the instrumented header, in place (record size - ${INSTRUMENTED_HEADER_BYTES} bytes);
+                           the bytes after the instrumented header, in place (record size - \
+${INSTRUMENTED_HEADER_BYTES} bytes);
                            optional init(options, { producerId, slot })
   --producer-options <json> passed to the producer's init()
   --threshold <expr>       pass/fail check on the final figures, repeatable: lost==0, p99<500us, p999<2ms,

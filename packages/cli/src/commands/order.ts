@@ -179,7 +179,8 @@ async function writeTimeline(
   const sharedCapture = capture(shared);
   if (sharedCapture === undefined) {
     progress.message(
-      `ringbuf order: no timeline (the consumer did not report the delivery order${signal.aborted ? ': interrupted' : ''})`,
+      `ringbuf order: no timeline (the consumer did not report the delivery order` +
+        `${signal.aborted ? ': interrupted' : ''})`,
     );
     return null;
   }
@@ -223,7 +224,8 @@ function renderOrder(o: OrderOptions, r: OrderResult): string {
           `${x.elapsedSec.toFixed(2)} s`,
         ];
   const lines = [
-    `ringbuf order — ${o.producers} producers ("CPUs"), ${o.perProducer * o.producers} events, ring ${o.ring} B, wakeup ${wakeupName(o.wake)}, seed ${o.seed}`,
+    `ringbuf order — ${o.producers} producers ("CPUs"), ${o.perProducer * o.producers} events, ` +
+      `ring ${o.ring} B, wakeup ${wakeupName(o.wake)}, seed ${o.seed}`,
     '',
     textTable(
       ['design', 'events', 'causal violations', 'lost / duplicates', 'time'],

@@ -157,7 +157,10 @@ function policyJson(r: LatencyReport, policy: LatencyPolicy, o: RunOutcome): Rec
 /** The report as the readable text on stdout. */
 export function renderLatency(r: LatencyReport): string {
   const lines = [
-    `ringbuf latency — ${r.producers} producers × ${rate(r.ratePerProducer)} open loop, ${r.durationSec} s per policy after ${r.warmupSec} s of warm-up, ${typeof r.size === 'number' ? r.size : `${largestPayload(r.size)} max`} B records, ring ${r.ring} B, seed ${r.seed}`,
+    `ringbuf latency — ${r.producers} producers × ${rate(r.ratePerProducer)} open loop, ` +
+      `${r.durationSec} s per policy after ${r.warmupSec} s of warm-up, ` +
+      `${typeof r.size === 'number' ? r.size : `${largestPayload(r.size)} max`} B records, ` +
+      `ring ${r.ring} B, seed ${r.seed}`,
     '',
     ...distribution(
       r,
@@ -239,19 +242,25 @@ function summaryTable(r: LatencyReport): string {
 /** What the floor and the machine's row are, and the oversubscription warning. */
 function notes(r: LatencyReport): string[] {
   return [
-    `The floor: raw Atomics.notify -> Atomics.wait one-way between two workers, no ring, ${r.floorUs.count} samples. It sends one`,
+    `The floor: raw Atomics.notify -> Atomics.wait one-way between two workers, no ring, ` +
+      `${r.floorUs.count} samples. It sends one`,
     `notify at a time, so a stall of the machine costs it one sample; "CO-corrected" adds what a sender on a fixed`,
-    `schedule would have seen behind each late sample (HdrHistogram's correction at its ${r.correctedIntervalUs.toFixed(1)} µs sample interval).`,
+    `schedule would have seen behind each late sample (HdrHistogram's correction at its ` +
+      `${r.correctedIntervalUs.toFixed(1)} µs sample interval).`,
     ...(r.hiccupRuns.length > 0
       ? [
-          `"machine, no ring": ${r.hiccupRuns[0]?.threads ?? 0} threads keeping a ${r.hiccupIntervalUs} µs schedule and doing nothing else, ${r.hiccupMs} ms before each`,
-          `policy; they lost ${(r.hiccups.stalledFraction * 100).toFixed(2)} % of their time in gaps over ${HICCUP_STALL_GAP_US} µs. That is the machine's own tail for a paced stream.`,
+          `"machine, no ring": ${r.hiccupRuns[0]?.threads ?? 0} threads keeping a ` +
+            `${r.hiccupIntervalUs} µs schedule and doing nothing else, ${r.hiccupMs} ms before each`,
+          `policy; they lost ${(r.hiccups.stalledFraction * 100).toFixed(2)} % of their time in gaps over ` +
+            `${HICCUP_STALL_GAP_US} µs. That is the machine's own tail for a paced stream.`,
         ]
       : []),
     ...(r.oversubscribed
       ? [
-          `Oversubscribed: ${r.producers} producers spinning ${Math.round(r.spinShare * 100)} % of the time and the consumer are ${r.busyThreads.toFixed(1)} busy threads on ${r.cores} cores,`,
-          `so the tails are the scheduler's time slices (compare "machine, no ring"). For the ring's own figures: fewer --producers or a lower --rate.`,
+          `Oversubscribed: ${r.producers} producers spinning ${Math.round(r.spinShare * 100)} % of the time ` +
+            `and the consumer are ${r.busyThreads.toFixed(1)} busy threads on ${r.cores} cores,`,
+          `so the tails are the scheduler's time slices (compare "machine, no ring"). ` +
+            `For the ring's own figures: fewer --producers or a lower --rate.`,
         ]
       : []),
   ];

@@ -64,19 +64,24 @@ export function loadFailures(r: RunOutcome, x: LoadExtras): string[] {
   if (r.drain.reason === 'terminated') {
     const stall = r.consumerStall === undefined ? '' : ` (${describeStall(r.consumerStall.maxAgeMs)})`;
     out.push(
-      `the consumer did not stop within the drain deadline and was terminated (a handler that never returns?)${stall}; ${r.records.consumed} records had been delivered`,
+      `the consumer did not stop within the drain deadline and was terminated (a handler that never returns?)` +
+        `${stall}; ${r.records.consumed} records had been delivered`,
     );
   } else if (r.drain.reason === 'handler-stop') {
     out.push('the handler returned a negative number: the consumer stopped early');
   }
   if (r.leftBehind > 0)
     out.push(
-      `${r.leftBehind} committed records were left in the ring undelivered (drain ${r.drain.reason}): the consumer did not keep up`,
+      `${r.leftBehind} committed records were left in the ring undelivered ` +
+        `(drain ${r.drain.reason}): the consumer did not keep up`,
     );
   if (r.handlerErrors > 0) {
     const e = r.firstHandlerError;
     out.push(
-      `the handler threw ${r.handlerErrors} times${e === undefined ? '' : ` (first: ${e.name}: ${e.message}, on the record at position ${e.position} of ring ${e.ring})`}`,
+      `the handler threw ${r.handlerErrors} times` +
+        (e === undefined
+          ? ''
+          : ` (first: ${e.name}: ${e.message}, on the record at position ${e.position} of ring ${e.ring})`),
     );
   }
   const closed = r.handlerClose;
@@ -86,7 +91,9 @@ export function loadFailures(r: RunOutcome, x: LoadExtras): string[] {
     out.push(`the handler left ${dropped.count} promise rejections unhandled (first: ${dropped.first})`);
   if (r.crashed > 0)
     out.push(
-      `${r.crashed} producers died on their own${x.producer === undefined ? '' : ' (the producer module threw?)'}${r.firstCrash === undefined ? '' : `; first: ${r.firstCrash}`}`,
+      `${r.crashed} producers died on their own` +
+        (x.producer === undefined ? '' : ' (the producer module threw?)') +
+        (r.firstCrash === undefined ? '' : `; first: ${r.firstCrash}`),
     );
   for (const s of r.stuckProducers)
     out.push(`the watchdog terminated ${s}; its reservation was discarded by recovery (abandoned)`);
@@ -115,7 +122,10 @@ export function describeViolation(v: Violation, producers: number): string {
   const where = v.ring >= 0 ? ` from ring ${v.ring}${v.position >= 0 ? ` at position ${v.position}` : ''}` : '';
   switch (v.kind) {
     case 'causal':
-      return `#${v.index}: ${describeToken(v.got, producers)} delivered${where} after ${describeToken(v.expected, producers)}`;
+      return (
+        `#${v.index}: ${describeToken(v.got, producers)} delivered${where} after ` +
+        describeToken(v.expected, producers)
+      );
     case 'gap':
       return `#${v.index}: producer ${v.producerId} skipped from seq ${v.expected} to ${v.got}${where}`;
     case 'duplicate':
@@ -172,7 +182,8 @@ function figureRows(r: RunOutcome, x: LoadExtras, closedLoop: boolean): string[]
     ['consumer sleeps / wakeups', `${r.consumer.sleeps} / ${r.consumer.wakeups}`],
     [
       'killed / recovered',
-      `${r.killed} / ${r.recovered}${r.crashed > 0 ? ` (${r.crashed} crashed on their own)` : ''}${r.stuck > 0 ? ` (${r.stuck} stuck, ended by the watchdog)` : ''}`,
+      `${r.killed} / ${r.recovered}${r.crashed > 0 ? ` (${r.crashed} crashed on their own)` : ''}` +
+        (r.stuck > 0 ? ` (${r.stuck} stuck, ended by the watchdog)` : ''),
     ],
     ['drain', `${r.drain.reason}, ${r.drain.leftBehind} left behind`],
     ['largest backlog', bytes(r.consumer.maxBacklogBytes)],
@@ -196,7 +207,8 @@ function noteRows(r: RunOutcome, x: LoadExtras): string[][] {
   if (r.rate !== undefined)
     rows.push([
       'open-loop rate',
-      `${rate(r.rate.slowestAchieved)} per producer (target ${rate(r.rate.targetPerProducer)}${r.rate.met ? ', met' : ', NOT met'})`,
+      `${rate(r.rate.slowestAchieved)} per producer (target ${rate(r.rate.targetPerProducer)}` +
+        `${r.rate.met ? ', met' : ', NOT met'})`,
     ]);
   return rows;
 }

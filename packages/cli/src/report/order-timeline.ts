@@ -266,7 +266,9 @@ function timelinePanels(input: TimelineInput): TimelinePanel[] {
     const shown = events.filter((e) => e.after !== null).length;
     return {
       title,
-      subtitle: `tasks ${first}-${last}: ${shown} of ${events.length} events delivered after a later one; the whole run: ${run.violations.toLocaleString('en-US')} ${what}`,
+      subtitle:
+        `tasks ${first}-${last}: ${shown} of ${events.length} events delivered after a later one; ` +
+        `the whole run: ${run.violations.toLocaleString('en-US')} ${what}`,
       events,
     };
   };

@@ -160,7 +160,10 @@ export function describeNotDrained(): string {
     avail += ring.query(BPF_RB_AVAIL_DATA);
   }
   const delivered = active.runtime.stats().records;
-  return `${committed} committed records (${busy} still reserved), ${bytes(avail)} of ring data (AVAIL_DATA); ${delivered} records had been delivered`;
+  return (
+    `${committed} committed records (${busy} still reserved), ${bytes(avail)} of ring data (AVAIL_DATA); ` +
+    `${delivered} records had been delivered`
+  );
 }
 
 /** A latency summary (µs fields) as the percentiles the reports print; zeros for none. */

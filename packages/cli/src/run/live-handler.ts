@@ -104,7 +104,8 @@ export async function init(options: LiveHandlerOptions): Promise<void> {
   if (typeof handle !== 'function') throw moduleError("exports no 'handle' or default function");
   if (types.isAsyncFunction(handle)) {
     throw moduleError(
-      'handle is an async function: the consumer calls it synchronously for each record and cannot await it (its errors would be lost); make it synchronous',
+      'handle is an async function: the consumer calls it synchronously for each record and cannot await it ' +
+        '(its errors would be lost); make it synchronous',
     );
   }
   if (typeof mod.init === 'function') {
@@ -176,7 +177,8 @@ function refuseThenable(result: object): void {
   if (typeof then !== 'function') return;
   (then as (ok: unknown, fail: (e: unknown) => void) => unknown).call(result, undefined, () => undefined);
   throw new TypeError(
-    'handle() returned a promise: the consumer does not await it, so its outcome is unknown (counted as an error); make handle synchronous',
+    'handle() returned a promise: the consumer does not await it, so its outcome is unknown ' +
+      '(counted as an error); make handle synchronous',
   );
 }
 
@@ -228,6 +230,7 @@ async function closeUser(fn: () => unknown, result: LiveHandlerClose): Promise<v
     structuredClone(value);
     result.userClose = value;
   } catch (err) {
-    result.userCloseNote = `close() returned a value that cannot be structured-cloned, not shown (${describeError(err)})`;
+    result.userCloseNote =
+      `close() returned a value that cannot be structured-cloned, not shown ` + `(${describeError(err)})`;
   }
 }

@@ -86,7 +86,8 @@ export class Interrupts {
     const run = this.run;
     if (this.state !== 'running' || run === undefined) {
       this.write(
-        `ringbuf: ${name} ${this.state === 'idle' ? 'before a run started' : 'after the run ended'}: exiting (nothing to drain)`,
+        `ringbuf: ${name} ${this.state === 'idle' ? 'before a run started' : 'after the run ended'}` +
+          `: exiting (nothing to drain)`,
       );
       this.exit(EXIT_INTERRUPTED);
       return;

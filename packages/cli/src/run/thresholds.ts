@@ -62,7 +62,8 @@ const EXPR = /^\s*([a-z0-9]+)\s*(<=|>=|==|!=|<|>)\s*(\d+(?:\.\d+)?)\s*([a-zA-Zµ
 
 function refuse(raw: string, why: string): never {
   throw new UsageError(
-    `--threshold: '${raw}' ${why}: accepted METRIC OP VALUE with METRIC one of ${THRESHOLD_METRICS.join(', ')}, OP one of < <= > >= == != (e.g. lost==0, p99<500us, throughput>1M, drops<1%)`,
+    `--threshold: '${raw}' ${why}: accepted METRIC OP VALUE with METRIC one of ${THRESHOLD_METRICS.join(', ')}, ` +
+      `OP one of < <= > >= == != (e.g. lost==0, p99<500us, throughput>1M, drops<1%)`,
   );
 }
 

@@ -99,7 +99,10 @@ export class TimelineSampler {
     return row;
   }
 
-  /** Samples the last partial interval, unless it is too short to mean anything (so the rows account for every record delivered). */
+  /**
+   * Samples the last partial interval, unless it is too short to mean anything (so the rows account for every
+   * record delivered).
+   */
   finish(now: number): void {
     if (now - this.lastAt >= MIN_LAST_INTERVAL_MS) this.sample(now);
   }
