@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The house's checks, run by the README's test command before the test suites: lint (ESLint, zero
-// warnings), the format check (Prettier), the API reference (TypeDoc, warnings as errors), the
-// dead-code check (knip) and the package checks (publint and attw on every packed tarball). Each is
+// warnings), the format check (Prettier) and the line width it cannot enforce (comments, strings),
+// the API reference (TypeDoc, warnings as errors), the dead-code check (knip) and the package
+// checks (publint and attw on every packed tarball). Each is
 // one result in the `N passed, N failed` line (a check is a test that the whole workspace passes),
 // written to .checks-results.json beside the packages' .test-results.json for scripts/test-summary.mjs.
 // Run after a build (TypeDoc and the package checks read the compiled packages).
@@ -20,6 +21,7 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const CHECKS = {
   lint: [bin('eslint'), '.', '--max-warnings', '0'],
   'format:check': [bin('prettier'), '--check', '.', '--log-level', 'warn'],
+  'line-width': [process.execPath, join(root, 'scripts', 'line-width.mjs')],
   docs: [bin('typedoc'), '--logLevel', 'Warn'],
   knip: [bin('knip'), '--no-progress'],
   'check:packages': [process.execPath, join(root, 'scripts', 'check-packages.mjs'), '--no-build'],
