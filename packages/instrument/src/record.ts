@@ -18,6 +18,7 @@
  * All fields are little-endian, read and written through the ring's DataView at the payload offset.
  */
 
+import { describeThrown } from '@ringbuf/core';
 import { InstrumentError, InstrumentRangeError, describe } from './errors.js';
 
 export const RECORD_PRODUCER_ID = 0;
@@ -210,7 +211,7 @@ function writeRefusal(
   if (!isU32(kind as number)) return field('kind', 'an integer from 0 to 2^32 - 1', kind);
   if (!Number.isFinite(commitTimeUs)) return field('commitTimeUs', 'a finite number', commitTimeUs);
   // Every argument is right, yet the view threw (a DataView subclass's own setter, say).
-  return new InstrumentError('ERR_INSTRUMENT_VIEW', `the view refused the write: ${String(cause)}`);
+  return new InstrumentError('ERR_INSTRUMENT_VIEW', `the view refused the write: ${describeThrown(cause)}`);
 }
 
 function field(name: string, rule: string, value: unknown): InstrumentRangeError {

@@ -110,6 +110,32 @@ for (const [label, make] of BAD_VIEWS) {
   );
 }
 
+/** A real DataView over the ring whose setters throw an object without a prototype (String() of it throws). */
+class RefusingView extends DataView<ArrayBufferLike> {
+  override setUint32(): void {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the point: a thrown value that is no Error
+    throw Object.create(null) as object;
+  }
+  override setFloat64(): void {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the point: a thrown value that is no Error
+    throw Object.create(null) as object;
+  }
+}
+const refusing = (f: Fixture): DataView =>
+  new RefusingView(f.ring.buffer, f.ring.view.byteOffset, f.ring.view.byteLength);
+R(
+  'writeInstrumented on a DataView whose setters throw an object without a prototype',
+  (f) => write(refusing(f), f.off),
+  InstrumentError,
+  'ERR_INSTRUMENT_VIEW',
+);
+R(
+  'stampCommit on a DataView whose setters throw an object without a prototype',
+  (f) => stampCommit(refusing(f), f.off, 99.5),
+  InstrumentError,
+  'ERR_INSTRUMENT_VIEW',
+);
+
 // ---- offsets that do not put the whole header inside the ring's view ----
 const BAD_OFFSETS: Array<[string, (f: Fixture) => unknown]> = [
   ['-1', () => -1],

@@ -29,7 +29,7 @@
  * seqlock), framing.ts (framing errors and the walk over records), recovery.ts (producer recovery),
  * lock.ts, wake.ts, reservations.ts, layout.ts.
  */
-import { describeValue, RingBufCorruptionError, RingBufError, RingBufRangeError } from './errors.js';
+import { describeThrown, describeValue, RingBufCorruptionError, RingBufError, RingBufRangeError } from './errors.js';
 import {
   BPF_RB_AVAIL_DATA,
   BPF_RB_CONS_POS,
@@ -492,7 +492,7 @@ export class RingBuffer {
         this.release();
         throw new RingBufError(
           'ERR_RINGBUF_ARGUMENT',
-          `output could not copy the payload (nothing was reserved): ${String(err)}`,
+          `output could not copy the payload (nothing was reserved): ${describeThrown(err)}`,
         );
       }
       i32[hdrIndex] = size;
@@ -700,7 +700,7 @@ export class RingBuffer {
       this.discard(offset, BPF_RB_NO_WAKEUP);
       throw new RingBufError(
         'ERR_RINGBUF_ARGUMENT',
-        `output could not copy the payload (the record was discarded): ${String(err)}`,
+        `output could not copy the payload (the record was discarded): ${describeThrown(err)}`,
       );
     }
     this.reservations.takeOne(offset - BPF_RINGBUF_HDR_SZ);

@@ -3,7 +3,7 @@
  * the report types. Messages are few and lifecycle-only (ready, done, failed); live state goes
  * through the shared control and stats buffers (stats-layout.ts), never through messages.
  */
-import type { RingShare } from '@ringbuf/core';
+import { describeThrown, type RingShare } from '@ringbuf/core';
 import type { LatencyReport } from '../latency.js';
 import type { VerifierReport } from '../verifier.js';
 import type { LeftBehind } from './left-behind.js';
@@ -184,5 +184,5 @@ export function serializeError(err: unknown): SerializedError {
       code: typeof code === 'string' ? code : undefined,
     };
   }
-  return { name: 'Error', message: String(err), stack: undefined, code: undefined };
+  return { name: 'Error', message: describeThrown(err), stack: undefined, code: undefined };
 }
